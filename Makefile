@@ -1,0 +1,42 @@
+# srekit: `make run` brings up the main job on the embedded defaults; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+EXAMPLES := examples
+
+.PHONY: setup run test lint system-deps bench lock clean
+
+$(BIN)/srekit: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(BIN)/srekit
+
+# The main job: ingest the bundled access logs, evaluate the example SLOs, write their rules.
+run: setup
+	$(BIN)/srekit demo --examples $(EXAMPLES)
+
+# Debian's Prometheus gives the tests a real server and promtool; install it when missing.
+system-deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
+
+test: setup system-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: setup system-deps
+	$(BIN)/python -m benchmarks
+
+lock:
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --generate-hashes
+
+clean:
+	rm -rf $(VENV) .srekit .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The domain: pure functions and frozen values, no I/O, no clock, no environment."""

@@ -1,0 +1,85 @@
+"""SLI readings and the protocol every SLI source (Prometheus, the event store) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from srekit.core.slo import SLO
+
+__all__ = ["EventCounts", "SliSource", "WindowQuery", "ratio_of_sums"]
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """Good and total events in one window.
+
+    A source that only knows the error ratio (Sloth `raw`) reports `total=1`, `good=1-ratio`
+    and `counted=False`, so that no event counts are shown for it.
+    """
+
+    good: float
+    total: float
+    counted: bool = True
+
+    @property
+    def bad(self) -> float:
+        return self.total - self.good
+
+    @property
+    def sli(self) -> float | None:
+        """good / total, or None for a window without events (no data: neither pass nor breach).
+
+        Clamped to [0, 1]: counters scraped at slightly different instants can give good > total.
+        """
+        if self.total <= 0:
+            return None
+        return min(1.0, max(0.0, self.good / self.total))
+
+    @property
+    def error_ratio(self) -> float | None:
+        sli = self.sli
+        return None if sli is None else 1.0 - sli
+
+
+def ratio_of_sums(parts: Sequence[EventCounts]) -> EventCounts:
+    """Add windows together: the SLI of the union is Σgood / Σtotal, not the mean of ratios."""
+    return EventCounts(
+        good=sum(part.good for part in parts),
+        total=sum(part.total for part in parts),
+        counted=all(part.counted for part in parts),
+    )
+
+
+@dataclass(frozen=True)
+class WindowQuery:
+    """A named window ending at `end` (`5m`, `1h`, `30d`, or a calendar period so far)."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+    @property
+    def duration_s(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+class SliSource(Protocol):
+    """Where SLI events come from. Implementations batch: many SLOs, many windows, few queries."""
+
+    def counts(
+        self, slos: Sequence[SLO], windows: Sequence[WindowQuery]
+    ) -> Mapping[tuple[str, str], EventCounts | None]:
+        """Good/total per (slo.id, window label); None where the window holds no events.
+
+        Raises SourceUnavailable when the source cannot answer at all.
+        """
+        ...
+
+    def slices(
+        self, slo: SLO, *, start: datetime, end: datetime, slice_s: int
+    ) -> Sequence[EventCounts | None]:
+        """Per-slice good/total for timeslice budgeting, oldest first; None for empty slices."""
+        ...

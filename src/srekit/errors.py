@@ -1,0 +1,36 @@
+"""srekit's exceptions, one tree, translated to exit codes and HTTP statuses only at the edges.
+
+    SrekitError
+    ├── SpecError (ValueError)        a spec is wrong: names the file, the field, what was expected
+    ├── NotFound (LookupError)        a named SLO, service or file does not exist
+    └── SourceUnavailable             an SLI source (Prometheus, event store) could not answer
+
+A denied deploy gate is a result, not an error.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NotFound", "SourceUnavailable", "SpecError", "SrekitError"]
+
+
+class SrekitError(Exception):
+    """Base of every error srekit raises on purpose."""
+
+
+class SpecError(SrekitError, ValueError):
+    """A spec (file, field) does not say what srekit expects."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None) -> None:
+        self.file = file
+        self.field = field
+        self.detail = message
+        where = ": ".join(part for part in (file, field) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class NotFound(SrekitError, LookupError):
+    """A named thing does not exist."""
+
+
+class SourceUnavailable(SrekitError):
+    """An SLI source failed to answer (down, slow, or refused the query)."""
