@@ -58,7 +58,7 @@ class PromRatio:
 
 @dataclass(frozen=True)
 class PromErrorRatio:
-    """A PromQL template holding `{{.window}}` that yields the error ratio directly (Sloth `raw`)."""
+    """A PromQL template holding `{{.window}}` that yields the error ratio (Sloth `raw`)."""
 
     error_ratio: str
 

@@ -1,0 +1,28 @@
+"""srekit's settings, read once from the environment (`SREKIT_` prefix) at start-up.
+
+The core never reads the environment: the CLI builds one Settings and passes values down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Where srekit keeps its state and which sources it reads."""
+
+    model_config = SettingsConfigDict(env_prefix="SREKIT_", frozen=True, extra="ignore")
+
+    home: Path = Field(Path(".srekit"), description="state directory (event store, database)")
+    prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL")
+    prometheus_timeout_s: float = Field(30.0, gt=0)
+    prometheus_token: str | None = Field(None, description="bearer token for Prometheus")
+
+    @property
+    def events_path(self) -> Path:
+        return self.home / "events"

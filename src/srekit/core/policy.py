@@ -1,0 +1,209 @@
+"""The error-budget policy: what the remaining budget means for a service and its deploys.
+
+A policy is a ladder of levels, highest floor first. A level applies when the remaining budget is
+strictly above its floor; the last level (no floor) catches the rest. The default follows the
+usual decision matrix:
+
+    remaining > 50 %        normal                  allow
+    25 % < remaining ≤ 50 % reduced_velocity        allow (with care)
+    10 % < remaining ≤ 25 % feature_freeze          review
+    0 < remaining ≤ 10 %    all_hands               deny
+    remaining ≤ 0           emergency               deny
+
+A service is in its worst SLO's state. Exception change types (security fixes, critical bug
+fixes, rollbacks) are always allowed; an open P0/P1 incident on the service denies everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_EXCEPTIONS",
+    "DEFAULT_POLICY",
+    "BudgetPolicy",
+    "Decision",
+    "FailMode",
+    "GateDecision",
+    "PolicyLevel",
+    "SloStanding",
+    "evaluate_gate",
+    "policy_level",
+]
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    DENY = "deny"
+
+
+class FailMode(StrEnum):
+    """What the gate does when SLI data cannot be read: deny (closed) or allow (open)."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+
+
+@dataclass(frozen=True)
+class PolicyLevel:
+    """A policy state that applies while remaining > `floor` (None: the catch-all bottom level).
+
+    `change_types` overrides `decision` per change type (`{"config": "allow"}`).
+    """
+
+    state: str
+    floor: float | None
+    decision: Decision
+    actions: tuple[str, ...] = ()
+    change_types: Mapping[str, Decision] = field(default_factory=dict)
+
+    def decision_for(self, change_type: str) -> Decision:
+        return self.change_types.get(change_type, self.decision)
+
+
+DEFAULT_EXCEPTIONS: tuple[str, ...] = ("security_fix", "critical_bug", "rollback")
+
+
+@dataclass(frozen=True)
+class BudgetPolicy:
+    """An ordered ladder of levels and the change types that always pass."""
+
+    name: str
+    levels: tuple[PolicyLevel, ...]
+    exceptions: tuple[str, ...] = DEFAULT_EXCEPTIONS
+
+    def __post_init__(self) -> None:
+        floors = [level.floor for level in self.levels]
+        if not floors or floors[-1] is not None or None in floors[:-1]:
+            raise ValueError("a policy needs levels with floors, ending with one without a floor")
+        numeric = [f for f in floors if f is not None]
+        if numeric != sorted(numeric, reverse=True) or len(set(numeric)) != len(numeric):
+            raise ValueError("policy level floors must strictly decrease")
+
+
+DEFAULT_POLICY = BudgetPolicy(
+    name="default",
+    levels=(
+        PolicyLevel("normal", 0.50, Decision.ALLOW, ("ship as usual",)),
+        PolicyLevel(
+            "reduced_velocity",
+            0.25,
+            Decision.ALLOW,
+            ("prefer small, reversible changes", "review reliability work in planning"),
+        ),
+        PolicyLevel(
+            "feature_freeze",
+            0.10,
+            Decision.REVIEW,
+            ("freeze features; reliability work first", "every deploy needs an approval"),
+        ),
+        PolicyLevel(
+            "all_hands",
+            0.0,
+            Decision.DENY,
+            ("all hands on reliability", "only exception changes ship"),
+        ),
+        PolicyLevel(
+            "emergency",
+            None,
+            Decision.DENY,
+            ("budget exhausted: incident review and post-mortem", "only exception changes ship"),
+        ),
+    ),
+)
+
+
+def policy_level(remaining: float, policy: BudgetPolicy = DEFAULT_POLICY) -> PolicyLevel:
+    """The first level whose floor lies strictly below `remaining` (the bottom one otherwise)."""
+    for level in policy.levels:
+        if level.floor is None or remaining > level.floor:
+            return level
+    return policy.levels[-1]
+
+
+@dataclass(frozen=True)
+class SloStanding:
+    """What the gate needs to know of one SLO: its remaining budget, or why it has none."""
+
+    slo: str
+    remaining: float | None
+    data: str = "ok"
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The answer to "may this change ship now?" — `allowed` is True only for Decision.ALLOW."""
+
+    service: str
+    change_type: str
+    allowed: bool
+    decision: Decision
+    state: str
+    reasons: tuple[str, ...]
+    actions: tuple[str, ...] = ()
+
+
+def evaluate_gate(
+    service: str,
+    *,
+    change_type: str,
+    standings: Sequence[SloStanding],
+    policy: BudgetPolicy = DEFAULT_POLICY,
+    open_severe_incidents: Sequence[str] = (),
+    fail_mode: FailMode = FailMode.CLOSED,
+) -> GateDecision:
+    """Decide a deploy of `change_type` for `service` from its SLOs' remaining budgets.
+
+    Order: exception change types pass; then an open P0/P1 incident denies; then unreadable SLI
+    data denies when failing closed; then the worst SLO's policy level decides. SLOs with no
+    data (no events in the window) neither block nor help.
+    """
+    reasons: list[str] = []
+    readable = [s for s in standings if s.remaining is not None]
+    for standing in standings:
+        if standing.remaining is None:
+            reasons.append(
+                f"{standing.slo}: {standing.data}"
+                + (f" ({standing.detail})" if standing.detail else "")
+            )
+    worst = min(readable, key=lambda s: s.remaining or 0.0) if readable else None
+    level = policy_level(worst.remaining, policy) if worst and worst.remaining is not None else None
+    state = level.state if level else "unknown"
+
+    def decide(decision: Decision, *why: str) -> GateDecision:
+        return GateDecision(
+            service=service,
+            change_type=change_type,
+            allowed=decision is Decision.ALLOW,
+            decision=decision,
+            state=state,
+            reasons=(*why, *reasons),
+            actions=level.actions if level else (),
+        )
+
+    if change_type in policy.exceptions:
+        return decide(Decision.ALLOW, f"{change_type} is an exception change type: always allowed")
+    if open_severe_incidents:
+        return decide(
+            Decision.DENY,
+            f"open P0/P1 incident(s) on {service}: {', '.join(open_severe_incidents)}",
+        )
+    unreadable = [s for s in standings if s.data in ("error", "stale") and s.remaining is None]
+    if unreadable and fail_mode is FailMode.CLOSED:
+        return decide(Decision.DENY, "SLI data could not be read and the gate fails closed")
+    if unreadable:
+        reasons.append("SLI data could not be read and the gate fails open")
+    if level is None or worst is None or worst.remaining is None:
+        if not standings:
+            return decide(Decision.ALLOW, f"{service} has no SLOs: nothing to gate on")
+        return decide(Decision.ALLOW, f"no SLO of {service} has data yet: nothing to gate on")
+    decision = level.decision_for(change_type)
+    return decide(
+        decision,
+        f"{worst.slo} has {worst.remaining:.2%} of its error budget left: "
+        f"state {level.state}, {change_type} → {decision.value}",
+    )

@@ -1,0 +1,108 @@
+"""Read spec files of every supported format into one set of SLOs and policies.
+
+Formats are told apart by their header: `apiVersion: srekit/v1` (native), `openslo/v1`,
+`openslo/v1alpha` (as Sloth reads it), `version: prometheus/v1` and the Sloth CRD
+`sloth.slok.dev/v1`. All documents of a format are parsed together, so OpenSLO references
+may cross files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
+from srekit.core.slo import SLO
+from srekit.errors import SpecError
+from srekit.spec.document import Document, read_documents
+
+__all__ = ["FORMATS", "SpecSet", "detect_format", "load_specs"]
+
+FORMATS = ("srekit/v1", "openslo/v1", "openslo/v1alpha", "prometheus/v1", "sloth.slok.dev/v1")
+
+
+@dataclass(frozen=True)
+class SpecSet:
+    """What a set of spec files declares: SLOs and the error-budget policies they name."""
+
+    slos: tuple[SLO, ...]
+    policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+
+    def policy_for(self, slo: SLO) -> BudgetPolicy:
+        return self.policies.get(slo.policy or "default", DEFAULT_POLICY)
+
+    def services(self) -> list[str]:
+        return sorted({slo.service for slo in self.slos})
+
+
+def detect_format(document: Document) -> str:
+    """The format of one document, from `apiVersion` or Sloth's `version`."""
+    data = document.data
+    version = data.get("apiVersion", data.get("version"))
+    if version in FORMATS:
+        return str(version)
+    if version == "openslo/v2alpha":
+        raise document.error(
+            "apiVersion", "openslo/v2alpha is not supported yet; write openslo/v1 instead"
+        )
+    field_name = "apiVersion" if "apiVersion" in data or "version" not in data else "version"
+    raise document.error(
+        field_name,
+        f"expected one of {', '.join(FORMATS)}, got {version!r}"
+        if version is not None
+        else f"missing; expected apiVersion (one of {', '.join(FORMATS)}) or Sloth's version",
+    )
+
+
+def _parse_format(name: str, documents: list[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
+    if name == "srekit/v1":
+        from srekit.spec import native
+
+        return native.parse_documents(documents)
+    if name == "openslo/v1":
+        from srekit.spec import openslo
+
+        return openslo.parse_documents(documents), []
+    from srekit.spec import sloth
+
+    return sloth.parse_documents(documents), []
+
+
+def load_specs(paths: Iterable[Path]) -> SpecSet:
+    """Parse every document under `paths`; SLO ids (`service-name`) must be unique."""
+    by_format: dict[str, list[Document]] = {}
+    files: list[str] = []
+    for path in paths:
+        for document in read_documents(path):
+            by_format.setdefault(detect_format(document), []).append(document)
+            if document.file not in files:
+                files.append(document.file)
+    slos: list[SLO] = []
+    policies: dict[str, BudgetPolicy] = {}
+    for name in FORMATS:
+        if name in by_format:
+            found_slos, found_policies = _parse_format(name, by_format[name])
+            slos.extend(found_slos)
+            for policy in found_policies:
+                policies[policy.name] = policy
+    seen: dict[str, SLO] = {}
+    for slo in slos:
+        if slo.id in seen:
+            raise SpecError(
+                f"SLO {slo.service}/{slo.name} is defined twice"
+                f" (also in {seen[slo.id].source_file})",
+                file=slo.source_file,
+                field="name",
+            )
+        seen[slo.id] = slo
+    for slo in slos:
+        if slo.policy and slo.policy != "default" and slo.policy not in policies:
+            raise SpecError(
+                f"SLO {slo.service}/{slo.name} names policy {slo.policy!r}, which no spec defines"
+                f" (known: {', '.join(sorted(policies)) or 'only default'})",
+                file=slo.source_file,
+                field="policy",
+            )
+    return SpecSet(slos=tuple(slos), policies=policies, files=tuple(files))

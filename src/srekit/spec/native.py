@@ -1,0 +1,298 @@
+"""srekit's own spec format, `apiVersion: srekit/v1`: one SLO or one policy per document.
+
+```yaml
+apiVersion: srekit/v1
+kind: SLO
+service: checkout
+name: availability
+objective: 99.9%            # or 0.999
+window: 30d                 # or {calendar: month, time_zone: Europe/Paris}
+indicator:
+  ratio:                    # or latency / events / error_ratio / threshold
+    good: http_requests_total{job="checkout",code!~"5.."}
+    total: http_requests_total{job="checkout"}
+```
+
+See docs/specs.md for every field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
+from srekit.core.slo import (
+    SLO,
+    Alerting,
+    AlertSpec,
+    BudgetingMethod,
+    EventsRatio,
+    Indicator,
+    PromErrorRatio,
+    PromLatency,
+    PromRatio,
+    PromThreshold,
+)
+from srekit.core.window import CalendarUnit, CalendarWindow, RollingWindow, Window, parse_duration
+from srekit.spec.document import Document
+from srekit.spec.validation import validate_model
+
+__all__ = ["API_VERSION", "parse_documents"]
+
+API_VERSION = "srekit/v1"
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _objective(value: Any) -> float:
+    """`99.9%` or `0.999` → 0.999; bare numbers above 1 are refused as ambiguous."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            fraction = float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"expected a percentage like '99.9%', got {value!r}") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        fraction = float(value)
+    else:
+        raise ValueError(
+            f"expected a fraction like 0.999 or a percentage like '99.9%', got {value!r}"
+        )
+    if not 0 < fraction < 1:
+        raise ValueError(
+            f"expected a fraction strictly between 0 and 1 (0.999) or a percentage below 100 "
+            f"('99.9%'), got {value!r}"
+        )
+    return fraction
+
+
+def _duration(value: Any) -> int:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration like 5m, 1h or 30d, got {value!r}")
+    return parse_duration(value)
+
+
+class _Calendar(_Strict):
+    calendar: CalendarUnit
+    count: int = Field(1, ge=1)
+    time_zone: str = "UTC"
+
+    def window(self) -> CalendarWindow:
+        return CalendarWindow(self.calendar, self.count, self.time_zone)
+
+    @model_validator(mode="after")
+    def _zone_exists(self) -> _Calendar:
+        self.window()
+        return self
+
+
+class _Ratio(_Strict):
+    good: str | None = None
+    bad: str | None = None
+    total: str
+
+    @model_validator(mode="after")
+    def _one_of_good_bad(self) -> _Ratio:
+        if (self.good is None) == (self.bad is None):
+            raise ValueError("expected exactly one of good and bad")
+        return self
+
+
+class _Latency(_Strict):
+    metric: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    threshold: float = Field(gt=0, description="seconds; an existing bucket bound (le)")
+    selector: str = ""
+
+
+class _Events(_Strict):
+    good: str = Field(min_length=1)
+    total: str = "true"
+    stream: str | None = None
+
+
+class _Threshold(_Strict):
+    query: str = Field(min_length=1)
+    op: Literal["lt", "lte", "gt", "gte"]
+    value: float
+
+
+class _Indicator(_Strict):
+    ratio: _Ratio | None = None
+    latency: _Latency | None = None
+    events: _Events | None = None
+    error_ratio: str | None = None
+    threshold: _Threshold | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _Indicator:
+        given = [name for name, value in self if value is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "expected exactly one of ratio, latency, events, error_ratio, threshold; "
+                f"got {', '.join(given) or 'none'}"
+            )
+        return self
+
+    def indicator(self) -> Indicator:
+        if self.ratio:
+            return PromRatio(good=self.ratio.good, bad=self.ratio.bad, total=self.ratio.total)
+        if self.latency:
+            return PromLatency(self.latency.metric, self.latency.threshold, self.latency.selector)
+        if self.events:
+            return EventsRatio(self.events.good, self.events.total, self.events.stream)
+        if self.threshold:
+            return PromThreshold(self.threshold.query, self.threshold.op, self.threshold.value)
+        assert self.error_ratio is not None
+        return PromErrorRatio(self.error_ratio)
+
+
+class _Timeslice(_Strict):
+    length: Annotated[int, Field(gt=0)]
+    target: float | None = Field(None, gt=0, le=1)
+
+    @field_validator("length", mode="before")
+    @classmethod
+    def _length(cls, value: Any) -> int:
+        return _duration(value)
+
+
+class _AlertSeverity(_Strict):
+    disabled: bool = False
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+
+class _Alerting(_Strict):
+    name: str | None = Field(None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    page: _AlertSeverity = _AlertSeverity()
+    ticket: _AlertSeverity = _AlertSeverity()
+
+
+class _Slo(_Strict):
+    api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
+    kind: Literal["SLO"]
+    service: str = Field(pattern=_NAME.pattern)
+    name: str = Field(pattern=_NAME.pattern)
+    objective: float
+    window: str | _Calendar = "30d"
+    budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
+    timeslice: _Timeslice | None = None
+    indicator: _Indicator
+    labels: dict[str, str] = {}
+    alerting: _Alerting = _Alerting()
+    policy: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    runbook_url: str | None = None
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _objective(cls, value: Any) -> float:
+        return _objective(value)
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            _duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _timeslice_needed(self) -> _Slo:
+        if self.budgeting != "occurrences" and self.timeslice is None:
+            raise ValueError(f"budgeting {self.budgeting} needs timeslice: {{length, target}}")
+        if self.budgeting == "timeslices" and self.timeslice and self.timeslice.target is None:
+            raise ValueError("budgeting timeslices needs timeslice.target (the slice's own SLO)")
+        return self
+
+    def window_value(self) -> Window:
+        if isinstance(self.window, str):
+            return RollingWindow(_duration(self.window))
+        return self.window.window()
+
+
+class _Level(_Strict):
+    state: str = Field(min_length=1)
+    above: float | None = Field(None, ge=-10, le=1)
+    decision: Decision
+    actions: list[str] = []
+    change_types: dict[str, Decision] = {}
+
+
+class _Policy(_Strict):
+    api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
+    kind: Literal["Policy"]
+    name: str = Field(pattern=_NAME.pattern)
+    levels: list[_Level] = Field(min_length=1)
+    exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
+
+
+def _to_slo(model: _Slo, document: Document) -> SLO:
+    alerting = model.alerting
+    return SLO(
+        service=model.service,
+        name=model.name,
+        objective=model.objective,
+        window=model.window_value(),
+        indicator=model.indicator.indicator(),
+        budgeting=BudgetingMethod(model.budgeting),
+        timeslice_s=model.timeslice.length if model.timeslice else None,
+        timeslice_target=model.timeslice.target if model.timeslice else None,
+        labels=dict(model.labels),
+        alerting=Alerting(
+            name=alerting.name,
+            labels=dict(alerting.labels),
+            annotations=dict(alerting.annotations),
+            page=AlertSpec(alerting.page.disabled, alerting.page.labels, alerting.page.annotations),
+            ticket=AlertSpec(
+                alerting.ticket.disabled, alerting.ticket.labels, alerting.ticket.annotations
+            ),
+        ),
+        policy=model.policy,
+        description=model.description,
+        owner=model.owner,
+        runbook_url=model.runbook_url,
+        source_file=document.file,
+    )
+
+
+def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
+    levels = tuple(
+        PolicyLevel(
+            state=level.state,
+            floor=level.above,
+            decision=level.decision,
+            actions=tuple(level.actions),
+            change_types=dict(level.change_types),
+        )
+        for level in model.levels
+    )
+    try:
+        return BudgetPolicy(name=model.name, levels=levels, exceptions=tuple(model.exceptions))
+    except ValueError as error:
+        raise document.error(
+            "levels", f"{error} (every level but the last needs `above`)"
+        ) from None
+
+
+def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
+    """Parse srekit/v1 documents into SLOs and error-budget policies."""
+    slos: list[SLO] = []
+    policies: list[BudgetPolicy] = []
+    for document in documents:
+        kind = document.data.get("kind")
+        if kind == "SLO":
+            slos.append(_to_slo(validate_model(_Slo, document.data, document), document))
+        elif kind == "Policy":
+            policies.append(_to_policy(validate_model(_Policy, document.data, document), document))
+        else:
+            raise document.error("kind", f"expected SLO or Policy for {API_VERSION}, got {kind!r}")
+    return slos, policies

@@ -1,0 +1,126 @@
+"""The error-budget policy ladder and the gate's order of reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from srekit.core.policy import (
+    DEFAULT_POLICY,
+    BudgetPolicy,
+    Decision,
+    FailMode,
+    PolicyLevel,
+    SloStanding,
+    evaluate_gate,
+    policy_level,
+)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "state"),
+    [
+        (1.0, "normal"),
+        (0.5000001, "normal"),
+        (0.5, "reduced_velocity"),
+        (0.25, "feature_freeze"),
+        (0.2, "feature_freeze"),
+        (0.10, "all_hands"),
+        (0.01, "all_hands"),
+        (0.0, "emergency"),
+        (-3.0, "emergency"),
+    ],
+)
+def test_default_ladder(remaining: float, state: str) -> None:
+    assert policy_level(remaining).state == state
+
+
+def _gate(remaining: float | None, change_type: str = "feature", **kwargs: object) -> object:
+    standing = SloStanding(
+        "api/availability", remaining, "ok" if remaining is not None else "error"
+    )
+    return evaluate_gate("api", change_type=change_type, standings=[standing], **kwargs)  # type: ignore[arg-type]
+
+
+def test_worst_slo_decides() -> None:
+    standings = [SloStanding("api/a", 0.9), SloStanding("api/b", 0.05), SloStanding("api/c", 0.6)]
+    decision = evaluate_gate("api", change_type="feature", standings=standings)
+    assert not decision.allowed
+    assert decision.state == "all_hands"
+    assert decision.decision is Decision.DENY
+    assert "api/b" in decision.reasons[0]
+
+
+@pytest.mark.parametrize("change_type", ["security_fix", "critical_bug", "rollback"])
+def test_exceptions_always_pass(change_type: str) -> None:
+    decision = evaluate_gate(
+        "api",
+        change_type=change_type,
+        standings=[SloStanding("api/a", -1.0)],
+        open_severe_incidents=["INC-1"],
+    )
+    assert decision.allowed
+    assert decision.state == "emergency"
+
+
+def test_open_severe_incident_denies_even_with_budget() -> None:
+    decision = evaluate_gate(
+        "api",
+        change_type="config",
+        standings=[SloStanding("api/a", 0.99)],
+        open_severe_incidents=["INC-7"],
+    )
+    assert not decision.allowed
+    assert "INC-7" in decision.reasons[0]
+
+
+def test_unreadable_data_fails_closed_by_default_and_open_on_request() -> None:
+    standing = SloStanding("api/a", None, "error", "Prometheus down")
+    closed = evaluate_gate("api", change_type="feature", standings=[standing])
+    assert not closed.allowed
+    assert any("Prometheus down" in reason for reason in closed.reasons)
+    opened = evaluate_gate(
+        "api", change_type="feature", standings=[standing], fail_mode=FailMode.OPEN
+    )
+    assert opened.allowed
+    assert any("fails open" in reason for reason in opened.reasons)
+
+
+def test_no_data_does_not_block() -> None:
+    decision = evaluate_gate(
+        "api", change_type="feature", standings=[SloStanding("api/a", None, "no_data")]
+    )
+    assert decision.allowed
+    assert decision.state == "unknown"
+
+
+def test_review_is_not_allowed_and_change_type_overrides() -> None:
+    policy = BudgetPolicy(
+        "custom",
+        (
+            PolicyLevel("ok", 0.3, Decision.ALLOW),
+            PolicyLevel("careful", None, Decision.REVIEW, change_types={"config": Decision.ALLOW}),
+        ),
+    )
+    feature = evaluate_gate(
+        "api", change_type="feature", standings=[SloStanding("a", 0.1)], policy=policy
+    )
+    config = evaluate_gate(
+        "api", change_type="config", standings=[SloStanding("a", 0.1)], policy=policy
+    )
+    assert (feature.allowed, feature.decision) == (False, Decision.REVIEW)
+    assert (config.allowed, config.decision) == (True, Decision.ALLOW)
+
+
+def test_policy_rejects_unordered_floors() -> None:
+    with pytest.raises(ValueError, match="decrease"):
+        BudgetPolicy(
+            "bad",
+            (
+                PolicyLevel("a", 0.1, Decision.ALLOW),
+                PolicyLevel("b", 0.5, Decision.DENY),
+                PolicyLevel("c", None, Decision.DENY),
+            ),
+        )
+    with pytest.raises(ValueError, match="ending"):
+        BudgetPolicy("bad", (PolicyLevel("a", 0.1, Decision.ALLOW),))
+    assert DEFAULT_POLICY.levels[-1].floor is None
