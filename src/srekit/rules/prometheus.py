@@ -1,0 +1,343 @@
+"""srekit's Prometheus rules for SLOs: hourly rollups, error-ratio recordings, burn-rate alerts.
+
+Per SLO (labels `srekit_service`, `srekit_slo` and the SLO's own labels), three groups:
+
+- `<id>-rollup` (interval 1h): `srekit_slo:good_events:increase1h` and
+  `srekit_slo:total_events:increase1h`. Windows of a day and more are derived from these, so
+  reading 30 days costs 720 samples per series instead of 43,200 raw ones.
+- `<id>-sli`: `srekit_slo:error_ratio:rate<w>` for w in 5m 30m 1h 2h 6h (raw) and 1d 3d (from
+  the rollups), the objective, and for rolling windows the window's error ratio and the
+  remaining budget.
+- `<id>-alerts`: page and ticket multi-window multi-burn-rate alerts (core.alerts factors for the
+  SLO's window) and a no-data alert when the SLI stops being recorded.
+
+A ratio over rollups is Σgood/Σtotal of hourly increases, so it is the same whether the rollup
+group runs hourly (in Prometheus) or every minute (in `promtool test rules`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+from srekit.core.alerts import BurnRateAlert, burn_rate_alerts
+from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
+from srekit.core.window import CalendarWindow, RollingWindow, Window, format_duration
+
+__all__ = [
+    "RECORDED_WINDOWS_S",
+    "ROLLUP_WINDOWS_S",
+    "GeneratedRules",
+    "generate_rules",
+    "le_matcher",
+    "nominal_window_s",
+    "render_rules",
+    "window_query",
+]
+
+RECORDED_WINDOWS_S: tuple[int, ...] = (300, 1800, 3600, 7200, 21600)
+ROLLUP_WINDOWS_S: tuple[int, ...] = (86400, 259200)
+_SELECTOR = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?$", re.DOTALL)
+_NOMINAL_CALENDAR_S = {"day": 86400, "week": 604800, "month": 2592000, "quarter": 7776000}
+
+
+def nominal_window_s(window: Window) -> int:
+    """W for static alert factors: a rolling window's length; 30d for a month, 90d a quarter."""
+    if isinstance(window, RollingWindow):
+        return window.duration_s
+    unit_s = _NOMINAL_CALENDAR_S.get(window.unit, 365 * 86400)
+    return unit_s * window.count
+
+
+def window_query(query: str, window_s: int) -> str:
+    """PromQL for events in a window: fill a `{{.window}}` template, or sum a counter's increase.
+
+    A bare selector becomes `sum(increase(sel[w]))`; any other expression is treated as a counter
+    and read through a 1m subquery, `sum(increase((expr)[w:1m]))`.
+    """
+    window = format_duration(window_s)
+    if "{{.window}}" in query or "{{ .window }}" in query:
+        return query.replace("{{ .window }}", window).replace("{{.window}}", window).strip()
+    stripped = query.strip()
+    if _SELECTOR.match(stripped):
+        return f"sum(increase({stripped}[{window}]))"
+    return f"sum(increase(({stripped})[{window}:1m]))"
+
+
+def le_matcher(threshold_s: float) -> str:
+    """A regex matching every spelling of a bucket bound: `1`, `1.0`, `1e+00` are one bound."""
+    spellings = {repr(float(threshold_s)), f"{threshold_s:g}"}
+    if float(threshold_s).is_integer():
+        spellings.add(str(int(threshold_s)))
+    spellings.add(f"{threshold_s:e}".replace("e-0", "e-0").replace("e+0", "e+0"))
+    return "|".join(sorted(re.escape(s) for s in spellings))
+
+
+def _join_selector(selector: str, extra: str) -> str:
+    inner = ",".join(part for part in (selector.strip().strip(","), extra) if part)
+    return "{" + inner + "}"
+
+
+def event_queries(slo: SLO, window_s: int) -> tuple[str, str] | None:
+    """(good, total) PromQL over a window, or None for indicators without event counts."""
+    indicator = slo.indicator
+    if isinstance(indicator, PromLatency):
+        window = format_duration(window_s)
+        le_regex = le_matcher(indicator.threshold_s).replace("\\", "\\\\")
+        bucket = _join_selector(indicator.selector, f'le=~"{le_regex}"')
+        count = _join_selector(indicator.selector, "")
+        return (
+            f"sum(increase({indicator.metric}_bucket{bucket}[{window}]))",
+            f"sum(increase({indicator.metric}_count{count}[{window}]))",
+        )
+    if isinstance(indicator, PromRatio):
+        total = window_query(indicator.total, window_s)
+        if indicator.good is not None:
+            return window_query(indicator.good, window_s), total
+        assert indicator.bad is not None
+        return f"({total}) - ({window_query(indicator.bad, window_s)})", total
+    return None
+
+
+def _number(value: float) -> str:
+    return repr(round(value, 12))
+
+
+def _raw_error_ratio(slo: SLO, window_s: int) -> str:
+    indicator = slo.indicator
+    if isinstance(indicator, PromErrorRatio):
+        return window_query(indicator.error_ratio, window_s)
+    if isinstance(indicator, PromRatio) and indicator.bad is not None:
+        total = window_query(indicator.total, window_s)
+        return f"({window_query(indicator.bad, window_s)})\n/\n({total})"
+    queries = event_queries(slo, window_s)
+    assert queries is not None
+    good, total = queries
+    return f"1 - (\n  ({good})\n  /\n  ({total})\n)"
+
+
+def _rollup_error_ratio(selector: str, window: str) -> str:
+    """1 − Σgood/Σtotal of the hourly rollups over `window`."""
+    return (
+        f"1 - (\n  sum_over_time(srekit_slo:good_events:increase1h{selector}[{window}])\n  /\n"
+        f"  sum_over_time(srekit_slo:total_events:increase1h{selector}[{window}])\n)"
+    )
+
+
+@dataclass(frozen=True)
+class GeneratedRules:
+    """Rule groups, and the SLOs that got none (with why)."""
+
+    groups: list[dict[str, Any]]
+    skipped: list[tuple[str, str]]
+
+
+def _camel(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", text) if part)
+
+
+def _selector(labels: Mapping[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _alert_rule(
+    slo: SLO,
+    *,
+    severity: Literal["page", "ticket"],
+    conditions: list[BurnRateAlert],
+    identity: Mapping[str, str],
+    base_labels: Mapping[str, str],
+) -> dict[str, Any]:
+    selector = _selector(identity)
+    budget = _number(slo.budget_ratio)
+    clauses = [
+        f"(\n  srekit_slo:error_ratio:rate{c.long_window}{selector}"
+        f" > ({_number(c.factor)} * {budget})\n  and\n"
+        f"  srekit_slo:error_ratio:rate{c.short_window}{selector}"
+        f" > ({_number(c.factor)} * {budget})\n)"
+        for c in conditions
+    ]
+    spec = slo.alerting.page if severity == "page" else slo.alerting.ticket
+    name = slo.alerting.name or f"{_camel(slo.service)}{_camel(slo.name)}ErrorBudgetBurn"
+    windows = ", ".join(
+        f"{c.long_window}/{c.short_window} > {_number(c.factor)}x" for c in conditions
+    )
+    annotations: dict[str, str] = {
+        "summary": f"{slo.service}/{slo.name} is burning its error budget too fast ({severity})",
+        "description": (
+            f"Objective {slo.objective:.4%}: the burn rate exceeds {windows} of the budget rate."
+        ),
+    }
+    if slo.runbook_url:
+        annotations["runbook_url"] = slo.runbook_url
+    annotations.update(slo.alerting.annotations)
+    annotations.update(spec.annotations)
+    labels = {**base_labels, **slo.alerting.labels, "severity": severity, **spec.labels}
+    return {
+        "alert": name,
+        "expr": "\nor\n".join(clauses),
+        "labels": labels,
+        "annotations": annotations,
+    }
+
+
+def _rules_for(slo: SLO, extra_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    identity = {"srekit_service": slo.service, "srekit_slo": slo.name}
+    labels = {**extra_labels, **slo.labels, **identity}
+    selector = _selector(identity)
+    counted = event_queries(slo, 3600) is not None
+    groups: list[dict[str, Any]] = []
+    if counted:
+        good, total = event_queries(slo, 3600) or ("", "")
+        groups.append(
+            {
+                "name": f"srekit-{slo.id}-rollup",
+                "interval": "1h",
+                "rules": [
+                    {"record": "srekit_slo:good_events:increase1h", "expr": good, "labels": labels},
+                    {
+                        "record": "srekit_slo:total_events:increase1h",
+                        "expr": total,
+                        "labels": labels,
+                    },
+                ],
+            }
+        )
+    recordings: list[dict[str, Any]] = [
+        {
+            "record": f"srekit_slo:error_ratio:rate{format_duration(seconds)}",
+            "expr": _raw_error_ratio(slo, seconds),
+            "labels": labels,
+        }
+        for seconds in RECORDED_WINDOWS_S
+    ]
+    for seconds in ROLLUP_WINDOWS_S:
+        window = format_duration(seconds)
+        expr = _rollup_error_ratio(selector, window) if counted else _raw_error_ratio(slo, seconds)
+        recordings.append(
+            {"record": f"srekit_slo:error_ratio:rate{window}", "expr": expr, "labels": labels}
+        )
+    recordings.append(
+        {
+            "record": "srekit_slo:objective:ratio",
+            "expr": f"vector({_number(slo.objective)})",
+            "labels": labels,
+        }
+    )
+    if counted and isinstance(slo.window, RollingWindow):
+        window = format_duration(slo.window.duration_s)
+        recordings.append(
+            {
+                "record": "srekit_slo:error_ratio:window",
+                "expr": _rollup_error_ratio(selector, window),
+                "labels": labels,
+            }
+        )
+        recordings.append(
+            {
+                "record": "srekit_slo:error_budget:remaining_ratio",
+                "expr": (
+                    f"1 - (srekit_slo:error_ratio:window{selector} / {_number(slo.budget_ratio)})"
+                ),
+                "labels": labels,
+            }
+        )
+    groups.append({"name": f"srekit-{slo.id}-sli", "rules": recordings})
+
+    alerts: list[dict[str, Any]] = []
+    conditions = burn_rate_alerts(nominal_window_s(slo.window))
+    for severity in ("page", "ticket"):
+        spec = slo.alerting.page if severity == "page" else slo.alerting.ticket
+        chosen = [c for c in conditions if c.severity == severity]
+        if not spec.disabled:
+            alerts.append(
+                _alert_rule(
+                    slo,
+                    severity=severity,
+                    conditions=chosen,
+                    identity=identity,
+                    base_labels={**extra_labels, **slo.labels},
+                )
+            )
+    alerts.append(
+        {
+            "alert": f"{slo.alerting.name or _camel(slo.service) + _camel(slo.name)}SLINoData",
+            "expr": f"absent_over_time(srekit_slo:error_ratio:rate5m{selector}[15m])",
+            "for": "5m",
+            "labels": {**extra_labels, **slo.labels, **identity, "severity": "ticket"},
+            "annotations": {
+                "summary": f"{slo.service}/{slo.name} has no SLI data",
+                "description": "The SLI recording has been absent for 15 minutes: check the "
+                "metrics it reads and their scrape targets.",
+                **({"runbook_url": slo.runbook_url} if slo.runbook_url else {}),
+            },
+        }
+    )
+    groups.append({"name": f"srekit-{slo.id}-alerts", "rules": alerts})
+    return groups
+
+
+def generate_rules(
+    slos: Sequence[SLO], *, extra_labels: Mapping[str, str] | None = None
+) -> GeneratedRules:
+    """Rule groups for every SLO read from Prometheus; others are listed as skipped, with why."""
+    groups: list[dict[str, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    for slo in slos:
+        if not isinstance(slo.indicator, PromRatio | PromLatency | PromErrorRatio):
+            kind = type(slo.indicator).__name__
+            reason = (
+                "reads srekit's event store, not Prometheus"
+                if kind == "EventsRatio"
+                else "threshold (timeslice) indicators have no burn-rate rules"
+            )
+            skipped.append((f"{slo.service}/{slo.name}", reason))
+            continue
+        if isinstance(slo.window, CalendarWindow) and slo.window.unit == "year":
+            skipped.append((f"{slo.service}/{slo.name}", "yearly windows are too long for rules"))
+            continue
+        groups.extend(_rules_for(slo, extra_labels or {}))
+    return GeneratedRules(groups=groups, skipped=skipped)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line PromQL, so generated files read like hand-written ones."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def render_rules(
+    generated: GeneratedRules,
+    *,
+    output: Literal["prometheus", "k8s"] = "prometheus",
+    name: str = "srekit-slos",
+    namespace: str | None = None,
+    version: str = "dev",
+) -> str:
+    """YAML text: a Prometheus rule file or a PrometheusRule custom resource."""
+    header = f"# Code generated by srekit {version}. DO NOT EDIT.\n"
+    document: dict[str, Any] = {"groups": generated.groups}
+    if output == "k8s":
+        metadata: dict[str, Any] = {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": "srekit"},
+        }
+        if namespace:
+            metadata["namespace"] = namespace
+        document = {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": metadata,
+            "spec": {"groups": generated.groups},
+        }
+    return header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=10_000)
