@@ -43,10 +43,8 @@ def detect_format(document: Document) -> str:
     version = data.get("apiVersion", data.get("version"))
     if version in FORMATS:
         return str(version)
-    if version == "openslo/v2alpha":
-        raise document.error(
-            "apiVersion", "openslo/v2alpha is not supported yet; write openslo/v1 instead"
-        )
+    if version in ("openslo/v2alpha", "openslo.com/v2alpha"):
+        raise document.error("apiVersion", f"{version} is not supported yet; use openslo/v1")
     field_name = "apiVersion" if "apiVersion" in data or "version" not in data else "version"
     raise document.error(
         field_name,

@@ -19,6 +19,7 @@ See docs/specs.md for every field.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -55,8 +56,9 @@ def _objective(value: Any) -> float:
     """`99.9%` or `0.999` → 0.999; bare numbers above 1 are refused as ambiguous."""
     if isinstance(value, str) and value.strip().endswith("%"):
         try:
-            fraction = float(value.strip()[:-1]) / 100
-        except ValueError:
+            # Decimal keeps 99.9 % exactly 0.999 (float division gives 0.9990000000000001).
+            fraction = float(Decimal(value.strip()[:-1].strip()) / 100)
+        except (ArithmeticError, ValueError):
             raise ValueError(f"expected a percentage like '99.9%', got {value!r}") from None
     elif isinstance(value, int | float) and not isinstance(value, bool):
         fraction = float(value)

@@ -26,6 +26,16 @@ def dotted_field(location: Sequence[int | str], prefix: str = "") -> str:
     return text
 
 
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _is_union_tag(part: int | str) -> bool:
+    """pydantic names the union member it tried (`str`, `_Calendar`) in error locations."""
+    if isinstance(part, int):
+        return False
+    return part in _UNION_TAGS or part.startswith(("_", "function-")) or "[" in part
+
+
 def _expectation(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "missing":
@@ -45,8 +55,10 @@ def validate_model(model: type[Model], data: Any, document: Document, *, prefix:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        location = [p for p in first["loc"] if not (isinstance(p, str) and "[" in p)]
+        problems = error.errors()
+        # In a union, the members the input was never meant for fail on type: skip those.
+        first = next((p for p in problems if not p["type"].endswith("_type")), problems[0])
+        location = [p for p in first["loc"] if not _is_union_tag(p)]
         raise document.error(dotted_field(location, prefix), _expectation(first)) from None
     except (ValueError, TypeError) as error:
         raise SpecError(str(error), file=document.where, field=prefix or None) from None
