@@ -19,8 +19,8 @@ See docs/specs.md for every field.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator

@@ -1,0 +1,1 @@
+"""The `srekit` command line: `srekit <noun> <verb>`, one module per noun."""

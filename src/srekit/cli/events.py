@@ -1,0 +1,163 @@
+"""`srekit events ingest|stats`: load access logs and event files into the embedded store."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from srekit.cli.options import OutputFormat, abort, console, errors_to_exit_codes, print_json
+
+__all__ = ["app", "default_store_path"]
+
+app = typer.Typer(
+    help="The embedded event store: ingest access logs and event files, see what it holds.",
+    no_args_is_help=True,
+)
+
+# Guessed from the file name when --format is not given; `.gz` is looked through.
+_SUFFIX_FORMATS = {
+    ".log": "nginx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+
+
+class InputFormat(StrEnum):
+    NGINX = "nginx"
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+def default_store_path() -> Path:
+    """`$SREKIT_HOME/events` (`.srekit/events` by default), as every other command reads it."""
+    from srekit.config import Settings
+
+    return Settings().events_path
+
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="event store: a directory, or a .duckdb file [default: $SREKIT_HOME/events]",
+        show_default=False,
+    ),
+]
+
+
+def _guess_format(file: Path) -> InputFormat:
+    suffixes = [suffix.lower() for suffix in file.suffixes if suffix.lower() != ".gz"]
+    guessed = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    if guessed is None:
+        abort(
+            f"{file}: cannot tell the format from the name: pass --format nginx|jsonl|csv|parquet"
+        )
+    return InputFormat(guessed)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="log or event file (.gz is read as is)")],
+    service: Annotated[str, typer.Option("--service", "-s", help="service the events belong to")],
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option("--format", help="nginx (combined + $request_time), jsonl, csv, parquet"),
+    ] = None,
+    store: StoreOption = None,
+    max_rejected: Annotated[
+        float,
+        typer.Option(
+            "--max-rejected",
+            min=0.0,
+            max=1.0,
+            help="fail, storing nothing, when more than this fraction of records is malformed",
+        ),
+    ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="first drop what earlier ingests of this file stored"),
+    ] = False,
+) -> None:
+    """Parse FILE into events of SERVICE; report rows, rejected records and speed."""
+    from srekit.sources.events import EventStore
+
+    chosen = input_format or _guess_format(file)
+    with errors_to_exit_codes(), EventStore(store or default_store_path()) as event_store:
+        report = event_store.ingest_file(
+            file,
+            service=service,
+            format=chosen.value,
+            max_rejected_ratio=max_rejected,
+            replace=replace,
+        )
+    if report.duplicate:
+        console.print(
+            f"{file}: already ingested for service {service}: nothing stored "
+            "(use --replace to load it again)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"{file}: {report.rows:,} events ingested for service {service}, "
+        f"{report.rejected:,} records rejected, "
+        f"{report.lines_per_s:,.0f} lines/s ({report.seconds:.2f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for sample in report.rejected_samples:
+        console.print(f"  rejected: {sample}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def stats(
+    store: StoreOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or yaml")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Events per service and the time range they cover."""
+    from srekit.serialize import rfc3339
+    from srekit.sources.events import EventStore
+
+    path = store or default_store_path()
+    if not EventStore.exists(path):
+        abort(f"no event store at {path}: ingest events first (srekit events ingest FILE)")
+    with errors_to_exit_codes(), EventStore(path, read_only=True) as event_store:
+        rows = event_store.stats()
+    documents = [
+        {
+            "service": row.service,
+            "events": row.events,
+            "first": rfc3339(row.first_ts),
+            "last": rfc3339(row.last_ts),
+            "ingests": row.ingests,
+        }
+        for row in rows
+    ]
+    if output is OutputFormat.JSON:
+        print_json(documents)
+        return
+    if output is OutputFormat.YAML:
+        import yaml
+
+        typer.echo(yaml.safe_dump(documents, sort_keys=False), nl=False)
+        return
+    from rich.table import Table
+
+    table = Table("service", "events", "first", "last", "ingests")
+    for document in documents:
+        table.add_row(
+            str(document["service"]),
+            f"{document['events']:,}",
+            str(document["first"]),
+            str(document["last"]),
+            str(document["ingests"]),
+        )
+    console.print(table)

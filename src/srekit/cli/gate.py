@@ -1,0 +1,85 @@
+"""`srekit gate`: may this change ship now? Exit 0 allowed, 1 denied (or review), 2 bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
+from srekit.cli.options import (
+    AtOption,
+    FilesOption,
+    OutputFormat,
+    abort,
+    at_or_now,
+    console,
+    errors_to_exit_codes,
+    print_json,
+)
+from srekit.cli.status import EventsOption, PrometheusOption
+
+
+def gate(
+    files: FilesOption,
+    service: Annotated[str, typer.Option(help="the service being deployed")],
+    change_type: Annotated[
+        str,
+        typer.Option(help="feature, config, security_fix, critical_bug, rollback, ..."),
+    ] = "feature",
+    fail_open: Annotated[
+        bool, typer.Option("--fail-open", help="allow when SLI data cannot be read")
+    ] = False,
+    at: AtOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    prometheus_url: PrometheusOption = None,
+    events_store: EventsOption = None,
+) -> None:
+    """Apply the error-budget policy to a deploy of SERVICE."""
+    from srekit.cli.common import build_sources, evaluate, load
+    from srekit.config import Settings
+    from srekit.core.policy import DEFAULT_POLICY, FailMode
+    from srekit.evaluation import gate_service
+    from srekit.serialize import gate_document
+
+    when = at_or_now(at)
+    with errors_to_exit_codes():
+        specs = load(files)
+        if service not in specs.services():
+            abort(
+                f"--service: no SLO in the specs belongs to {service!r} "
+                f"(services: {', '.join(specs.services()) or 'none'})"
+            )
+        own = [slo for slo in specs.slos if slo.service == service]
+        sources = build_sources(
+            Settings(), prometheus_url=prometheus_url, events_store=events_store
+        )
+        statuses = evaluate(replace(specs, slos=tuple(own)), sources, when)
+    policies = {specs.policy_for(slo).name: specs.policy_for(slo) for slo in own}
+    if len(policies) > 1:
+        abort(
+            f"the SLOs of {service} name different policies ({', '.join(sorted(policies))}): "
+            "a service is gated by one policy"
+        )
+    policy = next(iter(policies.values()), DEFAULT_POLICY)
+    decision = gate_service(
+        service,
+        change_type=change_type,
+        statuses=statuses,
+        policy=policy,
+        fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
+    )
+    if output is OutputFormat.JSON:
+        print_json(gate_document(decision, statuses))
+    else:
+        verdict = "[bold green]ALLOWED[/]" if decision.allowed else "[bold red]DENIED[/]"
+        console.print(
+            f"{verdict} {change_type} deploy of {service}: state {decision.state}, "
+            f"decision {decision.decision.value} (policy {policy.name})",
+            highlight=False,
+        )
+        for reason in decision.reasons:
+            console.print(f"  - {reason}", highlight=False)
+        for action in decision.actions:
+            console.print(f"  action: {action}", highlight=False)
+    raise typer.Exit(0 if decision.allowed else 1)

@@ -1,0 +1,98 @@
+"""Options shared by every command, and the one place errors become exit codes.
+
+Exit codes: 0 success (or allowed), 1 denied or a failed check, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from srekit.errors import SpecError, SrekitError
+
+__all__ = [
+    "AtOption",
+    "FilesOption",
+    "OutputFormat",
+    "abort",
+    "at_or_now",
+    "console",
+    "errors_to_exit_codes",
+    "print_json",
+]
+
+# Rich assumes 80 columns when stdout is not a terminal (make, CI, pipes): tables need more.
+console = Console(width=None if sys.stdout.isatty() else 160)
+error_console = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    YAML = "yaml"
+
+
+def _parse_at(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected an RFC 3339 time like 2026-11-01T00:00:00Z, got {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        raise typer.BadParameter(f"expected a time zone (Z or +02:00) in {value!r}")
+    return value
+
+
+FilesOption = Annotated[
+    list[Path],
+    typer.Option("--file", "-f", help="spec file or directory (repeatable)", show_default=False),
+]
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="evaluate at this RFC 3339 time instead of now, to reproduce a result",
+        callback=_parse_at,
+    ),
+]
+
+
+def at_or_now(at: str | None) -> datetime:
+    """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds)."""
+    if at is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def abort(message: str, code: int = 2) -> NoReturn:
+    """Print `error: message` to stderr and exit with `code` (2: bad input)."""
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def errors_to_exit_codes() -> Iterator[None]:
+    """Turn srekit's errors into a one-line message and exit 2, never a traceback."""
+    try:
+        yield
+    except SpecError as error:
+        abort(str(error))
+    except SrekitError as error:
+        abort(str(error))
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout (no colour codes), for pipes and tools."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,170 @@
+"""`srekit status` and `srekit gate` on the bundled logs, checked against a plain-Python count.
+
+The expectation parses the same gzip'd nginx logs line by line, independently of DuckDB, and
+counts good and total events per window.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srekit.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+AT = datetime(2026, 11, 19, 12, tzinfo=UTC)
+_LINE = re.compile(r'\[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) \S+ "[^"]*" "[^"]*" (\S+)$')
+
+
+def _events(service: str) -> list[tuple[datetime, str, int, float]]:
+    events = []
+    with gzip.open(EXAMPLES / "logs" / f"{service}.access.log.gz", "rt") as lines:
+        for line in lines:
+            match = _LINE.search(line.rstrip("\n"))
+            if match is None:  # the bundled checkout log holds two truncated lines on purpose
+                continue
+            moment = datetime.strptime(match.group(1), "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
+            events.append((moment, match.group(3), int(match.group(4)), float(match.group(5))))
+    return events
+
+
+def _expected(service: str, seconds: int, good, total) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    start = AT - timedelta(seconds=seconds)
+    chosen = [e for e in _events(service) if start <= e[0] < AT and total(e)]
+    return sum(1 for e in chosen if good(e)), len(chosen)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("srekit-home")
+    env = {"SREKIT_HOME": str(home)}
+    runner = CliRunner()
+    for service in ("checkout", "catalog"):
+        log = EXAMPLES / "logs" / f"{service}.access.log.gz"
+        result = runner.invoke(
+            app, ["events", "ingest", str(log), "--service", service, "--format", "nginx"], env=env
+        )
+        assert result.exit_code == 0, result.output
+        rejected = 2 if service == "checkout" else 0
+        assert f"{rejected} records rejected" in result.output, result.output
+    return env
+
+
+def _status(env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
+    result = CliRunner().invoke(
+        app,
+        [
+            "status",
+            "-f",
+            str(EXAMPLES / "slos"),
+            "--at",
+            "2026-11-19T12:00:00Z",
+            "--format",
+            "json",
+            *extra,
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    return {f"{s['service']}/{s['slo']}": s for s in json.loads(result.stdout)}
+
+
+def test_checkout_figures_match_an_independent_count(home: dict[str, str]) -> None:
+    statuses = _status(home)
+    availability = statuses["checkout/availability"]
+    not_health = lambda e: not e[1].startswith("/health")  # noqa: E731
+    good, total = _expected("checkout", 7 * 86400, lambda e: e[2] < 500, not_health)
+    assert total > 1000
+    assert availability["events"] == {"good": good, "total": total}
+    assert availability["sli"] == pytest.approx(good / total, abs=1e-12)
+    budget = availability["error_budget"]
+    assert budget["allowed_bad_events"] == pytest.approx(0.005 * total)
+    assert budget["consumed"] == pytest.approx((total - good) / total / 0.005)
+    for label, seconds in (("1h", 3600), ("6h", 21600), ("1d", 86400), ("3d", 259200)):
+        g, t = _expected("checkout", seconds, lambda e: e[2] < 500, not_health)
+        expected = None if t == 0 else (t - g) / t / 0.005
+        assert availability["burn_rates"][label] == pytest.approx(expected), label
+    latency = statuses["checkout/latency"]
+    g, t = _expected(
+        "checkout", 7 * 86400, lambda e: e[3] <= 0.3, lambda e: e[2] < 500 and not_health(e)
+    )
+    assert latency["sli"] == pytest.approx(g / t, abs=1e-12)
+
+
+def test_calendar_week_in_paris(home: dict[str, str]) -> None:
+    catalog = _status(home)["catalog/availability"]
+    # Monday 16 November 2026, 00:00 in Paris is 15 November 23:00 UTC.
+    week_start = datetime(2026, 11, 15, 23, tzinfo=UTC)
+    chosen = [e for e in _events("catalog") if week_start <= e[0] < AT]
+    good = sum(1 for e in chosen if e[2] < 500)
+    assert catalog["window"] == "week (Europe/Paris)"
+    assert catalog["window_s"] == 7 * 86400
+    assert catalog["sli"] == pytest.approx(good / len(chosen), abs=1e-12)
+
+
+def test_timeslices_count_good_five_minute_slices(home: dict[str, str]) -> None:
+    slo = _status(home)["catalog/good-minutes"]
+    start = AT - timedelta(days=7)
+    slices: dict[int, list[int]] = {}
+    for moment, _, status, _ in _events("catalog"):
+        if start <= moment < AT:
+            bucket = int((moment - start).total_seconds()) // 300
+            slices.setdefault(bucket, [0, 0])
+            slices[bucket][1] += 1
+            slices[bucket][0] += status < 500
+    good_slices = sum(1 for g, t in slices.values() if g / t >= 0.99)
+    assert slo["sli"] == pytest.approx(good_slices / len(slices), abs=1e-12)
+
+
+def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
+    statuses = _status(home)
+    remaining = min(
+        statuses[f"checkout/{n}"]["error_budget"]["remaining"] for n in ("availability", "latency")
+    )  # type: ignore[index]
+    result = CliRunner().invoke(
+        app,
+        [
+            "gate",
+            "-f",
+            str(EXAMPLES / "slos"),
+            "--service",
+            "checkout",
+            "--at",
+            "2026-11-19T12:00:00Z",
+            "--format",
+            "json",
+        ],
+        env=home,
+    )
+    answer = json.loads(result.stdout)
+    expected_state = "normal" if remaining > 0.40 else "careful" if remaining > 0.20 else "frozen"
+    assert answer["state"] == expected_state
+    assert answer["allowed"] is (expected_state == "normal")
+    assert result.exit_code == (0 if answer["allowed"] else 1)
+    assert {s["slo"] for s in answer["slos"]} == {"availability", "latency"}
+
+
+def test_no_data_before_the_logs_begin(home: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "status",
+            "-f",
+            str(EXAMPLES / "slos"),
+            "--at",
+            "2026-10-01T00:00:00Z",
+            "--format",
+            "json",
+        ],
+        env=home,
+    )
+    statuses = json.loads(result.stdout)
+    assert {s["data"] for s in statuses} == {"no_data"}
+    assert all(s["sli"] is None and s["policy_state"] == "unknown" for s in statuses)
