@@ -194,3 +194,46 @@ def test_go_format_f(value: float, expected: str) -> None:
 )
 def test_prom_duration(seconds: int, expected: str) -> None:
     assert _prom_duration(seconds) == expected
+
+
+_CLI_FLAGS = {
+    "out-base-no-alerts.yaml.tpl": ["--disable-alerts"],
+    "out-base-no-recordings.yaml.tpl": ["--disable-recordings"],
+    "out-base-extra-labels.yaml.tpl": ["-l", "exk1=exv1", "-l", "exk2=exv2"],
+    "out-base-28d.yaml.tpl": ["--slo-period", "28d"],
+    "out-base-custom-windows-7d.yaml.tpl": ["--slo-period", "7d", "--window-catalog", "WINDOWS"],
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "golden"),
+    [pytest.param(c[0], c[1], id=c[1].removesuffix(".yaml.tpl")) for c in GOLDEN_CASES],
+)
+def test_cli_reproduces_goldens_and_promtool_accepts_them(
+    source: str, golden: str, tmp_path: Path
+) -> None:
+    """`srekit rules generate --compat sloth` with Sloth's own flags gives Sloth's bytes."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from srekit import __version__
+    from srekit.cli.main import app
+    from tests.rules.promtool import promtool
+
+    flags = [
+        str(_sloth() / "test" / "integration" / "prometheus" / "windows") if f == "WINDOWS" else f
+        for f in _CLI_FLAGS.get(golden, [])
+    ]
+    result = CliRunner().invoke(
+        app, ["rules", "generate", "--compat", "sloth", "-f", str(_testdata() / source), *flags]
+    )
+    assert result.exit_code == 0, result.output
+    expected = _render_golden((_testdata() / golden).read_text(encoding="utf-8"), __version__)
+    assert result.stdout == expected
+    for index, document in enumerate(yaml.safe_load_all(result.stdout)):
+        crd = document.get("kind") == "PrometheusRule"
+        groups = document["spec"]["groups"] if crd else document["groups"]
+        rule_file = tmp_path / f"rules-{index}.yml"
+        rule_file.write_text(yaml.safe_dump({"groups": groups}))
+        checked = promtool("check", "rules", rule_file)
+        assert checked.returncode == 0, checked.stdout + checked.stderr

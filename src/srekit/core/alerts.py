@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Literal
 
 from srekit.core.window import format_duration
@@ -61,11 +62,9 @@ class BurnRateAlert:
     firing: bool | None = None
 
 
-def burn_rate_alerts(
-    window_s: int, windows: tuple[AlertWindow, ...] = DEFAULT_ALERT_WINDOWS
-) -> list[BurnRateAlert]:
-    """Alert conditions for an SLO window of `window_s` seconds: factor = fraction × W / long."""
-    return [
+@cache  # one SLO window length serves thousands of SLOs
+def _alert_conditions(window_s: int, windows: tuple[AlertWindow, ...]) -> tuple[BurnRateAlert, ...]:
+    return tuple(
         BurnRateAlert(
             severity=w.severity,
             long_window=format_duration(w.long_window_s),
@@ -75,7 +74,14 @@ def burn_rate_alerts(
             factor=w.budget_fraction * window_s / w.long_window_s,
         )
         for w in windows
-    ]
+    )
+
+
+def burn_rate_alerts(
+    window_s: int, windows: tuple[AlertWindow, ...] = DEFAULT_ALERT_WINDOWS
+) -> list[BurnRateAlert]:
+    """Alert conditions for an SLO window of `window_s` seconds: factor = fraction × W / long."""
+    return list(_alert_conditions(window_s, windows))
 
 
 def evaluate_alerts(

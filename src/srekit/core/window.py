@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,6 +53,7 @@ def parse_duration(text: str) -> int:
     return int(total)
 
 
+@cache  # rule generation spells the same few windows hundreds of thousands of times
 def format_duration(seconds: float) -> str:
     """Prometheus spelling of a duration, in the largest unit that divides it (`2592000` → `30d`).
 

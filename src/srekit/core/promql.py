@@ -1,0 +1,257 @@
+"""PromQL text for SLIs: window templates, counter wrapping, histogram bounds, batching labels.
+
+Pure string building, shared by the Prometheus source (queries) and the rule generator
+(recording rules), so an SLI means the same thing in both. No I/O here.
+
+How an indicator's query becomes "events in window w":
+
+- a template holding `{{.window}}` is used as written, the window substituted (`5m`, `30d`);
+- a bare counter selector (`http_requests_total{code=~"5.."}`) becomes
+  `sum(increase(<selector>[w]))`;
+- any other expression becomes the subquery `sum(increase((<expr>)[w:1m]))`: the expression is
+  sampled every minute and the increase taken over those points. That is exact for a sum of
+  counters without resets and approximate otherwise (a reset of one summed counter looks like a
+  reset of the sum), so prefer a selector or a template.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+from srekit.core.slo import PromErrorRatio, PromLatency, PromRatio, PromThreshold, ThresholdOp
+from srekit.core.window import format_duration
+
+__all__ = [
+    "BATCH_LABEL",
+    "PART_LABEL",
+    "ROLLUP_GOOD_METRIC",
+    "ROLLUP_INTERVAL_S",
+    "ROLLUP_SERVICE_LABEL",
+    "ROLLUP_SLO_LABEL",
+    "ROLLUP_TOTAL_METRIC",
+    "SUBQUERY_STEP",
+    "WINDOW_PLACEHOLDER",
+    "counter_increase",
+    "error_ratio_expr",
+    "escape_string",
+    "good_events_expr",
+    "is_counter_selector",
+    "is_template",
+    "join_or",
+    "labelled",
+    "latency_bucket_selector",
+    "latency_exprs",
+    "le_regex",
+    "range_before",
+    "ratio_exprs",
+    "render_template",
+    "rollup_coverage_query",
+    "rollup_presence_query",
+    "rollup_sum_query",
+    "threshold_aggregate",
+    "threshold_slice_exprs",
+]
+
+WINDOW_PLACEHOLDER = "{{.window}}"
+SUBQUERY_STEP = "1m"
+
+BATCH_LABEL = "srekit_slo"
+PART_LABEL = "srekit_part"
+
+ROLLUP_INTERVAL_S = 3600
+ROLLUP_GOOD_METRIC = "srekit_slo:good_events:increase1h"
+ROLLUP_TOTAL_METRIC = "srekit_slo:total_events:increase1h"
+ROLLUP_SERVICE_LABEL = "srekit_service"
+ROLLUP_SLO_LABEL = "srekit_slo"
+
+_METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
+_STRING = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`"
+_MATCHER = rf"\s*{_LABEL_NAME}\s*(?:=~|!~|!=|=)\s*(?:{_STRING})\s*"
+_MATCHERS = rf"\{{(?:{_MATCHER}(?:,{_MATCHER})*,?)?\s*\}}"
+_SELECTOR = re.compile(rf"\s*(?:{_METRIC_NAME}\s*(?:{_MATCHERS})?|{_MATCHERS})\s*", re.DOTALL)
+
+_COMPARISON: dict[ThresholdOp, str] = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def is_template(query: str) -> bool:
+    """True when the query holds `{{.window}}` and so already says how to count over a window."""
+    return WINDOW_PLACEHOLDER in query
+
+
+def render_template(query: str, window_s: int) -> str:
+    """The template with every `{{.window}}` replaced by the window's Prometheus duration."""
+    return query.replace(WINDOW_PLACEHOLDER, format_duration(window_s))
+
+
+def is_counter_selector(query: str) -> bool:
+    """True for a bare selector: a metric name and/or `{matchers}`, nothing else."""
+    return _SELECTOR.fullmatch(query) is not None
+
+
+def counter_increase(query: str, window_s: int) -> str:
+    """Events in the `window_s` seconds before the evaluation time (see the module docstring)."""
+    if is_template(query):
+        return render_template(query, window_s).strip()
+    window = format_duration(window_s)
+    if is_counter_selector(query):
+        return f"sum(increase({query.strip()}[{window}]))"
+    return f"sum(increase(({query.strip()})[{window}:{SUBQUERY_STEP}]))"
+
+
+def ratio_exprs(indicator: PromRatio, window_s: int) -> tuple[str, str]:
+    """(good or bad, total) event expressions; which of good/bad is the indicator's business."""
+    numerator = indicator.good if indicator.good is not None else indicator.bad
+    if numerator is None:  # PromRatio's own check makes this unreachable
+        raise ValueError("a ratio indicator needs exactly one of good and bad")
+    return counter_increase(numerator, window_s), counter_increase(indicator.total, window_s)
+
+
+def good_events_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
+    """One expression for good events: total − bad when the indicator counts bad ones.
+
+    A missing bad series counts as zero bad events (`or vector(0)`), as a service without any
+    errors yet has no `code="500"` series at all. Recording rules use this; the source queries
+    bad and total separately instead, which costs one evaluation of `total` less.
+    """
+    if isinstance(indicator, PromLatency):
+        return latency_exprs(indicator, window_s)[0]
+    numerator, total = ratio_exprs(indicator, window_s)
+    if indicator.good is not None:
+        return numerator
+    return f"({total}) - (({numerator}) or vector(0))"
+
+
+def error_ratio_expr(indicator: PromErrorRatio, window_s: int) -> str:
+    """The raw error ratio over the window (Sloth `raw`): the template rendered."""
+    return render_template(indicator.error_ratio, window_s).strip()
+
+
+def _plain_digits(value: float) -> tuple[str, str]:
+    """Integer and fraction digits of the shortest decimal spelling of a positive float."""
+    text = format(Decimal(repr(value)), "f")
+    integer, _, fraction = text.partition(".")
+    return integer.lstrip("0"), fraction.rstrip("0")
+
+
+def le_regex(threshold_s: float) -> str:
+    """A regular expression matching the decimal spellings of the bucket bound `threshold_s`.
+
+    Client libraries spell bounds differently: Go writes `1` and `1e+06`, Python `1.0` and
+    `1000000.0`, some `1.000` or `1E6`. All write the shortest digits that round-trip; the
+    regex accepts those digits in fixed-point (optional leading zeros, trailing fraction
+    zeros) and scientific notation (one digit before the point, any exponent padding). It
+    uses `[.]` rather than `\\.` so it can sit in a PromQL string without escaping, and only
+    syntax shared by RE2 and Python's `re`.
+    """
+    if not math.isfinite(threshold_s) or threshold_s <= 0:
+        raise ValueError(f"expected a positive, finite bucket bound, got {threshold_s!r}")
+    integer, fraction = _plain_digits(threshold_s)
+    fixed = f"0*{integer}" + (f"[.]{fraction}0*" if fraction else "([.]0*)?")
+    if not integer:  # 0.25: `0.25`, `.25`, `00.250`
+        fixed = f"0*[.]{fraction}0*"
+    digits = (integer + fraction).lstrip("0").rstrip("0")
+    exponent = len(integer) - 1 if integer else -(len(fraction) - len(fraction.lstrip("0")) + 1)
+    mantissa = "0*" + digits[0] + (f"[.]{digits[1:]}0*" if len(digits) > 1 else "([.]0*)?")
+    if exponent > 0:
+        power = f"[+]?0*{exponent}"
+    elif exponent < 0:
+        power = f"-0*{-exponent}"
+    else:
+        power = "[+-]?0+"
+    return f"{fixed}|{mantissa}[eE]{power}"
+
+
+def _with_matchers(selector: str, *matchers: str) -> str:
+    inner = ",".join(part for part in (selector.strip(), *matchers) if part)
+    return "{" + inner + "}"
+
+
+def latency_bucket_selector(indicator: PromLatency) -> str:
+    """`<metric>_bucket{<selector>}`, every bound: what to list when the threshold is missing."""
+    return f"{indicator.metric}_bucket{_with_matchers(indicator.selector)}"
+
+
+def latency_exprs(indicator: PromLatency, window_s: int) -> tuple[str, str]:
+    """(good, total) for a histogram: the cumulative bucket at the threshold, and `_count`."""
+    window = format_duration(window_s)
+    le = f'le=~"{le_regex(indicator.threshold_s)}"'
+    bucket = f"{indicator.metric}_bucket{_with_matchers(indicator.selector, le)}"
+    count = f"{indicator.metric}_count{_with_matchers(indicator.selector)}"
+    return f"sum(increase({bucket}[{window}]))", f"sum(increase({count}[{window}]))"
+
+
+def threshold_aggregate(indicator: PromThreshold) -> str:
+    """The query reduced to its worst series: max for an upper bound, min for a lower one."""
+    worst = "max" if indicator.op in ("lt", "lte") else "min"
+    return f"{worst}({indicator.query.strip()})"
+
+
+def threshold_slice_exprs(indicator: PromThreshold, window_s: int, slice_s: int) -> tuple[str, str]:
+    """(good slices, slices with data) in the window, sampling the query at each slice end.
+
+    Subquery steps are aligned to multiples of the slice since the epoch, like `slices()`.
+    """
+    value = threshold_aggregate(indicator)
+    comparison = f"{value} {_COMPARISON[indicator.op]} bool {indicator.value!r}"
+    window, step = range_before(window_s), format_duration(slice_s)
+    return (
+        f"sum_over_time(({comparison})[{window}:{step}])",
+        f"count_over_time(({value})[{window}:{step}])",
+    )
+
+
+def range_before(window_s: int) -> str:
+    """A range holding the samples of the last `window_s` seconds, not the one at its start.
+
+    Prometheus 2.x ranges include both ends, so `x[1d]` over hourly samples holds 25 of them;
+    one millisecond less holds 24 on 2.x and 3.x alike.
+    """
+    return f"{window_s * 1000 - 1}ms"
+
+
+def escape_string(value: str) -> str:
+    """A PromQL double-quoted string literal holding `value`."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def labelled(expr: str, slo_id: str, part: str) -> str:
+    """`expr` summed to one series labelled with the SLO id and the part (`good@30d`).
+
+    `label_replace` expands `$1` in its replacement, so a literal `$` is doubled.
+    """
+    series = f"sum({expr})"
+    for name, value in ((BATCH_LABEL, slo_id), (PART_LABEL, part)):
+        replacement = escape_string(value.replace("$", "$$"))
+        series = f'label_replace({series}, "{name}", {replacement}, "", "")'
+    return series
+
+
+def join_or(exprs: list[str]) -> str:
+    """Labelled expressions joined with `or`: one query, one result series per expression."""
+    if not exprs:
+        raise ValueError("nothing to join")
+    return " or ".join(exprs)
+
+
+def rollup_presence_query(lookback_s: int = 2 * ROLLUP_INTERVAL_S) -> str:
+    """Which SLOs have rollups recorded lately: one series per (service, slo)."""
+    by = f"{ROLLUP_SERVICE_LABEL}, {ROLLUP_SLO_LABEL}"
+    window = format_duration(lookback_s)
+    return f"count by ({by}) (last_over_time({ROLLUP_TOTAL_METRIC}[{window}]))"
+
+
+def rollup_sum_query(metric: str, window_s: int) -> str:
+    """Σ of hourly rollups over the window, per (service, slo): one series per SLO."""
+    by = f"{ROLLUP_SERVICE_LABEL}, {ROLLUP_SLO_LABEL}"
+    return f"sum by ({by}) (sum_over_time({metric}[{range_before(window_s)}]))"
+
+
+def rollup_coverage_query(window_s: int) -> str:
+    """How many hourly rollups the window holds per SLO (full coverage: window_s / 3600)."""
+    by = f"{ROLLUP_SERVICE_LABEL}, {ROLLUP_SLO_LABEL}"
+    window = range_before(window_s)
+    return f"max by ({by}) (count_over_time({ROLLUP_TOTAL_METRIC}[{window}]))"
