@@ -24,6 +24,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from srekit.core.alerts import BurnRateAlert, burn_rate_alerts
+from srekit.core.promql import (
+    ROLLUP_GOOD_METRIC,
+    ROLLUP_TOTAL_METRIC,
+    error_ratio_expr,
+    good_events_expr,
+    latency_exprs,
+    range_before,
+    ratio_exprs,
+)
 from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
 from srekit.core.window import CalendarWindow, RollingWindow, Window, format_duration
 
@@ -32,15 +41,12 @@ __all__ = [
     "ROLLUP_WINDOWS_S",
     "GeneratedRules",
     "generate_rules",
-    "le_matcher",
     "nominal_window_s",
     "render_rules",
-    "window_query",
 ]
 
 RECORDED_WINDOWS_S: tuple[int, ...] = (300, 1800, 3600, 7200, 21600)
 ROLLUP_WINDOWS_S: tuple[int, ...] = (86400, 259200)
-_SELECTOR = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?$", re.DOTALL)
 _NOMINAL_CALENDAR_S = {"day": 86400, "week": 604800, "month": 2592000, "quarter": 7776000}
 
 
@@ -52,53 +58,17 @@ def nominal_window_s(window: Window) -> int:
     return unit_s * window.count
 
 
-def window_query(query: str, window_s: int) -> str:
-    """PromQL for events in a window: fill a `{{.window}}` template, or sum a counter's increase.
-
-    A bare selector becomes `sum(increase(sel[w]))`; any other expression is treated as a counter
-    and read through a 1m subquery, `sum(increase((expr)[w:1m]))`.
-    """
-    window = format_duration(window_s)
-    if "{{.window}}" in query or "{{ .window }}" in query:
-        return query.replace("{{ .window }}", window).replace("{{.window}}", window).strip()
-    stripped = query.strip()
-    if _SELECTOR.match(stripped):
-        return f"sum(increase({stripped}[{window}]))"
-    return f"sum(increase(({stripped})[{window}:1m]))"
-
-
-def le_matcher(threshold_s: float) -> str:
-    """A regex matching every spelling of a bucket bound: `1`, `1.0`, `1e+00` are one bound."""
-    spellings = {repr(float(threshold_s)), f"{threshold_s:g}"}
-    if float(threshold_s).is_integer():
-        spellings.add(str(int(threshold_s)))
-    spellings.add(f"{threshold_s:e}".replace("e-0", "e-0").replace("e+0", "e+0"))
-    return "|".join(sorted(re.escape(s) for s in spellings))
-
-
-def _join_selector(selector: str, extra: str) -> str:
-    inner = ",".join(part for part in (selector.strip().strip(","), extra) if part)
-    return "{" + inner + "}"
-
-
 def event_queries(slo: SLO, window_s: int) -> tuple[str, str] | None:
-    """(good, total) PromQL over a window, or None for indicators without event counts."""
+    """(good, total) PromQL over a window, or None for indicators without event counts.
+
+    A `bad` indicator's good events are total − (bad or 0): a service without errors yet has
+    no error series at all, and the rollup must still record its good events.
+    """
     indicator = slo.indicator
     if isinstance(indicator, PromLatency):
-        window = format_duration(window_s)
-        le_regex = le_matcher(indicator.threshold_s).replace("\\", "\\\\")
-        bucket = _join_selector(indicator.selector, f'le=~"{le_regex}"')
-        count = _join_selector(indicator.selector, "")
-        return (
-            f"sum(increase({indicator.metric}_bucket{bucket}[{window}]))",
-            f"sum(increase({indicator.metric}_count{count}[{window}]))",
-        )
+        return latency_exprs(indicator, window_s)
     if isinstance(indicator, PromRatio):
-        total = window_query(indicator.total, window_s)
-        if indicator.good is not None:
-            return window_query(indicator.good, window_s), total
-        assert indicator.bad is not None
-        return f"({total}) - ({window_query(indicator.bad, window_s)})", total
+        return good_events_expr(indicator, window_s), ratio_exprs(indicator, window_s)[1]
     return None
 
 
@@ -109,21 +79,22 @@ def _number(value: float) -> str:
 def _raw_error_ratio(slo: SLO, window_s: int) -> str:
     indicator = slo.indicator
     if isinstance(indicator, PromErrorRatio):
-        return window_query(indicator.error_ratio, window_s)
+        return error_ratio_expr(indicator, window_s)
     if isinstance(indicator, PromRatio) and indicator.bad is not None:
-        total = window_query(indicator.total, window_s)
-        return f"({window_query(indicator.bad, window_s)})\n/\n({total})"
+        bad, total = ratio_exprs(indicator, window_s)
+        return f"(({bad}) or vector(0))\n/\n({total})"
     queries = event_queries(slo, window_s)
     assert queries is not None
     good, total = queries
     return f"1 - (\n  ({good})\n  /\n  ({total})\n)"
 
 
-def _rollup_error_ratio(selector: str, window: str) -> str:
-    """1 − Σgood/Σtotal of the hourly rollups over `window`."""
+def _rollup_error_ratio(selector: str, window_s: int) -> str:
+    """1 − Σgood/Σtotal of the hourly rollups in the last `window_s` (start sample excluded)."""
+    window = range_before(window_s)
     return (
-        f"1 - (\n  sum_over_time(srekit_slo:good_events:increase1h{selector}[{window}])\n  /\n"
-        f"  sum_over_time(srekit_slo:total_events:increase1h{selector}[{window}])\n)"
+        f"1 - (\n  sum_over_time({ROLLUP_GOOD_METRIC}{selector}[{window}])\n  /\n"
+        f"  sum_over_time({ROLLUP_TOTAL_METRIC}{selector}[{window}])\n)"
     )
 
 
@@ -215,10 +186,13 @@ def _rules_for(slo: SLO, extra_labels: Mapping[str, str]) -> list[dict[str, Any]
         for seconds in RECORDED_WINDOWS_S
     ]
     for seconds in ROLLUP_WINDOWS_S:
-        window = format_duration(seconds)
-        expr = _rollup_error_ratio(selector, window) if counted else _raw_error_ratio(slo, seconds)
+        expr = _rollup_error_ratio(selector, seconds) if counted else _raw_error_ratio(slo, seconds)
         recordings.append(
-            {"record": f"srekit_slo:error_ratio:rate{window}", "expr": expr, "labels": labels}
+            {
+                "record": f"srekit_slo:error_ratio:rate{format_duration(seconds)}",
+                "expr": expr,
+                "labels": labels,
+            }
         )
     recordings.append(
         {
@@ -228,11 +202,10 @@ def _rules_for(slo: SLO, extra_labels: Mapping[str, str]) -> list[dict[str, Any]
         }
     )
     if counted and isinstance(slo.window, RollingWindow):
-        window = format_duration(slo.window.duration_s)
         recordings.append(
             {
                 "record": "srekit_slo:error_ratio:window",
-                "expr": _rollup_error_ratio(selector, window),
+                "expr": _rollup_error_ratio(selector, slo.window.duration_s),
                 "labels": labels,
             }
         )

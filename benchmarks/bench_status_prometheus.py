@@ -1,0 +1,362 @@
+"""Status counts for 1,000 SLOs over 30 days from a real Prometheus: rollups, raw, slo-generator.
+
+Run from the repository root: `.venv/bin/python -m benchmarks.bench_status_prometheus`.
+
+History: 100 services × 2 counter series (`code` 200 and 500) at 60 s for 30 days, ending at
+the current minute, because google's slo-generator (compared here) queries Prometheus at the
+current time whatever timestamp it is given. Its first 6 hours carry no events, so a 30-day
+window ending a few minutes later holds the same events; the SLI then matches exactly.
+
+Timed, each the median of several runs on the same server:
+- srekit raw: `PrometheusSource(use_rollups=False).counts()`, one batched query per 200 parts;
+- srekit rollups: the same with srekit's hourly rollups backfilled by `promtool` (from rules
+  that record 100 SLOs each: promtool writes a block per rule, and 2,000 rules make more
+  blocks than Prometheus has file descriptors for);
+- slo-generator 2.6.0 (its own venv under benchmarks/results/, with `setuptools<70`, which it
+  needs for `pkg_resources`): `compute()` per SLO, one 30-day step, two queries per SLO.
+Both for the 30-day window alone and for every window `srekit status` reads
+(5m 30m 1h 2h 6h 1d 3d 30d; slo-generator only computes the 30-day step).
+
+Figures go to stdout and benchmarks/results/status_prometheus.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from tests.integration.prometheus_fixture import (
+    Backfilled,
+    ServiceSpec,
+    generate,
+    serve,
+    serve_with_rollups,
+)
+
+from srekit.core.sli import EventCounts, WindowQuery
+from srekit.core.slo import SLO, PromRatio
+from srekit.core.window import RollingWindow
+from srekit.sources.prometheus import PrometheusSource
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SLO_GENERATOR_VENV = RESULTS / "slo-generator-venv"
+SLO_GENERATOR = ["slo-generator[prometheus]==2.6.0", "setuptools<70"]
+SERVICES = 100
+STATUS_WINDOWS_S = {
+    "5m": 300,
+    "30m": 1800,
+    "1h": 3600,
+    "2h": 7200,
+    "6h": 21600,
+    "1d": 86400,
+    "3d": 259200,
+    "30d": 2592000,
+}
+RUNS = 3
+
+# Ten ways of writing the same availability SLI: five counting good events, five bad ones.
+_GOOD = ('code="200"', 'code=~"2.."', 'code!="500"', 'code!~"5.."', 'code=~"200|204"')
+_BAD = ('code="500"', 'code=~"5.."', 'code=~"50."', 'code!~"2.."', 'code=~"5.*"')
+
+_DRIVER = """
+import json, logging, sys, time
+import yaml
+from slo_generator.compute import compute
+
+logging.disable(logging.CRITICAL)
+config = yaml.safe_load(open(sys.argv[1]))
+slos = yaml.safe_load(open(sys.argv[2]))
+started = time.perf_counter()
+out = {}
+for slo in slos:
+    report = compute(slo, config, timestamp=float(sys.argv[3]))[0]
+    out[slo["metadata"]["name"]] = {
+        "sli": report.get("sli_measurement"),
+        "good": report.get("good_events_count"),
+        "bad": report.get("bad_events_count"),
+        "valid": report.get("valid", True),
+    }
+json.dump({"seconds": time.perf_counter() - started, "slos": out}, sys.stdout)
+"""
+
+
+def _services() -> list[ServiceSpec]:
+    """Varied traffic: rates 20–400/min, some diurnal, some with 5xx incidents."""
+    specs = []
+    for n in range(SERVICES):
+        incidents = ((10 + n % 17, 1.5, 0.3),) if n % 7 == 0 else ()
+        specs.append(
+            ServiceSpec(
+                f"svc{n:03d}",
+                rate_per_min=20 + (n * 37) % 380,
+                error_ratio=0.0005 * (1 + n % 10),
+                incidents=incidents,
+                diurnal=0.8 if n % 3 == 0 else 0.0,
+                histogram=False,
+            )
+        )
+    return specs
+
+
+def _slos(services: list[ServiceSpec]) -> tuple[list[SLO], list[dict[str, Any]]]:
+    """1,000 srekit SLOs and the same SLOs as slo-generator configs."""
+    slos: list[SLO] = []
+    configs: list[dict[str, Any]] = []
+    for spec in services:
+        every = f'http_requests_total{{service="{spec.name}"}}'
+        for index, matcher in enumerate(_GOOD + _BAD):
+            selector = f'http_requests_total{{service="{spec.name}",{matcher}}}'
+            counts_bad = index >= len(_GOOD)
+            indicator = (
+                PromRatio(bad=selector, total=every)
+                if counts_bad
+                else PromRatio(good=selector, total=every)
+            )
+            name = f"availability-{index}"
+            slos.append(SLO(spec.name, name, 0.99, RollingWindow(2592000), indicator))
+            sli: dict[str, str] = {"filter_good": selector, "filter_valid": every}
+            if counts_bad:
+                complement = f'http_requests_total{{service="{spec.name}",code!~"5.."}}'
+                sli = {"filter_good": complement, "filter_bad": selector}
+            configs.append(
+                {
+                    "apiVersion": "sre.google.com/v2",
+                    "kind": "ServiceLevelObjective",
+                    "metadata": {
+                        "name": f"{spec.name}-{name}",
+                        "labels": {"service_name": spec.name, "slo_name": name},
+                    },
+                    "spec": {
+                        "description": "availability",
+                        "backend": "prometheus",
+                        "method": "good_bad_ratio",
+                        "exporters": [],
+                        "service_level_indicator": sli,
+                        "goal": 0.99,
+                    },
+                }
+            )
+    return slos, configs
+
+
+def _windows(at: datetime, labels: list[str]) -> list[WindowQuery]:
+    return [
+        WindowQuery(label, at - timedelta(seconds=STATUS_WINDOWS_S[label]), at) for label in labels
+    ]
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = run()
+    return time.perf_counter() - started, result
+
+
+def _srekit(
+    url: str, slos: list[SLO], windows: list[WindowQuery], *, rollups: bool
+) -> dict[str, Any]:
+    """Median seconds and HTTP requests of `counts()`, and the last run's counts."""
+    seconds: list[float] = []
+    requests: list[httpx.Request] = []
+    counts: dict[tuple[str, str], EventCounts | None] = {}
+    for _ in range(RUNS):
+        requests.clear()
+        with httpx.Client(timeout=120, event_hooks={"request": [requests.append]}) as client:
+            source = PrometheusSource(url, client=client, use_rollups=rollups)
+            elapsed, result = _timed(lambda: source.counts(slos, windows))  # noqa: B023
+        seconds.append(elapsed)
+        counts = dict(result)
+    return {
+        "seconds_median": statistics.median(seconds),
+        "seconds_runs": seconds,
+        "http_requests": len(requests),
+        "counts": counts,
+    }
+
+
+def _slo_generator_python() -> tuple[Path | None, str]:
+    """The separate venv's python, installed on first use; or None and why not."""
+    python = SLO_GENERATOR_VENV / "bin" / "python"
+    check = [str(python), "-c", "import slo_generator.compute, prometheus_http_client"]
+    if python.exists() and subprocess.run(check, capture_output=True, check=False).returncode == 0:
+        return python, "already installed"
+    steps = [
+        [sys.executable, "-m", "venv", str(SLO_GENERATOR_VENV)],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *SLO_GENERATOR,
+        ],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, check=False)
+        if done.returncode:
+            return None, f"`{' '.join(step)}` failed: {(done.stderr or done.stdout)[-1500:]}"
+    return python, "installed"
+
+
+def _run_slo_generator(
+    python: Path, url: str, configs: list[dict[str, Any]], at: datetime, workdir: Path
+) -> dict[str, Any]:
+    shared = {
+        "backends": {"prometheus": {"url": url}},
+        "exporters": {},
+        "error_budget_policies": {
+            "default": {
+                "steps": [
+                    {
+                        "name": "30d",
+                        "burn_rate_threshold": 1,
+                        "alert": False,
+                        "message_alert": "burning",
+                        "message_ok": "fine",
+                        "window": 2592000,
+                    }
+                ]
+            }
+        },
+    }
+    (workdir / "config.yaml").write_text(yaml.safe_dump(shared), encoding="utf-8")
+    (workdir / "slos.yaml").write_text(yaml.safe_dump(configs), encoding="utf-8")
+    (workdir / "driver.py").write_text(_DRIVER, encoding="utf-8")
+    command = [str(python), str(workdir / "driver.py"), str(workdir / "config.yaml")]
+    command += [str(workdir / "slos.yaml"), str(at.timestamp())]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode:
+        raise RuntimeError(f"slo-generator failed: {done.stderr[-2000:]}")
+    answer: dict[str, Any] = json.loads(done.stdout)
+    answer["wall_seconds_with_startup"] = wall
+    return answer
+
+
+def _compare_slo_generator(
+    server: Backfilled,
+    *,
+    python: Path | None,
+    install: str,
+    slos: list[SLO],
+    configs: list[dict[str, Any]],
+    at: datetime,
+) -> tuple[dict[str, Any], dict[tuple[str, str], EventCounts | None]]:
+    """slo-generator's figures, and its 30-day counts per (SLO id, "30d")."""
+    if python is None:
+        return {"error": install}, {}
+    workdir = server.server.workdir.parent
+    answer = _run_slo_generator(python, server.url, configs, at, workdir)
+    queried_at = datetime.now(UTC)
+    invalid = [n for n, r in answer["slos"].items() if not r["valid"]]
+    figures = {
+        "seconds": answer["seconds"],
+        "wall_seconds_with_startup": answer["wall_seconds_with_startup"],
+        "http_requests": 2 * len(configs),
+        "invalid_reports": len(invalid),
+        "finished_after_data_end_s": (queried_at - at).total_seconds(),
+    }
+    counts: dict[tuple[str, str], EventCounts | None] = {}
+    for slo in slos:
+        report = answer["slos"][slo.id]
+        # SLI from its event counts: its own sli_measurement is rounded to 6 decimals.
+        good, bad = float(report["good"]), float(report["bad"])
+        counts[(slo.id, "30d")] = EventCounts(good=good, total=good + bad)
+    return figures, counts
+
+
+def _max_sli_gap(
+    ours: dict[tuple[str, str], EventCounts | None],
+    theirs: dict[tuple[str, str], EventCounts | None],
+) -> float:
+    gaps = []
+    for key, reading in ours.items():
+        other = theirs.get(key)
+        if reading is None or other is None or reading.sli is None or other.sli is None:
+            raise RuntimeError(f"{key}: no data on one side ({reading} vs {other})")
+        gaps.append(abs(reading.sli - other.sli))
+    return max(gaps)
+
+
+def _last_rollup(url: str, at: datetime) -> datetime:
+    answer = httpx.post(
+        f"{url}/api/v1/query",
+        data={"query": "srekit_slo:total_events:increase1h[2h]", "time": at.timestamp()},
+    ).json()
+    latest = max(float(v[0]) for series in answer["data"]["result"] for v in series["values"])
+    return datetime.fromtimestamp(latest, tz=UTC)
+
+
+def main() -> dict[str, Any]:
+    """Run the benchmark, print the figures, write the JSON."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Any] = {"slos": SERVICES * 10, "services": SERVICES, "days": 30}
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    services = _services()
+    slos, configs = _slos(services)
+    python, install = _slo_generator_python()
+    figures["slo_generator_install"] = install
+    with tempfile.TemporaryDirectory(prefix="srekit-bench-", dir=RESULTS) as tmp:
+        workdir = Path(tmp)
+        seconds, dataset = _timed(lambda: generate(services, end=now, quiet_head_s=6 * 3600))
+        figures["generate_s"] = seconds
+        seconds, raw_server = _timed(lambda: serve(dataset, workdir / "raw"))
+        figures["backfill_and_start_s"] = seconds
+        figures["series"] = len(dataset.series)
+        figures["samples"] = len(dataset.series) * dataset.samples
+        servers: list[Backfilled] = [raw_server]
+        try:
+            figures["slo_generator"], theirs = _compare_slo_generator(
+                raw_server, python=python, install=install, slos=slos, configs=configs, at=now
+            )
+            seconds, rollup_server = _timed(
+                lambda: serve_with_rollups(raw_server, slos, workdir / "rollups", slos_per_rule=100)
+            )
+            servers.append(rollup_server)
+            figures["rollup_backfill_and_start_s"] = seconds
+            url = rollup_server.url
+            month, status = _windows(now, ["30d"]), _windows(now, list(STATUS_WINDOWS_S))
+            runs = {
+                "srekit_raw_30d": _srekit(url, slos, month, rollups=False),
+                "srekit_rollups_30d": _srekit(url, slos, month, rollups=True),
+                "srekit_raw_status_windows": _srekit(url, slos, status, rollups=False),
+                "srekit_rollups_status_windows": _srekit(url, slos, status, rollups=True),
+            }
+            last = _last_rollup(url, now)
+            raw_at_last = _srekit(url, slos, _windows(last, ["30d"]), rollups=False)["counts"]
+            for name, run in runs.items():
+                figures[name] = {k: v for k, v in run.items() if k != "counts"}
+            raw_month = runs["srekit_raw_30d"]["counts"]
+            rollup_month = runs["srekit_rollups_30d"]["counts"]
+            figures["max_sli_gap_rollups_vs_raw_at_last_rollup"] = _max_sli_gap(
+                rollup_month, raw_at_last
+            )
+            figures["last_rollup_before_at_s"] = (now - last).total_seconds()
+            if theirs:
+                figures["max_sli_gap_raw_vs_slo_generator"] = _max_sli_gap(raw_month, theirs)
+                figures["max_sli_gap_rollups_vs_slo_generator"] = _max_sli_gap(rollup_month, theirs)
+        finally:
+            for server in servers:
+                server.server.stop()
+    figures["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    (RESULTS / "status_prometheus.json").write_text(
+        json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    print(json.dumps(figures, indent=2, default=str))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

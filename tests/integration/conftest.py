@@ -1,0 +1,45 @@
+"""Session fixtures: one backfilled Prometheus for all integration tests, and one with rollups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.prometheus_fixture import (
+    TEST_SERVICES,
+    Backfilled,
+    generate,
+    require_binary,
+    serve,
+    serve_with_rollups,
+)
+from tests.integration.slos import rollup_slos
+
+
+def _require_prometheus() -> None:
+    for binary in ("prometheus", "promtool"):
+        try:
+            require_binary(binary)
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backfilled]:
+    """A real Prometheus on 127.0.0.1 serving 30 days of generated history (`.dataset`)."""
+    _require_prometheus()
+    backfilled = serve(generate(TEST_SERVICES), tmp_path_factory.mktemp("prometheus"))
+    yield backfilled
+    backfilled.server.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_rollups(
+    prometheus: Backfilled, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backfilled]:
+    """A second Prometheus on the same history plus srekit's hourly rollups of `rollup_slos()`."""
+    workdir = tmp_path_factory.mktemp("prometheus-rollups")
+    backfilled = serve_with_rollups(prometheus, rollup_slos(), workdir)
+    yield backfilled
+    backfilled.server.stop()

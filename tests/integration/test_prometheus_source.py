@@ -1,0 +1,372 @@
+"""PrometheusSource against a real Prometheus serving 30 days of generated history.
+
+Expectations come from the generator's per-minute counts (`Dataset.increase`), never from
+PromQL, so a wrong query shows up as a wrong number.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from srekit.core.sli import EventCounts, WindowQuery
+from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
+from srekit.errors import SourceUnavailable, SpecError
+from srekit.sources.prometheus import PrometheusSource
+from tests.integration.prometheus_fixture import (
+    END,
+    TEST_SERVICES,
+    Backfilled,
+    Dataset,
+    Series,
+)
+from tests.integration.slos import (
+    availability,
+    error_ratio,
+    latency,
+    rate_template,
+    subquery,
+    threshold,
+)
+
+pytestmark = pytest.mark.integration
+
+WINDOWS_S = {"5m": 300, "1h": 3600, "6h": 21600, "1d": 86400, "30d": 30 * 86400}
+SERVICES = [spec.name for spec in TEST_SERVICES]
+
+
+def _windows(at: datetime, labels: Sequence[str] = tuple(WINDOWS_S)) -> list[WindowQuery]:
+    return [WindowQuery(label, at - timedelta(seconds=WINDOWS_S[label]), at) for label in labels]
+
+
+def _is_5xx(code: str) -> bool:
+    return code.startswith("5")
+
+
+def expected(dataset: Dataset, slo: SLO, at: datetime, window_s: int) -> EventCounts | None:
+    """What Prometheus should answer, from the generated counts."""
+    service = slo.service
+    indicator = slo.indicator
+    if isinstance(indicator, PromLatency):
+
+        def at_threshold(le: str) -> bool:
+            return le != "+Inf" and float(le) == indicator.threshold_s
+
+        buckets = dataset.select(f"{indicator.metric}_bucket", service=service, le=at_threshold)
+        total = dataset.increase(
+            dataset.select(f"{indicator.metric}_count", service=service), at, window_s
+        )
+        good = dataset.increase(buckets, at, window_s)
+        return None if total is None else EventCounts(good=good or 0.0, total=total)
+    requests = dataset.select("http_requests_total", service=service)
+    total = dataset.increase(requests, at, window_s)
+    if total is None:
+        return None
+    errors = dataset.select("http_requests_total", service=service, code=_is_5xx)
+    bad = dataset.increase(errors, at, window_s) or 0.0
+    if isinstance(indicator, PromErrorRatio):
+        return EventCounts(good=1.0 - bad / total, total=1.0, counted=False)
+    scale = window_s if slo.name == "availability-rate" else 1
+    return EventCounts(good=(total - bad) / scale, total=total / scale)
+
+
+def assert_counts(actual: EventCounts | None, wanted: EventCounts | None, what: str) -> None:
+    if wanted is None:
+        assert actual is None, what
+        return
+    assert actual is not None, what
+    assert actual.total == pytest.approx(wanted.total, rel=1e-9, abs=1e-9), what
+    assert actual.good == pytest.approx(wanted.good, rel=1e-9, abs=1e-9), what
+    assert actual.counted == wanted.counted, what
+    if wanted.sli is not None:
+        assert actual.sli == pytest.approx(wanted.sli, rel=1e-9, abs=1e-12), what
+
+
+def _standard_slos() -> list[SLO]:
+    slos = [availability(s) for s in SERVICES] + [latency(s) for s in SERVICES]
+    slos += [rate_template(s) for s in SERVICES] + [error_ratio(s) for s in SERVICES]
+    return slos
+
+
+@pytest.mark.parametrize(
+    "at",
+    [END, END - timedelta(hours=5, seconds=17)],
+    ids=["aligned", "unaligned-extrapolated"],
+)
+def test_counts_match_generated_history(prometheus: Backfilled, at: datetime) -> None:
+    slos = _standard_slos()
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        counts = source.counts(slos, _windows(at))
+    assert len(counts) == len(slos) * len(WINDOWS_S)
+    for slo in slos:
+        for label, window_s in WINDOWS_S.items():
+            wanted = expected(prometheus.dataset, slo, at, window_s)
+            assert_counts(counts[(slo.id, label)], wanted, f"{slo.id} over {label}")
+
+
+def test_full_windows_count_every_generated_event(prometheus: Backfilled) -> None:
+    """Where samples cover the window, Prometheus's increase is the exact sum of the counts."""
+    dataset = prometheus.dataset
+    slo = availability("checkout")
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        counts = source.counts([slo], _windows(END))
+    for label, window_s in WINDOWS_S.items():
+        start = END - timedelta(seconds=window_s)
+        total = dataset.events(
+            dataset.select("http_requests_total", service="checkout"), start, END
+        )
+        reading = counts[(slo.id, label)]
+        assert reading is not None
+        assert reading.total == total
+
+
+def test_latency_threshold_matches_both_bound_spellings(prometheus: Backfilled) -> None:
+    """checkout writes le="1", search le="1.0": threshold 1.0 finds both."""
+    spelled = {s.name: s.le_style for s in TEST_SERVICES}
+    assert spelled["checkout"] == "go"
+    assert spelled["search"] == "python"
+    slos = [latency("checkout"), latency("search"), latency("payments", 2.5, name="latency-2s")]
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        counts = source.counts(slos, _windows(END, ["1d"]))
+    for slo in slos:
+        reading = counts[(slo.id, "1d")]
+        assert reading is not None
+        assert 0 < reading.good < reading.total
+        assert_counts(reading, expected(prometheus.dataset, slo, END, 86400), slo.id)
+
+
+def test_latency_threshold_not_a_bound_lists_the_bounds(prometheus: Backfilled) -> None:
+    slo = latency("checkout", 0.3, name="latency-300ms")
+    with (
+        PrometheusSource(prometheus.url, use_rollups=False) as source,
+        pytest.raises(SpecError) as raised,
+    ):
+        source.counts([slo, availability("search")], _windows(END, ["1h"]))
+    assert raised.value.field == "indicator.threshold"
+    message = str(raised.value)
+    assert "checkout-latency-300ms" in message
+    assert "0.1, 0.25, 0.5, 1, 2.5, 5, +Inf" in message
+
+
+def test_service_without_samples_has_no_data(prometheus: Backfilled) -> None:
+    """batch's series stop 3 hours before the end: short windows are empty, not zero."""
+    slos = [availability("batch"), latency("batch")]
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        counts = source.counts(slos, _windows(END))
+    for slo in slos:
+        assert counts[(slo.id, "5m")] is None
+        assert counts[(slo.id, "1h")] is None
+        six_hours = counts[(slo.id, "6h")]
+        assert six_hours is not None
+        assert six_hours.total > 0
+        assert_counts(six_hours, expected(prometheus.dataset, slo, END, 21600), slo.id)
+
+
+def test_counter_reset_counts_events_across_it(prometheus: Backfilled) -> None:
+    dataset = prometheus.dataset
+    spec = next(s for s in TEST_SERVICES if s.reset_day is not None)
+    assert spec.reset_day is not None
+    at = dataset.start + timedelta(days=spec.reset_day, minutes=30)
+    slo = availability(spec.name)
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        reading = source.counts([slo], _windows(at, ["1h"]))[(slo.id, "1h")]
+    series = dataset.select("http_requests_total", service=spec.name)
+    assert reading is not None
+    assert reading.total == dataset.events(series, at - timedelta(hours=1), at)
+    assert 0 < reading.total < 2 * 60 * spec.rate_per_min
+
+
+def test_subquery_fallback_matches_raw_counters(prometheus: Backfilled) -> None:
+    slos = [subquery("search"), availability("search")]
+    with PrometheusSource(prometheus.url, use_rollups=False) as source:
+        counts = source.counts(slos, _windows(END, ["1h", "1d"]))
+    for label in ("1h", "1d"):
+        via_subquery = counts[(slos[0].id, label)]
+        raw = counts[(slos[1].id, label)]
+        assert via_subquery is not None
+        assert raw is not None
+        assert via_subquery.total == pytest.approx(raw.total, rel=1e-9)
+        assert via_subquery.good == pytest.approx(raw.good, rel=1e-9)
+
+
+def test_many_slos_cost_few_requests(prometheus: Backfilled) -> None:
+    requests: list[httpx.Request] = []
+    slos = [
+        availability(service, name=f"availability-{n}") for n in range(10) for service in SERVICES
+    ]
+    assert len(slos) == 50
+    with httpx.Client(event_hooks={"request": [requests.append]}) as client:
+        source = PrometheusSource(prometheus.url, client=client, use_rollups=False)
+        counts = source.counts(slos, _windows(END))
+    # 50 SLOs × 5 windows × 2 expressions = 500, joined 200 per query.
+    assert len(requests) == 3
+    assert all(r.method == "POST" and r.url.path == "/api/v1/query" for r in requests)
+    for slo in slos:
+        for label, window_s in WINDOWS_S.items():
+            assert_counts(
+                counts[(slo.id, label)],
+                expected(prometheus.dataset, slo, END, window_s),
+                f"{slo.id} over {label}",
+            )
+
+
+def test_query_error_names_the_slo_and_field(prometheus: Backfilled) -> None:
+    broken = SLO(
+        service="search",
+        name="broken",
+        objective=0.99,
+        window=availability("search").window,
+        indicator=PromRatio(good="sum(rate(x[{{.window}}])", total="http_requests_total"),
+        source_file="slos/search.yaml",
+    )
+    fine = [availability(s) for s in SERVICES]
+    with (
+        PrometheusSource(prometheus.url, use_rollups=False) as source,
+        pytest.raises(SpecError) as raised,
+    ):
+        source.counts([*fine, broken, *fine[:2]], _windows(END, ["1h"]))
+    assert raised.value.field == "indicator.good"
+    assert raised.value.file == "slos/search.yaml"
+    assert "search-broken" in str(raised.value)
+    assert "parse error" in str(raised.value)
+
+
+def test_prometheus_down_is_source_unavailable() -> None:
+    with socket.socket() as sock:  # a port bound then released: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with (
+        PrometheusSource(url, retries=3, backoff_s=0.01) as source,
+        pytest.raises(SourceUnavailable) as raised,
+    ):
+        source.counts([availability("checkout")], _windows(END, ["1h"]))
+    message = str(raised.value)
+    assert url in message
+    assert "3 attempts" in message
+    assert "connect" in message
+
+
+def _last_rollup(url: str, at: datetime) -> datetime:
+    """When the rollup group last ran before `at` (its hourly offset is the ruler's choice)."""
+    answer = httpx.post(
+        f"{url}/api/v1/query",
+        data={"query": "srekit_slo:total_events:increase1h[2h]", "time": at.timestamp()},
+    ).json()
+    latest = max(float(v[0]) for series in answer["data"]["result"] for v in series["values"])
+    return datetime.fromtimestamp(latest, tz=at.tzinfo)
+
+
+def _estimate_tolerance(events: float, busiest_minute: float) -> float:
+    """How far rollups may stray from raw counters over `events` events, in events.
+
+    A rollup is `increase(...[1h])` at the ruler's hourly evaluation, which is not on a minute:
+    its range holds 60 one-minute samples, 59 intervals, scaled by 60/59. So one minute per hour
+    is estimated (as the hour's mean) rather than counted. Over H hours the error is a sum of H
+    minute-to-mean deviations: about sqrt(events / 60) for steady (Poisson-like) traffic, four
+    of those bound it; an hour where an incident starts or ends can add up to its busiest
+    minute.
+    """
+    return 4 * math.sqrt(events / 60) + busiest_minute + 1
+
+
+def _busiest_minute(dataset: Dataset, series: list[Series], end: datetime, window_s: int) -> int:
+    first = round((end.timestamp() - window_s - dataset.start_s) / dataset.step_s)
+    last = round((end.timestamp() - dataset.start_s) / dataset.step_s)
+    return max(
+        sum(one.increments[i] for one in series)
+        for i in range(max(first, 0), min(last + 1, dataset.samples))
+    )
+
+
+def test_rollups_agree_with_raw_counters(prometheus_rollups: Backfilled) -> None:
+    recorded = [availability(s) for s in SERVICES] + [latency(s) for s in SERVICES]
+    not_recorded = [rate_template("checkout"), availability("checkout", name="unrecorded")]
+    slos = recorded + not_recorded
+    url = prometheus_rollups.url
+    last = _last_rollup(url, END)
+    assert END - timedelta(hours=1) < last <= END
+    rollup_requests: list[httpx.Request] = []
+    with httpx.Client(event_hooks={"request": [rollup_requests.append]}) as client:
+        rolled = PrometheusSource(url, client=client).counts(slos, _windows(END))
+    with PrometheusSource(url, use_rollups=False) as source:
+        raw_now = source.counts(slos, _windows(END))
+        raw_at_last = source.counts(slos, _windows(last))
+    checked = 0
+    for slo in slos:
+        for label, window_s in WINDOWS_S.items():
+            key = (slo.id, label)
+            if slo in not_recorded or window_s < 86400:
+                assert_counts(rolled[key], raw_now[key], f"{key} read raw")
+                continue
+            reading, raw = rolled[key], raw_at_last[key]
+            assert reading is not None, key
+            assert raw is not None, key
+            if slo.service == "batch":
+                # Its series stop 3 h before the end, so do its rollups: with fewer rollups
+                # than hours in the window, the source reads raw counters instead.
+                assert_counts(reading, raw_now[key], f"{key} falls back to raw")
+                continue
+            # Read from rollups, a window ends at the last evaluation: compare with raw there.
+            dataset = prometheus_rollups.dataset
+            if isinstance(slo.indicator, PromLatency):
+                bad_series = dataset.select(
+                    "http_request_duration_seconds_count", service=slo.service
+                )  # a minute's slow requests are at most its requests
+            else:
+                bad_series = dataset.select(
+                    "http_requests_total", service=slo.service, code=_is_5xx
+                )
+            busiest = _busiest_minute(dataset, bad_series, last, window_s)
+            total_tolerance = _estimate_tolerance(raw.total, 0)
+            assert reading.total == pytest.approx(raw.total, abs=total_tolerance), key
+            sli_tolerance = (_estimate_tolerance(raw.bad, busiest) + total_tolerance) / raw.total
+            assert reading.sli == pytest.approx(raw.sli, abs=sli_tolerance), key
+            checked += 1
+    assert checked == 2 * (len(SERVICES) - 1) * 2
+    # presence, one rollup query per window of a day or more, raw queries for the rest.
+    rollup_queries = [r for r in rollup_requests if b"increase1h%5B" in r.content]
+    assert len(rollup_queries) == 1 + 2
+    assert len(rollup_requests) <= 1 + 2 + 2
+
+
+def test_partial_rollups_fall_back_to_raw(prometheus_rollups: Backfilled) -> None:
+    """Rollups start with the history: a window reaching before it is read raw."""
+    dataset = prometheus_rollups.dataset
+    at = dataset.start + timedelta(days=1, hours=6)
+    slo = availability("search")
+    window = WindowQuery("2d", at - timedelta(days=2), at)
+    with PrometheusSource(prometheus_rollups.url) as source:
+        reading = source.counts([slo], [window])[(slo.id, "2d")]
+    assert_counts(reading, expected(dataset, slo, at, window.duration_s), "2d")
+
+
+def test_slices_count_each_slice(prometheus: Backfilled) -> None:
+    dataset = prometheus.dataset
+    slo = availability("checkout")
+    start = END - timedelta(days=1)
+    with PrometheusSource(prometheus.url) as source:
+        slices = source.slices(slo, start=start, end=END, slice_s=3600)
+    assert len(slices) == 24
+    for index, reading in enumerate(slices):
+        slice_end = start + timedelta(hours=index + 1)
+        assert_counts(reading, expected(dataset, slo, slice_end, 3600), f"slice {index}")
+
+
+def test_threshold_slices_and_counts_agree(prometheus: Backfilled) -> None:
+    """The checkout incident at the end pushes the 5xx rate over 1/s in the last hour."""
+    slo = threshold("checkout", max_errors_per_s=1.0)
+    start = END - timedelta(days=1)
+    with PrometheusSource(prometheus.url) as source:
+        slices = source.slices(slo, start=start, end=END, slice_s=3600)
+        counts = source.counts([slo], _windows(END, ["1d"]))[(slo.id, "1d")]
+    assert len(slices) == 24
+    assert all(s is not None and s.total == 1 for s in slices)
+    good = sum(s.good for s in slices if s is not None)
+    assert good == 23
+    assert slices[-1] == EventCounts(good=0.0, total=1.0)
+    assert counts == EventCounts(good=good, total=24)
