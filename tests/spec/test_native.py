@@ -143,7 +143,7 @@ _yaml_values = st.recursive(
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
     ),
-    max_leaves=20,
+    max_leaves=8,
 )
 
 

@@ -1,0 +1,15 @@
+"""Run every benchmark in turn (`make bench`); each prints its figures and writes JSON to results/."""
+
+from __future__ import annotations
+
+from benchmarks import bench_events, bench_rules, bench_status_prometheus
+
+
+def main() -> None:
+    bench_rules.main()
+    bench_events.main([])
+    bench_status_prometheus.main()
+
+
+if __name__ == "__main__":
+    main()
