@@ -596,7 +596,11 @@ _BASE = yaml.safe_load(slo_with({"alertPolicies": [INLINE_POLICY]}))
 _BASE_PATHS = [path for path in _paths(_BASE) if path]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(path=st.sampled_from(_BASE_PATHS), value=_VALUES)
 def test_any_input_gives_a_spec_error_or_slos(path: tuple[Any, ...], value: Any) -> None:
     data = copy.deepcopy(_BASE)
