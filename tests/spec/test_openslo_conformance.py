@@ -16,6 +16,7 @@ from srekit.core.slo import SLO
 from srekit.core.window import CalendarWindow
 from srekit.errors import SpecError
 from srekit.spec.document import Document, read_documents
+from srekit.spec.loader import load_specs
 from srekit.spec.openslo import parse_documents
 from tests.conformance import conformance_dir
 
@@ -188,16 +189,6 @@ V2ALPHA = [
     f"{OSLO}/v2alpha.yaml",
 ]
 
-# openslo/v1alpha is read the way Sloth reads it, by the Sloth parser (tests/spec/test_sloth*).
-V1ALPHA = [
-    "go-sdk/pkg/openslo/v1alpha/examples/services.yaml",
-    "go-sdk/pkg/openslo/v1alpha/examples/slos.yaml",
-    "oslo/internal/files/testdata/format/invalid-service.yaml",
-    "oslo/internal/files/testdata/format/valid-service.json",
-    "oslo/internal/files/testdata/format/valid-service.yaml",
-    f"{OSLO}/mix/1.yaml",
-    f"{OSLO}/v1alpha.yaml",
-]
 
 # Expected stderr of `oslo validate` (upstream validate.bats), not spec files.
 NOT_SPECS = [
@@ -318,10 +309,41 @@ def test_v2alpha_is_refused_with_what_to_write(path: str) -> None:
     assert error.detail == "openslo.com/v2alpha is not supported yet; use openslo/v1"
 
 
-@pytest.mark.parametrize("path", V1ALPHA)
-def test_v1alpha_belongs_to_the_sloth_parser(path: str) -> None:
-    assert (root() / path).is_file()
-    pytest.skip("openslo/v1alpha is parsed as Sloth reads it, by srekit.spec.sloth")
+V1ALPHA_VALID = [
+    "go-sdk/pkg/openslo/v1alpha/examples/services.yaml",
+    "oslo/internal/files/testdata/format/valid-service.json",
+    "oslo/internal/files/testdata/format/valid-service.yaml",
+]
+# Upstream's validator refuses these: a Service named with a space breaks v1alpha's RFC 1123
+# rule (oslo's expected output for v1alpha.yaml names exactly that).
+V1ALPHA_INVALID = [
+    "oslo/internal/files/testdata/format/invalid-service.yaml",
+    f"{OSLO}/mix/1.yaml",
+    f"{OSLO}/v1alpha.yaml",
+]
+# Valid v1alpha, but beyond what Sloth reads (thresholdMetric, Datadog queries, Week windows):
+# srekit reads v1alpha as Sloth does, so it refuses it and says which field.
+V1ALPHA_BEYOND_SLOTH = "go-sdk/pkg/openslo/v1alpha/examples/slos.yaml"
+
+
+@pytest.mark.parametrize("path", V1ALPHA_VALID)
+def test_v1alpha_valid_files_load(path: str) -> None:
+    assert load_specs([root() / path]).slos == ()
+
+
+@pytest.mark.parametrize("path", V1ALPHA_INVALID)
+def test_v1alpha_invalid_files_fail_on_the_service_name(path: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        load_specs([root() / path])
+    assert caught.value.field == "metadata.name"
+    assert str(root() / path) in str(caught.value)
+
+
+def test_v1alpha_beyond_sloth_is_refused_naming_the_field() -> None:
+    with pytest.raises(SpecError) as caught:
+        load_specs([root() / V1ALPHA_BEYOND_SLOTH])
+    assert caught.value.field == "spec.timeWindows[0].unit"
+    assert "expected Day" in str(caught.value)
 
 
 def test_every_upstream_file_is_classified() -> None:
@@ -333,7 +355,9 @@ def test_every_upstream_file_is_classified() -> None:
           for name in EXPORT_CASES),
         *(f"{SDK_DATA}/inline/outputs/custom_config.yaml",),
         *V2ALPHA,
-        *V1ALPHA,
+        *V1ALPHA_VALID,
+        *V1ALPHA_INVALID,
+        V1ALPHA_BEYOND_SLOTH,
         *NOT_SPECS,
         f"{README}/README-L628-alertpolicy-inline-condition.yaml",  # read with the README set
     }  # fmt: skip

@@ -490,6 +490,21 @@ def _parse_k8s(doc: Document) -> SlothServiceLevel:
 
 # --- OpenSLO v1alpha -----------------------------------------------------------------------------
 
+_RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _check_v1alpha_service(doc: Document) -> None:
+    """Sloth skips Service documents; srekit still holds their names to v1alpha's RFC 1123 rule."""
+    metadata = _mapping(doc, doc.data, "metadata", "")
+    name = _string(doc, metadata, "name", "metadata")
+    if not _RFC1123_LABEL.match(name):
+        raise doc.error(
+            "metadata.name",
+            f"expected an RFC 1123 label (lower-case letters, digits and '-', starting and "
+            f"ending with a letter or digit, e.g. 'my-name'), got {name!r}",
+        )
+
+
 
 def _openslo_query(doc: Document, ratio: Mapping[str, Any], key: str, path: str) -> str:
     where = _join(path, key)
@@ -598,6 +613,7 @@ def _parse_one(doc: Document) -> SlothServiceLevel | None:
         return _parse_k8s(doc)
     if api_version == _OPENSLO_V1ALPHA:
         if kind == "Service":
+            _check_v1alpha_service(doc)
             return None
         if kind != "SLO":
             raise doc.error("kind", f"Sloth reads OpenSLO v1alpha SLO and Service, got {kind!r}")
