@@ -1,4 +1,4 @@
-"""Test-wide settings: Hypothesis without wall-clock limits, so a busy 2-core machine can't flake it."""
+"""Test-wide settings: Hypothesis without wall-clock limits, so a busy machine cannot flake it."""
 
 from __future__ import annotations
 

@@ -26,8 +26,17 @@ __all__ = [
     "window_span",
 ]
 
-CalendarUnit = Literal["day", "week", "month", "quarter", "year"]
-CALENDAR_UNITS: tuple[CalendarUnit, ...] = ("day", "week", "month", "quarter", "year")
+CalendarUnit = Literal["minute", "hour", "day", "week", "month", "quarter", "year"]
+CALENDAR_UNITS: tuple[CalendarUnit, ...] = (
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+)
+_CLOCK_UNIT_S = {"minute": 60, "hour": 3600}
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
@@ -106,6 +115,8 @@ def window_label(window: Window) -> str:
 
 
 def _add_units(start: datetime, unit: CalendarUnit, count: int) -> datetime:
+    if unit in _CLOCK_UNIT_S:
+        return start + timedelta(seconds=_CLOCK_UNIT_S[unit] * count)
     if unit == "day":
         return start + timedelta(days=count)
     if unit == "week":
@@ -118,14 +129,19 @@ def _add_units(start: datetime, unit: CalendarUnit, count: int) -> datetime:
 def calendar_period(window: CalendarWindow, at: datetime) -> tuple[datetime, datetime]:
     """The calendar period holding `at`, as UTC datetimes `[start, end)`.
 
-    Periods are aligned on the unit in the window's zone: days at local midnight, weeks on
+    Periods are aligned on the unit in the window's zone: minutes and hours on the local
+    clock, days at local midnight, weeks on
     Monday, months on the 1st, quarters on Jan/Apr/Jul/Oct, years on Jan 1. With count > 1,
     periods are counted from the Unix epoch's unit in that zone.
     """
     zone = ZoneInfo(window.time_zone)
     local = at.astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    if window.unit == "day":
+    if window.unit in _CLOCK_UNIT_S:
+        length_s = _CLOCK_UNIT_S[window.unit] * window.count
+        since_epoch = int((local.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds())
+        base = datetime(1970, 1, 1) + timedelta(seconds=since_epoch // length_s * length_s)
+    elif window.unit == "day":
         base = midnight
         ordinal = (base.date().toordinal() - 719163) // window.count * window.count + 719163
         base = datetime.fromordinal(ordinal)

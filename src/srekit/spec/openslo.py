@@ -109,6 +109,8 @@ _UNIT_S = {
     "Y": 365 * 86400,
 }
 _CALENDAR_UNITS: dict[str, CalendarUnit] = {
+    "m": "minute",
+    "h": "hour",
     "d": "day",
     "w": "week",
     "M": "month",
@@ -732,17 +734,13 @@ class _SpecSet:
         if window.is_rolling or window.calendar is None:
             return RollingWindow(duration_s=count * _UNIT_S[unit])
         zone = window.calendar.time_zone
+        seconds = count * _UNIT_S[unit]
+        if unit in ("m", "h") and seconds % 86400 == 0:
+            return CalendarWindow(unit="day", count=seconds // 86400, time_zone=zone)
         if unit in _CALENDAR_UNITS:
             return CalendarWindow(unit=_CALENDAR_UNITS[unit], count=count, time_zone=zone)
-        seconds = count * _UNIT_S[unit]
-        if seconds % 86400 == 0:
-            return CalendarWindow(unit="day", count=seconds // 86400, time_zone=zone)
-        hint = f"; did you mean {count}M ({count} month(s))?" if unit == "m" else ""
         raise document.error(
-            "spec.timeWindow[0].duration",
-            "a calendar window is whole days (d), weeks (w), months (M), quarters (Q) or"
-            f" years (Y); {window.duration} is {count} {'minute' if unit == 'm' else 'hour'}(s)"
-            + hint,
+            "spec.timeWindow[0].duration", f"unknown calendar unit in {window.duration!r}"
         )
 
     def slos(self, entry: _Entry) -> list[_Parsed]:
