@@ -19,11 +19,15 @@ setup: $(BIN)/srekit
 run: setup
 	$(BIN)/srekit demo --examples $(EXAMPLES)
 
-# Debian's Prometheus gives the tests a real server and promtool; install it when missing.
+# Debian's Prometheus gives the tests a real server and promtool, and Debian's PostgreSQL a real
+# state store (started by tests/postgres_fixture.py); install them when missing.
 system-deps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
 test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks

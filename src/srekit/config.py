@@ -22,7 +22,15 @@ class Settings(BaseSettings):
     prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL")
     prometheus_timeout_s: float = Field(30.0, gt=0)
     prometheus_token: str | None = Field(None, description="bearer token for Prometheus")
+    database_url: str | None = Field(
+        None, description="state store URL (postgresql+psycopg://...); SQLite under home if unset"
+    )
 
     @property
     def events_path(self) -> Path:
         return self.home / "events"
+
+    @property
+    def effective_database_url(self) -> str:
+        """`database_url`, or the SQLite file `<home>/srekit.db` that needs no server."""
+        return self.database_url or f"sqlite:///{self.home / 'srekit.db'}"

@@ -3,14 +3,23 @@
     SrekitError
     ├── SpecError (ValueError)        a spec is wrong: names the file, the field, what was expected
     ├── NotFound (LookupError)        a named SLO, service or file does not exist
-    └── SourceUnavailable             an SLI source (Prometheus, event store) could not answer
+    ├── Conflict                      a change clashes with stored state (a constraint refused it)
+    ├── SourceUnavailable             an SLI source (Prometheus, event store) could not answer
+    └── StoreUnavailable              the state store is unreachable or its schema is not current
 
 A denied deploy gate is a result, not an error.
 """
 
 from __future__ import annotations
 
-__all__ = ["NotFound", "SourceUnavailable", "SpecError", "SrekitError"]
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "SourceUnavailable",
+    "SpecError",
+    "SrekitError",
+    "StoreUnavailable",
+]
 
 
 class SrekitError(Exception):
@@ -32,5 +41,13 @@ class NotFound(SrekitError, LookupError):
     """A named thing does not exist."""
 
 
+class Conflict(SrekitError):
+    """A change the stored state refuses: a duplicate, or a deletion others still depend on."""
+
+
 class SourceUnavailable(SrekitError):
     """An SLI source failed to answer (down, slow, or refused the query)."""
+
+
+class StoreUnavailable(SrekitError):
+    """The state store cannot be used: unreachable, or its schema needs `srekit db upgrade`."""

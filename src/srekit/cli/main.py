@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from srekit.cli import demo, events, gate, rules, slo, status
+from srekit.cli import audit, db, demo, events, gate, rules, slo, slo_store, status
 
 app = typer.Typer(
     name="srekit",
@@ -13,12 +13,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+slo.app.command("apply")(slo_store.apply)
+slo.app.command("show")(slo_store.show)
+slo.app.command("delete")(slo_store.delete)
 app.add_typer(slo.app, name="slo")
 app.add_typer(rules.app, name="rules")
 app.command("status")(status.status)
 app.command("gate")(gate.gate)
 app.command("demo")(demo.demo)
 app.add_typer(events.app, name="events")
+app.add_typer(db.app, name="db")
+app.command("audit")(audit.audit)
 
 
 def main() -> None:

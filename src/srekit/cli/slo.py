@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,14 +31,28 @@ def validate(files: FilesOption) -> None:
 
 @app.command("list")
 def list_slos(
-    files: FilesOption,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", help="spec file or directory (repeatable)"),
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    stored: Annotated[
+        bool, typer.Option("--stored", help="list the SLOs in the state store")
+    ] = False,
+    service: Annotated[str | None, typer.Option(help="with --stored: only this service")] = None,
 ) -> None:
-    """List the SLOs the specs declare."""
+    """List the SLOs the specs declare (or, with --stored, those in the state store)."""
     from rich.table import Table
 
     from srekit.cli.common import load
     from srekit.core.window import window_label
+
+    if stored:
+        from srekit.cli.slo_store import print_stored
+
+        print_stored(output=output, service=service)
+        return
+    files = files or []
 
     with errors_to_exit_codes():
         specs = load(files)

@@ -1,0 +1,71 @@
+"""`srekit audit`: who changed what in the state store, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
+from srekit.cli.store_common import FormatOption, emit, open_engine
+
+__all__ = ["audit"]
+
+
+def _summary(before: Any, after: Any) -> str:
+    """A one-cell account of the change: created, deleted, or the fields that changed."""
+    from srekit.store.codec import spec_diff
+
+    if before is None:
+        return "created"
+    if after is None:
+        return "deleted"
+    if isinstance(before, dict) and isinstance(after, dict):
+        return "\n".join(spec_diff(before, after))
+    return "changed"
+
+
+def audit(
+    limit: Annotated[int, typer.Option(min=1, help="how many entries, newest first")] = 50,
+    kind: Annotated[
+        str | None, typer.Option(help="only this kind of entity: slo, service, team, policy")
+    ] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="only this entity (checkout/availability, team-x, ...)")
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List the audit log: every change to stored SLOs, services, teams and policies."""
+    from rich.table import Table
+
+    from srekit.serialize import rfc3339
+    from srekit.store.database import transaction
+    from srekit.store.repository import list_audit
+
+    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+        entries = [
+            {
+                "id": row.id,
+                "at": rfc3339(row.at),
+                "actor": row.actor,
+                "action": row.action,
+                "entity_kind": row.entity_kind,
+                "entity_id": row.entity_id,
+                "before": row.before,
+                "after": row.after,
+            }
+            for row in list_audit(session, limit=limit, entity_kind=kind, entity_id=entity)
+        ]
+    if output is not OutputFormat.TABLE:
+        emit(entries, output)
+        return
+    table = Table("at", "actor", "action", "entity", "change")
+    for entry in entries:
+        table.add_row(
+            entry["at"],
+            entry["actor"],
+            entry["action"],
+            entry["entity_id"],
+            _summary(entry["before"], entry["after"]),
+        )
+    console.print(table)

@@ -1,0 +1,52 @@
+"""`srekit db upgrade|revision`: migrate the state store (SREKIT_DATABASE_URL; SQLite default)."""
+
+from __future__ import annotations
+
+import typer
+
+from srekit.cli.options import console, errors_to_exit_codes
+
+app = typer.Typer(help="Manage the state store's schema.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade() -> None:
+    """Migrate the database to this srekit's schema (a deploy step on PostgreSQL)."""
+    from srekit.config import Settings
+    from srekit.store import database
+
+    url = Settings().effective_database_url
+    with errors_to_exit_codes():
+        engine = database.create_store_engine(url)
+        try:
+            before = database.current_revision(engine)
+            after = database.upgrade(engine)
+        finally:
+            engine.dispose()
+    where = database.safe_url(database.normalize_url(url))
+    if before == after:
+        console.print(f"{where}: already at revision {after}", highlight=False)
+    else:
+        console.print(f"{where}: upgraded {before or 'empty'} → {after}", highlight=False)
+
+
+@app.command()
+def revision() -> None:
+    """Print the database's schema revision and the one this srekit needs; exit 1 if behind."""
+    from srekit.config import Settings
+    from srekit.store import database
+
+    url = Settings().effective_database_url
+    with errors_to_exit_codes():
+        engine = database.create_store_engine(url)
+        try:
+            current = database.current_revision(engine)
+        finally:
+            engine.dispose()
+    head = database.head_revision()
+    console.print(
+        f"{database.safe_url(database.normalize_url(url))}: revision {current or 'none'}"
+        f" (srekit needs {head})",
+        highlight=False,
+    )
+    raise typer.Exit(0 if current == head else 1)

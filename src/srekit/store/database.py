@@ -1,0 +1,168 @@
+"""Engines, transactions and schema migrations for the state store.
+
+SQLite (a file under SREKIT_HOME) needs no server and serves one process; PostgreSQL
+(`postgresql+psycopg://...`) serves several replicas. Alembic is configured here in code, so an
+installed srekit migrates its database without an alembic.ini.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from srekit.errors import Conflict, StoreUnavailable
+
+__all__ = [
+    "create_store_engine",
+    "current_revision",
+    "head_revision",
+    "normalize_url",
+    "open_store",
+    "require_current",
+    "safe_url",
+    "transaction",
+    "upgrade",
+]
+
+MIGRATIONS = "srekit.store:migrations"
+# Any constant works: it only has to be the same for every srekit replica migrating at once.
+_MIGRATION_LOCK_ID = 0x5E_4E_C1_7D
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain `postgresql://` and `postgres://` URLs (libpq's spelling)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password masked, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling skips BEGIN before DDL; take it over (see "begin")
+    # so migrations and multi-SLO applies are atomic.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores REFERENCES otherwise
+    cursor.execute("PRAGMA busy_timeout=5000")  # wait for a concurrent writer, do not fail
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def create_store_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`; a SQLite file's directory is created when missing."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, echo=echo)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+
+@contextmanager
+def _store_errors(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"the store refused the change: {error.orig}") from error
+    except OperationalError as error:
+        raise StoreUnavailable(
+            f"the state store at {safe_url(engine.url)} failed: {error.orig}"
+        ) from error
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session committed when the block ends, rolled back entirely when it raises.
+
+    Constraint violations become Conflict and connection failures StoreUnavailable.
+    """
+    with (
+        _store_errors(engine),
+        Session(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        yield session
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this srekit ships."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("srekit ships no migrations: the package is incomplete")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database never migrated."""
+    with _store_errors(engine), engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Migrate the database to `revision` in one transaction; returns the revision it is at.
+
+    On PostgreSQL an advisory lock makes replicas starting together migrate one at a time.
+    """
+    with _store_errors(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+            )
+        command.upgrade(_alembic_config(connection), revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """StoreUnavailable unless the schema is at this srekit's head revision."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current != head:
+        raise StoreUnavailable(
+            f"the state store at {safe_url(engine.url)} is at schema revision {current or 'none'},"
+            f" srekit needs {head}: run `srekit db upgrade`"
+        )
+
+
+def open_store(url: str) -> Engine:
+    """An engine ready for use: a SQLite file is migrated on the spot, as nobody else shares it;
+    a server database must have been migrated with `srekit db upgrade` (a deploy step)."""
+    engine = create_store_engine(url)
+    try:
+        if engine.dialect.name == "sqlite":
+            upgrade(engine)
+        else:
+            require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

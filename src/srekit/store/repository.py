@@ -1,0 +1,535 @@
+"""Reading and changing the stored state: keyword-only functions taking a SQLAlchemy Session.
+
+Functions add and flush but never commit: the caller owns the transaction (`database.transaction`),
+so applying many SLOs is all or nothing. Every change writes an audit row in the same transaction;
+applying a spec equal to the stored one writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from srekit.core.policy import BudgetPolicy
+from srekit.core.slo import SLO
+from srekit.errors import Conflict, NotFound, SpecError
+from srekit.spec.loader import SpecSet
+from srekit.store.codec import (
+    CODEC_VERSION,
+    canonical_json,
+    policy_to_dict,
+    slo_to_dict,
+    spec_diff,
+)
+from srekit.store.tables import (
+    AuditRow,
+    PolicyRow,
+    ServiceRow,
+    SloRow,
+    SloVersionRow,
+    TeamRow,
+)
+
+__all__ = [
+    "Applied",
+    "SpecApplied",
+    "apply_policy",
+    "apply_slo",
+    "apply_specs",
+    "delete_service",
+    "delete_slo",
+    "delete_team",
+    "get_policy",
+    "get_service",
+    "get_slo",
+    "list_audit",
+    "list_policies",
+    "list_services",
+    "list_slos",
+    "list_teams",
+    "record_audit",
+    "slo_versions",
+    "split_slo_key",
+    "upsert_service",
+    "upsert_team",
+]
+
+RowT = TypeVar("RowT")
+
+
+class Applied(NamedTuple, Generic[RowT]):
+    """What applying one spec did: the row, whether a new version was written, and how it differs.
+
+    `diff` is empty when nothing changed, `("created",)` for a first version.
+    """
+
+    row: RowT
+    changed: bool
+    diff: tuple[str, ...]
+
+    @property
+    def created(self) -> bool:
+        return self.changed and self.diff == ("created",)
+
+
+@dataclass(frozen=True)
+class SpecApplied:
+    """What `apply_specs` did, SLO by SLO and policy by policy, in spec order."""
+
+    slos: tuple[Applied[SloRow], ...]
+    policies: tuple[Applied[PolicyRow], ...]
+
+
+def _when(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+@contextmanager
+def _refused_as_conflict(what: str) -> Iterator[None]:
+    """Turn a constraint violation at flush into a Conflict that says what was refused."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"{what}: {error.orig}".strip()) from error
+
+
+_NAME_LIMIT = 200  # the width of the name columns
+
+
+def _check_name(value: str, what: str, *, file: str | None = None) -> None:
+    """Refuse names the columns cannot hold, the same way on SQLite (which would not) and
+    PostgreSQL (which would fail with a driver error)."""
+    if not value or len(value) > _NAME_LIMIT:
+        raise SpecError(
+            f"expected a {what} name of 1 to {_NAME_LIMIT} characters, got {len(value)}: "
+            f"{value[:40]!r}{'...' if len(value) > 40 else ''}",
+            file=file,
+            field=what,
+        )
+
+
+def _slo_key(service: str, name: str) -> str:
+    return f"{service}/{name}"
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_kind: str,
+    entity_id: str,
+    before: Any = None,
+    after: Any = None,
+    now: datetime | None = None,
+) -> AuditRow:
+    """Append one audit row; `before`/`after` are JSON-ready values (None: did not exist)."""
+    row = AuditRow(
+        at=_when(now),
+        actor=actor,
+        action=action,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        before_json=None if before is None else canonical_json(before),
+        after_json=None if after is None else canonical_json(after),
+    )
+    session.add(row)
+    return row
+
+
+def list_audit(
+    session: Session,
+    *,
+    limit: int | None = 50,
+    entity_kind: str | None = None,
+    entity_id: str | None = None,
+) -> list[AuditRow]:
+    """Audit rows, newest first (by id: the order they were written)."""
+    query = select(AuditRow).order_by(AuditRow.id.desc())
+    if entity_kind is not None:
+        query = query.where(AuditRow.entity_kind == entity_kind)
+    if entity_id is not None:
+        query = query.where(AuditRow.entity_id == entity_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def list_teams(session: Session) -> list[TeamRow]:
+    return list(session.scalars(select(TeamRow).order_by(TeamRow.name)))
+
+
+def _team(session: Session, name: str) -> TeamRow | None:
+    return session.scalars(select(TeamRow).where(TeamRow.name == name)).one_or_none()
+
+
+def upsert_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> TeamRow:
+    """The team called `name`, created (and audited) when missing."""
+    _check_name(name, "team")
+    team = _team(session, name)
+    if team is not None:
+        return team
+    team = TeamRow(name=name, created_at=_when(now))
+    session.add(team)
+    with _refused_as_conflict(f"team {name!r} could not be created"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="team.create",
+        entity_kind="team",
+        entity_id=name,
+        after={"name": name},
+        now=now,
+    )
+    return team
+
+
+def delete_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> None:
+    """Delete a team; a Conflict while services still belong to it."""
+    team = _team(session, name)
+    if team is None:
+        raise NotFound(f"no team {name!r} in the store")
+    session.delete(team)
+    with _refused_as_conflict(f"team {name!r} still owns services; move or delete them first"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="team.delete",
+        entity_kind="team",
+        entity_id=name,
+        before={"name": name},
+        now=now,
+    )
+
+
+def _service_state(service: ServiceRow) -> dict[str, Any]:
+    return {"name": service.name, "team": service.team.name if service.team else None}
+
+
+def list_services(session: Session) -> list[ServiceRow]:
+    query = select(ServiceRow).options(selectinload(ServiceRow.team)).order_by(ServiceRow.name)
+    return list(session.scalars(query))
+
+
+def _service(session: Session, name: str) -> ServiceRow | None:
+    return session.scalars(select(ServiceRow).where(ServiceRow.name == name)).one_or_none()
+
+
+def get_service(session: Session, *, name: str) -> ServiceRow:
+    service = _service(session, name)
+    if service is None:
+        raise NotFound(f"no service {name!r} in the store")
+    return service
+
+
+def upsert_service(
+    session: Session,
+    *,
+    name: str,
+    team: str | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> ServiceRow:
+    """The service called `name`, created when missing; moved to `team` when one is given.
+
+    `team=None` leaves the owner as it is: a spec that names no owner does not disown a service.
+    """
+    _check_name(name, "service")
+    service = _service(session, name)
+    owner = upsert_team(session, name=team, actor=actor, now=now) if team else None
+    if service is None:
+        service = ServiceRow(name=name, team=owner, created_at=_when(now), updated_at=_when(now))
+        session.add(service)
+        with _refused_as_conflict(f"service {name!r} could not be created"):
+            session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="service.create",
+            entity_kind="service",
+            entity_id=name,
+            after=_service_state(service),
+            now=now,
+        )
+    elif owner is not None and service.team_id != owner.id:
+        before = _service_state(service)
+        service.team = owner
+        service.updated_at = _when(now)
+        session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="service.update",
+            entity_kind="service",
+            entity_id=name,
+            before=before,
+            after=_service_state(service),
+            now=now,
+        )
+    return service
+
+
+def delete_service(session: Session, *, name: str, actor: str, now: datetime | None = None) -> None:
+    """Delete a service; a Conflict while it still has SLOs."""
+    service = get_service(session, name=name)
+    before = _service_state(service)
+    session.delete(service)
+    with _refused_as_conflict(f"service {name!r} still has SLOs; delete them first"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="service.delete",
+        entity_kind="service",
+        entity_id=name,
+        before=before,
+        now=now,
+    )
+
+
+def _stored_spec(slo: SLO) -> dict[str, Any]:
+    """What is versioned: everything but the file it came from (moving a file is no change)."""
+    spec = slo_to_dict(slo)
+    del spec["source_file"]
+    return spec
+
+
+def _slo_state(row: SloRow) -> dict[str, Any]:
+    return {"version": row.version, "spec": row.spec()}
+
+
+def apply_slo(
+    session: Session,
+    *,
+    slo: SLO,
+    actor: str,
+    source_format: str | None = None,
+    now: datetime | None = None,
+) -> Applied[SloRow]:
+    """Store `slo` as its service's current version, creating the service (and team) if needed.
+
+    A spec equal to the stored one writes nothing and returns `changed=False`; otherwise a new
+    version is written with the fields that changed, and the change is audited.
+    """
+    _check_name(slo.name, "name", file=slo.source_file)
+    when = _when(now)
+    service = upsert_service(session, name=slo.service, team=slo.owner, actor=actor, now=now)
+    spec = _stored_spec(slo)
+    spec_json = canonical_json(spec)
+    row = session.scalars(
+        select(SloRow).where(SloRow.service_id == service.id, SloRow.name == slo.name)
+    ).one_or_none()
+    if row is not None and row.spec_json == spec_json:
+        return Applied(row, False, ())
+    before = _slo_state(row) if row is not None else None
+    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
+    if row is None:
+        row = SloRow(
+            service=service,
+            name=slo.name,
+            version=1,
+            created_at=when,
+        )
+        session.add(row)
+    else:
+        row.version += 1
+    row.spec_json = spec_json
+    row.codec_version = CODEC_VERSION
+    row.source_format = source_format
+    row.source_file = slo.source_file
+    row.updated_at = when
+    row.versions.append(
+        SloVersionRow(
+            version=row.version,
+            spec_json=spec_json,
+            codec_version=CODEC_VERSION,
+            changes_json=canonical_json(list(diff)),
+            source_format=source_format,
+            source_file=slo.source_file,
+            applied_by=actor,
+            applied_at=when,
+        )
+    )
+    with _refused_as_conflict(f"SLO {_slo_key(slo.service, slo.name)} could not be stored"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="slo.create" if before is None else "slo.update",
+        entity_kind="slo",
+        entity_id=_slo_key(slo.service, slo.name),
+        before=before,
+        after=_slo_state(row),
+        now=now,
+    )
+    return Applied(row, True, diff)
+
+
+def split_slo_key(key: str) -> tuple[str, str]:
+    """`(service, name)` from `service/name`; a SpecError when it is not of that shape."""
+    service, slash, name = key.partition("/")
+    if not slash or not service or not name:
+        raise SpecError(f"expected SERVICE/NAME, got {key!r}", field="slo")
+    return service, name
+
+
+def get_slo(session: Session, *, service: str, name: str) -> SloRow:
+    """The stored SLO `service/name`, or NotFound."""
+    row = session.scalars(
+        select(SloRow)
+        .join(SloRow.service)
+        .where(ServiceRow.name == service, SloRow.name == name)
+        .options(selectinload(SloRow.service))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no SLO {_slo_key(service, name)} in the store")
+    return row
+
+
+def list_slos(session: Session, *, service: str | None = None) -> list[SloRow]:
+    """Stored SLOs by service then name, optionally of one service."""
+    query = (
+        select(SloRow)
+        .join(SloRow.service)
+        .options(selectinload(SloRow.service).selectinload(ServiceRow.team))
+        .order_by(ServiceRow.name, SloRow.name)
+    )
+    if service is not None:
+        query = query.where(ServiceRow.name == service)
+    return list(session.scalars(query))
+
+
+def slo_versions(session: Session, *, service: str, name: str) -> list[SloVersionRow]:
+    """Every applied version of `service/name`, oldest first."""
+    row = get_slo(session, service=service, name=name)
+    return list(
+        session.scalars(
+            select(SloVersionRow)
+            .where(SloVersionRow.slo_id == row.id)
+            .order_by(SloVersionRow.version)
+        )
+    )
+
+
+def delete_slo(
+    session: Session, *, service: str, name: str, actor: str, now: datetime | None = None
+) -> None:
+    """Delete `service/name` and its versions; the audit row keeps its last spec."""
+    row = get_slo(session, service=service, name=name)
+    before = _slo_state(row)
+    session.delete(row)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="slo.delete",
+        entity_kind="slo",
+        entity_id=_slo_key(service, name),
+        before=before,
+        now=now,
+    )
+
+
+def get_policy(session: Session, *, name: str) -> PolicyRow:
+    row = session.scalars(select(PolicyRow).where(PolicyRow.name == name)).one_or_none()
+    if row is None:
+        raise NotFound(f"no policy {name!r} in the store")
+    return row
+
+
+def list_policies(session: Session) -> list[PolicyRow]:
+    return list(session.scalars(select(PolicyRow).order_by(PolicyRow.name)))
+
+
+def apply_policy(
+    session: Session, *, policy: BudgetPolicy, actor: str, now: datetime | None = None
+) -> Applied[PolicyRow]:
+    """Store `policy` under its name: created, updated (new version, audited) or unchanged."""
+    _check_name(policy.name, "policy")
+    when = _when(now)
+    spec = policy_to_dict(policy)
+    spec_json = canonical_json(spec)
+    row = session.scalars(select(PolicyRow).where(PolicyRow.name == policy.name)).one_or_none()
+    if row is not None and row.spec_json == spec_json:
+        return Applied(row, False, ())
+    before = {"version": row.version, "spec": row.spec()} if row is not None else None
+    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
+    if row is None:
+        row = PolicyRow(name=policy.name, version=1, created_at=when)
+        session.add(row)
+    else:
+        row.version += 1
+    row.spec_json = spec_json
+    row.codec_version = CODEC_VERSION
+    row.updated_at = when
+    with _refused_as_conflict(f"policy {policy.name!r} could not be stored"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="policy.create" if before is None else "policy.update",
+        entity_kind="policy",
+        entity_id=policy.name,
+        before=before,
+        after={"version": row.version, "spec": spec},
+        now=now,
+    )
+    return Applied(row, True, diff)
+
+
+def _check_one_owner_per_service(slos: Sequence[SLO]) -> None:
+    """Refuse specs whose SLOs give one service two owners: a service belongs to one team."""
+    owners: dict[str, SLO] = {}
+    for slo in slos:
+        if slo.owner is None:
+            continue
+        first = owners.setdefault(slo.service, slo)
+        if first.owner != slo.owner:
+            raise SpecError(
+                f"SLO {slo.service}/{slo.name} names owner {slo.owner!r} but"
+                f" {first.service}/{first.name} names {first.owner!r}:"
+                " a service belongs to one team",
+                file=slo.source_file,
+                field="owner",
+            )
+
+
+def apply_specs(
+    session: Session,
+    *,
+    specs: SpecSet,
+    actor: str,
+    source_formats: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> SpecApplied:
+    """Store every policy, then every SLO, of a parsed spec set (in the caller's transaction).
+
+    `source_formats` maps a spec file to the format it was written in. SLOs stored earlier but
+    absent from `specs` are kept: apply adds and updates, `delete_slo` removes.
+    """
+    _check_one_owner_per_service(specs.slos)
+    formats = source_formats or {}
+    policies = tuple(
+        apply_policy(session, policy=policy, actor=actor, now=now)
+        for policy in specs.policies.values()
+    )
+    slos = tuple(
+        apply_slo(
+            session,
+            slo=slo,
+            actor=actor,
+            source_format=formats.get(slo.source_file or ""),
+            now=now,
+        )
+        for slo in specs.slos
+    )
+    return SpecApplied(slos=slos, policies=policies)

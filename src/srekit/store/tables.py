@@ -1,0 +1,244 @@
+"""The state store's tables: teams own services, services have SLOs, SLOs keep every version.
+
+Specs are stored as canonical JSON text (`codec.canonical_json`) with the codec version that
+wrote them, so equal specs compare equal as text and old rows stay readable. Every timestamp is
+timezone-aware UTC on both SQLite and PostgreSQL (`UtcDateTime`). The audit log is append-only:
+the ORM refuses to update or delete its rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from srekit.core.policy import BudgetPolicy
+from srekit.core.slo import SLO
+from srekit.store.codec import policy_from_dict, slo_from_dict
+
+__all__ = [
+    "AuditRow",
+    "Base",
+    "PolicyRow",
+    "ServiceRow",
+    "SloRow",
+    "SloVersionRow",
+    "TeamRow",
+    "UtcDateTime",
+]
+
+# Named constraints keep Alembic's diffs and SQLite batch migrations deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# A 64-bit id on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime in and out, on every backend.
+
+    SQLite has no time zones: it would hand back naive datetimes. Naive input is refused rather
+    than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"expected a timezone-aware datetime, got {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TeamRow(Base):
+    """A team that owns services (an SLO's `owner`)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    services: Mapped[list[ServiceRow]] = relationship(
+        back_populates="team", passive_deletes="all", order_by="ServiceRow.name"
+    )
+
+
+class ServiceRow(Base):
+    """A service; it belongs to the team its SLOs name as owner (none until one does)."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    team: Mapped[TeamRow | None] = relationship(back_populates="services")
+    slos: Mapped[list[SloRow]] = relationship(
+        back_populates="service", passive_deletes="all", order_by="SloRow.name"
+    )
+
+
+class SloRow(Base):
+    """An SLO's current spec; `version` counts the changes applied to it, from 1."""
+
+    __tablename__ = "slos"
+    __table_args__ = (UniqueConstraint("service_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    codec_version: Mapped[int] = mapped_column(Integer)
+    # Where the current version came from: the spec format it was written in, and its file.
+    source_format: Mapped[str | None] = mapped_column(String(40))
+    source_file: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    service: Mapped[ServiceRow] = relationship(back_populates="slos")
+    versions: Mapped[list[SloVersionRow]] = relationship(
+        back_populates="slo",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SloVersionRow.version",
+    )
+
+    @property
+    def key(self) -> str:
+        """`service/name`, as the CLI names an SLO."""
+        return f"{self.service.name}/{self.name}"
+
+    def spec(self) -> dict[str, Any]:
+        """The stored spec as `codec.slo_to_dict` wrote it (without `source_file`)."""
+        return dict(json.loads(self.spec_json))
+
+    def to_slo(self) -> SLO:
+        """The core SLO this row stores, its source file included."""
+        return slo_from_dict({**self.spec(), "source_file": self.source_file})
+
+
+class SloVersionRow(Base):
+    """One applied version of an SLO: the spec, what changed from the previous one, who, when."""
+
+    __tablename__ = "slo_versions"
+    __table_args__ = (UniqueConstraint("slo_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    codec_version: Mapped[int] = mapped_column(Integer)
+    changes_json: Mapped[str] = mapped_column(Text)  # a JSON list of "field: old → new"
+    source_format: Mapped[str | None] = mapped_column(String(40))
+    source_file: Mapped[str | None] = mapped_column(Text)
+    applied_by: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    slo: Mapped[SloRow] = relationship(back_populates="versions")
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.changes_json))
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+class PolicyRow(Base):
+    """An error-budget policy by name; `version` counts the changes applied to it."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    codec_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+    def to_policy(self) -> BudgetPolicy:
+        return policy_from_dict(self.spec())
+
+
+class AuditRow(Base):
+    """One change to the stored state: who did what to which entity, and its state before/after.
+
+    `entity_id` is the natural key (`checkout/availability`, a team's name), so the trail of an
+    entity survives its deletion. `before`/`after` are JSON, null when the entity did not exist.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_kind", "entity_id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    entity_kind: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(400))
+    before_json: Mapped[str | None] = mapped_column(Text)
+    after_json: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def before(self) -> Any:
+        return None if self.before_json is None else json.loads(self.before_json)
+
+    @property
+    def after(self) -> Any:
+        return None if self.after_json is None else json.loads(self.after_json)
+
+
+@event.listens_for(AuditRow, "before_update")
+@event.listens_for(AuditRow, "before_delete")
+def _audit_is_append_only(mapper: Any, connection: Any, target: AuditRow) -> None:
+    raise ValueError("the audit log is append-only: its rows are never changed or deleted")

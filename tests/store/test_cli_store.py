@@ -1,0 +1,185 @@
+"""`srekit db`, `slo apply|show|delete|list --stored` and `audit` through CliRunner, on both
+engines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srekit.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+runner = CliRunner()
+
+
+class Cli:
+    """Runs commands against one database, as one actor unless told otherwise."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.env = {"SREKIT_DATABASE_URL": url, "SREKIT_HOME": str(home), "SREKIT_ACTOR": "ci"}
+
+    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
+        result = runner.invoke(app, [str(a) for a in args], env=self.env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    def json(self, *args: str | Path) -> object:
+        code, out, err = self(*args, "--format", "json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(empty_url: str, tmp_path: Path) -> Cli:
+    return Cli(empty_url, tmp_path / "home")
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> Path:
+    copy = tmp_path / "specs"
+    shutil.copytree(EXAMPLES / "slos", copy)
+    return copy
+
+
+def test_db_upgrade_then_revision(cli: Cli) -> None:
+    code, out, _ = cli("db", "revision")
+    assert code == 1
+    assert "revision none (srekit needs 0001)" in out
+    code, out, _ = cli("db", "upgrade")
+    assert code == 0
+    assert "upgraded empty → 0001" in out
+    code, out, _ = cli("db", "upgrade")
+    assert "already at revision 0001" in out
+    assert cli("db", "revision")[0] == 0
+
+
+def test_a_server_database_must_be_upgraded_first(cli: Cli, specs: Path) -> None:
+    code, _, err = cli("slo", "apply", "-f", specs)
+    if cli.env["SREKIT_DATABASE_URL"].startswith("sqlite"):
+        assert code == 0  # a local SQLite file is migrated on first use
+    else:
+        assert code == 2
+        assert "run `srekit db upgrade`" in " ".join(err.split())
+
+
+def test_apply_reports_created_updated_unchanged(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    code, out, _ = cli("slo", "apply", "-f", specs)
+    assert code == 0
+    lines = out.splitlines()
+    assert "created policy payments (version 1)" in lines
+    assert "created checkout/availability (version 1)" in lines
+    assert len(lines) == 5
+
+    checkout = specs / "checkout.yaml"
+    checkout.write_text(checkout.read_text().replace("objective: 99.5%", "objective: 99.9%"))
+    document = cli.json("slo", "apply", "-f", specs, "--actor", "alice")
+    assert document["actor"] == "alice"
+    by_name = {item["slo"]: item for item in document["slos"]}
+    assert by_name["checkout/availability"] == {
+        "slo": "checkout/availability",
+        "result": "updated",
+        "version": 2,
+        "changes": ["objective: 0.995 → 0.999"],
+    }
+    assert by_name["catalog/availability"]["result"] == "unchanged"
+    assert document["policies"][0]["result"] == "unchanged"
+
+
+def test_show_gives_the_spec_and_its_history(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    cli("slo", "apply", "-f", specs)
+    checkout = specs / "checkout.yaml"
+    checkout.write_text(checkout.read_text().replace("objective: 99.5%", "objective: 99.9%"))
+    cli("slo", "apply", "-f", specs, "--actor", "alice")
+
+    shown = cli.json("slo", "show", "checkout/availability")
+    assert shown["team"] == "team-payments"
+    assert shown["version"] == 2
+    assert shown["source_format"] == "srekit/v1"
+    assert shown["source_file"] == str(checkout)
+    assert shown["spec"]["objective"] == 0.999
+    assert [(v["version"], v["applied_by"], v["changes"]) for v in shown["versions"]] == [
+        (1, "ci", ["created"]),
+        (2, "alice", ["objective: 0.995 → 0.999"]),
+    ]
+    assert shown["versions"][0]["spec"]["objective"] == 0.995
+
+    code, out, _ = cli("slo", "show", "checkout/availability")
+    assert code == 0
+    assert "checkout/availability version 2 · team team-payments · srekit/v1" in out
+    assert "objective: 0.995 → 0.999" in out
+    code, out, _ = cli("slo", "show", "checkout/availability", "--format", "yaml")
+    assert "applied_by: alice" in out
+
+    code, _, err = cli("slo", "show", "checkout/nope")
+    assert code == 2
+    assert "no SLO checkout/nope in the store" in err
+    assert cli("slo", "show", "checkout")[0] == 2
+
+
+def test_list_stored(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    cli("slo", "apply", "-f", specs)
+    rows = cli.json("slo", "list", "--stored")
+    assert [(r["service"], r["slo"], r["window"]) for r in rows] == [
+        ("catalog", "availability", "week (Europe/Paris)"),
+        ("catalog", "good-minutes", "7d"),
+        ("checkout", "availability", "7d"),
+        ("checkout", "latency", "7d"),
+    ]
+    assert rows[0]["team"] == "team-catalog"
+    assert [r["slo"] for r in cli.json("slo", "list", "--stored", "--service", "checkout")] == [
+        "availability",
+        "latency",
+    ]
+    code, out, _ = cli("slo", "list", "--stored")
+    assert code == 0
+    assert "99.500%" in out
+
+
+def test_delete_shows_up_in_the_audit_log(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    cli("slo", "apply", "-f", specs)
+    code, out, _ = cli("slo", "delete", "checkout/latency", "--actor", "bob")
+    assert code == 0
+    assert "deleted checkout/latency (was version 1)" in out
+    assert cli("slo", "delete", "checkout/latency")[0] == 2
+
+    entries = cli.json("audit", "--limit", "2")
+    assert [(e["action"], e["entity_id"], e["actor"]) for e in entries] == [
+        ("slo.delete", "checkout/latency", "bob"),
+        ("slo.create", "checkout/latency", "ci"),
+    ]
+    assert entries[0]["after"] is None
+    assert entries[0]["before"]["spec"]["objective"] == 0.95
+    assert entries[0]["at"].endswith("Z")
+
+    assert [e["action"] for e in cli.json("audit", "--kind", "team")] == [
+        "team.create",
+        "team.create",
+    ]
+    code, out, _ = cli("audit")
+    assert code == 0
+    assert "deleted" in out
+    assert "created" in out
+
+
+def test_bad_specs_store_nothing(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    (specs / "broken.yaml").write_text(
+        "apiVersion: srekit/v1\nkind: SLO\nservice: x\nname: y\nobjective: 2\n"
+        "window: 7d\nindicator: {events: {good: 'true'}}\n"
+    )
+    code, _, err = cli("slo", "apply", "-f", specs)
+    assert code == 2
+    assert "broken.yaml" in err
+    assert cli.json("slo", "list", "--stored") == []
+    assert cli.json("audit") == []

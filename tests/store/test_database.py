@@ -1,0 +1,128 @@
+"""Engines, migrations and transactions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from srekit.config import Settings
+from srekit.errors import StoreUnavailable
+from srekit.store import repository
+from srekit.store.database import (
+    create_store_engine,
+    current_revision,
+    head_revision,
+    normalize_url,
+    open_store,
+    require_current,
+    safe_url,
+    transaction,
+    upgrade,
+)
+from srekit.store.tables import AuditRow, Base
+
+TABLES = {"teams", "services", "slos", "slo_versions", "policies", "audit_log", "alembic_version"}
+
+
+def test_upgrade_migrates_an_empty_database_to_head(empty_url: str) -> None:
+    engine = create_store_engine(empty_url)
+    assert current_revision(engine) is None
+    with pytest.raises(StoreUnavailable, match="srekit db upgrade"):
+        require_current(engine)
+    assert upgrade(engine) == head_revision() == "0001"
+    assert set(inspect(engine).get_table_names()) == TABLES
+    require_current(engine)
+    assert upgrade(engine) == "0001"  # a second run has nothing to do
+    engine.dispose()
+
+
+def test_the_migration_matches_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_timestamps_come_back_in_utc(engine: Engine) -> None:
+    paris = timezone(timedelta(hours=2))
+    with transaction(engine) as session:
+        repository.record_audit(
+            session,
+            actor="a",
+            action="test",
+            entity_kind="thing",
+            entity_id="x",
+            now=datetime(2026, 6, 1, 12, 0, tzinfo=paris),
+        )
+    with transaction(engine) as session:
+        (row,) = session.query(AuditRow).all()
+        assert row.at == datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+        assert row.at.utcoffset() == timedelta(0)
+
+
+def test_naive_timestamps_are_refused(engine: Engine) -> None:
+    with pytest.raises(Exception, match="timezone-aware"), transaction(engine) as session:
+        repository.record_audit(
+            session,
+            actor="a",
+            action="test",
+            entity_kind="thing",
+            entity_id="x",
+            now=datetime(2026, 6, 1, 12, 0),  # naive: the point of the test
+        )
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'new' / 'srekit.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert (tmp_path / "new" / "srekit.db").exists()
+    engine.dispose()
+
+
+def test_open_store_migrates_sqlite_but_not_a_server(empty_url: str) -> None:
+    if empty_url.startswith("sqlite"):
+        engine = open_store(empty_url)
+        assert current_revision(engine) == head_revision()
+        engine.dispose()
+    else:
+        with pytest.raises(StoreUnavailable, match="revision none, srekit needs 0001"):
+            open_store(empty_url)
+
+
+def test_an_unreachable_server_is_store_unavailable() -> None:
+    engine = create_store_engine("postgresql://srekit:secret@127.0.0.1:1/none")
+    with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1/none failed") as caught:
+        current_revision(engine)
+    assert "secret" not in str(caught.value)
+
+
+def test_urls() -> None:
+    assert normalize_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert safe_url("postgresql+psycopg://u:pw@h/db") == "postgresql+psycopg://u:***@h/db"
+    assert Settings(home=Path("/var/srekit")).effective_database_url == (
+        "sqlite:////var/srekit/srekit.db"
+    )
+    assert Settings(database_url="postgresql://h/db").effective_database_url == (
+        "postgresql://h/db"
+    )
+
+
+def test_a_failing_transaction_leaves_nothing(engine: Engine) -> None:
+    def fail_after_a_write() -> None:
+        with transaction(engine) as session:
+            repository.upsert_team(session, name="ghost", actor="a")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_after_a_write()
+    with transaction(engine) as session:
+        assert repository.list_teams(session) == []
+        assert session.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0
