@@ -505,7 +505,6 @@ def _check_v1alpha_service(doc: Document) -> None:
         )
 
 
-
 def _openslo_query(doc: Document, ratio: Mapping[str, Any], key: str, path: str) -> str:
     where = _join(path, key)
     metric = _mapping(doc, ratio, key, path)
