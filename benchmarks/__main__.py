@@ -1,4 +1,4 @@
-"""Run every benchmark in turn (`make bench`); each prints its figures and writes JSON to results/."""
+"""Run every benchmark in turn (`make bench`); each prints figures and writes JSON to results/."""
 
 from __future__ import annotations
 
