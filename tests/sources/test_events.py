@@ -370,3 +370,20 @@ def test_cli_ingest_and_stats(tmp_path: Path) -> None:
     assert json.loads(stats.output)[0]["events"] == 50
     assert bad.exit_code == 2
     assert "a.log" in bad.output
+
+
+def test_end_at_replays_a_log_as_if_live(tmp_path: Path) -> None:
+    """Every event moves by the same amount; the last lands exactly at `end_at`."""
+    from datetime import UTC, datetime
+
+    log = Path(__file__).resolve().parents[2] / "examples" / "logs" / "checkout.access.log.gz"
+    plain = EventStore(tmp_path / "plain").ingest_file(log, service="checkout", format="nginx")
+    end = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    shifted = EventStore(tmp_path / "shifted").ingest_file(
+        log, service="checkout", format="nginx", end_at=end
+    )
+    assert shifted.rows == plain.rows
+    assert shifted.last_ts == end
+    assert plain.first_ts is not None
+    assert plain.last_ts is not None
+    assert shifted.first_ts == end - (plain.last_ts - plain.first_ts)

@@ -83,11 +83,26 @@ def ingest(
         bool,
         typer.Option("--replace", help="first drop what earlier ingests of this file stored"),
     ] = False,
+    end_at: Annotated[
+        str | None,
+        typer.Option(
+            "--end-at",
+            help="shift the events so the last one is at this RFC 3339 time, or `now` "
+            "(replay a sample log as if it were live)",
+        ),
+    ] = None,
 ) -> None:
     """Parse FILE into events of SERVICE; report rows, rejected records and speed."""
+    from srekit.cli.options import at_or_now
     from srekit.sources.events import EventStore
 
     chosen = input_format or _guess_format(file)
+    try:
+        shift_to = None if end_at is None else at_or_now(None if end_at == "now" else end_at)
+    except ValueError:
+        abort(
+            f"--end-at: expected an RFC 3339 time like 2026-11-01T00:00:00Z or now, got {end_at!r}"
+        )
     with errors_to_exit_codes(), EventStore(store or default_store_path()) as event_store:
         report = event_store.ingest_file(
             file,
@@ -95,6 +110,7 @@ def ingest(
             format=chosen.value,
             max_rejected_ratio=max_rejected,
             replace=replace,
+            end_at=shift_to,
         )
     if report.duplicate:
         console.print(

@@ -27,6 +27,7 @@ __all__ = [
     "at_or_now",
     "console",
     "errors_to_exit_codes",
+    "parse_rfc3339",
     "print_json",
 ]
 
@@ -41,17 +42,25 @@ class OutputFormat(StrEnum):
     YAML = "yaml"
 
 
-def _parse_at(value: str | None) -> str | None:
-    if value is None:
-        return None
+def parse_rfc3339(value: str) -> datetime:
+    """An aware UTC datetime from RFC 3339 text; ValueError saying what was expected."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise typer.BadParameter(
+        raise ValueError(
             f"expected an RFC 3339 time like 2026-11-01T00:00:00Z, got {value!r}"
         ) from None
     if parsed.tzinfo is None:
-        raise typer.BadParameter(f"expected a time zone (Z or +02:00) in {value!r}")
+        raise ValueError(f"expected a time zone (Z or +02:00) in {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def _parse_at(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_rfc3339(value)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
     return value
 
 
@@ -73,7 +82,7 @@ def at_or_now(at: str | None) -> datetime:
     """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds)."""
     if at is None:
         return datetime.now(UTC).replace(microsecond=0)
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_rfc3339(at)
 
 
 def abort(message: str, code: int = 2) -> NoReturn:

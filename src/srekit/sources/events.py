@@ -225,6 +225,7 @@ class EventStore:
         format: EventFormat,
         max_rejected_ratio: float = 0.01,
         replace: bool = False,
+        end_at: datetime | None = None,
     ) -> int:
         """Ingest a file and return the number of events stored (see `ingest_file`)."""
         return self.ingest_file(
@@ -233,6 +234,7 @@ class EventStore:
             format=format,
             max_rejected_ratio=max_rejected_ratio,
             replace=replace,
+            end_at=end_at,
         ).rows
 
     def ingest_file(
@@ -243,6 +245,7 @@ class EventStore:
         format: EventFormat,
         max_rejected_ratio: float = 0.01,
         replace: bool = False,
+        end_at: datetime | None = None,
     ) -> IngestReport:
         """Parse a file into events of `service`, all or nothing.
 
@@ -251,7 +254,9 @@ class EventStore:
         malformed the file is probably in another format, and nothing is stored (SpecError).
         A file whose bytes were already ingested for the service is skipped (`duplicate`), so
         re-running an ingest never double-counts; `replace` first removes what earlier ingests
-        of the same path stored for the service (a log that has grown since).
+        of the same path stored for the service (a log that has grown since). `end_at` shifts
+        every event by the same amount so the last one falls at that instant: a sample log
+        replayed as if it were live.
         """
         started = time.perf_counter()
         source = Path(path)
@@ -279,6 +284,7 @@ class EventStore:
                     max_rejected_ratio=max_rejected_ratio,
                     replace=replace,
                     started=started,
+                    end_at=end_at,
                 )
                 cur.execute("COMMIT")
             except BaseException as exc:
@@ -302,6 +308,7 @@ class EventStore:
         max_rejected_ratio: float,
         replace: bool,
         started: float,
+        end_at: datetime | None = None,
     ) -> IngestReport:
         if not replace:
             seen = cur.execute(
@@ -347,6 +354,12 @@ class EventStore:
                 f"the {max_rejected_ratio:.1%} allowed; expected {_FORMAT_EXPECTED[format]}; "
                 f"for example: {examples}",
                 file=str(source),
+            )
+        if end_at is not None:
+            cur.execute(
+                "UPDATE srekit_staging SET ts = ts + to_microseconds("
+                "$1 - (SELECT epoch_us(max(ts)) FROM srekit_staging))",
+                [_to_us(end_at)],
             )
         if replace:
             cur.execute(
