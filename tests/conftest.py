@@ -1,8 +1,17 @@
-"""Test-wide settings: Hypothesis without wall-clock limits, so a busy machine cannot flake it."""
+"""Test-wide settings and fixtures: Hypothesis without wall-clock limits, so a busy machine cannot
+flake it, and the state store on a SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy import Engine
+
+from srekit.store.database import create_store_engine, upgrade
+from tests.postgres_fixture import PostgresServer
 
 settings.register_profile(
     "srekit",
@@ -10,3 +19,32 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("srekit")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session; it fails (never skips) when PostgreSQL is missing."""
+    try:
+        server = PostgresServer.start()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty database on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'srekit.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to head."""
+    engine = create_store_engine(empty_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""Core SLOs and policies as plain JSON-ready dicts, and back, so the store can keep them.
+"""Core SLOs, policies and burn-rate alerts as plain JSON-ready values, and back, so the store
+can keep them.
 
 The shape is srekit's own (not a spec format): every core field, tagged unions for windows
 (`kind: rolling|calendar`) and indicators (`kind: prom_ratio|...`), durations in seconds.
@@ -9,10 +10,11 @@ Decoding errors are SpecErrors naming the dotted field, as a future API will acc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+from srekit.core.alerts import BurnRateAlert
 from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
 from srekit.core.slo import (
     SLO,
@@ -32,6 +34,8 @@ from srekit.errors import SpecError
 
 __all__ = [
     "CODEC_VERSION",
+    "alerts_from_list",
+    "alerts_to_list",
     "canonical_json",
     "policy_from_dict",
     "policy_to_dict",
@@ -396,3 +400,35 @@ def spec_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str,
         elif canonical_json(old[key]) != canonical_json(new[key]):
             changes.append(f"{key}: {_show(old[key])} → {_show(new[key])}")
     return tuple(changes)
+
+
+def alerts_to_list(alerts: Sequence[BurnRateAlert]) -> list[dict[str, Any]]:
+    """Evaluated burn-rate alerts as JSON-ready objects; `alerts_from_list` reads them back."""
+    return [
+        {
+            "severity": alert.severity,
+            "long_window": alert.long_window,
+            "short_window": alert.short_window,
+            "long_window_s": alert.long_window_s,
+            "short_window_s": alert.short_window_s,
+            "factor": alert.factor,
+            "firing": alert.firing,
+        }
+        for alert in alerts
+    ]
+
+
+def alerts_from_list(data: Sequence[Mapping[str, Any]]) -> tuple[BurnRateAlert, ...]:
+    """The alerts `alerts_to_list` wrote (only srekit writes them: no field-by-field checks)."""
+    return tuple(
+        BurnRateAlert(
+            severity=item["severity"],
+            long_window=item["long_window"],
+            short_window=item["short_window"],
+            long_window_s=int(item["long_window_s"]),
+            short_window_s=int(item["short_window_s"]),
+            factor=float(item["factor"]),
+            firing=item["firing"],
+        )
+        for item in data
+    )

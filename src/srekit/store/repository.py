@@ -2,7 +2,8 @@
 
 Functions add and flush but never commit: the caller owns the transaction (`database.transaction`),
 so applying many SLOs is all or nothing. Every change writes an audit row in the same transaction;
-applying a spec equal to the stored one writes nothing.
+applying a spec equal to the stored one writes nothing. Snapshots and deployments are records,
+not changes to the configuration: they are not audited.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
-from srekit.core.policy import BudgetPolicy
+from srekit.core.policy import BudgetPolicy, GateDecision
 from srekit.core.slo import SLO
+from srekit.core.status import DataState, SloStatus
 from srekit.errors import Conflict, NotFound, SpecError
 from srekit.spec.loader import SpecSet
 from srekit.store.codec import (
     CODEC_VERSION,
+    alerts_to_list,
     canonical_json,
     policy_to_dict,
     slo_to_dict,
@@ -30,10 +33,12 @@ from srekit.store.codec import (
 )
 from srekit.store.tables import (
     AuditRow,
+    DeploymentRow,
     PolicyRow,
     ServiceRow,
     SloRow,
     SloVersionRow,
+    SnapshotRow,
     TeamRow,
 )
 
@@ -49,12 +54,19 @@ __all__ = [
     "get_policy",
     "get_service",
     "get_slo",
+    "last_good_snapshot",
+    "latest_snapshots",
     "list_audit",
+    "list_deployments",
     "list_policies",
     "list_services",
     "list_slos",
     "list_teams",
+    "prune_snapshots",
     "record_audit",
+    "record_deployment",
+    "record_snapshots",
+    "slo_history",
     "slo_versions",
     "split_slo_key",
     "upsert_service",
@@ -533,3 +545,327 @@ def apply_specs(
         for slo in specs.slos
     )
     return SpecApplied(slos=slos, policies=policies)
+
+
+def _snapshot_values(status: SloStatus, slo: SloRow, when: datetime) -> dict[str, Any]:
+    budget = status.error_budget
+    counts = status.counts if status.counts is not None and status.counts.counted else None
+    return {
+        "slo_id": slo.id,
+        "slo_version": slo.version,
+        "evaluated_at": when,
+        "objective": status.objective,
+        "window": status.window,
+        "window_s": status.window_s,
+        "sli": status.sli,
+        "remaining": budget.remaining if budget else None,
+        "consumed": budget.consumed if budget else None,
+        "allowed_bad_events": budget.allowed_bad_events if budget else None,
+        "good_events": counts.good if counts else None,
+        "total_events": counts.total if counts else None,
+        "burn_rates_json": canonical_json(dict(status.burn_rates)),
+        "time_to_exhaustion_s": status.time_to_exhaustion_s,
+        "policy_state": status.policy_state,
+        "data": status.data.value,
+        "detail": status.detail,
+        "alerts_json": canonical_json(alerts_to_list(status.alerts)),
+    }
+
+
+def record_snapshots(
+    session: Session, *, statuses: Sequence[SloStatus], now: datetime | None = None
+) -> int:
+    """Store one snapshot per status of a stored SLO; returns how many were written.
+
+    Each is stamped `now`, or its own `at` when `now` is None. Statuses of SLOs the store does
+    not hold (deleted since the round began) are skipped: there is nothing to attach them to.
+    """
+    services = {status.service for status in statuses}
+    if not services:
+        return 0
+    known = {
+        (row.service.name, row.name): row
+        for row in session.scalars(
+            select(SloRow)
+            .join(SloRow.service)
+            .where(ServiceRow.name.in_(services))
+            .options(contains_eager(SloRow.service))
+        )
+    }
+    values = [
+        _snapshot_values(status, known[status.service, status.slo], now or status.at)
+        for status in statuses
+        if (status.service, status.slo) in known
+    ]
+    if values:
+        session.execute(insert(SnapshotRow), values)
+    return len(values)
+
+
+def _with_slo(query: Any) -> Any:
+    """Load each snapshot's SLO and service in the same query (`SnapshotRow.to_status` reads
+    them, possibly after the session has closed)."""
+    return (
+        query.join(SnapshotRow.slo)
+        .join(SloRow.service)
+        .options(contains_eager(SnapshotRow.slo).contains_eager(SloRow.service))
+    )
+
+
+def latest_snapshots(
+    session: Session, *, service: str | None = None
+) -> dict[tuple[str, str], SnapshotRow]:
+    """The newest snapshot of every SLO (of one service), keyed by `(service, slo)`.
+
+    One query; each SLO's newest row is found through the `(slo_id, evaluated_at, id)` index,
+    so the cost grows with the number of SLOs, not with the history kept.
+    """
+    newer = aliased(SnapshotRow)
+    newest_id = (
+        select(newer.id)
+        .where(newer.slo_id == SloRow.id)
+        .order_by(newer.evaluated_at.desc(), newer.id.desc())
+        .limit(1)
+        .correlate(SloRow)
+        .scalar_subquery()
+    )
+    query = _with_slo(select(SnapshotRow)).where(SnapshotRow.id == newest_id)
+    if service is not None:
+        query = query.where(ServiceRow.name == service)
+    rows: list[SnapshotRow] = list(session.scalars(query))
+    return {(row.slo.service.name, row.slo.name): row for row in rows}
+
+
+_GOOD_DATA = (DataState.OK.value, DataState.NO_DATA.value)
+
+
+def last_good_snapshot(session: Session, *, slo_id: int) -> SnapshotRow | None:
+    """The newest snapshot of an SLO whose source answered (`ok` or `no_data`), if any."""
+    query = (
+        _with_slo(select(SnapshotRow))
+        .where(SnapshotRow.slo_id == slo_id, SnapshotRow.data.in_(_GOOD_DATA))
+        .order_by(SnapshotRow.evaluated_at.desc(), SnapshotRow.id.desc())
+        .limit(1)
+    )
+    return cast(SnapshotRow | None, session.scalars(query).first())
+
+
+def slo_history(
+    session: Session,
+    *,
+    service: str,
+    name: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> list[SnapshotRow]:
+    """Snapshots of `service/name` in `[since, until]`, oldest first: the newest `limit` of them.
+
+    NotFound when the SLO is not stored.
+    """
+    slo = get_slo(session, service=service, name=name)
+    query = _with_slo(select(SnapshotRow)).where(SnapshotRow.slo_id == slo.id)
+    if since is not None:
+        query = query.where(SnapshotRow.evaluated_at >= since)
+    if until is not None:
+        query = query.where(SnapshotRow.evaluated_at <= until)
+    query = query.order_by(SnapshotRow.evaluated_at.desc(), SnapshotRow.id.desc()).limit(limit)
+    rows: list[SnapshotRow] = list(session.scalars(query))
+    return rows[::-1]
+
+
+def prune_snapshots(session: Session, *, older_than: datetime) -> int:
+    """Delete snapshots taken before `older_than`, keeping each SLO's newest one (so a status
+    can still be shown, as stale, after a long stop); returns how many were deleted."""
+    newer = aliased(SnapshotRow)
+    newest_at = (
+        select(func.max(newer.evaluated_at))
+        .where(newer.slo_id == SnapshotRow.slo_id)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        delete(SnapshotRow)
+        .where(SnapshotRow.evaluated_at < older_than, SnapshotRow.evaluated_at < newest_at)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
+def record_deployment(
+    session: Session,
+    *,
+    service: str,
+    change_type: str,
+    decision: GateDecision,
+    version: str | None = None,
+    commit_time: datetime | None = None,
+    requested_by: str | None = None,
+    source: str = "api",
+    now: datetime | None = None,
+) -> DeploymentRow:
+    """Record a deploy the gate was asked about, with its answer (allowed or not)."""
+    if (decision.service, decision.change_type) != (service, change_type):
+        raise ValueError(
+            f"the decision is for {decision.service}/{decision.change_type},"
+            f" not {service}/{change_type}"
+        )
+    _check_name(service, "service")
+    row = DeploymentRow(
+        service=service,
+        version=version,
+        commit_time=commit_time,
+        change_type=change_type,
+        allowed=decision.allowed,
+        decision=decision.decision.value,
+        state=decision.state,
+        reasons_json=canonical_json(list(decision.reasons)),
+        requested_at=_when(now),
+        requested_by=requested_by,
+        source=source,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_deployments(
+    session: Session, *, service: str | None = None, limit: int = 100
+) -> list[DeploymentRow]:
+    """Recorded deploys, newest first, optionally of one service."""
+    query = select(DeploymentRow).order_by(
+        DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()
+    )
+    if service is not None:
+        query = query.where(DeploymentRow.service == service)
+    return list(session.scalars(query.limit(limit)))
+
+
+# --- API tokens (the srekit server) ------------------------------------------------------------
+# Kept as one block, after the rest, so the server's additions stay apart from the store's.
+
+import hashlib  # noqa: E402  (the token block's own imports, kept with it)
+import secrets  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from srekit.store.tables import ApiTokenRow  # noqa: E402
+
+TOKEN_ROLES: tuple[str, ...] = ("viewer", "editor", "admin", "deploy")
+TOKEN_PREFIX = "srk_"
+_LAST_USED_PRECISION = timedelta(minutes=5)  # how stale `last_used_at` may be: fewer writes
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest of `token`, as the store keeps it.
+
+    A fast hash is right here, unlike for passwords: tokens are 32 random bytes (256 bits), so
+    no dictionary or brute force can find one from its hash however fast the hash is, and a
+    slow KDF (bcrypt, argon2) would cost milliseconds on every request of a server meant to
+    answer thousands per second. An unsalted digest can also be looked up by index.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _token_state(row: ApiTokenRow) -> dict[str, Any]:
+    """What the audit log keeps of a token: never the token or its hash."""
+    return {"name": row.name, "role": row.role, "prefix": row.prefix}
+
+
+def create_token(
+    session: Session,
+    *,
+    role: str,
+    actor: str,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiTokenRow, str]:
+    """A new token with `role`: the row and the token itself (`srk_` + 32 random bytes,
+    URL-safe base64), which is returned this once and never stored."""
+    if role not in TOKEN_ROLES:
+        raise SpecError(f"expected one of {', '.join(TOKEN_ROLES)}, got {role!r}", field="role")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    prefix = token[: len(TOKEN_PREFIX) + 6]
+    name = name if name is not None else f"{role}-{prefix[len(TOKEN_PREFIX) :]}"
+    _check_name(name, "token")
+    row = ApiTokenRow(
+        name=name,
+        role=role,
+        token_hash=hash_token(token),
+        prefix=prefix,
+        created_at=_when(now),
+        created_by=actor,
+    )
+    session.add(row)
+    with _refused_as_conflict(f"a token named {name!r} exists already"):
+        session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="token.create",
+        entity_kind="token",
+        entity_id=name,
+        after=_token_state(row),
+        now=now,
+    )
+    return row, token
+
+
+def authenticate_token(
+    session: Session, *, token: str, now: datetime | None = None
+) -> ApiTokenRow | None:
+    """The active token row `token` belongs to, or None (unknown, malformed or revoked).
+
+    Notes when it was last used, at most every few minutes so reads do not turn into writes.
+    """
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalars(
+        select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    when = _when(now)
+    if row.last_used_at is None or when - row.last_used_at >= _LAST_USED_PRECISION:
+        row.last_used_at = when
+        session.flush()
+    return row
+
+
+def list_tokens(session: Session, *, include_revoked: bool = False) -> list[ApiTokenRow]:
+    """Tokens by name; revoked ones only when asked."""
+    query = select(ApiTokenRow).order_by(ApiTokenRow.name)
+    if not include_revoked:
+        query = query.where(ApiTokenRow.revoked_at.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_token(
+    session: Session, *, name: str, actor: str, now: datetime | None = None
+) -> ApiTokenRow:
+    """Revoke the token called `name` (kept, marked revoked, for the record); NotFound if no
+    active token has that name."""
+    row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.name == name)).one_or_none()
+    if row is None or row.revoked_at is not None:
+        raise NotFound(f"no active token {name!r}")
+    row.revoked_at = _when(now)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="token.revoke",
+        entity_kind="token",
+        entity_id=name,
+        before=_token_state(row),
+        now=now,
+    )
+    return row
+
+
+__all__ += [
+    "TOKEN_PREFIX",
+    "TOKEN_ROLES",
+    "authenticate_token",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "revoke_token",
+]

@@ -1,4 +1,5 @@
-"""The state store's tables: teams own services, services have SLOs, SLOs keep every version.
+"""The state store's tables: teams own services, services have SLOs, SLOs keep every version;
+the evaluator keeps SLO snapshots and the deploy gate its decisions.
 
 Specs are stored as canonical JSON text (`codec.canonical_json`) with the codec version that
 wrote them, so equal specs compare equal as text and old rows stay readable. Every timestamp is
@@ -14,8 +15,10 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,17 +31,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from srekit.core.alerts import BurnRateAlert
+from srekit.core.budget import ErrorBudget
 from srekit.core.policy import BudgetPolicy
+from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO
-from srekit.store.codec import policy_from_dict, slo_from_dict
+from srekit.core.status import DataState, SloStatus
+from srekit.store.codec import alerts_from_list, policy_from_dict, slo_from_dict
 
 __all__ = [
     "AuditRow",
     "Base",
+    "DeploymentRow",
     "PolicyRow",
     "ServiceRow",
     "SloRow",
     "SloVersionRow",
+    "SnapshotRow",
     "TeamRow",
     "UtcDateTime",
 ]
@@ -242,3 +251,145 @@ class AuditRow(Base):
 @event.listens_for(AuditRow, "before_delete")
 def _audit_is_append_only(mapper: Any, connection: Any, target: AuditRow) -> None:
     raise ValueError("the audit log is append-only: its rows are never changed or deleted")
+
+
+class SnapshotRow(Base):
+    """One SLO's status as one evaluation round found it, so the API and the dashboard read
+    figures instead of querying the sources, and history can be charted.
+
+    The figures the status was computed with (objective, window) are kept with it: a later
+    version of the spec does not rewrite the past. `good_events`/`total_events` are null when
+    the source gave no counts (no data, or an error ratio only).
+    """
+
+    __tablename__ = "slo_snapshots"
+    __table_args__ = (
+        # `id` last: "newest per SLO" orders by (evaluated_at, id) and reads one index entry
+        Index("ix_slo_snapshots_slo_id_evaluated_at", "slo_id", "evaluated_at", "id"),
+        Index("ix_slo_snapshots_evaluated_at", "evaluated_at"),  # pruning by age
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
+    slo_version: Mapped[int] = mapped_column(Integer)
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    objective: Mapped[float] = mapped_column(Float)
+    window: Mapped[str] = mapped_column(String(40))
+    window_s: Mapped[int] = mapped_column(Integer)
+    sli: Mapped[float | None] = mapped_column(Float)
+    remaining: Mapped[float | None] = mapped_column(Float)
+    consumed: Mapped[float | None] = mapped_column(Float)
+    allowed_bad_events: Mapped[float | None] = mapped_column(Float)
+    good_events: Mapped[float | None] = mapped_column(Float)
+    total_events: Mapped[float | None] = mapped_column(Float)
+    burn_rates_json: Mapped[str] = mapped_column(Text)  # {"1h": 2.5, "5m": null, ...}
+    time_to_exhaustion_s: Mapped[float | None] = mapped_column(Float)
+    policy_state: Mapped[str] = mapped_column(String(40))
+    data: Mapped[str] = mapped_column(String(16))  # a DataState value
+    detail: Mapped[str | None] = mapped_column(Text)
+    alerts_json: Mapped[str] = mapped_column(Text)  # codec.alerts_to_list
+
+    slo: Mapped[SloRow] = relationship()
+
+    @property
+    def burn_rates(self) -> dict[str, float | None]:
+        return dict(json.loads(self.burn_rates_json))
+
+    @property
+    def alerts(self) -> tuple[BurnRateAlert, ...]:
+        return alerts_from_list(json.loads(self.alerts_json))
+
+    def to_status(self) -> SloStatus:
+        """The status this snapshot recorded, as `srekit.serialize.status_document` renders it.
+
+        Reads `self.slo` and its service (names, labels): the repository's queries load them.
+        """
+        budget = (
+            None
+            if self.remaining is None or self.consumed is None
+            else ErrorBudget(
+                remaining=self.remaining,
+                consumed=self.consumed,
+                allowed_bad_events=self.allowed_bad_events,
+            )
+        )
+        counts = (
+            None
+            if self.good_events is None or self.total_events is None
+            else EventCounts(good=self.good_events, total=self.total_events)
+        )
+        return SloStatus(
+            service=self.slo.service.name,
+            slo=self.slo.name,
+            objective=self.objective,
+            window=self.window,
+            window_s=self.window_s,
+            at=self.evaluated_at,
+            sli=self.sli,
+            error_budget=budget,
+            burn_rates=self.burn_rates,
+            time_to_exhaustion_s=self.time_to_exhaustion_s,
+            alerts=self.alerts,
+            policy_state=self.policy_state,
+            data=DataState(self.data),
+            detail=self.detail,
+            counts=counts,
+            labels=dict(self.slo.spec().get("labels") or {}),
+        )
+
+
+class DeploymentRow(Base):
+    """A deploy the gate was asked about, and its answer: the record DORA metrics start from.
+
+    `service` is a name, not a foreign key: the gate answers for any service, known or not.
+    """
+
+    __tablename__ = "deployments"
+    __table_args__ = (Index("ix_deployments_service_requested_at", "service", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str | None] = mapped_column(String(200))
+    commit_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    change_type: Mapped[str] = mapped_column(String(40))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    decision: Mapped[str] = mapped_column(String(16))  # a Decision value
+    state: Mapped[str] = mapped_column(String(40))
+    reasons_json: Mapped[str] = mapped_column(Text)  # a JSON list of strings
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(40))  # cli, api, argo, flagger, ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.reasons_json))
+
+
+# --- API tokens (the srekit server) ------------------------------------------------------------
+
+
+class ApiTokenRow(Base):
+    """An API token of the srekit server: its name (the audit log's actor), role and SHA-256 hash.
+
+    The token itself is shown once, when created, and never stored; `prefix` (its first
+    characters) lets people tell tokens apart in listings without revealing them.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+__all__ += ["ApiTokenRow"]

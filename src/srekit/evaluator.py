@@ -1,0 +1,446 @@
+"""The server's background evaluation: every stored SLO, every interval, kept as snapshots.
+
+A round loads the stored SLOs and policies, evaluates them against their sources
+(`evaluation.evaluate_statuses`, the same pipeline as `srekit status`), and records one snapshot
+per SLO. The API reads snapshots (`Evaluator.latest_statuses`) instead of querying Prometheus
+on every request.
+
+When a source fails, an SLO keeps its last good figures marked `stale`, with how old they are
+and why, rather than losing them; the next round retries, so a source that recovers resumes by
+itself. A round that raises is logged and counted and the loop carries on.
+
+Several replicas on PostgreSQL: the replica holding a session-level advisory lock evaluates, the
+others skip their rounds. The lock is held for the life of the process on a connection of its
+own, not per round: per-round locks would let replicas whose loops are out of phase evaluate
+one after the other, each once an interval. When the holder exits or its connection drops,
+PostgreSQL releases the lock and another replica takes over at its next round. SQLite serves one
+process: no lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from srekit.config import Settings
+from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
+from srekit.core.slo import SLO
+from srekit.core.status import DataState, SloStatus, unavailable_status
+from srekit.errors import SpecError, StoreUnavailable
+from srekit.evaluation import SourceSet, evaluate_statuses
+from srekit.metrics import SrekitMetrics
+from srekit.serialize import rfc3339
+from srekit.store.database import safe_url, transaction
+from srekit.store.repository import (
+    last_good_snapshot,
+    latest_snapshots,
+    list_policies,
+    list_slos,
+    prune_snapshots,
+    record_snapshots,
+)
+
+__all__ = ["EVALUATION_LOCK_KEY", "EvaluationReport", "Evaluator"]
+
+logger = logging.getLogger(__name__)
+
+# Any constant works, as long as every replica uses it and it differs from the migration lock.
+EVALUATION_LOCK_KEY = 0x5E_4E_E7_A1
+_STALE_AFTER_INTERVALS = 3
+_PRUNE_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """What one round did: skipped (another replica evaluates), or the statuses it recorded.
+
+    `source_failures` maps each source that could not answer (`prometheus`, `events`) to why.
+    """
+
+    at: datetime
+    evaluated: bool
+    statuses: tuple[SloStatus, ...] = ()
+    recorded: int = 0
+    source_failures: Mapping[str, str] = field(default_factory=dict)
+    pruned: int = 0
+    duration_s: float = 0.0
+    skipped_reason: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return not self.evaluated
+
+
+def _age(elapsed: timedelta) -> str:
+    """`3m20s`, `2h5m`, `1d3h`: the two largest units, for people reading a detail."""
+    seconds = max(0, int(elapsed.total_seconds()))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts[:2])
+
+
+def _default_sources(settings: Settings) -> Callable[[], SourceSet]:
+    """Sources as the CLI builds them from settings (SREKIT_PROMETHEUS_URL, SREKIT_HOME)."""
+    from srekit.cli.common import build_sources
+
+    def sources() -> SourceSet:
+        return build_sources(settings, prometheus_url=None, events_store=None)
+
+    return sources
+
+
+def _close_sources(sources: SourceSet) -> None:
+    # Sources are built per round: an event store must not keep its DuckDB file locked
+    # between rounds (`srekit events ingest` writes to it), nor a source its sockets.
+    for source in (sources.prometheus, sources.events):
+        close = getattr(source, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                logger.exception("closing an SLI source failed")
+
+
+class Evaluator:
+    """Evaluates every stored SLO each interval, in a background thread, and keeps snapshots.
+
+    `sources` builds the SLI sources for one round (default: from `settings`, as the CLI does);
+    `metrics` receives the evaluator's metrics (default: a registry of its own). Snapshots older
+    than `retention_s` are pruned once an hour (None: kept forever).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        sources: Callable[[], SourceSet] | None = None,
+        *,
+        metrics: SrekitMetrics | None = None,
+        interval_s: float = 60.0,
+        retention_s: float | None = 35 * 86400,
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"expected a positive interval, got {interval_s}s")
+        self.engine = engine
+        self.settings = settings
+        self.metrics = metrics if metrics is not None else SrekitMetrics()
+        self.interval_s = interval_s
+        self.retention_s = retention_s
+        self._sources = sources if sources is not None else _default_sources(settings)
+        self._round = threading.Lock()  # one round at a time; guards the lock connection
+        self._lock_connection: Connection | None = None
+        self._pruned_at: datetime | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one round ------------------------------------------------------------------------
+
+    def run_once(self, *, at: datetime) -> EvaluationReport:
+        """Evaluate every stored SLO at `at` and record the snapshots, unless another replica
+        holds the evaluation lock (a skipped report). Raises what the store raises."""
+        if at.tzinfo is None:
+            raise ValueError(f"expected a timezone-aware time, got {at!r}")
+        with self._round:
+            if not self._lead():
+                self.metrics.rounds.labels("skipped").inc()
+                return EvaluationReport(
+                    at=at,
+                    evaluated=False,
+                    skipped_reason="another replica holds the evaluation lock",
+                )
+            started = time.monotonic()
+            try:
+                report = self._evaluate(at, started)
+            except Exception:
+                self.metrics.rounds.labels("failed").inc()
+                raise
+        self._count(report)
+        return report
+
+    def _evaluate(self, at: datetime, started: float) -> EvaluationReport:
+        slos, slo_ids, policies = self._load()
+        sources = self._sources()
+        try:
+            statuses, failures = self._statuses(slos, at, sources, policies)
+        finally:
+            _close_sources(sources)
+        pruned = 0
+        with transaction(self.engine) as session:
+            kept = []
+            for status in statuses:
+                slo_id = slo_ids.get((status.service, status.slo))
+                good = (
+                    last_good_snapshot(session, slo_id=slo_id)
+                    if status.data is DataState.ERROR and slo_id is not None
+                    else None
+                )
+                kept.append(status if good is None else _stale(good.to_status(), status, at))
+            recorded = record_snapshots(session, statuses=kept, now=at)
+            if self.retention_s is not None and (
+                self._pruned_at is None or abs(at - self._pruned_at) >= _PRUNE_EVERY
+            ):
+                pruned = prune_snapshots(
+                    session, older_than=at - timedelta(seconds=self.retention_s)
+                )
+                self._pruned_at = at
+        return EvaluationReport(
+            at=at,
+            evaluated=True,
+            statuses=tuple(kept),
+            recorded=recorded,
+            source_failures=failures,
+            pruned=pruned,
+            duration_s=time.monotonic() - started,
+        )
+
+    def _load(
+        self,
+    ) -> tuple[list[SLO], dict[tuple[str, str], int], dict[str, BudgetPolicy]]:
+        """The stored SLOs (a row that no longer decodes is logged and left out) and policies."""
+        slos: list[SLO] = []
+        ids: dict[tuple[str, str], int] = {}
+        with transaction(self.engine) as session:
+            for row in list_slos(session):
+                try:
+                    slos.append(row.to_slo())
+                except SpecError as error:
+                    logger.error("stored SLO %s cannot be read, not evaluated: %s", row.key, error)
+                    continue
+                ids[row.service.name, row.name] = row.id
+            policies = {row.name: row.to_policy() for row in list_policies(session)}
+        return slos, ids, policies
+
+    def _statuses(
+        self,
+        slos: Sequence[SLO],
+        at: datetime,
+        sources: SourceSet,
+        policies: Mapping[str, BudgetPolicy],
+    ) -> tuple[list[SloStatus], dict[str, str]]:
+        """Statuses in `slos` order, and the sources that failed.
+
+        Each source is evaluated on its own, so one that misbehaves (raises something other than
+        SourceUnavailable, say a query Prometheus refuses) cannot cost the others their round;
+        its SLOs are then retried one by one to confine the failure to the SLOs that cause it.
+        """
+        default_policy = policies.get("default", DEFAULT_POLICY)
+        groups: dict[str, list[SLO]] = {}
+        for slo in slos:
+            groups.setdefault(sources.for_slo(slo)[0], []).append(slo)
+        by_id: dict[str, SloStatus] = {}
+        failures: dict[str, str] = {}
+
+        def evaluate(members: Sequence[SLO]) -> list[SloStatus]:
+            return evaluate_statuses(
+                members,
+                at=at,
+                sources=sources,
+                policies=policies,
+                default_policy=default_policy,
+            )
+
+        for name, members in groups.items():
+            try:
+                statuses = evaluate(members)
+            except Exception as error:
+                logger.warning(
+                    "SLI source %s failed (%r); evaluating its SLOs one by one", name, error
+                )
+                statuses = []
+                for slo in members:
+                    try:
+                        statuses.extend(evaluate([slo]))
+                    except Exception as own:
+                        statuses.append(
+                            unavailable_status(slo, at=at, detail=f"{name} source failed: {own}")
+                        )
+            for slo, status in zip(members, statuses, strict=True):
+                by_id[slo.id] = status
+                if status.data is DataState.ERROR and name not in failures:
+                    failures[name] = status.detail or "unknown error"
+        for name, why in failures.items():
+            logger.warning("SLI source %s could not be read: %s", name, why)
+        return [by_id[slo.id] for slo in slos], failures
+
+    def _count(self, report: EvaluationReport) -> None:
+        metrics = self.metrics
+        metrics.rounds.labels("ok").inc()
+        metrics.round_duration.observe(report.duration_s)
+        for source in report.source_failures:
+            metrics.source_failures.labels(source).inc()
+        for state in DataState:
+            metrics.slos_evaluated.labels(state.value).set(
+                sum(1 for status in report.statuses if status.data is state)
+            )
+        metrics.last_success.set(time.time())
+
+    # -- the lock -------------------------------------------------------------------------
+
+    def _lead(self) -> bool:
+        """Whether this replica evaluates: always on SQLite; on PostgreSQL while it holds the
+        advisory lock, taken here when free and kept until `close()`."""
+        if self.engine.dialect.name != "postgresql":
+            self.metrics.leader.set(1)
+            return True
+        if self._lock_connection is not None:
+            try:
+                self._lock_connection.execute(text("SELECT 1"))
+                return True
+            except DBAPIError as error:
+                # The session, and with it the lock, is gone: another replica may have it now.
+                logger.warning("lost the evaluation lock's connection: %s", error.orig)
+                self._drop_lock_connection(unlock=False)
+        try:
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as error:
+            raise StoreUnavailable(
+                f"the state store at {safe_url(self.engine.url)} failed: {error.orig}"
+            ) from error
+        try:
+            taken = bool(
+                connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": EVALUATION_LOCK_KEY}
+                ).scalar_one()
+            )
+        except BaseException:
+            connection.invalidate()
+            connection.close()
+            raise
+        if not taken:
+            connection.close()
+            self.metrics.leader.set(0)
+            return False
+        logger.info("this replica now evaluates SLOs (it holds the evaluation lock)")
+        self._lock_connection = connection
+        self.metrics.leader.set(1)
+        return True
+
+    def _drop_lock_connection(self, *, unlock: bool) -> None:
+        connection, self._lock_connection = self._lock_connection, None
+        self.metrics.leader.set(0)
+        if connection is None:
+            return
+        try:
+            if unlock:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": EVALUATION_LOCK_KEY}
+                )
+            else:
+                connection.invalidate()
+        except DBAPIError:
+            # A pooled connection must not go back to the pool still holding the lock.
+            connection.invalidate()
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Release the evaluation lock (another replica takes over at its next round)."""
+        with self._round:
+            self._drop_lock_connection(unlock=True)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, interval_s: float | None = None) -> None:
+        """Run a round now and then every `interval_s` (default: the constructor's) in a
+        daemon thread, until `stop()`."""
+        if self.running:
+            raise RuntimeError("the evaluator is already running")
+        if interval_s is not None:
+            if interval_s <= 0:
+                raise ValueError(f"expected a positive interval, got {interval_s}s")
+            self.interval_s = interval_s
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="srekit-evaluator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop, wait for a round in progress to end, and release the lock."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.close()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                self.run_once(at=datetime.now(UTC))
+            except Exception:
+                # Never let one round end the loop: the next one retries from scratch.
+                logger.exception("evaluation round failed; retrying in %gs", self.interval_s)
+            self._stopping.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def latest_statuses(
+        self, service: str | None = None, *, now: datetime | None = None
+    ) -> list[SloStatus]:
+        """Every stored SLO's newest snapshot as a status, by service then name.
+
+        A snapshot older than three intervals is `stale` (the evaluating replica is behind or
+        gone); an SLO never evaluated yet is an `error`, so a fail-closed gate does not pass
+        it unseen.
+        """
+        moment = now if now is not None else datetime.now(UTC)
+        limit = timedelta(seconds=_STALE_AFTER_INTERVALS * self.interval_s)
+        statuses: list[SloStatus] = []
+        with transaction(self.engine) as session:
+            latest = latest_snapshots(session, service=service)
+            for row in list_slos(session, service=service):
+                snapshot = latest.get((row.service.name, row.name))
+                if snapshot is not None:
+                    status = snapshot.to_status()
+                    if moment - snapshot.evaluated_at > limit:
+                        status = _outdated(status, moment)
+                    statuses.append(status)
+                    continue
+                try:
+                    slo = row.to_slo()
+                except SpecError as error:
+                    logger.error("stored SLO %s cannot be read: %s", row.key, error)
+                    continue
+                statuses.append(
+                    unavailable_status(
+                        slo,
+                        at=moment,
+                        detail="not evaluated yet: no evaluation round has run since it was stored",
+                    )
+                )
+        return statuses
+
+
+def _stale(good: SloStatus, failed: SloStatus, at: datetime) -> SloStatus:
+    """The last good figures, as of `at`, marked stale with their age and the current error."""
+    return replace(
+        good,
+        at=at,
+        data=DataState.STALE,
+        detail=(
+            f"source failed: {failed.detail}; last good evaluation {_age(at - good.at)} ago"
+            f" ({rfc3339(good.at)})"
+        ),
+    )
+
+
+def _outdated(status: SloStatus, now: datetime) -> SloStatus:
+    age = _age(now - status.at)
+    detail = f"last evaluated {age} ago: the evaluator is behind or stopped"
+    if status.detail:
+        detail += f"; then: {status.detail}"
+    data = DataState.STALE if status.data in (DataState.OK, DataState.NO_DATA) else status.data
+    return replace(status, data=data, detail=detail)
