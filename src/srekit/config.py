@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="state store URL (postgresql+psycopg://...); SQLite under home if unset"
     )
+    # the server (`srekit serve`)
+    metrics_public: bool = Field(
+        False, description="serve /metrics without a token (for a scraper on a trusted network)"
+    )
+    gate_max_status_age_s: float = Field(
+        300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
+    )
 
     @property
     def events_path(self) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from srekit.cli import audit, db, demo, events, gate, rules, slo, slo_store, status
+from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, slo_store, status, token
 
 app = typer.Typer(
     name="srekit",
@@ -24,6 +24,8 @@ app.command("demo")(demo.demo)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
 app.command("audit")(audit.audit)
+app.add_typer(token.app, name="token")
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,204 @@
+"""What routes depend on: the app's state, the caller's identity and role, and a store session.
+
+Roles: `viewer` reads; `editor` also changes SLOs, services and teams; `admin` also manages
+policies and tokens, and may ask the gate; `deploy` may only ask the gate (a CI credential that
+can read nothing else). Token look-ups are cached for a few seconds, so a busy gate or status
+endpoint does not query the store on every request; a revoked token stops working within
+`TOKEN_CACHE_TTL_S`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from srekit.config import Settings
+from srekit.core.status import SloStatus
+from srekit.metrics import SrekitMetrics
+from srekit.store.database import transaction
+
+if TYPE_CHECKING:
+    from srekit.api.gating import GateKeeper, TtlCache
+
+__all__ = [
+    "Admin",
+    "ApiState",
+    "BearerDep",
+    "Deployer",
+    "Editor",
+    "Principal",
+    "Role",
+    "StateDep",
+    "StatusProvider",
+    "TokenCache",
+    "Viewer",
+    "authenticate",
+    "get_state",
+]
+
+TOKEN_CACHE_TTL_S = 10.0
+_UNKNOWN_TOKEN_TTL_S = 2.0  # also cache misses, so a wrong token cannot hammer the store
+_CACHE_LIMIT = 10_000
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    DEPLOY = "deploy"
+
+
+# Which roles each role's holder may act as.
+_GRANTS: dict[Role, frozenset[Role]] = {
+    Role.VIEWER: frozenset({Role.VIEWER}),
+    Role.EDITOR: frozenset({Role.VIEWER, Role.EDITOR}),
+    Role.ADMIN: frozenset(Role),
+    Role.DEPLOY: frozenset({Role.DEPLOY}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's name (the audit log's actor) and its role."""
+
+    name: str
+    role: Role
+
+    def may(self, role: Role) -> bool:
+        return role in _GRANTS[self.role]
+
+
+class StatusProvider(Protocol):
+    """What the API reads of the evaluator: every SLO's latest status (the API caches it)."""
+
+    def latest_statuses(self, service: str | None = None) -> list[SloStatus]: ...
+
+
+class TokenCache:
+    """Token hash → principal (or None: unknown), each for a few seconds."""
+
+    def __init__(self, ttl_s: float = TOKEN_CACHE_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[Principal | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return False, None
+        return True, entry[0]
+
+    def put(self, digest: str, principal: Principal | None) -> None:
+        ttl = self.ttl_s if principal is not None else min(self.ttl_s, _UNKNOWN_TOKEN_TTL_S)
+        with self._lock:
+            if len(self._entries) >= _CACHE_LIMIT:
+                self._entries.clear()
+            self._entries[digest] = (principal, time.monotonic() + ttl)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+@dataclass
+class ApiState:
+    """Everything the routes share, built once by `create_app`."""
+
+    settings: Settings
+    engine: Engine
+    metrics: SrekitMetrics
+    evaluator: StatusProvider | None
+    gate: GateKeeper
+    statuses: TtlCache[list[SloStatus]]
+    tokens: TokenCache = field(default_factory=TokenCache)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, before the response is sent."""
+        with transaction(self.engine) as session:
+            yield session
+
+    def lookup_token(self, token: str) -> Principal | None:
+        """The principal behind `token` (cached briefly); None for unknown or revoked tokens."""
+        from srekit.store.repository import authenticate_token, hash_token
+
+        digest = hash_token(token)
+        found, principal = self.tokens.get(digest)
+        if found:
+            return principal
+        with self.session() as session:
+            row = authenticate_token(session, token=token)
+            principal = None if row is None else Principal(row.name, Role(row.role))
+        self.tokens.put(digest, principal)
+        return principal
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.srekit
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="`Authorization: Bearer srk_...` (`srekit token create`, POST /api/v1/tokens)",
+)
+
+
+def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
+    challenge = 'Bearer realm="srekit"' + (f', error="{error}"' if error else "")
+    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+async def authenticate(
+    state: ApiState, credentials: HTTPAuthorizationCredentials | None, role: Role
+) -> Principal:
+    """The caller, if their token is valid and grants `role`; 401 or 403 otherwise.
+
+    The cached path does no I/O; a miss reads the store in the thread pool (StoreUnavailable
+    becomes a 503 through the app's error handler).
+    """
+    if credentials is None:
+        raise _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
+    from srekit.store.repository import hash_token
+
+    token = credentials.credentials
+    found, principal = state.tokens.get(hash_token(token))
+    if not found:
+        principal = await run_in_threadpool(state.lookup_token, token)
+    if principal is None:
+        raise _unauthorized("the token is unknown or revoked", "invalid_token")
+    if not principal.may(role):
+        raise HTTPException(403, f"token {principal.name!r} ({principal.role}) may not do this")
+    return principal
+
+
+def _requires(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def dependency(
+        state: StateDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> Principal:
+        return await authenticate(state, credentials, role)
+
+    dependency.__name__ = f"requires_{role.value}"
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(_requires(Role.VIEWER))]
+Editor = Annotated[Principal, Depends(_requires(Role.EDITOR))]
+Admin = Annotated[Principal, Depends(_requires(Role.ADMIN))]
+Deployer = Annotated[Principal, Depends(_requires(Role.DEPLOY))]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]

@@ -1,0 +1,1 @@
+"""One router per noun; `api/app.py` joins them."""

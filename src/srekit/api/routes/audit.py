@@ -1,0 +1,51 @@
+"""`GET /api/v1/audit`: who changed what, newest first, with each entity's before and after.
+
+Viewers may read it: the trail holds no more than viewers can read anyway (specs, policies,
+token names and roles, never a token or its hash), and seeing who changed an SLO is part of
+trusting it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from srekit.api.deps import StateDep, Viewer
+from srekit.api.routes.common import AUTH_ERRORS
+from srekit.api.schemas import AuditOut
+from srekit.serialize import rfc3339
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=list[AuditOut], responses=AUTH_ERRORS)
+def list_audit(
+    state: StateDep,
+    principal: Viewer,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    entity_kind: Annotated[
+        str | None, Query(max_length=40, description="slo, service, team, policy, token")
+    ] = None,
+    entity_id: Annotated[
+        str | None, Query(max_length=400, description="checkout/availability, team-x, ...")
+    ] = None,
+) -> list[AuditOut]:
+    from srekit.store.repository import list_audit
+
+    with state.session() as session:
+        return [
+            AuditOut(
+                id=row.id,
+                at=rfc3339(row.at),
+                actor=row.actor,
+                action=row.action,
+                entity_kind=row.entity_kind,
+                entity_id=row.entity_id,
+                before=row.before,
+                after=row.after,
+            )
+            for row in list_audit(
+                session, limit=limit, entity_kind=entity_kind, entity_id=entity_id
+            )
+        ]

@@ -1,0 +1,30 @@
+"""What several routers share: error answers for the OpenAPI document, and time formatting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from srekit.api.schemas import ErrorOut
+from srekit.serialize import rfc3339
+
+__all__ = ["AUTH_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
+
+_503 = {"model": ErrorOut, "description": "the state store is unavailable (Retry-After)"}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "the token's role does not allow this"},
+    503: _503,
+}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **AUTH_ERRORS,
+    404: {"model": ErrorOut, "description": "no such thing"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    409: {"model": ErrorOut, "description": "the change conflicts with stored state"},
+}
+
+
+def time_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339(moment)

@@ -1,0 +1,126 @@
+"""The deploy gate: `GET /api/v1/gate` (an Argo Rollouts `web` metric) and
+`POST /api/v1/gate/flagger` (a Flagger webhook).
+
+The GET form answers 200 with the decision as JSON whatever happens (bad parameters, unknown
+service, store down: `allowed: false` and why), because Argo Rollouts counts a body it cannot
+read as a success. Flagger reads the status instead: 200 allows, 403 denies. Only a missing,
+unknown or under-privileged token gets 401/403, with a JSON body saying `allowed: false`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from srekit.api.deps import ApiState, BearerDep, Principal, Role, StateDep, authenticate
+from srekit.api.gating import GateRequest
+from srekit.api.schemas import ErrorOut, FlaggerPayload, GateOut
+from srekit.core.policy import Decision, GateDecision
+from srekit.errors import StoreUnavailable
+from srekit.serialize import gate_document
+
+router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
+log = logging.getLogger(__name__)
+
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "the token's role is not deploy or admin"},
+}
+
+
+def _document(service: str, change_type: str, reason: str, status_code: int = 200) -> JSONResponse:
+    decision = GateDecision(
+        service=service,
+        change_type=change_type,
+        allowed=False,
+        decision=Decision.DENY,
+        state="unknown",
+        reasons=(reason,),
+    )
+    return JSONResponse(gate_document(decision, []), status_code=status_code)
+
+
+async def _decide(
+    state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
+) -> JSONResponse:
+    service, change_type = request.service or "", request.change_type or "feature"
+    try:
+        principal: Principal = await authenticate(state, credentials, Role.DEPLOY)
+    except HTTPException as error:
+        body = gate_document(
+            GateDecision(service, change_type, False, Decision.DENY, "unknown", (error.detail,)),
+            [],
+        )
+        return JSONResponse(
+            {**body, "detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
+    except StoreUnavailable as error:
+        reason = f"the state store is unavailable, so the gate fails closed: {error}"
+        return _document(service, change_type, reason, deny_status)
+    try:
+        decision, statuses = await state.gate.decide(replace(request, requested_by=principal.name))
+    except Exception as error:  # the gate answers whatever breaks, and fails closed
+        log.exception("the gate failed on %s", request)
+        reason = f"the gate failed, so it denies: {error}"
+        return _document(service, change_type, reason, deny_status)
+    return JSONResponse(
+        gate_document(decision, statuses), status_code=200 if decision.allowed else deny_status
+    )
+
+
+@router.get("", response_model=GateOut, response_class=JSONResponse, responses=_AUTH)
+async def gate(
+    *,
+    state: StateDep,
+    credentials: BearerDep,
+    service: Annotated[str | None, Query(description="the service being deployed")] = None,
+    change_type: Annotated[
+        str | None, Query(description="feature, config, security_fix, critical_bug, rollback, ...")
+    ] = "feature",
+    version: Annotated[str | None, Query(description="the version being deployed")] = None,
+    commit_time: Annotated[
+        str | None, Query(description="RFC 3339 time of the change's commit (lead time)")
+    ] = None,
+    fail_open: Annotated[
+        str | None, Query(description="true: allow when SLI data cannot be read")
+    ] = None,
+) -> JSONResponse:
+    """May this change ship now? Always 200 with `allowed`, `state`, `reasons` and the SLOs'
+    figures (Argo Rollouts: `successCondition: result.allowed == true`)."""
+    request = GateRequest(
+        service=service,
+        change_type=change_type,
+        version=version,
+        commit_time=commit_time,
+        fail_open=fail_open,
+        source="api",
+    )
+    return await _decide(state, credentials, request, deny_status=200)
+
+
+@router.post(
+    "/flagger",
+    response_model=GateOut,
+    response_class=JSONResponse,
+    responses={**_AUTH, 403: {"model": GateOut, "description": "denied, or a bad token role"}},
+)
+async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPayload) -> JSONResponse:
+    """Flagger's pre-rollout (or confirm-promotion) webhook: 200 allows, 403 denies.
+
+    `metadata.service` names the service (default: the canary's `name`); `metadata` may also
+    set `change_type`, `version`, `commit_time` and `fail_open`.
+    """
+    meta = payload.metadata
+    request = GateRequest(
+        service=meta.get("service") or payload.name,
+        change_type=meta.get("change_type") or "feature",
+        version=meta.get("version"),
+        commit_time=meta.get("commit_time"),
+        fail_open=meta.get("fail_open"),
+        source="flagger",
+    )
+    return await _decide(state, credentials, request, deny_status=403)

@@ -1,0 +1,75 @@
+"""`/api/v1/policies`: error-budget policies by name. Anyone may read them; changing one
+changes what every deploy of the services it gates may do, so it needs an admin token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from srekit.api.deps import Admin, StateDep, Viewer
+from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas import AppliedOut, PolicyOut, PolicySpecIn
+from srekit.serialize import rfc3339
+from srekit.store.tables import PolicyRow
+
+router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
+PolicyName = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def _policy_out(row: PolicyRow) -> PolicyOut:
+    return PolicyOut(
+        name=row.name,
+        version=row.version,
+        created_at=rfc3339(row.created_at),
+        updated_at=rfc3339(row.updated_at),
+        spec=row.spec(),
+    )
+
+
+@router.get("", response_model=list[PolicyOut], responses=AUTH_ERRORS)
+def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
+    """Stored policies (SLOs naming none, or `default` when none is stored, use the built-in
+    default ladder)."""
+    from srekit.store.repository import list_policies
+
+    with state.session() as session:
+        return [_policy_out(row) for row in list_policies(session)]
+
+
+@router.get("/{name}", response_model=PolicyOut, responses=READ_ERRORS)
+def get_policy(name: PolicyName, state: StateDep, principal: Viewer) -> PolicyOut:
+    from srekit.store.repository import get_policy
+
+    with state.session() as session:
+        return _policy_out(get_policy(session, name=name))
+
+
+@router.put(
+    "/{name}",
+    response_model=AppliedOut,
+    responses={**WRITE_ERRORS, 201: {"model": AppliedOut, "description": "created"}},
+)
+def put_policy(
+    name: PolicyName, body: PolicySpecIn, state: StateDep, principal: Admin, response: Response
+) -> AppliedOut:
+    """Store the policy (201 when new, 200 otherwise; an equal one changes nothing)."""
+    from srekit.errors import SpecError
+    from srekit.store.codec import policy_from_dict
+    from srekit.store.repository import apply_policy
+
+    try:
+        policy = policy_from_dict({"name": name, **body.model_dump()})
+    except SpecError as error:
+        raise SpecError(error.detail, field=error.field) from error
+    with state.session() as session:
+        applied = apply_policy(session, policy=policy, actor=principal.name)
+        result = AppliedOut(
+            name=name,
+            result="created" if applied.created else "updated" if applied.changed else "unchanged",
+            version=applied.row.version,
+            changes=[] if applied.created else list(applied.diff),
+        )
+    state.gate.invalidate()
+    response.status_code = 201 if applied.created else 200
+    return result

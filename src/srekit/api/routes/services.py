@@ -1,0 +1,88 @@
+"""`/api/v1/services`: PUT creates a service or moves it to a team; DELETE refuses (409)
+while it has SLOs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Response
+
+from srekit.api.deps import Editor, StateDep, Viewer
+from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas import ServiceOut, ServiceWrite
+from srekit.serialize import rfc3339
+from srekit.store.tables import ServiceRow
+
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
+ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def _service_out(row: ServiceRow) -> ServiceOut:
+    return ServiceOut(
+        name=row.name,
+        team=row.team.name if row.team else None,
+        slos=[slo.name for slo in row.slos],
+        created_at=rfc3339(row.created_at),
+        updated_at=rfc3339(row.updated_at),
+    )
+
+
+@router.get("", response_model=list[ServiceOut], responses=AUTH_ERRORS)
+def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
+    from srekit.store.repository import list_services
+
+    with state.session() as session:
+        return [_service_out(row) for row in list_services(session)]
+
+
+@router.get("/{name}", response_model=ServiceOut, responses=READ_ERRORS)
+def get_service(name: ServiceName, state: StateDep, principal: Viewer) -> ServiceOut:
+    from srekit.store.repository import get_service
+
+    with state.session() as session:
+        return _service_out(get_service(session, name=name))
+
+
+@router.put(
+    "/{name}",
+    response_model=ServiceOut,
+    responses={**WRITE_ERRORS, 201: {"model": ServiceOut, "description": "created"}},
+)
+def put_service(
+    name: ServiceName,
+    state: StateDep,
+    principal: Editor,
+    response: Response,
+    body: Annotated[ServiceWrite | None, Body()] = None,
+) -> ServiceOut:
+    """Create the service (201) or update it (200); `team` moves it (the team is created when
+    missing), no team leaves its owner as it is."""
+    from srekit.errors import NotFound
+    from srekit.store.repository import get_service, upsert_service
+
+    with state.session() as session:
+        try:
+            get_service(session, name=name)
+            existed = True
+        except NotFound:
+            existed = False
+        row = upsert_service(
+            session, name=name, team=body.team if body else None, actor=principal.name
+        )
+        session.flush()
+        session.refresh(row)
+        document = _service_out(row)
+    state.gate.invalidate()
+    response.status_code = 200 if existed else 201
+    return document
+
+
+@router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
+def delete_service(name: ServiceName, state: StateDep, principal: Editor) -> Response:
+    """Delete the service; 409 while it has SLOs."""
+    from srekit.store.repository import delete_service
+
+    with state.session() as session:
+        delete_service(session, name=name, actor=principal.name)
+    state.gate.invalidate()
+    return Response(status_code=204)

@@ -1,0 +1,72 @@
+"""`/api/v1/teams`: teams own services. PUT creates, DELETE refuses (409) while they own any."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from srekit.api.deps import Editor, StateDep, Viewer
+from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas import TeamOut
+from srekit.serialize import rfc3339
+from srekit.store.tables import TeamRow
+
+router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
+TeamName = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def _team_out(row: TeamRow) -> TeamOut:
+    return TeamOut(
+        name=row.name,
+        services=[service.name for service in row.services],
+        created_at=rfc3339(row.created_at),
+    )
+
+
+@router.get("", response_model=list[TeamOut], responses=AUTH_ERRORS)
+def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
+    from srekit.store.repository import list_teams
+
+    with state.session() as session:
+        return [_team_out(row) for row in list_teams(session)]
+
+
+@router.get("/{name}", response_model=TeamOut, responses=READ_ERRORS)
+def get_team(name: TeamName, state: StateDep, principal: Viewer) -> TeamOut:
+    from srekit.errors import NotFound
+    from srekit.store.repository import list_teams
+
+    with state.session() as session:
+        for row in list_teams(session):
+            if row.name == name:
+                return _team_out(row)
+    raise NotFound(f"no team {name!r} in the store")
+
+
+@router.put(
+    "/{name}",
+    response_model=TeamOut,
+    responses={**WRITE_ERRORS, 201: {"model": TeamOut, "description": "created"}},
+)
+def put_team(name: TeamName, state: StateDep, principal: Editor, response: Response) -> TeamOut:
+    """Create the team (201), or leave an existing one as it is (200)."""
+    from srekit.store.repository import list_teams, upsert_team
+
+    with state.session() as session:
+        existed = any(row.name == name for row in list_teams(session))
+        row = upsert_team(session, name=name, actor=principal.name)
+        session.refresh(row)
+        document = _team_out(row)
+    response.status_code = 200 if existed else 201
+    return document
+
+
+@router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
+def delete_team(name: TeamName, state: StateDep, principal: Editor) -> Response:
+    """Delete the team; 409 while services still belong to it."""
+    from srekit.store.repository import delete_team
+
+    with state.session() as session:
+        delete_team(session, name=name, actor=principal.name)
+    return Response(status_code=204)

@@ -1,0 +1,68 @@
+"""`/api/v1/tokens`: API tokens, admin only. A new token is shown once, in the creation's
+answer; the store keeps its SHA-256 hash."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from srekit.api.deps import Admin, StateDep
+from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS, time_or_none
+from srekit.api.schemas import TokenCreate, TokenCreatedOut, TokenOut
+from srekit.serialize import rfc3339
+from srekit.store.tables import ApiTokenRow
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+
+
+def token_fields(row: ApiTokenRow) -> dict[str, str | None]:
+    return {
+        "name": row.name,
+        "role": row.role,
+        "prefix": row.prefix,
+        "created_at": rfc3339(row.created_at),
+        "created_by": row.created_by,
+        "last_used_at": time_or_none(row.last_used_at),
+        "revoked_at": time_or_none(row.revoked_at),
+    }
+
+
+@router.get("", response_model=list[TokenOut], responses=AUTH_ERRORS)
+def list_tokens(
+    state: StateDep,
+    principal: Admin,
+    include_revoked: Annotated[bool, Query(description="list revoked tokens too")] = False,
+) -> list[TokenOut]:
+    from srekit.store.repository import list_tokens
+
+    with state.session() as session:
+        return [
+            TokenOut.model_validate(token_fields(row))
+            for row in list_tokens(session, include_revoked=include_revoked)
+        ]
+
+
+@router.post("", response_model=TokenCreatedOut, status_code=201, responses=WRITE_ERRORS)
+def create_token(body: TokenCreate, state: StateDep, principal: Admin) -> TokenCreatedOut:
+    """A new token; `token` in the answer is the only time it is shown."""
+    from srekit.store.repository import create_token
+
+    with state.session() as session:
+        row, token = create_token(session, role=body.role, name=body.name, actor=principal.name)
+        document = TokenCreatedOut.model_validate({**token_fields(row), "token": token})
+    return document
+
+
+@router.delete("/{name}", status_code=204, responses=READ_ERRORS)
+def revoke_token(
+    name: Annotated[str, Path(min_length=1, max_length=200)], state: StateDep, principal: Admin
+) -> Response:
+    """Revoke the token: it stops working at once on this server (within seconds on others,
+    whose token caches expire)."""
+    from srekit.store.repository import revoke_token
+
+    with state.session() as session:
+        revoke_token(session, name=name, actor=principal.name)
+    state.tokens.clear()
+    return Response(status_code=204)

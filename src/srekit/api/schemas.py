@@ -1,0 +1,395 @@
+"""Request and response bodies of the JSON API (pydantic), as the OpenAPI document shows them.
+
+Request bodies refuse unknown fields (a typo is a 422, not a silently ignored setting), except
+Flagger's webhook payload, which is Flagger's to extend. Responses follow DESIGN.md's contracts:
+snake_case, ratios as fractions, durations in seconds, times as RFC 3339 strings in UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from srekit.core.policy import DEFAULT_EXCEPTIONS
+
+__all__ = [
+    "AlertOut",
+    "AppliedOut",
+    "ApplyOut",
+    "AuditOut",
+    "DeploymentOut",
+    "ErrorOut",
+    "FlaggerPayload",
+    "GateOut",
+    "HealthOut",
+    "PolicyOut",
+    "PolicySpecIn",
+    "ServiceOut",
+    "ServiceWrite",
+    "SloOut",
+    "SloSpecIn",
+    "SloSummaryOut",
+    "SloVersionOut",
+    "SloWrite",
+    "SpecDocumentsIn",
+    "StatusOut",
+    "TeamOut",
+    "TokenCreate",
+    "TokenCreatedOut",
+    "TokenOut",
+]
+
+Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Role = Literal["viewer", "editor", "admin", "deploy"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Out(BaseModel):
+    """Responses: clients must ignore fields they do not know, so later ones can be added."""
+
+
+class ErrorOut(_Out):
+    """401, 403, 404, 409 and 503 answers (422 uses FastAPI's `HTTPValidationError`)."""
+
+    detail: str
+
+
+class HealthOut(_Out):
+    status: Literal["ok", "ready", "unavailable"]
+    detail: str | None = None
+    revision: str | None = None
+
+
+# --- SLO specs as srekit's own schema (the store's codec shape) ---------------------------------
+
+
+class RollingWindowIn(_In):
+    kind: Literal["rolling"]
+    duration_s: int = Field(gt=0, le=10 * 366 * 86400)
+
+
+class CalendarWindowIn(_In):
+    kind: Literal["calendar"]
+    unit: Literal["minute", "hour", "day", "week", "month", "quarter", "year"]
+    count: int = Field(1, ge=1, le=1000)
+    time_zone: str = "UTC"
+
+
+class PromRatioIn(_In):
+    """Good (or bad) and total events from Prometheus counters: exactly one of good and bad."""
+
+    kind: Literal["prom_ratio"]
+    total: str = Field(min_length=1)
+    good: str | None = Field(None, min_length=1)
+    bad: str | None = Field(None, min_length=1)
+
+
+class PromErrorRatioIn(_In):
+    kind: Literal["prom_error_ratio"]
+    error_ratio: str = Field(min_length=1)
+
+
+class PromLatencyIn(_In):
+    kind: Literal["prom_latency"]
+    metric: str = Field(min_length=1)
+    threshold_s: float = Field(gt=0)
+    selector: str = ""
+
+
+class PromThresholdIn(_In):
+    kind: Literal["prom_threshold"]
+    query: str = Field(min_length=1)
+    op: Literal["lt", "lte", "gt", "gte"]
+    value: float
+
+
+class EventsRatioIn(_In):
+    kind: Literal["events_ratio"]
+    good: str = Field(min_length=1)
+    total: str = "true"
+    stream: str | None = None
+
+
+class AlertSpecIn(_In):
+    disabled: bool = False
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+
+
+class AlertingIn(_In):
+    name: str | None = Field(None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    page: AlertSpecIn = AlertSpecIn()
+    ticket: AlertSpecIn = AlertSpecIn()
+
+
+class SloSpecIn(_In):
+    """An SLO in srekit's own JSON schema; its service and name come from the URL."""
+
+    objective: float = Field(gt=0, lt=1, description="a fraction: 0.999")
+    window: Annotated[RollingWindowIn | CalendarWindowIn, Field(discriminator="kind")]
+    indicator: Annotated[
+        PromRatioIn | PromErrorRatioIn | PromLatencyIn | PromThresholdIn | EventsRatioIn,
+        Field(discriminator="kind"),
+    ]
+    budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
+    timeslice_s: int | None = Field(None, gt=0, le=86400)
+    timeslice_target: float | None = Field(None, gt=0, le=1)
+    labels: dict[str, str] = {}
+    alerting: AlertingIn = AlertingIn()
+    policy: Name | None = None
+    description: str | None = None
+    owner: Name | None = Field(None, description="the owning team (created when missing)")
+    runbook_url: str | None = None
+
+
+class SloWrite(_In):
+    """`PUT /api/v1/slos/{service}/{name}`: exactly one of `spec` (srekit's JSON schema) or
+    `document` (one spec document in any supported format: srekit/v1, OpenSLO v1, Sloth),
+    which must define this SLO and nothing else."""
+
+    spec: SloSpecIn | None = None
+    document: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SloWrite:
+        if (self.spec is None) == (self.document is None):
+            raise ValueError("give exactly one of spec and document")
+        return self
+
+
+class SpecDocumentsIn(_In):
+    """`POST /api/v1/slos`: spec documents as `srekit slo apply` reads them from files."""
+
+    documents: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class AppliedOut(_Out):
+    name: str = Field(description="service/name of an SLO, or a policy's name")
+    result: Literal["created", "updated", "unchanged"]
+    version: int
+    changes: list[str]
+
+
+class ApplyOut(_Out):
+    actor: str
+    slos: list[AppliedOut]
+    policies: list[AppliedOut]
+
+
+class SloSummaryOut(_Out):
+    service: str
+    slo: str
+    team: str | None
+    objective: float
+    window: str
+    version: int
+    source_format: str | None
+    updated_at: Time
+
+
+class SloVersionOut(_Out):
+    version: int
+    applied_at: Time
+    applied_by: str
+    source_format: str | None
+    source_file: str | None
+    changes: list[str]
+    spec: dict[str, Any]
+
+
+class SloOut(_Out):
+    service: str
+    slo: str
+    team: str | None
+    version: int
+    source_format: str | None
+    source_file: str | None
+    created_at: Time
+    updated_at: Time
+    spec: dict[str, Any]
+    versions: list[SloVersionOut]
+
+
+# --- services, teams ------------------------------------------------------------------------
+
+
+class ServiceWrite(_In):
+    """`PUT /api/v1/services/{name}`: create the service, or move it to `team`."""
+
+    team: Name | None = Field(None, description="the owning team (created when missing)")
+
+
+class ServiceOut(_Out):
+    name: str
+    team: str | None
+    slos: list[str]
+    created_at: Time
+    updated_at: Time
+
+
+class TeamOut(_Out):
+    name: str
+    services: list[str]
+    created_at: Time
+
+
+# --- policies -----------------------------------------------------------------------------
+
+
+class PolicyLevelIn(_In):
+    state: str = Field(min_length=1, max_length=40)
+    floor: float | None = Field(
+        None, ge=-10, le=1, description="applies while remaining > floor; null: the bottom level"
+    )
+    decision: Literal["allow", "review", "deny"]
+    actions: list[str] = []
+    change_types: dict[str, Literal["allow", "review", "deny"]] = {}
+
+
+class PolicySpecIn(_In):
+    """An error-budget policy: levels highest floor first, the last one without a floor."""
+
+    levels: list[PolicyLevelIn] = Field(min_length=1, max_length=50)
+    exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
+
+
+class PolicyOut(_Out):
+    name: str
+    version: int
+    created_at: Time
+    updated_at: Time
+    spec: dict[str, Any]
+
+
+# --- status, history, gate ----------------------------------------------------------------
+
+
+class ErrorBudgetOut(_Out):
+    remaining: float | None
+    consumed: float | None
+    allowed_bad_events: float | None
+
+
+class EventsOut(_Out):
+    good: float
+    total: float
+
+
+class AlertOut(_Out):
+    severity: str
+    long_window: str
+    short_window: str
+    factor: float
+    firing: bool | None
+
+
+class StatusOut(_Out):
+    """One SLO's status, as `srekit status --format json` prints it."""
+
+    service: str
+    slo: str
+    objective: float
+    window: str
+    window_s: int
+    at: Time
+    sli: float | None
+    error_budget: ErrorBudgetOut
+    events: EventsOut | None
+    burn_rates: dict[str, float | None]
+    time_to_exhaustion_s: float | None
+    alerts: list[AlertOut]
+    policy_state: str
+    data: Literal["ok", "no_data", "stale", "error"]
+    detail: str | None
+    labels: dict[str, str]
+
+
+class GateSloOut(_Out):
+    slo: str
+    objective: float
+    window: str
+    sli: float | None
+    remaining: float | None
+    burn_rate_1h: float | None
+    policy_state: str
+    data: Literal["ok", "no_data", "stale", "error"]
+
+
+class GateOut(_Out):
+    """The deploy gate's answer; `allowed` is true only for decision `allow`."""
+
+    service: str
+    change_type: str
+    allowed: bool
+    decision: Literal["allow", "review", "deny"]
+    state: str
+    reasons: list[str]
+    actions: list[str]
+    slos: list[GateSloOut]
+
+
+class FlaggerPayload(BaseModel):
+    """Flagger's webhook payload; `metadata` carries srekit's parameters (`service`,
+    `change_type`, `version`, `commit_time`, `fail_open`), all strings as Flagger sends them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(max_length=253)
+    namespace: str = Field("", max_length=253)
+    phase: str = Field("", max_length=100)
+    metadata: dict[str, str] = {}
+
+
+class DeploymentOut(_Out):
+    id: int
+    service: str
+    version: str | None
+    commit_time: Time | None
+    change_type: str
+    allowed: bool
+    decision: str
+    state: str
+    reasons: list[str]
+    requested_at: Time
+    requested_by: str | None
+    source: str
+
+
+# --- audit, tokens ------------------------------------------------------------------------
+
+
+class AuditOut(_Out):
+    id: int
+    at: Time
+    actor: str
+    action: str
+    entity_kind: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+class TokenCreate(_In):
+    role: Role
+    name: Name | None = Field(None, description="default: `<role>-<first characters>`")
+
+
+class TokenOut(_Out):
+    name: str
+    role: Role
+    prefix: str = Field(description="the token's first characters, to tell tokens apart")
+    created_at: Time
+    created_by: str
+    last_used_at: Time | None
+    revoked_at: Time | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="the token itself: shown this once, never stored")

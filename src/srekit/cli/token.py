@@ -1,0 +1,106 @@
+"""`srekit token create|list|revoke`: API tokens for the server (`Authorization: Bearer ...`).
+
+A token is printed once, when created; the store keeps only its SHA-256 hash
+(`store.repository.hash_token` says why a fast hash is right for random tokens).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
+from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
+
+__all__ = ["app"]
+
+app = typer.Typer(help="API tokens for `srekit serve`.", no_args_is_help=True)
+
+
+class TokenRole(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    DEPLOY = "deploy"
+
+
+@app.command("create")
+def create(
+    role: Annotated[
+        TokenRole,
+        typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="a unique name, the audit log's actor (default: generated)")
+    ] = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Create a token and print it: it is shown this once."""
+    from srekit.api.routes.tokens import token_fields
+    from srekit.store.database import transaction
+    from srekit.store.repository import create_token
+
+    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+        row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
+        document = {**token_fields(row), "token": token}
+    if output is not OutputFormat.TABLE:
+        emit(document, output)
+        return
+    console.print(
+        f"created token [bold]{document['name']}[/] ({document['role']}); it is shown only now:",
+        highlight=False,
+    )
+    typer.echo(token)
+
+
+@app.command("list")
+def list_(
+    include_revoked: Annotated[bool, typer.Option("--all", help="include revoked tokens")] = False,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List tokens (names, roles, prefixes; never the tokens)."""
+    from rich.table import Table
+
+    from srekit.api.routes.tokens import token_fields
+    from srekit.store.database import transaction
+    from srekit.store.repository import list_tokens
+
+    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+        rows = [token_fields(row) for row in list_tokens(session, include_revoked=include_revoked)]
+    if output is not OutputFormat.TABLE:
+        emit(rows, output)
+        return
+    table = Table("name", "role", "prefix", "created", "by", "last used", "revoked")
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[key] or "-")
+                for key in (
+                    "name",
+                    "role",
+                    "prefix",
+                    "created_at",
+                    "created_by",
+                    "last_used_at",
+                    "revoked_at",
+                )
+            )
+        )
+    console.print(table)
+
+
+@app.command("revoke")
+def revoke(
+    name: Annotated[str, typer.Argument(help="the token's name")],
+    actor: ActorOption = None,
+) -> None:
+    """Revoke a token; servers stop accepting it within seconds (their token caches expire)."""
+    from srekit.store.database import transaction
+    from srekit.store.repository import revoke_token
+
+    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+        revoke_token(session, name=name, actor=actor_or_user(actor))
+    console.print(f"revoked token {name}", highlight=False)

@@ -1,0 +1,91 @@
+"""Statuses (latest, per SLO, history) and /metrics over HTTP, and the 422/404 shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from srekit.serialize import status_document
+from srekit.store.database import transaction
+from srekit.store.repository import record_snapshots
+from tests.api.conftest import AVAILABILITY_SPEC, Api, status_for
+
+
+def test_status_lists_the_evaluators_latest_statuses(lite_api: Api) -> None:
+    statuses = [status_for("checkout", "availability", 0.8), status_for("search", "latency", 0.3)]
+    lite_api.evaluator.statuses = statuses
+    body = lite_api.get("/api/v1/status", role="viewer").json()
+    assert body == [status_document(s) for s in statuses]
+    only = lite_api.get("/api/v1/status?service=search", role="viewer").json()
+    assert [(s["service"], s["error_budget"]["remaining"]) for s in only] == [("search", 0.3)]
+
+
+def test_one_slos_status_and_history(lite_api: Api) -> None:
+    lite_api.put("/api/v1/slos/checkout/availability", json={"spec": AVAILABILITY_SPEC})
+    unevaluated = lite_api.get("/api/v1/slos/checkout/availability/status").json()
+    assert (unevaluated["data"], unevaluated["detail"]) == ("error", "not evaluated yet")
+    assert lite_api.get("/api/v1/slos/checkout/none/status").status_code == 404
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = lite_api.client.app.state.srekit.engine  # type: ignore[attr-defined]
+    with transaction(engine) as session:
+        for hours, remaining in enumerate((0.9, 0.8, 0.7)):
+            at = t0 + timedelta(hours=hours)
+            record_snapshots(
+                session, statuses=[status_for("checkout", "availability", remaining, at=at)]
+            )
+    lite_api.evaluator.statuses = [status_for("checkout", "availability", 0.7)]
+    now = lite_api.get("/api/v1/slos/checkout/availability/status").json()
+    assert now["error_budget"]["remaining"] == 0.7
+    history = lite_api.get("/api/v1/slos/checkout/availability/history").json()
+    assert [h["error_budget"]["remaining"] for h in history] == [0.9, 0.8, 0.7]
+    assert history[0]["at"] == "2026-11-01T00:00:00Z"
+    window = lite_api.get(
+        "/api/v1/slos/checkout/availability/history",
+        params={"since": "2026-11-01T00:30:00Z", "until": "2026-11-01T01:30:00+00:00"},
+    ).json()
+    assert [h["error_budget"]["remaining"] for h in window] == [0.8]
+    naive = lite_api.get("/api/v1/slos/checkout/availability/history?since=2026-11-01T00:00:00")
+    assert naive.status_code == 422
+    assert naive.json()["detail"][0]["loc"] == ["query", "since"]
+    assert lite_api.get("/api/v1/slos/checkout/none/history").status_code == 404
+
+
+def test_metrics_count_requests_by_route_template(lite_api: Api) -> None:
+    lite_api.get("/api/v1/slos/checkout/none")
+    lite_api.get("/api/v1/slos/search/none")
+    lite_api.get("/no/such/path")
+    text = lite_api.get("/metrics", role="viewer").text
+    series = (
+        'srekit_http_request_duration_seconds_count{method="GET",'
+        'route="/api/v1/slos/{service}/{name}",status="404"} 2.0'
+    )
+    assert series in text
+    assert 'route="unmatched"' in text
+    assert "srekit_evaluation_rounds_total" in text
+
+
+def test_error_shapes(lite_api: Api) -> None:
+    missing = lite_api.get("/api/v1/services/none")
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "no service 'none' in the store"},
+    )
+    extra = lite_api.put("/api/v1/services/s", json={"team": "t", "colour": "red"})
+    assert extra.status_code == 422
+    assert extra.json()["detail"][0]["loc"] == ["body", "colour"]
+    both = lite_api.put("/api/v1/slos/s/n", json={"spec": AVAILABILITY_SPEC, "document": {}})
+    assert both.status_code == 422
+    bad = lite_api.put("/api/v1/slos/s/n", json={"spec": {**AVAILABILITY_SPEC, "objective": 1.5}})
+    assert bad.json()["detail"][0]["loc"] == ["body", "spec", "objective"]
+    no_timeslice = lite_api.put(
+        "/api/v1/slos/s/n", json={"spec": {**AVAILABILITY_SPEC, "budgeting": "timeslices"}}
+    )
+    assert no_timeslice.status_code == 422
+    assert "timeslice" in no_timeslice.json()["detail"][0]["msg"]
+    not_json = lite_api.client.put(
+        "/api/v1/services/s",
+        content=b"{nope",
+        headers={**lite_api.headers("admin"), "content-type": "application/json"},
+    )
+    assert not_json.status_code == 422
+    long_name = lite_api.put("/api/v1/teams/" + "t" * 201)
+    assert long_name.status_code == 422
