@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXAMPLES := examples
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: setup run test lint system-deps bench lock clean
 
@@ -15,9 +17,11 @@ $(BIN)/srekit: pyproject.toml requirements.lock
 
 setup: $(BIN)/srekit
 
-# The main job: ingest the bundled access logs, evaluate the example SLOs, write their rules.
+# The main job: replay the bundled access logs, store the example SLOs, then serve the API
+# (http://127.0.0.1:8000/docs) with the evaluation loop, on SQLite and DuckDB under .srekit/.
 run: setup
 	$(BIN)/srekit demo --examples $(EXAMPLES)
+	$(BIN)/srekit serve --host $(HOST) --port $(PORT)
 
 # Debian's Prometheus gives the tests a real server and promtool, and Debian's PostgreSQL a real
 # state store (started by tests/postgres_fixture.py); install them when missing.

@@ -1,8 +1,8 @@
-"""`srekit demo`: the main job on the embedded defaults, run by `make run`.
+"""`srekit demo`: prepare the embedded defaults, run by `make run` before `srekit serve`.
 
-Ingests the bundled access logs into the event store, evaluates the example SLOs at the end of
-that data (so the result is the same on every machine and every day), shows the status table
-and each service's deploy decision, and writes the Prometheus rules of the Prometheus examples.
+Replays the bundled access logs into the event store as if they were live (the last event
+now), stores the example SLOs in the state store, shows their status and each service's deploy
+decision, and writes the Prometheus rules of the Prometheus examples.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ _LOG_SUFFIX = ".access.log.gz"
 def demo(
     examples: Annotated[Path, typer.Option(help="the examples directory")] = Path("examples"),
 ) -> None:
-    """Ingest the example logs, show SLO status and deploy decisions, write example rules."""
+    """Replay the example logs, store the example SLOs, show their status, write rules."""
+    from datetime import UTC, datetime
+
     from srekit import __version__
     from srekit.cli.common import evaluate, load
     from srekit.cli.status import render_table
@@ -29,20 +31,36 @@ def demo(
     from srekit.evaluation import SourceSet, gate_service
     from srekit.rules.prometheus import generate_rules, render_rules
     from srekit.sources.events import EventStore
+    from srekit.store.database import create_store_engine, transaction, upgrade
+    from srekit.store.repository import apply_specs
 
     settings = Settings()
     logs = sorted((examples / "logs").glob(f"*{_LOG_SUFFIX}"))
     if not logs:
         abort(f"{examples / 'logs'}: no *{_LOG_SUFFIX} files to ingest")
+    at = datetime.now(UTC).replace(second=0, microsecond=0)
     with errors_to_exit_codes(), EventStore(settings.events_path) as store:
         for log in logs:
             service = log.name.removesuffix(_LOG_SUFFIX)
-            report = store.ingest_file(log, service=service, format="nginx")
-            note = "already ingested" if report.duplicate else f"{report.rows:,} events"
-            console.print(f"ingested {log} as {service}: {note}", highlight=False)
-        last = max(s.last_ts for s in store.stats())
-        at = last.replace(second=0, microsecond=0)
+            report = store.ingest_file(
+                log, service=service, format="nginx", replace=True, end_at=at
+            )
+            console.print(
+                f"replayed {log} as {service}: {report.rows:,} events ending {at:%Y-%m-%d %H:%M}Z",
+                highlight=False,
+            )
         specs = load([examples / "slos"])
+        engine = create_store_engine(settings.effective_database_url)
+        upgrade(engine)
+        with transaction(engine) as session:
+            applied = apply_specs(session, specs=specs, actor="srekit-demo")
+        engine.dispose()
+        changed = sum(1 for a in applied.slos if a.changed)
+        console.print(
+            f"stored {len(applied.slos)} example SLOs in {settings.effective_database_url} "
+            f"({changed} new or changed)",
+            highlight=False,
+        )
         statuses = evaluate(specs, SourceSet(events=store), at)
         render_table(statuses)
         for service in specs.services():

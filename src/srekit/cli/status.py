@@ -63,7 +63,9 @@ def render_table(statuses: list[SloStatus]) -> None:
 
     table = Table(title=f"SLO status at {statuses[0].at:%Y-%m-%d %H:%M:%SZ}" if statuses else None)
     for column in ("service", "slo", "objective", "window", "SLI", "budget left"):
-        table.add_column(column, justify="right" if column not in ("service", "slo") else "left")
+        table.add_column(
+            column, justify="left" if column in ("service", "slo", "window") else "right"
+        )
     for column in ("burn 1h", "burn 6h", "burn 3d", "exhausted in", "alerts", "state", "data"):
         table.add_column(column, justify="right" if column.startswith(("burn", "exh")) else "left")
     for status in statuses:
