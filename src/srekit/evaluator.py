@@ -387,6 +387,14 @@ class Evaluator:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def status_version(self) -> object:
+        """Changes whenever a round records snapshots (they are only ever added), so a cache of
+        `latest_statuses` knows when to read again."""
+        from sqlalchemy import text
+
+        with transaction(self.engine) as session:
+            return session.execute(text("SELECT max(id) FROM slo_snapshots")).scalar()
+
     def latest_statuses(
         self, service: str | None = None, *, now: datetime | None = None
     ) -> list[SloStatus]:

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 
 from srekit import __version__
 from srekit.api.deps import ApiState, StatusProvider
+from srekit.api.fastpath import HotPaths
 from srekit.api.gating import (
     DeploymentRecorder,
     GateKeeper,
@@ -144,7 +145,12 @@ def create_app(
     registry = metrics if metrics is not None else SrekitMetrics()
     recorder = DeploymentRecorder(store)
     provider: StatusProvider = evaluator if evaluator is not None else StoredStatuses(store)
-    statuses = TtlCache(provider.latest_statuses, ttl_s=status_ttl_s)
+    # a provider that can say cheaply whether its statuses moved is re-read only then
+    statuses = TtlCache(
+        provider.latest_statuses,
+        ttl_s=status_ttl_s,
+        version=getattr(provider, "status_version", None),
+    )
     state = ApiState(
         settings=settings,
         engine=store,
@@ -163,6 +169,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import gc
+
+        gc.freeze()
         recorder.start()
         try:
             yield
@@ -188,6 +197,7 @@ def create_app(
         ],
     )
     app.state.srekit = state
+    app.add_middleware(HotPaths, state=state)  # inside RequestMetrics, so it is measured
     app.add_middleware(RequestMetrics, registry=registry.registry)
     for kind in (
         HTTPException,

@@ -9,6 +9,7 @@ endpoint does not query the store on every request; a revoked token stops workin
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -122,6 +123,12 @@ class ApiState:
     gate: GateKeeper
     statuses: TtlCache[list[SloStatus]]
     tokens: TokenCache = field(default_factory=TokenCache)
+    lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
+    # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the
+    # list itself is kept in the value so its id cannot be reused while the entry lives
+    rendered: dict[tuple[int, str | None], tuple[list[SloStatus], bytes]] = field(
+        default_factory=dict
+    )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -144,7 +151,8 @@ class ApiState:
         return principal
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
+    """The app's shared state (async: a sync dependency would cost a thread-pool hop)."""
     state: ApiState = request.app.state.srekit
     return state
 
@@ -176,14 +184,27 @@ async def authenticate(
     from srekit.store.repository import hash_token
 
     token = credentials.credentials
-    found, principal = state.tokens.get(hash_token(token))
+    digest = hash_token(token)
+    found, principal = state.tokens.get(digest)
     if not found:
-        principal = await run_in_threadpool(state.lookup_token, token)
+        principal = await _single_lookup(state, token, digest)
     if principal is None:
         raise _unauthorized("the token is unknown or revoked", "invalid_token")
     if not principal.may(role):
         raise HTTPException(403, f"token {principal.name!r} ({principal.role}) may not do this")
     return principal
+
+
+async def _single_lookup(state: ApiState, token: str, digest: str) -> Principal | None:
+    """Look a token up in the store once, however many requests wait for it: when a busy
+    token's cache entry expires, dozens of requests miss at the same instant."""
+    pending = state.lookups.get(digest)
+    if pending is None:
+        pending = state.lookups[digest] = asyncio.ensure_future(
+            run_in_threadpool(state.lookup_token, token)
+        )
+        pending.add_done_callback(lambda _: state.lookups.pop(digest, None))
+    return await asyncio.shield(pending)
 
 
 def _requires(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:

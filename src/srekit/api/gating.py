@@ -195,44 +195,79 @@ class DeploymentRecorder:
             self.last_error = None
 
     def _write(self, batch: Sequence[_Pending]) -> None:
-        from srekit.store.repository import record_deployment
+        from sqlalchemy import insert
 
+        from srekit.store.repository import deployment_values
+        from srekit.store.tables import DeploymentRow
+
+        rows = [
+            deployment_values(
+                service=item.service,
+                change_type=item.change_type,
+                decision=item.decision,
+                version=item.version,
+                commit_time=item.commit_time,
+                requested_by=item.requested_by,
+                source=item.source,
+                now=item.at,
+            )
+            for item in batch
+        ]
         with transaction(self.engine) as session:
-            for item in batch:
-                record_deployment(
-                    session,
-                    service=item.service,
-                    change_type=item.change_type,
-                    decision=item.decision,
-                    version=item.version,
-                    commit_time=item.commit_time,
-                    requested_by=item.requested_by,
-                    source=item.source,
-                    now=item.at,
-                )
+            # one executemany in the driver: the ORM's unit of work would hold the GIL for
+            # tens of milliseconds per batch and stall the event loop
+            session.execute(insert(DeploymentRow), rows)
 
 
 class TtlCache(Generic[T]):
     """A value loaded in the thread pool and kept `ttl_s` seconds, so hot endpoints read
     memory. One caller refreshes an expired value while the others keep the previous one;
-    a failed load forgets the value and raises to the caller."""
+    a failed load forgets the value and raises to the caller.
 
-    def __init__(self, load: Callable[[], T], *, ttl_s: float) -> None:
+    With `version` (a cheap query, e.g. the newest audit-log id), an expired value is only
+    reloaded when the version moved or it is older than `max_age_s`: reloading 100 SLOs
+    holds the GIL for milliseconds, and doing it every second shows in the gate's latency.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], T],
+        *,
+        ttl_s: float,
+        version: Callable[[], object] | None = None,
+        max_age_s: float = 60.0,
+    ) -> None:
         self._load = load
+        self._version = version
         self.ttl_s = ttl_s
+        self.max_age_s = max_age_s
         self._value: tuple[float, T] | None = None
+        self._loaded: tuple[float, object] = (0.0, None)
         self._refreshing = threading.Lock()
 
     def invalidate(self) -> None:
         self._value = None
 
     def _reload(self) -> T:
+        cached = self._value
         try:
+            version = self._version() if self._version is not None else None
+            loaded_at, loaded_version = self._loaded
+            now = time.monotonic()
+            if (
+                cached is not None
+                and self._version is not None
+                and version == loaded_version
+                and now - loaded_at < self.max_age_s
+            ):
+                self._value = (now, cached[1])
+                return cached[1]
             value = self._load()
         except BaseException:
             self._value = None
             raise
         self._value = (time.monotonic(), value)
+        self._loaded = (time.monotonic(), version)
         return value
 
     async def get(self) -> T:
@@ -247,6 +282,14 @@ class TtlCache(Generic[T]):
             return await run_in_threadpool(self._reload)
         finally:
             self._refreshing.release()
+
+
+def newest_id(engine: Engine, table: str) -> object:
+    """The highest id of an append-only table: it moves whenever something was added."""
+    from sqlalchemy import text
+
+    with transaction(engine) as session:
+        return session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
 
 
 @dataclass(frozen=True)
@@ -299,7 +342,12 @@ class GateKeeper:
         self.open_severe_incidents = open_severe_incidents
         self.catalog_ttl_s = catalog_ttl_s
         self.max_status_age_s = max_status_age_s
-        self._catalog = TtlCache(lambda: load_catalog(engine), ttl_s=catalog_ttl_s)
+        # every change to services, SLOs and policies writes an audit row
+        self._catalog = TtlCache(
+            lambda: load_catalog(engine),
+            ttl_s=catalog_ttl_s,
+            version=lambda: newest_id(engine, "audit_log"),
+        )
 
     def invalidate(self) -> None:
         """Forget the catalog: the next decision reads the store (after a change via the API)."""
@@ -415,6 +463,10 @@ class StoredStatuses:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def status_version(self) -> object:
+        """The newest snapshot's id: snapshots are only ever added."""
+        return newest_id(self.engine, "slo_snapshots")
 
     def latest_statuses(self, service: str | None = None) -> list[SloStatus]:
         from srekit.store.repository import latest_snapshots

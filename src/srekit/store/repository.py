@@ -51,6 +51,7 @@ __all__ = [
     "delete_service",
     "delete_slo",
     "delete_team",
+    "deployment_values",
     "get_policy",
     "get_service",
     "get_slo",
@@ -691,6 +692,40 @@ def prune_snapshots(session: Session, *, older_than: datetime) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def deployment_values(
+    *,
+    service: str,
+    change_type: str,
+    decision: GateDecision,
+    version: str | None = None,
+    commit_time: datetime | None = None,
+    requested_by: str | None = None,
+    source: str = "api",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values recording a deploy the gate was asked about, so a busy gate can
+    insert hundreds in one statement (`insert(DeploymentRow)` with a list of these)."""
+    if (decision.service, decision.change_type) != (service, change_type):
+        raise ValueError(
+            f"the decision is for {decision.service}/{decision.change_type},"
+            f" not {service}/{change_type}"
+        )
+    _check_name(service, "service")
+    return {
+        "service": service,
+        "version": version,
+        "commit_time": commit_time,
+        "change_type": change_type,
+        "allowed": decision.allowed,
+        "decision": decision.decision.value,
+        "state": decision.state,
+        "reasons_json": canonical_json(list(decision.reasons)),
+        "requested_at": _when(now),
+        "requested_by": requested_by,
+        "source": source,
+    }
+
+
 def record_deployment(
     session: Session,
     *,
@@ -704,24 +739,17 @@ def record_deployment(
     now: datetime | None = None,
 ) -> DeploymentRow:
     """Record a deploy the gate was asked about, with its answer (allowed or not)."""
-    if (decision.service, decision.change_type) != (service, change_type):
-        raise ValueError(
-            f"the decision is for {decision.service}/{decision.change_type},"
-            f" not {service}/{change_type}"
-        )
-    _check_name(service, "service")
     row = DeploymentRow(
-        service=service,
-        version=version,
-        commit_time=commit_time,
-        change_type=change_type,
-        allowed=decision.allowed,
-        decision=decision.decision.value,
-        state=decision.state,
-        reasons_json=canonical_json(list(decision.reasons)),
-        requested_at=_when(now),
-        requested_by=requested_by,
-        source=source,
+        **deployment_values(
+            service=service,
+            change_type=change_type,
+            decision=decision,
+            version=version,
+            commit_time=commit_time,
+            requested_by=requested_by,
+            source=source,
+            now=now,
+        )
     )
     session.add(row)
     session.flush()
