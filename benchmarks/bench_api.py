@@ -67,7 +67,18 @@ def _seconds(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(url: str, token: str, server_pid: int) -> dict[str, Any]:
+_UNIQUE_VERSIONS_LUA = """
+counter = 0
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  counter = counter + 1
+  local version = "v" .. counter .. "-" .. math.random(1000000000)
+  return wrk.format("GET", "/api/v1/gate?service=svc-07&change_type=feature&version=" .. version)
+end
+"""
+
+
+def _wrk(url: str, token: str, server_pid: int, script: Path | None = None) -> dict[str, Any]:
     before_server = _cpu_s(server_pid)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
@@ -79,6 +90,7 @@ def _wrk(url: str, token: str, server_pid: int) -> dict[str, Any]:
             "--latency",
             "-H",
             f"Authorization: Bearer {token}",
+            *(["-s", str(script)] if script else []),
             url,
         ],
         capture_output=True,
@@ -146,6 +158,8 @@ def main() -> dict[str, Any]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    unique = home / "unique-versions.lua"
+    unique.write_text(_UNIQUE_VERSIONS_LUA)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -172,6 +186,8 @@ def main() -> dict[str, Any]:
             "gate": _wrk(
                 f"{base}/api/v1/gate?service=svc-07&change_type=feature", token, server.pid
             ),
+            # every request a new version: every answer is a deployment attempt to record
+            "gate_unique_versions": _wrk(f"{base}/", token, server.pid, script=unique),
             "target": {"requests_per_s": 4000, "latency_p99_ms": 25},
         }
     finally:

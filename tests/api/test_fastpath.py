@@ -98,11 +98,23 @@ def test_refusals_still_come_from_fastapi(gated: Api) -> None:
     assert no_token.status_code == 401
 
 
-def test_every_decision_is_recorded_on_both_roads(gated: Api) -> None:
-    _state(gated).tokens.clear()
+def test_decisions_are_recorded_on_both_roads_once_per_attempt(
+    gated: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling the same question within a minute is one attempt; a new version is another."""
+
+    async def step_aside(self: HotPaths, token: str, role: object) -> bool:
+        return False
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HotPaths, "_allowed", step_aside)
+        assert (
+            gated.get("/api/v1/gate?service=checkout&version=v9", role="deploy").status_code == 200
+        )
     for _ in range(3):
         assert (
             gated.get("/api/v1/gate?service=checkout&version=v9", role="deploy").status_code == 200
         )
+    assert gated.get("/api/v1/gate?service=checkout&version=v10", role="deploy").status_code == 200
     deployments = gated.get("/api/v1/deployments?service=checkout", role="viewer").json()
-    assert [d["version"] for d in deployments].count("v9") == 3
+    assert sorted(d["version"] for d in deployments) == ["v10", "v9"]

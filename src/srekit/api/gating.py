@@ -15,6 +15,7 @@ no incidents yet, so the default provider reports none.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -40,6 +41,7 @@ from srekit.core.policy import (
 from srekit.core.slo import SLO
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.errors import StoreUnavailable
+from srekit.serialize import gate_document
 from srekit.store.database import transaction
 
 T = TypeVar("T")
@@ -323,6 +325,13 @@ def _parse_time(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_DECISION_TTL_S = 1.0
+_DECISIONS_KEPT = 1024
+# Argo Rollouts polls its web metric through an analysis and pipelines retry: the same
+# question answered the same way within this window is one deployment attempt, recorded once
+_REPEAT_WINDOW_S = 60.0
+
+
 class GateKeeper:
     """Decides deploys from the evaluator's statuses and the cached catalog; records each."""
 
@@ -343,11 +352,33 @@ class GateKeeper:
         self.catalog_ttl_s = catalog_ttl_s
         self.max_status_age_s = max_status_age_s
         # every change to services, SLOs and policies writes an audit row
+        # a decision is the same for a second for the same inputs: polling pipelines ask
+        # the same question many times a second
+        self._decisions: dict[
+            tuple[object, ...], tuple[float, GateDecision, list[SloStatus], object, object]
+        ] = {}
+        self._bodies: dict[int, tuple[GateDecision, bytes]] = {}
+        self._recorded: dict[tuple[object, ...], float] = {}
         self._catalog = TtlCache(
             lambda: load_catalog(engine),
             ttl_s=catalog_ttl_s,
             version=lambda: newest_id(engine, "audit_log"),
         )
+
+    def rendered(self, decision: GateDecision, statuses: list[SloStatus]) -> bytes:
+        """The decision's JSON body, rendered once per remembered decision."""
+        body = self._bodies.get(id(decision))
+        if body is None or body[0] is not decision:
+            if len(self._bodies) >= _DECISIONS_KEPT:
+                self._bodies.clear()
+            text = json.dumps(
+                gate_document(decision, statuses),
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+            )
+            body = self._bodies[id(decision)] = (decision, text.encode())
+        return body[1]
 
     def invalidate(self) -> None:
         """Forget the catalog: the next decision reads the store (after a change via the API)."""
@@ -368,12 +399,29 @@ class GateKeeper:
                 f" {_CHANGE_TYPE_LIMIT}",
             ), []
         decision, statuses, commit_time = await self._decide(service, change_type, request)
+        version = request.version[:_NAME_LIMIT] if request.version else None
+        asked = (
+            service,
+            change_type,
+            version,
+            commit_time,
+            request.requested_by,
+            request.source,
+            decision.decision,
+            decision.state,
+        )
+        now = time.monotonic()
+        if self._recorded.get(asked, -_REPEAT_WINDOW_S) > now - _REPEAT_WINDOW_S:
+            return decision, statuses  # the same question, same answer: one attempt, not two
+        if len(self._recorded) >= _DECISIONS_KEPT:
+            self._recorded.clear()
+        self._recorded[asked] = now
         self.recorder.add(
             _Pending(
                 service=service,
                 change_type=change_type,
                 decision=decision,
-                version=request.version[:_NAME_LIMIT] if request.version else None,
+                version=version,
                 commit_time=commit_time,
                 requested_by=request.requested_by,
                 source=request.source,
@@ -417,26 +465,37 @@ class GateKeeper:
         if service in catalog.policy_conflicts:
             return _denied(service, change_type, catalog.policy_conflicts[service]), [], commit_time
         try:
-            statuses, standings = await self._standings(service, catalog.slos.get(service, ()))
+            current = await self.statuses.get()
         except (StoreUnavailable, SQLAlchemyError) as error:
             reason = f"SLO statuses cannot be read (state store unavailable): {error}"
             return _denied(service, change_type, reason), [], commit_time
+        incidents = tuple(self.open_severe_incidents(service))
+        key = (service, change_type, mode, id(catalog), id(current), incidents)
+        now = time.monotonic()
+        remembered = self._decisions.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1], remembered[2], commit_time
+        statuses, standings = self._standings(service, catalog.slos.get(service, ()), current)
         decision = evaluate_gate(
             service,
             change_type=change_type,
             standings=standings,
             policy=catalog.policies.get(service, DEFAULT_POLICY),
-            open_severe_incidents=tuple(self.open_severe_incidents(service)),
+            open_severe_incidents=incidents,
             fail_mode=mode,
         )
+        if len(self._decisions) >= _DECISIONS_KEPT:
+            self._decisions.clear()
+        # catalog and statuses ride along so their ids in the key cannot be reused meanwhile
+        self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses, catalog, current)
         return decision, statuses, commit_time
 
-    async def _standings(
-        self, service: str, slos: Sequence[SLO]
+    def _standings(
+        self, service: str, slos: Sequence[SLO], current: Sequence[SloStatus]
     ) -> tuple[list[SloStatus], list[SloStanding]]:
         """Each stored SLO's latest status; missing, stale or old ones are unreadable."""
         now = datetime.now(UTC)
-        latest = {s.slo: s for s in await self.statuses.get() if s.service == service}
+        latest = {s.slo: s for s in current if s.service == service}
         statuses: list[SloStatus] = []
         standings: list[SloStanding] = []
         for slo in slos:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from srekit.api.deps import ApiState, BearerDep, Principal, Role, StateDep, authenticate
 from srekit.api.gating import GateRequest
@@ -46,7 +46,7 @@ def _document(service: str, change_type: str, reason: str, status_code: int = 20
 
 async def _decide(
     state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
-) -> JSONResponse:
+) -> Response:
     service, change_type = request.service or "", request.change_type or "feature"
     try:
         principal: Principal = await authenticate(state, credentials, Role.DEPLOY)
@@ -67,8 +67,10 @@ async def _decide(
         log.exception("the gate failed on %s", request)
         reason = f"the gate failed, so it denies: {error}"
         return _document(service, change_type, reason, deny_status)
-    return JSONResponse(
-        gate_document(decision, statuses), status_code=200 if decision.allowed else deny_status
+    return Response(
+        state.gate.rendered(decision, statuses),
+        status_code=200 if decision.allowed else deny_status,
+        media_type="application/json",
     )
 
 
@@ -88,7 +90,7 @@ async def gate(
     fail_open: Annotated[
         str | None, Query(description="true: allow when SLI data cannot be read")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """May this change ship now? Always 200 with `allowed`, `state`, `reasons` and the SLOs'
     figures (Argo Rollouts: `successCondition: result.allowed == true`)."""
     request = GateRequest(
@@ -108,7 +110,7 @@ async def gate(
     response_class=JSONResponse,
     responses={**_AUTH, 403: {"model": GateOut, "description": "denied, or a bad token role"}},
 )
-async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPayload) -> JSONResponse:
+async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPayload) -> Response:
     """Flagger's pre-rollout (or confirm-promotion) webhook: 200 allows, 403 denies.
 
     `metadata.service` names the service (default: the canary's `name`); `metadata` may also
