@@ -1,4 +1,4 @@
-"""Status counts for 1,000 SLOs over 30 days from a real Prometheus: rollups, raw, slo-generator.
+"""Status counts for 1,000 SLOs from a real Prometheus: recordings, rollups, raw, slo-generator.
 
 Run from the repository root: `.venv/bin/python -m benchmarks.bench_status_prometheus`.
 
@@ -7,15 +7,23 @@ the current minute, because google's slo-generator (compared here) queries Prome
 current time whatever timestamp it is given. Its first 6 hours carry no events, so a 30-day
 window ending a few minutes later holds the same events; the SLI then matches exactly.
 
-Timed, each the median of several runs on the same server:
-- srekit raw: `PrometheusSource(use_rollups=False).counts()`, one batched query per 200 parts;
-- srekit rollups: the same with srekit's hourly rollups backfilled by `promtool` (from rules
-  that record 100 SLOs each: promtool writes a block per rule, and 2,000 rules make more
-  blocks than Prometheus has file descriptors for);
-- slo-generator 2.6.0 (its own venv under benchmarks/results/, with `setuptools<70`, which it
-  needs for `pkg_resources`): `compute()` per SLO, one 30-day step, two queries per SLO.
-Both for the 30-day window alone and for every window `srekit status` reads
+srekit is timed on one server holding the raw history, srekit's hourly rollups (30 days) and
+its 5m–6h error-ratio recordings (the last 7 hours, evaluated every minute), all backfilled by
+`promtool` from rules that record 100 SLOs each (promtool writes a block per rule and block
+range, and 1,000 SLOs' rules make more blocks than Prometheus has file descriptors for). The
+server merges those overlapping blocks about a minute after it starts; timing waits for that.
+Each figure is the median of several runs of `PrometheusSource.counts()`:
+- raw: `use_rollups=False, use_recordings=False`, one batched query per 200 parts;
+- rollups: `use_recordings=False`, windows of a day or more from the rollups;
+- recordings: the defaults, 5m–6h from the recorded ratios as well (the status path when
+  srekit's rules are deployed); also timed end to end through `evaluate_statuses`.
+slo-generator 2.6.0 (its own venv under benchmarks/results/, with `setuptools<70`, which it needs
+for `pkg_resources`) runs `compute()` per SLO, one 30-day step, two queries per SLO, against the
+raw server. Timed for the 30-day window alone and for every window `srekit status` reads
 (5m 30m 1h 2h 6h 1d 3d 30d; slo-generator only computes the 30-day step).
+
+Cross-checks: rollups against raw counters at the last rollup, raw and rollups against
+slo-generator, and recorded ratios against raw counters at each rule group's last evaluation.
 
 Figures go to stdout and benchmarks/results/status_prometheus.json.
 """
@@ -41,12 +49,16 @@ from tests.integration.prometheus_fixture import (
     ServiceSpec,
     generate,
     serve,
+    serve_with_recordings,
     serve_with_rollups,
 )
 
+from srekit.core import promql
+from srekit.core.policy import DEFAULT_POLICY
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO, PromRatio
 from srekit.core.window import RollingWindow
+from srekit.evaluation import SourceSet, evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -63,6 +75,8 @@ STATUS_WINDOWS_S = {
     "3d": 259200,
     "30d": 2592000,
 }
+RECORDED_LABELS = ["5m", "30m", "1h", "2h", "6h"]
+RECORDED_HOURS = 7
 RUNS = 3
 
 # Ten ways of writing the same availability SLI: five counting good events, five bad ones.
@@ -163,16 +177,24 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _srekit(
-    url: str, slos: list[SLO], windows: list[WindowQuery], *, rollups: bool
+    url: str,
+    slos: list[SLO],
+    windows: list[WindowQuery],
+    *,
+    rollups: bool,
+    recordings: bool,
+    runs: int = RUNS,
 ) -> dict[str, Any]:
     """Median seconds and HTTP requests of `counts()`, and the last run's counts."""
     seconds: list[float] = []
     requests: list[httpx.Request] = []
     counts: dict[tuple[str, str], EventCounts | None] = {}
-    for _ in range(RUNS):
+    for _ in range(runs):
         requests.clear()
         with httpx.Client(timeout=120, event_hooks={"request": [requests.append]}) as client:
-            source = PrometheusSource(url, client=client, use_rollups=rollups)
+            source = PrometheusSource(
+                url, client=client, use_rollups=rollups, use_recordings=recordings
+            )
             elapsed, result = _timed(lambda: source.counts(slos, windows))  # noqa: B023
         seconds.append(elapsed)
         counts = dict(result)
@@ -181,6 +203,104 @@ def _srekit(
         "seconds_runs": seconds,
         "http_requests": len(requests),
         "counts": counts,
+    }
+
+
+def _status_end_to_end(url: str, slos: list[SLO], at: datetime) -> dict[str, Any]:
+    """Median seconds of `evaluate_statuses` (what `srekit status` computes), rules deployed."""
+    seconds: list[float] = []
+    for _ in range(RUNS):
+        with PrometheusSource(url, timeout_s=120) as source:
+            sources = SourceSet(prometheus=source)
+            elapsed, statuses = _timed(
+                lambda: evaluate_statuses(
+                    slos,
+                    at=at,
+                    sources=sources,  # noqa: B023
+                    policies={},
+                    default_policy=DEFAULT_POLICY,
+                )
+            )
+        seconds.append(elapsed)
+    missing = [s for s in statuses if s.data.value != "ok" or None in s.burn_rates.values()]
+    return {
+        "seconds_median": statistics.median(seconds),
+        "seconds_runs": seconds,
+        "statuses_without_full_data": len(missing),
+    }
+
+
+def _wait_until_compacted(url: str, *, timeout_s: float = 600.0) -> float:
+    """Seconds until the server has run its first compaction and gone idle.
+
+    Prometheus merges overlapping (backfilled) blocks about a minute after it starts, which
+    takes seconds of CPU: timings taken meanwhile would measure the merge.
+    """
+    started = time.monotonic()
+
+    def metric(name: str) -> float:
+        for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+        return 0.0
+
+    while time.monotonic() - started < timeout_s:
+        if metric("prometheus_tsdb_compactions_triggered_total") >= 1:
+            before = metric("process_cpu_seconds_total")
+            time.sleep(2)
+            if metric("process_cpu_seconds_total") - before < 0.1:
+                return time.monotonic() - started
+        else:
+            time.sleep(2)
+    raise RuntimeError(f"Prometheus at {url} still busy after {timeout_s:.0f} s")
+
+
+def _last_evaluations(url: str, at: datetime) -> dict[tuple[str, str], datetime]:
+    """When each SLO's recording group last ran at or before `at` (groups have own offsets)."""
+    query = f"timestamp({promql.error_ratio_metric(21600)})"
+    answer = httpx.post(
+        f"{url}/api/v1/query", data={"query": query, "time": at.timestamp()}, timeout=60
+    ).json()
+    return {
+        (item["metric"]["srekit_service"], item["metric"]["srekit_slo"]): datetime.fromtimestamp(
+            float(item["value"][1]), tz=UTC
+        )
+        for item in answer["data"]["result"]
+    }
+
+
+def _max_ratio_gap_recorded_vs_raw(
+    url: str, slos: list[SLO], recorded: dict[tuple[str, str], EventCounts | None], at: datetime
+) -> dict[str, Any]:
+    """Largest |recorded − raw| error ratio, raw counters read at each group's last evaluation."""
+    evaluations = _last_evaluations(url, at)
+    by_instant: dict[datetime, list[SLO]] = {}
+    for slo in slos:
+        by_instant.setdefault(evaluations[(slo.service, slo.name)], []).append(slo)
+    gap, compared, from_recordings = 0.0, 0, 0
+    for instant, members in by_instant.items():
+        raw = _srekit(
+            url,
+            members,
+            _windows(instant, RECORDED_LABELS),
+            rollups=False,
+            recordings=False,
+            runs=1,
+        )["counts"]
+        for slo in members:
+            for label in RECORDED_LABELS:
+                ours, theirs = recorded.get((slo.id, label)), raw[(slo.id, label)]
+                if ours is None or theirs is None or theirs.error_ratio is None:
+                    raise RuntimeError(f"{slo.id} {label}: no data ({ours} vs {theirs})")
+                from_recordings += not ours.counted
+                assert ours.error_ratio is not None
+                gap = max(gap, abs(ours.error_ratio - theirs.error_ratio))
+                compared += 1
+    return {
+        "max_error_ratio_gap": gap,
+        "compared": compared,
+        "read_from_recordings": from_recordings,
+        "group_evaluation_instants": len(by_instant),
     }
 
 
@@ -326,18 +446,47 @@ def main() -> dict[str, Any]:
             )
             servers.append(rollup_server)
             figures["rollup_backfill_and_start_s"] = seconds
-            url = rollup_server.url
+            seconds, server = _timed(
+                lambda: serve_with_recordings(
+                    rollup_server,
+                    slos,
+                    workdir / "recordings",
+                    hours=RECORDED_HOURS,
+                    slos_per_rule=100,
+                    rules_url=raw_server.url,
+                )
+            )
+            servers.append(server)
+            figures["recording_backfill_and_start_s"] = seconds
+            figures["recorded_hours"] = RECORDED_HOURS
+            for idle in (raw_server, rollup_server):
+                idle.server.stop()
+            url = server.url
+            figures["waited_for_compaction_s"] = _wait_until_compacted(url)
             month, status = _windows(now, ["30d"]), _windows(now, list(STATUS_WINDOWS_S))
             runs = {
-                "srekit_raw_30d": _srekit(url, slos, month, rollups=False),
-                "srekit_rollups_30d": _srekit(url, slos, month, rollups=True),
-                "srekit_raw_status_windows": _srekit(url, slos, status, rollups=False),
-                "srekit_rollups_status_windows": _srekit(url, slos, status, rollups=True),
+                "srekit_raw_30d": _srekit(url, slos, month, rollups=False, recordings=False),
+                "srekit_rollups_30d": _srekit(url, slos, month, rollups=True, recordings=False),
+                "srekit_raw_status_windows": _srekit(
+                    url, slos, status, rollups=False, recordings=False
+                ),
+                "srekit_rollups_status_windows": _srekit(
+                    url, slos, status, rollups=True, recordings=False
+                ),
+                "srekit_recordings_status_windows": _srekit(
+                    url, slos, status, rollups=True, recordings=True
+                ),
             }
+            figures["srekit_recordings_status_end_to_end"] = _status_end_to_end(url, slos, now)
             last = _last_rollup(url, now)
-            raw_at_last = _srekit(url, slos, _windows(last, ["30d"]), rollups=False)["counts"]
+            raw_at_last = _srekit(
+                url, slos, _windows(last, ["30d"]), rollups=False, recordings=False
+            )["counts"]
             for name, run in runs.items():
                 figures[name] = {k: v for k, v in run.items() if k != "counts"}
+            figures["recordings_vs_raw_at_evaluation"] = _max_ratio_gap_recorded_vs_raw(
+                url, slos, runs["srekit_recordings_status_windows"]["counts"], now
+            )
             raw_month = runs["srekit_raw_30d"]["counts"]
             rollup_month = runs["srekit_rollups_30d"]["counts"]
             figures["max_sli_gap_rollups_vs_raw_at_last_rollup"] = _max_sli_gap(

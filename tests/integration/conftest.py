@@ -1,4 +1,5 @@
-"""Session fixtures: one backfilled Prometheus for all integration tests, and one with rollups."""
+"""Session fixtures: one backfilled Prometheus for all integration tests, one with rollups, and
+one with rollups and srekit's short-window error-ratio recordings."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from tests.integration.prometheus_fixture import (
     generate,
     require_binary,
     serve,
+    serve_with_recordings,
     serve_with_rollups,
 )
-from tests.integration.slos import rollup_slos
+from tests.integration.slos import recorded_slos, rollup_slos
 
 
 def _require_prometheus() -> None:
@@ -41,5 +43,23 @@ def prometheus_rollups(
     """A second Prometheus on the same history plus srekit's hourly rollups of `rollup_slos()`."""
     workdir = tmp_path_factory.mktemp("prometheus-rollups")
     backfilled = serve_with_rollups(prometheus, rollup_slos(), workdir)
+    yield backfilled
+    backfilled.server.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_recordings(
+    prometheus: Backfilled,
+    prometheus_rollups: Backfilled,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Backfilled]:
+    """The rollup server's blocks plus `recorded_slos()`'s 5m–6h error ratios, last 7 hours.
+
+    The rules are evaluated against the raw server: it compacts nothing while promtool reads.
+    """
+    workdir = tmp_path_factory.mktemp("prometheus-recordings")
+    backfilled = serve_with_recordings(
+        prometheus_rollups, recorded_slos(), workdir, rules_url=prometheus.url
+    )
     yield backfilled
     backfilled.server.stop()

@@ -31,6 +31,7 @@ import yaml
 
 from srekit.core import promql
 from srekit.core.slo import SLO, PromLatency, PromRatio
+from srekit.rules.prometheus import GeneratedRules, generate_rules, render_rules
 
 __all__ = [
     "BOUNDS",
@@ -45,9 +46,11 @@ __all__ = [
     "backfill_rules",
     "combine_blocks",
     "generate",
+    "recording_rules_yaml",
     "require_binary",
     "rollup_rules_yaml",
     "serve",
+    "serve_with_recordings",
     "serve_with_rollups",
     "write_openmetrics",
 ]
@@ -405,6 +408,43 @@ def rollup_rules_yaml(slos: Sequence[SLO], *, slos_per_rule: int = 1) -> str:
     return yaml.safe_dump({"groups": [group]}, sort_keys=False, width=1_000_000)
 
 
+def recording_rules_yaml(slos: Sequence[SLO], *, slos_per_rule: int = 1) -> str:
+    """The short-window error-ratio recordings of srekit's own rule generator, and no others.
+
+    `generate_rules` + `render_rules` give the rules deployed in production; only their
+    `srekit_slo:error_ratio:rate<w>` rules for 5m–6h are kept (the others read rollups or other
+    recordings, which promtool's backfill does not evaluate in order). With `slos_per_rule` > 1,
+    one rule per window records many SLOs (expressions joined with `or`, the rule's labels set
+    with `label_replace`): the same series from fewer rules, so fewer blocks.
+    """
+    names = {promql.error_ratio_metric(s) for s in promql.RECORDED_RATIO_WINDOWS_S}
+    kept = [
+        {"name": group["name"], "rules": rules}
+        for group in generate_rules(slos).groups
+        if (rules := [r for r in group["rules"] if r.get("record") in names])
+    ]
+    if slos_per_rule > 1:
+        by_name: dict[str, list[str]] = {}
+        for group in kept:
+            for rule in group["rules"]:
+                expr = f"({rule['expr']})"
+                for label, value in rule["labels"].items():
+                    quoted = promql.escape_string(value.replace("$", "$$"))
+                    expr = f'label_replace({expr}, "{label}", {quoted}, "", "")'
+                by_name.setdefault(rule["record"], []).append(expr)
+        kept = [
+            {
+                "name": f"srekit-recordings-{index}",
+                "rules": [
+                    {"record": name, "expr": promql.join_or(exprs[first : first + slos_per_rule])}
+                    for name, exprs in sorted(by_name.items())
+                ],
+            }
+            for index, first in enumerate(range(0, len(kept), slos_per_rule))
+        ]
+    return render_rules(GeneratedRules(groups=kept, skipped=[]))
+
+
 def backfill_rules(
     url: str, rules_file: Path, *, start: datetime, end: datetime, output_dir: Path
 ) -> None:
@@ -508,10 +548,15 @@ class PrometheusServer:
 
 @dataclass
 class Backfilled:
-    """A started Prometheus serving a dataset's history."""
+    """A started Prometheus serving a dataset's history.
+
+    `blocks` are the directories whose blocks make up its data, safe to copy while it runs:
+    the backfilled originals, which no running server compacts.
+    """
 
     dataset: Dataset
     server: PrometheusServer
+    blocks: tuple[Path, ...] = ()
 
     @property
     def url(self) -> str:
@@ -532,7 +577,7 @@ def serve(dataset: Dataset, workdir: Path) -> Backfilled:
     source.unlink()
     server = PrometheusServer(data_dir, workdir / "server")
     server.start()
-    return Backfilled(dataset, server)
+    return Backfilled(dataset, server, (data_dir,))
 
 
 def serve_with_rollups(
@@ -550,7 +595,40 @@ def serve_with_rollups(
     dataset = backfilled.dataset
     backfill_rules(backfilled.url, rules, start=dataset.start, end=dataset.end, output_dir=blocks)
     data_dir = workdir / "data"
-    combine_blocks([backfilled.data_dir, blocks], data_dir)
+    sources = (*(backfilled.blocks or (backfilled.data_dir,)), blocks)
+    combine_blocks(sources, data_dir)
     server = PrometheusServer(data_dir, workdir / "server")
     server.start()
-    return Backfilled(dataset, server)
+    return Backfilled(dataset, server, sources)
+
+
+def serve_with_recordings(
+    backfilled: Backfilled,
+    slos: Sequence[SLO],
+    workdir: Path,
+    *,
+    hours: int = 7,
+    slos_per_rule: int = 1,
+    rules_url: str | None = None,
+) -> Backfilled:
+    """Another server on `backfilled`'s blocks plus srekit's short-window error-ratio recordings.
+
+    promtool evaluates the rules every minute over the last `hours` of the history against
+    `rules_url` (default: `backfilled`; any server with the raw series will do). Like a ruler,
+    it offsets each group's evaluations within the minute by a hash of the group's name, so
+    the last evaluation falls within the minute before the dataset's end.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    rules = workdir / "recordings.yml"
+    rules.write_text(recording_rules_yaml(slos, slos_per_rule=slos_per_rule), encoding="utf-8")
+    blocks = workdir / "recording-blocks"
+    dataset = backfilled.dataset
+    start = dataset.end - timedelta(hours=hours)
+    url = rules_url or backfilled.url
+    backfill_rules(url, rules, start=start, end=dataset.end, output_dir=blocks)
+    data_dir = workdir / "data"
+    sources = (*(backfilled.blocks or (backfilled.data_dir,)), blocks)
+    combine_blocks(sources, data_dir)
+    server = PrometheusServer(data_dir, workdir / "server")
+    server.start()
+    return Backfilled(dataset, server, sources)

@@ -18,6 +18,7 @@ __all__ = [
     "error_ratio",
     "latency",
     "rate_template",
+    "recorded_slos",
     "rollup_slos",
     "subquery",
     "threshold",
@@ -100,3 +101,8 @@ def rollup_slos() -> list[SLO]:
     slos = [availability(spec.name) for spec in TEST_SERVICES]
     slos += [latency(spec.name) for spec in TEST_SERVICES if spec.histogram]
     return slos
+
+
+def recorded_slos() -> list[SLO]:
+    """The SLOs whose short-window error ratios are recorded: one of each indicator kind."""
+    return [*rollup_slos(), error_ratio("checkout"), rate_template("search")]

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from srekit.core import promql
+from srekit.core.policy import DEFAULT_POLICY
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
 from srekit.errors import SourceUnavailable, SpecError
+from srekit.evaluation import SourceSet, evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 from tests.integration.prometheus_fixture import (
     END,
@@ -30,6 +33,7 @@ from tests.integration.slos import (
     error_ratio,
     latency,
     rate_template,
+    recorded_slos,
     subquery,
     threshold,
 )
@@ -37,11 +41,13 @@ from tests.integration.slos import (
 pytestmark = pytest.mark.integration
 
 WINDOWS_S = {"5m": 300, "1h": 3600, "6h": 21600, "1d": 86400, "30d": 30 * 86400}
+RECORDED_S = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200, "6h": 21600}
 SERVICES = [spec.name for spec in TEST_SERVICES]
 
 
 def _windows(at: datetime, labels: Sequence[str] = tuple(WINDOWS_S)) -> list[WindowQuery]:
-    return [WindowQuery(label, at - timedelta(seconds=WINDOWS_S[label]), at) for label in labels]
+    seconds = WINDOWS_S | RECORDED_S
+    return [WindowQuery(label, at - timedelta(seconds=seconds[label]), at) for label in labels]
 
 
 def _is_5xx(code: str) -> bool:
@@ -201,7 +207,9 @@ def test_many_slos_cost_few_requests(prometheus: Backfilled) -> None:
     ]
     assert len(slos) == 50
     with httpx.Client(event_hooks={"request": [requests.append]}) as client:
-        source = PrometheusSource(prometheus.url, client=client, use_rollups=False)
+        source = PrometheusSource(
+            prometheus.url, client=client, use_rollups=False, use_recordings=False
+        )
         counts = source.counts(slos, _windows(END))
     # 50 SLOs × 5 windows × 2 expressions = 500, joined 200 per query.
     assert len(requests) == 3
@@ -292,8 +300,10 @@ def test_rollups_agree_with_raw_counters(prometheus_rollups: Backfilled) -> None
     assert END - timedelta(hours=1) < last <= END
     rollup_requests: list[httpx.Request] = []
     with httpx.Client(event_hooks={"request": [rollup_requests.append]}) as client:
-        rolled = PrometheusSource(url, client=client).counts(slos, _windows(END))
-    with PrometheusSource(url, use_rollups=False) as source:
+        rolled = PrometheusSource(url, client=client, use_recordings=False).counts(
+            slos, _windows(END)
+        )
+    with PrometheusSource(url, use_rollups=False, use_recordings=False) as source:
         raw_now = source.counts(slos, _windows(END))
         raw_at_last = source.counts(slos, _windows(last))
     checked = 0
@@ -370,3 +380,142 @@ def test_threshold_slices_and_counts_agree(prometheus: Backfilled) -> None:
     assert good == 23
     assert slices[-1] == EventCounts(good=0.0, total=1.0)
     assert counts == EventCounts(good=good, total=24)
+
+
+# Recorded error ratios (srekit's own rules, backfilled by promtool for the last 7 hours)
+
+
+def _evaluations(url: str, at: datetime) -> dict[tuple[str, str], datetime]:
+    """When each SLO's rule group last ran at or before `at`, per (service, slo name).
+
+    The ruler (and promtool, like it) offsets each group's evaluations within the interval by a
+    hash of its name, so every SLO has its own evaluation instants.
+    """
+    query = f"timestamp({promql.error_ratio_metric(21600)})"
+    answer = httpx.post(f"{url}/api/v1/query", data={"query": query, "time": at.timestamp()})
+    return {
+        (item["metric"]["srekit_service"], item["metric"]["srekit_slo"]): datetime.fromtimestamp(
+            float(item["value"][1]), tz=at.tzinfo
+        )
+        for item in answer.json()["data"]["result"]
+    }
+
+
+def _error_ratio(reading: EventCounts | None) -> float | None:
+    return None if reading is None else reading.error_ratio
+
+
+def test_recorded_ratios_match_raw_at_the_evaluation(prometheus_recordings: Backfilled) -> None:
+    """Read at END, a recording is the group's last evaluation: raw counters then give the same.
+
+    The rule and the raw reading run the same increase() over the same samples at the same
+    instant; they differ only in float rounding (bad/total against 1 - (total-bad)/total, a few
+    ulps of a ratio ≤ 1), so 1e-12 on the error ratio is ample and still catches any window or
+    instant mismatch, which moves ratios here by 1e-5 or more.
+    """
+    url = prometheus_recordings.url
+    slos = recorded_slos()
+    evaluations = _evaluations(url, END)
+    assert len(evaluations) == len(slos)
+    requests: list[httpx.Request] = []
+    with httpx.Client(event_hooks={"request": [requests.append]}) as client:
+        source = PrometheusSource(url, client=client, use_rollups=False)
+        recorded = source.counts(slos, _windows(END, list(RECORDED_S)))
+    assert len(requests) == 2  # the recordings, then raw counters where batch has none
+    from_recordings = 0
+    with PrometheusSource(url, use_rollups=False, use_recordings=False) as raw_source:
+        for slo in slos:
+            last = evaluations[(slo.service, slo.name)]
+            assert END - timedelta(minutes=1) < last <= END, slo.id
+            raw = raw_source.counts([slo], _windows(last, list(RECORDED_S)))
+            with PrometheusSource(url, use_rollups=False) as at_last:
+                again = at_last.counts([slo], _windows(last, list(RECORDED_S)))
+            for label in RECORDED_S:
+                key = (slo.id, label)
+                reading, wanted = recorded[key], raw[key]
+                if reading is not None and not reading.counted:
+                    from_recordings += 1
+                assert again[key] == reading, key
+                want = _error_ratio(wanted)
+                if want is None:
+                    assert reading is None, key
+                    continue
+                assert reading is not None, key
+                assert reading.error_ratio == pytest.approx(want, rel=0, abs=1e-12), key
+    # batch's series stop 3 h before the end: its 5m-2h recordings are absent, read raw (None).
+    assert from_recordings == len(slos) * len(RECORDED_S) - 2 * 4
+
+
+def test_recorded_nan_means_no_data(prometheus_recordings: Backfilled) -> None:
+    """auth has minutes without requests: a 5-minute ratio of 0/0 is recorded as NaN."""
+    url = prometheus_recordings.url
+    slo = availability("auth")
+    selector = f'{promql.error_ratio_metric(300)}{{srekit_service="auth",srekit_slo="{slo.name}"}}'
+    answer = httpx.post(
+        f"{url}/api/v1/query", data={"query": f"{selector}[6h]", "time": END.timestamp()}
+    ).json()
+    (series,) = answer["data"]["result"]
+    empty = [float(t) for t, value in series["values"] if value == "NaN"]
+    assert empty
+    at = datetime.fromtimestamp(empty[-1], tz=END.tzinfo)
+    requests: list[httpx.Request] = []
+    with httpx.Client(event_hooks={"request": [requests.append]}) as client:
+        source = PrometheusSource(url, client=client, use_rollups=False)
+        reading = source.counts([slo], _windows(at, ["5m"]))[(slo.id, "5m")]
+    assert reading is None
+    assert len(requests) == 1  # answered by the recording, not by raw counters
+    with PrometheusSource(url, use_rollups=False, use_recordings=False) as raw_source:
+        raw = raw_source.counts([slo], _windows(at, ["5m"]))[(slo.id, "5m")]
+    assert _error_ratio(raw) is None
+
+
+def test_recordings_older_than_the_lookback_are_not_used(
+    prometheus_recordings: Backfilled,
+) -> None:
+    """Six minutes after the last evaluation Prometheus returns no recorded sample: read raw."""
+    url = prometheus_recordings.url
+    slos = recorded_slos()
+    at = END + timedelta(minutes=6)
+    windows = _windows(at, list(RECORDED_S))
+    with PrometheusSource(url, use_rollups=False) as source:
+        counts = source.counts(slos, windows)
+    with PrometheusSource(url, use_rollups=False, use_recordings=False) as raw_source:
+        raw = raw_source.counts(slos, windows)
+    assert counts == raw
+    reading = counts[(availability("checkout").id, "6h")]
+    assert reading is not None
+    assert reading.counted
+
+
+def test_full_status_reads_recordings_and_rollups(prometheus_recordings: Backfilled) -> None:
+    """`srekit status`'s eight windows in a handful of requests, the budget still from counts."""
+    url = prometheus_recordings.url
+    slos = recorded_slos()
+    requests: list[httpx.Request] = []
+    statuses = {}
+    for recordings in (True, False):
+        with httpx.Client(event_hooks={"request": [requests.append]}) as client:
+            source = PrometheusSource(url, client=client, use_recordings=recordings)
+            requests.clear()
+            statuses[recordings] = evaluate_statuses(
+                slos,
+                at=END,
+                sources=SourceSet(prometheus=source),
+                policies={},
+                default_policy=DEFAULT_POLICY,
+            )
+            if recordings:
+                # recordings, rollup presence, rollups for 1d 3d 30d, and one raw batch for
+                # what neither covers (batch's short windows, the SLOs without rollups).
+                assert len(requests) == 1 + 1 + 3 + 1
+    evaluations = _evaluations(url, END)
+    for slo, fast, slow in zip(slos, statuses[True], statuses[False], strict=True):
+        assert fast.counts == slow.counts
+        if not isinstance(slo.indicator, PromErrorRatio):  # a ratio-only indicator
+            assert fast.counts is not None
+            assert fast.counts.counted
+        assert fast.error_budget == slow.error_budget
+        for label in ("1d", "3d", "30d"):
+            assert fast.burn_rates[label] == slow.burn_rates[label]
+        if (fast.service, fast.slo) in evaluations and fast.service != "batch":
+            assert all(fast.burn_rates[label] is not None for label in RECORDED_S)

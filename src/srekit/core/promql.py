@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
 from srekit.core.slo import PromErrorRatio, PromLatency, PromRatio, PromThreshold, ThresholdOp
@@ -25,7 +26,9 @@ from srekit.core.window import format_duration
 
 __all__ = [
     "BATCH_LABEL",
+    "ERROR_RATIO_METRIC_PREFIX",
     "PART_LABEL",
+    "RECORDED_RATIO_WINDOWS_S",
     "ROLLUP_GOOD_METRIC",
     "ROLLUP_INTERVAL_S",
     "ROLLUP_SERVICE_LABEL",
@@ -35,6 +38,7 @@ __all__ = [
     "WINDOW_PLACEHOLDER",
     "counter_increase",
     "error_ratio_expr",
+    "error_ratio_metric",
     "escape_string",
     "good_events_expr",
     "is_counter_selector",
@@ -46,6 +50,8 @@ __all__ = [
     "le_regex",
     "range_before",
     "ratio_exprs",
+    "recorded_ratio_query",
+    "regex_literal",
     "render_template",
     "rollup_coverage_query",
     "rollup_presence_query",
@@ -65,6 +71,14 @@ ROLLUP_GOOD_METRIC = "srekit_slo:good_events:increase1h"
 ROLLUP_TOTAL_METRIC = "srekit_slo:total_events:increase1h"
 ROLLUP_SERVICE_LABEL = "srekit_service"
 ROLLUP_SLO_LABEL = "srekit_slo"
+
+# srekit's rules record `srekit_slo:error_ratio:rate<w>` from raw series for these windows at
+# every evaluation (rules.prometheus.RECORDED_WINDOWS_S, which a test keeps equal to this).
+ERROR_RATIO_METRIC_PREFIX = "srekit_slo:error_ratio:rate"
+RECORDED_RATIO_WINDOWS_S: tuple[int, ...] = (300, 1800, 3600, 7200, 21600)
+# Above this many characters the service matcher is left out (the query then reads every
+# SLO's recordings): a request body stays far below Prometheus's form limit either way.
+_MAX_MATCHER_CHARS = 100_000
 
 _METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL_NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
@@ -255,3 +269,36 @@ def rollup_coverage_query(window_s: int) -> str:
     by = f"{ROLLUP_SERVICE_LABEL}, {ROLLUP_SLO_LABEL}"
     window = range_before(window_s)
     return f"max by ({by}) (count_over_time({ROLLUP_TOTAL_METRIC}[{window}]))"
+
+
+def error_ratio_metric(window_s: int) -> str:
+    """The series srekit records a window's error ratio as: `srekit_slo:error_ratio:rate5m`."""
+    return f"{ERROR_RATIO_METRIC_PREFIX}{format_duration(window_s)}"
+
+
+def regex_literal(value: str) -> str:
+    """A regular expression matching exactly `value`, in syntax RE2 (Prometheus) reads.
+
+    Python escapes only non-alphanumeric characters, and RE2 reads any escaped non-word ASCII
+    character as itself.
+    """
+    return re.escape(value)
+
+
+def recorded_ratio_query(windows_s: Iterable[int], services: Collection[str] = ()) -> str:
+    """One selector for srekit's recorded error ratios of several windows and services.
+
+    Every recorded SLO answers with one series per window (`__name__` tells the window,
+    `srekit_service`/`srekit_slo` the SLO), so the answer also says which SLOs have them. An
+    instant query returns a sample only if it is at most the lookback delta (5 minutes by
+    default) old, and a rule that stops producing a series marks it stale: what comes back is
+    the latest evaluation, not an abandoned one.
+    """
+    names = sorted({error_ratio_metric(seconds) for seconds in windows_s})
+    if not names:
+        raise ValueError("no window to read")
+    matchers = [f"__name__=~{escape_string('|'.join(regex_literal(n) for n in names))}"]
+    wanted = "|".join(regex_literal(service) for service in sorted(set(services)))
+    if wanted and len(wanted) <= _MAX_MATCHER_CHARS:
+        matchers.append(f"{ROLLUP_SERVICE_LABEL}=~{escape_string(wanted)}")
+    return "{" + ", ".join(matchers) + "}"

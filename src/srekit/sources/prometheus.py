@@ -5,6 +5,16 @@ reproduced. Many SLOs cost few requests: per window end, the SLOs' expressions a
 `or`, each labelled with its SLO id and part, and sent as one POST (chunked). Windows of a day or
 more are read from srekit's hourly recording rules (`srekit_slo:*_events:increase1h`) where they
 cover the window, which is orders of magnitude cheaper than raw counters over 30 days.
+
+Burn-rate windows of 5m to 6h are read, where srekit's rules record them, from
+`srekit_slo:error_ratio:rate<w>`: one selector for every SLO and window at one end, one sample
+per series instead of hours of raw samples. A burn rate needs only the ratio, so those readings
+are `counted=False`; the SLO's own window keeps exact counts (the budget's event figures come
+from it). A recorded value is the rules' latest evaluation (up to one evaluation interval
+before the window's end), and only one at most Prometheus's lookback delta (5 minutes by
+default) old comes back at all; SLOs or windows without one are read raw. Recordings are matched
+by `srekit_service`/`srekit_slo`, so after changing an SLO's indicator, deploy regenerated rules
+(or pass `use_recordings=False`) before trusting its short windows.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -24,7 +34,7 @@ import httpx
 from srekit.core import promql
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio, PromThreshold
-from srekit.core.window import format_duration
+from srekit.core.window import format_duration, window_label
 from srekit.errors import SourceUnavailable, SpecError
 
 __all__ = ["PrometheusSource"]
@@ -116,6 +126,17 @@ def _counts(slo: SLO, values: Mapping[Role, float]) -> EventCounts | None:
     return EventCounts(good=values.get("good", 0.0), total=total)
 
 
+def _ratio_counts(ratio: float) -> EventCounts | None:
+    """A recorded error ratio as a reading; NaN (0/0: no events in the window) means no data."""
+    if not math.isfinite(ratio):
+        return None
+    return EventCounts(good=1.0 - ratio, total=1.0, counted=False)
+
+
+def _same_value(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
 def _chunks(parts: Sequence[_Part], size: int) -> Iterator[list[_Part]]:
     """Runs of at most `size` parts whose joined query stays under the form body limit."""
     chunk: list[_Part] = []
@@ -151,6 +172,8 @@ class PrometheusSource:
         token: bearer token; `basic_auth` a (user, password) pair; `headers` anything else.
         use_rollups: read windows of `rollup_min_window_s` or more from srekit's hourly
             recording rules where they cover the window.
+        use_recordings: read the 5m, 30m, 1h, 2h and 6h windows (other than an SLO's own
+            window) from srekit's recorded error ratios where they exist, as ratios only.
         batch_size: expressions per query; `max_workers` queries in flight.
         client: an httpx client to use (tests count requests with its event hooks); not closed.
     """
@@ -167,6 +190,7 @@ class PrometheusSource:
         basic_auth: tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         use_rollups: bool = True,
+        use_recordings: bool = True,
         rollup_min_window_s: int = 86_400,
         batch_size: int = 200,
         max_workers: int = 4,
@@ -179,6 +203,7 @@ class PrometheusSource:
         self.retries = retries
         self.backoff_s = backoff_s
         self.use_rollups = use_rollups
+        self.use_recordings = use_recordings
         self.rollup_min_window_s = rollup_min_window_s
         self.batch_size = batch_size
         self.max_workers = max_workers
@@ -394,6 +419,91 @@ class PrometheusSource:
             if "total" in parts
         }
 
+    # Recorded error ratios
+
+    def _recording_plan(
+        self, slos: Sequence[SLO], windows: Sequence[WindowQuery]
+    ) -> dict[datetime, list[WindowQuery]]:
+        """Per window end, the windows srekit's rules record a ratio for (exact label, length)."""
+        plan: dict[datetime, list[WindowQuery]] = defaultdict(list)
+        if not any(isinstance(s.indicator, PromRatio | PromLatency | PromErrorRatio) for s in slos):
+            return plan
+        for window in windows:
+            seconds = window.duration_s
+            if seconds in promql.RECORDED_RATIO_WINDOWS_S and window.label == format_duration(
+                seconds
+            ):
+                plan[window.end].append(window)
+        return plan
+
+    def _read_recordings(
+        self, windows: Sequence[WindowQuery], end: datetime, services: Sequence[str]
+    ) -> dict[tuple[str, str, str], float]:
+        """Recorded ratios at `end` per (service, slo name, window label), in one query.
+
+        Several series for one key (a second rule file, unmerged replicas) that disagree are
+        dropped: which is right cannot be told, and the raw series can. A server that refuses
+        the selector leaves every window to the raw queries.
+        """
+        query = promql.recorded_ratio_query([w.duration_s for w in windows], services)
+        try:
+            series = self._query(query, end, what="the recorded error-ratio query")
+        except _QueryRefusedError:
+            return {}
+        found: dict[tuple[str, str, str], float] = {}
+        conflicting: set[tuple[str, str, str]] = set()
+        for item in series:
+            metric = item["metric"]
+            name = str(metric.get("__name__", ""))
+            if not name.startswith(promql.ERROR_RATIO_METRIC_PREFIX):
+                continue
+            key = (
+                str(metric.get(promql.ROLLUP_SERVICE_LABEL, "")),
+                str(metric.get(promql.ROLLUP_SLO_LABEL, "")),
+                name.removeprefix(promql.ERROR_RATIO_METRIC_PREFIX),
+            )
+            value = float(item["value"][1])
+            if not _same_value(found.setdefault(key, value), value):
+                conflicting.add(key)
+        for key in conflicting:
+            del found[key]
+        return found
+
+    def _recorded_jobs(
+        self, slos: Sequence[SLO], windows: Sequence[WindowQuery], pool: ThreadPoolExecutor
+    ) -> list[tuple[list[WindowQuery], Future[dict[tuple[str, str, str], float]]]]:
+        """The recorded-ratio queries, started: one per window end, for every SLO at once."""
+        plan = self._recording_plan(slos, windows)
+        services = sorted({slo.service for slo in slos})
+        return [
+            (group, pool.submit(self._read_recordings, group, end, services))
+            for end, group in plan.items()
+        ]
+
+    @staticmethod
+    def _recorded_counts(
+        slos: Sequence[SLO],
+        jobs: Sequence[tuple[list[WindowQuery], Future[dict[tuple[str, str, str], float]]]],
+    ) -> dict[tuple[str, str], EventCounts | None]:
+        """Readings from the recorded ratios, for the SLOs and windows that have one.
+
+        An SLO's own window is left out: its exact counts give the budget's event figures.
+        """
+        readings: dict[tuple[str, str], EventCounts | None] = {}
+        for group, job in jobs:
+            found = job.result()
+            if not found:
+                continue
+            for slo in slos:
+                if not isinstance(slo.indicator, PromRatio | PromLatency | PromErrorRatio):
+                    continue
+                own = window_label(slo.window)
+                for window in group:
+                    ratio = found.get((slo.service, slo.name, window.label))
+                    if ratio is not None and window.label != own:
+                        readings[(slo.id, window.label)] = _ratio_counts(ratio)
+        return readings
+
     # Histogram bounds
 
     def _check_buckets(self, slo: SLO, window: WindowQuery) -> SpecError:
@@ -441,22 +551,25 @@ class PrometheusSource:
             return results
         detect_at = at or self.at or max(w.end for w in usable)
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+            jobs = self._recorded_jobs(slos, usable, pool) if self.use_recordings else []
             rolled: dict[tuple[str, str], EventCounts] = {}
             if self.use_rollups:
                 rolled = self._rollup_counts(slos, usable, detect_at, pool)
+            # Exact counts from rollups win over a ratio for the same window.
+            known = self._recorded_counts(slos, jobs) | rolled
             parts = [
                 part
                 for slo in slos
                 for window in usable
-                if (slo.id, window.label) not in rolled
+                if (slo.id, window.label) not in known
                 for part in _parts(slo, window)
             ]
             values = self._run_parts(parts, pool) if parts else {}
-        results.update(rolled)
+        results.update(known)
         for slo in slos:
             for window in usable:
                 key = (slo.id, window.label)
-                if key in rolled:
+                if key in known:
                     continue
                 found = {
                     part.role: values[(slo.id, part.label)]
