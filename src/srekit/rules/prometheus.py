@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from srekit.core.alerts import BurnRateAlert, burn_rate_alerts
@@ -114,33 +115,44 @@ def _selector(labels: Mapping[str, str]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
 
 
+@cache  # thousands of SLOs share a handful of (window, objective) pairs
+def _burn_clauses(
+    conditions: tuple[BurnRateAlert, ...], objective: float
+) -> tuple[tuple[str, ...], str]:
+    """Per condition, `%s`-templates of its expression (the selector goes in twice), and the
+    description's list of thresholds."""
+    budget = _number(1.0 - objective)
+    clauses = tuple(
+        f"(\n  srekit_slo:error_ratio:rate{c.long_window}%s"
+        f" > ({_number(c.factor)} * {budget})\n  and\n"
+        f"  srekit_slo:error_ratio:rate{c.short_window}%s"
+        f" > ({_number(c.factor)} * {budget})\n)"
+        for c in conditions
+    )
+    windows = ", ".join(
+        f"{c.long_window}/{c.short_window} > {_number(c.factor)}x" for c in conditions
+    )
+    return (
+        clauses,
+        f"Objective {objective:.4%}: the burn rate exceeds {windows} of the budget rate.",
+    )
+
+
 def _alert_rule(
     slo: SLO,
     *,
     severity: Literal["page", "ticket"],
-    conditions: list[BurnRateAlert],
+    conditions: tuple[BurnRateAlert, ...],
     identity: Mapping[str, str],
     base_labels: Mapping[str, str],
 ) -> dict[str, Any]:
     selector = _selector(identity)
-    budget = _number(slo.budget_ratio)
-    clauses = [
-        f"(\n  srekit_slo:error_ratio:rate{c.long_window}{selector}"
-        f" > ({_number(c.factor)} * {budget})\n  and\n"
-        f"  srekit_slo:error_ratio:rate{c.short_window}{selector}"
-        f" > ({_number(c.factor)} * {budget})\n)"
-        for c in conditions
-    ]
+    templates, description = _burn_clauses(conditions, slo.objective)
     spec = slo.alerting.page if severity == "page" else slo.alerting.ticket
     name = slo.alerting.name or f"{_camel(slo.service)}{_camel(slo.name)}ErrorBudgetBurn"
-    windows = ", ".join(
-        f"{c.long_window}/{c.short_window} > {_number(c.factor)}x" for c in conditions
-    )
     annotations: dict[str, str] = {
         "summary": f"{slo.service}/{slo.name} is burning its error budget too fast ({severity})",
-        "description": (
-            f"Objective {slo.objective:.4%}: the burn rate exceeds {windows} of the budget rate."
-        ),
+        "description": description,
     }
     if slo.runbook_url:
         annotations["runbook_url"] = slo.runbook_url
@@ -149,7 +161,7 @@ def _alert_rule(
     labels = {**base_labels, **slo.alerting.labels, "severity": severity, **spec.labels}
     return {
         "alert": name,
-        "expr": "\nor\n".join(clauses),
+        "expr": "\nor\n".join(t % (selector, selector) for t in templates),
         "labels": labels,
         "annotations": annotations,
     }
@@ -224,7 +236,7 @@ def _rules_for(slo: SLO, extra_labels: Mapping[str, str]) -> list[dict[str, Any]
     conditions = burn_rate_alerts(nominal_window_s(slo.window))
     for severity in ("page", "ticket"):
         spec = slo.alerting.page if severity == "page" else slo.alerting.ticket
-        chosen = [c for c in conditions if c.severity == severity]
+        chosen = tuple(c for c in conditions if c.severity == severity)
         if not spec.disabled:
             alerts.append(
                 _alert_rule(
@@ -307,6 +319,8 @@ def _yaml_groups(groups: Sequence[Mapping[str, Any]], indent: str) -> list[str]:
     maps: dict[tuple[int, str], list[str]] = {}
 
     def scalar(value: str, at: str) -> str:
+        if len(value) > 80:  # PromQL expressions: unique per SLO, not worth remembering
+            return _yaml_scalar(value, at)
         text = scalars.get((value, at))
         if text is None:
             text = scalars[(value, at)] = _yaml_scalar(value, at)
