@@ -40,6 +40,9 @@ test: setup system-deps
 	$(BIN)/pytest
 
 bench: setup system-deps
+	@command -v wrk >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
 	$(BIN)/python -m benchmarks
 
 lock:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_events, bench_rules, bench_status_prometheus
+from benchmarks import bench_api, bench_events, bench_rules, bench_status_prometheus
 
 
 def main() -> None:
     bench_rules.main()
     bench_events.main([])
     bench_status_prometheus.main()
+    bench_api.main()
 
 
 if __name__ == "__main__":
