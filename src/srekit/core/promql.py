@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from decimal import Decimal
+from functools import cache
 
 from srekit.core.slo import PromErrorRatio, PromLatency, PromRatio, PromThreshold, ThresholdOp
 from srekit.core.window import format_duration
@@ -100,6 +101,7 @@ def render_template(query: str, window_s: int) -> str:
     return query.replace(WINDOW_PLACEHOLDER, format_duration(window_s))
 
 
+@cache  # rule generation asks this of the same queries once per window
 def is_counter_selector(query: str) -> bool:
     """True for a bare selector: a metric name and/or `{matchers}`, nothing else."""
     return _SELECTOR.fullmatch(query) is not None
@@ -150,6 +152,7 @@ def _plain_digits(value: float) -> tuple[str, str]:
     return integer.lstrip("0"), fraction.rstrip("0")
 
 
+@cache  # a handful of bucket bounds serve thousands of latency SLOs
 def le_regex(threshold_s: float) -> str:
     """A regular expression matching the decimal spellings of the bucket bound `threshold_s`.
 

@@ -305,7 +305,7 @@ def _yaml_scalar(value: str | int | float | bool, indent: str) -> str:
         body = value[:-1] if value.endswith("\n") else value
         if "\n\n" not in value and not body.endswith((" ", "\n")):
             chomp = "|" if value.endswith("\n") else "|-"
-            return chomp + "".join(f"\n{indent}{line}" for line in body.split("\n"))
+            return f"{chomp}\n{indent}" + f"\n{indent}".join(body.split("\n"))
     return json.dumps(value, ensure_ascii=False)
 
 
