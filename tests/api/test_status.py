@@ -89,3 +89,29 @@ def test_error_shapes(lite_api: Api) -> None:
     assert not_json.status_code == 422
     long_name = lite_api.put("/api/v1/teams/" + "t" * 201)
     assert long_name.status_code == 422
+
+
+def test_srekits_own_slos_read_series_its_metrics_expose(lite_api: Api) -> None:
+    """examples/srekit measures srekit from its /metrics: the latency SLO's threshold must be
+    a bucket bound of the request histogram, and the metric names must be what is served."""
+    import re
+    from pathlib import Path
+
+    from srekit.core.promql import le_regex
+    from srekit.core.slo import PromLatency, PromRatio
+    from srekit.spec.loader import load_specs
+
+    lite_api.get("/api/v1/status", role="viewer")  # one request, so the histogram has series
+    metrics = lite_api.get("/metrics", role="viewer").text
+    bounds = set(
+        re.findall(r'srekit_http_request_duration_seconds_bucket\{[^}]*le="([^"]+)"', metrics)
+    )
+    specs = load_specs([Path(__file__).resolve().parents[2] / "examples" / "srekit"])
+    (availability,) = [s for s in specs.slos if isinstance(s.indicator, PromRatio)]
+    (latency,) = [s for s in specs.slos if isinstance(s.indicator, PromLatency)]
+    assert isinstance(latency.indicator, PromLatency)
+    assert (availability.objective, latency.objective) == (0.999, 0.95)
+    matching = [b for b in bounds if re.fullmatch(le_regex(latency.indicator.threshold_s), b)]
+    assert matching == ["0.2"]
+    assert f"{latency.indicator.metric}_count" in metrics
+    assert "srekit_http_request_duration_seconds_count" in str(availability.indicator)
