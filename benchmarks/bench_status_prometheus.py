@@ -24,6 +24,10 @@ raw server. Timed for the 30-day window alone and for every window `srekit statu
 
 Cross-checks: rollups against raw counters at the last rollup, raw and rollups against
 slo-generator, and recorded ratios against raw counters at each rule group's last evaluation.
+slo-generator's reports carry the timestamp it was given, not the time it queried, so the driver
+notes the wall clock around each SLO's `compute()`, and srekit's raw SLI is also read at those
+instants on the same server (`raw_vs_slo_generator_at_its_query_instants`): like with like, however
+long after the data's end slo-generator ran.
 
 Figures go to stdout and benchmarks/results/status_prometheus.json.
 """
@@ -94,12 +98,17 @@ slos = yaml.safe_load(open(sys.argv[2]))
 started = time.perf_counter()
 out = {}
 for slo in slos:
+    before = time.time()
     report = compute(slo, config, timestamp=float(sys.argv[3]))[0]
+    after = time.time()
     out[slo["metadata"]["name"]] = {
         "sli": report.get("sli_measurement"),
         "good": report.get("good_events_count"),
         "bad": report.get("bad_events_count"),
         "valid": report.get("valid", True),
+        "timestamp": report.get("timestamp"),
+        "queried_from": before,
+        "queried_to": after,
     }
 json.dump({"seconds": time.perf_counter() - started, "slos": out}, sys.stdout)
 """
@@ -378,15 +387,24 @@ def _compare_slo_generator(
     if python is None:
         return {"error": install}, {}
     workdir = server.server.workdir.parent
+    # As for srekit's timings: not while the fresh server runs its first compaction.
+    waited = _wait_until_compacted(server.url)
     answer = _run_slo_generator(python, server.url, configs, at, workdir)
     queried_at = datetime.now(UTC)
     invalid = [n for n, r in answer["slos"].items() if not r["valid"]]
+    reports = answer["slos"].values()
     figures = {
         "seconds": answer["seconds"],
         "wall_seconds_with_startup": answer["wall_seconds_with_startup"],
         "http_requests": 2 * len(configs),
         "invalid_reports": len(invalid),
+        "waited_for_compaction_s": waited,
         "finished_after_data_end_s": (queried_at - at).total_seconds(),
+        "queries_started_after_data_end_s": min(r["queried_from"] for r in reports)
+        - at.timestamp(),
+        "queries_ended_after_data_end_s": max(r["queried_to"] for r in reports) - at.timestamp(),
+        # Its reports' `timestamp` is the one it was given (`at`), not when it queried.
+        "report_timestamps": sorted({r["timestamp"] for r in reports}),
     }
     counts: dict[tuple[str, str], EventCounts | None] = {}
     for slo in slos:
@@ -394,7 +412,48 @@ def _compare_slo_generator(
         # SLI from its event counts: its own sli_measurement is rounded to 6 decimals.
         good, bad = float(report["good"]), float(report["bad"])
         counts[(slo.id, "30d")] = EventCounts(good=good, total=good + bad)
+    figures["raw_vs_slo_generator_at_its_query_instants"] = _raw_at_query_instants(
+        server.url, slos, answer, counts
+    )
     return figures, counts
+
+
+def _raw_at_query_instants(
+    url: str,
+    slos: list[SLO],
+    answer: dict[str, Any],
+    theirs: dict[tuple[str, str], EventCounts | None],
+) -> dict[str, Any]:
+    """srekit's raw 30-day SLIs at the instants slo-generator queried, against its SLIs.
+
+    Its Prometheus backend queries at the server's current time, whatever timestamp it is
+    given (its reports carry the given one), so the driver notes the wall clock around each
+    SLO's `compute()`. srekit evaluates each SLO at the middle of that span, rounded to 0.1 s
+    to share queries between SLOs: same server, same instant, same window.
+    """
+    started = time.perf_counter()
+    by_instant: dict[datetime, list[SLO]] = {}
+    offset = 0.0
+    for slo in slos:
+        report = answer["slos"][slo.id]
+        span = (report["queried_from"], report["queried_to"])
+        instant = round(sum(span) / 2, 1)
+        offset = max(offset, *(abs(instant - end) for end in span))
+        by_instant.setdefault(datetime.fromtimestamp(instant, tz=UTC), []).append(slo)
+    ours: dict[tuple[str, str], EventCounts | None] = {}
+    for instant, members in by_instant.items():
+        ours.update(
+            _srekit(
+                url, members, _windows(instant, ["30d"]), rollups=False, recordings=False, runs=1
+            )["counts"]
+        )
+    return {
+        "max_sli_gap": _max_sli_gap(ours, theirs),
+        "compared": len(ours),
+        "distinct_instants": len(by_instant),
+        "max_instant_off_query_span_s": offset,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def _max_sli_gap(
