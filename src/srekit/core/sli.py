@@ -76,10 +76,8 @@ class SliSource(Protocol):
 
         Raises SourceUnavailable when the source cannot answer at all.
         """
-        ...
 
     def slices(
         self, slo: SLO, *, start: datetime, end: datetime, slice_s: int
     ) -> Sequence[EventCounts | None]:
         """Per-slice good/total for timeslice budgeting, oldest first; None for empty slices."""
-        ...

@@ -17,7 +17,7 @@ from srekit.core.slo import SLO
 from srekit.errors import SpecError
 from srekit.spec.document import Document, read_documents
 
-__all__ = ["FORMATS", "SpecSet", "detect_format", "load_specs"]
+__all__ = ["FORMATS", "SpecSet", "detect_format", "load_specs", "parse_spec_documents"]
 
 FORMATS = ("srekit/v1", "openslo/v1", "openslo/v1alpha", "prometheus/v1", "sloth.slok.dev/v1")
 
@@ -68,15 +68,17 @@ def _parse_format(name: str, documents: list[Document]) -> tuple[list[SLO], list
     return sloth.parse_documents(documents), []
 
 
-def load_specs(paths: Iterable[Path]) -> SpecSet:
-    """Parse every document under `paths`; SLO ids (`service-name`) must be unique."""
+def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
+    """Parse documents of any supported format; SLO ids (`service-name`) must be unique.
+
+    Documents are grouped by format first, so OpenSLO references may cross documents.
+    """
     by_format: dict[str, list[Document]] = {}
     files: list[str] = []
-    for path in paths:
-        for document in read_documents(path):
-            by_format.setdefault(detect_format(document), []).append(document)
-            if document.file not in files:
-                files.append(document.file)
+    for document in documents:
+        by_format.setdefault(detect_format(document), []).append(document)
+        if document.file not in files:
+            files.append(document.file)
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
     for name in FORMATS:
@@ -95,12 +97,18 @@ def load_specs(paths: Iterable[Path]) -> SpecSet:
                 field="name",
             )
         seen[slo.id] = slo
-    for slo in slos:
-        if slo.policy and slo.policy != "default" and slo.policy not in policies:
+    return SpecSet(slos=tuple(slos), policies=policies, files=tuple(files))
+
+
+def load_specs(paths: Iterable[Path]) -> SpecSet:
+    """Parse every document under `paths`; every policy an SLO names must be defined there."""
+    specs = parse_spec_documents(document for path in paths for document in read_documents(path))
+    for slo in specs.slos:
+        if slo.policy and slo.policy != "default" and slo.policy not in specs.policies:
             raise SpecError(
                 f"SLO {slo.service}/{slo.name} names policy {slo.policy!r}, which no spec defines"
-                f" (known: {', '.join(sorted(policies)) or 'only default'})",
+                f" (known: {', '.join(sorted(specs.policies)) or 'only default'})",
                 file=slo.source_file,
                 field="policy",
             )
-    return SpecSet(slos=tuple(slos), policies=policies, files=tuple(files))
+    return specs

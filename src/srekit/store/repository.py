@@ -48,6 +48,7 @@ __all__ = [
     "apply_policy",
     "apply_slo",
     "apply_specs",
+    "check_one_owner_per_service",
     "delete_service",
     "delete_slo",
     "delete_team",
@@ -499,7 +500,7 @@ def apply_policy(
     return Applied(row, True, diff)
 
 
-def _check_one_owner_per_service(slos: Sequence[SLO]) -> None:
+def check_one_owner_per_service(slos: Sequence[SLO]) -> None:
     """Refuse specs whose SLOs give one service two owners: a service belongs to one team."""
     owners: dict[str, SLO] = {}
     for slo in slos:
@@ -529,7 +530,7 @@ def apply_specs(
     `source_formats` maps a spec file to the format it was written in. SLOs stored earlier but
     absent from `specs` are kept: apply adds and updates, `delete_slo` removes.
     """
-    _check_one_owner_per_service(specs.slos)
+    check_one_owner_per_service(specs.slos)
     formats = source_formats or {}
     policies = tuple(
         apply_policy(session, policy=policy, actor=actor, now=now)
