@@ -362,13 +362,9 @@ def backfill_openmetrics(source: Path, data_dir: Path) -> None:
 def _rollup_exprs(slo: SLO) -> tuple[str, str] | None:
     """(good, total) events of `slo` over one hour, or None for indicators without events."""
     indicator = slo.indicator
-    if isinstance(indicator, PromLatency):
-        total = promql.latency_exprs(indicator, promql.ROLLUP_INTERVAL_S)[1]
-    elif isinstance(indicator, PromRatio):
-        total = promql.ratio_exprs(indicator, promql.ROLLUP_INTERVAL_S)[1]
-    else:
-        return None
-    return promql.good_events_expr(indicator, promql.ROLLUP_INTERVAL_S), total
+    if isinstance(indicator, PromLatency | PromRatio):
+        return promql.rollup_exprs(indicator)
+    return None
 
 
 def _with_slo_labels(expr: str, slo: SLO) -> str:

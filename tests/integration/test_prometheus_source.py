@@ -269,79 +269,92 @@ def _last_rollup(url: str, at: datetime) -> datetime:
     return datetime.fromtimestamp(latest, tz=at.tzinfo)
 
 
-def _estimate_tolerance(events: float, busiest_minute: float) -> float:
-    """How far rollups may stray from raw counters over `events` events, in events.
+def exact_events(dataset: Dataset, slo: SLO, at: datetime, window_s: int) -> EventCounts:
+    """Every event in (at − window, at], counted from the generated per-minute counts."""
+    start = at - timedelta(seconds=window_s)
+    indicator = slo.indicator
+    if isinstance(indicator, PromLatency):
 
-    A rollup is `increase(...[1h])` at the ruler's hourly evaluation, which is not on a minute:
-    its range holds 60 one-minute samples, 59 intervals, scaled by 60/59. So one minute per hour
-    is estimated (as the hour's mean) rather than counted. Over H hours the error is a sum of H
-    minute-to-mean deviations: about sqrt(events / 60) for steady (Poisson-like) traffic, four
-    of those bound it; an hour where an incident starts or ends can add up to its busiest
-    minute.
+        def at_threshold(le: str) -> bool:
+            return le != "+Inf" and float(le) == indicator.threshold_s
+
+        metric = indicator.metric
+        good_series = dataset.select(f"{metric}_bucket", service=slo.service, le=at_threshold)
+        total_series = dataset.select(f"{metric}_count", service=slo.service)
+        good = dataset.events(good_series, start, at)
+        return EventCounts(good=good, total=dataset.events(total_series, start, at))
+    requests = dataset.select("http_requests_total", service=slo.service)
+    errors = dataset.select("http_requests_total", service=slo.service, code=_is_5xx)
+    total = dataset.events(requests, start, at)
+    return EventCounts(good=total - dataset.events(errors, start, at), total=total)
+
+
+def _reset_tolerance(dataset: Dataset, series: list[Series], start: datetime, end: datetime) -> int:
+    """Events a reset may cost a window holding it: rollups of the two hours around a reset fall
+    back to `increase()`, which estimates one minute per hour (the busiest bounds it)."""
+    resets = {one.reset_index for one in series if one.reset_index is not None}
+    first = round((start.timestamp() - dataset.start_s) / dataset.step_s)
+    last = min(round((end.timestamp() - dataset.start_s) / dataset.step_s), dataset.samples - 1)
+    if not any(first < index <= last for index in resets):
+        return 0
+    busiest = max(sum(one.increments[i] for one in series) for i in range(first + 1, last + 1))
+    return 2 * busiest + 1
+
+
+@pytest.mark.parametrize("when", ["end", "within", "past-rollups"])
+def test_rollups_count_windows_exactly(prometheus_rollups: Backfilled, when: str) -> None:
+    """Rollups plus the raw minutes around them give every event of a long window, no more.
+
+    A window whose first rollup reaches back before the history is left out: that rollup has
+    no earlier sample to count from, so it is `increase()`'s estimate. At `past-rollups`, an
+    hour after the last rollup (the ruler picks its minute), the 30-day window starts late
+    enough to be checked too.
     """
-    return 4 * math.sqrt(events / 60) + busiest_minute + 1
-
-
-def _busiest_minute(dataset: Dataset, series: list[Series], end: datetime, window_s: int) -> int:
-    first = round((end.timestamp() - window_s - dataset.start_s) / dataset.step_s)
-    last = round((end.timestamp() - dataset.start_s) / dataset.step_s)
-    return max(
-        sum(one.increments[i] for one in series)
-        for i in range(max(first, 0), min(last + 1, dataset.samples))
-    )
-
-
-def test_rollups_agree_with_raw_counters(prometheus_rollups: Backfilled) -> None:
     recorded = [availability(s) for s in SERVICES] + [latency(s) for s in SERVICES]
     not_recorded = [rate_template("checkout"), availability("checkout", name="unrecorded")]
     slos = recorded + not_recorded
     url = prometheus_rollups.url
-    last = _last_rollup(url, END)
-    assert END - timedelta(hours=1) < last <= END
+    dataset = prometheus_rollups.dataset
+    at = {
+        "end": END,
+        "within": END - timedelta(hours=5, minutes=17),
+        "past-rollups": _last_rollup(url, END) + timedelta(hours=1, minutes=1),
+    }[when]
+    last = _last_rollup(url, at)
+    assert last < min(at, END)  # the ruler's offset leaves minutes to add
     rollup_requests: list[httpx.Request] = []
     with httpx.Client(event_hooks={"request": [rollup_requests.append]}) as client:
         rolled = PrometheusSource(url, client=client, use_recordings=False).counts(
-            slos, _windows(END)
+            slos, _windows(at)
         )
     with PrometheusSource(url, use_rollups=False, use_recordings=False) as source:
-        raw_now = source.counts(slos, _windows(END))
-        raw_at_last = source.counts(slos, _windows(last))
+        raw = source.counts(slos, _windows(at))
     checked = 0
     for slo in slos:
         for label, window_s in WINDOWS_S.items():
             key = (slo.id, label)
-            if slo in not_recorded or window_s < 86400:
-                assert_counts(rolled[key], raw_now[key], f"{key} read raw")
+            if slo in not_recorded or window_s < 86400 or slo.service == "batch":
+                # Short windows and unrecorded SLOs are read raw. So is batch: its series
+                # stop 3 h before the end and it has no rollups for those hours.
+                assert_counts(rolled[key], raw[key], f"{key} read raw")
                 continue
-            reading, raw = rolled[key], raw_at_last[key]
+            reading = rolled[key]
             assert reading is not None, key
-            assert raw is not None, key
-            if slo.service == "batch":
-                # Its series stop 3 h before the end, so do its rollups: with fewer rollups
-                # than hours in the window, the source reads raw counters instead.
-                assert_counts(reading, raw_now[key], f"{key} falls back to raw")
+            start = at - timedelta(seconds=window_s)
+            hours_covered = math.ceil((last - start) / timedelta(hours=1))
+            if last - timedelta(hours=hours_covered) < dataset.start:
                 continue
-            # Read from rollups, a window ends at the last evaluation: compare with raw there.
-            dataset = prometheus_rollups.dataset
-            if isinstance(slo.indicator, PromLatency):
-                bad_series = dataset.select(
-                    "http_request_duration_seconds_count", service=slo.service
-                )  # a minute's slow requests are at most its requests
-            else:
-                bad_series = dataset.select(
-                    "http_requests_total", service=slo.service, code=_is_5xx
-                )
-            busiest = _busiest_minute(dataset, bad_series, last, window_s)
-            total_tolerance = _estimate_tolerance(raw.total, 0)
-            assert reading.total == pytest.approx(raw.total, abs=total_tolerance), key
-            sli_tolerance = (_estimate_tolerance(raw.bad, busiest) + total_tolerance) / raw.total
-            assert reading.sli == pytest.approx(raw.sli, abs=sli_tolerance), key
+            wanted = exact_events(dataset, slo, at, window_s)
+            series = dataset.select("http_requests_total", service=slo.service)
+            tolerance = _reset_tolerance(dataset, series, start, at)
+            assert reading.total == pytest.approx(wanted.total, abs=tolerance or 1e-9), key
+            assert reading.good == pytest.approx(wanted.good, abs=tolerance or 1e-9), key
             checked += 1
-    assert checked == 2 * (len(SERVICES) - 1) * 2
-    # presence, one rollup query per window of a day or more, raw queries for the rest.
+    assert checked == 2 * (len(SERVICES) - 1) * (2 if when == "past-rollups" else 1)
+    # instants, one rollup query per long window, gap pieces, raw queries for the rest.
     rollup_queries = [r for r in rollup_requests if b"increase1h%5B" in r.content]
     assert len(rollup_queries) == 1 + 2
-    assert len(rollup_requests) <= 1 + 2 + 2
+    assert len(rollup_requests) <= 1 + 2 + 1 + 2
 
 
 def test_partial_rollups_fall_back_to_raw(prometheus_rollups: Backfilled) -> None:
@@ -505,9 +518,10 @@ def test_full_status_reads_recordings_and_rollups(prometheus_recordings: Backfil
                 default_policy=DEFAULT_POLICY,
             )
             if recordings:
-                # recordings, rollup presence, rollups for 1d 3d 30d, and one raw batch for
-                # what neither covers (batch's short windows, the SLOs without rollups).
-                assert len(requests) == 1 + 1 + 3 + 1
+                # recordings, rollup instants, rollups for 1d 3d 30d, one batch of the raw
+                # minutes around the rollups, and one raw batch for what neither covers
+                # (batch's short windows, the SLOs without rollups).
+                assert len(requests) == 1 + 1 + 3 + 1 + 1
     evaluations = _evaluations(url, END)
     for slo, fast, slow in zip(slos, statuses[True], statuses[False], strict=True):
         assert fast.counts == slow.counts

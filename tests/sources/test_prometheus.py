@@ -199,10 +199,7 @@ def test_rollup_queries() -> None:
         "max by (srekit_service, srekit_slo) "
         "(count_over_time(srekit_slo:total_events:increase1h[259199999ms]))"
     )
-    assert promql.rollup_presence_query() == (
-        "count by (srekit_service, srekit_slo) "
-        "(last_over_time(srekit_slo:total_events:increase1h[2h]))"
-    )
+    assert promql.rollup_instants_query() == "srekit_slo:total_events:increase1h[2h]"
 
 
 def test_recorded_ratio_query_selects_windows_and_services() -> None:
@@ -418,35 +415,83 @@ def test_missing_bucket_lists_existing_bounds() -> None:
 
 
 def test_rollups_are_read_where_they_cover_the_window() -> None:
+    """Rollups give 1d for `a`, completed by the raw minutes after the last rollup (10 min ago)
+    and less the minutes before the window that its first rollup counts (also 10 min)."""
     queries: list[str] = []
+    last_rollup = AT.timestamp() - 600
 
     def handler(request: httpx.Request) -> httpx.Response:
         query = _form(request)["query"]
         queries.append(query)
         labels = {"srekit_service": "api", "srekit_slo": "a"}
-        result: list[dict[str, object]]
-        if query.startswith("count by"):
-            result = [{"metric": labels, "value": [0, "1"]}]
-        elif "increase1h" in query:
-            result = [
-                {"metric": {**labels, "srekit_part": part}, "value": [0, value]}
-                for part, value in (("good", "90"), ("total", "100"), ("samples", "24"))
-            ]
-        else:
-            return _vector(("api-b", "total@1d", 7), ("api-a", "total@1h", 3))
-        body = {"status": "success", "data": {"resultType": "vector", "result": result}}
-        return httpx.Response(200, json=body)
+        if query == promql.rollup_instants_query():
+            result = [{"metric": labels, "values": [[last_rollup - 3600, "1"], [last_rollup, "1"]]}]
+            body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+            return httpx.Response(200, json=body)
+        if "sum_over_time(srekit_slo:" in query:
+            return httpx.Response(
+                200,
+                json={
+                    "status": "success",
+                    "data": {
+                        "resultType": "vector",
+                        "result": [
+                            {"metric": {**labels, "srekit_part": part}, "value": [0, value]}
+                            for part, value in (("good", "90"), ("total", "100"), ("samples", "24"))
+                        ],
+                    },
+                },
+            )
+        if "gap:" in query:
+            return _vector(("api-a", "gap:good@1d", 2), ("api-a", "gap:total@1d", 3))
+        return _vector(("api-b", "total@1d", 7), ("api-a", "total@1h", 3))
 
     slos = [_slo("a", PromRatio(good="g", total="t")), _slo("b", PromRatio(good="g", total="t"))]
     windows = [_window(), _window("1d", 86400)]
     counts = _source(handler).counts(slos, windows)
-    assert counts[("api-a", "1d")] == EventCounts(good=90.0, total=100.0)
+    assert counts[("api-a", "1d")] == EventCounts(good=92.0, total=103.0)
     assert counts[("api-b", "1d")] == EventCounts(good=0.0, total=7.0)
     assert counts[("api-a", "1h")] == EventCounts(good=0.0, total=3.0)
-    assert len(queries) == 3
+    assert len(queries) == 4
+    (gap,) = [q for q in queries if "gap:" in q]
+    assert "last_over_time(g[10m]) - last_over_time(g[1h] offset 10m)" in gap  # after
+    assert "last_over_time(g[10m] offset 1d) - last_over_time(g[1h] offset 1450m)" in gap  # before
     raw = queries[-1]
     assert '"api-a", "", ""), "srekit_part", "good@1d"' not in raw
     assert json.dumps("good@1h") in raw
+
+
+def test_rollup_span_counts_the_hours_inside_the_window() -> None:
+    hour = 3_600_000
+    end = 1_000 * hour
+    span = promql.rollup_span(end_ms=end, window_ms=24 * hour, last_rollup_ms=end - 600_000)
+    assert span == promql.RollupSpan(rollups=24, tail_ms=600_000, head_ms=600_000)
+    aligned = promql.rollup_span(end_ms=end, window_ms=24 * hour, last_rollup_ms=end)
+    assert aligned == promql.RollupSpan(rollups=24, tail_ms=0, head_ms=0)
+    # a calendar window of 30.5 hours: rollups at end - 0.25h - k hours, k = 0 … 30
+    odd = promql.rollup_span(end_ms=end, window_ms=61 * hour // 2, last_rollup_ms=end - hour // 4)
+    assert odd == promql.RollupSpan(rollups=31, tail_ms=hour // 4, head_ms=3 * hour // 4)
+    assert promql.rollup_span(end_ms=end, window_ms=hour, last_rollup_ms=end + 1) is None
+    assert promql.rollup_span(end_ms=end, window_ms=hour, last_rollup_ms=end - hour) is None
+
+
+def test_counter_delta_counts_from_the_previous_rollups_sample() -> None:
+    assert promql.counter_delta("x", length_ms=3_600_000) == (
+        "sum(\n  (last_over_time(x[1h]) - last_over_time(x[1h] offset 1h))"
+        "\n  unless (resets(x[2h]) > 0)\n  or increase(x[1h])\n)"
+    )
+    assert promql.counter_delta("x", length_ms=1500, offset_ms=86_400_000) == (
+        "sum(\n  (last_over_time(x[1500ms] offset 1d) - last_over_time(x[1h] offset 86401500ms))"
+        "\n  unless (resets(x[3601500ms] offset 1d) > 0)\n  or increase(x[1500ms] offset 1d)\n)"
+    )
+
+
+def test_rollups_are_read_where_the_sums_are_exact() -> None:
+    """Bare counter selectors and histograms; templates and other expressions are read raw."""
+    assert promql.exact_rollups(PromRatio(good='x{code="200"}', total="x"))
+    assert promql.exact_rollups(PromLatency(metric="h", threshold_s=0.5, selector=""))
+    assert not promql.exact_rollups(PromRatio(good="sum(rate(x[{{.window}}]))", total="y"))
+    assert not promql.exact_rollups(PromRatio(bad="x + y", total="y"))
 
 
 def test_slices_read_a_range_query() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
@@ -37,10 +38,13 @@ __all__ = [
     "ROLLUP_TOTAL_METRIC",
     "SUBQUERY_STEP",
     "WINDOW_PLACEHOLDER",
+    "RollupSpan",
+    "counter_delta",
     "counter_increase",
     "error_ratio_expr",
     "error_ratio_metric",
     "escape_string",
+    "exact_rollups",
     "good_events_expr",
     "is_counter_selector",
     "is_template",
@@ -55,7 +59,10 @@ __all__ = [
     "regex_literal",
     "render_template",
     "rollup_coverage_query",
-    "rollup_presence_query",
+    "rollup_delta_exprs",
+    "rollup_exprs",
+    "rollup_instants_query",
+    "rollup_span",
     "rollup_sum_query",
     "threshold_aggregate",
     "threshold_slice_exprs",
@@ -115,6 +122,87 @@ def counter_increase(query: str, window_s: int) -> str:
     if is_counter_selector(query):
         return f"sum(increase({query.strip()}[{window}]))"
     return f"sum(increase(({query.strip()})[{window}:{SUBQUERY_STEP}]))"
+
+
+def _ms_duration(ms: int) -> str:
+    return format_duration(ms // 1000) if ms % 1000 == 0 else f"{ms}ms"
+
+
+def _offset(ms: int) -> str:
+    return f" offset {_ms_duration(ms)}" if ms else ""
+
+
+def counter_delta(selector: str, *, length_ms: int, offset_ms: int = 0) -> str:
+    """Events of a counter selector since the previous rollup, without extrapolation.
+
+    Per series: the last sample in the `length_ms` before `t - offset_ms`, minus the last sample
+    in the hour before that span. Every hourly rollup takes its "before" sample exactly where
+    the previous rollup took its "now" sample, so consecutive rollups add up to the counter's
+    exact rise, with no gap between hours and no extrapolation (`increase()` estimates the
+    interval between the hours' samples and stretches each hour's ends). A series with a reset
+    around the span, or without a sample in the hour before it, falls back to `increase()`
+    (approximate, only there).
+    """
+    query = selector.strip()
+    length = _ms_duration(length_ms)
+    hour = format_duration(ROLLUP_INTERVAL_S)
+    now, before = _offset(offset_ms), _offset(offset_ms + length_ms)
+    around = _ms_duration(length_ms + ROLLUP_INTERVAL_S * 1000)
+    latest = f"last_over_time({query}[{length}]{now})"
+    previous = f"last_over_time({query}[{hour}]{before})"
+    return (
+        f"sum(\n  ({latest} - {previous})\n  unless (resets({query}[{around}]{now}) > 0)"
+        f"\n  or increase({query}[{length}]{now})\n)"
+    )
+
+
+def exact_rollups(indicator: PromRatio | PromLatency) -> bool:
+    """True when the rollups of this indicator count events exactly (bare counter selectors).
+
+    Templates and other expressions still get rollups (for the 1d/3d alert ratios), but their
+    long windows are read raw: what their hourly values add up to is theirs to say.
+    """
+    if isinstance(indicator, PromLatency):
+        return True
+    queries = (indicator.good or indicator.bad or "", indicator.total)
+    return all(not is_template(q) and is_counter_selector(q) for q in queries)
+
+
+def rollup_delta_exprs(
+    indicator: PromRatio | PromLatency, *, length_ms: int, offset_ms: int = 0
+) -> tuple[str, str]:
+    """(good or bad, total) `counter_delta`s of an indicator with `exact_rollups`."""
+    if isinstance(indicator, PromLatency):
+        le = f'le=~"{le_regex(indicator.threshold_s)}"'
+        selectors = (
+            f"{indicator.metric}_bucket{_with_matchers(indicator.selector, le)}",
+            f"{indicator.metric}_count{_with_matchers(indicator.selector)}",
+        )
+    else:
+        selectors = (indicator.good or indicator.bad or "", indicator.total)
+    numerator, total = (
+        counter_delta(s, length_ms=length_ms, offset_ms=offset_ms) for s in selectors
+    )
+    return numerator, total
+
+
+def rollup_exprs(indicator: PromRatio | PromLatency) -> tuple[str, str]:
+    """(good, total) events of the hour before each hourly rollup evaluation."""
+    hour_ms = ROLLUP_INTERVAL_S * 1000
+    if not exact_rollups(indicator):
+        return good_events_expr(indicator, ROLLUP_INTERVAL_S), _total_expr(
+            indicator, ROLLUP_INTERVAL_S
+        )
+    numerator, total = rollup_delta_exprs(indicator, length_ms=hour_ms)
+    if isinstance(indicator, PromRatio) and indicator.bad is not None:
+        return f"({total}) - (({numerator}) or vector(0))", total
+    return numerator, total
+
+
+def _total_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
+    if isinstance(indicator, PromLatency):
+        return latency_exprs(indicator, window_s)[1]
+    return ratio_exprs(indicator, window_s)[1]
 
 
 def ratio_exprs(indicator: PromRatio, window_s: int) -> tuple[str, str]:
@@ -254,11 +342,35 @@ def join_or(exprs: list[str]) -> str:
     return " or ".join(exprs)
 
 
-def rollup_presence_query(lookback_s: int = 2 * ROLLUP_INTERVAL_S) -> str:
-    """Which SLOs have rollups recorded lately: one series per (service, slo)."""
-    by = f"{ROLLUP_SERVICE_LABEL}, {ROLLUP_SLO_LABEL}"
-    window = format_duration(lookback_s)
-    return f"count by ({by}) (last_over_time({ROLLUP_TOTAL_METRIC}[{window}]))"
+@dataclass(frozen=True)
+class RollupSpan:
+    """How hourly rollups cover a window (start, end], and the raw pieces that make it exact.
+
+    The rollups inside the window count the events of (first − 1h, last]: `tail_ms` after the
+    last rollup are missing, and `head_ms` before the window's start are too many.
+    """
+
+    rollups: int
+    tail_ms: int
+    head_ms: int
+
+
+def rollup_span(*, end_ms: int, window_ms: int, last_rollup_ms: int) -> RollupSpan | None:
+    """Where the rollups evaluated hourly up to `last_rollup_ms` cover the window, if at all."""
+    start_ms = end_ms - window_ms
+    if not start_ms < last_rollup_ms <= end_ms:
+        return None
+    interval_ms = ROLLUP_INTERVAL_S * 1000
+    rollups = -(-(last_rollup_ms - start_ms) // interval_ms)  # instants after the start
+    covered_from_ms = last_rollup_ms - rollups * interval_ms
+    return RollupSpan(
+        rollups=rollups, tail_ms=end_ms - last_rollup_ms, head_ms=start_ms - covered_from_ms
+    )
+
+
+def rollup_instants_query() -> str:
+    """srekit's total-events rollups of the last two hours, with their sample timestamps."""
+    return f"{ROLLUP_TOTAL_METRIC}[{format_duration(2 * ROLLUP_INTERVAL_S)}]"
 
 
 def rollup_sum_query(metric: str, window_s: int) -> str:

@@ -4,7 +4,10 @@ Every query passes `time=` (the window's end), so a status computed with `--at` 
 reproduced. Many SLOs cost few requests: per window end, the SLOs' expressions are joined with
 `or`, each labelled with its SLO id and part, and sent as one POST (chunked). Windows of a day or
 more are read from srekit's hourly recording rules (`srekit_slo:*_events:increase1h`) where they
-cover the window, which is orders of magnitude cheaper than raw counters over 30 days.
+cover the window, which is orders of magnitude cheaper than raw counters over 30 days. Rollups
+end at the ruler's minute, not at the window's end: the raw events after the last rollup are
+added, and those before the window that its first rollup counts are taken off, measured the
+way the rollups measure them (`promql.counter_delta`), so the sum is exact.
 
 Burn-rate windows of 5m to 6h are read, where srekit's rules record them, from
 `srekit_slo:error_ratio:rate<w>`: one selector for every SLO and window at one end, one sample
@@ -57,13 +60,17 @@ class _Part:
     role: Role
     expr: str
     field: str
+    kind: str = ""  # _GAP for the raw pieces that complete rollups
 
     @property
     def label(self) -> str:
-        return f"{self.role}@{self.window.label}"
+        return f"{self.kind}{self.role}@{self.window.label}"
 
     def labelled(self) -> str:
         return promql.labelled(self.expr, self.slo.id, self.label)
+
+
+_GAP = "gap:"
 
 
 class _QueryRefusedError(Exception):
@@ -109,6 +116,38 @@ def _parts(slo: SLO, window: WindowQuery) -> list[_Part]:
             field="indicator",
         )
     return [_Part(slo, window, role, expr, _field(slo, role)) for role, expr in exprs]
+
+
+def _gap_roles(slo: SLO) -> tuple[Role, Role]:
+    indicator = slo.indicator
+    counts_bad = isinstance(indicator, PromRatio) and indicator.bad is not None
+    return ("bad" if counts_bad else "good"), "total"
+
+
+def _gap_parts(slo: SLO, window: WindowQuery, span: promql.RollupSpan) -> list[_Part]:
+    """Raw events after the last rollup minus those before the window that rollups count.
+
+    One part per role (the good or bad, and the total): tail − head, both `counter_delta`s, so
+    the window's count is the rollups' sum plus the part's value. No gap, no parts.
+    """
+    indicator = slo.indicator
+    if not isinstance(indicator, PromRatio | PromLatency):  # only rollup SLOs get here
+        raise TypeError(slo.id)
+    if not span.tail_ms and not span.head_ms:
+        return []
+    exprs = ["vector(0)", "vector(0)"]
+    if span.tail_ms:
+        tail = promql.rollup_delta_exprs(indicator, length_ms=span.tail_ms)
+        exprs = [f"({t}) or vector(0)" for t in tail]
+    if span.head_ms:
+        head = promql.rollup_delta_exprs(
+            indicator, length_ms=span.head_ms, offset_ms=window.duration_s * 1000
+        )
+        exprs = [f"({e}) - (({h}) or vector(0))" for e, h in zip(exprs, head, strict=True)]
+    return [
+        _Part(slo, window, role, expr, _field(slo, role), kind=_GAP)
+        for role, expr in zip(_gap_roles(slo), exprs, strict=True)
+    ]
 
 
 def _counts(slo: SLO, values: Mapping[Role, float]) -> EventCounts | None:
@@ -164,8 +203,6 @@ class PrometheusSource:
 
     Args:
         url: base URL of the API (`http://prometheus:9090`, a Thanos querier, `.../prometheus`).
-        at: instant at which rollup presence is checked; defaults to the latest window end.
-            Queries themselves are evaluated at each window's end.
         timeout_s: per request.
         retries: attempts per request; connect errors, timeouts and 5xx answers are retried
             with exponential backoff from `backoff_s`.
@@ -182,7 +219,6 @@ class PrometheusSource:
         self,
         url: str,
         *,
-        at: datetime | None = None,
         timeout_s: float = 30.0,
         retries: int = 3,
         backoff_s: float = 0.25,
@@ -199,7 +235,6 @@ class PrometheusSource:
         if retries < 1:
             raise ValueError(f"expected at least one attempt, got retries={retries}")
         self.url = url.rstrip("/")
-        self.at = at
         self.retries = retries
         self.backoff_s = backoff_s
         self.use_rollups = use_rollups
@@ -359,34 +394,82 @@ class PrometheusSource:
         self,
         slos: Sequence[SLO],
         windows: Sequence[WindowQuery],
-        at: datetime,
         pool: ThreadPoolExecutor,
     ) -> dict[tuple[str, str], EventCounts]:
-        """Counts from hourly rollups for the (SLO, window) pairs they fully cover."""
-        eligible = [s for s in slos if isinstance(s.indicator, PromRatio | PromLatency)]
+        """Exact counts from hourly rollups for the (SLO, window) pairs they cover.
+
+        Per window end: when each SLO's rollups last ran (one query), the rollups' sums over
+        every long window (one query each), then per SLO the raw events after its last rollup
+        and before the window's start that the rollups miss or hold too many (batched).
+        """
+        eligible = [
+            slo
+            for slo in slos
+            if isinstance(slo.indicator, PromRatio | PromLatency)
+            and promql.exact_rollups(slo.indicator)
+        ]
         long_windows = [w for w in windows if w.duration_s >= self.rollup_min_window_s]
         if not eligible or not long_windows:
             return {}
-        presence = self._query(promql.rollup_presence_query(), at, what="the rollup presence query")
-        present = {
-            (
-                item["metric"].get(promql.ROLLUP_SERVICE_LABEL),
-                item["metric"].get(promql.ROLLUP_SLO_LABEL),
-            )
-            for item in presence
-        }
-        by_name = {(s.service, s.name): s for s in eligible if (s.service, s.name) in present}
-        if not by_name:
-            return {}
-        jobs = [(w, pool.submit(self._rollup_window, w)) for w in long_windows]
-        counts: dict[tuple[str, str], EventCounts] = {}
-        for window, job in jobs:
-            needed = window.duration_s // promql.ROLLUP_INTERVAL_S
+        ends = sorted({w.end for w in long_windows})
+        instant_jobs = {end: pool.submit(self._last_rollups, end) for end in ends}
+        sum_jobs = [(w, pool.submit(self._rollup_window, w)) for w in long_windows]
+        by_name = {(s.service, s.name): s for s in eligible}
+        covered: list[tuple[SLO, WindowQuery, promql.RollupSpan, tuple[float, float]]] = []
+        for window, job in sum_jobs:
+            last_rollups = instant_jobs[window.end].result()
+            end_ms = _milliseconds(window.end)
             for name, (good, total, samples) in job.result().items():
                 slo = by_name.get(name)
-                if slo is not None and samples >= needed and math.isfinite(total):
-                    counts[(slo.id, window.label)] = EventCounts(good=good, total=total)
+                last = last_rollups.get(name)
+                if slo is None or last is None or not math.isfinite(total):
+                    continue
+                span = promql.rollup_span(
+                    end_ms=end_ms, window_ms=window.duration_s * 1000, last_rollup_ms=last
+                )
+                if span is not None and samples == span.rollups:
+                    covered.append((slo, window, span, (good, total)))
+        parts = [part for slo, window, span, _ in covered for part in _gap_parts(slo, window, span)]
+        fixes = self._run_parts(parts, pool) if parts else {}
+        counts: dict[tuple[str, str], EventCounts] = {}
+        for slo, window, _, (good, total) in covered:
+            numerator, total_role = _gap_roles(slo)
+            gap = fixes.get((slo.id, f"{_GAP}{numerator}@{window.label}"), 0.0)
+            gap_total = fixes.get((slo.id, f"{_GAP}{total_role}@{window.label}"), 0.0)
+            gap_good = gap_total - gap if numerator == "bad" else gap
+            counts[(slo.id, window.label)] = EventCounts(
+                good=good + gap_good, total=total + gap_total
+            )
         return counts
+
+    def _last_rollups(self, at: datetime) -> dict[tuple[str, str], int]:
+        """Per (service, slo name), when its rollups last ran before `at`, in Unix ms.
+
+        An SLO recorded by several rules (two rule files, unmerged replicas) is left out: its
+        sums would count its events twice.
+        """
+        data = self._request(
+            "/api/v1/query",
+            what="the rollup instants query",
+            data={"query": promql.rollup_instants_query(), "time": _timestamp(at)},
+        )
+        if not isinstance(data, dict) or data.get("resultType") != "matrix":
+            raise SourceUnavailable(f"Prometheus at {self.url} gave no matrix for rollup instants")
+        latest: dict[tuple[str, str], int] = {}
+        seen: set[tuple[str, str]] = set()
+        duplicated: set[tuple[str, str]] = set()
+        for item in data["result"]:
+            metric = item["metric"]
+            name = (
+                str(metric.get(promql.ROLLUP_SERVICE_LABEL, "")),
+                str(metric.get(promql.ROLLUP_SLO_LABEL, "")),
+            )
+            if name in seen:
+                duplicated.add(name)
+            seen.add(name)
+            if item["values"]:
+                latest[name] = max(round(float(v[0]) * 1000) for v in item["values"])
+        return {name: ms for name, ms in latest.items() if name not in duplicated}
 
     def _rollup_window(
         self, window: WindowQuery
@@ -535,8 +618,6 @@ class PrometheusSource:
         self,
         slos: Sequence[SLO],
         windows: Sequence[WindowQuery],
-        *,
-        at: datetime | None = None,
     ) -> Mapping[tuple[str, str], EventCounts | None]:
         """Good/total per (slo.id, window label); None where the window holds no events.
 
@@ -549,12 +630,11 @@ class PrometheusSource:
         usable = [w for w in windows if w.duration_s >= 1]
         if not slos or not usable:
             return results
-        detect_at = at or self.at or max(w.end for w in usable)
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
             jobs = self._recorded_jobs(slos, usable, pool) if self.use_recordings else []
             rolled: dict[tuple[str, str], EventCounts] = {}
             if self.use_rollups:
-                rolled = self._rollup_counts(slos, usable, detect_at, pool)
+                rolled = self._rollup_counts(slos, usable, pool)
             # Exact counts from rollups win over a ratio for the same window.
             known = self._recorded_counts(slos, jobs) | rolled
             parts = [
@@ -671,6 +751,11 @@ def _passes(indicator: PromThreshold, value: float) -> bool:
     if indicator.op == "gt":
         return value > indicator.value
     return value >= indicator.value
+
+
+def _milliseconds(at: datetime) -> int:
+    """Unix milliseconds of `at` as `_timestamp` sends it (Prometheus rounds to the ms)."""
+    return round(float(_timestamp(at)) * 1000)
 
 
 def _timestamp(at: datetime) -> str:
