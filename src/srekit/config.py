@@ -6,6 +6,7 @@ The core never reads the environment: the CLI builds one Settings and passes val
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,11 @@ class Settings(BaseSettings):
     prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL")
     prometheus_timeout_s: float = Field(30.0, gt=0)
     prometheus_token: str | None = Field(None, description="bearer token for Prometheus")
+    prometheus_rollup_windows: Literal["exact", "hourly"] = Field(
+        "exact",
+        description="windows of a day or more from rollups: completed to the instant asked "
+        "(exact), or as of the last hourly rollup (hourly, cheaper)",
+    )
     database_url: str | None = Field(
         None, description="state store URL (postgresql+psycopg://...); SQLite under home if unset"
     )

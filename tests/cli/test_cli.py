@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,19 @@ def test_gate_fails_closed_without_data_and_open_on_request() -> None:
     code, _, err = run("gate", "-f", EXAMPLES / "prometheus", "--service", "nope")
     assert code == 2
     assert "services: api" in err
+
+
+def test_a_bad_setting_is_named_with_exit_2() -> None:
+    """Settings come from SREKIT_* variables; a wrong one names the variable, no traceback."""
+    env = {**os.environ, "SREKIT_PROMETHEUS_ROLLUP_WINDOWS": "sometimes"}
+    command = [sys.executable, "-c", "from srekit.cli.main import main; main()"]
+    result = subprocess.run(
+        [*command, "status", "-f", str(EXAMPLES / "slos")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SREKIT_PROMETHEUS_ROLLUP_WINDOWS: Input should be 'exact' or 'hourly'" in result.stderr
+    assert "Traceback" not in result.stderr

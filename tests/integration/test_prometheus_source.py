@@ -329,6 +329,8 @@ def test_rollups_count_windows_exactly(prometheus_rollups: Backfilled, when: str
         )
     with PrometheusSource(url, use_rollups=False, use_recordings=False) as source:
         raw = source.counts(slos, _windows(at))
+    with PrometheusSource(url, use_recordings=False, rollup_windows="hourly") as source:
+        hourly = source.counts(slos, _windows(at))
     checked = 0
     for slo in slos:
         for label, window_s in WINDOWS_S.items():
@@ -349,6 +351,15 @@ def test_rollups_count_windows_exactly(prometheus_rollups: Backfilled, when: str
             tolerance = _reset_tolerance(dataset, series, start, at)
             assert reading.total == pytest.approx(wanted.total, abs=tolerance or 1e-9), key
             assert reading.good == pytest.approx(wanted.good, abs=tolerance or 1e-9), key
+            # `hourly`: the rollups alone, a window ending at the last rollup (if fresh).
+            if at - last >= timedelta(hours=1):
+                assert_counts(hourly[key], raw[key], f"{key} read raw: late rollups")
+                checked += 1
+                continue
+            as_of_last = exact_events(dataset, slo, last, window_s)
+            assert hourly[key] is not None, key
+            assert hourly[key].total == pytest.approx(as_of_last.total, abs=tolerance or 1e-9)
+            assert hourly[key].good == pytest.approx(as_of_last.good, abs=tolerance or 1e-9)
             checked += 1
     assert checked == 2 * (len(SERVICES) - 1) * (2 if when == "past-rollups" else 1)
     # instants, one rollup query per long window, gap pieces, raw queries for the rest.

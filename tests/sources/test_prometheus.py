@@ -185,7 +185,9 @@ def test_labelled_escapes_quotes_and_dollars() -> None:
         'label_replace(label_replace(sum(x), "srekit_slo", "a\\"b$$1\\\\c", "", ""),'
         ' "srekit_part", "good@1h", "", "")'
     )
-    assert promql.join_or(["a", "b", "c"]) == "a or b or c"
+    assert promql.join_or(["a", "b"]) == "a or b"
+    assert promql.join_or(["a", "b", "c"]) == "(a) or (b or c)"
+    assert promql.join_or(list("abcde")) == "(a or b) or ((c) or (d or e))"
     with pytest.raises(ValueError, match="nothing"):
         promql.join_or([])
 
@@ -442,8 +444,13 @@ def test_rollups_are_read_where_they_cover_the_window() -> None:
                     },
                 },
             )
-        if "gap:" in query:
-            return _vector(("api-a", "gap:good@1d", 2), ("api-a", "gap:total@1d", 3))
+        if "gap0:" in query:  # after the last rollup (+) and before the window (−)
+            return _vector(
+                ("api-a", "gap0:good@1d", 5),
+                ("api-a", "gap1:good@1d", 3),
+                ("api-a", "gap2:total@1d", 4),
+                ("api-a", "gap3:total@1d", 1),
+            )
         return _vector(("api-b", "total@1d", 7), ("api-a", "total@1h", 3))
 
     slos = [_slo("a", PromRatio(good="g", total="t")), _slo("b", PromRatio(good="g", total="t"))]
@@ -453,12 +460,16 @@ def test_rollups_are_read_where_they_cover_the_window() -> None:
     assert counts[("api-b", "1d")] == EventCounts(good=0.0, total=7.0)
     assert counts[("api-a", "1h")] == EventCounts(good=0.0, total=3.0)
     assert len(queries) == 4
-    (gap,) = [q for q in queries if "gap:" in q]
+    (gap,) = [q for q in queries if "gap0:" in q]
     assert "last_over_time(g[10m]) - last_over_time(g[1h] offset 10m)" in gap  # after
     assert "last_over_time(g[10m] offset 1d) - last_over_time(g[1h] offset 1450m)" in gap  # before
     raw = queries[-1]
     assert '"api-a", "", ""), "srekit_part", "good@1d"' not in raw
     assert json.dumps("good@1h") in raw
+    queries.clear()
+    hourly = _source(handler, rollup_windows="hourly").counts(slos, windows)
+    assert hourly[("api-a", "1d")] == EventCounts(good=90.0, total=100.0)  # as of 10 min ago
+    assert not [q for q in queries if "gap0:" in q]
 
 
 def test_rollup_span_counts_the_hours_inside_the_window() -> None:

@@ -34,7 +34,10 @@ def build_sources(
     url = prometheus_url or settings.prometheus_url
     prometheus = (
         PrometheusSource(
-            url, timeout_s=settings.prometheus_timeout_s, token=settings.prometheus_token
+            url,
+            timeout_s=settings.prometheus_timeout_s,
+            token=settings.prometheus_token,
+            rollup_windows=settings.prometheus_rollup_windows,
         )
         if url
         else None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from pydantic import ValidationError
 
 from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, slo_store, status, token
 
@@ -29,5 +32,13 @@ app.command("serve")(serve.serve)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a bad `SREKIT_*` variable is a clear error with exit 2."""
+    try:
+        app()
+    except ValidationError as error:
+        if error.title != "Settings":
+            raise
+        for problem in error.errors():
+            variable = "SREKIT_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"error: {variable}: {problem['msg']}", file=sys.stderr)
+        sys.exit(2)

@@ -45,6 +45,7 @@ __all__ = ["PrometheusSource"]
 Role = Literal["good", "bad", "total", "error_ratio"]
 _Blame = SpecError | SourceUnavailable
 
+_HOUR_MS = promql.ROLLUP_INTERVAL_S * 1000
 # Prometheus refuses a query_range of more than 11,000 points per series.
 _MAX_RANGE_POINTS = 10_000
 # Go's ParseForm caps a form body at 10 MB; stay far below it.
@@ -60,7 +61,7 @@ class _Part:
     role: Role
     expr: str
     field: str
-    kind: str = ""  # _GAP for the raw pieces that complete rollups
+    kind: str = ""  # "gap<n>:" for the raw pieces that complete rollups
 
     @property
     def label(self) -> str:
@@ -68,9 +69,6 @@ class _Part:
 
     def labelled(self) -> str:
         return promql.labelled(self.expr, self.slo.id, self.label)
-
-
-_GAP = "gap:"
 
 
 class _QueryRefusedError(Exception):
@@ -118,36 +116,42 @@ def _parts(slo: SLO, window: WindowQuery) -> list[_Part]:
     return [_Part(slo, window, role, expr, _field(slo, role)) for role, expr in exprs]
 
 
-def _gap_roles(slo: SLO) -> tuple[Role, Role]:
-    indicator = slo.indicator
-    counts_bad = isinstance(indicator, PromRatio) and indicator.bad is not None
-    return ("bad" if counts_bad else "good"), "total"
+@dataclass(frozen=True)
+class _Gap:
+    """The raw pieces one (SLO, window) read from rollups needs: each a `counter_delta`.
 
-
-def _gap_parts(slo: SLO, window: WindowQuery, span: promql.RollupSpan) -> list[_Part]:
-    """Raw events after the last rollup minus those before the window that rollups count.
-
-    One part per role (the good or bad, and the total): tail − head, both `counter_delta`s, so
-    the window's count is the rollups' sum plus the part's value. No gap, no parts.
+    `pieces` pairs each expression with its sign: + for the events after the last rollup
+    (`tail`), − for those before the window that its first rollup counts (`head`). Pieces are
+    shared: every long window of an SLO has the same tail, SLOs with the same total counter and
+    the same last rollup have the same pieces for it, and each distinct one is queried once.
     """
+
+    numerator: list[tuple[int, str]]
+    total: list[tuple[int, str]]
+
+
+def _gap_role(slo: SLO) -> Role:
+    """What a rollup SLO's numerator counts: bad events for a `bad` ratio, else good ones."""
+    indicator = slo.indicator
+    return "bad" if isinstance(indicator, PromRatio) and indicator.bad is not None else "good"
+
+
+def _gap(slo: SLO, window: WindowQuery, span: promql.RollupSpan) -> _Gap:
     indicator = slo.indicator
     if not isinstance(indicator, PromRatio | PromLatency):  # only rollup SLOs get here
         raise TypeError(slo.id)
-    if not span.tail_ms and not span.head_ms:
-        return []
-    exprs = ["vector(0)", "vector(0)"]
+    gap = _Gap(numerator=[], total=[])
     if span.tail_ms:
-        tail = promql.rollup_delta_exprs(indicator, length_ms=span.tail_ms)
-        exprs = [f"({t}) or vector(0)" for t in tail]
+        numerator, total = promql.rollup_delta_exprs(indicator, length_ms=span.tail_ms)
+        gap.numerator.append((1, numerator))
+        gap.total.append((1, total))
     if span.head_ms:
-        head = promql.rollup_delta_exprs(
+        numerator, total = promql.rollup_delta_exprs(
             indicator, length_ms=span.head_ms, offset_ms=window.duration_s * 1000
         )
-        exprs = [f"({e}) - (({h}) or vector(0))" for e, h in zip(exprs, head, strict=True)]
-    return [
-        _Part(slo, window, role, expr, _field(slo, role), kind=_GAP)
-        for role, expr in zip(_gap_roles(slo), exprs, strict=True)
-    ]
+        gap.numerator.append((-1, numerator))
+        gap.total.append((-1, total))
+    return gap
 
 
 def _counts(slo: SLO, values: Mapping[Role, float]) -> EventCounts | None:
@@ -209,6 +213,10 @@ class PrometheusSource:
         token: bearer token; `basic_auth` a (user, password) pair; `headers` anything else.
         use_rollups: read windows of `rollup_min_window_s` or more from srekit's hourly
             recording rules where they cover the window.
+        rollup_windows: `exact` completes a window read from rollups with the raw minutes
+            after the last rollup and before the window (a few queries per 200 SLOs); `hourly`
+            reads the rollups alone, so the window ends at the last rollup, less than an hour
+            before its end (one query for every SLO; a later rollup is read raw).
         use_recordings: read the 5m, 30m, 1h, 2h and 6h windows (other than an SLO's own
             window) from srekit's recorded error ratios where they exist, as ratios only.
         batch_size: expressions per query; `max_workers` queries in flight.
@@ -226,6 +234,7 @@ class PrometheusSource:
         basic_auth: tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         use_rollups: bool = True,
+        rollup_windows: Literal["exact", "hourly"] = "exact",
         use_recordings: bool = True,
         rollup_min_window_s: int = 86_400,
         batch_size: int = 200,
@@ -238,6 +247,7 @@ class PrometheusSource:
         self.retries = retries
         self.backoff_s = backoff_s
         self.use_rollups = use_rollups
+        self.rollup_windows = rollup_windows
         self.use_recordings = use_recordings
         self.rollup_min_window_s = rollup_min_window_s
         self.batch_size = batch_size
@@ -396,11 +406,12 @@ class PrometheusSource:
         windows: Sequence[WindowQuery],
         pool: ThreadPoolExecutor,
     ) -> dict[tuple[str, str], EventCounts]:
-        """Exact counts from hourly rollups for the (SLO, window) pairs they cover.
+        """Counts from hourly rollups for the (SLO, window) pairs they cover.
 
         Per window end: when each SLO's rollups last ran (one query), the rollups' sums over
-        every long window (one query each), then per SLO the raw events after its last rollup
-        and before the window's start that the rollups miss or hold too many (batched).
+        every long window (one query each), then, unless `rollup_windows` is `hourly`, the raw
+        events after each SLO's last rollup and before the window's start that the rollups miss
+        or hold too many (batched, each distinct piece once).
         """
         eligible = [
             slo
@@ -427,16 +438,38 @@ class PrometheusSource:
                 span = promql.rollup_span(
                     end_ms=end_ms, window_ms=window.duration_s * 1000, last_rollup_ms=last
                 )
-                if span is not None and samples == span.rollups:
-                    covered.append((slo, window, span, (good, total)))
-        parts = [part for slo, window, span, _ in covered for part in _gap_parts(slo, window, span)]
-        fixes = self._run_parts(parts, pool) if parts else {}
+                if span is None or samples != span.rollups:
+                    continue
+                if self.rollup_windows == "hourly" and span.tail_ms >= _HOUR_MS:
+                    continue  # a late rollup: the window would lose an hour; read raw
+                covered.append((slo, window, span, (good, total)))
+        if self.rollup_windows == "hourly":
+            return {
+                (slo.id, window.label): EventCounts(good=good, total=total)
+                for slo, window, _, (good, total) in covered
+            }
+        gaps = [(slo, window, _gap(slo, window, span)) for slo, window, span, _ in covered]
+        pieces: dict[str, _Part] = {}
+        for slo, window, gap in gaps:
+            roles: tuple[tuple[Role, list[tuple[int, str]]], ...] = (
+                (_gap_role(slo), gap.numerator),
+                ("total", gap.total),
+            )
+            for role, terms in roles:
+                for _, expr in terms:
+                    if expr not in pieces:
+                        kind = f"gap{len(pieces)}:"
+                        pieces[expr] = _Part(slo, window, role, expr, _field(slo, role), kind)
+        values = self._run_parts(list(pieces.values()), pool) if pieces else {}
+
+        def added(terms: list[tuple[int, str]]) -> float:
+            found = ((sign, pieces[expr]) for sign, expr in terms)
+            return sum(sign * values.get((p.slo.id, p.label), 0.0) for sign, p in found)
+
         counts: dict[tuple[str, str], EventCounts] = {}
-        for slo, window, _, (good, total) in covered:
-            numerator, total_role = _gap_roles(slo)
-            gap = fixes.get((slo.id, f"{_GAP}{numerator}@{window.label}"), 0.0)
-            gap_total = fixes.get((slo.id, f"{_GAP}{total_role}@{window.label}"), 0.0)
-            gap_good = gap_total - gap if numerator == "bad" else gap
+        for (slo, window, gap), (*_, (good, total)) in zip(gaps, covered, strict=True):
+            numerator, gap_total = added(gap.numerator), added(gap.total)
+            gap_good = gap_total - numerator if _gap_role(slo) == "bad" else numerator
             counts[(slo.id, window.label)] = EventCounts(
                 good=good + gap_good, total=total + gap_total
             )
