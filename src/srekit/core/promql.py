@@ -173,11 +173,7 @@ def rollup_delta_exprs(
 ) -> tuple[str, str]:
     """(good or bad, total) `counter_delta`s of an indicator with `exact_rollups`."""
     if isinstance(indicator, PromLatency):
-        le = f'le=~"{le_regex(indicator.threshold_s)}"'
-        selectors = (
-            f"{indicator.metric}_bucket{_with_matchers(indicator.selector, le)}",
-            f"{indicator.metric}_count{_with_matchers(indicator.selector)}",
-        )
+        selectors = _latency_selectors(indicator)
     else:
         selectors = (indicator.good or indicator.bad or "", indicator.total)
     numerator, total = (
@@ -195,8 +191,13 @@ def rollup_exprs(indicator: PromRatio | PromLatency) -> tuple[str, str]:
         )
     numerator, total = rollup_delta_exprs(indicator, length_ms=hour_ms)
     if isinstance(indicator, PromRatio) and indicator.bad is not None:
-        return f"({total}) - (({numerator}) or vector(0))", total
+        return _good_from_bad(numerator, total), total
     return numerator, total
+
+
+def _good_from_bad(bad: str, total: str) -> str:
+    """Good events as total − bad, a missing bad series counting as none (see below)."""
+    return f"({total}) - (({bad}) or vector(0))"
 
 
 def _total_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
@@ -225,7 +226,7 @@ def good_events_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
     numerator, total = ratio_exprs(indicator, window_s)
     if indicator.good is not None:
         return numerator
-    return f"({total}) - (({numerator}) or vector(0))"
+    return _good_from_bad(numerator, total)
 
 
 def error_ratio_expr(indicator: PromErrorRatio, window_s: int) -> str:
@@ -282,10 +283,17 @@ def latency_bucket_selector(indicator: PromLatency) -> str:
 def latency_exprs(indicator: PromLatency, window_s: int) -> tuple[str, str]:
     """(good, total) for a histogram: the cumulative bucket at the threshold, and `_count`."""
     window = format_duration(window_s)
-    le = f'le=~"{le_regex(indicator.threshold_s)}"'
-    bucket = f"{indicator.metric}_bucket{_with_matchers(indicator.selector, le)}"
-    count = f"{indicator.metric}_count{_with_matchers(indicator.selector)}"
+    bucket, count = _latency_selectors(indicator)
     return f"sum(increase({bucket}[{window}]))", f"sum(increase({count}[{window}]))"
+
+
+def _latency_selectors(indicator: PromLatency) -> tuple[str, str]:
+    """The bucket at the threshold (every spelling of the bound) and `_count`."""
+    le = f'le=~"{le_regex(indicator.threshold_s)}"'
+    return (
+        f"{indicator.metric}_bucket{_with_matchers(indicator.selector, le)}",
+        f"{indicator.metric}_count{_with_matchers(indicator.selector)}",
+    )
 
 
 def threshold_aggregate(indicator: PromThreshold) -> str:

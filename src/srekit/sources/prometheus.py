@@ -98,7 +98,7 @@ def _parts(slo: SLO, window: WindowQuery) -> list[_Part]:
     exprs: list[tuple[Role, str]]
     if isinstance(indicator, PromRatio):
         numerator, total = promql.ratio_exprs(indicator, window_s)
-        exprs = [("good" if indicator.good is not None else "bad", numerator), ("total", total)]
+        exprs = [(_numerator_role(slo), numerator), ("total", total)]
     elif isinstance(indicator, PromLatency):
         good, total = promql.latency_exprs(indicator, window_s)
         exprs = [("good", good), ("total", total)]
@@ -130,8 +130,8 @@ class _Gap:
     total: list[tuple[int, str]]
 
 
-def _gap_role(slo: SLO) -> Role:
-    """What a rollup SLO's numerator counts: bad events for a `bad` ratio, else good ones."""
+def _numerator_role(slo: SLO) -> Role:
+    """What a ratio or latency SLO's numerator counts: bad events for a `bad` ratio, else good."""
     indicator = slo.indicator
     return "bad" if isinstance(indicator, PromRatio) and indicator.bad is not None else "good"
 
@@ -345,12 +345,19 @@ class PrometheusSource:
 
     # Instant queries, batched
 
-    def _query(self, query: str, at: datetime, *, what: str) -> list[dict[str, Any]]:
+    def _query(
+        self,
+        query: str,
+        at: datetime,
+        *,
+        what: str,
+        result_type: Literal["vector", "matrix"] = "vector",
+    ) -> list[dict[str, Any]]:
         data = self._request(
             "/api/v1/query", what=what, data={"query": query, "time": _timestamp(at)}
         )
-        if not isinstance(data, dict) or data.get("resultType") != "vector":
-            raise SourceUnavailable(f"Prometheus at {self.url} gave no vector for {what}")
+        if not isinstance(data, dict) or data.get("resultType") != result_type:
+            raise SourceUnavailable(f"Prometheus at {self.url} gave no {result_type} for {what}")
         result: list[dict[str, Any]] = data["result"]
         return result
 
@@ -426,7 +433,8 @@ class PrometheusSource:
         instant_jobs = {end: pool.submit(self._last_rollups, end) for end in ends}
         sum_jobs = [(w, pool.submit(self._rollup_window, w)) for w in long_windows]
         by_name = {(s.service, s.name): s for s in eligible}
-        covered: list[tuple[SLO, WindowQuery, promql.RollupSpan, tuple[float, float]]] = []
+        hourly = self.rollup_windows == "hourly"
+        rolled: list[tuple[SLO, WindowQuery, EventCounts, _Gap]] = []
         for window, job in sum_jobs:
             last_rollups = instant_jobs[window.end].result()
             end_ms = _milliseconds(window.end)
@@ -440,19 +448,14 @@ class PrometheusSource:
                 )
                 if span is None or samples != span.rollups:
                     continue
-                if self.rollup_windows == "hourly" and span.tail_ms >= _HOUR_MS:
+                if hourly and span.tail_ms >= _HOUR_MS:
                     continue  # a late rollup: the window would lose an hour; read raw
-                covered.append((slo, window, span, (good, total)))
-        if self.rollup_windows == "hourly":
-            return {
-                (slo.id, window.label): EventCounts(good=good, total=total)
-                for slo, window, _, (good, total) in covered
-            }
-        gaps = [(slo, window, _gap(slo, window, span)) for slo, window, span, _ in covered]
+                gap = _Gap(numerator=[], total=[]) if hourly else _gap(slo, window, span)
+                rolled.append((slo, window, EventCounts(good=good, total=total), gap))
         pieces: dict[str, _Part] = {}
-        for slo, window, gap in gaps:
+        for slo, window, _, gap in rolled:
             roles: tuple[tuple[Role, list[tuple[int, str]]], ...] = (
-                (_gap_role(slo), gap.numerator),
+                (_numerator_role(slo), gap.numerator),
                 ("total", gap.total),
             )
             for role, terms in roles:
@@ -467,11 +470,11 @@ class PrometheusSource:
             return sum(sign * values.get((p.slo.id, p.label), 0.0) for sign, p in found)
 
         counts: dict[tuple[str, str], EventCounts] = {}
-        for (slo, window, gap), (*_, (good, total)) in zip(gaps, covered, strict=True):
+        for slo, window, sums, gap in rolled:
             numerator, gap_total = added(gap.numerator), added(gap.total)
-            gap_good = gap_total - numerator if _gap_role(slo) == "bad" else numerator
+            gap_good = gap_total - numerator if _numerator_role(slo) == "bad" else numerator
             counts[(slo.id, window.label)] = EventCounts(
-                good=good + gap_good, total=total + gap_total
+                good=sums.good + gap_good, total=sums.total + gap_total
             )
         return counts
 
@@ -481,17 +484,16 @@ class PrometheusSource:
         An SLO recorded by several rules (two rule files, unmerged replicas) is left out: its
         sums would count its events twice.
         """
-        data = self._request(
-            "/api/v1/query",
+        series = self._query(
+            promql.rollup_instants_query(),
+            at,
             what="the rollup instants query",
-            data={"query": promql.rollup_instants_query(), "time": _timestamp(at)},
+            result_type="matrix",
         )
-        if not isinstance(data, dict) or data.get("resultType") != "matrix":
-            raise SourceUnavailable(f"Prometheus at {self.url} gave no matrix for rollup instants")
         latest: dict[tuple[str, str], int] = {}
         seen: set[tuple[str, str]] = set()
         duplicated: set[tuple[str, str]] = set()
-        for item in data["result"]:
+        for item in series:
             metric = item["metric"]
             name = (
                 str(metric.get(promql.ROLLUP_SERVICE_LABEL, "")),
