@@ -451,7 +451,15 @@ def test_one_replica_evaluates(pg_engine: Engine) -> None:
                 " WHERE locktype = 'advisory' AND objid = %s",
                 (EVALUATION_LOCK_KEY,),
             ).fetchall()
-        assert killed == [(True,)]
+            assert killed == [(True,)]
+            # pg_terminate_backend only signals: the lock goes when the backend has exited.
+            deadline = time.monotonic() + 10
+            while admin.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                (EVALUATION_LOCK_KEY,),
+            ).fetchone() != (0,):
+                assert time.monotonic() < deadline, "the killed session kept the lock"
+                time.sleep(0.02)
         assert replicas[leader].run_once(at=T0 + timedelta(minutes=3)).evaluated
         assert replicas[follower].run_once(at=T0 + timedelta(minutes=3)).skipped  # lost it
     finally:
