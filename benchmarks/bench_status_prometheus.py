@@ -65,10 +65,10 @@ from tests.integration.prometheus_fixture import (
 
 from srekit.core import promql
 from srekit.core.policy import DEFAULT_POLICY
-from srekit.core.sli import EventCounts, WindowQuery
+from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, PromRatio
 from srekit.core.window import RollingWindow
-from srekit.evaluation import SourceSet, evaluate_statuses
+from srekit.evaluation import evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -16,8 +16,8 @@ from srekit.core.policy import (
     GateDecision,
     evaluate_gate,
 )
-from srekit.core.sli import EventCounts, SliSource, WindowQuery
-from srekit.core.slo import SLO, BudgetingMethod, EventsRatio
+from srekit.core.sli import EventCounts, SliSource, SourceSet, WindowQuery
+from srekit.core.slo import SLO, BudgetingMethod
 from srekit.core.status import (
     SloStatus,
     evaluate_slo,
@@ -28,27 +28,7 @@ from srekit.core.status import (
 from srekit.core.window import window_span
 from srekit.errors import SourceUnavailable
 
-__all__ = ["SourceSet", "evaluate_statuses", "gate_service"]
-
-
-class SourceSet:
-    """The SLI sources at hand; a missing one explains itself when an SLO needs it."""
-
-    def __init__(
-        self,
-        *,
-        prometheus: SliSource | None = None,
-        events: SliSource | None = None,
-        missing_prometheus: str = "no Prometheus URL is configured (--prometheus-url)",
-    ) -> None:
-        self.prometheus = prometheus
-        self.events = events
-        self.missing_prometheus = missing_prometheus
-
-    def for_slo(self, slo: SLO) -> tuple[str, SliSource | None, str]:
-        if isinstance(slo.indicator, EventsRatio):
-            return "events", self.events, "the event store is not available"
-        return "prometheus", self.prometheus, self.missing_prometheus
+__all__ = ["evaluate_statuses", "gate_service"]
 
 
 def _readings(

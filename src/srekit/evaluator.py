@@ -31,10 +31,11 @@ from sqlalchemy.exc import DBAPIError
 
 from srekit.config import Settings
 from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
+from srekit.core.sli import SourceSet
 from srekit.core.slo import SLO
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.errors import SpecError, StoreUnavailable
-from srekit.evaluation import SourceSet, evaluate_statuses
+from srekit.evaluation import evaluate_statuses
 from srekit.metrics import SrekitMetrics
 from srekit.serialize import rfc3339
 from srekit.store.database import safe_url, transaction
@@ -91,7 +92,7 @@ def _age(elapsed: timedelta) -> str:
 
 def _default_sources(settings: Settings) -> Callable[[], SourceSet]:
     """Sources as the CLI builds them from settings (SREKIT_PROMETHEUS_URL, SREKIT_HOME)."""
-    from srekit.cli.common import build_sources
+    from srekit.sources.factory import build_sources
 
     def sources() -> SourceSet:
         return build_sources(settings, prometheus_url=None, events_store=None)

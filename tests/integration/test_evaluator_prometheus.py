@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 
 from srekit.config import Settings
 from srekit.core.policy import DEFAULT_POLICY
+from srekit.core.sli import SourceSet
 from srekit.core.status import DataState
-from srekit.evaluation import SourceSet, evaluate_statuses
+from srekit.evaluation import evaluate_statuses
 from srekit.evaluator import Evaluator
 from srekit.serialize import status_document
 from srekit.sources.prometheus import PrometheusSource

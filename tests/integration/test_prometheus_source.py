@@ -16,10 +16,10 @@ import pytest
 
 from srekit.core import promql
 from srekit.core.policy import DEFAULT_POLICY
-from srekit.core.sli import EventCounts, WindowQuery
+from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
 from srekit.errors import SourceUnavailable, SpecError
-from srekit.evaluation import SourceSet, evaluate_statuses
+from srekit.evaluation import evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 from tests.integration.prometheus_fixture import (
     END,

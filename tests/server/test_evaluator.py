@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from srekit.config import Settings
-from srekit.core.sli import EventCounts, WindowQuery
+from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, BudgetingMethod, EventsRatio, PromRatio
 from srekit.core.status import DataState, SloStatus
 from srekit.core.window import RollingWindow
 from srekit.errors import SourceUnavailable
-from srekit.evaluation import SourceSet
 from srekit.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
 from srekit.metrics import SrekitMetrics
 from srekit.store import repository as repo

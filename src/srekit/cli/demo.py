@@ -28,7 +28,8 @@ def demo(
     from srekit.cli.status import render_table
     from srekit.config import Settings
     from srekit.core.policy import FailMode
-    from srekit.evaluation import SourceSet, gate_service
+    from srekit.core.sli import SourceSet
+    from srekit.evaluation import gate_service
     from srekit.rules.prometheus import generate_rules, render_rules
     from srekit.sources.events import EventStore
     from srekit.store.database import create_store_engine, transaction, upgrade

@@ -36,11 +36,12 @@ def gate(
     events_store: EventsOption = None,
 ) -> None:
     """Apply the error-budget policy to a deploy of SERVICE."""
-    from srekit.cli.common import build_sources, evaluate, load
+    from srekit.cli.common import evaluate, load
     from srekit.config import Settings
     from srekit.core.policy import DEFAULT_POLICY, FailMode
     from srekit.evaluation import gate_service
     from srekit.serialize import gate_document
+    from srekit.sources.factory import build_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():

@@ -101,9 +101,10 @@ def status(
     service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing."""
-    from srekit.cli.common import build_sources, evaluate, load
+    from srekit.cli.common import evaluate, load
     from srekit.config import Settings
     from srekit.serialize import status_document
+    from srekit.sources.factory import build_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from srekit.core.slo import SLO
+from srekit.core.slo import SLO, EventsRatio
 
-__all__ = ["EventCounts", "SliSource", "WindowQuery", "ratio_of_sums"]
+__all__ = ["EventCounts", "SliSource", "SourceSet", "WindowQuery", "ratio_of_sums"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,25 @@ class SliSource(Protocol):
         self, slo: SLO, *, start: datetime, end: datetime, slice_s: int
     ) -> Sequence[EventCounts | None]:
         """Per-slice good/total for timeslice budgeting, oldest first; None for empty slices."""
+
+
+class SourceSet:
+    """The SLI sources at hand, and which one serves an SLO: the event store for `EventsRatio`
+    indicators, Prometheus for the rest. A missing source explains itself when an SLO needs it."""
+
+    def __init__(
+        self,
+        *,
+        prometheus: SliSource | None = None,
+        events: SliSource | None = None,
+        missing_prometheus: str = "no Prometheus URL is configured (--prometheus-url)",
+    ) -> None:
+        self.prometheus = prometheus
+        self.events = events
+        self.missing_prometheus = missing_prometheus
+
+    def for_slo(self, slo: SLO) -> tuple[str, SliSource | None, str]:
+        """(source name, the source or None, why it is missing)."""
+        if isinstance(slo.indicator, EventsRatio):
+            return "events", self.events, "the event store is not available"
+        return "prometheus", self.prometheus, self.missing_prometheus
