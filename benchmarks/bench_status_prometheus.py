@@ -64,11 +64,10 @@ from tests.integration.prometheus_fixture import (
 )
 
 from srekit.core import promql
-from srekit.core.policy import DEFAULT_POLICY
 from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, PromRatio
 from srekit.core.window import RollingWindow
-from srekit.evaluation import evaluate_statuses
+from srekit.flows.evaluate import evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -240,7 +239,6 @@ def _status_end_to_end(
                     at=at,
                     sources=sources,  # noqa: B023
                     policies={},
-                    default_policy=DEFAULT_POLICY,
                 )
             )
         seconds.append(elapsed)

@@ -130,6 +130,13 @@ def test_a_store_that_is_down_from_the_start_still_gets_a_json_denial(tmp_path: 
     engine.dispose()
 
 
+class _CheckoutOnFire:
+    """An incident repository with one open P1, on checkout."""
+
+    def open_severe_incidents(self, service: str) -> list[str]:
+        return ["INC-7 (P1)"] if service == "checkout" else []
+
+
 def test_an_open_severe_incident_denies(sqlite_engine: Engine, tmp_path: Path) -> None:
     from tests.api.conftest import make_tokens
 
@@ -140,7 +147,7 @@ def test_an_open_severe_incident_denies(sqlite_engine: Engine, tmp_path: Path) -
         Settings(home=tmp_path),
         engine=sqlite_engine,
         evaluator=evaluator,
-        open_severe_incidents=lambda service: ["INC-7 (P1)"] if service == "checkout" else [],
+        incidents=_CheckoutOnFire(),
     )
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {tokens['admin']}"}

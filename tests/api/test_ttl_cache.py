@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from srekit.api.gating import TtlCache
+from srekit.api.cache import TtlCache
 
 
 def test_reloads_only_when_the_version_moves_or_the_value_is_too_old() -> None:

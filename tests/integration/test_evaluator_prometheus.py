@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import Engine
 
 from srekit.config import Settings
-from srekit.core.policy import DEFAULT_POLICY
+from srekit.contracts import status_document
 from srekit.core.sli import SourceSet
 from srekit.core.status import DataState
-from srekit.evaluation import evaluate_statuses
-from srekit.evaluator import Evaluator
-from srekit.serialize import status_document
+from srekit.flows.evaluate import evaluate_statuses
+from srekit.jobs.evaluator import Evaluator
 from srekit.sources.prometheus import PrometheusSource
 from srekit.store import repository as repo
 from srekit.store.database import transaction
@@ -51,7 +50,6 @@ def test_stored_snapshots_match_a_direct_evaluation(prometheus: Backfilled, engi
             at=AT,
             sources=SourceSet(prometheus=source),
             policies={},
-            default_policy=DEFAULT_POLICY,
         )
     expected = {(s.service, s.slo): s for s in direct}
     assert all(s.data is DataState.OK and s.sli is not None for s in direct)

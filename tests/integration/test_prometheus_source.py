@@ -15,11 +15,10 @@ import httpx
 import pytest
 
 from srekit.core import promql
-from srekit.core.policy import DEFAULT_POLICY
 from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, PromErrorRatio, PromLatency, PromRatio
 from srekit.errors import SourceUnavailable, SpecError
-from srekit.evaluation import evaluate_statuses
+from srekit.flows.evaluate import evaluate_statuses
 from srekit.sources.prometheus import PrometheusSource
 from tests.integration.prometheus_fixture import (
     END,
@@ -526,7 +525,6 @@ def test_full_status_reads_recordings_and_rollups(prometheus_recordings: Backfil
                 at=END,
                 sources=SourceSet(prometheus=source),
                 policies={},
-                default_policy=DEFAULT_POLICY,
             )
             if recordings:
                 # recordings, rollup instants, rollups for 1d 3d 30d, one batch of the raw

@@ -18,11 +18,11 @@ from srekit.core.slo import SLO, BudgetingMethod, EventsRatio, PromRatio
 from srekit.core.status import DataState, SloStatus
 from srekit.core.window import RollingWindow
 from srekit.errors import SourceUnavailable
-from srekit.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
-from srekit.metrics import SrekitMetrics
+from srekit.jobs.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
 from srekit.store import repository as repo
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.tables import SnapshotRow
+from srekit.telemetry import SrekitMetrics
 from tests.postgres_fixture import PostgresServer
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -340,7 +340,7 @@ def test_the_loop_survives_failing_rounds_and_resumes(
 
     evaluator = Evaluator(stored, Settings(), sources)
     metrics = evaluator.metrics
-    with caplog.at_level(logging.WARNING, logger="srekit.evaluator"):
+    with caplog.at_level(logging.WARNING, logger="srekit.jobs.evaluator"):
         evaluator.start(interval_s=0.02)
         assert evaluator.running
         try:

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from srekit.contracts import status_document
 from srekit.core.policy import Decision, GateDecision
 from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import DataState, SloStatus, evaluate_slo, unavailable_status
 from srekit.core.window import RollingWindow
 from srekit.errors import NotFound
-from srekit.serialize import status_document
 from srekit.store import repository as repo
 from srekit.store.database import transaction
 from srekit.store.tables import SnapshotRow

@@ -24,20 +24,17 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from starlette.exceptions import HTTPException
 
 from srekit import __version__
+from srekit.api.cache import TtlCache
 from srekit.api.deps import ApiState, StatusProvider
 from srekit.api.fastpath import HotPaths
-from srekit.api.gating import (
-    DeploymentRecorder,
-    GateKeeper,
-    IncidentProvider,
-    StoredStatuses,
-    TtlCache,
-    no_open_incidents,
-)
+from srekit.api.gatekeeper import GateKeeper
 from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
+from srekit.core.ports import IncidentRepository
 from srekit.errors import Conflict, NotFound, SourceUnavailable, SpecError, StoreUnavailable
-from srekit.metrics import SrekitMetrics
+from srekit.flows.status import StoredStatuses
+from srekit.jobs.deployment_recorder import DeploymentRecorder
+from srekit.telemetry import SrekitMetrics
 
 __all__ = ["create_app"]
 
@@ -113,7 +110,7 @@ def create_app(
     engine: Engine | None = None,
     evaluator: StatusProvider | None = None,
     metrics: SrekitMetrics | None = None,
-    open_severe_incidents: IncidentProvider = no_open_incidents,
+    incidents: IncidentRepository | None = None,
     catalog_ttl_s: float = 2.0,
     status_ttl_s: float = 1.0,
 ) -> FastAPI:
@@ -123,8 +120,8 @@ def create_app(
     started and stopped by its owner (`srekit serve`), not here. Statuses are cached for
     `status_ttl_s` and the gate's catalog (services, SLOs, policies) for `catalog_ttl_s`, so
     the gate and status endpoints answer from memory. `metrics` is the registry the
-    evaluator reports into, shared so `/metrics` shows both. `open_severe_incidents` tells the
-    gate which P0/P1 incidents are open on a service (none, until srekit has incidents).
+    evaluator reports into, shared so `/metrics` shows both. `incidents` tells the gate
+    which P0/P1 incidents are open on a service (none, until srekit has incidents).
     """
     from srekit.api.routes import (
         audit,
@@ -144,7 +141,11 @@ def create_app(
     store = engine if engine is not None else create_store_engine(settings.effective_database_url)
     registry = metrics if metrics is not None else SrekitMetrics()
     recorder = DeploymentRecorder(store)
-    provider: StatusProvider = evaluator if evaluator is not None else StoredStatuses(store)
+    provider: StatusProvider = (
+        evaluator
+        if evaluator is not None
+        else StoredStatuses(store, max_age_s=settings.gate_max_status_age_s)
+    )
     # a provider that can say cheaply whether its statuses moved is re-read only then
     statuses = TtlCache(
         provider.latest_statuses,
@@ -161,7 +162,7 @@ def create_app(
             engine=store,
             statuses=statuses,
             recorder=recorder,
-            open_severe_incidents=open_severe_incidents,
+            incidents=incidents,
             catalog_ttl_s=catalog_ttl_s,
             max_status_age_s=settings.gate_max_status_age_s,
         ),

@@ -1,10 +1,8 @@
 """What routes depend on: the app's state, the caller's identity and role, and a store session.
 
-Roles: `viewer` reads; `editor` also changes SLOs, services and teams; `admin` also manages
-policies and tokens, and may ask the gate; `deploy` may only ask the gate (a CI credential that
-can read nothing else). Token look-ups are cached for a few seconds, so a busy gate or status
-endpoint does not query the store on every request; a revoked token stops working within
-`TOKEN_CACHE_TTL_S`.
+Roles and what each grants are `core.access`'s. Token look-ups are cached for a few
+seconds, so a busy gate or status endpoint does not query the store on every request; a
+revoked token stops working within `TOKEN_CACHE_TTL_S`.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -25,12 +22,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from srekit.config import Settings
+from srekit.core.access import Role, grants
 from srekit.core.status import SloStatus
-from srekit.metrics import SrekitMetrics
 from srekit.store.database import transaction
+from srekit.telemetry import SrekitMetrics
 
 if TYPE_CHECKING:
-    from srekit.api.gating import GateKeeper, TtlCache
+    from srekit.api.cache import TtlCache
+    from srekit.api.gatekeeper import GateKeeper
 
 __all__ = [
     "Admin",
@@ -53,22 +52,6 @@ _UNKNOWN_TOKEN_TTL_S = 2.0  # also cache misses, so a wrong token cannot hammer 
 _CACHE_LIMIT = 10_000
 
 
-class Role(StrEnum):
-    VIEWER = "viewer"
-    EDITOR = "editor"
-    ADMIN = "admin"
-    DEPLOY = "deploy"
-
-
-# Which roles each role's holder may act as.
-_GRANTS: dict[Role, frozenset[Role]] = {
-    Role.VIEWER: frozenset({Role.VIEWER}),
-    Role.EDITOR: frozenset({Role.VIEWER, Role.EDITOR}),
-    Role.ADMIN: frozenset(Role),
-    Role.DEPLOY: frozenset({Role.DEPLOY}),
-}
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the token's name (the audit log's actor) and its role."""
@@ -77,7 +60,7 @@ class Principal:
     role: Role
 
     def may(self, role: Role) -> bool:
-        return role in _GRANTS[self.role]
+        return grants(self.role, role)
 
 
 class StatusProvider(Protocol):

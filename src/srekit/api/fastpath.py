@@ -18,9 +18,11 @@ from fastapi import HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from srekit.api.deps import ApiState, Role, authenticate
-from srekit.api.gating import GateRequest
+from srekit.api.deps import ApiState, authenticate
+from srekit.api.gatekeeper import answer_gate
+from srekit.core.access import Role
 from srekit.errors import SrekitError
+from srekit.flows.gate import GateRequest
 
 __all__ = ["HotPaths"]
 
@@ -80,8 +82,6 @@ class HotPaths:
         return True
 
     async def _gate(self, token: str, query: dict[str, str]) -> Any:
-        from srekit.api.routes.gate import _decide
-
         request = GateRequest(
             service=query.get("service"),
             change_type=query.get("change_type", "feature"),
@@ -91,7 +91,7 @@ class HotPaths:
             source="api",
         )
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
-        return await _decide(self.state, credentials, request, deny_status=200)
+        return await answer_gate(self.state, credentials, request, deny_status=200)
 
     async def _status(self, service: str | None) -> Any:
         from srekit.api.routes.status import status_response

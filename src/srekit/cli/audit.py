@@ -38,7 +38,7 @@ def audit(
     """List the audit log: every change to stored SLOs, services, teams and policies."""
     from rich.table import Table
 
-    from srekit.serialize import rfc3339
+    from srekit.core.instant import format_instant
     from srekit.store.database import transaction
     from srekit.store.repository import list_audit
 
@@ -46,7 +46,7 @@ def audit(
         entries = [
             {
                 "id": row.id,
-                "at": rfc3339(row.at),
+                "at": format_instant(row.at),
                 "actor": row.actor,
                 "action": row.action,
                 "entity_kind": row.entity_kind,

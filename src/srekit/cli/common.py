@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from srekit.core.policy import DEFAULT_POLICY
 from srekit.core.sli import SourceSet
 from srekit.core.status import SloStatus
-from srekit.evaluation import evaluate_statuses
+from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet, load_specs
 
 __all__ = ["evaluate", "load"]
@@ -31,5 +30,4 @@ def evaluate(specs: SpecSet, sources: SourceSet, at: datetime) -> list[SloStatus
         at=at,
         sources=sources,
         policies=specs.policies,
-        default_policy=specs.policies.get("default", DEFAULT_POLICY),
     )

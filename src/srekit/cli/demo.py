@@ -27,9 +27,8 @@ def demo(
     from srekit.cli.common import evaluate, load
     from srekit.cli.status import render_table
     from srekit.config import Settings
-    from srekit.core.policy import FailMode
     from srekit.core.sli import SourceSet
-    from srekit.evaluation import gate_service
+    from srekit.flows.gate import gate_specs
     from srekit.rules.prometheus import generate_rules, render_rules
     from srekit.sources.events import EventStore
     from srekit.store.database import create_store_engine, transaction, upgrade
@@ -65,14 +64,9 @@ def demo(
         statuses = evaluate(specs, SourceSet(events=store), at)
         render_table(statuses)
         for service in specs.services():
-            own = [slo for slo in specs.slos if slo.service == service]
-            decision = gate_service(
-                service,
-                change_type="feature",
-                statuses=statuses,
-                policy=specs.policy_for(own[0]),
-                fail_mode=FailMode.CLOSED,
-            )
+            decision = gate_specs(
+                specs, SourceSet(events=store), service=service, change_type="feature", at=at
+            ).decision
             verdict = "[green]allowed[/]" if decision.allowed else "[red]denied[/]"
             console.print(
                 f"deploy gate, {service} feature: {verdict} ({decision.state}): "

@@ -139,7 +139,7 @@ def stats(
     ] = OutputFormat.TABLE,
 ) -> None:
     """Events per service and the time range they cover."""
-    from srekit.serialize import rfc3339
+    from srekit.core.instant import format_instant
     from srekit.sources.events import EventStore
 
     path = store or default_store_path()
@@ -151,8 +151,8 @@ def stats(
         {
             "service": row.service,
             "events": row.events,
-            "first": rfc3339(row.first_ts),
-            "last": rfc3339(row.last_ts),
+            "first": format_instant(row.first_ts),
+            "last": format_instant(row.last_ts),
             "ingests": row.ingests,
         }
         for row in rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -11,7 +10,6 @@ from srekit.cli.options import (
     AtOption,
     FilesOption,
     OutputFormat,
-    abort,
     at_or_now,
     console,
     errors_to_exit_codes,
@@ -36,47 +34,35 @@ def gate(
     events_store: EventsOption = None,
 ) -> None:
     """Apply the error-budget policy to a deploy of SERVICE."""
-    from srekit.cli.common import evaluate, load
+    from srekit.cli.common import load
     from srekit.config import Settings
-    from srekit.core.policy import DEFAULT_POLICY, FailMode
-    from srekit.evaluation import gate_service
-    from srekit.serialize import gate_document
+    from srekit.contracts import gate_document
+    from srekit.core.policy import FailMode
+    from srekit.flows.gate import gate_specs
     from srekit.sources.factory import build_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():
         specs = load(files)
-        if service not in specs.services():
-            abort(
-                f"--service: no SLO in the specs belongs to {service!r} "
-                f"(services: {', '.join(specs.services()) or 'none'})"
-            )
-        own = [slo for slo in specs.slos if slo.service == service]
         sources = build_sources(
             Settings(), prometheus_url=prometheus_url, events_store=events_store
         )
-        statuses = evaluate(replace(specs, slos=tuple(own)), sources, when)
-    policies = {specs.policy_for(slo).name: specs.policy_for(slo) for slo in own}
-    if len(policies) > 1:
-        abort(
-            f"the SLOs of {service} name different policies ({', '.join(sorted(policies))}): "
-            "a service is gated by one policy"
+        gated = gate_specs(
+            specs,
+            sources,
+            service=service,
+            change_type=change_type,
+            at=when,
+            fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
         )
-    policy = next(iter(policies.values()), DEFAULT_POLICY)
-    decision = gate_service(
-        service,
-        change_type=change_type,
-        statuses=statuses,
-        policy=policy,
-        fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
-    )
+    decision = gated.decision
     if output is OutputFormat.JSON:
-        print_json(gate_document(decision, statuses))
+        print_json(gate_document(decision, gated.statuses))
     else:
         verdict = "[bold green]ALLOWED[/]" if decision.allowed else "[bold red]DENIED[/]"
         console.print(
             f"{verdict} {change_type} deploy of {service}: state {decision.state}, "
-            f"decision {decision.decision.value} (policy {policy.name})",
+            f"decision {decision.decision.value} (policy {gated.policy.name})",
             highlight=False,
         )
         for reason in decision.reasons:

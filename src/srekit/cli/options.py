@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from srekit.core.instant import parse_instant
 from srekit.errors import SpecError, SrekitError
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "at_or_now",
     "console",
     "errors_to_exit_codes",
-    "parse_rfc3339",
     "print_json",
 ]
 
@@ -42,23 +42,10 @@ class OutputFormat(StrEnum):
     YAML = "yaml"
 
 
-def parse_rfc3339(value: str) -> datetime:
-    """An aware UTC datetime from RFC 3339 text; ValueError saying what was expected."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"expected an RFC 3339 time like 2026-11-01T00:00:00Z, got {value!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"expected a time zone (Z or +02:00) in {value!r}")
-    return parsed.astimezone(UTC)
-
-
 def _parse_at(value: str | None) -> str | None:
     if value is not None:
         try:
-            parse_rfc3339(value)
+            parse_instant(value)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
     return value
@@ -82,7 +69,7 @@ def at_or_now(at: str | None) -> datetime:
     """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds)."""
     if at is None:
         return datetime.now(UTC).replace(microsecond=0)
-    return parse_rfc3339(at)
+    return parse_instant(at)
 
 
 def abort(message: str, code: int = 2) -> NoReturn:

@@ -36,9 +36,9 @@ def serve(
 
     from srekit.api import create_app
     from srekit.config import Settings
-    from srekit.evaluator import Evaluator
-    from srekit.metrics import SrekitMetrics
+    from srekit.jobs.evaluator import Evaluator
     from srekit.store.database import create_store_engine, safe_url, upgrade
+    from srekit.telemetry import SrekitMetrics
 
     settings = Settings()
     with errors_to_exit_codes():

@@ -81,11 +81,11 @@ def apply(
 
 
 def _version_document(version: SloVersionRow) -> dict[str, Any]:
-    from srekit.serialize import rfc3339
+    from srekit.core.instant import format_instant
 
     return {
         "version": version.version,
-        "applied_at": rfc3339(version.applied_at),
+        "applied_at": format_instant(version.applied_at),
         "applied_by": version.applied_by,
         "source_format": version.source_format,
         "source_file": version.source_file,
@@ -104,7 +104,7 @@ def _readable_spec(row: SloRow) -> dict[str, Any]:
 
 
 def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, Any]:
-    from srekit.serialize import rfc3339
+    from srekit.core.instant import format_instant
 
     return {
         "service": row.service.name,
@@ -113,8 +113,8 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
         "version": row.version,
         "source_format": row.source_format,
         "source_file": row.source_file,
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
+        "created_at": format_instant(row.created_at),
+        "updated_at": format_instant(row.updated_at),
         "spec": _readable_spec(row),
         "versions": [_version_document(v) for v in versions],
     }
@@ -174,8 +174,8 @@ def print_stored(*, output: OutputFormat, service: str | None = None) -> None:
     """List the SLOs in the store; what `srekit slo list --stored` prints."""
     from rich.table import Table
 
+    from srekit.core.instant import format_instant
     from srekit.core.window import window_label
-    from srekit.serialize import rfc3339
     from srekit.store.database import transaction
     from srekit.store.repository import list_slos
 
@@ -189,7 +189,7 @@ def print_stored(*, output: OutputFormat, service: str | None = None) -> None:
                 "window": window_label(row.to_slo().window),
                 "version": row.version,
                 "source_format": row.source_format,
-                "updated_at": rfc3339(row.updated_at),
+                "updated_at": format_instant(row.updated_at),
             }
             for row in list_slos(session, service=service)
         ]

@@ -103,7 +103,7 @@ def status(
     """Evaluate every SLO in the specs now (or --at) and show its standing."""
     from srekit.cli.common import evaluate, load
     from srekit.config import Settings
-    from srekit.serialize import status_document
+    from srekit.contracts import status_document
     from srekit.sources.factory import build_sources
 
     when = at_or_now(at)

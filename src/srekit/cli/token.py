@@ -6,30 +6,23 @@ A token is printed once, when created; the store keeps only its SHA-256 hash
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
 from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
+from srekit.core.access import Role
 
 __all__ = ["app"]
 
 app = typer.Typer(help="API tokens for `srekit serve`.", no_args_is_help=True)
 
 
-class TokenRole(StrEnum):
-    VIEWER = "viewer"
-    EDITOR = "editor"
-    ADMIN = "admin"
-    DEPLOY = "deploy"
-
-
 @app.command("create")
 def create(
     role: Annotated[
-        TokenRole,
+        Role,
         typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
     ],
     name: Annotated[

@@ -28,8 +28,12 @@ __all__ = [
     "FailMode",
     "GateDecision",
     "PolicyLevel",
+    "ServicePolicy",
     "SloStanding",
+    "denied_decision",
     "evaluate_gate",
+    "policy_for_service",
+    "policy_for_slo",
     "policy_level",
 ]
 
@@ -124,6 +128,43 @@ def policy_level(remaining: float, policy: BudgetPolicy = DEFAULT_POLICY) -> Pol
     return policy.levels[-1]
 
 
+def policy_for_slo(named: str | None, policies: Mapping[str, BudgetPolicy]) -> BudgetPolicy:
+    """The policy an SLO names (`default` when it names none).
+
+    A name with no such policy falls back to the user's `default` policy, and that to
+    DEFAULT_POLICY: an SLO is always gated by some policy.
+    """
+    fallback = policies.get("default", DEFAULT_POLICY)
+    return policies.get(named or "default", fallback)
+
+
+@dataclass(frozen=True)
+class ServicePolicy:
+    """The one policy that gates a service, or why there is none (`conflict`)."""
+
+    policy: BudgetPolicy
+    conflict: str | None = None
+
+
+def policy_for_service(
+    service: str, named: Sequence[str | None], policies: Mapping[str, BudgetPolicy]
+) -> ServicePolicy:
+    """The policy gating `service`, from the policy names of its SLOs.
+
+    A service is gated by one policy: when its SLOs name different ones, `conflict` says so
+    (and the gate denies). A service without SLOs is gated by the default policy.
+    """
+    names = sorted({name or "default" for name in named})
+    policy = policy_for_slo(names[0] if names else None, policies)
+    if len(names) > 1:
+        return ServicePolicy(
+            policy,
+            conflict=f"the SLOs of {service} name different policies ({', '.join(names)}):"
+            " a service is gated by one policy",
+        )
+    return ServicePolicy(policy)
+
+
 @dataclass(frozen=True)
 class SloStanding:
     """What the gate needs to know of one SLO: its remaining budget, or why it has none."""
@@ -145,6 +186,19 @@ class GateDecision:
     state: str
     reasons: tuple[str, ...]
     actions: tuple[str, ...] = ()
+
+
+def denied_decision(service: str, change_type: str, reason: str) -> GateDecision:
+    """A denial decided before any SLO was looked at (bad input, a store that is down): the
+    state is unknown and the reason says why."""
+    return GateDecision(
+        service=service,
+        change_type=change_type,
+        allowed=False,
+        decision=Decision.DENY,
+        state="unknown",
+        reasons=(reason,),
+    )
 
 
 def evaluate_gate(

@@ -7,7 +7,7 @@ function serves the CLI, the API and reports, so each number exists once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ from srekit.core.budget import (
     time_to_exhaustion_s,
     timeslice_counts,
 )
+from srekit.core.instant import format_age, format_instant
 from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy, SloStanding, policy_level
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO, BudgetingMethod
@@ -26,9 +27,13 @@ from srekit.core.window import format_duration, window_label, window_length_s, w
 
 __all__ = [
     "BURN_RATE_WINDOWS_S",
+    "NOT_EVALUATED",
     "DataState",
     "SloStatus",
+    "current_statuses",
     "evaluate_slo",
+    "last_good_status",
+    "outdated_status",
     "slice_windows",
     "status_windows",
     "timeslice_readings",
@@ -70,8 +75,13 @@ class SloStatus:
 
     @property
     def standing(self) -> SloStanding:
-        """What the deploy gate reads of this status."""
-        remaining = self.error_budget.remaining if self.error_budget else None
+        """What the deploy gate reads of this status. Stale figures do not gate: without
+        fresh data the gate's fail mode decides."""
+        remaining = (
+            self.error_budget.remaining
+            if self.error_budget and self.data is not DataState.STALE
+            else None
+        )
         return SloStanding(
             slo=f"{self.service}/{self.slo}",
             remaining=remaining,
@@ -192,3 +202,56 @@ def timeslice_readings(
         counts = timeslice_counts(parts, slice_target=slo.timeslice_target, ratio=ratio)
         readings[label] = counts if counts.total > 0 else None
     return readings
+
+
+NOT_EVALUATED = "not evaluated yet"
+
+
+def outdated_status(status: SloStatus, *, now: datetime, max_age_s: float) -> SloStatus:
+    """`status` as it stands at `now`: itself while younger than `max_age_s`, else marked
+    `stale` with its age (an `error` stays an error), since whoever evaluates is behind or gone.
+    """
+    elapsed = now - status.at
+    if elapsed.total_seconds() <= max_age_s:
+        return status
+    detail = f"last evaluated {format_age(elapsed)} ago: the evaluator is behind or stopped"
+    if status.detail:
+        detail += f"; then: {status.detail}"
+    data = DataState.STALE if status.data in (DataState.OK, DataState.NO_DATA) else status.data
+    return replace(status, data=data, detail=detail)
+
+
+def last_good_status(good: SloStatus, *, failure: str, at: datetime) -> SloStatus:
+    """The last good figures, as of `at`, marked `stale` with their age and why the source
+    failed now: better than losing them, and the gate still treats them as unreadable."""
+    return replace(
+        good,
+        at=at,
+        data=DataState.STALE,
+        detail=(
+            f"source failed: {failure}; last good evaluation {format_age(at - good.at)} ago"
+            f" ({format_instant(good.at)})"
+        ),
+    )
+
+
+def current_statuses(
+    slos: Sequence[SLO],
+    latest: Mapping[tuple[str, str], SloStatus],
+    *,
+    now: datetime,
+    max_age_s: float,
+) -> list[SloStatus]:
+    """Each SLO's latest status (by `(service, name)`) as it stands at `now`, in `slos` order.
+
+    An SLO never evaluated is an `error` ("not evaluated yet"), so a fail-closed gate cannot
+    pass it unseen; one evaluated longer than `max_age_s` ago is stale (`outdated_status`).
+    """
+    statuses: list[SloStatus] = []
+    for slo in slos:
+        status = latest.get((slo.service, slo.name))
+        if status is None:
+            statuses.append(unavailable_status(slo, at=now, detail=NOT_EVALUATED))
+        else:
+            statuses.append(outdated_status(status, now=now, max_age_s=max_age_s))
+    return statuses

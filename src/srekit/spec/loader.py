@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
+from srekit.core.policy import BudgetPolicy, policy_for_slo
 from srekit.core.slo import SLO
 from srekit.errors import SpecError
 from srekit.spec.document import Document, read_documents
@@ -31,7 +31,7 @@ class SpecSet:
     files: tuple[str, ...] = ()
 
     def policy_for(self, slo: SLO) -> BudgetPolicy:
-        return self.policies.get(slo.policy or "default", DEFAULT_POLICY)
+        return policy_for_slo(slo.policy, self.policies)
 
     def services(self) -> list[str]:
         return sorted({slo.service for slo in self.slos})

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from srekit.errors import Conflict, StoreUnavailable
 
 __all__ = [
+    "StoreEngine",
+    "StoreSession",
     "create_store_engine",
     "current_revision",
     "head_revision",
@@ -34,6 +36,10 @@ __all__ = [
     "transaction",
     "upgrade",
 ]
+
+# What code outside the store holds of it, named so that code never imports SQLAlchemy.
+StoreEngine = Engine
+StoreSession = Session
 
 MIGRATIONS = "srekit.store:migrations"
 # Any constant works: it only has to be the same for every srekit replica migrating at once.

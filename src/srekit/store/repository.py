@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
+from srekit.core.access import ROLE_NAMES
 from srekit.core.policy import BudgetPolicy, GateDecision
 from srekit.core.slo import SLO
 from srekit.core.status import DataState, SloStatus
@@ -638,6 +639,16 @@ def latest_snapshots(
     return {(row.slo.service.name, row.slo.name): row for row in rows}
 
 
+def newest_snapshot_id(session: Session) -> int | None:
+    """The highest snapshot id: it moves whenever a round records (snapshots are only added)."""
+    return session.execute(select(func.max(SnapshotRow.id))).scalar()
+
+
+def newest_audit_id(session: Session) -> int | None:
+    """The highest audit-log id: every change to services, SLOs and policies writes one."""
+    return session.execute(select(func.max(AuditRow.id))).scalar()
+
+
 _GOOD_DATA = (DataState.OK.value, DataState.NO_DATA.value)
 
 
@@ -727,6 +738,13 @@ def deployment_values(
     }
 
 
+def record_deployments(session: Session, *, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many `deployment_values` in one executemany: the ORM's unit of work would hold
+    the GIL for tens of milliseconds per batch and stall a busy server's event loop."""
+    if rows:
+        session.execute(insert(DeploymentRow), list(rows))
+
+
 def record_deployment(
     session: Session,
     *,
@@ -778,7 +796,6 @@ from datetime import timedelta  # noqa: E402
 
 from srekit.store.tables import ApiTokenRow  # noqa: E402
 
-TOKEN_ROLES: tuple[str, ...] = ("viewer", "editor", "admin", "deploy")
 TOKEN_PREFIX = "srk_"
 _LAST_USED_PRECISION = timedelta(minutes=5)  # how stale `last_used_at` may be: fewer writes
 
@@ -809,8 +826,8 @@ def create_token(
 ) -> tuple[ApiTokenRow, str]:
     """A new token with `role`: the row and the token itself (`srk_` + 32 random bytes,
     URL-safe base64), which is returned this once and never stored."""
-    if role not in TOKEN_ROLES:
-        raise SpecError(f"expected one of {', '.join(TOKEN_ROLES)}, got {role!r}", field="role")
+    if role not in ROLE_NAMES:
+        raise SpecError(f"expected one of {', '.join(ROLE_NAMES)}, got {role!r}", field="role")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = token[: len(TOKEN_PREFIX) + 6]
     name = name if name is not None else f"{role}-{prefix[len(TOKEN_PREFIX) :]}"
@@ -891,7 +908,6 @@ def revoke_token(
 
 __all__ += [
     "TOKEN_PREFIX",
-    "TOKEN_ROLES",
     "authenticate_token",
     "create_token",
     "hash_token",

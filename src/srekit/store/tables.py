@@ -300,7 +300,7 @@ class SnapshotRow(Base):
         return alerts_from_list(json.loads(self.alerts_json))
 
     def to_status(self) -> SloStatus:
-        """The status this snapshot recorded, as `srekit.serialize.status_document` renders it.
+        """The status this snapshot recorded, as `srekit.contracts.status_document` renders it.
 
         Reads `self.slo` and its service (names, labels): the repository's queries load them.
         """

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from srekit.api.deps import StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS
 from srekit.api.schemas import AuditOut
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -37,7 +37,7 @@ def list_audit(
         return [
             AuditOut(
                 id=row.id,
-                at=rfc3339(row.at),
+                at=format_instant(row.at),
                 actor=row.actor,
                 action=row.action,
                 entity_kind=row.entity_kind,

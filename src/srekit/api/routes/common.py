@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from srekit.api.schemas import ErrorOut
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 
 __all__ = ["AUTH_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
 
@@ -27,4 +27,4 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def time_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else rfc3339(moment)
+    return None if moment is None else format_instant(moment)

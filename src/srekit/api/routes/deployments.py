@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from srekit.api.deps import StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS, time_or_none
 from srekit.api.schemas import DeploymentOut
+from srekit.core.instant import format_instant
 from srekit.errors import StoreUnavailable
-from srekit.serialize import rfc3339
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
 
@@ -43,7 +43,7 @@ def list_deployments(
                 decision=row.decision,
                 state=row.state,
                 reasons=list(row.reasons),
-                requested_at=rfc3339(row.requested_at),
+                requested_at=format_instant(row.requested_at),
                 requested_by=row.requested_by,
                 source=row.source,
             )

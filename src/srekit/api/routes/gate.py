@@ -9,69 +9,22 @@ unknown or under-privileged token gets 401/403, with a JSON body saying `allowed
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from srekit.api.deps import ApiState, BearerDep, Principal, Role, StateDep, authenticate
-from srekit.api.gating import GateRequest
+from srekit.api.deps import BearerDep, StateDep
+from srekit.api.gatekeeper import answer_gate
 from srekit.api.schemas import ErrorOut, FlaggerPayload, GateOut
-from srekit.core.policy import Decision, GateDecision
-from srekit.errors import StoreUnavailable
-from srekit.serialize import gate_document
+from srekit.flows.gate import GateRequest
 
 router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
-log = logging.getLogger(__name__)
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
     403: {"model": ErrorOut, "description": "the token's role is not deploy or admin"},
 }
-
-
-def _document(service: str, change_type: str, reason: str, status_code: int = 200) -> JSONResponse:
-    decision = GateDecision(
-        service=service,
-        change_type=change_type,
-        allowed=False,
-        decision=Decision.DENY,
-        state="unknown",
-        reasons=(reason,),
-    )
-    return JSONResponse(gate_document(decision, []), status_code=status_code)
-
-
-async def _decide(
-    state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
-) -> Response:
-    service, change_type = request.service or "", request.change_type or "feature"
-    try:
-        principal: Principal = await authenticate(state, credentials, Role.DEPLOY)
-    except HTTPException as error:
-        body = gate_document(
-            GateDecision(service, change_type, False, Decision.DENY, "unknown", (error.detail,)),
-            [],
-        )
-        return JSONResponse(
-            {**body, "detail": error.detail}, status_code=error.status_code, headers=error.headers
-        )
-    except StoreUnavailable as error:
-        reason = f"the state store is unavailable, so the gate fails closed: {error}"
-        return _document(service, change_type, reason, deny_status)
-    try:
-        decision, statuses = await state.gate.decide(replace(request, requested_by=principal.name))
-    except Exception as error:  # the gate answers whatever breaks, and fails closed
-        log.exception("the gate failed on %s", request)
-        reason = f"the gate failed, so it denies: {error}"
-        return _document(service, change_type, reason, deny_status)
-    return Response(
-        state.gate.rendered(decision, statuses),
-        status_code=200 if decision.allowed else deny_status,
-        media_type="application/json",
-    )
 
 
 @router.get("", response_model=GateOut, response_class=JSONResponse, responses=_AUTH)
@@ -101,7 +54,7 @@ async def gate(
         fail_open=fail_open,
         source="api",
     )
-    return await _decide(state, credentials, request, deny_status=200)
+    return await answer_gate(state, credentials, request, deny_status=200)
 
 
 @router.post(
@@ -125,4 +78,4 @@ async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPaylo
         fail_open=meta.get("fail_open"),
         source="flagger",
     )
-    return await _decide(state, credentials, request, deny_status=403)
+    return await answer_gate(state, credentials, request, deny_status=403)

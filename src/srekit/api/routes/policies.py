@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Response
 from srekit.api.deps import Admin, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas import AppliedOut, PolicyOut, PolicySpecIn
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 from srekit.store.tables import PolicyRow
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
@@ -21,8 +21,8 @@ def _policy_out(row: PolicyRow) -> PolicyOut:
     return PolicyOut(
         name=row.name,
         version=row.version,
-        created_at=rfc3339(row.created_at),
-        updated_at=rfc3339(row.updated_at),
+        created_at=format_instant(row.created_at),
+        updated_at=format_instant(row.updated_at),
         spec=row.spec(),
     )
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Path, Response
 from srekit.api.deps import Editor, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas import ServiceOut, ServiceWrite
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 from srekit.store.tables import ServiceRow
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
@@ -22,8 +22,8 @@ def _service_out(row: ServiceRow) -> ServiceOut:
         name=row.name,
         team=row.team.name if row.team else None,
         slos=[slo.name for slo in row.slos],
-        created_at=rfc3339(row.created_at),
-        updated_at=rfc3339(row.updated_at),
+        created_at=format_instant(row.created_at),
+        updated_at=format_instant(row.updated_at),
     )
 
 

@@ -28,10 +28,11 @@ from srekit.api.schemas import (
     SpecDocumentsIn,
     StatusOut,
 )
+from srekit.contracts import status_document
+from srekit.core.instant import format_instant
 from srekit.core.slo import SLO
 from srekit.core.status import SloStatus
 from srekit.errors import SpecError
-from srekit.serialize import rfc3339, status_document
 
 if TYPE_CHECKING:
     from srekit.store.repository import Applied
@@ -69,7 +70,7 @@ def _summary(row: SloRow) -> SloSummaryOut:
         window=window_label(row.to_slo().window),
         version=row.version,
         source_format=row.source_format,
-        updated_at=rfc3339(row.updated_at),
+        updated_at=format_instant(row.updated_at),
     )
 
 
@@ -150,13 +151,13 @@ def get_slo(service: ServiceName, name: SloName, state: StateDep, principal: Vie
             version=row.version,
             source_format=row.source_format,
             source_file=row.source_file,
-            created_at=rfc3339(row.created_at),
-            updated_at=rfc3339(row.updated_at),
+            created_at=format_instant(row.created_at),
+            updated_at=format_instant(row.updated_at),
             spec=spec,
             versions=[
                 SloVersionOut(
                     version=v.version,
-                    applied_at=rfc3339(v.applied_at),
+                    applied_at=format_instant(v.applied_at),
                     applied_by=v.applied_by,
                     source_format=v.source_format,
                     source_file=v.source_file,

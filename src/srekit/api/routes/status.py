@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from srekit.api.deps import ApiState, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS
 from srekit.api.schemas import StatusOut
+from srekit.contracts import status_document
 from srekit.core.status import SloStatus
-from srekit.serialize import status_document
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
 

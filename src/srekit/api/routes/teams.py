@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 from srekit.api.deps import Editor, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas import TeamOut
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 from srekit.store.tables import TeamRow
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
@@ -20,7 +20,7 @@ def _team_out(row: TeamRow) -> TeamOut:
     return TeamOut(
         name=row.name,
         services=[service.name for service in row.services],
-        created_at=rfc3339(row.created_at),
+        created_at=format_instant(row.created_at),
     )
 
 

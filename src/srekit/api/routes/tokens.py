@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from srekit.api.deps import Admin, StateDep
 from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS, time_or_none
 from srekit.api.schemas import TokenCreate, TokenCreatedOut, TokenOut
-from srekit.serialize import rfc3339
+from srekit.core.instant import format_instant
 from srekit.store.tables import ApiTokenRow
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -21,7 +21,7 @@ def token_fields(row: ApiTokenRow) -> dict[str, str | None]:
         "name": row.name,
         "role": row.role,
         "prefix": row.prefix,
-        "created_at": rfc3339(row.created_at),
+        "created_at": format_instant(row.created_at),
         "created_by": row.created_by,
         "last_used_at": time_or_none(row.last_used_at),
         "revoked_at": time_or_none(row.revoked_at),

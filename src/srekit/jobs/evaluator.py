@@ -1,13 +1,10 @@
 """The server's background evaluation: every stored SLO, every interval, kept as snapshots.
 
-A round loads the stored SLOs and policies, evaluates them against their sources
-(`evaluation.evaluate_statuses`, the same pipeline as `srekit status`), and records one snapshot
-per SLO. The API reads snapshots (`Evaluator.latest_statuses`) instead of querying Prometheus
-on every request.
-
-When a source fails, an SLO keeps its last good figures marked `stale`, with how old they are
-and why, rather than losing them; the next round retries, so a source that recovers resumes by
-itself. A round that raises is logged and counted and the loop carries on.
+A round is `flows.evaluate.evaluate_stored`: the stored SLOs against their sources (the same
+pipeline as `srekit status`), one snapshot per SLO, the last good figures kept (stale) where a
+source failed. The API reads snapshots (`Evaluator.latest_statuses`) instead of querying
+Prometheus on every request. The next round retries, so a source that recovers resumes by
+itself; a round that raises is logged and counted and the loop carries on.
 
 Several replicas on PostgreSQL: the replica holding a session-level advisory lock evaluates, the
 others skip their rounds. The lock is held for the life of the process on a connection of its
@@ -22,31 +19,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from srekit.config import Settings
-from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
 from srekit.core.sli import SourceSet
-from srekit.core.slo import SLO
-from srekit.core.status import DataState, SloStatus, unavailable_status
-from srekit.errors import SpecError, StoreUnavailable
-from srekit.evaluation import evaluate_statuses
-from srekit.metrics import SrekitMetrics
-from srekit.serialize import rfc3339
+from srekit.core.status import DataState, SloStatus
+from srekit.errors import StoreUnavailable
+from srekit.flows.evaluate import evaluate_stored
+from srekit.flows.status import latest_statuses
 from srekit.store.database import safe_url, transaction
-from srekit.store.repository import (
-    last_good_snapshot,
-    latest_snapshots,
-    list_policies,
-    list_slos,
-    prune_snapshots,
-    record_snapshots,
-)
+from srekit.store.repository import newest_snapshot_id
+from srekit.telemetry import SrekitMetrics
 
 __all__ = ["EVALUATION_LOCK_KEY", "EvaluationReport", "Evaluator"]
 
@@ -77,17 +65,6 @@ class EvaluationReport:
     @property
     def skipped(self) -> bool:
         return not self.evaluated
-
-
-def _age(elapsed: timedelta) -> str:
-    """`3m20s`, `2h5m`, `1d3h`: the two largest units, for people reading a detail."""
-    seconds = max(0, int(elapsed.total_seconds()))
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size or (unit == "s" and not parts):
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts[:2])
 
 
 def _default_sources(settings: Settings) -> Callable[[], SourceSet]:
@@ -169,109 +146,34 @@ class Evaluator:
         return report
 
     def _evaluate(self, at: datetime, started: float) -> EvaluationReport:
-        slos, slo_ids, policies = self._load()
+        prune = self.retention_s is not None and (
+            self._pruned_at is None or abs(at - self._pruned_at) >= _PRUNE_EVERY
+        )
         sources = self._sources()
         try:
-            statuses, failures = self._statuses(slos, at, sources, policies)
+            done = evaluate_stored(
+                self.engine,
+                at=at,
+                sources=sources,
+                prune_older_than=(
+                    at - timedelta(seconds=self.retention_s)
+                    if prune and self.retention_s is not None
+                    else None
+                ),
+            )
         finally:
             _close_sources(sources)
-        pruned = 0
-        with transaction(self.engine) as session:
-            kept = []
-            for status in statuses:
-                slo_id = slo_ids.get((status.service, status.slo))
-                good = (
-                    last_good_snapshot(session, slo_id=slo_id)
-                    if status.data is DataState.ERROR and slo_id is not None
-                    else None
-                )
-                kept.append(status if good is None else _stale(good.to_status(), status, at))
-            recorded = record_snapshots(session, statuses=kept, now=at)
-            if self.retention_s is not None and (
-                self._pruned_at is None or abs(at - self._pruned_at) >= _PRUNE_EVERY
-            ):
-                pruned = prune_snapshots(
-                    session, older_than=at - timedelta(seconds=self.retention_s)
-                )
-                self._pruned_at = at
+        if prune:
+            self._pruned_at = at
         return EvaluationReport(
             at=at,
             evaluated=True,
-            statuses=tuple(kept),
-            recorded=recorded,
-            source_failures=failures,
-            pruned=pruned,
+            statuses=done.statuses,
+            recorded=done.recorded,
+            source_failures=done.failures,
+            pruned=done.pruned,
             duration_s=time.monotonic() - started,
         )
-
-    def _load(
-        self,
-    ) -> tuple[list[SLO], dict[tuple[str, str], int], dict[str, BudgetPolicy]]:
-        """The stored SLOs (a row that no longer decodes is logged and left out) and policies."""
-        slos: list[SLO] = []
-        ids: dict[tuple[str, str], int] = {}
-        with transaction(self.engine) as session:
-            for row in list_slos(session):
-                try:
-                    slos.append(row.to_slo())
-                except SpecError as error:
-                    logger.error("stored SLO %s cannot be read, not evaluated: %s", row.key, error)
-                    continue
-                ids[row.service.name, row.name] = row.id
-            policies = {row.name: row.to_policy() for row in list_policies(session)}
-        return slos, ids, policies
-
-    def _statuses(
-        self,
-        slos: Sequence[SLO],
-        at: datetime,
-        sources: SourceSet,
-        policies: Mapping[str, BudgetPolicy],
-    ) -> tuple[list[SloStatus], dict[str, str]]:
-        """Statuses in `slos` order, and the sources that failed.
-
-        Each source is evaluated on its own, so one that misbehaves (raises something other than
-        SourceUnavailable, say a query Prometheus refuses) cannot cost the others their round;
-        its SLOs are then retried one by one to confine the failure to the SLOs that cause it.
-        """
-        default_policy = policies.get("default", DEFAULT_POLICY)
-        groups: dict[str, list[SLO]] = {}
-        for slo in slos:
-            groups.setdefault(sources.for_slo(slo)[0], []).append(slo)
-        by_id: dict[str, SloStatus] = {}
-        failures: dict[str, str] = {}
-
-        def evaluate(members: Sequence[SLO]) -> list[SloStatus]:
-            return evaluate_statuses(
-                members,
-                at=at,
-                sources=sources,
-                policies=policies,
-                default_policy=default_policy,
-            )
-
-        for name, members in groups.items():
-            try:
-                statuses = evaluate(members)
-            except Exception as error:
-                logger.warning(
-                    "SLI source %s failed (%r); evaluating its SLOs one by one", name, error
-                )
-                statuses = []
-                for slo in members:
-                    try:
-                        statuses.extend(evaluate([slo]))
-                    except Exception as own:
-                        statuses.append(
-                            unavailable_status(slo, at=at, detail=f"{name} source failed: {own}")
-                        )
-            for slo, status in zip(members, statuses, strict=True):
-                by_id[slo.id] = status
-                if status.data is DataState.ERROR and name not in failures:
-                    failures[name] = status.detail or "unknown error"
-        for name, why in failures.items():
-            logger.warning("SLI source %s could not be read: %s", name, why)
-        return [by_id[slo.id] for slo in slos], failures
 
     def _count(self, report: EvaluationReport) -> None:
         metrics = self.metrics
@@ -391,65 +293,17 @@ class Evaluator:
     def status_version(self) -> object:
         """Changes whenever a round records snapshots (they are only ever added), so a cache of
         `latest_statuses` knows when to read again."""
-        from sqlalchemy import text
-
         with transaction(self.engine) as session:
-            return session.execute(text("SELECT max(id) FROM slo_snapshots")).scalar()
+            return newest_snapshot_id(session)
 
     def latest_statuses(
         self, service: str | None = None, *, now: datetime | None = None
     ) -> list[SloStatus]:
-        """Every stored SLO's newest snapshot as a status, by service then name.
-
-        A snapshot older than three intervals is `stale` (the evaluating replica is behind or
-        gone); an SLO never evaluated yet is an `error`, so a fail-closed gate does not pass
-        it unseen.
-        """
-        moment = now if now is not None else datetime.now(UTC)
-        limit = timedelta(seconds=_STALE_AFTER_INTERVALS * self.interval_s)
-        statuses: list[SloStatus] = []
-        with transaction(self.engine) as session:
-            latest = latest_snapshots(session, service=service)
-            for row in list_slos(session, service=service):
-                snapshot = latest.get((row.service.name, row.name))
-                if snapshot is not None:
-                    status = snapshot.to_status()
-                    if moment - snapshot.evaluated_at > limit:
-                        status = _outdated(status, moment)
-                    statuses.append(status)
-                    continue
-                try:
-                    slo = row.to_slo()
-                except SpecError as error:
-                    logger.error("stored SLO %s cannot be read: %s", row.key, error)
-                    continue
-                statuses.append(
-                    unavailable_status(
-                        slo,
-                        at=moment,
-                        detail="not evaluated yet: no evaluation round has run since it was stored",
-                    )
-                )
-        return statuses
-
-
-def _stale(good: SloStatus, failed: SloStatus, at: datetime) -> SloStatus:
-    """The last good figures, as of `at`, marked stale with their age and the current error."""
-    return replace(
-        good,
-        at=at,
-        data=DataState.STALE,
-        detail=(
-            f"source failed: {failed.detail}; last good evaluation {_age(at - good.at)} ago"
-            f" ({rfc3339(good.at)})"
-        ),
-    )
-
-
-def _outdated(status: SloStatus, now: datetime) -> SloStatus:
-    age = _age(now - status.at)
-    detail = f"last evaluated {age} ago: the evaluator is behind or stopped"
-    if status.detail:
-        detail += f"; then: {status.detail}"
-    data = DataState.STALE if status.data in (DataState.OK, DataState.NO_DATA) else status.data
-    return replace(status, data=data, detail=detail)
+        """Every stored SLO's newest snapshot as a status, by service then name: stale when
+        older than three intervals, an error when never evaluated (`flows.status`)."""
+        return latest_statuses(
+            self.engine,
+            max_age_s=_STALE_AFTER_INTERVALS * self.interval_s,
+            service=service,
+            now=now,
+        )

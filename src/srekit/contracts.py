@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
 from srekit.core.status import SloStatus
 
-__all__ = ["gate_document", "rfc3339", "status_document"]
-
-
-def rfc3339(moment: datetime) -> str:
-    """`2026-11-22T10:00:00Z`: UTC, seconds, a Z suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["gate_document", "status_document"]
 
 
 def status_document(status: SloStatus) -> dict[str, Any]:
@@ -25,7 +20,7 @@ def status_document(status: SloStatus) -> dict[str, Any]:
         "objective": status.objective,
         "window": status.window,
         "window_s": status.window_s,
-        "at": rfc3339(status.at),
+        "at": format_instant(status.at),
         "sli": status.sli,
         "error_budget": {
             "remaining": budget.remaining if budget else None,

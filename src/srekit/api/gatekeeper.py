@@ -1,0 +1,221 @@
+"""The deploy gate behind `GET /api/v1/gate`, Flagger's webhook and the fast path: decide from
+memory, record in the background.
+
+A gate is asked on every step of every rollout, so deciding must not wait on the store: statuses
+come from the evaluator's memory, and which services exist and which policy gates each come
+from a catalog read from the store and kept for `catalog_ttl_s`. Decisions are recorded by the
+`DeploymentRecorder` job, in batches. The decision itself is `flows.gate.decide_stored`, the
+same rules as `srekit gate`.
+
+Failing closed: when the store cannot be read (the catalog) or written (the recorder), every
+deploy is denied, since nothing can be checked or recorded. An SLO whose status is missing,
+unreadable or older than `max_status_age_s` counts as unreadable SLI data, which denies unless
+the caller asks to fail open. Open P0/P1 incidents come from an `IncidentRepository`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse, Response
+
+from srekit.api.cache import TtlCache
+from srekit.contracts import gate_document
+from srekit.core.access import Role
+from srekit.core.policy import GateDecision, denied_decision
+from srekit.core.ports import IncidentRepository, NoIncidents
+from srekit.core.status import SloStatus
+from srekit.errors import StoreUnavailable
+from srekit.flows.gate import (
+    GateQuestion,
+    GateRequest,
+    catalog_version,
+    decide_stored,
+    load_catalog,
+    read_request,
+)
+from srekit.jobs.deployment_recorder import DeploymentRecorder, PendingDeployment
+from srekit.store.database import StoreEngine
+
+if TYPE_CHECKING:
+    from srekit.api.deps import ApiState
+
+__all__ = ["GateKeeper", "answer_gate"]
+
+log = logging.getLogger(__name__)
+
+_DECISION_TTL_S = 1.0
+_DECISIONS_KEPT = 1024
+# Argo Rollouts polls its web metric through an analysis and pipelines retry: the same
+# question answered the same way within this window is one deployment attempt, recorded once
+_REPEAT_WINDOW_S = 60.0
+
+
+class GateKeeper:
+    """Decides deploys from the evaluator's statuses and the cached catalog; records each."""
+
+    def __init__(
+        self,
+        *,
+        engine: StoreEngine,
+        statuses: TtlCache[list[SloStatus]],
+        recorder: DeploymentRecorder,
+        incidents: IncidentRepository | None = None,
+        catalog_ttl_s: float = 2.0,
+        max_status_age_s: float = 300.0,
+    ) -> None:
+        self.engine = engine
+        self.statuses = statuses
+        self.recorder = recorder
+        self.incidents: IncidentRepository = incidents if incidents is not None else NoIncidents()
+        self.catalog_ttl_s = catalog_ttl_s
+        self.max_status_age_s = max_status_age_s
+        # a decision is the same for a second for the same inputs: polling pipelines ask
+        # the same question many times a second
+        self._decisions: dict[
+            tuple[object, ...], tuple[float, GateDecision, list[SloStatus], object, object]
+        ] = {}
+        self._bodies: dict[int, tuple[GateDecision, bytes]] = {}
+        self._recorded: dict[tuple[object, ...], float] = {}
+        # every change to services, SLOs and policies writes an audit row
+        self._catalog = TtlCache(
+            lambda: load_catalog(engine),
+            ttl_s=catalog_ttl_s,
+            version=lambda: catalog_version(engine),
+        )
+
+    def rendered(self, decision: GateDecision, statuses: list[SloStatus]) -> bytes:
+        """The decision's JSON body, rendered once per remembered decision."""
+        body = self._bodies.get(id(decision))
+        if body is None or body[0] is not decision:
+            if len(self._bodies) >= _DECISIONS_KEPT:
+                self._bodies.clear()
+            text = json.dumps(
+                gate_document(decision, statuses),
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+            )
+            body = self._bodies[id(decision)] = (decision, text.encode())
+        return body[1]
+
+    def invalidate(self) -> None:
+        """Forget the catalog: the next decision reads the store (after a change via the API)."""
+        self._catalog.invalidate()
+
+    async def decide(self, request: GateRequest) -> tuple[GateDecision, list[SloStatus]]:
+        """The decision and the statuses it was made from; never raises for bad input or a
+        failing store (those deny, saying why)."""
+        question = read_request(request)
+        if isinstance(question, GateDecision):
+            return question, []
+        decision, statuses = await self._decide(question)
+        asked = (
+            question.service,
+            question.change_type,
+            question.version,
+            question.commit_time,
+            question.requested_by,
+            question.source,
+            decision.decision,
+            decision.state,
+        )
+        now = time.monotonic()
+        if self._recorded.get(asked, -_REPEAT_WINDOW_S) > now - _REPEAT_WINDOW_S:
+            return decision, statuses  # the same question, same answer: one attempt, not two
+        if len(self._recorded) >= _DECISIONS_KEPT:
+            self._recorded.clear()
+        self._recorded[asked] = now
+        self.recorder.add(
+            PendingDeployment(
+                service=question.service,
+                change_type=question.change_type,
+                decision=decision,
+                version=question.version,
+                commit_time=question.commit_time,
+                requested_by=question.requested_by,
+                source=question.source,
+                at=datetime.now(UTC),
+            )
+        )
+        return decision, statuses
+
+    async def _decide(self, question: GateQuestion) -> tuple[GateDecision, list[SloStatus]]:
+        service, change_type = question.service, question.change_type
+        try:
+            catalog = await self._catalog.get()
+        except StoreUnavailable as error:
+            reason = f"the state store is unavailable, so the gate fails closed: {error}"
+            return denied_decision(service, change_type, reason), []
+        if not self.recorder.healthy:
+            reason = (
+                "gate decisions cannot be recorded (the state store is unavailable),"
+                f" so the gate fails closed: {self.recorder.last_error}"
+            )
+            return denied_decision(service, change_type, reason), []
+        try:
+            current = await self.statuses.get()
+        except StoreUnavailable as error:
+            reason = f"SLO statuses cannot be read (state store unavailable): {error}"
+            return denied_decision(service, change_type, reason), []
+        incidents = tuple(self.incidents.open_severe_incidents(service))
+        key = (service, change_type, question.fail_mode, id(catalog), id(current), incidents)
+        now = time.monotonic()
+        remembered = self._decisions.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1], remembered[2]
+        decision, statuses = decide_stored(
+            question,
+            catalog=catalog,
+            statuses=current,
+            open_severe_incidents=incidents,
+            now=datetime.now(UTC),
+            max_status_age_s=self.max_status_age_s,
+        )
+        if len(self._decisions) >= _DECISIONS_KEPT:
+            self._decisions.clear()
+        # catalog and statuses ride along so their ids in the key cannot be reused meanwhile
+        self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses, catalog, current)
+        return decision, statuses
+
+
+def _denial(service: str, change_type: str, reason: str, status_code: int) -> JSONResponse:
+    decision = denied_decision(service, change_type, reason)
+    return JSONResponse(gate_document(decision, []), status_code=status_code)
+
+
+async def answer_gate(
+    state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
+) -> Response:
+    """The gate's HTTP answer, for the routes and the fast path alike: the decision as JSON,
+    `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token."""
+    from srekit.api.deps import authenticate
+
+    service, change_type = request.service or "", request.change_type or "feature"
+    try:
+        principal = await authenticate(state, credentials, Role.DEPLOY)
+    except HTTPException as error:
+        body = gate_document(denied_decision(service, change_type, error.detail), [])
+        return JSONResponse(
+            {**body, "detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
+    except StoreUnavailable as error:
+        reason = f"the state store is unavailable, so the gate fails closed: {error}"
+        return _denial(service, change_type, reason, deny_status)
+    try:
+        decision, statuses = await state.gate.decide(replace(request, requested_by=principal.name))
+    except Exception as error:  # the gate answers whatever breaks, and fails closed
+        log.exception("the gate failed on %s", request)
+        reason = f"the gate failed, so it denies: {error}"
+        return _denial(service, change_type, reason, deny_status)
+    return Response(
+        state.gate.rendered(decision, statuses),
+        status_code=200 if decision.allowed else deny_status,
+        media_type="application/json",
+    )

@@ -1,0 +1,35 @@
+"""Who may do what: the roles an API token carries and what each one grants.
+
+`viewer` reads; `editor` also changes SLOs, services and teams; `admin` also manages policies
+and tokens, and may ask the gate; `deploy` may only ask the gate (a CI credential that can read
+nothing else).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ROLE_NAMES", "Role", "grants"]
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    DEPLOY = "deploy"
+
+
+ROLE_NAMES: tuple[str, ...] = tuple(role.value for role in Role)
+
+# Which roles each role's holder may act as.
+_GRANTS: dict[Role, frozenset[Role]] = {
+    Role.VIEWER: frozenset({Role.VIEWER}),
+    Role.EDITOR: frozenset({Role.VIEWER, Role.EDITOR}),
+    Role.ADMIN: frozenset(Role),
+    Role.DEPLOY: frozenset({Role.DEPLOY}),
+}
+
+
+def grants(held: Role, needed: Role) -> bool:
+    """Whether a holder of `held` may do what needs `needed` (admin may do everything)."""
+    return needed in _GRANTS[held]

@@ -1,0 +1,44 @@
+"""Instants as srekit reads and writes them: RFC 3339 in UTC, and ages for people to read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["format_age", "format_instant", "parse_instant"]
+
+
+def parse_instant(text: str) -> datetime:
+    """An aware UTC datetime from RFC 3339 text (`2026-11-01T10:00:00Z`, `...+02:00`).
+
+    A time without a zone is refused: it would mean a different instant on every machine.
+    Raises ValueError saying what was expected.
+    """
+    cleaned = text.strip()
+    try:
+        parsed = datetime.fromisoformat(cleaned.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"expected an RFC 3339 time like 2026-11-01T00:00:00Z, got {text!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"expected a time zone (Z or +02:00) in {text!r}")
+    return parsed.astimezone(UTC)
+
+
+def format_instant(moment: datetime) -> str:
+    """`2026-11-22T10:00:00Z`: UTC, whole seconds, a Z suffix."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_age(elapsed: timedelta) -> str:
+    """`3m20s`, `2h5m`, `1d3h`: the two largest units, for people reading a detail.
+
+    Negative ages (a clock that went back) read as `0s`.
+    """
+    seconds = max(0, int(elapsed.total_seconds()))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts[:2])

@@ -1,0 +1,236 @@
+"""The deploy gate, asked from the CLI (specs evaluated now) or the server (stored SLOs, the
+evaluator's statuses): both end in `core.gate.gate_service`, so they decide alike.
+
+The server's question arrives as strings (`GateRequest`) and is never rejected: whatever is
+wrong with it, or with the store, becomes a denial that says why (`read_request`,
+`decide_stored`), because Argo Rollouts counts a body it cannot read as a success.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from srekit.core.gate import gate_service
+from srekit.core.instant import parse_instant
+from srekit.core.policy import (
+    BudgetPolicy,
+    FailMode,
+    GateDecision,
+    ServicePolicy,
+    denied_decision,
+    policy_for_service,
+)
+from srekit.core.sli import SourceSet
+from srekit.core.slo import SLO
+from srekit.core.status import SloStatus
+from srekit.errors import SpecError
+from srekit.flows.evaluate import evaluate_statuses
+from srekit.spec.loader import SpecSet
+from srekit.store.database import StoreEngine, transaction
+from srekit.store.repository import list_policies, list_services, list_slos, newest_audit_id
+
+__all__ = [
+    "Catalog",
+    "GateQuestion",
+    "GateRequest",
+    "SpecGate",
+    "catalog_version",
+    "decide_stored",
+    "gate_specs",
+    "load_catalog",
+    "read_request",
+]
+
+CHANGE_TYPE_LIMIT = 40  # the width of deployments.change_type
+NAME_LIMIT = 200
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off", ""})
+
+
+# -- the CLI: specs from files, evaluated now ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpecGate:
+    """The CLI gate's answer: the decision, the statuses it read, and the policy applied."""
+
+    decision: GateDecision
+    statuses: list[SloStatus]
+    policy: BudgetPolicy
+
+
+def gate_specs(
+    specs: SpecSet,
+    sources: SourceSet,
+    *,
+    service: str,
+    change_type: str,
+    at: datetime,
+    fail_mode: FailMode = FailMode.CLOSED,
+) -> SpecGate:
+    """Evaluate `service`'s SLOs from `specs` at `at` and decide its deploy.
+
+    Raises SpecError when no SLO belongs to `service` or its SLOs name different policies:
+    from files, those are mistakes to fix, not states to deny.
+    """
+    services = specs.services()
+    if service not in services:
+        raise SpecError(
+            f"no SLO in the specs belongs to {service!r}"
+            f" (services: {', '.join(services) or 'none'})",
+            field="--service",
+        )
+    own = [slo for slo in specs.slos if slo.service == service]
+    chosen = policy_for_service(service, [slo.policy for slo in own], specs.policies)
+    if chosen.conflict:
+        raise SpecError(chosen.conflict)
+    statuses = evaluate_statuses(own, at=at, sources=sources, policies=specs.policies)
+    decision, current = gate_service(
+        service,
+        change_type=change_type,
+        slos=own,
+        statuses=statuses,
+        policy=chosen.policy,
+        now=at,
+        fail_mode=fail_mode,
+    )
+    return SpecGate(decision, current, chosen.policy)
+
+
+# -- the server: the stored catalog and the evaluator's statuses -----------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the gate needs from the store: services, their SLOs, and the policy gating each."""
+
+    services: frozenset[str]
+    slos: Mapping[str, tuple[SLO, ...]]
+    policies: Mapping[str, ServicePolicy]
+
+
+def load_catalog(engine: StoreEngine) -> Catalog:
+    """Read the catalog in one transaction (StoreUnavailable when the store is down)."""
+    with transaction(engine) as session:
+        services = frozenset(row.name for row in list_services(session))
+        stored = {row.name: row.to_policy() for row in list_policies(session)}
+        slos: dict[str, list[SLO]] = {}
+        for row in list_slos(session):
+            slos.setdefault(row.service.name, []).append(row.to_slo())
+    return Catalog(
+        services=services,
+        slos={service: tuple(members) for service, members in slos.items()},
+        policies={
+            service: policy_for_service(
+                service, [slo.policy for slo in slos.get(service, ())], stored
+            )
+            for service in services
+        },
+    )
+
+
+def catalog_version(engine: StoreEngine) -> object:
+    """Moves whenever services, SLOs or policies change (each change writes an audit entry)."""
+    with transaction(engine) as session:
+        return newest_audit_id(session)
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """The gate's parameters as received: strings, checked by `read_request`, never rejected."""
+
+    service: str | None
+    change_type: str | None = "feature"
+    version: str | None = None
+    commit_time: str | None = None
+    fail_open: str | None = None
+    requested_by: str | None = None
+    source: str = "api"
+
+
+@dataclass(frozen=True)
+class GateQuestion:
+    """A gate request that reads well: what to decide, and what to record with the answer."""
+
+    service: str
+    change_type: str
+    fail_mode: FailMode
+    version: str | None
+    commit_time: datetime | None
+    requested_by: str | None
+    source: str
+
+
+def read_request(request: GateRequest) -> GateQuestion | GateDecision:
+    """The question `request` asks, or the denial saying what is wrong with it."""
+    service = (request.service or "").strip()
+    change_type = (request.change_type or "feature").strip() or "feature"
+    if not service:
+        return denied_decision("", change_type, "service is required: ?service=NAME")
+    if len(service) > NAME_LIMIT or len(change_type) > CHANGE_TYPE_LIMIT:
+        return denied_decision(
+            service[:NAME_LIMIT],
+            change_type[:CHANGE_TYPE_LIMIT],
+            f"service is at most {NAME_LIMIT} characters and change_type at most"
+            f" {CHANGE_TYPE_LIMIT}",
+        )
+    commit_time = None
+    if request.commit_time:
+        try:
+            commit_time = parse_instant(request.commit_time)
+        except ValueError:
+            reason = (
+                "commit_time: expected RFC 3339 (2026-11-01T10:00:00Z),"
+                f" got {request.commit_time!r}"
+            )
+            return denied_decision(service, change_type, reason)
+    fail_open = (request.fail_open or "").strip().lower()
+    if fail_open not in _TRUE | _FALSE:
+        reason = f"fail_open: expected true or false, got {request.fail_open!r}"
+        return denied_decision(service, change_type, reason)
+    return GateQuestion(
+        service=service,
+        change_type=change_type,
+        fail_mode=FailMode.OPEN if fail_open in _TRUE else FailMode.CLOSED,
+        version=request.version[:NAME_LIMIT] if request.version else None,
+        commit_time=commit_time,
+        requested_by=request.requested_by,
+        source=request.source,
+    )
+
+
+def decide_stored(
+    question: GateQuestion,
+    *,
+    catalog: Catalog,
+    statuses: Sequence[SloStatus],
+    open_severe_incidents: Sequence[str],
+    now: datetime,
+    max_status_age_s: float = math.inf,
+) -> tuple[GateDecision, list[SloStatus]]:
+    """Decide `question` for a stored service from the evaluator's latest statuses.
+
+    An unknown service, or one whose SLOs name different policies, is denied; an SLO whose
+    status is missing or older than `max_status_age_s` counts as unreadable SLI data.
+    """
+    service, change_type = question.service, question.change_type
+    if service not in catalog.services:
+        reason = f"unknown service {service!r}: no such service in the store"
+        return denied_decision(service, change_type, reason), []
+    chosen = catalog.policies[service]
+    if chosen.conflict:
+        return denied_decision(service, change_type, chosen.conflict), []
+    return gate_service(
+        service,
+        change_type=change_type,
+        slos=catalog.slos.get(service, ()),
+        statuses=statuses,
+        policy=chosen.policy,
+        now=now,
+        max_status_age_s=max_status_age_s,
+        fail_mode=question.fail_mode,
+        open_severe_incidents=open_severe_incidents,
+    )
