@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from sqlalchemy import Engine
+
+from srekit.api import create_app
+from srekit.config import Settings
 from srekit.contracts import status_document
 from srekit.store.database import transaction
 from srekit.store.repository import record_snapshots
-from tests.api.conftest import AVAILABILITY_SPEC, Api, status_for
+from tests.api.conftest import AVAILABILITY_SPEC, Api, TestClient, make_tokens, status_for
 
 
 def test_status_lists_the_evaluators_latest_statuses(lite_api: Api) -> None:
@@ -115,3 +120,48 @@ def test_srekits_own_slos_read_series_its_metrics_expose(lite_api: Api) -> None:
     assert matching == ["0.2"]
     assert f"{latency.indicator.metric}_count" in metrics
     assert "srekit_http_request_duration_seconds_count" in str(availability.indicator)
+
+
+def test_without_an_evaluator_old_snapshots_are_stale_and_unevaluated_slos_listed(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """`serve --no-evaluate` reads the store's snapshots: another process evaluates, and when
+    it falls behind or never reached an SLO, the status says so (and the gate fails closed)."""
+    tokens = make_tokens(sqlite_engine)
+    app = create_app(
+        Settings(home=tmp_path, gate_max_status_age_s=300),
+        engine=sqlite_engine,
+        catalog_ttl_s=0,
+        status_ttl_s=0,
+    )
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    with TestClient(app) as client:
+        for name in ("availability", "latency", "errors"):
+            put = client.put(
+                f"/api/v1/slos/checkout/{name}", json={"spec": AVAILABILITY_SPEC}, headers=headers
+            )
+            assert put.status_code in (200, 201), put.text
+        now = datetime.now(UTC)
+        with transaction(sqlite_engine) as session:
+            record_snapshots(
+                session,
+                statuses=[
+                    status_for("checkout", "availability", 0.9, at=now - timedelta(seconds=30)),
+                    status_for("checkout", "latency", 0.8, at=now - timedelta(minutes=20)),
+                ],
+            )
+        body = client.get("/api/v1/status", headers=headers).json()
+        gate = client.get("/api/v1/gate?service=checkout", headers=headers).json()
+    by_name = {s["slo"]: s for s in body}
+    assert sorted(by_name) == ["availability", "errors", "latency"]
+    assert by_name["availability"]["data"] == "ok"
+    assert by_name["availability"]["error_budget"]["remaining"] == 0.9
+    assert by_name["latency"]["data"] == "stale"
+    assert by_name["latency"]["detail"].startswith("last evaluated 20m")
+    assert by_name["latency"]["error_budget"]["remaining"] == 0.8  # figures kept for people
+    assert (by_name["errors"]["data"], by_name["errors"]["detail"]) == (
+        "error",
+        "not evaluated yet",
+    )
+    assert gate["allowed"] is False
+    assert "SLI data could not be read and the gate fails closed" in gate["reasons"]

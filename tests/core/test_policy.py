@@ -11,7 +11,10 @@ from srekit.core.policy import (
     FailMode,
     PolicyLevel,
     SloStanding,
+    denied_decision,
     evaluate_gate,
+    policy_for_service,
+    policy_for_slo,
     policy_level,
 )
 
@@ -124,3 +127,56 @@ def test_policy_rejects_unordered_floors() -> None:
     with pytest.raises(ValueError, match="ending"):
         BudgetPolicy("bad", (PolicyLevel("a", 0.1, Decision.ALLOW),))
     assert DEFAULT_POLICY.levels[-1].floor is None
+
+
+_STRICT = BudgetPolicy(
+    name="strict",
+    levels=(PolicyLevel("ok", 0.8, Decision.ALLOW), PolicyLevel("frozen", None, Decision.DENY)),
+)
+_MINE_DEFAULT = BudgetPolicy(
+    name="default", levels=(PolicyLevel("anything", None, Decision.ALLOW),)
+)
+
+
+@pytest.mark.parametrize(
+    ("named", "policies", "expected"),
+    [
+        (None, {}, DEFAULT_POLICY),
+        ("default", {}, DEFAULT_POLICY),
+        ("strict", {"strict": _STRICT}, _STRICT),
+        (None, {"strict": _STRICT, "default": _MINE_DEFAULT}, _MINE_DEFAULT),
+        # a name nobody defined falls back to the user's default, then to srekit's
+        ("missing", {"default": _MINE_DEFAULT}, _MINE_DEFAULT),
+        ("missing", {"strict": _STRICT}, DEFAULT_POLICY),
+    ],
+)
+def test_policy_for_slo(
+    named: str | None, policies: dict[str, BudgetPolicy], expected: BudgetPolicy
+) -> None:
+    assert policy_for_slo(named, policies) is expected
+
+
+def test_policy_for_service_one_policy_or_a_conflict() -> None:
+    policies = {"strict": _STRICT}
+    same = policy_for_service("api", ["strict", "strict"], policies)
+    assert (same.policy, same.conflict) == (_STRICT, None)
+    # naming nothing and naming "default" are the same policy
+    implicit = policy_for_service("api", [None, "default"], policies)
+    assert (implicit.policy, implicit.conflict) == (DEFAULT_POLICY, None)
+    assert policy_for_service("api", [], policies).policy is DEFAULT_POLICY
+    mixed = policy_for_service("api", ["strict", None], policies)
+    assert mixed.conflict == (
+        "the SLOs of api name different policies (default, strict): a service is gated by one"
+        " policy"
+    )
+
+
+def test_denied_decision_says_why_and_knows_no_state() -> None:
+    decision = denied_decision("api", "config", "the store is down")
+    assert (decision.allowed, decision.decision, decision.state) == (
+        False,
+        Decision.DENY,
+        "unknown",
+    )
+    assert decision.reasons == ("the store is down",)
+    assert (decision.service, decision.change_type, decision.actions) == ("api", "config", ())

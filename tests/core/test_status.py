@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO, BudgetingMethod, EventsRatio
-from srekit.core.status import DataState, evaluate_slo, status_windows, timeslice_readings
+from srekit.core.status import (
+    NOT_EVALUATED,
+    DataState,
+    SloStatus,
+    current_statuses,
+    evaluate_slo,
+    last_good_status,
+    outdated_status,
+    status_windows,
+    timeslice_readings,
+    unavailable_status,
+)
 from srekit.core.window import CalendarWindow, RollingWindow
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -97,3 +109,62 @@ def test_timeslice_readings_per_window() -> None:
     assert readings["5m"] is None  # shorter than a slice
     status = evaluate_slo(slo, readings=readings, at=AT)
     assert status.sli == pytest.approx(21 / 24)
+
+
+def _ok_status(at: datetime, remaining_bad: int = 4000) -> SloStatus:
+    """A status with `remaining_bad` of 8640 allowed bad events spent, evaluated at `at`."""
+    return evaluate_slo(
+        _slo(), readings={"30d": EventCounts(8_640_000 - remaining_bad, 8_640_000)}, at=at
+    )
+
+
+def test_outdated_status_turns_stale_only_past_the_age_limit() -> None:
+    fresh = _ok_status(AT)
+    assert outdated_status(fresh, now=AT + timedelta(seconds=180), max_age_s=180) is fresh
+    old = outdated_status(fresh, now=AT + timedelta(seconds=181), max_age_s=180)
+    assert old.data is DataState.STALE
+    assert old.detail == "last evaluated 3m1s ago: the evaluator is behind or stopped"
+    assert old.error_budget == fresh.error_budget  # the figures are kept, for people to see
+    # ...but the gate no longer reads them as budget
+    assert fresh.standing.remaining is not None
+    assert (old.standing.remaining, old.standing.data) == (None, "stale")
+
+
+def test_outdated_status_keeps_an_error_an_error_and_its_reason() -> None:
+    failed = unavailable_status(_slo(), at=AT, detail="Prometheus down")
+    old = outdated_status(failed, now=AT + timedelta(hours=2), max_age_s=60)
+    assert old.data is DataState.ERROR
+    assert old.detail == (
+        "last evaluated 2h ago: the evaluator is behind or stopped; then: Prometheus down"
+    )
+    no_data = evaluate_slo(_slo(), readings={}, at=AT)
+    assert outdated_status(no_data, now=AT + timedelta(days=1), max_age_s=60).data is (
+        DataState.STALE
+    )
+
+
+def test_last_good_status_keeps_figures_marked_stale_with_age_and_failure() -> None:
+    good = _ok_status(AT)
+    later = AT + timedelta(minutes=3, seconds=20)
+    kept = last_good_status(good, failure="event store down", at=later)
+    assert (kept.at, kept.data) == (later, DataState.STALE)
+    assert kept.error_budget == good.error_budget
+    assert kept.detail == (
+        "source failed: event store down; last good evaluation 3m20s ago (2026-11-01T00:00:00Z)"
+    )
+
+
+def test_current_statuses_in_slo_order_with_missing_and_old_ones_flagged() -> None:
+    a, b, c = _slo(name="a"), _slo(name="b"), _slo(name="c")
+    now = AT + timedelta(minutes=10)
+    latest = {
+        ("api", "a"): replace(_ok_status(AT + timedelta(minutes=9)), slo="a"),
+        ("api", "c"): replace(_ok_status(AT), slo="c"),
+        ("other", "b"): replace(_ok_status(now), service="other", slo="b"),
+    }
+    statuses = current_statuses([c, b, a], latest, now=now, max_age_s=300)
+    assert [s.slo for s in statuses] == ["c", "b", "a"]
+    assert [s.data for s in statuses] == [DataState.STALE, DataState.ERROR, DataState.OK]
+    assert statuses[1].detail == NOT_EVALUATED
+    assert statuses[1].at == now
+    assert statuses[2] is latest["api", "a"]
