@@ -1,14 +1,101 @@
-"""JSON shapes of srekit's results (DESIGN.md "Contracts"): snake_case, fractions, seconds, UTC."""
+"""JSON shapes of srekit's results (DESIGN.md "Contracts"): snake_case, fractions, seconds, UTC.
+
+Each shape is a pydantic model, the one the API's OpenAPI document shows and the CLI's
+`--format json` prints. The documents themselves are built as plain dicts (`status_document`,
+`gate_document`): hot endpoints serve thousands a second, and a model per answer would cost
+more than the answer; a test holds every built document to its model.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
 
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
 from srekit.core.status import SloStatus
 
-__all__ = ["gate_document", "status_document"]
+__all__ = [
+    "AlertOut",
+    "ErrorBudgetOut",
+    "EventsOut",
+    "GateOut",
+    "GateSloOut",
+    "StatusOut",
+    "gate_document",
+    "status_document",
+]
+
+Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
+
+
+class _Out(BaseModel):
+    """Responses: clients must ignore fields they do not know, so later ones can be added."""
+
+
+class ErrorBudgetOut(_Out):
+    remaining: float | None
+    consumed: float | None
+    allowed_bad_events: float | None
+
+
+class EventsOut(_Out):
+    good: float
+    total: float
+
+
+class AlertOut(_Out):
+    severity: str
+    long_window: str
+    short_window: str
+    factor: float
+    firing: bool | None
+
+
+class StatusOut(_Out):
+    """One SLO's status, as `srekit status --format json` prints it."""
+
+    service: str
+    slo: str
+    objective: float
+    window: str
+    window_s: int
+    at: Time
+    sli: float | None
+    error_budget: ErrorBudgetOut
+    events: EventsOut | None
+    burn_rates: dict[str, float | None]
+    time_to_exhaustion_s: float | None
+    alerts: list[AlertOut]
+    policy_state: str
+    data: Literal["ok", "no_data", "stale", "error"]
+    detail: str | None
+    labels: dict[str, str]
+
+
+class GateSloOut(_Out):
+    slo: str
+    objective: float
+    window: str
+    sli: float | None
+    remaining: float | None
+    burn_rate_1h: float | None
+    policy_state: str
+    data: Literal["ok", "no_data", "stale", "error"]
+
+
+class GateOut(_Out):
+    """The deploy gate's answer; `allowed` is true only for decision `allow`."""
+
+    service: str
+    change_type: str
+    allowed: bool
+    decision: Literal["allow", "review", "deny"]
+    state: str
+    reasons: list[str]
+    actions: list[str]
+    slos: list[GateSloOut]
 
 
 def status_document(status: SloStatus) -> dict[str, Any]:

@@ -11,17 +11,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from srekit.core.access import Role
 from srekit.core.policy import DEFAULT_EXCEPTIONS
 
 __all__ = [
-    "AlertOut",
     "AppliedOut",
     "ApplyOut",
     "AuditOut",
     "DeploymentOut",
     "ErrorOut",
     "FlaggerPayload",
-    "GateOut",
     "HealthOut",
     "PolicyOut",
     "PolicySpecIn",
@@ -33,7 +32,6 @@ __all__ = [
     "SloVersionOut",
     "SloWrite",
     "SpecDocumentsIn",
-    "StatusOut",
     "TeamOut",
     "TokenCreate",
     "TokenCreatedOut",
@@ -42,7 +40,6 @@ __all__ = [
 
 Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Role = Literal["viewer", "editor", "admin", "deploy"]
 
 
 class _In(BaseModel):
@@ -269,70 +266,6 @@ class PolicyOut(_Out):
 
 
 # --- status, history, gate ----------------------------------------------------------------
-
-
-class ErrorBudgetOut(_Out):
-    remaining: float | None
-    consumed: float | None
-    allowed_bad_events: float | None
-
-
-class EventsOut(_Out):
-    good: float
-    total: float
-
-
-class AlertOut(_Out):
-    severity: str
-    long_window: str
-    short_window: str
-    factor: float
-    firing: bool | None
-
-
-class StatusOut(_Out):
-    """One SLO's status, as `srekit status --format json` prints it."""
-
-    service: str
-    slo: str
-    objective: float
-    window: str
-    window_s: int
-    at: Time
-    sli: float | None
-    error_budget: ErrorBudgetOut
-    events: EventsOut | None
-    burn_rates: dict[str, float | None]
-    time_to_exhaustion_s: float | None
-    alerts: list[AlertOut]
-    policy_state: str
-    data: Literal["ok", "no_data", "stale", "error"]
-    detail: str | None
-    labels: dict[str, str]
-
-
-class GateSloOut(_Out):
-    slo: str
-    objective: float
-    window: str
-    sli: float | None
-    remaining: float | None
-    burn_rate_1h: float | None
-    policy_state: str
-    data: Literal["ok", "no_data", "stale", "error"]
-
-
-class GateOut(_Out):
-    """The deploy gate's answer; `allowed` is true only for decision `allow`."""
-
-    service: str
-    change_type: str
-    allowed: bool
-    decision: Literal["allow", "review", "deny"]
-    state: str
-    reasons: list[str]
-    actions: list[str]
-    slos: list[GateSloOut]
 
 
 class FlaggerPayload(BaseModel):

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 from srekit.api.deps import BearerDep, StateDep
 from srekit.api.gatekeeper import answer_gate
-from srekit.api.schemas import ErrorOut, FlaggerPayload, GateOut
+from srekit.api.schemas import ErrorOut, FlaggerPayload
+from srekit.contracts import GateOut
 from srekit.flows.gate import GateRequest
 
 router = APIRouter(prefix="/api/v1/gate", tags=["gate"])

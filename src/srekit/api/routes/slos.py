@@ -26,9 +26,8 @@ from srekit.api.schemas import (
     SloVersionOut,
     SloWrite,
     SpecDocumentsIn,
-    StatusOut,
 )
-from srekit.contracts import status_document
+from srekit.contracts import StatusOut, status_document
 from srekit.core.instant import format_instant
 from srekit.core.slo import SLO
 from srekit.core.status import SloStatus

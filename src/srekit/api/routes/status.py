@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from srekit.api.deps import ApiState, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS
-from srekit.api.schemas import StatusOut
-from srekit.contracts import status_document
+from srekit.contracts import StatusOut, status_document
 from srekit.core.status import SloStatus
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
