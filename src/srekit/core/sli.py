@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,14 @@ from typing import Protocol
 
 from srekit.core.slo import SLO, EventsRatio
 
-__all__ = ["EventCounts", "SliSource", "SourceSet", "WindowQuery", "ratio_of_sums"]
+__all__ = [
+    "EventCounts",
+    "SliSource",
+    "SourceSet",
+    "WindowQuery",
+    "error_ratio_counts",
+    "ratio_of_sums",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,16 @@ class EventCounts:
     def error_ratio(self) -> float | None:
         sli = self.sli
         return None if sli is None else 1.0 - sli
+
+
+def error_ratio_counts(ratio: float) -> EventCounts | None:
+    """A reading from an error ratio alone: `good = 1 − ratio` of `total = 1`, not counted.
+
+    A ratio that is not finite (NaN is 0/0: no events in the window) means no data: None.
+    """
+    if not math.isfinite(ratio):
+        return None
+    return EventCounts(good=1.0 - ratio, total=1.0, counted=False)
 
 
 def ratio_of_sums(parts: Sequence[EventCounts]) -> EventCounts:

@@ -89,6 +89,16 @@ class PromThreshold:
     op: ThresholdOp
     value: float
 
+    def passes(self, value: float) -> bool:
+        """Whether a slice whose query gave `value` is good: `value op self.value`."""
+        if self.op == "lt":
+            return value < self.value
+        if self.op == "lte":
+            return value <= self.value
+        if self.op == "gt":
+            return value > self.value
+        return value >= self.value
+
 
 @dataclass(frozen=True)
 class EventsRatio:

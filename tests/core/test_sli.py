@@ -1,0 +1,31 @@
+"""SLI readings: an error ratio alone, read as events."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from srekit.core.sli import EventCounts, error_ratio_counts
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (0.0, EventCounts(good=1.0, total=1.0, counted=False)),
+        (0.25, EventCounts(good=0.75, total=1.0, counted=False)),
+        (1.0, EventCounts(good=0.0, total=1.0, counted=False)),
+        (math.nan, None),  # 0/0: no events in the window
+        (math.inf, None),
+        (-math.inf, None),
+    ],
+)
+def test_error_ratio_counts(ratio: float, expected: EventCounts | None) -> None:
+    assert error_ratio_counts(ratio) == expected
+
+
+def test_error_ratio_counts_keep_the_ratio_and_show_no_events() -> None:
+    counts = error_ratio_counts(0.002)
+    assert counts is not None
+    assert counts.error_ratio == pytest.approx(0.002)
+    assert not counts.counted

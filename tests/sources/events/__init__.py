@@ -1,0 +1,1 @@
+"""Tests of the event store, one module per module of srekit.sources.events."""
