@@ -27,10 +27,10 @@ from typing import Any, Final, Literal
 
 from srekit.core.slo import SLO, Alerting, AlertSpec, Indicator, PromErrorRatio, PromRatio
 from srekit.core.window import RollingWindow
+from srekit.sloth.windows import DEFAULT_SLO_PERIOD_S
 from srekit.spec.document import Document
 
 __all__ = [
-    "DEFAULT_SLO_PERIOD_S",
     "K8sMeta",
     "SlothAlert",
     "SlothPlugin",
@@ -44,8 +44,6 @@ __all__ = [
     "parse_sloth_documents",
     "render_window",
 ]
-
-DEFAULT_SLO_PERIOD_S = 30 * 86400
 
 SlothSpecKind = Literal["prometheus/v1", "sloth.slok.dev/v1", "openslo/v1alpha"]
 
