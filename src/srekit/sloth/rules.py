@@ -18,7 +18,13 @@ from typing import Literal
 
 from srekit.sloth.gonum import go_format_f, go_format_g, go_hours
 from srekit.sloth.goyaml import Map, Node, Seq, emit_document, sorted_map, sorted_node
-from srekit.sloth.spec import SlothPluginChain, SlothServiceLevel, SlothSLO, render_window
+from srekit.sloth.spec import (
+    SlothPluginChain,
+    SlothServiceLevel,
+    SlothSLO,
+    render_window,
+    unsupported_sli_plugin,
+)
 from srekit.sloth.windows import (
     DEFAULT_SLO_PERIOD_S,
     GOOGLE_28D,
@@ -323,11 +329,7 @@ def _groups(
     groups: list[_Group] = []
     for slo in level.slos:
         if slo.sli.kind == "plugin":
-            raise doc.error(
-                f"{slo.path}.sli.plugin",
-                f"Sloth SLI plugins (Go) are not supported by srekit (plugin "
-                f"{slo.sli.plugin_id!r}); use sli.events or sli.raw",
-            )
+            raise unsupported_sli_plugin(doc, slo)
         stages = _stages(level, slo)
         period_s = slo.period_s or default_period_s
         catalog = catalogs.get(period_s)
