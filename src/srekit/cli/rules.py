@@ -116,9 +116,13 @@ def _sloth(
     """Sloth's exact output (`sloth generate`), for teams moving from Sloth."""
     from srekit import __version__
     from srekit.core.window import parse_duration
-    from srekit.rules.sloth import generate_sloth_rules, load_alert_windows
+    from srekit.sloth import (
+        generate_sloth_rules,
+        is_sloth_document,
+        load_alert_windows,
+        parse_sloth_documents,
+    )
     from srekit.spec.document import read_documents
-    from srekit.spec.sloth import is_sloth_document, parse_sloth_documents
 
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")

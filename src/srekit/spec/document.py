@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from srekit.errors import SpecError
+from srekit.spec.validation import yaml_error
 
 __all__ = ["SPEC_SUFFIXES", "Document", "read_documents", "spec_files"]
 
@@ -43,14 +44,6 @@ def spec_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _yaml_error(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    if mark is not None:
-        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
-    return f"invalid YAML: {problem}"
-
-
 def read_documents(path: Path) -> Iterator[Document]:
     """Every non-empty document of every spec file at `path`; a top-level list counts as many."""
     for file in spec_files(path):
@@ -62,7 +55,7 @@ def read_documents(path: Path) -> Iterator[Document]:
         try:
             raw_documents = list(yaml.safe_load_all(text))
         except yaml.YAMLError as error:
-            raise SpecError(_yaml_error(error), file=name) from error
+            raise yaml_error(error, file=name) from error
         index = 0
         for raw in raw_documents:
             items = raw if isinstance(raw, list) else [raw]

@@ -63,7 +63,7 @@ def _parse_format(name: str, documents: list[Document]) -> tuple[list[SLO], list
         from srekit.spec import openslo
 
         return openslo.parse_documents(documents), []
-    from srekit.spec import sloth
+    from srekit.sloth import spec as sloth
 
     return sloth.parse_documents(documents), []
 

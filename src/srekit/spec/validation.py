@@ -1,18 +1,33 @@
-"""Turn pydantic's validation errors into SpecErrors that name the file, field and expectation."""
+"""The one way from a parse failure to a SpecError that names the file, the field and what was
+expected: PyYAML's `YAMLError` (every spec file is read through `read_documents`) and pydantic's
+`ValidationError` (srekit/v1 and OpenSLO documents are validated through `validate_model`).
+
+Sloth's formats are decoded by hand, as Sloth's yaml.v2 decoding is lenient in ways pydantic is
+not, and raise their SpecErrors through `Document.error` directly.
+"""
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union
 
+import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from srekit.errors import SpecError
-from srekit.spec.document import Document
 
-__all__ = ["dotted_field", "validate_model"]
+if TYPE_CHECKING:
+    from srekit.spec.document import Document
+
+__all__ = ["dotted_field", "validate_model", "validation_error", "yaml_error"]
 
 Model = TypeVar("Model", bound=BaseModel)
+
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+_SHOWN_OTHERS = 3
 
 
 def dotted_field(location: Sequence[int | str], prefix: str = "") -> str:
@@ -26,7 +41,58 @@ def dotted_field(location: Sequence[int | str], prefix: str = "") -> str:
     return text
 
 
-_UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+def yaml_error(error: yaml.YAMLError, *, file: str) -> SpecError:
+    """A file that is not YAML: the line and column where the parser gave up, and why."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is not None:
+        message = f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    else:
+        message = f"invalid YAML: {problem}"
+    return SpecError(message, file=file)
+
+
+def validate_model(model: type[Model], data: Any, document: Document, *, prefix: str = "") -> Model:
+    """Validate `data` against `model`; a problem raises a SpecError (see `validation_error`)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(
+            error, model=model, data=data, document=document, prefix=prefix
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise SpecError(str(error), file=document.where, field=prefix or None) from None
+
+
+def validation_error(
+    error: ValidationError,
+    *,
+    model: type[BaseModel],
+    data: Any,
+    document: Document,
+    prefix: str = "",
+) -> SpecError:
+    """The first problem as a SpecError, and the next three after `(also ...)`.
+
+    An unknown field comes first: it is usually a misspelt or misplaced one, which explains the
+    rest (a 'missing' field, say). The members of a union that the input was never meant for
+    fail on type; those are left out while another problem remains.
+    """
+    problems = [(_location(p["loc"], data), p) for p in error.errors()]
+    meant = [(place, p) for place, p in problems if not (place[1] and p["type"].endswith("_type"))]
+    ranked = sorted(meant or problems, key=lambda item: item[1]["type"] != "extra_forbidden")
+
+    (first_place, first), others = ranked[0], ranked[1:]
+    message = _expectation(model, first, first_place[0])
+    also = [
+        f"{dotted_field(place, prefix)}: {_expectation(model, problem, place)}"
+        for (place, _), problem in others[:_SHOWN_OTHERS]
+    ]
+    if len(others) > _SHOWN_OTHERS:
+        also.append(f"{len(others) - _SHOWN_OTHERS} more")
+    if also:
+        message += " (also " + "; ".join(also) + ")"
+    return document.error(dotted_field(first_place[0], prefix) or None, message)
 
 
 def _is_union_tag(part: int | str) -> bool:
@@ -36,29 +102,99 @@ def _is_union_tag(part: int | str) -> bool:
     return part in _UNION_TAGS or part.startswith(("_", "function-")) or "[" in part
 
 
-def _expectation(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
+def _location(location: Sequence[int | str], data: Any) -> tuple[list[int | str], bool]:
+    """The path into the input that `location` names, and whether it went through a union.
+
+    pydantic's location mixes the input's keys with its own labels (`[key]` for a mapping key,
+    the member tried in a union); a label is recognised by not being a key of the input there.
+    """
+    parts: list[int | str] = []
+    node: Any = data
+    in_union = False
+    for part in location:
+        found, child = _step(node, part)
+        if found:
+            node = child
+        elif part == "[key]":
+            continue
+        elif _is_union_tag(part):
+            in_union = True
+            continue
+        else:
+            node = None
+        parts.append(part)
+    return parts, in_union
+
+
+def _step(node: Any, part: int | str) -> tuple[bool, Any]:
+    """Whether `part` is a key (or an index) of the input `node`, and what it holds there."""
+    if isinstance(node, Mapping) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside `X | None`, `list[X]`, `Annotated[X, ...]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType, list, Annotated):
+        for argument in typing.get_args(annotation):
+            found = _model_in(argument)
+            if found is not None:
+                return found
+    return None
+
+
+def _fields_at(model: type[BaseModel], location: Sequence[int | str]) -> list[str]:
+    """The field names (aliases) allowed at `location` below `model`, for 'unknown field'."""
+    current: type[BaseModel] | None = model
+    for part in location:
+        if current is None:
+            return []
+        if isinstance(part, int):
+            continue
+        fields = {info.alias or name: info for name, info in current.model_fields.items()}
+        if part not in fields:
+            return []
+        current = _model_in(fields[part].annotation)
+    if current is None:
+        return []
+    return [info.alias or name for name, info in current.model_fields.items()]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _expectation(model: type[BaseModel], error: ErrorDetails, location: Sequence[int | str]) -> str:
+    """What was expected at `location` (the input's path), and what was found instead."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, location[:-1])
+        known = f"; expected one of: {', '.join(allowed)}" if allowed else ""
+        return f"unknown field{known}"
     if kind == "missing":
         return "required field is missing"
-    if kind == "extra_forbidden":
-        return "unknown field (check its spelling and the format's reference)"
-    message = str(error.get("msg", "invalid value"))
-    message = message.removeprefix("Value error, ")
-    value = error.get("input")
-    if kind not in ("missing",) and not isinstance(value, dict | list):
-        return f"{message} (got {value!r})"
-    return message
-
-
-def validate_model(model: type[Model], data: Any, document: Document, *, prefix: str = "") -> Model:
-    """Validate `data` against `model`, raising a SpecError for the first problem found."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = error.errors()
-        # In a union, the members the input was never meant for fail on type: skip those.
-        first = next((p for p in problems if not p["type"].endswith("_type")), problems[0])
-        location = [p for p in first["loc"] if not _is_union_tag(p)]
-        raise document.error(dotted_field(location, prefix), _expectation(first)) from None
-    except (ValueError, TypeError) as error:
-        raise SpecError(str(error), file=document.where, field=prefix or None) from None
+    context = error.get("ctx") or {}
+    if kind == "too_short":
+        return f"expected at least {context.get('min_length')} item(s), got {len(error['input'])}"
+    if kind == "too_long":
+        return f"expected at most {context.get('max_length')} item(s), got {len(error['input'])}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (an object), got {_shown(error['input'])}"
+    if kind == "list_type":
+        return f"expected a list, got {_shown(error['input'])}"
+    message = error["msg"].removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        message = "expected " + message.removeprefix("Input should be ")
+    if kind == "value_error" or "got " in message:
+        return message
+    return f"{message}, got {_shown(error['input'])}"

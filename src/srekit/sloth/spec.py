@@ -20,17 +20,18 @@ Like Sloth (which decodes with yaml.v2, non-strict), unknown fields are ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, Literal
 
 from srekit.core.slo import SLO, Alerting, AlertSpec, Indicator, PromErrorRatio, PromRatio
 from srekit.core.window import RollingWindow
+from srekit.errors import SpecError
+from srekit.sloth.windows import DEFAULT_SLO_PERIOD_S
 from srekit.spec.document import Document
 
 __all__ = [
-    "DEFAULT_SLO_PERIOD_S",
     "K8sMeta",
     "SlothAlert",
     "SlothPlugin",
@@ -43,9 +44,8 @@ __all__ = [
     "parse_documents",
     "parse_sloth_documents",
     "render_window",
+    "unsupported_sli_plugin",
 ]
-
-DEFAULT_SLO_PERIOD_S = 30 * 86400
 
 SlothSpecKind = Literal["prometheus/v1", "sloth.slok.dev/v1", "openslo/v1alpha"]
 
@@ -199,6 +199,17 @@ def _type_name(value: object) -> str:
     return "a list" if isinstance(value, list) else type(value).__name__
 
 
+def _mappings(
+    doc: Document, items: Sequence[Any], path: str
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each item of a list that must hold mappings, with its path (`slos[0]`)."""
+    for index, item in enumerate(items):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, Mapping):
+            raise doc.error(item_path, f"expected a mapping, got {_type_name(item)}")
+        yield item_path, item
+
+
 def _scalar_text(value: object) -> str | None:
     """A YAML scalar as yaml.v2 would decode it into a Go string field (None if not a scalar)."""
     if isinstance(value, str):
@@ -305,10 +316,7 @@ def _plugin_chain(doc: Document, data: Mapping[str, Any], key: str, path: str) -
     if not isinstance(chain, list):
         raise doc.error(f"{where}.chain", f"expected a list, got {_type_name(chain)}")
     plugins: list[SlothPlugin] = []
-    for index, item in enumerate(chain):
-        item_path = f"{where}.chain[{index}]"
-        if not isinstance(item, Mapping):
-            raise doc.error(item_path, f"expected a mapping, got {_type_name(item)}")
+    for item_path, item in _mappings(doc, chain, f"{where}.chain"):
         plugin_id = _string(doc, item, "id", item_path)
         if not plugin_id:
             raise doc.error(f"{item_path}.id", "a plugin id is required")
@@ -447,10 +455,7 @@ def _sloth_group(
     if not isinstance(raw_slos, list) or not raw_slos:
         raise doc.error(slos_path, "at least one SLO is required (a list under slos)")
     slos: list[SlothSLO] = []
-    for index, raw in enumerate(raw_slos):
-        slo_path = f"{slos_path}[{index}]"
-        if not isinstance(raw, Mapping):
-            raise doc.error(slo_path, f"expected a mapping, got {_type_name(raw)}")
+    for slo_path, raw in _mappings(doc, raw_slos, slos_path):
         slos.append(
             _sloth_slo(
                 doc, raw, slo_path, service=service, service_labels=service_labels, names=names
@@ -551,10 +556,7 @@ def _parse_openslo(doc: Document) -> SlothServiceLevel:
         raise doc.error("spec.objectives", "at least one objective is required")
     description = _string(doc, spec, "description", "spec")
     slos: list[SlothSLO] = []
-    for index, objective in enumerate(objectives):
-        path = f"spec.objectives[{index}]"
-        if not isinstance(objective, Mapping):
-            raise doc.error(path, f"expected a mapping, got {_type_name(objective)}")
+    for index, (path, objective) in enumerate(_mappings(doc, objectives, "spec.objectives")):
         ratio = _mapping(doc, objective, "ratioMetrics", path)
         if not ratio:
             raise doc.error(f"{path}.ratioMetrics", "Sloth reads only ratioMetrics objectives")
@@ -654,6 +656,15 @@ def parse_sloth_documents(
     return levels
 
 
+def unsupported_sli_plugin(doc: Document, slo: SlothSLO) -> SpecError:
+    """An SLI plugin is Go code defining the indicator: srekit can neither read nor render it."""
+    return doc.error(
+        _join(slo.path, "sli.plugin"),
+        f"Sloth SLI plugins (Go) are not supported by srekit (plugin {slo.sli.plugin_id!r}); "
+        "use sli.events or sli.raw",
+    )
+
+
 def _fraction(percent: float) -> float:
     """99.9 → 0.999 exactly as written (not 0.9990000000000001)."""
     return float(Decimal(repr(percent)) / 100)
@@ -662,11 +673,7 @@ def _fraction(percent: float) -> float:
 def _indicator(doc: Document, slo: SlothSLO) -> Indicator:
     sli = slo.sli
     if sli.kind == "plugin":
-        raise doc.error(
-            _join(slo.path, "sli.plugin"),
-            f"Sloth SLI plugins (Go) are not supported by srekit (plugin {sli.plugin_id!r}); "
-            "use sli.events or sli.raw",
-        )
+        raise unsupported_sli_plugin(doc, slo)
     if sli.good_query is not None and sli.total_query is not None:
         return PromRatio(good=sli.good_query, total=sli.total_query)
     if sli.kind == "events" and sli.error_query is not None and sli.total_query is not None:

@@ -13,18 +13,17 @@ from typing import Any
 import pytest
 
 from srekit.errors import SpecError
-from srekit.rules.sloth import (
+from srekit.sloth.gonum import go_format_f, go_format_g
+from srekit.sloth.rules import generate_sloth_rules
+from srekit.sloth.spec import parse_sloth_documents
+from srekit.sloth.windows import (
     GOOGLE_28D,
     GOOGLE_30D,
-    _go_format_f,
-    _go_format_g,
-    _prom_duration,
-    generate_sloth_rules,
     load_alert_windows,
     parse_alert_windows,
+    prom_duration,
 )
 from srekit.spec.document import Document, read_documents
-from srekit.spec.sloth import parse_sloth_documents
 from tests.conformance import conformance_dir
 
 pytestmark = pytest.mark.conformance
@@ -177,7 +176,7 @@ def test_catalog_errors_name_the_field() -> None:
     ],
 )
 def test_go_format_g(value: float, expected: str) -> None:
-    assert _go_format_g(value) == expected
+    assert go_format_g(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -185,7 +184,7 @@ def test_go_format_g(value: float, expected: str) -> None:
     [(99.9, "99.9"), (95.0, "95"), (1e-05, "0.00001"), (1e21, "1000000000000000000000")],
 )
 def test_go_format_f(value: float, expected: str) -> None:
-    assert _go_format_f(value) == expected
+    assert go_format_f(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -193,7 +192,7 @@ def test_go_format_f(value: float, expected: str) -> None:
     [(300, "5m"), (28 * 86400, "4w"), (30 * 86400, "30d"), (90 * 86400, "90d"), (5400, "1h30m")],
 )
 def test_prom_duration(seconds: int, expected: str) -> None:
-    assert _prom_duration(seconds) == expected
+    assert prom_duration(seconds) == expected
 
 
 _CLI_FLAGS = {

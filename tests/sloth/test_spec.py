@@ -11,13 +11,13 @@ import yaml
 from srekit.core.slo import PromErrorRatio, PromRatio
 from srekit.core.window import RollingWindow
 from srekit.errors import SpecError
-from srekit.spec.document import Document, read_documents
-from srekit.spec.sloth import (
+from srekit.sloth.spec import (
     SlothServiceLevel,
     parse_documents,
     parse_sloth_documents,
     render_window,
 )
+from srekit.spec.document import Document, read_documents
 from tests.conformance import conformance_dir
 
 
