@@ -26,24 +26,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine
 
 from srekit.config import Settings
 from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy
 from srekit.core.sli import SourceSet
 from srekit.core.slo import SLO
 from srekit.core.status import DataState, SloStatus, unavailable_status
-from srekit.errors import SpecError, StoreUnavailable
+from srekit.errors import SpecError
 from srekit.evaluation import evaluate_statuses
 from srekit.metrics import SrekitMetrics
 from srekit.serialize import rfc3339
-from srekit.store.database import safe_url, transaction
-from srekit.store.repository import (
+from srekit.store.database import transaction
+from srekit.store.locks import LeaderLock
+from srekit.store.repo import (
     last_good_snapshot,
     latest_snapshots,
     list_policies,
     list_slos,
+    newest_snapshot_id,
     prune_snapshots,
     record_snapshots,
 )
@@ -139,7 +140,7 @@ class Evaluator:
         self.retention_s = retention_s
         self._sources = sources if sources is not None else _default_sources(settings)
         self._round = threading.Lock()  # one round at a time; guards the lock connection
-        self._lock_connection: Connection | None = None
+        self._lock = LeaderLock(engine, key=EVALUATION_LOCK_KEY, name="evaluation")
         self._pruned_at: datetime | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -289,65 +290,16 @@ class Evaluator:
 
     def _lead(self) -> bool:
         """Whether this replica evaluates: always on SQLite; on PostgreSQL while it holds the
-        advisory lock, taken here when free and kept until `close()`."""
-        if self.engine.dialect.name != "postgresql":
-            self.metrics.leader.set(1)
-            return True
-        if self._lock_connection is not None:
-            try:
-                self._lock_connection.execute(text("SELECT 1"))
-                return True
-            except DBAPIError as error:
-                # The session, and with it the lock, is gone: another replica may have it now.
-                logger.warning("lost the evaluation lock's connection: %s", error.orig)
-                self._drop_lock_connection(unlock=False)
-        try:
-            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        except DBAPIError as error:
-            raise StoreUnavailable(
-                f"the state store at {safe_url(self.engine.url)} failed: {error.orig}"
-            ) from error
-        try:
-            taken = bool(
-                connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": EVALUATION_LOCK_KEY}
-                ).scalar_one()
-            )
-        except BaseException:
-            connection.invalidate()
-            connection.close()
-            raise
-        if not taken:
-            connection.close()
-            self.metrics.leader.set(0)
-            return False
-        logger.info("this replica now evaluates SLOs (it holds the evaluation lock)")
-        self._lock_connection = connection
-        self.metrics.leader.set(1)
-        return True
-
-    def _drop_lock_connection(self, *, unlock: bool) -> None:
-        connection, self._lock_connection = self._lock_connection, None
-        self.metrics.leader.set(0)
-        if connection is None:
-            return
-        try:
-            if unlock:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": EVALUATION_LOCK_KEY}
-                )
-            else:
-                connection.invalidate()
-        except DBAPIError:
-            # A pooled connection must not go back to the pool still holding the lock.
-            connection.invalidate()
-        finally:
-            connection.close()
+        evaluation lock, taken here when free and kept until `close()`."""
+        leads = self._lock.try_acquire()
+        self.metrics.leader.set(1 if leads else 0)
+        return leads
 
     def close(self) -> None:
         """Release the evaluation lock (another replica takes over at its next round)."""
         with self._round:
-            self._drop_lock_connection(unlock=True)
+            self._lock.release()
+            self.metrics.leader.set(0)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -391,10 +343,8 @@ class Evaluator:
     def status_version(self) -> object:
         """Changes whenever a round records snapshots (they are only ever added), so a cache of
         `latest_statuses` knows when to read again."""
-        from sqlalchemy import text
-
         with transaction(self.engine) as session:
-            return session.execute(text("SELECT max(id) FROM slo_snapshots")).scalar()
+            return newest_snapshot_id(session)
 
     def latest_statuses(
         self, service: str | None = None, *, now: datetime | None = None

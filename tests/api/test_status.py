@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from srekit.serialize import status_document
 from srekit.store.database import transaction
-from srekit.store.repository import record_snapshots
+from srekit.store.repo import record_snapshots
 from tests.api.conftest import AVAILABILITY_SPEC, Api, status_for
 
 

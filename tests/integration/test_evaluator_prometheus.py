@@ -19,7 +19,7 @@ from srekit.evaluation import evaluate_statuses
 from srekit.evaluator import Evaluator
 from srekit.serialize import status_document
 from srekit.sources.prometheus import PrometheusSource
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import transaction
 from tests.integration.prometheus_fixture import END, Backfilled
 from tests.integration.slos import availability, latency

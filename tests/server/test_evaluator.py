@@ -20,7 +20,7 @@ from srekit.core.window import RollingWindow
 from srekit.errors import SourceUnavailable
 from srekit.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
 from srekit.metrics import SrekitMetrics
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.tables import SnapshotRow
 from tests.postgres_fixture import PostgresServer

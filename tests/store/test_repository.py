@@ -13,7 +13,7 @@ from srekit.core.slo import SLO, EventsRatio, PromLatency
 from srekit.core.window import RollingWindow
 from srekit.errors import Conflict, NotFound, SpecError
 from srekit.spec.loader import SpecSet
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import transaction
 from srekit.store.tables import SloRow, SloVersionRow
 

@@ -15,7 +15,7 @@ from srekit.core.status import DataState, SloStatus, evaluate_slo, unavailable_s
 from srekit.core.window import RollingWindow
 from srekit.errors import NotFound
 from srekit.serialize import status_document
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import transaction
 from srekit.store.tables import SnapshotRow
 

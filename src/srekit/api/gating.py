@@ -42,7 +42,9 @@ from srekit.core.slo import SLO
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.errors import StoreUnavailable
 from srekit.serialize import gate_document
+from srekit.store import StoreSession
 from srekit.store.database import transaction
+from srekit.store.repo import newest_audit_id, newest_snapshot_id
 
 T = TypeVar("T")
 
@@ -85,7 +87,7 @@ class Catalog:
 
 def load_catalog(engine: Engine) -> Catalog:
     """Read the catalog in one transaction (StoreUnavailable when the store is down)."""
-    from srekit.store.repository import list_policies, list_services, list_slos
+    from srekit.store.repo import list_policies, list_services, list_slos
 
     with transaction(engine) as session:
         services = frozenset(row.name for row in list_services(session))
@@ -197,10 +199,7 @@ class DeploymentRecorder:
             self.last_error = None
 
     def _write(self, batch: Sequence[_Pending]) -> None:
-        from sqlalchemy import insert
-
-        from srekit.store.repository import deployment_values
-        from srekit.store.tables import DeploymentRow
+        from srekit.store.repo import deployment_values, record_deployments
 
         rows = [
             deployment_values(
@@ -216,9 +215,7 @@ class DeploymentRecorder:
             for item in batch
         ]
         with transaction(self.engine) as session:
-            # one executemany in the driver: the ORM's unit of work would hold the GIL for
-            # tens of milliseconds per batch and stall the event loop
-            session.execute(insert(DeploymentRow), rows)
+            record_deployments(session, rows=rows)  # one executemany for the batch
 
 
 class TtlCache(Generic[T]):
@@ -286,12 +283,11 @@ class TtlCache(Generic[T]):
             self._refreshing.release()
 
 
-def newest_id(engine: Engine, table: str) -> object:
-    """The highest id of an append-only table: it moves whenever something was added."""
-    from sqlalchemy import text
-
+def newest_id(engine: Engine, newest: Callable[[StoreSession], object]) -> object:
+    """The highest id of an append-only table (`newest` reads it): it moves whenever something
+    was added."""
     with transaction(engine) as session:
-        return session.execute(text(f"SELECT max(id) FROM {table}")).scalar()
+        return newest(session)
 
 
 @dataclass(frozen=True)
@@ -362,7 +358,7 @@ class GateKeeper:
         self._catalog = TtlCache(
             lambda: load_catalog(engine),
             ttl_s=catalog_ttl_s,
-            version=lambda: newest_id(engine, "audit_log"),
+            version=lambda: newest_id(engine, newest_audit_id),
         )
 
     def rendered(self, decision: GateDecision, statuses: list[SloStatus]) -> bytes:
@@ -525,10 +521,10 @@ class StoredStatuses:
 
     def status_version(self) -> object:
         """The newest snapshot's id: snapshots are only ever added."""
-        return newest_id(self.engine, "slo_snapshots")
+        return newest_id(self.engine, newest_snapshot_id)
 
     def latest_statuses(self, service: str | None = None) -> list[SloStatus]:
-        from srekit.store.repository import latest_snapshots
+        from srekit.store.repo import latest_snapshots
 
         with transaction(self.engine) as session:
             return [row.to_status() for row in latest_snapshots(session, service=service).values()]
