@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from srekit.config import Settings
-from srekit.errors import StoreUnavailable
+from srekit.errors import SpecError, StoreUnavailable
 from srekit.store import repo
 from srekit.store.database import (
     create_store_engine,
@@ -127,3 +127,15 @@ def test_a_failing_transaction_leaves_nothing(engine: Engine) -> None:
     with transaction(engine) as session:
         assert repo.list_teams(session) == []
         assert session.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0
+
+
+def test_a_value_the_database_cannot_hold_is_a_spec_error(engine: Engine) -> None:
+    """PostgreSQL refuses NUL bytes in text (SQLite keeps them): a SpecError, not a driver
+    error, so the API answers 422 and the CLI exits 2."""
+    name = "team\x00nul"
+    if engine.dialect.name != "postgresql":
+        with transaction(engine) as session:
+            repo.upsert_team(session, name=name, actor="a")
+        return
+    with pytest.raises(SpecError, match="NUL"), transaction(engine) as session:
+        repo.upsert_team(session, name=name, actor="a")
