@@ -1,5 +1,6 @@
-"""What the repo modules share: the default clock, the check on name lengths, constraint
-refusals turned into Conflict, and `Applied`, what applying one versioned spec did."""
+"""What the repo modules share: the default clock, the check on name lengths, the look-up of a
+row by its unique name, constraint refusals turned into Conflict, and `Applied`, what applying
+one versioned spec did."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Generic, NamedTuple, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from srekit.errors import Conflict, SpecError
+from srekit.store.tables import ApiTokenRow, PolicyRow, ServiceRow, TeamRow
 
-__all__ = ["Applied", "check_name", "refused_as_conflict", "when"]
+__all__ = ["Applied", "check_name", "find_named", "refused_as_conflict", "when"]
 
 RowT = TypeVar("RowT")
+NamedRowT = TypeVar("NamedRowT", TeamRow, ServiceRow, PolicyRow, ApiTokenRow)
 NAME_LIMIT = 200  # the width of the name columns
 
 
@@ -36,6 +41,11 @@ class Applied(NamedTuple, Generic[RowT]):
 def when(now: datetime | None) -> datetime:
     """`now`, or the current time when the caller gave none."""
     return now if now is not None else datetime.now(UTC)
+
+
+def find_named(session: Session, row_type: type[NamedRowT], name: str) -> NamedRowT | None:
+    """The row of `row_type` whose unique `name` is `name`, if there is one."""
+    return session.scalars(select(row_type).where(row_type.name == name)).one_or_none()
 
 
 @contextmanager

@@ -11,19 +11,15 @@ from sqlalchemy.orm import Session
 from srekit.core.policy import BudgetPolicy
 from srekit.errors import NotFound
 from srekit.store.codec import CODEC_VERSION, canonical_json, policy_to_dict, spec_diff
-from srekit.store.repo._base import Applied, check_name, when
+from srekit.store.repo._base import Applied, check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import PolicyRow
 
 __all__ = ["apply_policy", "get_policy", "list_policies"]
 
 
-def _policy(session: Session, name: str) -> PolicyRow | None:
-    return session.scalars(select(PolicyRow).where(PolicyRow.name == name)).one_or_none()
-
-
 def get_policy(session: Session, *, name: str) -> PolicyRow:
-    row = _policy(session, name)
+    row = find_named(session, PolicyRow, name)
     if row is None:
         raise NotFound(f"no policy {name!r} in the store")
     return row
@@ -41,7 +37,7 @@ def apply_policy(
     at = when(now)
     spec = policy_to_dict(policy)
     spec_json = canonical_json(spec)
-    row = _policy(session, policy.name)
+    row = find_named(session, PolicyRow, policy.name)
     if row is not None and row.spec_json == spec_json:
         return Applied(row, False, ())
     before = {"version": row.version, "spec": row.spec()} if row is not None else None

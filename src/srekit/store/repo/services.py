@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from srekit.errors import NotFound
-from srekit.store.repo._base import check_name, when
+from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.repo.teams import upsert_team
 from srekit.store.tables import ServiceRow
@@ -27,12 +27,8 @@ def list_services(session: Session) -> list[ServiceRow]:
     return list(session.scalars(query))
 
 
-def _service(session: Session, name: str) -> ServiceRow | None:
-    return session.scalars(select(ServiceRow).where(ServiceRow.name == name)).one_or_none()
-
-
 def get_service(session: Session, *, name: str) -> ServiceRow:
-    service = _service(session, name)
+    service = find_named(session, ServiceRow, name)
     if service is None:
         raise NotFound(f"no service {name!r} in the store")
     return service
@@ -51,7 +47,7 @@ def upsert_service(
     `team=None` leaves the owner as it is: a spec that names no owner does not disown a service.
     """
     check_name(name, "service")
-    service = _service(session, name)
+    service = find_named(session, ServiceRow, name)
     owner = upsert_team(session, name=team, actor=actor, now=now) if team else None
     if service is None:
         service = ServiceRow(name=name, team=owner, created_at=when(now), updated_at=when(now))

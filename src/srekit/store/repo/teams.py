@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.errors import NotFound
-from srekit.store.repo._base import check_name, when
+from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import TeamRow
 
@@ -20,14 +20,10 @@ def list_teams(session: Session) -> list[TeamRow]:
     return list(session.scalars(select(TeamRow).order_by(TeamRow.name)))
 
 
-def _team(session: Session, name: str) -> TeamRow | None:
-    return session.scalars(select(TeamRow).where(TeamRow.name == name)).one_or_none()
-
-
 def upsert_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> TeamRow:
     """The team called `name`, created (and audited) when missing."""
     check_name(name, "team")
-    team = _team(session, name)
+    team = find_named(session, TeamRow, name)
     if team is not None:
         return team
     team = TeamRow(name=name, created_at=when(now))
@@ -46,7 +42,7 @@ def upsert_team(session: Session, *, name: str, actor: str, now: datetime | None
 
 def delete_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> None:
     """Delete a team; a Conflict while services still belong to it."""
-    team = _team(session, name)
+    team = find_named(session, TeamRow, name)
     if team is None:
         raise NotFound(f"no team {name!r} in the store")
     session.delete(team)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.errors import NotFound, SpecError
-from srekit.store.repo._base import check_name, when
+from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import ApiTokenRow
 
@@ -119,7 +119,7 @@ def revoke_token(
 ) -> ApiTokenRow:
     """Revoke the token called `name` (kept, marked revoked, for the record); NotFound if no
     active token has that name."""
-    row = session.scalars(select(ApiTokenRow).where(ApiTokenRow.name == name)).one_or_none()
+    row = find_named(session, ApiTokenRow, name)
     if row is None or row.revoked_at is not None:
         raise NotFound(f"no active token {name!r}")
     row.revoked_at = when(now)
