@@ -291,9 +291,10 @@ class Evaluator:
     def _lead(self) -> bool:
         """Whether this replica evaluates: always on SQLite; on PostgreSQL while it holds the
         evaluation lock, taken here when free and kept until `close()`."""
-        leads = self._lock.try_acquire()
-        self.metrics.leader.set(1 if leads else 0)
-        return leads
+        try:
+            return self._lock.try_acquire()
+        finally:  # a lock lost with its connection is no longer held, even when taking it fails
+            self.metrics.leader.set(1 if self._lock.held else 0)
 
     def close(self) -> None:
         """Release the evaluation lock (another replica takes over at its next round)."""
