@@ -20,7 +20,7 @@ from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.core.window import RollingWindow
 from srekit.store.database import create_store_engine, transaction, upgrade
-from srekit.store.repository import create_token
+from srekit.store.repo import create_token
 
 # Starlette 1.x warns that its test client wants httpx2 rather than httpx; the lock pins httpx.
 with warnings.catch_warnings():

@@ -84,7 +84,7 @@ def test_tokens_are_stored_as_hashes_only(sqlite_engine: Engine) -> None:
     from sqlalchemy import select
 
     from srekit.store.database import transaction
-    from srekit.store.repository import hash_token
+    from srekit.store.repo import hash_token
     from srekit.store.tables import ApiTokenRow
 
     tokens = make_tokens(sqlite_engine)

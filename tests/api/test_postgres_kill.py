@@ -23,7 +23,7 @@ import uvicorn
 from srekit.api import create_app
 from srekit.config import Settings
 from srekit.store.database import create_store_engine, transaction, upgrade
-from srekit.store.repository import list_teams
+from srekit.store.repo import list_teams
 from tests.api.conftest import FakeEvaluator, make_tokens
 from tests.postgres_fixture import PostgresServer
 

@@ -11,7 +11,7 @@ from srekit.api import create_app
 from srekit.config import Settings
 from srekit.contracts import status_document
 from srekit.store.database import transaction
-from srekit.store.repository import record_snapshots
+from srekit.store.repo import record_snapshots
 from tests.api.conftest import AVAILABILITY_SPEC, Api, TestClient, make_tokens, status_for
 
 

@@ -18,7 +18,7 @@ from srekit.core.status import DataState
 from srekit.flows.evaluate import evaluate_statuses
 from srekit.jobs.evaluator import Evaluator
 from srekit.sources.prometheus import PrometheusSource
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import transaction
 from tests.integration.prometheus_fixture import END, Backfilled
 from tests.integration.slos import availability, latency

@@ -19,7 +19,7 @@ from srekit.core.status import DataState, SloStatus
 from srekit.core.window import RollingWindow
 from srekit.errors import SourceUnavailable
 from srekit.jobs.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.tables import SnapshotRow
 from srekit.telemetry import SrekitMetrics

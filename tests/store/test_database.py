@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from srekit.config import Settings
-from srekit.errors import StoreUnavailable
-from srekit.store import repository
+from srekit.errors import SpecError, StoreUnavailable
+from srekit.store import repo
 from srekit.store.database import (
     create_store_engine,
     current_revision,
@@ -50,7 +50,7 @@ def test_the_migration_matches_the_models(engine: Engine) -> None:
 def test_timestamps_come_back_in_utc(engine: Engine) -> None:
     paris = timezone(timedelta(hours=2))
     with transaction(engine) as session:
-        repository.record_audit(
+        repo.record_audit(
             session,
             actor="a",
             action="test",
@@ -66,7 +66,7 @@ def test_timestamps_come_back_in_utc(engine: Engine) -> None:
 
 def test_naive_timestamps_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="timezone-aware"), transaction(engine) as session:
-        repository.record_audit(
+        repo.record_audit(
             session,
             actor="a",
             action="test",
@@ -119,11 +119,23 @@ def test_urls() -> None:
 def test_a_failing_transaction_leaves_nothing(engine: Engine) -> None:
     def fail_after_a_write() -> None:
         with transaction(engine) as session:
-            repository.upsert_team(session, name="ghost", actor="a")
+            repo.upsert_team(session, name="ghost", actor="a")
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         fail_after_a_write()
     with transaction(engine) as session:
-        assert repository.list_teams(session) == []
+        assert repo.list_teams(session) == []
         assert session.execute(text("SELECT count(*) FROM audit_log")).scalar() == 0
+
+
+def test_a_value_the_database_cannot_hold_is_a_spec_error(engine: Engine) -> None:
+    """PostgreSQL refuses NUL bytes in text (SQLite keeps them): a SpecError, not a driver
+    error, so the API answers 422 and the CLI exits 2."""
+    name = "team\x00nul"
+    if engine.dialect.name != "postgresql":
+        with transaction(engine) as session:
+            repo.upsert_team(session, name=name, actor="a")
+        return
+    with pytest.raises(SpecError, match="NUL"), transaction(engine) as session:
+        repo.upsert_team(session, name=name, actor="a")

@@ -20,7 +20,6 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from srekit import __version__
@@ -79,16 +78,12 @@ async def _errors(request: Request, error: Exception) -> Response:
         return _validation(_location(error.file, error.field), error.detail, "spec_error")
     if isinstance(error, NotFound):
         return JSONResponse({"detail": str(error)}, status_code=404)
-    if isinstance(error, (Conflict, IntegrityError)):
+    if isinstance(error, Conflict):
         return JSONResponse({"detail": str(error).splitlines()[0]}, status_code=409)
-    if isinstance(error, (StoreUnavailable, OperationalError, InterfaceError)):
+    if isinstance(error, StoreUnavailable):
         return _unavailable(str(error).splitlines()[0])
     if isinstance(error, SourceUnavailable):
         return _unavailable(str(error))
-    if isinstance(error, DataError):  # e.g. a value PostgreSQL cannot store (a NUL byte)
-        return _validation(["body"], str(error.orig).splitlines()[0], "data_error")
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return _unavailable(f"the state store connection was lost: {error.orig}")
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
@@ -208,7 +203,6 @@ def create_app(
         Conflict,
         StoreUnavailable,
         SourceUnavailable,
-        DBAPIError,
     ):
         app.add_exception_handler(kind, _errors)
     app.add_exception_handler(Exception, _errors)

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from srekit.config import Settings
 from srekit.core.access import Role, grants
 from srekit.core.status import SloStatus
+from srekit.store import StoreSession
 from srekit.store.database import transaction
 from srekit.telemetry import SrekitMetrics
 
@@ -114,14 +114,14 @@ class ApiState:
     )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> Iterator[StoreSession]:
         """One transaction: committed when the block ends, before the response is sent."""
         with transaction(self.engine) as session:
             yield session
 
     def lookup_token(self, token: str) -> Principal | None:
         """The principal behind `token` (cached briefly); None for unknown or revoked tokens."""
-        from srekit.store.repository import authenticate_token, hash_token
+        from srekit.store.repo import authenticate_token, hash_token
 
         digest = hash_token(token)
         found, principal = self.tokens.get(digest)
@@ -164,7 +164,7 @@ async def authenticate(
     """
     if credentials is None:
         raise _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
-    from srekit.store.repository import hash_token
+    from srekit.store.repo import hash_token
 
     token = credentials.credentials
     digest = hash_token(token)

@@ -41,7 +41,7 @@ from srekit.flows.gate import (
     read_request,
 )
 from srekit.jobs.deployment_recorder import DeploymentRecorder, PendingDeployment
-from srekit.store.database import StoreEngine
+from srekit.store import StoreEngine
 
 if TYPE_CHECKING:
     from srekit.api.deps import ApiState

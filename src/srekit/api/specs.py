@@ -36,6 +36,6 @@ def parse_documents(
 
 def check_owners(slos: Sequence[SLO]) -> None:
     """Refuse SLOs that give one service two owners, before anything is stored."""
-    from srekit.store.repository import check_one_owner_per_service
+    from srekit.store.repo import check_one_owner_per_service
 
     check_one_owner_per_service(slos)

@@ -40,7 +40,7 @@ def audit(
 
     from srekit.core.instant import format_instant
     from srekit.store.database import transaction
-    from srekit.store.repository import list_audit
+    from srekit.store.repo import list_audit
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         entries = [

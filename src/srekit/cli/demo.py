@@ -32,7 +32,7 @@ def demo(
     from srekit.rules.prometheus import generate_rules, render_rules
     from srekit.sources.events import EventStore
     from srekit.store.database import create_store_engine, transaction, upgrade
-    from srekit.store.repository import apply_specs
+    from srekit.store.repo import apply_specs
 
     settings = Settings()
     logs = sorted((examples / "logs").glob(f"*{_LOG_SUFFIX}"))

@@ -16,7 +16,7 @@ from srekit.cli.options import FilesOption, OutputFormat, console, errors_to_exi
 from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
 
 if TYPE_CHECKING:
-    from srekit.store.repository import Applied
+    from srekit.store.repo import Applied
     from srekit.store.tables import SloRow, SloVersionRow
 
 __all__ = ["apply", "delete", "print_stored", "show"]
@@ -58,7 +58,7 @@ def apply(
     unchanged. Services and their teams (an SLO's owner) are created as needed."""
     from srekit.cli.common import load
     from srekit.store.database import transaction
-    from srekit.store.repository import apply_specs
+    from srekit.store.repo import apply_specs
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
@@ -94,17 +94,9 @@ def _version_document(version: SloVersionRow) -> dict[str, Any]:
     }
 
 
-def _readable_spec(row: SloRow) -> dict[str, Any]:
-    """The stored spec in the codec's field order (service, name, objective, ...), not sorted."""
-    from srekit.store.codec import slo_to_dict
-
-    spec = slo_to_dict(row.to_slo())
-    del spec["source_file"]  # shown on its own
-    return spec
-
-
 def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, Any]:
     from srekit.core.instant import format_instant
+    from srekit.store.repo import readable_spec
 
     return {
         "service": row.service.name,
@@ -115,7 +107,7 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
         "source_file": row.source_file,
         "created_at": format_instant(row.created_at),
         "updated_at": format_instant(row.updated_at),
-        "spec": _readable_spec(row),
+        "spec": readable_spec(row),  # its file is shown on its own
         "versions": [_version_document(v) for v in versions],
     }
 
@@ -123,7 +115,7 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
 def show(slo: SloArgument, output: FormatOption = OutputFormat.TABLE) -> None:
     """Show a stored SLO's current spec and every version applied to it."""
     from srekit.store.database import transaction
-    from srekit.store.repository import get_slo, slo_versions, split_slo_key
+    from srekit.store.repo import get_slo, slo_versions, split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
@@ -159,7 +151,7 @@ def show(slo: SloArgument, output: FormatOption = OutputFormat.TABLE) -> None:
 def delete(slo: SloArgument, actor: ActorOption = None) -> None:
     """Delete a stored SLO and its versions; the audit log keeps its last spec."""
     from srekit.store.database import transaction
-    from srekit.store.repository import delete_slo, get_slo, split_slo_key
+    from srekit.store.repo import delete_slo, get_slo, split_slo_key
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
@@ -177,7 +169,7 @@ def print_stored(*, output: OutputFormat, service: str | None = None) -> None:
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
     from srekit.store.database import transaction
-    from srekit.store.repository import list_slos
+    from srekit.store.repo import list_slos
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         rows = [

@@ -1,7 +1,7 @@
 """`srekit token create|list|revoke`: API tokens for the server (`Authorization: Bearer ...`).
 
 A token is printed once, when created; the store keeps only its SHA-256 hash
-(`store.repository.hash_token` says why a fast hash is right for random tokens).
+(`store.repo.tokens.hash_token` says why a fast hash is right for random tokens).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def create(
     """Create a token and print it: it is shown this once."""
     from srekit.api.routes.tokens import token_fields
     from srekit.store.database import transaction
-    from srekit.store.repository import create_token
+    from srekit.store.repo import create_token
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
@@ -59,7 +59,7 @@ def list_(
 
     from srekit.api.routes.tokens import token_fields
     from srekit.store.database import transaction
-    from srekit.store.repository import list_tokens
+    from srekit.store.repo import list_tokens
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         rows = [token_fields(row) for row in list_tokens(session, include_revoked=include_revoked)]
@@ -92,7 +92,7 @@ def revoke(
 ) -> None:
     """Revoke a token; servers stop accepting it within seconds (their token caches expire)."""
     from srekit.store.database import transaction
-    from srekit.store.repository import revoke_token
+    from srekit.store.repo import revoke_token
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         revoke_token(session, name=name, actor=actor_or_user(actor))

@@ -27,8 +27,9 @@ from srekit.core.status import (
 )
 from srekit.core.window import window_span
 from srekit.errors import SourceUnavailable, SpecError
-from srekit.store.database import StoreEngine, StoreSession, transaction
-from srekit.store.repository import (
+from srekit.store import StoreEngine, StoreSession
+from srekit.store.database import transaction
+from srekit.store.repo import (
     last_good_snapshot,
     list_policies,
     list_slos,

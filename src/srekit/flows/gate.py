@@ -29,8 +29,9 @@ from srekit.core.status import SloStatus
 from srekit.errors import SpecError
 from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet
-from srekit.store.database import StoreEngine, transaction
-from srekit.store.repository import list_policies, list_services, list_slos, newest_audit_id
+from srekit.store import StoreEngine
+from srekit.store.database import transaction
+from srekit.store.repo import list_policies, list_services, list_slos, newest_audit_id
 
 __all__ = [
     "Catalog",

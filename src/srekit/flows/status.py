@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from srekit.core.slo import SLO
 from srekit.core.status import SloStatus, current_statuses
 from srekit.errors import SpecError
-from srekit.store.database import StoreEngine, transaction
-from srekit.store.repository import latest_snapshots, list_slos, newest_snapshot_id
+from srekit.store import StoreEngine
+from srekit.store.database import transaction
+from srekit.store.repo import latest_snapshots, list_slos, newest_snapshot_id
 
 __all__ = ["StoredStatuses", "latest_statuses"]
 

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from srekit.core.policy import GateDecision
 from srekit.errors import SrekitError
-from srekit.store.database import StoreEngine, transaction
-from srekit.store.repository import deployment_values, record_deployments
+from srekit.store import StoreEngine
+from srekit.store.database import transaction
+from srekit.store.repo import deployment_values, record_deployments
 
 __all__ = ["DeploymentRecorder", "PendingDeployment"]
 

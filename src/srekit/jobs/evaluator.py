@@ -23,17 +23,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
-
 from srekit.config import Settings
 from srekit.core.sli import SourceSet
 from srekit.core.status import DataState, SloStatus
-from srekit.errors import StoreUnavailable
 from srekit.flows.evaluate import evaluate_stored
 from srekit.flows.status import latest_statuses
-from srekit.store.database import safe_url, transaction
-from srekit.store.repository import newest_snapshot_id
+from srekit.store import StoreEngine
+from srekit.store.database import transaction
+from srekit.store.locks import LeaderLock
+from srekit.store.repo import newest_snapshot_id
 from srekit.telemetry import SrekitMetrics
 
 __all__ = ["EVALUATION_LOCK_KEY", "EvaluationReport", "Evaluator"]
@@ -99,7 +97,7 @@ class Evaluator:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: StoreEngine,
         settings: Settings,
         sources: Callable[[], SourceSet] | None = None,
         *,
@@ -116,7 +114,7 @@ class Evaluator:
         self.retention_s = retention_s
         self._sources = sources if sources is not None else _default_sources(settings)
         self._round = threading.Lock()  # one round at a time; guards the lock connection
-        self._lock_connection: Connection | None = None
+        self._lock = LeaderLock(engine, key=EVALUATION_LOCK_KEY, name="evaluation")
         self._pruned_at: datetime | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -191,65 +189,17 @@ class Evaluator:
 
     def _lead(self) -> bool:
         """Whether this replica evaluates: always on SQLite; on PostgreSQL while it holds the
-        advisory lock, taken here when free and kept until `close()`."""
-        if self.engine.dialect.name != "postgresql":
-            self.metrics.leader.set(1)
-            return True
-        if self._lock_connection is not None:
-            try:
-                self._lock_connection.execute(text("SELECT 1"))
-                return True
-            except DBAPIError as error:
-                # The session, and with it the lock, is gone: another replica may have it now.
-                logger.warning("lost the evaluation lock's connection: %s", error.orig)
-                self._drop_lock_connection(unlock=False)
+        evaluation lock, taken here when free and kept until `close()`."""
         try:
-            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        except DBAPIError as error:
-            raise StoreUnavailable(
-                f"the state store at {safe_url(self.engine.url)} failed: {error.orig}"
-            ) from error
-        try:
-            taken = bool(
-                connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": EVALUATION_LOCK_KEY}
-                ).scalar_one()
-            )
-        except BaseException:
-            connection.invalidate()
-            connection.close()
-            raise
-        if not taken:
-            connection.close()
-            self.metrics.leader.set(0)
-            return False
-        logger.info("this replica now evaluates SLOs (it holds the evaluation lock)")
-        self._lock_connection = connection
-        self.metrics.leader.set(1)
-        return True
-
-    def _drop_lock_connection(self, *, unlock: bool) -> None:
-        connection, self._lock_connection = self._lock_connection, None
-        self.metrics.leader.set(0)
-        if connection is None:
-            return
-        try:
-            if unlock:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": EVALUATION_LOCK_KEY}
-                )
-            else:
-                connection.invalidate()
-        except DBAPIError:
-            # A pooled connection must not go back to the pool still holding the lock.
-            connection.invalidate()
-        finally:
-            connection.close()
+            return self._lock.try_acquire()
+        finally:  # a lock lost with its connection is no longer held, even when taking it fails
+            self.metrics.leader.set(1 if self._lock.held else 0)
 
     def close(self) -> None:
         """Release the evaluation lock (another replica takes over at its next round)."""
         with self._round:
-            self._drop_lock_connection(unlock=True)
+            self._lock.release()
+            self.metrics.leader.set(0)
 
     # -- the loop -------------------------------------------------------------------------
 

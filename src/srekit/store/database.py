@@ -16,16 +16,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
-from srekit.errors import Conflict, StoreUnavailable
+from srekit.errors import StoreUnavailable
+from srekit.store import StoreSession
+from srekit.store._failures import safe_url, store_errors
+from srekit.store.locks import lock_transaction
 
 __all__ = [
-    "StoreEngine",
-    "StoreSession",
     "create_store_engine",
     "current_revision",
     "head_revision",
@@ -37,9 +36,6 @@ __all__ = [
     "upgrade",
 ]
 
-# What code outside the store holds of it, named so that code never imports SQLAlchemy.
-StoreEngine = Engine
-StoreSession = Session
 
 MIGRATIONS = "srekit.store:migrations"
 # Any constant works: it only has to be the same for every srekit replica migrating at once.
@@ -52,11 +48,6 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL with its password masked, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -88,25 +79,14 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 @contextmanager
-def _store_errors(engine: Engine) -> Iterator[None]:
-    try:
-        yield
-    except IntegrityError as error:
-        raise Conflict(f"the store refused the change: {error.orig}") from error
-    except OperationalError as error:
-        raise StoreUnavailable(
-            f"the state store at {safe_url(engine.url)} failed: {error.orig}"
-        ) from error
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine) -> Iterator[StoreSession]:
     """A session committed when the block ends, rolled back entirely when it raises.
 
-    Constraint violations become Conflict and connection failures StoreUnavailable.
+    Constraint violations become Conflict, values the database cannot hold SpecError, and
+    connection failures StoreUnavailable (`_failures.store_errors`).
     """
     with (
-        _store_errors(engine),
+        store_errors(engine),
         Session(engine, expire_on_commit=False) as session,
         session.begin(),
     ):
@@ -130,7 +110,7 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None for a database never migrated."""
-    with _store_errors(engine), engine.connect() as connection:
+    with store_errors(engine), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -139,11 +119,8 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
     On PostgreSQL an advisory lock makes replicas starting together migrate one at a time.
     """
-    with _store_errors(engine), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
-            )
+    with store_errors(engine), engine.begin() as connection:
+        lock_transaction(connection, key=_MIGRATION_LOCK_ID)
         command.upgrade(_alembic_config(connection), revision)
         return MigrationContext.configure(connection).get_current_revision()
 

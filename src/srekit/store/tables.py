@@ -302,7 +302,7 @@ class SnapshotRow(Base):
     def to_status(self) -> SloStatus:
         """The status this snapshot recorded, as `srekit.contracts.status_document` renders it.
 
-        Reads `self.slo` and its service (names, labels): the repository's queries load them.
+        Reads `self.slo` and its service (names, labels): the repo's queries load them.
         """
         budget = (
             None

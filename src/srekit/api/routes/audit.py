@@ -31,7 +31,7 @@ def list_audit(
         str | None, Query(max_length=400, description="checkout/availability, team-x, ...")
     ] = None,
 ) -> list[AuditOut]:
-    from srekit.store.repository import list_audit
+    from srekit.store.repo import list_audit
 
     with state.session() as session:
         return [

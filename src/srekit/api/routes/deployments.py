@@ -26,7 +26,7 @@ def list_deployments(
     """Newest first, including the gate's decisions of the last moments (written first)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from srekit.store.repository import list_deployments
+    from srekit.store.repo import list_deployments
 
     # reading will say so, with the right status, if the store is down
     with suppress(StoreUnavailable, SQLAlchemyError):

@@ -31,7 +31,7 @@ def _policy_out(row: PolicyRow) -> PolicyOut:
 def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
     """Stored policies (SLOs naming none, or `default` when none is stored, use the built-in
     default ladder)."""
-    from srekit.store.repository import list_policies
+    from srekit.store.repo import list_policies
 
     with state.session() as session:
         return [_policy_out(row) for row in list_policies(session)]
@@ -39,7 +39,7 @@ def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
 
 @router.get("/{name}", response_model=PolicyOut, responses=READ_ERRORS)
 def get_policy(name: PolicyName, state: StateDep, principal: Viewer) -> PolicyOut:
-    from srekit.store.repository import get_policy
+    from srekit.store.repo import get_policy
 
     with state.session() as session:
         return _policy_out(get_policy(session, name=name))
@@ -56,7 +56,7 @@ def put_policy(
     """Store the policy (201 when new, 200 otherwise; an equal one changes nothing)."""
     from srekit.errors import SpecError
     from srekit.store.codec import policy_from_dict
-    from srekit.store.repository import apply_policy
+    from srekit.store.repo import apply_policy
 
     try:
         policy = policy_from_dict({"name": name, **body.model_dump()})

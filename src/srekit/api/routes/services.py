@@ -29,7 +29,7 @@ def _service_out(row: ServiceRow) -> ServiceOut:
 
 @router.get("", response_model=list[ServiceOut], responses=AUTH_ERRORS)
 def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
-    from srekit.store.repository import list_services
+    from srekit.store.repo import list_services
 
     with state.session() as session:
         return [_service_out(row) for row in list_services(session)]
@@ -37,7 +37,7 @@ def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
 
 @router.get("/{name}", response_model=ServiceOut, responses=READ_ERRORS)
 def get_service(name: ServiceName, state: StateDep, principal: Viewer) -> ServiceOut:
-    from srekit.store.repository import get_service
+    from srekit.store.repo import get_service
 
     with state.session() as session:
         return _service_out(get_service(session, name=name))
@@ -58,7 +58,7 @@ def put_service(
     """Create the service (201) or update it (200); `team` moves it (the team is created when
     missing), no team leaves its owner as it is."""
     from srekit.errors import NotFound
-    from srekit.store.repository import get_service, upsert_service
+    from srekit.store.repo import get_service, upsert_service
 
     with state.session() as session:
         try:
@@ -80,7 +80,7 @@ def put_service(
 @router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
 def delete_service(name: ServiceName, state: StateDep, principal: Editor) -> Response:
     """Delete the service; 409 while it has SLOs."""
-    from srekit.store.repository import delete_service
+    from srekit.store.repo import delete_service
 
     with state.session() as session:
         delete_service(session, name=name, actor=principal.name)

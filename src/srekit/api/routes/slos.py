@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from srekit.api.deps import ApiState, Editor, Role, StateDep, Viewer
 from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
@@ -32,9 +31,10 @@ from srekit.core.instant import format_instant
 from srekit.core.slo import SLO
 from srekit.core.status import SloStatus
 from srekit.errors import SpecError
+from srekit.store import StoreSession
 
 if TYPE_CHECKING:
-    from srekit.store.repository import Applied
+    from srekit.store.repo import Applied
     from srekit.store.tables import SloRow
 
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
@@ -74,10 +74,10 @@ def _summary(row: SloRow) -> SloSummaryOut:
 
 
 def _check_policies(
-    session: Session, slos: Sequence[SLO], defined: Sequence[str], *, file: str | None = None
+    session: StoreSession, slos: Sequence[SLO], defined: Sequence[str], *, file: str | None = None
 ) -> None:
     """Every policy an SLO names must be defined alongside or stored already."""
-    from srekit.store.repository import list_policies
+    from srekit.store.repo import list_policies
 
     known = {"default", *defined, *(row.name for row in list_policies(session))}
     for slo in slos:
@@ -96,7 +96,7 @@ def list_slos(
     principal: Viewer,
     service: Annotated[str | None, Query(max_length=200, description="only this service")] = None,
 ) -> list[SloSummaryOut]:
-    from srekit.store.repository import list_slos
+    from srekit.store.repo import list_slos
 
     with state.session() as session:
         return [_summary(row) for row in list_slos(session, service=service)]
@@ -107,7 +107,7 @@ def apply_documents(body: SpecDocumentsIn, state: StateDep, principal: Editor) -
     """Apply spec documents as `srekit slo apply` applies files: each SLO and policy is
     created, updated (a new version) or unchanged, in one transaction."""
     from srekit.api.specs import check_owners, parse_documents
-    from srekit.store.repository import apply_policy, apply_slo
+    from srekit.store.repo import apply_policy, apply_slo
 
     specs, formats = parse_documents(body.documents)
     if specs.policies and not principal.may(Role.ADMIN):
@@ -136,13 +136,11 @@ def apply_documents(body: SpecDocumentsIn, state: StateDep, principal: Editor) -
 @router.get("/{service}/{name}", response_model=SloOut, responses=READ_ERRORS)
 def get_slo(service: ServiceName, name: SloName, state: StateDep, principal: Viewer) -> SloOut:
     """The current spec and every version applied, oldest first."""
-    from srekit.store.codec import slo_to_dict
-    from srekit.store.repository import get_slo, slo_versions
+    from srekit.store.repo import get_slo, readable_spec, slo_versions
 
     with state.session() as session:
         row = get_slo(session, service=service, name=name)
-        spec = slo_to_dict(row.to_slo())
-        del spec["source_file"]
+        spec = readable_spec(row)
         return SloOut(
             service=row.service.name,
             slo=row.name,
@@ -209,7 +207,7 @@ def put_slo(
     response: Response,
 ) -> AppliedOut:
     """Store a version of the SLO (201 when new); an equal spec changes nothing (200)."""
-    from srekit.store.repository import apply_slo
+    from srekit.store.repo import apply_slo
 
     slo, source_format = _slo_from_body(service, name, body)
     with state.session() as session:
@@ -224,7 +222,7 @@ def put_slo(
 @router.delete("/{service}/{name}", status_code=204, responses=WRITE_ERRORS)
 def delete_slo(service: ServiceName, name: SloName, state: StateDep, principal: Editor) -> Response:
     """Delete the SLO and its versions; the audit log keeps its last spec."""
-    from srekit.store.repository import delete_slo
+    from srekit.store.repo import delete_slo
 
     with state.session() as session:
         delete_slo(session, service=service, name=name, actor=principal.name)
@@ -256,7 +254,7 @@ async def slo_status(
 def _unevaluated(state: ApiState, service: str, name: str) -> SloStatus:
     """A stored SLO no evaluation has reached yet (NotFound when it is not stored)."""
     from srekit.core.status import unavailable_status
-    from srekit.store.repository import get_slo
+    from srekit.store.repo import get_slo
 
     with state.session() as session:
         slo = get_slo(session, service=service, name=name).to_slo()
@@ -280,7 +278,7 @@ def slo_history(
     limit: Annotated[int, Query(ge=1, le=10_000, description="the newest this many")] = 1000,
 ) -> JSONResponse:
     """The SLO's evaluated statuses (snapshots) in [since, until], oldest first."""
-    from srekit.store.repository import slo_history
+    from srekit.store.repo import slo_history
 
     for moment, label in ((since, "since"), (until, "until")):
         if moment is not None and moment.tzinfo is None:

@@ -26,7 +26,7 @@ def _team_out(row: TeamRow) -> TeamOut:
 
 @router.get("", response_model=list[TeamOut], responses=AUTH_ERRORS)
 def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
-    from srekit.store.repository import list_teams
+    from srekit.store.repo import list_teams
 
     with state.session() as session:
         return [_team_out(row) for row in list_teams(session)]
@@ -35,7 +35,7 @@ def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
 @router.get("/{name}", response_model=TeamOut, responses=READ_ERRORS)
 def get_team(name: TeamName, state: StateDep, principal: Viewer) -> TeamOut:
     from srekit.errors import NotFound
-    from srekit.store.repository import list_teams
+    from srekit.store.repo import list_teams
 
     with state.session() as session:
         for row in list_teams(session):
@@ -51,7 +51,7 @@ def get_team(name: TeamName, state: StateDep, principal: Viewer) -> TeamOut:
 )
 def put_team(name: TeamName, state: StateDep, principal: Editor, response: Response) -> TeamOut:
     """Create the team (201), or leave an existing one as it is (200)."""
-    from srekit.store.repository import list_teams, upsert_team
+    from srekit.store.repo import list_teams, upsert_team
 
     with state.session() as session:
         existed = any(row.name == name for row in list_teams(session))
@@ -65,7 +65,7 @@ def put_team(name: TeamName, state: StateDep, principal: Editor, response: Respo
 @router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
 def delete_team(name: TeamName, state: StateDep, principal: Editor) -> Response:
     """Delete the team; 409 while services still belong to it."""
-    from srekit.store.repository import delete_team
+    from srekit.store.repo import delete_team
 
     with state.session() as session:
         delete_team(session, name=name, actor=principal.name)

@@ -34,7 +34,7 @@ def list_tokens(
     principal: Admin,
     include_revoked: Annotated[bool, Query(description="list revoked tokens too")] = False,
 ) -> list[TokenOut]:
-    from srekit.store.repository import list_tokens
+    from srekit.store.repo import list_tokens
 
     with state.session() as session:
         return [
@@ -46,7 +46,7 @@ def list_tokens(
 @router.post("", response_model=TokenCreatedOut, status_code=201, responses=WRITE_ERRORS)
 def create_token(body: TokenCreate, state: StateDep, principal: Admin) -> TokenCreatedOut:
     """A new token; `token` in the answer is the only time it is shown."""
-    from srekit.store.repository import create_token
+    from srekit.store.repo import create_token
 
     with state.session() as session:
         row, token = create_token(session, role=body.role, name=body.name, actor=principal.name)
@@ -60,7 +60,7 @@ def revoke_token(
 ) -> Response:
     """Revoke the token: it stops working at once on this server (within seconds on others,
     whose token caches expire)."""
-    from srekit.store.repository import revoke_token
+    from srekit.store.repo import revoke_token
 
     with state.session() as session:
         revoke_token(session, name=name, actor=principal.name)

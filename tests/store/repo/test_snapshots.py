@@ -1,4 +1,4 @@
-"""SLO snapshots and deployment records, on SQLite and PostgreSQL."""
+"""SLO snapshots: recorded, read back newest or as history, pruned; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from srekit.contracts import status_document
-from srekit.core.policy import Decision, GateDecision
 from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import DataState, SloStatus, evaluate_slo, unavailable_status
 from srekit.core.window import RollingWindow
 from srekit.errors import NotFound
-from srekit.store import repository as repo
+from srekit.store import repo
 from srekit.store.database import transaction
 from srekit.store.tables import SnapshotRow
 
@@ -207,78 +206,15 @@ def test_deleting_an_slo_deletes_its_snapshots(stored: Engine) -> None:
         assert session.scalar(select(func.count()).select_from(SnapshotRow)) == 1
 
 
-def _decision(service: str, change_type: str, *, allowed: bool) -> GateDecision:
-    return GateDecision(
-        service=service,
-        change_type=change_type,
-        allowed=allowed,
-        decision=Decision.ALLOW if allowed else Decision.DENY,
-        state="normal" if allowed else "emergency",
-        reasons=("checkout/availability has 90.00% of its error budget left",),
-    )
-
-
-def test_deployments_round_trip_newest_first(engine: Engine) -> None:
-    with transaction(engine) as session:
-        row = repo.record_deployment(
-            session,
-            service="checkout",
-            change_type="feature",
-            decision=_decision("checkout", "feature", allowed=True),
-            version="v1.2.3",
-            commit_time=T0 - MINUTE,
-            requested_by="argo",
-            source="argo",
-            now=T0,
-        )
-        assert row.id is not None
-        repo.record_deployment(
-            session,
-            service="checkout",
-            change_type="config",
-            decision=_decision("checkout", "config", allowed=False),
-            now=T0 + MINUTE,
-        )
-        # any service may be gated, stored or not
-        repo.record_deployment(
-            session,
-            service="unknown-service",
-            change_type="rollback",
-            decision=_decision("unknown-service", "rollback", allowed=True),
-            source="cli",
-            now=T0 + 2 * MINUTE,
-        )
-    with transaction(engine) as session:
-        rows = repo.list_deployments(session)
-        assert [(r.service, r.change_type) for r in rows] == [
-            ("unknown-service", "rollback"),
-            ("checkout", "config"),
-            ("checkout", "feature"),
-        ]
-        first = rows[-1]
-        assert (first.version, first.commit_time, first.requested_at) == ("v1.2.3", T0 - MINUTE, T0)
-        assert (first.allowed, first.decision, first.state) == (True, "allow", "normal")
-        assert first.reasons == ("checkout/availability has 90.00% of its error budget left",)
-        assert (first.requested_by, first.source) == ("argo", "argo")
-        denied = rows[1]
-        assert (denied.allowed, denied.decision, denied.version, denied.source) == (
-            False,
-            "deny",
-            None,
-            "api",
-        )
-        assert [r.change_type for r in repo.list_deployments(session, service="checkout")] == [
-            "config",
-            "feature",
-        ]
-        assert len(repo.list_deployments(session, limit=1)) == 1
-
-
-def test_a_decision_for_another_deploy_is_refused(engine: Engine) -> None:
-    with transaction(engine) as session, pytest.raises(ValueError, match="search/feature"):
-        repo.record_deployment(
-            session,
-            service="checkout",
-            change_type="feature",
-            decision=_decision("search", "feature", allowed=True),
-        )
+def test_the_newest_snapshot_id_moves_with_each_round(stored: Engine) -> None:
+    with transaction(stored) as session:
+        assert repo.newest_snapshot_id(session) is None
+        repo.record_snapshots(session, statuses=[_status(CHECKOUT, T0), _status(SEARCH, T0)])
+    with transaction(stored) as session:
+        first = repo.newest_snapshot_id(session)
+        assert first == max(row.id for row in repo.latest_snapshots(session).values())
+        repo.record_snapshots(session, statuses=[_status(CHECKOUT, T0 + MINUTE)])
+        newest = repo.newest_snapshot_id(session)
+        assert first is not None
+        assert newest is not None
+        assert newest > first

@@ -1,0 +1,43 @@
+"""How driver errors become srekit's, for every store module, so nothing outside the store sees
+SQLAlchemy: a constraint refusal is a Conflict, a value the database cannot hold a SpecError,
+a failing or lost connection StoreUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from srekit.errors import Conflict, SpecError, StoreUnavailable
+
+__all__ = ["safe_url", "store_errors"]
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password masked, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def store_errors(engine: Engine) -> Iterator[None]:
+    """Raise srekit's errors for the driver errors raised in the block.
+
+    Other database errors (a query the database refuses) are bugs and pass through unchanged.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"the store refused the change: {error.orig}") from error
+    except DataError as error:  # e.g. a value PostgreSQL cannot store (a NUL byte)
+        raise SpecError(str(error.orig).splitlines()[0]) from error
+    except (OperationalError, InterfaceError) as error:
+        raise StoreUnavailable(
+            f"the state store at {safe_url(engine.url)} failed: {error.orig}"
+        ) from error
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        raise StoreUnavailable(f"the state store connection was lost: {error.orig}") from error

@@ -1,0 +1,69 @@
+"""What the repo modules share: the default clock, the check on name lengths, the look-up of a
+row by its unique name, constraint refusals turned into Conflict, and `Applied`, what applying
+one versioned spec did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Generic, NamedTuple, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from srekit.errors import Conflict, SpecError
+from srekit.store.tables import ApiTokenRow, PolicyRow, ServiceRow, TeamRow
+
+__all__ = ["Applied", "check_name", "find_named", "refused_as_conflict", "when"]
+
+RowT = TypeVar("RowT")
+NamedRowT = TypeVar("NamedRowT", TeamRow, ServiceRow, PolicyRow, ApiTokenRow)
+NAME_LIMIT = 200  # the width of the name columns
+
+
+class Applied(NamedTuple, Generic[RowT]):
+    """What applying one spec did: the row, whether a new version was written, and how it differs.
+
+    `diff` is empty when nothing changed, `("created",)` for a first version.
+    """
+
+    row: RowT
+    changed: bool
+    diff: tuple[str, ...]
+
+    @property
+    def created(self) -> bool:
+        return self.changed and self.diff == ("created",)
+
+
+def when(now: datetime | None) -> datetime:
+    """`now`, or the current time when the caller gave none."""
+    return now if now is not None else datetime.now(UTC)
+
+
+def find_named(session: Session, row_type: type[NamedRowT], name: str) -> NamedRowT | None:
+    """The row of `row_type` whose unique `name` is `name`, if there is one."""
+    return session.scalars(select(row_type).where(row_type.name == name)).one_or_none()
+
+
+@contextmanager
+def refused_as_conflict(what: str) -> Iterator[None]:
+    """Turn a constraint violation at flush into a Conflict that says what was refused."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"{what}: {error.orig}".strip()) from error
+
+
+def check_name(value: str, what: str, *, file: str | None = None) -> None:
+    """Refuse names the columns cannot hold, the same way on SQLite (which would not) and
+    PostgreSQL (which would fail with a driver error)."""
+    if not value or len(value) > NAME_LIMIT:
+        raise SpecError(
+            f"expected a {what} name of 1 to {NAME_LIMIT} characters, got {len(value)}: "
+            f"{value[:40]!r}{'...' if len(value) > 40 else ''}",
+            file=file,
+            field=what,
+        )

@@ -1,0 +1,80 @@
+"""Applying a parsed spec set at once: every policy, then every SLO, in the caller's
+transaction, so a set that fails part-way stores nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from srekit.core.slo import SLO
+from srekit.errors import SpecError
+from srekit.store.repo._base import Applied
+from srekit.store.repo.policies import apply_policy
+from srekit.store.repo.slos import apply_slo
+from srekit.store.tables import PolicyRow, SloRow
+
+if TYPE_CHECKING:
+    from srekit.spec.loader import SpecSet
+
+__all__ = ["SpecApplied", "apply_specs", "check_one_owner_per_service"]
+
+
+@dataclass(frozen=True)
+class SpecApplied:
+    """What `apply_specs` did, SLO by SLO and policy by policy, in spec order."""
+
+    slos: tuple[Applied[SloRow], ...]
+    policies: tuple[Applied[PolicyRow], ...]
+
+
+def check_one_owner_per_service(slos: Sequence[SLO]) -> None:
+    """Refuse specs whose SLOs give one service two owners: a service belongs to one team."""
+    owners: dict[str, SLO] = {}
+    for slo in slos:
+        if slo.owner is None:
+            continue
+        first = owners.setdefault(slo.service, slo)
+        if first.owner != slo.owner:
+            raise SpecError(
+                f"SLO {slo.service}/{slo.name} names owner {slo.owner!r} but"
+                f" {first.service}/{first.name} names {first.owner!r}:"
+                " a service belongs to one team",
+                file=slo.source_file,
+                field="owner",
+            )
+
+
+def apply_specs(
+    session: Session,
+    *,
+    specs: SpecSet,
+    actor: str,
+    source_formats: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> SpecApplied:
+    """Store every policy, then every SLO, of a parsed spec set (in the caller's transaction).
+
+    `source_formats` maps a spec file to the format it was written in. SLOs stored earlier but
+    absent from `specs` are kept: apply adds and updates, `delete_slo` removes.
+    """
+    check_one_owner_per_service(specs.slos)
+    formats = source_formats or {}
+    policies = tuple(
+        apply_policy(session, policy=policy, actor=actor, now=now)
+        for policy in specs.policies.values()
+    )
+    slos = tuple(
+        apply_slo(
+            session,
+            slo=slo,
+            actor=actor,
+            source_format=formats.get(slo.source_file or ""),
+            now=now,
+        )
+        for slo in specs.slos
+    )
+    return SpecApplied(slos=slos, policies=policies)

@@ -1,0 +1,146 @@
+"""Applying, versioning and deleting stored SLOs, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from srekit.errors import Conflict, NotFound, SpecError
+from srekit.store import repo
+from srekit.store.database import transaction
+from srekit.store.tables import SloRow, SloVersionRow
+from tests.store.repo.samples import AVAILABILITY, T0, T1, audit
+
+
+def test_apply_creates_the_slo_its_service_and_team(engine: Engine) -> None:
+    with transaction(engine) as session:
+        applied = repo.apply_slo(
+            session, slo=AVAILABILITY, actor="alice", source_format="srekit/v1", now=T0
+        )
+        assert applied.changed
+        assert applied.created
+        assert applied.diff == ("created",)
+    with transaction(engine) as session:
+        row = repo.get_slo(session, service="checkout", name="availability")
+        assert row.version == 1
+        assert row.source_format == "srekit/v1"
+        assert row.created_at == row.updated_at == T0
+        assert row.service.team is not None
+        assert row.service.team.name == "team-payments"
+        assert row.to_slo() == AVAILABILITY
+        (version,) = repo.slo_versions(session, service="checkout", name="availability")
+        assert (version.version, version.applied_by, version.applied_at) == (1, "alice", T0)
+        assert version.changes == ("created",)
+    assert audit(engine) == [
+        ("team.create", "team-payments"),
+        ("service.create", "checkout"),
+        ("slo.create", "checkout/availability"),
+    ]
+
+
+def test_applying_the_same_spec_again_changes_nothing(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=AVAILABILITY, actor="alice", now=T0)
+    moved = replace(AVAILABILITY, source_file="elsewhere/checkout.yaml")
+    with transaction(engine) as session:
+        applied = repo.apply_slo(session, slo=moved, actor="bob", now=T1)
+        assert (applied.changed, applied.diff, applied.row.version) == (False, (), 1)
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(SloVersionRow)) == 1
+        assert repo.get_slo(session, service="checkout", name="availability").updated_at == T0
+    assert len(audit(engine)) == 3
+
+
+def test_a_changed_spec_is_a_new_version_saying_what_changed(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=AVAILABILITY, actor="alice", now=T0)
+    stricter = replace(AVAILABILITY, objective=0.9995, labels={"tier": "1"})
+    with transaction(engine) as session:
+        applied = repo.apply_slo(session, slo=stricter, actor="bob", now=T1)
+        assert applied.changed
+        assert not applied.created
+        assert applied.row.version == 2
+        assert applied.diff == ('labels.tier: added "1"', "objective: 0.999 → 0.9995")
+    with transaction(engine) as session:
+        row = repo.get_slo(session, service="checkout", name="availability")
+        assert row.to_slo() == stricter
+        assert (row.created_at, row.updated_at) == (T0, T1)
+        versions = repo.slo_versions(session, service="checkout", name="availability")
+        assert [(v.version, v.applied_by) for v in versions] == [(1, "alice"), (2, "bob")]
+        assert versions[1].changes == applied.diff
+        assert versions[0].spec()["objective"] == 0.999
+        last = repo.list_audit(session, limit=1)[0]
+    assert (last.action, last.actor, last.at) == ("slo.update", "bob", T1)
+    assert last.before["version"] == 1
+    assert last.before["spec"]["objective"] == 0.999
+    assert last.after["version"] == 2
+    assert last.after["spec"]["objective"] == 0.9995
+
+
+def test_delete_is_audited_with_the_last_spec(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=AVAILABILITY, actor="alice", now=T0)
+        repo.apply_slo(session, slo=replace(AVAILABILITY, objective=0.99), actor="alice", now=T0)
+    with transaction(engine) as session:
+        repo.delete_slo(session, service="checkout", name="availability", actor="carol", now=T1)
+    with transaction(engine) as session:
+        with pytest.raises(NotFound, match="no SLO checkout/availability"):
+            repo.get_slo(session, service="checkout", name="availability")
+        assert session.scalar(select(func.count()).select_from(SloVersionRow)) == 0
+        (entry,) = repo.list_audit(session, entity_kind="slo", limit=1)
+        assert (entry.action, entry.actor, entry.at, entry.after) == (
+            "slo.delete",
+            "carol",
+            T1,
+            None,
+        )
+        assert entry.before["version"] == 2
+        assert entry.before["spec"]["objective"] == 0.99
+        trail = repo.list_audit(session, entity_kind="slo", entity_id="checkout/availability")
+        assert [e.action for e in trail] == ["slo.delete", "slo.update", "slo.create"]
+    with transaction(engine) as session:  # applying it again starts a new history
+        assert repo.apply_slo(session, slo=AVAILABILITY, actor="alice").row.version == 1
+
+
+def test_deleting_a_missing_slo_is_not_found(engine: Engine) -> None:
+    with pytest.raises(NotFound), transaction(engine) as session:
+        repo.delete_slo(session, service="nope", name="x", actor="a")
+
+
+def test_a_duplicate_row_is_a_conflict_not_a_crash(engine: Engine) -> None:
+    with transaction(engine) as session:
+        row = repo.apply_slo(session, slo=AVAILABILITY, actor="a").row
+        service_id = row.service_id
+    with (
+        pytest.raises(Conflict, match=r"uq_slos_service_id_name|UNIQUE"),
+        transaction(engine) as session,
+    ):
+        session.add(
+            SloRow(
+                service_id=service_id,
+                name="availability",
+                version=1,
+                spec_json="{}",
+                codec_version=1,
+            )
+        )
+    with transaction(engine) as session:
+        assert len(repo.list_slos(session)) == 1
+
+
+def test_slo_keys() -> None:
+    assert repo.split_slo_key("checkout/availability") == ("checkout", "availability")
+    for bad in ("checkout", "/x", "x/"):
+        with pytest.raises(SpecError, match="SERVICE/NAME"):
+            repo.split_slo_key(bad)
+
+
+def test_the_readable_spec_is_the_stored_one_in_field_order(engine: Engine) -> None:
+    with transaction(engine) as session:
+        row = repo.apply_slo(session, slo=AVAILABILITY, actor="a").row
+        spec = repo.readable_spec(row)
+    assert spec == row.spec()
+    assert "source_file" not in spec
+    assert list(spec)[:3] == ["service", "name", "objective"]
