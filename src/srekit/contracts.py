@@ -22,7 +22,9 @@ __all__ = [
     "EventsOut",
     "GateOut",
     "GateSloOut",
+    "ResponseModel",
     "StatusOut",
+    "Time",
     "gate_document",
     "status_document",
 ]
@@ -30,22 +32,22 @@ __all__ = [
 Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
 
 
-class _Out(BaseModel):
+class ResponseModel(BaseModel):
     """Responses: clients must ignore fields they do not know, so later ones can be added."""
 
 
-class ErrorBudgetOut(_Out):
+class ErrorBudgetOut(ResponseModel):
     remaining: float | None
     consumed: float | None
     allowed_bad_events: float | None
 
 
-class EventsOut(_Out):
+class EventsOut(ResponseModel):
     good: float
     total: float
 
 
-class AlertOut(_Out):
+class AlertOut(ResponseModel):
     severity: str
     long_window: str
     short_window: str
@@ -53,7 +55,7 @@ class AlertOut(_Out):
     firing: bool | None
 
 
-class StatusOut(_Out):
+class StatusOut(ResponseModel):
     """One SLO's status, as `srekit status --format json` prints it."""
 
     service: str
@@ -74,7 +76,7 @@ class StatusOut(_Out):
     labels: dict[str, str]
 
 
-class GateSloOut(_Out):
+class GateSloOut(ResponseModel):
     slo: str
     objective: float
     window: str
@@ -85,7 +87,7 @@ class GateSloOut(_Out):
     data: Literal["ok", "no_data", "stale", "error"]
 
 
-class GateOut(_Out):
+class GateOut(ResponseModel):
     """The deploy gate's answer; `allowed` is true only for decision `allow`."""
 
     service: str

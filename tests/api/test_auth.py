@@ -84,8 +84,7 @@ def test_tokens_are_stored_as_hashes_only(sqlite_engine: Engine) -> None:
     from sqlalchemy import select
 
     from srekit.store.database import transaction
-    from srekit.store.repo import hash_token
-    from srekit.store.tables import ApiTokenRow
+    from srekit.store.repo import ApiTokenRow, hash_token
 
     tokens = make_tokens(sqlite_engine)
     with transaction(sqlite_engine) as session:

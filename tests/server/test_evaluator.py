@@ -21,7 +21,7 @@ from srekit.errors import SourceUnavailable
 from srekit.jobs.evaluator import EVALUATION_LOCK_KEY, EvaluationReport, Evaluator
 from srekit.store import repo
 from srekit.store.database import create_store_engine, transaction, upgrade
-from srekit.store.tables import SnapshotRow
+from srekit.store.repo import SnapshotRow
 from srekit.telemetry import SrekitMetrics
 from tests.postgres_fixture import PostgresServer
 

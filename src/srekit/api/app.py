@@ -19,7 +19,6 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
 from srekit import __version__
@@ -33,6 +32,7 @@ from srekit.core.ports import IncidentRepository
 from srekit.errors import Conflict, NotFound, SourceUnavailable, SpecError, StoreUnavailable
 from srekit.flows.status import StoredStatuses
 from srekit.jobs.deployment_recorder import DeploymentRecorder
+from srekit.store import StoreEngine
 from srekit.telemetry import SrekitMetrics
 
 __all__ = ["create_app"]
@@ -102,7 +102,7 @@ def _jsonable(value: Any) -> Any:
 def create_app(
     settings: Settings,
     *,
-    engine: Engine | None = None,
+    engine: StoreEngine | None = None,
     evaluator: StatusProvider | None = None,
     metrics: SrekitMetrics | None = None,
     incidents: IncidentRepository | None = None,

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from srekit.config import Settings
 from srekit.core.access import Role, grants
 from srekit.core.status import SloStatus
-from srekit.store import StoreSession
+from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.telemetry import SrekitMetrics
 
@@ -38,7 +37,6 @@ __all__ = [
     "Deployer",
     "Editor",
     "Principal",
-    "Role",
     "StateDep",
     "StatusProvider",
     "TokenCache",
@@ -100,7 +98,7 @@ class ApiState:
     """Everything the routes share, built once by `create_app`."""
 
     settings: Settings
-    engine: Engine
+    engine: StoreEngine
     metrics: SrekitMetrics
     evaluator: StatusProvider | None
     gate: GateKeeper

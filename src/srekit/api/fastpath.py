@@ -94,7 +94,7 @@ class HotPaths:
         return await answer_gate(self.state, credentials, request, deny_status=200)
 
     async def _status(self, service: str | None) -> Any:
-        from srekit.api.routes.status import status_response
+        from srekit.api.statuses import status_response
 
         return await status_response(self.state, service)
 

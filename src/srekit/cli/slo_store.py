@@ -16,8 +16,7 @@ from srekit.cli.options import FilesOption, OutputFormat, console, errors_to_exi
 from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
 
 if TYPE_CHECKING:
-    from srekit.store.repo import Applied
-    from srekit.store.tables import SloRow, SloVersionRow
+    from srekit.store.repo import Applied, SloRow, SloVersionRow
 
 __all__ = ["apply", "delete", "print_stored", "show"]
 

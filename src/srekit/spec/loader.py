@@ -8,33 +8,18 @@ may cross files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
-from srekit.core.policy import BudgetPolicy, policy_for_slo
+from srekit.core.policy import BudgetPolicy
 from srekit.core.slo import SLO
+from srekit.core.specs import SpecSet
 from srekit.errors import SpecError
 from srekit.spec.document import Document, read_documents
 
 __all__ = ["FORMATS", "SpecSet", "detect_format", "load_specs", "parse_spec_documents"]
 
 FORMATS = ("srekit/v1", "openslo/v1", "openslo/v1alpha", "prometheus/v1", "sloth.slok.dev/v1")
-
-
-@dataclass(frozen=True)
-class SpecSet:
-    """What a set of spec files declares: SLOs and the error-budget policies they name."""
-
-    slos: tuple[SLO, ...]
-    policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
-    files: tuple[str, ...] = ()
-
-    def policy_for(self, slo: SLO) -> BudgetPolicy:
-        return policy_for_slo(slo.policy, self.policies)
-
-    def services(self) -> list[str]:
-        return sorted({slo.service for slo in self.slos})
 
 
 def detect_format(document: Document) -> str:

@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from srekit.api.deps import StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS
-from srekit.api.schemas import AuditOut
+from srekit.api.responses import AUTH_ERRORS
+from srekit.api.schemas.audit import AuditOut
 from srekit.core.instant import format_instant
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from srekit.api.deps import StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS, time_or_none
-from srekit.api.schemas import DeploymentOut
+from srekit.api.responses import AUTH_ERRORS, time_or_none
+from srekit.api.schemas.deployments import DeploymentOut
 from srekit.core.instant import format_instant
-from srekit.errors import StoreUnavailable
+from srekit.errors import SrekitError
 
 router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"])
 
@@ -24,12 +24,10 @@ def list_deployments(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[DeploymentOut]:
     """Newest first, including the gate's decisions of the last moments (written first)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from srekit.store.repo import list_deployments
 
     # reading will say so, with the right status, if the store is down
-    with suppress(StoreUnavailable, SQLAlchemyError):
+    with suppress(SrekitError):
         state.gate.recorder.flush()
     with state.session() as session:
         return [

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 from srekit.api.deps import BearerDep, StateDep
 from srekit.api.gatekeeper import answer_gate
-from srekit.api.schemas import ErrorOut, FlaggerPayload
+from srekit.api.schemas.base import ErrorOut
+from srekit.api.schemas.gate import FlaggerPayload
 from srekit.contracts import GateOut
 from srekit.flows.gate import GateRequest
 

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy.exc import SQLAlchemyError
 
-from srekit.api.deps import BearerDep, Role, StateDep, authenticate
-from srekit.api.routes.common import AUTH_ERRORS
-from srekit.api.schemas import HealthOut
+from srekit.api.deps import BearerDep, StateDep, authenticate
+from srekit.api.responses import AUTH_ERRORS
+from srekit.api.schemas.health import HealthOut
+from srekit.core.access import Role
 from srekit.errors import StoreUnavailable
 
 router = APIRouter(tags=["health"])
@@ -31,7 +31,7 @@ def readyz(state: StateDep, response: Response) -> HealthOut:
 
     try:
         current = current_revision(state.engine)
-    except (StoreUnavailable, SQLAlchemyError) as error:
+    except StoreUnavailable as error:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return HealthOut(status="unavailable", detail=str(error).splitlines()[0])

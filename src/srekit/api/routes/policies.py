@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from srekit.api.deps import Admin, StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
-from srekit.api.schemas import AppliedOut, PolicyOut, PolicySpecIn
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.policies import PolicyOut, PolicySpecIn
+from srekit.api.schemas.slos import AppliedOut
 from srekit.core.instant import format_instant
-from srekit.store.tables import PolicyRow
+from srekit.store.repo import PolicyRow
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
 PolicyName = Annotated[str, Path(min_length=1, max_length=200)]

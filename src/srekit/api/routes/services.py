@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Response
 
 from srekit.api.deps import Editor, StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
-from srekit.api.schemas import ServiceOut, ServiceWrite
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.services import ServiceOut, ServiceWrite
 from srekit.core.instant import format_instant
-from srekit.store.tables import ServiceRow
+from srekit.store.repo import ServiceRow
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 ServiceName = Annotated[str, Path(min_length=1, max_length=200)]

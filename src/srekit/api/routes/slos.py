@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from srekit.api.deps import ApiState, Editor, Role, StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
-from srekit.api.schemas import (
+from srekit.api.deps import ApiState, Editor, StateDep, Viewer
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.slos import (
     AppliedOut,
     ApplyOut,
     SloOut,
@@ -27,6 +27,7 @@ from srekit.api.schemas import (
     SpecDocumentsIn,
 )
 from srekit.contracts import StatusOut, status_document
+from srekit.core.access import Role
 from srekit.core.instant import format_instant
 from srekit.core.slo import SLO
 from srekit.core.status import SloStatus
@@ -34,8 +35,7 @@ from srekit.errors import SpecError
 from srekit.store import StoreSession
 
 if TYPE_CHECKING:
-    from srekit.store.repo import Applied
-    from srekit.store.tables import SloRow
+    from srekit.store.repo import Applied, SloRow
 
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
 ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
@@ -242,7 +242,7 @@ async def slo_status(
     """The SLO's latest status (from the evaluator's memory when this server runs one)."""
     from starlette.concurrency import run_in_threadpool
 
-    from srekit.api.routes.status import latest_statuses
+    from srekit.api.statuses import latest_statuses
 
     for status in await latest_statuses(state, service):
         if status.slo == name:
@@ -253,12 +253,12 @@ async def slo_status(
 
 def _unevaluated(state: ApiState, service: str, name: str) -> SloStatus:
     """A stored SLO no evaluation has reached yet (NotFound when it is not stored)."""
-    from srekit.core.status import unavailable_status
+    from srekit.core.status import NOT_EVALUATED, unavailable_status
     from srekit.store.repo import get_slo
 
     with state.session() as session:
         slo = get_slo(session, service=service, name=name).to_slo()
-    return unavailable_status(slo, at=datetime.now(UTC), detail="not evaluated yet")
+    return unavailable_status(slo, at=datetime.now(UTC), detail=NOT_EVALUATED)
 
 
 @router.get(

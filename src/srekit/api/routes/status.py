@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from srekit.api.deps import ApiState, StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS
-from srekit.contracts import StatusOut, status_document
-from srekit.core.status import SloStatus
+from srekit.api.deps import StateDep, Viewer
+from srekit.api.responses import AUTH_ERRORS
+from srekit.api.statuses import status_response
+from srekit.contracts import StatusOut
 
 router = APIRouter(prefix="/api/v1", tags=["status"])
-
-
-async def latest_statuses(state: ApiState, service: str | None) -> list[SloStatus]:
-    """Every SLO's (or `service`'s) latest status, from the app's short-lived cache."""
-    statuses = await state.statuses.get()
-    return statuses if service is None else [s for s in statuses if s.service == service]
-
-
-async def status_response(state: ApiState, service: str | None) -> Response:
-    """The status JSON, rendered once per refresh of the statuses and per `service` filter.
-
-    Dashboards poll this; rendering 100 statuses costs milliseconds, serving bytes does not.
-    """
-    statuses = await state.statuses.get()
-    key = (id(statuses), service)
-    cached = state.rendered.get(key)
-    if cached is None:
-        chosen = statuses if service is None else [s for s in statuses if s.service == service]
-        body = json.dumps(
-            [status_document(s) for s in chosen],
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        ).encode()
-        if len(state.rendered) > 256 or any(k[0] != id(statuses) for k in state.rendered):
-            state.rendered.clear()  # a new refresh: what was rendered before is out of date
-        state.rendered[key] = cached = (statuses, body)
-    return Response(cached[1], media_type="application/json")
 
 
 @router.get(

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from srekit.api.deps import Editor, StateDep, Viewer
-from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
-from srekit.api.schemas import TeamOut
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.teams import TeamOut
 from srekit.core.instant import format_instant
-from srekit.store.tables import TeamRow
+from srekit.store.repo import TeamRow
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 TeamName = Annotated[str, Path(min_length=1, max_length=200)]

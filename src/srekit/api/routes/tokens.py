@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from srekit.api.deps import Admin, StateDep
-from srekit.api.routes.common import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS, time_or_none
-from srekit.api.schemas import TokenCreate, TokenCreatedOut, TokenOut
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS, time_or_none
+from srekit.api.schemas.tokens import TokenCreate, TokenCreatedOut, TokenOut
 from srekit.core.instant import format_instant
-from srekit.store.tables import ApiTokenRow
+from srekit.store.repo import ApiTokenRow
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 

@@ -6,6 +6,9 @@ Functions add and flush but never commit: the caller owns the transaction
 configuration ends with `audit.audited_write`, which writes its audit row in the same
 transaction; applying a spec equal to the stored one writes nothing. Snapshots and deployments
 are records, not changes to the configuration: they are not audited.
+
+The rows these functions return are re-exported for callers' annotations: code outside the
+store reads their attributes, and never queries their tables.
 """
 
 from __future__ import annotations
@@ -41,19 +44,37 @@ from srekit.store.repo.specs import SpecApplied, apply_specs, check_one_owner_pe
 from srekit.store.repo.teams import delete_team, list_teams, upsert_team
 from srekit.store.repo.tokens import (
     TOKEN_PREFIX,
-    TOKEN_ROLES,
     authenticate_token,
     create_token,
     hash_token,
     list_tokens,
     revoke_token,
 )
+from srekit.store.tables import (
+    ApiTokenRow,
+    AuditRow,
+    DeploymentRow,
+    PolicyRow,
+    ServiceRow,
+    SloRow,
+    SloVersionRow,
+    SnapshotRow,
+    TeamRow,
+)
 
 __all__ = [
     "TOKEN_PREFIX",
-    "TOKEN_ROLES",
+    "ApiTokenRow",
     "Applied",
+    "AuditRow",
+    "DeploymentRow",
+    "PolicyRow",
+    "ServiceRow",
+    "SloRow",
+    "SloVersionRow",
+    "SnapshotRow",
     "SpecApplied",
+    "TeamRow",
     "apply_policy",
     "apply_slo",
     "apply_specs",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from srekit.core.slo import SLO
+from srekit.core.specs import find_owner_conflict
 from srekit.errors import SpecError
 from srekit.store.repo._base import Applied
 from srekit.store.repo.policies import apply_policy
@@ -18,7 +19,7 @@ from srekit.store.repo.slos import apply_slo
 from srekit.store.tables import PolicyRow, SloRow
 
 if TYPE_CHECKING:
-    from srekit.spec.loader import SpecSet
+    from srekit.core.specs import SpecSet
 
 __all__ = ["SpecApplied", "apply_specs", "check_one_owner_per_service"]
 
@@ -32,20 +33,11 @@ class SpecApplied:
 
 
 def check_one_owner_per_service(slos: Sequence[SLO]) -> None:
-    """Refuse specs whose SLOs give one service two owners: a service belongs to one team."""
-    owners: dict[str, SLO] = {}
-    for slo in slos:
-        if slo.owner is None:
-            continue
-        first = owners.setdefault(slo.service, slo)
-        if first.owner != slo.owner:
-            raise SpecError(
-                f"SLO {slo.service}/{slo.name} names owner {slo.owner!r} but"
-                f" {first.service}/{first.name} names {first.owner!r}:"
-                " a service belongs to one team",
-                file=slo.source_file,
-                field="owner",
-            )
+    """Refuse specs whose SLOs give one service two owners (`core.specs.find_owner_conflict`),
+    naming the file and field of the SLO that disagrees."""
+    conflict = find_owner_conflict(slos)
+    if conflict is not None:
+        raise SpecError(conflict.message, file=conflict.slo.source_file, field="owner")
 
 
 def apply_specs(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from srekit.core.access import ROLE_NAMES
 from srekit.errors import NotFound, SpecError
 from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
@@ -19,7 +20,6 @@ from srekit.store.tables import ApiTokenRow
 
 __all__ = [
     "TOKEN_PREFIX",
-    "TOKEN_ROLES",
     "authenticate_token",
     "create_token",
     "hash_token",
@@ -27,7 +27,6 @@ __all__ = [
     "revoke_token",
 ]
 
-TOKEN_ROLES: tuple[str, ...] = ("viewer", "editor", "admin", "deploy")
 TOKEN_PREFIX = "srk_"
 _LAST_USED_PRECISION = timedelta(minutes=5)  # how stale `last_used_at` may be: fewer writes
 
@@ -58,8 +57,8 @@ def create_token(
 ) -> tuple[ApiTokenRow, str]:
     """A new token with `role`: the row and the token itself (`srk_` + 32 random bytes,
     URL-safe base64), which is returned this once and never stored."""
-    if role not in TOKEN_ROLES:
-        raise SpecError(f"expected one of {', '.join(TOKEN_ROLES)}, got {role!r}", field="role")
+    if role not in ROLE_NAMES:
+        raise SpecError(f"expected one of {', '.join(ROLE_NAMES)}, got {role!r}", field="role")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = token[: len(TOKEN_PREFIX) + 6]
     name = name if name is not None else f"{role}-{prefix[len(TOKEN_PREFIX) :]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from srekit.api.schemas import ErrorOut
+from srekit.api.schemas.base import ErrorOut
 from srekit.core.instant import format_instant
 
 __all__ = ["AUTH_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
