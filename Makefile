@@ -37,7 +37,8 @@ test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/python -m tests.coverage_by_package
 
 bench: setup system-deps
 	@command -v wrk >/dev/null 2>&1 || { \
@@ -50,4 +51,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --generate-hashes
 
 clean:
-	rm -rf $(VENV) .srekit .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .srekit .pytest_cache .mypy_cache .ruff_cache .coverage
