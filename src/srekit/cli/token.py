@@ -32,13 +32,13 @@ def create(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Create a token and print it: it is shown this once."""
-    from srekit.api.routes.tokens import token_fields
+    from srekit.contracts import token_document
     from srekit.store.database import transaction
     from srekit.store.repo import create_token
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
         row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
-        document = {**token_fields(row), "token": token}
+        document = {**token_document(row), "token": token}
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -57,12 +57,14 @@ def list_(
     """List tokens (names, roles, prefixes; never the tokens)."""
     from rich.table import Table
 
-    from srekit.api.routes.tokens import token_fields
+    from srekit.contracts import token_document
     from srekit.store.database import transaction
     from srekit.store.repo import list_tokens
 
     with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
-        rows = [token_fields(row) for row in list_tokens(session, include_revoked=include_revoked)]
+        rows = [
+            token_document(row) for row in list_tokens(session, include_revoked=include_revoked)
+        ]
     if output is not OutputFormat.TABLE:
         emit(rows, output)
         return
