@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
-from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
+from srekit.cli.context import settings_of
+from srekit.cli.options import (
+    ActorOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    errors_to_exit_codes,
+)
+from srekit.cli.store_common import actor_or_user, open_engine
 from srekit.core.access import Role
 
 __all__ = ["app"]
@@ -21,6 +29,7 @@ app = typer.Typer(help="API tokens for `srekit serve`.", no_args_is_help=True)
 
 @app.command("create")
 def create(
+    ctx: typer.Context,
     role: Annotated[
         Role,
         typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
@@ -36,7 +45,11 @@ def create(
     from srekit.store.database import transaction
     from srekit.store.repo import create_token
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
         document = {**token_document(row), "token": token}
     if output is not OutputFormat.TABLE:
@@ -51,6 +64,7 @@ def create(
 
 @app.command("list")
 def list_(
+    ctx: typer.Context,
     include_revoked: Annotated[bool, typer.Option("--all", help="include revoked tokens")] = False,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -61,7 +75,11 @@ def list_(
     from srekit.store.database import transaction
     from srekit.store.repo import list_tokens
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         rows = [
             token_document(row) for row in list_tokens(session, include_revoked=include_revoked)
         ]
@@ -89,6 +107,7 @@ def list_(
 
 @app.command("revoke")
 def revoke(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="the token's name")],
     actor: ActorOption = None,
 ) -> None:
@@ -96,6 +115,10 @@ def revoke(
     from srekit.store.database import transaction
     from srekit.store.repo import revoke_token
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         revoke_token(session, name=name, actor=actor_or_user(actor))
     console.print(f"revoked token {name}", highlight=False)
