@@ -2,13 +2,14 @@
 
 Each shape is a pydantic model, the one the API's OpenAPI document shows and the CLI's
 `--format json` prints. The documents themselves are built as plain dicts (`status_document`,
-`gate_document`): hot endpoints serve thousands a second, and a model per answer would cost
-more than the answer; a test holds every built document to its model.
+`gate_document`, `token_document`): hot endpoints serve thousands a second, and a model per
+answer would cost more than the answer; a test holds every built document to its model.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +28,7 @@ __all__ = [
     "Time",
     "gate_document",
     "status_document",
+    "token_document",
 ]
 
 Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
@@ -164,4 +166,37 @@ def gate_document(decision: GateDecision, statuses: list[SloStatus]) -> dict[str
             for s in statuses
             if s.service == decision.service
         ],
+    }
+
+
+class _TokenRecord(Protocol):
+    """What `token_document` reads of a stored token (the store's `ApiTokenRow`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def last_used_at(self) -> datetime | None: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+def token_document(row: _TokenRecord) -> dict[str, str | None]:
+    """An API token as `srekit token list` prints it and `/api/v1/tokens` serves it (`TokenOut`
+    in the API's schemas); never the token itself, which only its creation shows."""
+    return {
+        "name": row.name,
+        "role": row.role,
+        "prefix": row.prefix,
+        "created_at": format_instant(row.created_at),
+        "created_by": row.created_by,
+        "last_used_at": None if row.last_used_at is None else format_instant(row.last_used_at),
+        "revoked_at": None if row.revoked_at is None else format_instant(row.revoked_at),
     }

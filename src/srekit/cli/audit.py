@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 import typer
 
-from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
-from srekit.cli.store_common import FormatOption, emit, open_engine
+from srekit.cli.context import settings_of
+from srekit.cli.options import FormatOption, OutputFormat, console, emit, errors_to_exit_codes
+from srekit.cli.store_common import open_engine
 
 __all__ = ["audit"]
 
@@ -26,6 +27,7 @@ def _summary(before: Any, after: Any) -> str:
 
 
 def audit(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="how many entries, newest first")] = 50,
     kind: Annotated[
         str | None, typer.Option(help="only this kind of entity: slo, service, team, policy")
@@ -42,7 +44,11 @@ def audit(
     from srekit.store.database import transaction
     from srekit.store.repo import list_audit
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         entries = [
             {
                 "id": row.id,

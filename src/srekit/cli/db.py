@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.options import console, errors_to_exit_codes
 
 app = typer.Typer(help="Manage the state store's schema.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade() -> None:
+def upgrade(ctx: typer.Context) -> None:
     """Migrate the database to this srekit's schema (a deploy step on PostgreSQL)."""
-    from srekit.config import Settings
     from srekit.store import database
 
-    url = Settings().effective_database_url
+    url = settings_of(ctx).effective_database_url
     with errors_to_exit_codes():
         engine = database.create_store_engine(url)
         try:
@@ -31,12 +31,11 @@ def upgrade() -> None:
 
 
 @app.command()
-def revision() -> None:
+def revision(ctx: typer.Context) -> None:
     """Print the database's schema revision and the one this srekit needs; exit 1 if behind."""
-    from srekit.config import Settings
     from srekit.store import database
 
-    url = Settings().effective_database_url
+    url = settings_of(ctx).effective_database_url
     with errors_to_exit_codes():
         engine = database.create_store_engine(url)
         try:

@@ -12,12 +12,14 @@ from typing import Annotated
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.options import abort, console, errors_to_exit_codes
 
 _LOG_SUFFIX = ".access.log.gz"
 
 
 def demo(
+    ctx: typer.Context,
     examples: Annotated[Path, typer.Option(help="the examples directory")] = Path("examples"),
 ) -> None:
     """Replay the example logs, store the example SLOs, show their status, write rules."""
@@ -26,7 +28,6 @@ def demo(
     from srekit import __version__
     from srekit.cli.common import evaluate, load
     from srekit.cli.status import render_table
-    from srekit.config import Settings
     from srekit.core.sli import SourceSet
     from srekit.flows.gate import gate_specs
     from srekit.rules.prometheus import generate_rules, render_rules
@@ -34,7 +35,7 @@ def demo(
     from srekit.store.database import create_store_engine, transaction, upgrade
     from srekit.store.repo import apply_specs
 
-    settings = Settings()
+    settings = settings_of(ctx)
     logs = sorted((examples / "logs").glob(f"*{_LOG_SUFFIX}"))
     if not logs:
         abort(f"{examples / 'logs'}: no *{_LOG_SUFFIX} files to ingest")

@@ -8,9 +8,17 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.options import OutputFormat, abort, console, errors_to_exit_codes, print_json
+from srekit.cli.context import settings_of
+from srekit.cli.options import (
+    FormatOption,
+    OutputFormat,
+    abort,
+    console,
+    errors_to_exit_codes,
+    print_json,
+)
 
-__all__ = ["app", "default_store_path"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help="The embedded event store: ingest access logs and event files, see what it holds.",
@@ -34,13 +42,6 @@ class InputFormat(StrEnum):
     PARQUET = "parquet"
 
 
-def default_store_path() -> Path:
-    """`$SREKIT_HOME/events` (`.srekit/events` by default), as every other command reads it."""
-    from srekit.config import Settings
-
-    return Settings().events_path
-
-
 StoreOption = Annotated[
     Path | None,
     typer.Option(
@@ -49,6 +50,12 @@ StoreOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _store_path(ctx: typer.Context, store: Path | None) -> Path:
+    """`--store`, else `$SREKIT_HOME/events` (`.srekit/events` by default) as every other
+    command reads it; the settings are not read when `--store` is given."""
+    return store or settings_of(ctx).events_path
 
 
 def _guess_format(file: Path) -> InputFormat:
@@ -63,6 +70,7 @@ def _guess_format(file: Path) -> InputFormat:
 
 @app.command()
 def ingest(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="log or event file (.gz is read as is)")],
     service: Annotated[str, typer.Option("--service", "-s", help="service the events belong to")],
     input_format: Annotated[
@@ -103,7 +111,7 @@ def ingest(
         abort(
             f"--end-at: expected an RFC 3339 time like 2026-11-01T00:00:00Z or now, got {end_at!r}"
         )
-    with errors_to_exit_codes(), EventStore(store or default_store_path()) as event_store:
+    with errors_to_exit_codes(), EventStore(_store_path(ctx, store)) as event_store:
         report = event_store.ingest_file(
             file,
             service=service,
@@ -133,16 +141,13 @@ def ingest(
 
 @app.command()
 def stats(
-    store: StoreOption = None,
-    output: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or yaml")
-    ] = OutputFormat.TABLE,
+    ctx: typer.Context, store: StoreOption = None, output: FormatOption = OutputFormat.TABLE
 ) -> None:
     """Events per service and the time range they cover."""
     from srekit.core.instant import format_instant
     from srekit.sources.events import EventStore
 
-    path = store or default_store_path()
+    path = _store_path(ctx, store)
     if not EventStore.exists(path):
         abort(f"no event store at {path}: ingest events first (srekit events ingest FILE)")
     with errors_to_exit_codes(), EventStore(path, read_only=True) as event_store:

@@ -6,19 +6,23 @@ from typing import Annotated
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.options import (
     AtOption,
+    EventsOption,
     FilesOption,
+    FormatOption,
     OutputFormat,
+    PrometheusOption,
     at_or_now,
     console,
     errors_to_exit_codes,
     print_json,
 )
-from srekit.cli.status import EventsOption, PrometheusOption
 
 
 def gate(
+    ctx: typer.Context,
     files: FilesOption,
     service: Annotated[str, typer.Option(help="the service being deployed")],
     change_type: Annotated[
@@ -29,13 +33,12 @@ def gate(
         bool, typer.Option("--fail-open", help="allow when SLI data cannot be read")
     ] = False,
     at: AtOption = None,
-    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
 ) -> None:
     """Apply the error-budget policy to a deploy of SERVICE."""
     from srekit.cli.common import load
-    from srekit.config import Settings
     from srekit.contracts import gate_document
     from srekit.core.policy import FailMode
     from srekit.flows.gate import gate_specs
@@ -45,7 +48,7 @@ def gate(
     with errors_to_exit_codes():
         specs = load(files)
         sources = build_sources(
-            Settings(), prometheus_url=prometheus_url, events_store=events_store
+            settings_of(ctx), prometheus_url=prometheus_url, events_store=events_store
         )
         gated = gate_specs(
             specs,

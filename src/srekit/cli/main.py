@@ -1,4 +1,5 @@
-"""The `srekit` entry point: one Typer app per noun, joined here."""
+"""The `srekit` entry point and composition root: one Typer app per noun, joined here, and the
+callback that gives every command of an invocation one `CliContext` (its settings)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, slo_store, status, token
+from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, status, token
+from srekit.cli.context import CliContext
 
 app = typer.Typer(
     name="srekit",
@@ -16,9 +18,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-slo.app.command("apply")(slo_store.apply)
-slo.app.command("show")(slo_store.show)
-slo.app.command("delete")(slo_store.delete)
 app.add_typer(slo.app, name="slo")
 app.add_typer(rules.app, name="rules")
 app.command("status")(status.status)
@@ -29,6 +28,12 @@ app.add_typer(db.app, name="db")
 app.command("audit")(audit.audit)
 app.add_typer(token.app, name="token")
 app.command("serve")(serve.serve)
+
+
+@app.callback()
+def _srekit(ctx: typer.Context) -> None:
+    # No docstring: the app's help stays the one above. The settings are read on first use.
+    ctx.obj = CliContext()
 
 
 def main() -> None:

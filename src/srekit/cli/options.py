@@ -1,4 +1,5 @@
-"""Options shared by every command, and the one place errors become exit codes.
+"""The options several commands share (`--file`, `--at`, `--format`, `--prometheus-url`,
+`--events-store`, `--actor`), how data is printed, and the one place errors become exit codes.
 
 Exit codes: 0 success (or allowed), 1 denied or a failed check, 2 bad input.
 """
@@ -21,12 +22,18 @@ from srekit.core.instant import parse_instant
 from srekit.errors import SpecError, SrekitError
 
 __all__ = [
+    "ActorOption",
     "AtOption",
+    "EventsOption",
     "FilesOption",
+    "FormatOption",
     "OutputFormat",
+    "PrometheusOption",
     "abort",
     "at_or_now",
     "console",
+    "emit",
+    "error_console",
     "errors_to_exit_codes",
     "print_json",
 ]
@@ -64,6 +71,25 @@ AtOption = Annotated[
     ),
 ]
 
+FormatOption = Annotated[OutputFormat, typer.Option("--format")]
+PrometheusOption = Annotated[
+    str | None,
+    typer.Option("--prometheus-url", help="Prometheus HTTP API (or SREKIT_PROMETHEUS_URL)"),
+]
+EventsOption = Annotated[
+    Path | None,
+    typer.Option("--events-store", help="event store directory (default $SREKIT_HOME/events)"),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--actor",
+        envvar="SREKIT_ACTOR",
+        help="who makes the change, for the audit log (default: the OS user)",
+        show_default=False,
+    ),
+]
+
 
 def at_or_now(at: str | None) -> datetime:
     """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds)."""
@@ -92,3 +118,13 @@ def errors_to_exit_codes() -> Iterator[None]:
 def print_json(data: Any) -> None:
     """Plain JSON on stdout (no colour codes), for pipes and tools."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def emit(data: Any, output: OutputFormat) -> None:
+    """JSON or YAML on stdout; tables are each command's own."""
+    if output is OutputFormat.JSON:
+        print_json(data)
+    else:
+        import yaml
+
+        typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)

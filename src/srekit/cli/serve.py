@@ -11,12 +11,14 @@ from typing import Annotated
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.options import errors_to_exit_codes
 
 __all__ = ["serve"]
 
 
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on")] = 8000,
     interval: Annotated[
@@ -35,12 +37,11 @@ def serve(
     import uvicorn
 
     from srekit.api import create_app
-    from srekit.config import Settings
     from srekit.jobs.evaluator import Evaluator
     from srekit.store.database import create_store_engine, safe_url, upgrade
     from srekit.telemetry import SrekitMetrics
 
-    settings = Settings()
+    settings = settings_of(ctx)
     with errors_to_exit_codes():
         engine = create_store_engine(settings.effective_database_url)
         revision = upgrade(engine)

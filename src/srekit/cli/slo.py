@@ -1,17 +1,43 @@
-"""`srekit slo validate|list`: check and show SLO specs."""
+"""`srekit slo validate|list|apply|show|delete`: check and show SLO specs, and keep them in the
+state store.
+
+`validate` and `list` read spec files; `apply`, `show`, `delete` and `list --stored` work on the
+state store, where every change is one transaction: a spec set that fails part-way stores
+nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from srekit.cli.options import FilesOption, OutputFormat, console, errors_to_exit_codes, print_json
+from srekit.cli.context import settings_of
+from srekit.cli.options import (
+    ActorOption,
+    FilesOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    errors_to_exit_codes,
+    print_json,
+)
+from srekit.cli.store_common import actor_or_user, open_engine
+
+if TYPE_CHECKING:
+    from srekit.config import Settings
+    from srekit.store.repo import Applied, SloRow, SloVersionRow
+
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Validate and list SLO specs (native, OpenSLO, Sloth).", no_args_is_help=True
 )
+
+SloArgument = Annotated[str, typer.Argument(metavar="SERVICE/NAME", help="the stored SLO")]
 
 
 @app.command()
@@ -31,11 +57,12 @@ def validate(files: FilesOption) -> None:
 
 @app.command("list")
 def list_slos(
+    ctx: typer.Context,
     files: Annotated[
         list[Path] | None,
         typer.Option("--file", "-f", help="spec file or directory (repeatable)"),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
     stored: Annotated[
         bool, typer.Option("--stored", help="list the SLOs in the state store")
     ] = False,
@@ -48,9 +75,7 @@ def list_slos(
     from srekit.core.window import window_label
 
     if stored:
-        from srekit.cli.slo_store import print_stored
-
-        print_stored(output=output, service=service)
+        _print_stored(settings_of(ctx), output=output, service=service)
         return
     files = files or []
 
@@ -86,5 +111,190 @@ def list_slos(
             str(row["budgeting"]),
             str(row["indicator"]),
             str(row["file"]),
+        )
+    console.print(table)
+
+
+def _source_formats(files: Sequence[Path]) -> dict[str, str]:
+    """The format each spec file is written in (files mixing formats are left out)."""
+    from srekit.spec.document import read_documents
+    from srekit.spec.loader import detect_format
+
+    found: dict[str, set[str]] = {}
+    for path in files:
+        for document in read_documents(path):
+            found.setdefault(document.file, set()).add(detect_format(document))
+    return {file: next(iter(kinds)) for file, kinds in found.items() if len(kinds) == 1}
+
+
+def _outcome(applied: Applied[Any]) -> str:
+    if not applied.changed:
+        return "unchanged"
+    return "created" if applied.created else "updated"
+
+
+def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, Any]:
+    return {
+        kind: name,
+        "result": _outcome(applied),
+        "version": applied.row.version,
+        "changes": [] if applied.created else list(applied.diff),
+    }
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    files: FilesOption,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Store the SLOs and policies of the specs: each is created, updated (a new version) or
+    unchanged. Services and their teams (an SLO's owner) are created as needed."""
+    from srekit.cli.common import load
+    from srekit.store.database import transaction
+    from srekit.store.repo import apply_specs
+
+    who = actor_or_user(actor)
+    with errors_to_exit_codes():
+        specs = load(files)
+        formats = _source_formats(files)
+        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+            result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
+            slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
+            policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
+    if output is not OutputFormat.TABLE:
+        emit({"actor": who, "slos": slos, "policies": policies}, output)
+        return
+    colours = {"created": "green", "updated": "yellow", "unchanged": "dim"}
+    for item in [*policies, *slos]:
+        name = f"policy {item['policy']}" if "policy" in item else str(item["slo"])
+        line = f"[{colours[item['result']]}]{item['result']}[/] {name} (version {item['version']})"
+        if item["changes"]:
+            line += ": " + "; ".join(item["changes"])
+        console.print(line, highlight=False)
+
+
+def _version_document(version: SloVersionRow) -> dict[str, Any]:
+    from srekit.core.instant import format_instant
+
+    return {
+        "version": version.version,
+        "applied_at": format_instant(version.applied_at),
+        "applied_by": version.applied_by,
+        "source_format": version.source_format,
+        "source_file": version.source_file,
+        "changes": list(version.changes),
+        "spec": version.spec(),
+    }
+
+
+def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, Any]:
+    from srekit.core.instant import format_instant
+    from srekit.store.repo import readable_spec
+
+    return {
+        "service": row.service.name,
+        "slo": row.name,
+        "team": row.service.team.name if row.service.team else None,
+        "version": row.version,
+        "source_format": row.source_format,
+        "source_file": row.source_file,
+        "created_at": format_instant(row.created_at),
+        "updated_at": format_instant(row.updated_at),
+        "spec": readable_spec(row),  # its file is shown on its own
+        "versions": [_version_document(v) for v in versions],
+    }
+
+
+@app.command()
+def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputFormat.TABLE) -> None:
+    """Show a stored SLO's current spec and every version applied to it."""
+    from srekit.store.database import transaction
+    from srekit.store.repo import get_slo, slo_versions, split_slo_key
+
+    with errors_to_exit_codes():
+        service, name = split_slo_key(slo)
+        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+            document = _slo_document(
+                get_slo(session, service=service, name=name),
+                slo_versions(session, service=service, name=name),
+            )
+    if output is not OutputFormat.TABLE:
+        emit(document, output)
+        return
+    import yaml
+    from rich.table import Table
+
+    console.print(
+        f"[bold]{service}/{name}[/] version {document['version']}"
+        f" · team {document['team'] or '-'} · {document['source_format'] or 'format unknown'}"
+        f" · {document['source_file'] or 'no file'}",
+        highlight=False,
+    )
+    console.print(yaml.safe_dump(document["spec"], sort_keys=False, allow_unicode=True).rstrip())
+    history = Table("version", "applied at", "by", "what changed", title="history")
+    for version in reversed(document["versions"]):
+        history.add_row(
+            str(version["version"]),
+            version["applied_at"],
+            version["applied_by"],
+            "\n".join(version["changes"]),
+        )
+    console.print(history)
+
+
+@app.command()
+def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> None:
+    """Delete a stored SLO and its versions; the audit log keeps its last spec."""
+    from srekit.store.database import transaction
+    from srekit.store.repo import delete_slo, get_slo, split_slo_key
+
+    who = actor_or_user(actor)
+    with errors_to_exit_codes():
+        service, name = split_slo_key(slo)
+        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+            version = get_slo(session, service=service, name=name).version
+            delete_slo(session, service=service, name=name, actor=who)
+    console.print(f"deleted {service}/{name} (was version {version})", highlight=False)
+
+
+def _print_stored(settings: Settings, *, output: OutputFormat, service: str | None = None) -> None:
+    """List the SLOs in the store; what `srekit slo list --stored` prints."""
+    from rich.table import Table
+
+    from srekit.core.instant import format_instant
+    from srekit.core.window import window_label
+    from srekit.store.database import transaction
+    from srekit.store.repo import list_slos
+
+    with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
+        rows = [
+            {
+                "service": row.service.name,
+                "slo": row.name,
+                "team": row.service.team.name if row.service.team else None,
+                "objective": row.spec()["objective"],
+                "window": window_label(row.to_slo().window),
+                "version": row.version,
+                "source_format": row.source_format,
+                "updated_at": format_instant(row.updated_at),
+            }
+            for row in list_slos(session, service=service)
+        ]
+    if output is not OutputFormat.TABLE:
+        emit(rows, output)
+        return
+    table = Table("service", "slo", "team", "objective", "window", "version", "format", "updated")
+    for row in rows:
+        table.add_row(
+            str(row["service"]),
+            str(row["slo"]),
+            str(row["team"] or "-"),
+            f"{float(row['objective']):.3%}",
+            str(row["window"]),
+            str(row["version"]),
+            str(row["source_format"] or "-"),
+            str(row["updated_at"]),
         )
     console.print(table)

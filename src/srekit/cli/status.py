@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.options import (
     AtOption,
+    EventsOption,
     FilesOption,
+    FormatOption,
     OutputFormat,
+    PrometheusOption,
     at_or_now,
     console,
     errors_to_exit_codes,
@@ -19,15 +22,6 @@ from srekit.cli.options import (
 
 if TYPE_CHECKING:
     from srekit.core.status import SloStatus
-
-PrometheusOption = Annotated[
-    str | None,
-    typer.Option("--prometheus-url", help="Prometheus HTTP API (or SREKIT_PROMETHEUS_URL)"),
-]
-EventsOption = Annotated[
-    Path | None,
-    typer.Option("--events-store", help="event store directory (default $SREKIT_HOME/events)"),
-]
 
 _STATE_STYLE = {
     "normal": "green",
@@ -93,16 +87,16 @@ def render_table(statuses: list[SloStatus]) -> None:
 
 
 def status(
+    ctx: typer.Context,
     files: FilesOption,
     at: AtOption = None,
-    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
+    output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
     service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing."""
     from srekit.cli.common import evaluate, load
-    from srekit.config import Settings
     from srekit.contracts import status_document
     from srekit.sources.factory import build_sources
 
@@ -110,7 +104,7 @@ def status(
     with errors_to_exit_codes():
         specs = load(files)
         sources = build_sources(
-            Settings(), prometheus_url=prometheus_url, events_store=events_store
+            settings_of(ctx), prometheus_url=prometheus_url, events_store=events_store
         )
         statuses = evaluate(specs, sources, when)
     if service:

@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.options import OutputFormat, console, errors_to_exit_codes
-from srekit.cli.store_common import ActorOption, FormatOption, actor_or_user, emit, open_engine
+from srekit.cli.context import settings_of
+from srekit.cli.options import (
+    ActorOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    errors_to_exit_codes,
+)
+from srekit.cli.store_common import actor_or_user, open_engine
 from srekit.core.access import Role
 
 __all__ = ["app"]
@@ -21,6 +29,7 @@ app = typer.Typer(help="API tokens for `srekit serve`.", no_args_is_help=True)
 
 @app.command("create")
 def create(
+    ctx: typer.Context,
     role: Annotated[
         Role,
         typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
@@ -32,13 +41,17 @@ def create(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Create a token and print it: it is shown this once."""
-    from srekit.api.routes.tokens import token_fields
+    from srekit.contracts import token_document
     from srekit.store.database import transaction
     from srekit.store.repo import create_token
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
-        document = {**token_fields(row), "token": token}
+        document = {**token_document(row), "token": token}
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -51,18 +64,25 @@ def create(
 
 @app.command("list")
 def list_(
+    ctx: typer.Context,
     include_revoked: Annotated[bool, typer.Option("--all", help="include revoked tokens")] = False,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List tokens (names, roles, prefixes; never the tokens)."""
     from rich.table import Table
 
-    from srekit.api.routes.tokens import token_fields
+    from srekit.contracts import token_document
     from srekit.store.database import transaction
     from srekit.store.repo import list_tokens
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
-        rows = [token_fields(row) for row in list_tokens(session, include_revoked=include_revoked)]
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
+        rows = [
+            token_document(row) for row in list_tokens(session, include_revoked=include_revoked)
+        ]
     if output is not OutputFormat.TABLE:
         emit(rows, output)
         return
@@ -87,6 +107,7 @@ def list_(
 
 @app.command("revoke")
 def revoke(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="the token's name")],
     actor: ActorOption = None,
 ) -> None:
@@ -94,6 +115,10 @@ def revoke(
     from srekit.store.database import transaction
     from srekit.store.repo import revoke_token
 
-    with errors_to_exit_codes(), open_engine() as engine, transaction(engine) as session:
+    with (
+        errors_to_exit_codes(),
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine) as session,
+    ):
         revoke_token(session, name=name, actor=actor_or_user(actor))
     console.print(f"revoked token {name}", highlight=False)

@@ -8,24 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from srekit.api.deps import Admin, StateDep
-from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS, time_or_none
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.tokens import TokenCreate, TokenCreatedOut, TokenOut
-from srekit.core.instant import format_instant
-from srekit.store.repo import ApiTokenRow
+from srekit.contracts import token_document
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
-
-
-def token_fields(row: ApiTokenRow) -> dict[str, str | None]:
-    return {
-        "name": row.name,
-        "role": row.role,
-        "prefix": row.prefix,
-        "created_at": format_instant(row.created_at),
-        "created_by": row.created_by,
-        "last_used_at": time_or_none(row.last_used_at),
-        "revoked_at": time_or_none(row.revoked_at),
-    }
 
 
 @router.get("", response_model=list[TokenOut], responses=AUTH_ERRORS)
@@ -38,7 +25,7 @@ def list_tokens(
 
     with state.session() as session:
         return [
-            TokenOut.model_validate(token_fields(row))
+            TokenOut.model_validate(token_document(row))
             for row in list_tokens(session, include_revoked=include_revoked)
         ]
 
@@ -50,7 +37,7 @@ def create_token(body: TokenCreate, state: StateDep, principal: Admin) -> TokenC
 
     with state.session() as session:
         row, token = create_token(session, role=body.role, name=body.name, actor=principal.name)
-        document = TokenCreatedOut.model_validate({**token_fields(row), "token": token})
+        document = TokenCreatedOut.model_validate({**token_document(row), "token": token})
     return document
 
 

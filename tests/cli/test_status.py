@@ -1,4 +1,5 @@
-"""`srekit status` and `srekit gate` on the bundled logs, checked against a plain-Python count.
+"""`srekit status`: bad input, Prometheus unreachable, and the bundled logs' figures checked
+against a plain-Python count.
 
 The expectation parses the same gzip'd nginx logs line by line, independently of DuckDB, and
 counts good and total events per window.
@@ -10,15 +11,13 @@ import gzip
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from srekit.cli.main import app
+from tests.cli.conftest import EXAMPLES, run, status_by_slo
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 AT = datetime(2026, 11, 19, 12, tzinfo=UTC)
 _LINE = re.compile(r'\[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) \S+ "[^"]*" "[^"]*" (\S+)$')
 
@@ -41,43 +40,33 @@ def _expected(service: str, seconds: int, good, total) -> tuple[int, int]:  # ty
     return sum(1 for e in chosen if good(e)), len(chosen)
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("srekit-home")
-    env = {"SREKIT_HOME": str(home)}
-    runner = CliRunner()
-    for service in ("checkout", "catalog"):
-        log = EXAMPLES / "logs" / f"{service}.access.log.gz"
-        result = runner.invoke(
-            app, ["events", "ingest", str(log), "--service", service, "--format", "nginx"], env=env
-        )
-        assert result.exit_code == 0, result.output
-        rejected = 2 if service == "checkout" else 0
-        assert f"{rejected} records rejected" in result.output, result.output
-    return env
+@pytest.mark.parametrize("at", ["yesterday", "2026-11-20T00:00:00"])
+def test_bad_at_is_bad_input(at: str) -> None:
+    code, _, err = run("status", "-f", EXAMPLES / "prometheus", "--at", at)
+    assert code == 2
+    assert "--at" in err
 
 
-def _status(env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
-    result = CliRunner().invoke(
-        app,
-        [
-            "status",
-            "-f",
-            str(EXAMPLES / "slos"),
-            "--at",
-            "2026-11-19T12:00:00Z",
-            "--format",
-            "json",
-            *extra,
-        ],
-        env=env,
+def test_status_without_prometheus_reports_error_state() -> None:
+    code, out, _ = run(
+        "status",
+        "-f",
+        EXAMPLES / "prometheus",
+        "--format",
+        "json",
+        "--at",
+        "2026-11-20T00:00:00Z",
+        env={"SREKIT_PROMETHEUS_URL": ""},
     )
-    assert result.exit_code == 0, result.output
-    return {f"{s['service']}/{s['slo']}": s for s in json.loads(result.stdout)}
+    assert code == 0
+    statuses = json.loads(out)
+    assert {s["data"] for s in statuses} == {"error"}
+    assert "no Prometheus URL" in statuses[0]["detail"]
+    assert statuses[0]["at"] == "2026-11-20T00:00:00Z"
 
 
 def test_checkout_figures_match_an_independent_count(home: dict[str, str]) -> None:
-    statuses = _status(home)
+    statuses = status_by_slo(home)
     availability = statuses["checkout/availability"]
     not_health = lambda e: not e[1].startswith("/health")  # noqa: E731
     good, total = _expected("checkout", 7 * 86400, lambda e: e[2] < 500, not_health)
@@ -99,7 +88,7 @@ def test_checkout_figures_match_an_independent_count(home: dict[str, str]) -> No
 
 
 def test_calendar_week_in_paris(home: dict[str, str]) -> None:
-    catalog = _status(home)["catalog/availability"]
+    catalog = status_by_slo(home)["catalog/availability"]
     # Monday 16 November 2026, 00:00 in Paris is 15 November 23:00 UTC.
     week_start = datetime(2026, 11, 15, 23, tzinfo=UTC)
     chosen = [e for e in _events("catalog") if week_start <= e[0] < AT]
@@ -110,7 +99,7 @@ def test_calendar_week_in_paris(home: dict[str, str]) -> None:
 
 
 def test_timeslices_count_good_five_minute_slices(home: dict[str, str]) -> None:
-    slo = _status(home)["catalog/good-minutes"]
+    slo = status_by_slo(home)["catalog/good-minutes"]
     start = AT - timedelta(days=7)
     slices: dict[int, list[int]] = {}
     for moment, _, status, _ in _events("catalog"):
@@ -121,34 +110,6 @@ def test_timeslices_count_good_five_minute_slices(home: dict[str, str]) -> None:
             slices[bucket][0] += status < 500
     good_slices = sum(1 for g, t in slices.values() if g / t >= 0.99)
     assert slo["sli"] == pytest.approx(good_slices / len(slices), abs=1e-12)
-
-
-def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
-    statuses = _status(home)
-    remaining = min(
-        statuses[f"checkout/{n}"]["error_budget"]["remaining"] for n in ("availability", "latency")
-    )  # type: ignore[index]
-    result = CliRunner().invoke(
-        app,
-        [
-            "gate",
-            "-f",
-            str(EXAMPLES / "slos"),
-            "--service",
-            "checkout",
-            "--at",
-            "2026-11-19T12:00:00Z",
-            "--format",
-            "json",
-        ],
-        env=home,
-    )
-    answer = json.loads(result.stdout)
-    expected_state = "normal" if remaining > 0.40 else "careful" if remaining > 0.20 else "frozen"
-    assert answer["state"] == expected_state
-    assert answer["allowed"] is (expected_state == "normal")
-    assert result.exit_code == (0 if answer["allowed"] else 1)
-    assert {s["slo"] for s in answer["slos"]} == {"availability", "latency"}
 
 
 def test_no_data_before_the_logs_begin(home: dict[str, str]) -> None:

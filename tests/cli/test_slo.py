@@ -1,64 +1,43 @@
-"""`srekit db`, `slo apply|show|delete|list --stored` and `audit` through CliRunner, on both
-engines."""
+"""`srekit slo validate|list` on spec files, and `slo apply|show|delete|list --stored` against
+the state store on both engines (with the audit entries a delete leaves)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from srekit.cli.main import app
-from srekit.store.database import head_revision
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-
-runner = CliRunner()
+from tests.cli.conftest import EXAMPLES, Cli, run
 
 
-class Cli:
-    """Runs commands against one database, as one actor unless told otherwise."""
-
-    def __init__(self, url: str, home: Path) -> None:
-        self.env = {"SREKIT_DATABASE_URL": url, "SREKIT_HOME": str(home), "SREKIT_ACTOR": "ci"}
-
-    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
-        result = runner.invoke(app, [str(a) for a in args], env=self.env)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
-
-    def json(self, *args: str | Path) -> object:
-        code, out, err = self(*args, "--format", "json")
-        assert code == 0, err
-        return json.loads(out)
-
-
-@pytest.fixture
-def cli(empty_url: str, tmp_path: Path) -> Cli:
-    return Cli(empty_url, tmp_path / "home")
-
-
-@pytest.fixture
-def specs(tmp_path: Path) -> Path:
-    copy = tmp_path / "specs"
-    shutil.copytree(EXAMPLES / "slos", copy)
-    return copy
-
-
-def test_db_upgrade_then_revision(cli: Cli) -> None:
-    code, out, _ = cli("db", "revision")
-    assert code == 1
-    assert f"revision none (srekit needs {head_revision()})" in out
-    code, out, _ = cli("db", "upgrade")
+def test_validate_examples() -> None:
+    code, out, _ = run("slo", "validate", "-f", EXAMPLES / "slos", "-f", EXAMPLES / "prometheus")
     assert code == 0
-    assert f"upgraded empty → {head_revision()}" in out
-    code, out, _ = cli("db", "upgrade")
-    assert f"already at revision {head_revision()}" in out
-    assert cli("db", "revision")[0] == 0
+    assert "6 SLO(s) for 3 service(s) in 3 file(s), 1 policy" in " ".join(out.split())
+
+
+def test_validate_bad_input_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: srekit/v1\nkind: SLO\nservice: a\nname: b\nobjective: 1.5\n"
+        "indicator: {events: {good: 'true'}}\n"
+    )
+    code, _, err = run("slo", "validate", "-f", bad)
+    assert code == 2
+    assert f"{bad}: objective: expected a fraction" in err
+    assert "Traceback" not in err
+    code, _, err = run("slo", "validate")
+    assert code == 2
+    assert "--file" in err
+
+
+def test_list_json() -> None:
+    code, out, _ = run("slo", "list", "-f", EXAMPLES / "prometheus", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["service"], r["slo"], r["objective"]) for r in rows] == [
+        ("api", "availability", 0.999),
+        ("api", "latency", 0.99),
+    ]
 
 
 def test_a_server_database_must_be_upgraded_first(cli: Cli, specs: Path) -> None:

@@ -1,0 +1,92 @@
+"""What the CLI's tests share: the examples, `run` (one command of the `srekit` app through
+CliRunner), `Cli` with its fixture (commands against a new state store on each engine, as one
+actor), a copy of the example specs, and an SREKIT_HOME whose event store holds the bundled logs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srekit.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+runner = CliRunner()
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args], env=env)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+class Cli:
+    """Runs commands against one database, as one actor unless told otherwise."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        self.env = {"SREKIT_DATABASE_URL": url, "SREKIT_HOME": str(home), "SREKIT_ACTOR": "ci"}
+
+    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
+        result = runner.invoke(app, [str(a) for a in args], env=self.env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    def json(self, *args: str | Path) -> object:
+        code, out, err = self(*args, "--format", "json")
+        assert code == 0, err
+        return json.loads(out)
+
+
+@pytest.fixture
+def cli(empty_url: str, tmp_path: Path) -> Cli:
+    return Cli(empty_url, tmp_path / "home")
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> Path:
+    copy = tmp_path / "specs"
+    shutil.copytree(EXAMPLES / "slos", copy)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("srekit-home")
+    env = {"SREKIT_HOME": str(home)}
+    runner = CliRunner()
+    for service in ("checkout", "catalog"):
+        log = EXAMPLES / "logs" / f"{service}.access.log.gz"
+        result = runner.invoke(
+            app, ["events", "ingest", str(log), "--service", service, "--format", "nginx"], env=env
+        )
+        assert result.exit_code == 0, result.output
+        rejected = 2 if service == "checkout" else 0
+        assert f"{rejected} records rejected" in result.output, result.output
+    return env
+
+
+def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
+    result = CliRunner().invoke(
+        app,
+        [
+            "status",
+            "-f",
+            str(EXAMPLES / "slos"),
+            "--at",
+            "2026-11-19T12:00:00Z",
+            "--format",
+            "json",
+            *extra,
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    return {f"{s['service']}/{s['slo']}": s for s in json.loads(result.stdout)}
