@@ -180,3 +180,9 @@ def test_denied_decision_says_why_and_knows_no_state() -> None:
     )
     assert decision.reasons == ("the store is down",)
     assert (decision.service, decision.change_type, decision.actions) == ("api", "config", ())
+
+
+def test_a_service_without_slos_has_nothing_to_gate_on() -> None:
+    decision = evaluate_gate("api", change_type="feature", standings=[])
+    assert (decision.allowed, decision.state) == (True, "unknown")
+    assert decision.reasons == ("api has no SLOs: nothing to gate on",)

@@ -246,3 +246,17 @@ def test_rollups_are_read_where_the_sums_are_exact() -> None:
     assert promql.exact_rollups(PromLatency(metric="h", threshold_s=0.5, selector=""))
     assert not promql.exact_rollups(PromRatio(good="sum(rate(x[{{.window}}]))", total="y"))
     assert not promql.exact_rollups(PromRatio(bad="x + y", total="y"))
+
+
+def test_rollups_of_templates_are_their_hourly_values_not_counter_deltas() -> None:
+    """A templated ratio is not a bare counter: its rollup is the template at 1h."""
+    good = PromRatio(
+        good='sum(rate(x{code!~"5.."}[{{.window}}]))', total="sum(rate(x[{{.window}}]))"
+    )
+    assert not promql.exact_rollups(good)
+    assert promql.rollup_exprs(good) == ('sum(rate(x{code!~"5.."}[1h]))', "sum(rate(x[1h]))")
+    bad = PromRatio(bad='sum(rate(x{code=~"5.."}[{{.window}}]))', total="sum(rate(x[{{.window}}]))")
+    assert promql.rollup_exprs(bad) == (
+        '(sum(rate(x[1h]))) - ((sum(rate(x{code=~"5.."}[1h]))) or vector(0))',
+        "sum(rate(x[1h]))",
+    )

@@ -29,3 +29,8 @@ def test_error_ratio_counts_keep_the_ratio_and_show_no_events() -> None:
     assert counts is not None
     assert counts.error_ratio == pytest.approx(0.002)
     assert not counts.counted
+
+
+def test_bad_events_are_total_minus_good() -> None:
+    assert EventCounts(9_990, 10_000).bad == 10
+    assert EventCounts(0, 0).bad == 0

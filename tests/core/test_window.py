@@ -82,3 +82,40 @@ def test_calendar_period_contains_its_instant(at: datetime) -> None:
     for unit in ("day", "week", "month", "quarter", "year"):
         start, end = calendar_period(CalendarWindow(unit, time_zone="America/New_York"), at)  # type: ignore[arg-type]
         assert start <= at < end
+
+
+@pytest.mark.parametrize(
+    ("window", "at", "start", "end"),
+    [
+        # hours on the UTC clock
+        (
+            CalendarWindow("hour", 1, "UTC"),
+            datetime(2026, 11, 1, 10, 17, tzinfo=UTC),
+            datetime(2026, 11, 1, 10, tzinfo=UTC),
+            datetime(2026, 11, 1, 11, tzinfo=UTC),
+        ),
+        # quarter hours on India's clock (+05:30): 10:17:30Z is 15:47:30 local, in 15:45-16:00
+        (
+            CalendarWindow("minute", 15, "Asia/Kolkata"),
+            datetime(2026, 11, 1, 10, 17, 30, tzinfo=UTC),
+            datetime(2026, 11, 1, 10, 15, tzinfo=UTC),
+            datetime(2026, 11, 1, 10, 30, tzinfo=UTC),
+        ),
+    ],
+)
+def test_clock_unit_periods(
+    window: CalendarWindow, at: datetime, start: datetime, end: datetime
+) -> None:
+    assert calendar_period(window, at) == (start, end)
+    assert window_length_s(window, at) == int((end - start).total_seconds())
+
+
+@pytest.mark.parametrize("seconds", [0, -60, 1.5])
+def test_format_duration_refuses_what_is_not_a_positive_whole_number(seconds: float) -> None:
+    with pytest.raises(ValueError, match="expected a positive whole number of seconds"):
+        format_duration(seconds)
+
+
+def test_calendar_count_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="expected a calendar count >= 1, got 0"):
+        CalendarWindow("day", 0)

@@ -122,10 +122,8 @@ DEFAULT_POLICY = BudgetPolicy(
 
 def policy_level(remaining: float, policy: BudgetPolicy = DEFAULT_POLICY) -> PolicyLevel:
     """The first level whose floor lies strictly below `remaining` (the bottom one otherwise)."""
-    for level in policy.levels:
-        if level.floor is None or remaining > level.floor:
-            return level
-    return policy.levels[-1]
+    # the bottom level has no floor (BudgetPolicy checks), so one always applies
+    return next(level for level in policy.levels if level.floor is None or remaining > level.floor)
 
 
 def policy_for_slo(named: str | None, policies: Mapping[str, BudgetPolicy]) -> BudgetPolicy:

@@ -185,10 +185,9 @@ def rollup_delta_exprs(
 def rollup_exprs(indicator: PromRatio | PromLatency) -> tuple[str, str]:
     """(good, total) events of the hour before each hourly rollup evaluation."""
     hour_ms = ROLLUP_INTERVAL_S * 1000
-    if not exact_rollups(indicator):
-        return good_events_expr(indicator, ROLLUP_INTERVAL_S), _total_expr(
-            indicator, ROLLUP_INTERVAL_S
-        )
+    if isinstance(indicator, PromRatio) and not exact_rollups(indicator):
+        good = good_events_expr(indicator, ROLLUP_INTERVAL_S)
+        return good, ratio_exprs(indicator, ROLLUP_INTERVAL_S)[1]
     numerator, total = rollup_delta_exprs(indicator, length_ms=hour_ms)
     if isinstance(indicator, PromRatio) and indicator.bad is not None:
         return _good_from_bad(numerator, total), total
@@ -200,29 +199,20 @@ def _good_from_bad(bad: str, total: str) -> str:
     return f"({total}) - (({bad}) or vector(0))"
 
 
-def _total_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
-    if isinstance(indicator, PromLatency):
-        return latency_exprs(indicator, window_s)[1]
-    return ratio_exprs(indicator, window_s)[1]
-
-
 def ratio_exprs(indicator: PromRatio, window_s: int) -> tuple[str, str]:
     """(good or bad, total) event expressions; which of good/bad is the indicator's business."""
     numerator = indicator.good if indicator.good is not None else indicator.bad
-    if numerator is None:  # PromRatio's own check makes this unreachable
-        raise ValueError("a ratio indicator needs exactly one of good and bad")
+    assert numerator is not None, "PromRatio checks that it has exactly one of good and bad"
     return counter_increase(numerator, window_s), counter_increase(indicator.total, window_s)
 
 
-def good_events_expr(indicator: PromRatio | PromLatency, window_s: int) -> str:
+def good_events_expr(indicator: PromRatio, window_s: int) -> str:
     """One expression for good events: total − bad when the indicator counts bad ones.
 
     A missing bad series counts as zero bad events (`or vector(0)`), as a service without any
     errors yet has no `code="500"` series at all. Recording rules use this; the source queries
     bad and total separately instead, which costs one evaluation of `total` less.
     """
-    if isinstance(indicator, PromLatency):
-        return latency_exprs(indicator, window_s)[0]
     numerator, total = ratio_exprs(indicator, window_s)
     if indicator.good is not None:
         return numerator
