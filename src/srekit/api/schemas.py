@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from srekit.core.access import Role
-from srekit.core.policy import DEFAULT_EXCEPTIONS
+from srekit.spec.model import SloSpec
 
 __all__ = [
     "AppliedOut",
@@ -23,11 +23,9 @@ __all__ = [
     "FlaggerPayload",
     "HealthOut",
     "PolicyOut",
-    "PolicySpecIn",
     "ServiceOut",
     "ServiceWrite",
     "SloOut",
-    "SloSpecIn",
     "SloSummaryOut",
     "SloVersionOut",
     "SloWrite",
@@ -62,88 +60,7 @@ class HealthOut(_Out):
     revision: str | None = None
 
 
-# --- SLO specs as srekit's own schema (the store's codec shape) ---------------------------------
-
-
-class RollingWindowIn(_In):
-    kind: Literal["rolling"]
-    duration_s: int = Field(gt=0, le=10 * 366 * 86400)
-
-
-class CalendarWindowIn(_In):
-    kind: Literal["calendar"]
-    unit: Literal["minute", "hour", "day", "week", "month", "quarter", "year"]
-    count: int = Field(1, ge=1, le=1000)
-    time_zone: str = "UTC"
-
-
-class PromRatioIn(_In):
-    """Good (or bad) and total events from Prometheus counters: exactly one of good and bad."""
-
-    kind: Literal["prom_ratio"]
-    total: str = Field(min_length=1)
-    good: str | None = Field(None, min_length=1)
-    bad: str | None = Field(None, min_length=1)
-
-
-class PromErrorRatioIn(_In):
-    kind: Literal["prom_error_ratio"]
-    error_ratio: str = Field(min_length=1)
-
-
-class PromLatencyIn(_In):
-    kind: Literal["prom_latency"]
-    metric: str = Field(min_length=1)
-    threshold_s: float = Field(gt=0)
-    selector: str = ""
-
-
-class PromThresholdIn(_In):
-    kind: Literal["prom_threshold"]
-    query: str = Field(min_length=1)
-    op: Literal["lt", "lte", "gt", "gte"]
-    value: float
-
-
-class EventsRatioIn(_In):
-    kind: Literal["events_ratio"]
-    good: str = Field(min_length=1)
-    total: str = "true"
-    stream: str | None = None
-
-
-class AlertSpecIn(_In):
-    disabled: bool = False
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-
-
-class AlertingIn(_In):
-    name: str | None = Field(None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-    page: AlertSpecIn = AlertSpecIn()
-    ticket: AlertSpecIn = AlertSpecIn()
-
-
-class SloSpecIn(_In):
-    """An SLO in srekit's own JSON schema; its service and name come from the URL."""
-
-    objective: float = Field(gt=0, lt=1, description="a fraction: 0.999")
-    window: Annotated[RollingWindowIn | CalendarWindowIn, Field(discriminator="kind")]
-    indicator: Annotated[
-        PromRatioIn | PromErrorRatioIn | PromLatencyIn | PromThresholdIn | EventsRatioIn,
-        Field(discriminator="kind"),
-    ]
-    budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
-    timeslice_s: int | None = Field(None, gt=0, le=86400)
-    timeslice_target: float | None = Field(None, gt=0, le=1)
-    labels: dict[str, str] = {}
-    alerting: AlertingIn = AlertingIn()
-    policy: Name | None = None
-    description: str | None = None
-    owner: Name | None = Field(None, description="the owning team (created when missing)")
-    runbook_url: str | None = None
+# --- SLO specs (the spec itself is `spec.model.SloSpec`, shared with the store) ----------
 
 
 class SloWrite(_In):
@@ -151,7 +68,7 @@ class SloWrite(_In):
     `document` (one spec document in any supported format: srekit/v1, OpenSLO v1, Sloth),
     which must define this SLO and nothing else."""
 
-    spec: SloSpecIn | None = None
+    spec: SloSpec | None = None
     document: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -238,23 +155,6 @@ class TeamOut(_Out):
 
 
 # --- policies -----------------------------------------------------------------------------
-
-
-class PolicyLevelIn(_In):
-    state: str = Field(min_length=1, max_length=40)
-    floor: float | None = Field(
-        None, ge=-10, le=1, description="applies while remaining > floor; null: the bottom level"
-    )
-    decision: Literal["allow", "review", "deny"]
-    actions: list[str] = []
-    change_types: dict[str, Literal["allow", "review", "deny"]] = {}
-
-
-class PolicySpecIn(_In):
-    """An error-budget policy: levels highest floor first, the last one without a floor."""
-
-    levels: list[PolicyLevelIn] = Field(min_length=1, max_length=50)
-    exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
 
 
 class PolicyOut(_Out):

@@ -333,8 +333,8 @@ class AlertingSpec(_Spec):
 
 
 class SloSpec(_Spec):
-    """An SLO in srekit's own JSON schema; its service and name are given apart (in the API,
-    by the URL)."""
+    """An SLO in srekit's own JSON schema; its service and name come from the URL (or the
+    document, or the stored row)."""
 
     objective: Annotated[float, Bounded(gt=0, lt=1, allow_inf_nan=False)] = Field(
         description="a fraction: 0.999"
