@@ -14,6 +14,15 @@ indicator:
 ```
 
 See docs/specs.md for every field.
+
+The format is a friendlier surface over the one spec model (`spec.model`). The parts that read
+alike are that model's own classes (`alerting:` is `AlertingSpec`, `events:` is `EventsQuery`,
+`threshold:` is `ThresholdQuery`); the rest (`objective: 99.9%`, `window: 30d`,
+`indicator: {ratio: ...}`, `timeslice: {length, target}`, a policy level's `above`) is checked
+by this module's own models, so an error names the field as the user wrote it (rewriting the
+document first would report `indicator.good` for their `indicator.ratio.good`). A checked
+document is then rewritten into a `SloSpec` or `PolicySpec`, and core values come from its
+`to_slo` and `to_policy`, the one way every surface takes.
 """
 
 from __future__ import annotations
@@ -25,21 +34,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
-from srekit.core.slo import (
-    SLO,
-    Alerting,
-    AlertSpec,
-    BudgetingMethod,
-    EventsRatio,
-    Indicator,
-    PromErrorRatio,
-    PromLatency,
-    PromRatio,
-    PromThreshold,
-)
-from srekit.core.window import CalendarUnit, CalendarWindow, RollingWindow, Window, parse_duration
+from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision
+from srekit.core.slo import SLO
+from srekit.core.window import CalendarUnit, parse_duration
+from srekit.errors import SpecError
 from srekit.spec.document import Document
+from srekit.spec.model import (
+    AlertingSpec,
+    CalendarWindowSpec,
+    EventsQuery,
+    EventsRatioSpec,
+    PolicyLevelSpec,
+    PolicySpec,
+    PromErrorRatioSpec,
+    PromLatencySpec,
+    PromRatioSpec,
+    PromThresholdSpec,
+    RollingWindowSpec,
+    SloSpec,
+    ThresholdQuery,
+)
 from srekit.spec.validation import validate_model
 
 __all__ = ["API_VERSION", "parse_documents"]
@@ -85,12 +99,14 @@ class _Calendar(_Strict):
     count: int = Field(1, ge=1)
     time_zone: str = "UTC"
 
-    def window(self) -> CalendarWindow:
-        return CalendarWindow(self.calendar, self.count, self.time_zone)
+    def spec(self) -> CalendarWindowSpec:
+        return CalendarWindowSpec.model_construct(
+            kind="calendar", unit=self.calendar, count=self.count, time_zone=self.time_zone
+        )
 
     @model_validator(mode="after")
     def _zone_exists(self) -> _Calendar:
-        self.window()
+        self.spec().to_window()
         return self
 
 
@@ -112,24 +128,12 @@ class _Latency(_Strict):
     selector: str = ""
 
 
-class _Events(_Strict):
-    good: str = Field(min_length=1)
-    total: str = "true"
-    stream: str | None = None
-
-
-class _Threshold(_Strict):
-    query: str = Field(min_length=1)
-    op: Literal["lt", "lte", "gt", "gte"]
-    value: float
-
-
 class _Indicator(_Strict):
     ratio: _Ratio | None = None
     latency: _Latency | None = None
-    events: _Events | None = None
+    events: EventsQuery | None = None
     error_ratio: str | None = None
-    threshold: _Threshold | None = None
+    threshold: ThresholdQuery | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _Indicator:
@@ -141,17 +145,28 @@ class _Indicator(_Strict):
             )
         return self
 
-    def indicator(self) -> Indicator:
+    def spec(
+        self,
+    ) -> PromRatioSpec | PromLatencySpec | EventsRatioSpec | PromThresholdSpec | PromErrorRatioSpec:
         if self.ratio:
-            return PromRatio(good=self.ratio.good, bad=self.ratio.bad, total=self.ratio.total)
+            return PromRatioSpec.model_construct(
+                kind="prom_ratio", total=self.ratio.total, good=self.ratio.good, bad=self.ratio.bad
+            )
         if self.latency:
-            return PromLatency(self.latency.metric, self.latency.threshold, self.latency.selector)
+            return PromLatencySpec.model_construct(
+                kind="prom_latency",
+                metric=self.latency.metric,
+                threshold_s=self.latency.threshold,
+                selector=self.latency.selector,
+            )
         if self.events:
-            return EventsRatio(self.events.good, self.events.total, self.events.stream)
+            return EventsRatioSpec.model_construct(kind="events_ratio", **dict(self.events))
         if self.threshold:
-            return PromThreshold(self.threshold.query, self.threshold.op, self.threshold.value)
+            return PromThresholdSpec.model_construct(kind="prom_threshold", **dict(self.threshold))
         assert self.error_ratio is not None
-        return PromErrorRatio(self.error_ratio)
+        return PromErrorRatioSpec.model_construct(
+            kind="prom_error_ratio", error_ratio=self.error_ratio
+        )
 
 
 class _Timeslice(_Strict):
@@ -162,20 +177,6 @@ class _Timeslice(_Strict):
     @classmethod
     def _length(cls, value: Any) -> int:
         return _duration(value)
-
-
-class _AlertSeverity(_Strict):
-    disabled: bool = False
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-
-
-class _Alerting(_Strict):
-    name: str | None = Field(None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-    page: _AlertSeverity = _AlertSeverity()
-    ticket: _AlertSeverity = _AlertSeverity()
 
 
 class _Slo(_Strict):
@@ -189,7 +190,7 @@ class _Slo(_Strict):
     timeslice: _Timeslice | None = None
     indicator: _Indicator
     labels: dict[str, str] = {}
-    alerting: _Alerting = _Alerting()
+    alerting: AlertingSpec = AlertingSpec()
     policy: str | None = None
     description: str | None = None
     owner: str | None = None
@@ -215,10 +216,12 @@ class _Slo(_Strict):
             raise ValueError("budgeting timeslices needs timeslice.target (the slice's own SLO)")
         return self
 
-    def window_value(self) -> Window:
+    def window_spec(self) -> RollingWindowSpec | CalendarWindowSpec:
         if isinstance(self.window, str):
-            return RollingWindow(_duration(self.window))
-        return self.window.window()
+            return RollingWindowSpec.model_construct(
+                kind="rolling", duration_s=_duration(self.window)
+            )
+        return self.window.spec()
 
 
 class _Level(_Strict):
@@ -238,50 +241,45 @@ class _Policy(_Strict):
 
 
 def _to_slo(model: _Slo, document: Document) -> SLO:
-    alerting = model.alerting
-    return SLO(
-        service=model.service,
-        name=model.name,
+    spec = SloSpec.model_construct(
         objective=model.objective,
-        window=model.window_value(),
-        indicator=model.indicator.indicator(),
-        budgeting=BudgetingMethod(model.budgeting),
+        window=model.window_spec(),
+        indicator=model.indicator.spec(),
+        budgeting=model.budgeting,
         timeslice_s=model.timeslice.length if model.timeslice else None,
         timeslice_target=model.timeslice.target if model.timeslice else None,
         labels=dict(model.labels),
-        alerting=Alerting(
-            name=alerting.name,
-            labels=dict(alerting.labels),
-            annotations=dict(alerting.annotations),
-            page=AlertSpec(alerting.page.disabled, alerting.page.labels, alerting.page.annotations),
-            ticket=AlertSpec(
-                alerting.ticket.disabled, alerting.ticket.labels, alerting.ticket.annotations
-            ),
-        ),
+        alerting=model.alerting,
         policy=model.policy,
         description=model.description,
         owner=model.owner,
         runbook_url=model.runbook_url,
-        source_file=document.file,
     )
+    try:
+        return spec.to_slo(service=model.service, name=model.name, source_file=document.file)
+    except SpecError as error:
+        raise document.error(error.field, error.detail) from None
 
 
 def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
-    levels = tuple(
-        PolicyLevel(
-            state=level.state,
-            floor=level.above,
-            decision=level.decision,
-            actions=tuple(level.actions),
-            change_types=dict(level.change_types),
-        )
-        for level in model.levels
+    spec = PolicySpec.model_construct(
+        levels=[
+            PolicyLevelSpec.model_construct(
+                state=level.state,
+                floor=level.above,
+                decision=level.decision.value,
+                actions=list(level.actions),
+                change_types={name: value.value for name, value in level.change_types.items()},
+            )
+            for level in model.levels
+        ],
+        exceptions=list(model.exceptions),
     )
     try:
-        return BudgetPolicy(name=model.name, levels=levels, exceptions=tuple(model.exceptions))
-    except ValueError as error:
+        return spec.to_policy(model.name)
+    except SpecError as error:
         raise document.error(
-            "levels", f"{error} (every level but the last needs `above`)"
+            "levels", f"{error.detail} (every level but the last needs `above`)"
         ) from None
 
 

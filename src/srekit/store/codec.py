@@ -1,36 +1,30 @@
 """Core SLOs, policies and burn-rate alerts as plain JSON-ready values, and back, so the store
 can keep them.
 
-The shape is srekit's own (not a spec format): every core field, tagged unions for windows
-(`kind: rolling|calendar`) and indicators (`kind: prom_ratio|...`), durations in seconds.
-`CODEC_VERSION` is stored next to each encoded spec, so a later shape can still read old rows.
-Decoding errors are SpecErrors naming the dotted field, as a future API will accept this shape.
+SLOs and policies are written and read through the one spec model (`spec.model`): the stored
+shape is `SloSpec`'s with the SLO's `service`, `name` and `source_file` added, and `PolicySpec`'s
+with the policy's `name`. `CODEC_VERSION` is stored next to each encoded spec, so a later shape
+can still read old rows. Reading is strict about types (no `"no"` for false) and leaves the API's
+intake bounds to core (a row holds whatever core accepted); a row that does not decode raises a
+SpecError naming the dotted field.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from enum import StrEnum
-from typing import Any, TypeVar, cast
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from srekit.core.alerts import BurnRateAlert
-from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
-from srekit.core.slo import (
-    SLO,
-    Alerting,
-    AlertSpec,
-    BudgetingMethod,
-    EventsRatio,
-    Indicator,
-    PromErrorRatio,
-    PromLatency,
-    PromRatio,
-    PromThreshold,
-    ThresholdOp,
-)
-from srekit.core.window import CalendarUnit, CalendarWindow, RollingWindow, Window
+from srekit.core.policy import BudgetPolicy
+from srekit.core.slo import SLO
 from srekit.errors import SpecError
+from srekit.spec.model import NO_INTAKE_BOUNDS, PolicySpec, SloSpec
+from srekit.spec.validation import dotted_field
 
 __all__ = [
     "CODEC_VERSION",
@@ -46,16 +40,8 @@ __all__ = [
 
 CODEC_VERSION = 1
 
-_T = TypeVar("_T")
-_E = TypeVar("_E", bound=StrEnum)
-
-_INDICATOR_KINDS: dict[type[Any], str] = {
-    PromRatio: "prom_ratio",
-    PromErrorRatio: "prom_error_ratio",
-    PromLatency: "prom_latency",
-    PromThreshold: "prom_threshold",
-    EventsRatio: "events_ratio",
-}
+_Stored = TypeVar("_Stored", bound=BaseModel)
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 def canonical_json(data: Any) -> str:
@@ -63,306 +49,86 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _window_to_dict(window: Window) -> dict[str, Any]:
-    if isinstance(window, RollingWindow):
-        return {"kind": "rolling", "duration_s": window.duration_s}
-    return {
-        "kind": "calendar",
-        "unit": window.unit,
-        "count": window.count,
-        "time_zone": window.time_zone,
-    }
+class _StoredSlo(SloSpec):
+    service: str
+    name: str
+    source_file: str | None = None
 
 
-def _indicator_to_dict(indicator: Indicator) -> dict[str, Any]:
-    kind = _INDICATOR_KINDS[type(indicator)]
-    if isinstance(indicator, PromRatio):
-        fields: dict[str, Any] = {
-            "total": indicator.total,
-            "good": indicator.good,
-            "bad": indicator.bad,
-        }
-    elif isinstance(indicator, PromErrorRatio):
-        fields = {"error_ratio": indicator.error_ratio}
-    elif isinstance(indicator, PromLatency):
-        fields = {
-            "metric": indicator.metric,
-            "threshold_s": float(indicator.threshold_s),
-            "selector": indicator.selector,
-        }
-    elif isinstance(indicator, PromThreshold):
-        fields = {"query": indicator.query, "op": indicator.op, "value": float(indicator.value)}
-    else:
-        fields = {"good": indicator.good, "total": indicator.total, "stream": indicator.stream}
-    return {"kind": kind, **fields}
-
-
-def _alert_spec_to_dict(spec: AlertSpec) -> dict[str, Any]:
-    return {
-        "disabled": spec.disabled,
-        "labels": dict(spec.labels),
-        "annotations": dict(spec.annotations),
-    }
+class _StoredPolicy(PolicySpec):
+    name: str
 
 
 def slo_to_dict(slo: SLO) -> dict[str, Any]:
     """Every field of `slo` as JSON-ready values; `slo_from_dict` gives back an equal SLO."""
-    return {
-        "service": slo.service,
-        "name": slo.name,
-        "objective": float(slo.objective),
-        "window": _window_to_dict(slo.window),
-        "indicator": _indicator_to_dict(slo.indicator),
-        "budgeting": slo.budgeting.value,
-        "timeslice_s": slo.timeslice_s,
-        "timeslice_target": (None if slo.timeslice_target is None else float(slo.timeslice_target)),
-        "labels": dict(slo.labels),
-        "alerting": {
-            "name": slo.alerting.name,
-            "labels": dict(slo.alerting.labels),
-            "annotations": dict(slo.alerting.annotations),
-            "page": _alert_spec_to_dict(slo.alerting.page),
-            "ticket": _alert_spec_to_dict(slo.alerting.ticket),
-        },
-        "policy": slo.policy,
-        "description": slo.description,
-        "owner": slo.owner,
-        "runbook_url": slo.runbook_url,
-        "source_file": slo.source_file,
-    }
+    spec = SloSpec.from_slo(slo).model_dump()
+    return {"service": slo.service, "name": slo.name, **spec, "source_file": slo.source_file}
 
 
 def policy_to_dict(policy: BudgetPolicy) -> dict[str, Any]:
     """Every field of `policy` as JSON-ready values; `policy_from_dict` gives back an equal one."""
-    return {
-        "name": policy.name,
-        "levels": [
-            {
-                "state": level.state,
-                "floor": None if level.floor is None else float(level.floor),
-                "decision": level.decision.value,
-                "actions": list(level.actions),
-                "change_types": {k: v.value for k, v in level.change_types.items()},
-            }
-            for level in policy.levels
-        ],
-        "exceptions": list(policy.exceptions),
-    }
-
-
-class _Reader:
-    """Typed access to one JSON object, naming the dotted field of whatever is wrong."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise SpecError(f"expected an object, got {type(data).__name__}", field=path or None)
-        self.data: Mapping[str, Any] = data
-        self.path = path
-
-    def field(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def _typed(self, key: str, kinds: tuple[type[Any], ...], what: str, value: Any) -> Any:
-        # bool is an int to Python, never a number in a spec
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise SpecError(f"expected {what}, got {value!r}", field=self.field(key))
-        return value
-
-    def required(self, key: str, kinds: tuple[type[Any], ...], what: str) -> Any:
-        if key not in self.data:
-            raise SpecError(f"missing; expected {what}", field=self.field(key))
-        return self._typed(key, kinds, what, self.data[key])
-
-    def optional(self, key: str, kinds: tuple[type[Any], ...], what: str, default: Any) -> Any:
-        value = self.data.get(key)
-        return default if value is None else self._typed(key, kinds, what, value)
-
-    def text(self, key: str) -> str:
-        return cast(str, self.required(key, (str,), "a string"))
-
-    def maybe_text(self, key: str) -> str | None:
-        return cast(str | None, self.optional(key, (str,), "a string", None))
-
-    def number(self, key: str) -> float:
-        return float(self.required(key, (int, float), "a number"))
-
-    def maybe_number(self, key: str) -> float | None:
-        value = self.optional(key, (int, float), "a number", None)
-        return None if value is None else float(value)
-
-    def integer(self, key: str, default: int | None = None) -> int:
-        if default is not None and self.data.get(key) is None:
-            return default
-        return cast(int, self.required(key, (int,), "an integer"))
-
-    def maybe_integer(self, key: str) -> int | None:
-        return cast(int | None, self.optional(key, (int,), "an integer", None))
-
-    def flag(self, key: str) -> bool:
-        return cast(bool, self.optional(key, (bool,), "true or false", False))
-
-    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        items = self.optional(key, (list, tuple), "a list of strings", default)
-        for index, item in enumerate(items):
-            if not isinstance(item, str):
-                raise SpecError(
-                    f"expected a string, got {item!r}", field=f"{self.field(key)}[{index}]"
-                )
-        return tuple(items)
-
-    def labels(self, key: str) -> dict[str, str]:
-        reader = _Reader(self.optional(key, (Mapping,), "an object", {}), self.field(key))
-        return {name: reader.text(name) for name in reader.data}
-
-    def child(self, key: str, *, required: bool = True) -> _Reader:
-        if not required and self.data.get(key) is None:
-            return _Reader({}, self.field(key))
-        return _Reader(self.required(key, (Mapping,), "an object"), self.field(key))
-
-
-def _converted(path: str, build: Callable[[], _T]) -> _T:
-    """Run a core constructor, turning its ValueError into a SpecError at `path`."""
-    try:
-        return build()
-    except SpecError:
-        raise
-    except (ValueError, TypeError) as error:
-        raise SpecError(str(error), field=path or None) from error
-
-
-def _window_from(reader: _Reader) -> Window:
-    kind = reader.text("kind")
-    if kind == "rolling":
-        return RollingWindow(duration_s=reader.integer("duration_s"))
-    if kind == "calendar":
-        return _converted(
-            reader.path,
-            lambda: CalendarWindow(
-                unit=cast(CalendarUnit, reader.text("unit")),
-                count=reader.integer("count", 1),
-                time_zone=reader.maybe_text("time_zone") or "UTC",
-            ),
-        )
-    raise SpecError(f"expected rolling or calendar, got {kind!r}", field=reader.field("kind"))
-
-
-def _indicator_from(reader: _Reader) -> Indicator:
-    kind = reader.text("kind")
-    if kind == "prom_ratio":
-        return _converted(
-            reader.path,
-            lambda: PromRatio(
-                total=reader.text("total"),
-                good=reader.maybe_text("good"),
-                bad=reader.maybe_text("bad"),
-            ),
-        )
-    if kind == "prom_error_ratio":
-        return PromErrorRatio(error_ratio=reader.text("error_ratio"))
-    if kind == "prom_latency":
-        return PromLatency(
-            metric=reader.text("metric"),
-            threshold_s=reader.number("threshold_s"),
-            selector=reader.maybe_text("selector") or "",
-        )
-    if kind == "prom_threshold":
-        op = reader.text("op")
-        if op not in ("lt", "lte", "gt", "gte"):
-            raise SpecError(f"expected lt, lte, gt or gte, got {op!r}", field=reader.field("op"))
-        return PromThreshold(
-            query=reader.text("query"), op=cast(ThresholdOp, op), value=reader.number("value")
-        )
-    if kind == "events_ratio":
-        return EventsRatio(
-            good=reader.text("good"),
-            total=reader.maybe_text("total") or "true",
-            stream=reader.maybe_text("stream"),
-        )
-    raise SpecError(
-        f"expected one of {', '.join(_INDICATOR_KINDS.values())}, got {kind!r}",
-        field=reader.field("kind"),
-    )
-
-
-def _alert_spec_from(reader: _Reader) -> AlertSpec:
-    return AlertSpec(
-        disabled=reader.flag("disabled"),
-        labels=reader.labels("labels"),
-        annotations=reader.labels("annotations"),
-    )
-
-
-def _enum(reader: _Reader, key: str, enum: type[_E], default: _E | None = None) -> _E:
-    value = reader.maybe_text(key)
-    if value is None:
-        return default if default is not None else enum(reader.text(key))
-    try:
-        return enum(value)
-    except ValueError:
-        choices = ", ".join(member.value for member in enum)
-        raise SpecError(
-            f"expected one of {choices}, got {value!r}", field=reader.field(key)
-        ) from None
+    return {"name": policy.name, **PolicySpec.from_policy(policy).model_dump()}
 
 
 def slo_from_dict(data: Mapping[str, Any]) -> SLO:
     """The SLO `slo_to_dict` encoded; a SpecError names the field when `data` is malformed."""
-    reader = _Reader(data, "")
-    alerting = reader.child("alerting", required=False)
-    return _converted(
-        "",
-        lambda: SLO(
-            service=reader.text("service"),
-            name=reader.text("name"),
-            objective=reader.number("objective"),
-            window=_window_from(reader.child("window")),
-            indicator=_indicator_from(reader.child("indicator")),
-            budgeting=_enum(reader, "budgeting", BudgetingMethod, BudgetingMethod.OCCURRENCES),
-            timeslice_s=reader.maybe_integer("timeslice_s"),
-            timeslice_target=reader.maybe_number("timeslice_target"),
-            labels=reader.labels("labels"),
-            alerting=Alerting(
-                name=alerting.maybe_text("name"),
-                labels=alerting.labels("labels"),
-                annotations=alerting.labels("annotations"),
-                page=_alert_spec_from(alerting.child("page", required=False)),
-                ticket=_alert_spec_from(alerting.child("ticket", required=False)),
-            ),
-            policy=reader.maybe_text("policy"),
-            description=reader.maybe_text("description"),
-            owner=reader.maybe_text("owner"),
-            runbook_url=reader.maybe_text("runbook_url"),
-            source_file=reader.maybe_text("source_file"),
-        ),
-    )
-
-
-def _level_from(reader: _Reader) -> PolicyLevel:
-    change_types = reader.child("change_types", required=False)
-    return PolicyLevel(
-        state=reader.text("state"),
-        floor=reader.maybe_number("floor"),
-        decision=_enum(reader, "decision", Decision),
-        actions=reader.strings("actions"),
-        change_types={name: _enum(change_types, name, Decision) for name in change_types.data},
-    )
+    stored = _read(_StoredSlo, data)
+    return stored.to_slo(service=stored.service, name=stored.name, source_file=stored.source_file)
 
 
 def policy_from_dict(data: Mapping[str, Any]) -> BudgetPolicy:
     """The policy `policy_to_dict` encoded; a SpecError names the field when `data` is malformed."""
-    reader = _Reader(data, "")
-    levels = reader.required("levels", (list, tuple), "a list of levels")
-    return _converted(
-        "levels",
-        lambda: BudgetPolicy(
-            name=reader.text("name"),
-            levels=tuple(
-                _level_from(_Reader(level, f"levels[{index}]"))
-                for index, level in enumerate(levels)
-            ),
-            exceptions=reader.strings("exceptions", DEFAULT_EXCEPTIONS),
-        ),
-    )
+    stored = _read(_StoredPolicy, data)
+    return stored.to_policy(stored.name)
+
+
+def _read(model: type[_Stored], data: Any) -> _Stored:
+    try:
+        return model.model_validate(data, strict=True, context=NO_INTAKE_BOUNDS)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise SpecError(_expected(problem), field=_field(problem, data)) from None
+
+
+def _field(problem: ErrorDetails, data: Any) -> str | None:
+    """The dotted path into `data`, without pydantic's labels (a tagged union's member, which
+    is the `kind` there, and `[key]` for a mapping's key)."""
+    parts: list[int | str] = []
+    node = data
+    for part in problem["loc"]:
+        if part == "[key]" or (
+            isinstance(node, Mapping) and part not in node and part == node.get("kind")
+        ):
+            continue
+        parts.append(part)
+        node = _child(node, part)
+    if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        parts.append("kind")
+    return dotted_field(parts) or None
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    if isinstance(node, Mapping):
+        return node.get(part)
+    return None
+
+
+def _expected(problem: ErrorDetails) -> str:
+    """What was expected, in the words srekit uses for a stored row."""
+    kind = problem["type"]
+    context = problem.get("ctx") or {}
+    if kind in ("missing", "union_tag_not_found"):
+        return "missing"
+    if kind == "literal_error":
+        choices = _QUOTED.findall(context["expected"])
+        return f"expected one of {', '.join(choices)}, got {problem['input']!r}"
+    if kind == "union_tag_invalid":
+        choices = _QUOTED.findall(context["expected_tags"])
+        return f"expected one of {', '.join(choices)}, got {context['tag']!r}"
+    message = problem["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+    return f"expected {message.replace('a valid ', 'a ')}, got {problem['input']!r}"
 
 
 def _flatten(value: Any, path: str, into: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Response
 
 from srekit.api.deps import Admin, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
-from srekit.api.schemas.policies import PolicyOut, PolicySpecIn
+from srekit.api.schemas.policies import PolicyOut
 from srekit.api.schemas.slos import AppliedOut
 from srekit.core.instant import format_instant
+from srekit.spec.model import PolicySpec
 from srekit.store.repo import PolicyRow
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
@@ -52,17 +53,12 @@ def get_policy(name: PolicyName, state: StateDep, principal: Viewer) -> PolicyOu
     responses={**WRITE_ERRORS, 201: {"model": AppliedOut, "description": "created"}},
 )
 def put_policy(
-    name: PolicyName, body: PolicySpecIn, state: StateDep, principal: Admin, response: Response
+    name: PolicyName, body: PolicySpec, state: StateDep, principal: Admin, response: Response
 ) -> AppliedOut:
     """Store the policy (201 when new, 200 otherwise; an equal one changes nothing)."""
-    from srekit.errors import SpecError
-    from srekit.store.codec import policy_from_dict
     from srekit.store.repo import apply_policy
 
-    try:
-        policy = policy_from_dict({"name": name, **body.model_dump()})
-    except SpecError as error:
-        raise SpecError(error.detail, field=error.field) from error
+    policy = body.to_policy(name)
     with state.session() as session:
         applied = apply_policy(session, policy=policy, actor=principal.name)
         result = AppliedOut(

@@ -1,6 +1,6 @@
 """`/api/v1/slos`: stored SLO specs (every version kept), their latest status and history.
 
-A spec is written either in srekit's JSON schema (`SloSpecIn`) or as a spec document in any
+A spec is written either in srekit's JSON schema (`SloSpec`) or as a spec document in any
 format `srekit slo apply` reads (srekit/v1, OpenSLO v1, Sloth); `POST /api/v1/slos` applies
 several documents at once, all or nothing. Documents that define policies need an admin token.
 """
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
 ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
 SloName = Annotated[str, Path(min_length=1, max_length=200)]
-_API_SCHEMA = "srekit/json"  # source_format of specs written in SloSpecIn
+_API_SCHEMA = "srekit/json"  # source_format of specs written in SloSpec
 
 
 def _outcome(applied: Applied[Any]) -> Literal["created", "updated", "unchanged"]:
@@ -168,12 +168,10 @@ def get_slo(service: ServiceName, name: SloName, state: StateDep, principal: Vie
 
 def _slo_from_body(service: str, name: str, body: SloWrite) -> tuple[SLO, str]:
     from srekit.api.specs import parse_documents
-    from srekit.store.codec import slo_from_dict
 
     if body.spec is not None:
-        data = {**body.spec.model_dump(), "service": service, "name": name, "source_file": None}
         try:
-            return slo_from_dict(data), _API_SCHEMA
+            return body.spec.to_slo(service=service, name=name), _API_SCHEMA
         except SpecError as error:
             raise SpecError(error.detail, file="spec", field=error.field) from error
     assert body.document is not None  # SloWrite guarantees one of the two
