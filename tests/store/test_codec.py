@@ -23,6 +23,7 @@ from srekit.core.slo import (
     PromRatio,
     PromThreshold,
 )
+from srekit.core.specs import spec_diff
 from srekit.core.window import CALENDAR_UNITS, CalendarWindow, RollingWindow
 from srekit.errors import SpecError
 from srekit.spec.loader import load_specs
@@ -31,7 +32,6 @@ from srekit.store.codec import (
     policy_to_dict,
     slo_from_dict,
     slo_to_dict,
-    spec_diff,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

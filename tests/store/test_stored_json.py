@@ -18,9 +18,10 @@ from srekit.core.slo import (
     PromRatio,
     PromThreshold,
 )
+from srekit.core.specs import canonical_json
 from srekit.core.window import CalendarWindow, RollingWindow
 from srekit.spec.loader import load_specs
-from srekit.store.codec import canonical_json, policy_to_dict, slo_to_dict
+from srekit.store.codec import policy_to_dict, slo_to_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PINNED = Path(__file__).resolve().parent / "data" / "stored_json.json"

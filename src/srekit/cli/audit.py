@@ -15,7 +15,7 @@ __all__ = ["audit"]
 
 def _summary(before: Any, after: Any) -> str:
     """A one-cell account of the change: created, deleted, or the fields that changed."""
-    from srekit.store.codec import spec_diff
+    from srekit.core.specs import spec_diff
 
     if before is None:
         return "created"

@@ -11,7 +11,6 @@ SpecError naming the dotted field.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -30,23 +29,16 @@ __all__ = [
     "CODEC_VERSION",
     "alerts_from_list",
     "alerts_to_list",
-    "canonical_json",
     "policy_from_dict",
     "policy_to_dict",
     "slo_from_dict",
     "slo_to_dict",
-    "spec_diff",
 ]
 
 CODEC_VERSION = 1
 
 _Stored = TypeVar("_Stored", bound=BaseModel)
 _QUOTED = re.compile(r"'([^']*)'")
-
-
-def canonical_json(data: Any) -> str:
-    """One spelling per value (sorted keys, no spaces), so equal specs compare equal as text."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class _StoredSlo(SloSpec):
@@ -129,43 +121,6 @@ def _expected(problem: ErrorDetails) -> str:
         return f"expected one of {', '.join(choices)}, got {context['tag']!r}"
     message = problem["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     return f"expected {message.replace('a valid ', 'a ')}, got {problem['input']!r}"
-
-
-def _flatten(value: Any, path: str, into: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(value, Mapping):  # an empty object adds no leaf: `labels.tier: added "1"`
-        for key in value:
-            _flatten(value[key], f"{path}.{key}" if path else str(key), into)
-    elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        for index, item in enumerate(value):  # policy levels: `levels[0].floor: 0.5 → 0.3`
-            _flatten(item, f"{path}[{index}]", into)
-    else:
-        into[path] = value
-    return into
-
-
-def _show(value: Any) -> str:
-    text = canonical_json(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def spec_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
-    """What changed between two encoded specs, one `field: old → new` line per leaf, sorted.
-
-    Nested objects are compared leaf by leaf (`indicator.good`, `labels.tier`), lists of objects
-    item by item (`levels[0].floor`), other lists and scalars as whole values. Equal specs give
-    an empty tuple.
-    """
-    old = _flatten(before, "", {})
-    new = _flatten(after, "", {})
-    changes: list[str] = []
-    for key in sorted(old.keys() | new.keys()):
-        if key not in new:
-            changes.append(f"{key}: removed (was {_show(old[key])})")
-        elif key not in old:
-            changes.append(f"{key}: added {_show(new[key])}")
-        elif canonical_json(old[key]) != canonical_json(new[key]):
-            changes.append(f"{key}: {_show(old[key])} → {_show(new[key])}")
-    return tuple(changes)
 
 
 def alerts_to_list(alerts: Sequence[BurnRateAlert]) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The state store's tables: teams own services, services have SLOs, SLOs keep every version;
 the evaluator keeps SLO snapshots and the deploy gate its decisions.
 
-Specs are stored as canonical JSON text (`codec.canonical_json`) with the codec version that
+Specs are stored as canonical JSON text (`core.specs.canonical_json`) with the codec version that
 wrote them, so equal specs compare equal as text and old rows stay readable. Every timestamp is
 timezone-aware UTC on both SQLite and PostgreSQL (`UtcDateTime`). The audit log is append-only:
 the ORM refuses to update or delete its rows.

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from srekit.store.codec import canonical_json
+from srekit.core.specs import canonical_json
 from srekit.store.repo._base import refused_as_conflict, when
 from srekit.store.tables import AuditRow
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from srekit.core.policy import GateDecision
-from srekit.store.codec import canonical_json
+from srekit.core.specs import canonical_json
 from srekit.store.repo._base import check_name, when
 from srekit.store.tables import DeploymentRow
 

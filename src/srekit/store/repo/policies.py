@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.core.policy import BudgetPolicy
+from srekit.core.specs import canonical_json, spec_diff
 from srekit.errors import NotFound
-from srekit.store.codec import CODEC_VERSION, canonical_json, policy_to_dict, spec_diff
+from srekit.store.codec import CODEC_VERSION, policy_to_dict
 from srekit.store.repo._base import Applied, check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import PolicyRow

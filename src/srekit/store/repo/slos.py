@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.slo import SLO
+from srekit.core.specs import canonical_json, spec_diff
 from srekit.errors import NotFound, SpecError
-from srekit.store.codec import CODEC_VERSION, canonical_json, slo_to_dict, spec_diff
+from srekit.store.codec import CODEC_VERSION, slo_to_dict
 from srekit.store.repo._base import Applied, check_name, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.repo.services import upsert_service

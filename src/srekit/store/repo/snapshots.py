@@ -10,8 +10,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
+from srekit.core.specs import canonical_json
 from srekit.core.status import DataState, SloStatus
-from srekit.store.codec import alerts_to_list, canonical_json
+from srekit.store.codec import alerts_to_list
 from srekit.store.repo.slos import get_slo
 from srekit.store.tables import ServiceRow, SloRow, SnapshotRow
 
