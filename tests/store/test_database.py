@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -139,3 +141,40 @@ def test_a_value_the_database_cannot_hold_is_a_spec_error(engine: Engine) -> Non
         return
     with pytest.raises(SpecError, match="NUL"), transaction(engine) as session:
         repo.upsert_team(session, name=name, actor="a")
+
+
+def test_sqlite_writers_wait_for_each_other_and_readers_do_not(tmp_path: Path) -> None:
+    """A transaction that reads and then writes while another writer holds SQLite's lock used
+    to fail at once with "database is locked" (a deferred BEGIN is not retried); writers now
+    take the lock when they begin and wait their turn, while read-only ones read beside them."""
+    engine = open_store(f"sqlite:///{tmp_path / 'srekit.db'}")
+    holding = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_the_write_lock() -> None:
+        try:
+            with transaction(engine) as session:
+                repo.upsert_team(session, name="first", actor="test")
+                holding.set()
+                release.wait(5)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+            holding.set()
+
+    writer = threading.Thread(target=hold_the_write_lock)
+    writer.start()
+    assert holding.wait(5)
+    with transaction(engine, read_only=True) as session:  # not blocked by the writer
+        assert [team.name for team in repo.list_teams(session)] == []
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with transaction(engine) as session:  # reads, then writes: waits for the lock
+        repo.upsert_team(session, name="second", actor="test")
+    waited = time.monotonic() - started
+    writer.join(5)
+    assert errors == []
+    assert waited >= 0.2  # it waited for the first writer instead of failing
+    with transaction(engine, read_only=True) as session:
+        assert sorted(team.name for team in repo.list_teams(session)) == ["first", "second"]
+    engine.dispose()

@@ -193,7 +193,7 @@ def evaluate_stored(
     the failure (`last_good_status`), rather than losing them. Snapshots older than
     `prune_older_than` are deleted in the same transaction.
     """
-    with transaction(engine) as session:
+    with transaction(engine, read_only=True) as session:
         slos, ids = _stored_slos(session)
         policies = {row.name: row.to_policy() for row in list_policies(session)}
     evaluation = evaluate_by_source(slos, at=at, sources=sources, policies=policies)

@@ -115,7 +115,7 @@ class Catalog:
 
 def load_catalog(engine: StoreEngine) -> Catalog:
     """Read the catalog in one transaction (StoreUnavailable when the store is down)."""
-    with transaction(engine) as session:
+    with transaction(engine, read_only=True) as session:
         services = frozenset(row.name for row in list_services(session))
         stored = {row.name: row.to_policy() for row in list_policies(session)}
         slos: dict[str, list[SLO]] = {}
@@ -135,7 +135,7 @@ def load_catalog(engine: StoreEngine) -> Catalog:
 
 def catalog_version(engine: StoreEngine) -> object:
     """Moves whenever services, SLOs or policies change (each change writes an audit entry)."""
-    with transaction(engine) as session:
+    with transaction(engine, read_only=True) as session:
         return newest_audit_id(session)
 
 

@@ -33,7 +33,7 @@ def latest_statuses(
     """
     moment = now if now is not None else datetime.now(UTC)
     slos: list[SLO] = []
-    with transaction(engine) as session:
+    with transaction(engine, read_only=True) as session:
         latest = {
             key: row.to_status() for key, row in latest_snapshots(session, service=service).items()
         }
@@ -55,7 +55,7 @@ class StoredStatuses:
 
     def status_version(self) -> object:
         """The newest snapshot's id: snapshots are only ever added."""
-        with transaction(self.engine) as session:
+        with transaction(self.engine, read_only=True) as session:
             return newest_snapshot_id(session)
 
     def latest_statuses(self, service: str | None = None) -> list[SloStatus]:

@@ -243,7 +243,7 @@ class Evaluator:
     def status_version(self) -> object:
         """Changes whenever a round records snapshots (they are only ever added), so a cache of
         `latest_statuses` knows when to read again."""
-        with transaction(self.engine) as session:
+        with transaction(self.engine, read_only=True) as session:
             return newest_snapshot_id(session)
 
     def latest_statuses(

@@ -61,8 +61,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_READ_ONLY = "srekit_read_only"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred BEGIN that reads and then writes gets SQLITE_BUSY at once when another writer
+    # holds the lock, and SQLite does not retry it (busy_timeout does not apply): writers take
+    # the lock up front and wait their turn. Read-only transactions stay deferred, so WAL lets
+    # them read beside a writer.
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: str, *, echo: bool = False) -> Engine:
@@ -79,15 +87,18 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[StoreSession]:
+def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSession]:
     """A session committed when the block ends, rolled back entirely when it raises.
 
-    Constraint violations become Conflict, values the database cannot hold SpecError, and
-    connection failures StoreUnavailable (`_failures.store_errors`).
+    On SQLite a transaction takes the write lock when it begins (waiting up to the busy
+    timeout for another writer), unless it is `read_only`: then it reads beside writers and
+    must not write. Constraint violations become Conflict, values the database cannot hold
+    SpecError, and connection failures StoreUnavailable (`_failures.store_errors`).
     """
+    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
     with (
         store_errors(engine),
-        Session(engine, expire_on_commit=False) as session,
+        Session(bind, expire_on_commit=False) as session,
         session.begin(),
     ):
         yield session
