@@ -1,7 +1,7 @@
 """The background evaluator against a real Prometheus: what it stores is what `srekit status`
 computes from the same source at the same instant.
 
-Here rather than in tests/server: it shares this directory's session-wide Prometheus.
+Here rather than in tests/jobs: it shares this directory's session-wide Prometheus.
 """
 
 from __future__ import annotations
