@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(
         False, description="serve /metrics without a token (for a scraper on a trusted network)"
     )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="request bodies larger than this are refused with 413"
+    )
     gate_max_status_age_s: float = Field(
         300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
     )

@@ -10,8 +10,9 @@ API docs (`/docs`, `/openapi.json`: they describe the API, never data) and `/met
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,9 +24,10 @@ from starlette.exceptions import HTTPException
 
 from srekit import __version__
 from srekit.api.cache import TtlCache
-from srekit.api.deps import ApiState, StatusProvider
+from srekit.api.deps import ApiState, Refused, StatusProvider
 from srekit.api.fastpath import HotPaths
 from srekit.api.gatekeeper import GateKeeper
+from srekit.api.guard import RequestGuard
 from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
 from srekit.core.ports import IncidentRepository
@@ -67,36 +69,113 @@ def _unavailable(message: str) -> JSONResponse:
 
 
 async def _errors(request: Request, error: Exception) -> Response:
-    """The one translation of errors to HTTP answers; a 500 means a bug, never bad input."""
+    """The one translation of errors to HTTP answers; a 500 means a bug, never bad input.
+
+    Total: whatever the input, building the answer cannot fail (a 422 echoes only small
+    JSON-safe values); a refusal is logged as one line, without a traceback.
+    """
+    try:
+        response = await _answer(request, error)
+    except Exception:
+        log.exception("the error handler failed on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
+    if 400 <= response.status_code < 500:
+        log.info(
+            "refused %s %s: %d %s",
+            request.method,
+            request.url.path[:_TEXT_LIMIT],
+            response.status_code,
+            _reason(error),
+        )
+    return response
+
+
+async def _answer(request: Request, error: Exception) -> Response:
+    if isinstance(error, Refused):
+        return error.response()
     if isinstance(error, HTTPException):
         if error.status_code == 400:  # a body that is not even text (FastAPI says 400)
             return _validation(["body"], str(error.detail), "body_unreadable")
         return await http_exception_handler(request, error)
     if isinstance(error, RequestValidationError):
-        return JSONResponse({"detail": _jsonable(error.errors())}, status_code=422)
+        return JSONResponse({"detail": _safe_errors(error.errors())}, status_code=422)
     if isinstance(error, SpecError):
-        return _validation(_location(error.file, error.field), error.detail, "spec_error")
+        return _validation(
+            _location(error.file, error.field), _text(error.detail, 2000), "spec_error"
+        )
     if isinstance(error, NotFound):
-        return JSONResponse({"detail": str(error)}, status_code=404)
+        return JSONResponse({"detail": _text(str(error), 2000)}, status_code=404)
     if isinstance(error, Conflict):
         return JSONResponse({"detail": str(error).splitlines()[0]}, status_code=409)
     if isinstance(error, StoreUnavailable):
         return _unavailable(str(error).splitlines()[0])
     if isinstance(error, SourceUnavailable):
         return _unavailable(str(error))
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    log.error(
+        "unhandled error on %s %s", request.method, request.url.path[:_TEXT_LIMIT], exc_info=error
+    )
     return JSONResponse({"detail": "internal error (logged)"}, status_code=500)
 
 
-def _jsonable(value: Any) -> Any:
-    """FastAPI's error list, with values JSON cannot carry (exceptions in `ctx`) as text."""
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+_TEXT_LIMIT = 200  # characters of an input value echoed in a 422, or of a log line's reason
+_ERRORS_LIMIT = 20  # validation errors listed in a 422
+_LOC_LIMIT = 32  # parts of an error's location
+
+
+def _text(value: object, limit: int = _TEXT_LIMIT) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _echoable(value: Any) -> bool:
+    """Small JSON-safe scalars only: never a container, a non-finite number or a long text."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**53) <= value <= 2**53
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= _TEXT_LIMIT
+
+
+def _safe_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """FastAPI's error list as JSON can carry it, whatever the input was: `loc`, `msg` and
+    `type` as text, `input` and `ctx` values only when `_echoable`, at most `_ERRORS_LIMIT`."""
+    safe: list[dict[str, Any]] = []
+    for error in list(errors)[:_ERRORS_LIMIT]:
+        if not isinstance(error, Mapping):
+            continue
+        loc = error.get("loc", ())
+        entry: dict[str, Any] = {
+            "type": _text(error.get("type", "value_error"), 80),
+            "loc": [
+                part if isinstance(part, int) and _echoable(part) else _text(part, 80)
+                for part in (loc if isinstance(loc, (list, tuple)) else [loc])[:_LOC_LIMIT]
+            ],
+            "msg": _text(error.get("msg", ""), 1000),
+        }
+        if "input" in error and _echoable(error["input"]):
+            entry["input"] = error["input"]
+        context = error.get("ctx")
+        if isinstance(context, Mapping):
+            entry["ctx"] = {
+                _text(key, 80): value if _echoable(value) else _text(value)
+                for key, value in list(context.items())[:_LOC_LIMIT]
+            }
+        safe.append(entry)
+    return safe
+
+
+def _reason(error: Exception) -> str:
+    """What a log line says of a refusal: never the input itself."""
+    if isinstance(error, RequestValidationError):
+        found = _safe_errors(error.errors()[:1])
+        first = found[0] if found else {"type": "", "loc": []}
+        where = ".".join(str(part) for part in first["loc"])
+        return _text(f"{len(error.errors())} invalid: {first['type']} at {where}")
+    if isinstance(error, HTTPException):
+        return _text(error.detail)
+    return _text(f"{type(error).__name__}: {str(error).partition(chr(10))[0]}")
 
 
 def create_app(
@@ -194,6 +273,7 @@ def create_app(
     )
     app.state.srekit = state
     app.add_middleware(HotPaths, state=state)  # inside RequestMetrics, so it is measured
+    app.add_middleware(RequestGuard, state=state)  # around HotPaths, so no error escapes it
     app.add_middleware(RequestMetrics, registry=registry.registry)
     for kind in (
         HTTPException,

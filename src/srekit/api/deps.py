@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from srekit.config import Settings
 from srekit.core.access import Role, grants
@@ -37,14 +40,19 @@ __all__ = [
     "Deployer",
     "Editor",
     "Principal",
+    "Refused",
     "StateDep",
     "StatusProvider",
     "TokenCache",
     "Viewer",
     "authenticate",
+    "bearer_token",
+    "checks_role",
     "get_state",
+    "required_role",
 ]
 
+_Dependency = TypeVar("_Dependency", bound=Callable[..., Any])
 TOKEN_CACHE_TTL_S = 10.0
 _UNKNOWN_TOKEN_TTL_S = 2.0  # also cache misses, so a wrong token cannot hammer the store
 _CACHE_LIMIT = 10_000
@@ -147,6 +155,20 @@ _bearer = HTTPBearer(
 )
 
 
+class Refused(HTTPException):
+    """A refusal answered with `content` as its JSON body rather than `{"detail": ...}` (the
+    gate answers in its own shape); the app's error handler sends `response()`."""
+
+    def __init__(
+        self, status_code: int, content: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, str(content.get("detail", "")), headers=headers)
+        self.content = content
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.content, status_code=self.status_code, headers=self.headers)
+
+
 def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     challenge = 'Bearer realm="srekit"' + (f', error="{error}"' if error else "")
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
@@ -188,7 +210,47 @@ async def _single_lookup(state: ApiState, token: str, digest: str) -> Principal 
     return await asyncio.shield(pending)
 
 
+_ROLE_CHECKS: dict[Callable[..., Any], Role] = {}
+
+
+def checks_role(role: Role) -> Callable[[_Dependency], _Dependency]:
+    """Mark a dependency as the one that authenticates a route's caller for `role`, so the
+    request guard (`api.guard`) checks the token before any body is read."""
+
+    def mark(dependency: _Dependency) -> _Dependency:
+        _ROLE_CHECKS[dependency] = role
+        return dependency
+
+    return mark
+
+
+def required_role(dependant: Dependant) -> Role | None:
+    """The role a route's dependencies authenticate for (None: the route is public or checks
+    its caller some other way)."""
+    for dependency in dependant.dependencies:
+        role = _ROLE_CHECKS.get(dependency.call) if dependency.call is not None else None
+        if role is None:
+            role = required_role(dependency)
+        if role is not None:
+            return role
+    return None
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The bearer token of an ASGI request's `Authorization` header (None: none, or not a
+    bearer token), for the middlewares that check a token before FastAPI does."""
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                return credentials.strip()
+            return None
+    return None
+
+
 def _requires(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    @checks_role(role)
     async def dependency(
         state: StateDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],

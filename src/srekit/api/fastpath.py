@@ -18,7 +18,7 @@ from fastapi import HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from srekit.api.deps import ApiState, authenticate
+from srekit.api.deps import ApiState, authenticate, bearer_token
 from srekit.api.gatekeeper import answer_gate
 from srekit.core.access import Role
 from srekit.errors import SrekitError
@@ -50,7 +50,7 @@ class HotPaths:
         if scope["type"] != "http" or scope["method"] != "GET" or path not in (_GATE, _STATUS):
             await self.app(scope, receive, send)
             return
-        token = _bearer_token(scope)
+        token = bearer_token(scope)
         role = Role.DEPLOY if path == _GATE else Role.VIEWER
         if token is None or not await self._allowed(token, role):
             await self.app(scope, receive, send)  # FastAPI answers 401/403/503 as usual
@@ -97,14 +97,3 @@ class HotPaths:
         from srekit.api.statuses import status_response
 
         return await status_response(self.state, service)
-
-
-def _bearer_token(scope: Scope) -> str | None:
-    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
-    for name, value in headers:
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and credentials.strip():
-                return credentials.strip()
-            return None
-    return None

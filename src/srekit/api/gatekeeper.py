@@ -26,6 +26,7 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse, Response
 
 from srekit.api.cache import TtlCache
+from srekit.api.deps import Refused, authenticate
 from srekit.contracts import gate_document
 from srekit.core.access import Role
 from srekit.core.policy import GateDecision, denied_decision
@@ -44,9 +45,9 @@ from srekit.jobs.deployment_recorder import DeploymentRecorder, PendingDeploymen
 from srekit.store import StoreEngine
 
 if TYPE_CHECKING:
-    from srekit.api.deps import ApiState
+    from srekit.api.deps import ApiState, Principal
 
-__all__ = ["GateKeeper", "answer_gate"]
+__all__ = ["GateKeeper", "answer_caller", "answer_gate", "gate_caller"]
 
 log = logging.getLogger(__name__)
 
@@ -190,24 +191,50 @@ def _denial(service: str, change_type: str, reason: str, status_code: int) -> JS
     return JSONResponse(gate_document(decision, []), status_code=status_code)
 
 
+async def gate_caller(
+    state: ApiState,
+    credentials: Any,
+    *,
+    service: str = "",
+    change_type: str = "feature",
+    deny_status: int = 403,
+) -> Principal:
+    """The caller, if their token grants the gate; otherwise `Refused` with a denial in the
+    gate's shape: 401/403 for a missing, unknown or under-privileged token, `deny_status` when
+    the store cannot say (the gate fails closed)."""
+    try:
+        return await authenticate(state, credentials, Role.DEPLOY)
+    except HTTPException as error:
+        body = gate_document(denied_decision(service, change_type, error.detail), [])
+        raise Refused(
+            error.status_code, {**body, "detail": error.detail}, headers=error.headers
+        ) from None
+    except StoreUnavailable as error:
+        reason = f"the state store is unavailable, so the gate fails closed: {error}"
+        body = gate_document(denied_decision(service, change_type, reason), [])
+        raise Refused(deny_status, body) from None
+
+
 async def answer_gate(
     state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
 ) -> Response:
     """The gate's HTTP answer, for the routes and the fast path alike: the decision as JSON,
     `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token."""
-    from srekit.api.deps import authenticate
-
     service, change_type = request.service or "", request.change_type or "feature"
     try:
-        principal = await authenticate(state, credentials, Role.DEPLOY)
-    except HTTPException as error:
-        body = gate_document(denied_decision(service, change_type, error.detail), [])
-        return JSONResponse(
-            {**body, "detail": error.detail}, status_code=error.status_code, headers=error.headers
+        principal = await gate_caller(
+            state, credentials, service=service, change_type=change_type, deny_status=deny_status
         )
-    except StoreUnavailable as error:
-        reason = f"the state store is unavailable, so the gate fails closed: {error}"
-        return _denial(service, change_type, reason, deny_status)
+    except Refused as refusal:
+        return refusal.response()
+    return await answer_caller(state, principal, request, deny_status=deny_status)
+
+
+async def answer_caller(
+    state: ApiState, principal: Principal, request: GateRequest, *, deny_status: int
+) -> Response:
+    """The gate's answer to an authenticated `principal` (see `answer_gate`)."""
+    service, change_type = request.service or "", request.change_type or "feature"
     try:
         decision, statuses = await state.gate.decide(replace(request, requested_by=principal.name))
     except Exception as error:  # the gate answers whatever breaks, and fails closed

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
-from srekit.api.deps import BearerDep, StateDep
-from srekit.api.gatekeeper import answer_gate
+from srekit.api.deps import BearerDep, Principal, StateDep, checks_role
+from srekit.api.gatekeeper import answer_caller, answer_gate, gate_caller
 from srekit.api.schemas.base import ErrorOut
 from srekit.api.schemas.gate import FlaggerPayload
 from srekit.contracts import GateOut
+from srekit.core.access import Role
 from srekit.flows.gate import GateRequest
 
 router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
@@ -59,13 +60,23 @@ async def gate(
     return await answer_gate(state, credentials, request, deny_status=200)
 
 
+@checks_role(Role.DEPLOY)
+async def _flagger_caller(state: StateDep, credentials: BearerDep) -> Principal:
+    """Flagger's caller, checked before its payload is read (refusals in the gate's shape)."""
+    return await gate_caller(state, credentials)
+
+
 @router.post(
     "/flagger",
     response_model=GateOut,
     response_class=JSONResponse,
     responses={**_AUTH, 403: {"model": GateOut, "description": "denied, or a bad token role"}},
 )
-async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPayload) -> Response:
+async def flagger(
+    state: StateDep,
+    principal: Annotated[Principal, Depends(_flagger_caller)],
+    payload: FlaggerPayload,
+) -> Response:
     """Flagger's pre-rollout (or confirm-promotion) webhook: 200 allows, 403 denies.
 
     `metadata.service` names the service (default: the canary's `name`); `metadata` may also
@@ -80,4 +91,4 @@ async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPaylo
         fail_open=meta.get("fail_open"),
         source="flagger",
     )
-    return await answer_gate(state, credentials, request, deny_status=403)
+    return await answer_caller(state, principal, request, deny_status=403)
