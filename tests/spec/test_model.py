@@ -223,3 +223,84 @@ def test_the_json_schema_shows_the_bounds() -> None:
     assert schema["properties"]["indicator"]["discriminator"]["propertyName"] == "kind"
     levels = PolicySpec.model_json_schema()["properties"]["levels"]
     assert (levels["minItems"], levels["maxItems"]) == (1, 50)
+
+
+_LONG_QUERY = "x" * 16_385
+_TOO_MANY = {f"k{i}": "v" for i in range(65)}
+
+
+@pytest.mark.parametrize(
+    ("change", "location", "kind"),
+    [
+        ({"description": "d" * 4097}, ("description",), "string_too_long"),
+        ({"runbook_url": "https://x/" + "u" * 2048}, ("runbook_url",), "string_too_long"),
+        ({"owner": "o" * 201}, ("owner",), "string_too_long"),
+        ({"policy": "p" * 201}, ("policy",), "string_too_long"),
+        (
+            {"indicator": {"kind": "events_ratio", "good": _LONG_QUERY}},
+            ("indicator", "events_ratio", "good"),
+            "string_too_long",
+        ),
+        (
+            {"indicator": {"kind": "prom_ratio", "total": "t", "bad": _LONG_QUERY}},
+            ("indicator", "prom_ratio", "bad"),
+            "string_too_long",
+        ),
+        (
+            {"indicator": {"kind": "prom_threshold", "query": _LONG_QUERY, "op": "lt", "value": 1}},
+            ("indicator", "prom_threshold", "query"),
+            "string_too_long",
+        ),
+        ({"labels": {"k" * 201: "v"}}, ("labels", "k" * 201, "[key]"), "string_too_long"),
+        ({"labels": {"k": "v" * 1025}}, ("labels", "k"), "string_too_long"),
+        ({"labels": _TOO_MANY}, ("labels",), "too_long"),
+        (
+            {"alerting": {"annotations": {"summary": "s" * 4097}}},
+            ("alerting", "annotations", "summary"),
+            "string_too_long",
+        ),
+        (
+            {"alerting": {"page": {"labels": {"k": "v" * 1025}}}},
+            ("alerting", "page", "labels", "k"),
+            "string_too_long",
+        ),
+    ],
+)
+def test_texts_are_capped_on_intake_and_not_on_read_back(
+    change: dict[str, Any], location: tuple[Any, ...], kind: str
+) -> None:
+    data = {**BASE, **change}
+    assert _problem(SloSpec, data) == (location, kind)
+    SloSpec.model_validate(data, context=NO_INTAKE_BOUNDS)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"description": "d" * 4096},
+        {"owner": "o" * 200},
+        {"labels": {"k" * 200: "v" * 1024, **{f"k{i}": "v" for i in range(63)}}},
+        {"indicator": {"kind": "events_ratio", "good": "x" * 16_384}},
+    ],
+)
+def test_texts_at_their_cap_are_accepted(change: dict[str, Any]) -> None:
+    SloSpec.model_validate({**BASE, **change})
+
+
+def test_policy_texts_are_capped() -> None:
+    level = POLICY["levels"][0]
+    levels = [{**level, "actions": ["a" * 4097]}, POLICY["levels"][1]]
+    assert _problem(PolicySpec, {"levels": levels}) == (
+        ("levels", 0, "actions", 0),
+        "string_too_long",
+    )
+    many = {"levels": POLICY["levels"], "exceptions": [f"e{i}" for i in range(65)]}
+    assert _problem(PolicySpec, many) == (("exceptions",), "too_long")
+
+
+def test_the_json_schema_shows_the_caps() -> None:
+    schema = SloSpec.model_json_schema()
+    assert schema["properties"]["description"]["anyOf"][0]["maxLength"] == 4096
+    labels = schema["properties"]["labels"]
+    assert labels["maxProperties"] == 64
+    assert labels["additionalProperties"]["maxLength"] == 1024

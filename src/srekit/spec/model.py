@@ -9,9 +9,11 @@ service and name are not part of it: the URL, the document or the stored row giv
 
 Two kinds of check. Types and shape (unknown fields included) are always checked. Bounds
 (`Bounded`: `objective` in (0, 1), `timeslice_s` up to a day, lengths, patterns, finite
-numbers) guard what a client sends: they are checked by default and shown in the OpenAPI
-document, and skipped under `context=NO_INTAKE_BOUNDS`, with which the store reads back what it
-stored: a spec applied from a file may exceed them (srekit/v1 allows `timeslice: {length: 2d}`,
+numbers; every text is capped: 200 characters for a name, a label key or a change type, 4 KiB
+for a description or an annotation, 16 KiB for a query, 2 KiB for a URL, 1 KiB for a label
+value, 64 entries in a map or a list) guard what a client sends: they are checked by default
+and shown in the OpenAPI document, and skipped under `context=NO_INTAKE_BOUNDS`, with which the
+store reads back what it stored: a spec applied from a file may exceed them (srekit/v1 allows `timeslice: {length: 2d}`,
 OpenSLO alert names with dashes). What makes an SLO or a policy wrong is core's to say:
 `to_slo` and `to_policy` run core's constructors and turn their ValueError into a SpecError
 naming the field (`window`, `indicator`, `levels`; none for the SLO as a whole).
@@ -111,12 +113,13 @@ class Bounded:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
-        items = json_schema.get("type") == "array"
+        kind = str(json_schema.get("type"))
+        counted = {"array": "Items", "object": "Properties"}.get(kind, "Length")
         for name, value in self.constraints.items():
             if name in _KEYWORDS:
                 json_schema[_KEYWORDS[name]] = value
             elif name in ("min_length", "max_length"):
-                json_schema[name[:3] + ("Items" if items else "Length")] = value
+                json_schema[name[:3] + counted] = value
             elif name == "pattern":
                 json_schema["pattern"] = value
         return json_schema
@@ -138,7 +141,27 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_Name = Annotated[str, Bounded(min_length=1, max_length=200)]
+# Lengths: a spec is configuration, never megabytes (the API also caps a request's body)
+NAME_CHARS = 200
+DESCRIPTION_CHARS = 4096
+QUERY_CHARS = 16_384
+URL_CHARS = 2048
+LABEL_VALUE_CHARS = 1024
+ANNOTATION_CHARS = 4096
+ENTRIES = 64  # labels or annotations in one map; actions, exceptions or change types in a list
+
+_Name = Annotated[str, Bounded(min_length=1, max_length=NAME_CHARS)]
+_Query = Annotated[str, Bounded(min_length=1, max_length=QUERY_CHARS)]
+_OptionalQuery = Annotated[str, Bounded(max_length=QUERY_CHARS)]
+_Key = Annotated[str, Bounded(max_length=NAME_CHARS)]
+_Labels = Annotated[
+    dict[_Key, Annotated[str, Bounded(max_length=LABEL_VALUE_CHARS)]],
+    Bounded(max_length=ENTRIES),
+]
+_Annotations = Annotated[
+    dict[_Key, Annotated[str, Bounded(max_length=ANNOTATION_CHARS)]],
+    Bounded(max_length=ENTRIES),
+]
 _Fraction = Annotated[float, Bounded(gt=0, le=1, allow_inf_nan=False)]
 _Decision = Literal["allow", "review", "deny"]
 _ALERT_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -159,7 +182,7 @@ class CalendarWindowSpec(_Spec):
     kind: Literal["calendar"]
     unit: CalendarUnit
     count: Annotated[int, Bounded(ge=1, le=1000)] = 1
-    time_zone: str = "UTC"
+    time_zone: Annotated[str, Bounded(max_length=64)] = "UTC"
 
     def to_window(self) -> CalendarWindow:
         return CalendarWindow(unit=self.unit, count=self.count, time_zone=self.time_zone)
@@ -186,9 +209,9 @@ class PromRatioSpec(_Spec):
     """Good (or bad) and total events from Prometheus counters: exactly one of good and bad."""
 
     kind: Literal["prom_ratio"]
-    total: Annotated[str, Bounded(min_length=1)]
-    good: Annotated[str, Bounded(min_length=1)] | None = None
-    bad: Annotated[str, Bounded(min_length=1)] | None = None
+    total: _Query
+    good: _Query | None = None
+    bad: _Query | None = None
 
     def to_indicator(self) -> PromRatio:
         return PromRatio(total=self.total, good=self.good, bad=self.bad)
@@ -196,7 +219,7 @@ class PromRatioSpec(_Spec):
 
 class PromErrorRatioSpec(_Spec):
     kind: Literal["prom_error_ratio"]
-    error_ratio: Annotated[str, Bounded(min_length=1)]
+    error_ratio: _Query
 
     def to_indicator(self) -> PromErrorRatio:
         return PromErrorRatio(error_ratio=self.error_ratio)
@@ -204,16 +227,16 @@ class PromErrorRatioSpec(_Spec):
 
 class PromLatencySpec(_Spec):
     kind: Literal["prom_latency"]
-    metric: Annotated[str, Bounded(min_length=1)]
+    metric: _Query
     threshold_s: Annotated[float, Bounded(gt=0, allow_inf_nan=False)]
-    selector: str = ""
+    selector: _OptionalQuery = ""
 
     def to_indicator(self) -> PromLatency:
         return PromLatency(metric=self.metric, threshold_s=self.threshold_s, selector=self.selector)
 
 
 class ThresholdQuery(_Spec):
-    query: Annotated[str, Bounded(min_length=1)]
+    query: _Query
     op: ThresholdOp
     value: Annotated[float, Bounded(allow_inf_nan=False)]
 
@@ -228,9 +251,9 @@ class PromThresholdSpec(ThresholdQuery, _PromThresholdKind):
 
 
 class EventsQuery(_Spec):
-    good: Annotated[str, Bounded(min_length=1)]
-    total: str = "true"
-    stream: str | None = None
+    good: _Query
+    total: _OptionalQuery = "true"
+    stream: _Name | None = None
 
 
 class _EventsRatioKind(_Spec):
@@ -285,8 +308,8 @@ class SeveritySpec(_Spec):
     """One severity of burn-rate alert (`page` or `ticket`)."""
 
     disabled: bool = False
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    labels: _Labels = {}
+    annotations: _Annotations = {}
 
     def to_alert_spec(self) -> AlertSpec:
         return AlertSpec(
@@ -303,9 +326,9 @@ class SeveritySpec(_Spec):
 class AlertingSpec(_Spec):
     """Burn-rate alerting: the alert name, common labels and annotations, the two severities."""
 
-    name: Annotated[str, Bounded(pattern=_ALERT_NAME)] | None = None
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
+    name: Annotated[str, Bounded(pattern=_ALERT_NAME, max_length=NAME_CHARS)] | None = None
+    labels: _Labels = {}
+    annotations: _Annotations = {}
     page: SeveritySpec = SeveritySpec()
     ticket: SeveritySpec = SeveritySpec()
 
@@ -344,12 +367,12 @@ class SloSpec(_Spec):
     budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
     timeslice_s: Annotated[int, Bounded(gt=0, le=86400)] | None = None
     timeslice_target: _Fraction | None = None
-    labels: dict[str, str] = {}
+    labels: _Labels = {}
     alerting: AlertingSpec = AlertingSpec()
     policy: _Name | None = None
-    description: str | None = None
+    description: Annotated[str, Bounded(max_length=DESCRIPTION_CHARS)] | None = None
     owner: _Name | None = Field(None, description="the owning team (created when missing)")
-    runbook_url: str | None = None
+    runbook_url: Annotated[str, Bounded(max_length=URL_CHARS)] | None = None
 
     def to_slo(self, *, service: str, name: str, source_file: str | None = None) -> SLO:
         """The core SLO; a SpecError names the field core refused (none for the SLO itself)."""
@@ -411,8 +434,10 @@ class PolicyLevelSpec(_Spec):
         None, description="applies while remaining > floor; null: the bottom level"
     )
     decision: _Decision
-    actions: list[str] = []
-    change_types: dict[str, _Decision] = {}
+    actions: Annotated[
+        list[Annotated[str, Bounded(max_length=DESCRIPTION_CHARS)]], Bounded(max_length=ENTRIES)
+    ] = []
+    change_types: Annotated[dict[_Key, _Decision], Bounded(max_length=ENTRIES)] = {}
 
     def to_level(self) -> PolicyLevel:
         return PolicyLevel(
@@ -428,7 +453,7 @@ class PolicySpec(_Spec):
     """An error-budget policy: levels highest floor first, the last one without a floor."""
 
     levels: Annotated[list[PolicyLevelSpec], Bounded(min_length=1, max_length=50)]
-    exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
+    exceptions: Annotated[list[_Key], Bounded(max_length=ENTRIES)] = list(DEFAULT_EXCEPTIONS)
 
     def to_policy(self, name: str) -> BudgetPolicy:
         """The core policy; a SpecError at `levels` when core refuses the ladder."""

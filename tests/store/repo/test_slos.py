@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from srekit.errors import Conflict, NotFound, SpecError
 from srekit.store import repo
 from srekit.store.database import transaction
-from srekit.store.tables import SloRow, SloVersionRow
+from srekit.store.tables import AuditRow, SloRow, SloVersionRow
 from tests.store.repo.samples import AVAILABILITY, T0, T1, audit
 
 
@@ -77,6 +77,30 @@ def test_a_changed_spec_is_a_new_version_saying_what_changed(engine: Engine) -> 
     assert last.before["spec"]["objective"] == 0.999
     assert last.after["version"] == 2
     assert last.after["spec"]["objective"] == 0.9995
+
+
+def test_a_long_spec_is_kept_once_per_version_not_again_in_the_audit(engine: Engine) -> None:
+    described = replace(AVAILABILITY, description="D" * 4000)
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=described, actor="alice", now=T0)
+        repo.apply_slo(session, slo=replace(described, objective=0.9995), actor="bob", now=T1)
+    with transaction(engine) as session:
+        stored = [
+            *session.scalars(select(SloRow.spec_json)),
+            *session.scalars(select(SloVersionRow.spec_json)),
+        ]
+        audited = [
+            text
+            for row in session.scalars(select(AuditRow))
+            for text in (row.before_json, row.after_json)
+            if text is not None
+        ]
+        update, create = repo.list_audit(session, entity_kind="slo", limit=2)
+    assert [text.count("D" * 4000) for text in stored] == [1, 1, 1]  # current, v1, v2
+    assert not any("D" * 100 in text for text in audited)
+    assert (create.before, create.after) == (None, {"version": 1})
+    assert update.before == {"version": 1, "spec": {"objective": 0.999}}
+    assert update.after == {"version": 2, "spec": {"objective": 0.9995}}
 
 
 def test_delete_is_audited_with_the_last_spec(engine: Engine) -> None:

@@ -50,6 +50,18 @@ def _slo_state(row: SloRow) -> dict[str, Any]:
     return {"version": row.version, "spec": row.spec()}
 
 
+def _changed_fields(
+    old: dict[str, Any], new: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The top-level fields of two specs that differ, as they were and as they are: what an
+    update's audit row keeps (the whole spec is the version's, once)."""
+    changed = [key for key in {**old, **new} if old.get(key) != new.get(key)]
+    return (
+        {key: old[key] for key in changed if key in old},
+        {key: new[key] for key in changed if key in new},
+    )
+
+
 def apply_slo(
     session: Session,
     *,
@@ -61,7 +73,10 @@ def apply_slo(
     """Store `slo` as its service's current version, creating the service (and team) if needed.
 
     A spec equal to the stored one writes nothing and returns `changed=False`; otherwise a new
-    version is written with the fields that changed, and the change is audited.
+    version is written with the fields that changed, and the change is audited. The spec is
+    kept once per version: the audit row of a creation holds the version number, that of an
+    update the version numbers and the fields that changed, before and after (a deletion's
+    keeps the whole last spec, since the versions go with the SLO).
     """
     check_name(slo.name, "name", file=slo.source_file)
     at = when(now)
@@ -73,8 +88,10 @@ def apply_slo(
     ).one_or_none()
     if row is not None and row.spec_json == spec_json:
         return Applied(row, False, ())
-    before = _slo_state(row) if row is not None else None
-    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
+    old = row.spec() if row is not None else None
+    diff = spec_diff(old, spec) if old is not None else ("created",)
+    was, now_is = _changed_fields(old, spec) if old is not None else ({}, {})
+    before = {"version": row.version, "spec": was} if row is not None else None
     if row is None:
         row = SloRow(service=service, name=slo.name, version=1, created_at=at)
         session.add(row)
@@ -104,7 +121,7 @@ def apply_slo(
         action="slo.create" if before is None else "slo.update",
         target=key,
         before=before,
-        after=_slo_state(row),
+        after={"version": row.version, "spec": now_is} if before else {"version": row.version},
         refused=f"SLO {key} could not be stored",
         now=now,
     )
