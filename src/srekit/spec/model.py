@@ -13,9 +13,10 @@ numbers; every text is capped: 200 characters for a name, a label key or a chang
 for a description or an annotation, 16 KiB for a query, 2 KiB for a URL, 1 KiB for a label
 value, 64 entries in a map or a list) guard what a client sends: they are checked by default
 and shown in the OpenAPI document, and skipped under `context=NO_INTAKE_BOUNDS`, with which the
-store reads back what it stored: a spec applied from a file may exceed them (srekit/v1 allows `timeslice: {length: 2d}`,
-OpenSLO alert names with dashes). What makes an SLO or a policy wrong is core's to say:
-`to_slo` and `to_policy` run core's constructors and turn their ValueError into a SpecError
+store reads back what it stored: a spec applied from a file may exceed them (srekit/v1 allows
+`timeslice: {length: 2d}`, OpenSLO alert names with dashes). What makes an SLO or a policy
+wrong is core's to say: `to_slo` and `to_policy` run core's constructors and turn their
+ValueError into a SpecError
 naming the field (`window`, `indicator`, `levels`; none for the SLO as a whole).
 """
 
