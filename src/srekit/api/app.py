@@ -2,7 +2,8 @@
 
 Routes live in `api/routes/<noun>.py`, one router each, joined here. One error handler turns
 srekit's errors into HTTP answers: bad input 422 (naming the field), NotFound 404, Conflict 409,
-an unreachable store 503 with Retry-After. Public without a token: `/healthz`, `/readyz`, the
+an unreachable store 503 with Retry-After; `api/guard.py` checks tokens before bodies are read
+and refuses bodies over `max_body_bytes` (413). Public without a token: `/healthz`, `/readyz`, the
 API docs (`/docs`, `/openapi.json`: they describe the API, never data) and `/metrics` when
 `SREKIT_METRICS_PUBLIC=true`; everything else needs a bearer token (see `api/deps.py`).
 """
@@ -263,7 +264,8 @@ def create_app(
             "Authenticate with `Authorization: Bearer <token>` (`srekit token create`). Roles: "
             "viewer reads; editor changes SLOs, services and teams; admin also policies and "
             "tokens; deploy asks the gate only. Errors: 401 no or bad token, 403 wrong role, "
-            "404 unknown, 409 conflict, 422 bad input (naming the field), 503 store down."
+            "404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
+            "422 bad input (naming the field), 503 store down."
         ),
         lifespan=lifespan,
         openapi_tags=[
