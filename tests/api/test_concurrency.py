@@ -1,7 +1,8 @@
 """Many clients at once against a real `srekit serve` on SQLite, with its evaluation loop on:
 writes, reads and gate calls all succeed (no 503 "database is locked", no 500), every
 acknowledged write is stored with exactly one audit entry, no evaluation round fails, and the
-database passes SQLite's integrity check."""
+database passes SQLite's integrity check. A write that waits longer than the busy timeout is a
+503 saying the store is busy."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from srekit.store import database
+from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.repo import list_audit
+from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens
 
 CLIENTS = 30
 LOAD_S = 4.0
@@ -246,3 +252,52 @@ def test_many_clients_at_once_all_succeed_on_sqlite(
     assert audited == Counter(written)  # exactly one entry per write, and none other
     # the recorder writes the gate's decisions a batch at a time: all of them by now
     assert recorded == kinds["gate"]
+
+
+@pytest.mark.parametrize("holder", ["another process", "this process"])
+def test_a_write_waiting_longer_than_the_busy_timeout_is_503_busy(
+    holder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is overloaded, not down: 503 with Retry-After, saying so; nothing written."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.3)
+    path = tmp_path / "srekit.db"
+    store = create_store_engine(f"sqlite:///{path}")
+    upgrade(store)
+    tokens = make_tokens(store)
+    app = make_app(store, FakeEvaluator(), tmp_path)
+    headers = {"Authorization": f"Bearer {tokens['editor']}"}
+    release = threading.Event()
+    holding = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        if holder == "another process":  # a connection of its own, as `srekit slo apply` has
+            with sqlite3.connect(path, isolation_level=None) as other:
+                other.execute("BEGIN IMMEDIATE")
+                holding.set()
+                release.wait(10)
+                other.execute("ROLLBACK")
+        else:
+            with transaction(store):
+                holding.set()
+                release.wait(10)
+
+    with TestClient(app) as client:
+        assert client.get("/api/v1/teams", headers=headers).status_code == 200  # token cached
+        thread = threading.Thread(target=hold_the_write_lock)
+        thread.start()
+        try:
+            assert holding.wait(5)
+            started = time.monotonic()
+            answer = client.put("/api/v1/teams/late", headers=headers)
+            waited = time.monotonic() - started
+        finally:
+            release.set()
+            thread.join(10)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "5"
+        assert "is busy: database is locked" in answer.json()["detail"]
+        assert 0.25 <= waited < 3
+        assert client.put("/api/v1/teams/late", headers=headers).status_code == 201  # retried
+    with transaction(store, read_only=True) as session:
+        assert [row.entity_id for row in list_audit(session, entity_kind="team")] == ["late"]
+    store.dispose()
