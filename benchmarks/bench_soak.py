@@ -68,6 +68,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid: int) -> float:
     text = Path(f"/proc/{pid}/status").read_text()
     match = re.search(r"^VmRSS:\s+(\d+) kB", text, re.MULTILINE)
@@ -323,27 +329,39 @@ def _prepare(home: Path, env: dict[str, str], url: str | None) -> dict[str, str]
     }
 
 
+def _life(server: _Server) -> dict[str, Any]:
+    """What a server process used and did, read just before it is killed or stopped."""
+    assert server.process is not None
+    pid = server.process.pid
+    return {"rss_mb": _rss_mb(pid), "cpu_s": _cpu_s(pid), "rounds": server.metrics()}
+
+
 async def _soak(server: _Server, load: _Load, duration_s: float) -> dict[str, Any]:
     """Run the load; kill and restart the server at a third and two thirds of it."""
     assert server.process is not None
     lives: list[dict[str, Any]] = []
     kills: list[tuple[float, float]] = []
+    client_cpu = time.process_time()
     runner = asyncio.create_task(load.run(duration_s))
     await asyncio.sleep(min(5.0, duration_s / 10))
     rss_start = _rss_mb(server.process.pid)
     for fraction in (1 / 3, 2 / 3):
         await asyncio.sleep(max(0.0, load.end - duration_s * (1 - fraction) - time.monotonic()))
         assert server.process is not None
-        lives.append({"rss_mb": _rss_mb(server.process.pid), "rounds": server.metrics()})
+        lives.append(_life(server))
         killed = time.monotonic()
         server.kill()
         server.start()
         await server.ready()
         kills.append((killed, time.monotonic()))
     await runner
-    assert server.process is not None
-    lives.append({"rss_mb": _rss_mb(server.process.pid), "rounds": server.metrics()})
-    return {"rss_start_mb": rss_start, "lives": lives, "kills": kills}
+    lives.append(_life(server))
+    return {
+        "rss_start_mb": rss_start,
+        "lives": lives,
+        "kills": kills,
+        "client_cpu_start_s": client_cpu,
+    }
 
 
 def _report(load: _Load, soak: dict[str, Any], url: str, *, duration_s: float) -> dict[str, Any]:
@@ -356,11 +374,14 @@ def _report(load: _Load, soak: dict[str, Any], url: str, *, duration_s: float) -
             latencies[item.kind].append(item.latency_s)
         elif isinstance(item.outcome, str):
             during = any(start <= item.at <= end + KILL_GRACE_S for start, end in kills)
-            errors["connection_during_kills" if during else "connection_outside_kills"] += 1
+            if during:
+                errors["connection_during_kills"] += 1
+            else:  # should not happen: say what it was
+                errors[f"connection_outside_kills: {item.kind} {item.outcome}"] += 1
         elif item.outcome == 503 and ("busy" in item.detail or "locked" in item.detail):
             errors["contention_503"] += 1
         else:
-            errors[f"http_{item.outcome}"] += 1
+            errors[f"http_{item.outcome}: {item.kind} {item.detail[:80]}".rstrip()] += 1
     acknowledged = [
         item.key
         for item in outcomes
@@ -401,6 +422,8 @@ def _report(load: _Load, soak: dict[str, Any], url: str, *, duration_s: float) -
             "at_each_kill_and_end": [life["rss_mb"] for life in soak["lives"]],
         },
         "database_mb": _database_mb(url),
+        "server_cpu_s": round(sum(life["cpu_s"] for life in soak["lives"]), 1),
+        "client_cpu_s": round(time.process_time() - soak["client_cpu_start_s"], 1),
     }
 
 
