@@ -13,12 +13,20 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 
 from srekit.errors import Conflict, SpecError, StoreUnavailable
 
-__all__ = ["safe_url", "store_errors"]
+__all__ = ["busy_message", "safe_url", "store_errors"]
 
 
 def safe_url(url: str | URL) -> str:
     """The URL with its password masked, for messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def busy_message(engine: Engine, timeout_s: float) -> str:
+    """Why a SQLite write was given up: the store is overloaded, not down; retrying is safe."""
+    return (
+        f"the state store at {safe_url(engine.url)} is busy: database is locked (a write waits"
+        f" up to {timeout_s:g} s for the others); nothing was written, retry"
+    )
 
 
 @contextmanager
@@ -34,6 +42,10 @@ def store_errors(engine: Engine) -> Iterator[None]:
     except DataError as error:  # e.g. a value PostgreSQL cannot store (a NUL byte)
         raise SpecError(str(error.orig).splitlines()[0]) from error
     except (OperationalError, InterfaceError) as error:
+        if engine.dialect.name == "sqlite" and "database is locked" in str(error.orig):
+            from srekit.store.database import BUSY_TIMEOUT_S
+
+            raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S)) from error
         raise StoreUnavailable(
             f"the state store at {safe_url(engine.url)} failed: {error.orig}"
         ) from error

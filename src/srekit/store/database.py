@@ -7,6 +7,8 @@ installed srekit migrates its database without an alembic.ini.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from srekit.errors import StoreUnavailable
 from srekit.store import StoreSession
-from srekit.store._failures import safe_url, store_errors
+from srekit.store._failures import busy_message, safe_url, store_errors
 from srekit.store.locks import lock_transaction
 
 __all__ = [
+    "BUSY_TIMEOUT_S",
     "create_store_engine",
     "current_revision",
     "head_revision",
@@ -40,6 +43,13 @@ __all__ = [
 MIGRATIONS = "srekit.store:migrations"
 # Any constant works: it only has to be the same for every srekit replica migrating at once.
 _MIGRATION_LOCK_ID = 0x5E_4E_C1_7D
+# How long a SQLite writer waits for the write lock before giving up (StoreUnavailable, a 503):
+# first for the other writers of its process, then for those of other processes.
+BUSY_TIMEOUT_S = 5.0
+# One lock per SQLite engine: the writers of a process queue on it instead of on SQLite's busy
+# handler, which polls (sleeping up to 100 ms between tries) and so leaves the lock idle and
+# lets late writers overtake waiting ones. benchmarks/bench_sqlite_writes.py measures both.
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def normalize_url(url: str) -> str:
@@ -57,7 +67,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores REFERENCES otherwise
-    cursor.execute("PRAGMA busy_timeout=5000")  # wait for a concurrent writer, do not fail
+    # wait for a concurrent writer (of another process), do not fail
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cursor.close()
 
 
@@ -82,6 +93,7 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(parsed, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        _WRITER_LOCKS[engine] = threading.Lock()
         return engine
     return create_engine(parsed, echo=echo, pool_pre_ping=True)
 
@@ -90,18 +102,27 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
 def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSession]:
     """A session committed when the block ends, rolled back entirely when it raises.
 
-    On SQLite a transaction takes the write lock when it begins (waiting up to the busy
-    timeout for another writer), unless it is `read_only`: then it reads beside writers and
-    must not write. Constraint violations become Conflict, values the database cannot hold
-    SpecError, and connection failures StoreUnavailable (`_failures.store_errors`).
+    On SQLite a transaction takes the write lock when it begins, unless it is `read_only`:
+    then it reads beside writers and must not write. Writers of this process wait their turn
+    on a lock of the process, then for writers of other processes, up to `BUSY_TIMEOUT_S`
+    each; longer is StoreUnavailable (the store is overloaded). Constraint violations become
+    Conflict, values the database cannot hold SpecError, and connection failures
+    StoreUnavailable (`_failures.store_errors`).
     """
-    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
-    with (
-        store_errors(engine),
-        Session(bind, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
+    lock = None if read_only else _WRITER_LOCKS.get(engine)
+    if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_S):
+        raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S))
+    try:
+        bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+        with (
+            store_errors(engine),
+            Session(bind, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -40,3 +43,37 @@ def test_apply_specs_stores_policies_with_versions(engine: Engine) -> None:
         assert [p.name for p in repo.list_policies(session)] == ["strict"]
         with pytest.raises(NotFound):
             repo.get_policy(session, name=DEFAULT_POLICY.name)
+
+
+def test_concurrent_changes_to_one_policy_are_none_lost(engine: Engine) -> None:
+    """On PostgreSQL concurrent changes each read version n and wrote n + 1, the last one
+    winning silently; the row is now locked while a change is computed."""
+    strict = BudgetPolicy(
+        name="strict",
+        levels=(PolicyLevel("ok", 0.5, Decision.ALLOW), PolicyLevel("frozen", None, Decision.DENY)),
+    )
+    with transaction(engine) as session:
+        repo.apply_policy(session, policy=strict, actor="a")
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def change(floor: float) -> None:
+        try:
+            barrier.wait(5)
+            with transaction(engine) as session:
+                levels = (replace(strict.levels[0], floor=floor), strict.levels[1])
+                repo.apply_policy(session, policy=replace(strict, levels=levels), actor="a")
+                time.sleep(0.05)  # hold the change open while the others read
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=change, args=(0.1 + n / 10,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with transaction(engine) as session:
+        assert repo.get_policy(session, name="strict").version == 5
+        audited = repo.list_audit(session, entity_kind="policy")
+        assert sorted(json.loads(row.after_json)["version"] for row in audited) == [1, 2, 3, 4, 5]

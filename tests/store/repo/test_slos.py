@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -168,3 +170,38 @@ def test_the_readable_spec_is_the_stored_one_in_field_order(engine: Engine) -> N
     assert spec == row.spec()
     assert "source_file" not in spec
     assert list(spec)[:3] == ["service", "name", "objective"]
+
+
+def test_concurrent_changes_to_one_slo_each_become_a_version(engine: Engine) -> None:
+    """On PostgreSQL two transactions changing the same SLO both read version n and both wrote
+    n + 1: the second was refused (a 409 for a client that asked nothing conditional). The row
+    is now locked while a change is computed, so each change waits and becomes a version."""
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=AVAILABILITY, actor="a", now=T0)
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def change(objective: float) -> None:
+        try:
+            barrier.wait(5)
+            with transaction(engine) as session:
+                repo.apply_slo(
+                    session, slo=replace(AVAILABILITY, objective=objective), actor="a", now=T1
+                )
+                time.sleep(0.05)  # hold the change open while the others read
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=change, args=(0.9 + n / 100,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with transaction(engine) as session:
+        versions = repo.slo_versions(session, service="checkout", name="availability")
+        assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6, 7]
+        assert sorted(v.spec()["objective"] for v in versions[1:]) == [
+            0.9 + n / 100 for n in range(6)
+        ]
+        assert repo.get_slo(session, service="checkout", name="availability").version == 7

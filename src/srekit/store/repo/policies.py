@@ -38,7 +38,10 @@ def apply_policy(
     at = when(now)
     spec = policy_to_dict(policy)
     spec_json = canonical_json(spec)
-    row = find_named(session, PolicyRow, policy.name)
+    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost (see apply_slo)
+    row = session.scalars(
+        select(PolicyRow).where(PolicyRow.name == policy.name).with_for_update()
+    ).one_or_none()
     if row is not None and row.spec_json == spec_json:
         return Applied(row, False, ())
     before = {"version": row.version, "spec": row.spec()} if row is not None else None

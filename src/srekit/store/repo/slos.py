@@ -83,8 +83,12 @@ def apply_slo(
     service = upsert_service(session, name=slo.service, team=slo.owner, actor=actor, now=now)
     spec = _stored_spec(slo)
     spec_json = canonical_json(spec)
+    # FOR UPDATE: concurrent changes to one SLO on PostgreSQL take turns, each reading the
+    # version the previous one wrote (SQLite's write lock already serializes them)
     row = session.scalars(
-        select(SloRow).where(SloRow.service_id == service.id, SloRow.name == slo.name)
+        select(SloRow)
+        .where(SloRow.service_id == service.id, SloRow.name == slo.name)
+        .with_for_update()
     ).one_or_none()
     if row is not None and row.spec_json == spec_json:
         return Applied(row, False, ())
