@@ -114,6 +114,19 @@ def test_a_good_request_reads_into_a_question() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "service", ["Checkout", "a\x00b", "a\tb", "\u202eab", "api\U0001f600", '"api"', ".."]
+)
+def test_a_service_that_is_no_name_is_a_denial_saying_what_is_expected(service: str) -> None:
+    denied = read_request(GateRequest(service=service))
+    assert not isinstance(denied, GateQuestion)
+    (reason,) = denied.reasons
+    assert reason.startswith(
+        "service: expected a name of lowercase letters, digits, '-', '_' and '.', starting and"
+        " ending with a letter or digit, at most 200 characters; got "
+    )
+
+
 def test_gate_specs_evaluates_the_service_and_applies_its_policy() -> None:
     specs = SpecSet(
         slos=(_slo("api", "availability", "freeze"), _slo("web", "availability")),

@@ -73,7 +73,13 @@ def test_defaults(tmp_path: Path) -> None:
     [
         (("objective: 99.9%", "objective: 99.9"), "objective", "fraction strictly between 0 and 1"),
         (("objective: 99.9%", "objective: 100%"), "objective", "percentage below 100"),
-        (("name: availability", "name: Avail ability"), "name", "should match pattern"),
+        (
+            ("name: availability", "name: Avail ability"),
+            "name",
+            "expected a name of lowercase letters, digits, '-', '_' and '.', starting and ending"
+            " with a letter or digit, at most 200 characters; got 'Avail ability', where 'A' is"
+            " not allowed",
+        ),
         (("kind: SLO", "kind: Thing"), "kind", "expected SLO or Policy"),
         (("  ratio:", "  ratios:"), "indicator.ratios", "unknown field"),
         (("    bad: ", "    good: x\n    bad: "), "indicator.ratio", "exactly one of good and bad"),

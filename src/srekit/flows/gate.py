@@ -15,6 +15,7 @@ from datetime import datetime
 
 from srekit.core.gate import gate_service
 from srekit.core.instant import parse_instant
+from srekit.core.names import NAME_MAX_LENGTH, name_problem
 from srekit.core.policy import (
     BudgetPolicy,
     FailMode,
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 CHANGE_TYPE_LIMIT = 40  # the width of deployments.change_type
-NAME_LIMIT = 200
+NAME_LIMIT = NAME_MAX_LENGTH
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 
@@ -166,7 +167,10 @@ class GateQuestion:
 
 
 def read_request(request: GateRequest) -> GateQuestion | GateDecision:
-    """The question `request` asks, or the denial saying what is wrong with it."""
+    """The question `request` asks, or the denial saying what is wrong with it.
+
+    The service is trimmed, then must be a name (`core.names`).
+    """
     service = (request.service or "").strip()
     change_type = (request.change_type or "feature").strip() or "feature"
     if not service:
@@ -178,6 +182,9 @@ def read_request(request: GateRequest) -> GateQuestion | GateDecision:
             f"service is at most {NAME_LIMIT} characters and change_type at most"
             f" {CHANGE_TYPE_LIMIT}",
         )
+    problem = name_problem(service)
+    if problem is not None:
+        return denied_decision(service, change_type, f"service: {problem}")
     commit_time = None
     if request.commit_time:
         try:

@@ -33,8 +33,9 @@ from pydantic import (
     ValidationInfo,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticKnownError, core_schema
+from pydantic_core import CoreSchema, PydanticCustomError, PydanticKnownError, core_schema
 
+from srekit.core.names import NAME_MAX_LENGTH, NAME_PATTERN, name_problem
 from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
 from srekit.core.slo import (
     SLO,
@@ -60,6 +61,8 @@ __all__ = [
     "EventsQuery",
     "EventsRatioSpec",
     "IndicatorSpec",
+    "Name",
+    "NameRule",
     "PolicyLevelSpec",
     "PolicySpec",
     "PromErrorRatioSpec",
@@ -122,6 +125,37 @@ class Bounded:
         return json_schema
 
 
+class NameRule:
+    """srekit's name rule (`core.names`) on a string: a refused name is a `name` error saying
+    what is expected and what was found. Like `Bounded`, skipped under `NO_INTAKE_BOUNDS`; the
+    JSON schema shows the rule's pattern and length."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        def check(value: str, info: ValidationInfo) -> str:
+            context = info.context
+            if isinstance(context, Mapping) and context.get("intake_bounds") is False:
+                return value
+            problem = name_problem(value)
+            if problem is not None:
+                raise PydanticCustomError("name", "{problem}", {"problem": problem})
+            return value
+
+        return core_schema.with_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(minLength=1, maxLength=NAME_MAX_LENGTH, pattern=NAME_PATTERN)
+        return json_schema
+
+
+Name = Annotated[str, NameRule()]
+"""A service, SLO, team, policy or token name, as a request or a spec document gives it."""
+
+
 def _built(field: str, build: Callable[[], _T]) -> _T:
     """Run a core constructor, turning its ValueError into a SpecError at `field`."""
     try:
@@ -138,7 +172,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_Name = Annotated[str, Bounded(min_length=1, max_length=200)]
+# pydantic's own length errors first (`string_too_short`), then the rule's words
+_Name = Annotated[str, Bounded(min_length=1, max_length=NAME_MAX_LENGTH), NameRule()]
 _Fraction = Annotated[float, Bounded(gt=0, le=1, allow_inf_nan=False)]
 _Decision = Literal["allow", "review", "deny"]
 _ALERT_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"

@@ -27,7 +27,6 @@ document is then rewritten into a `SloSpec` or `PolicySpec`, and core values com
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -44,6 +43,7 @@ from srekit.spec.model import (
     CalendarWindowSpec,
     EventsQuery,
     EventsRatioSpec,
+    Name,
     PolicyLevelSpec,
     PolicySpec,
     PromErrorRatioSpec,
@@ -59,7 +59,6 @@ from srekit.spec.validation import validate_model
 __all__ = ["API_VERSION", "parse_documents"]
 
 API_VERSION = "srekit/v1"
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
 
 
 class _Strict(BaseModel):
@@ -182,8 +181,8 @@ class _Timeslice(_Strict):
 class _Slo(_Strict):
     api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
     kind: Literal["SLO"]
-    service: str = Field(pattern=_NAME.pattern)
-    name: str = Field(pattern=_NAME.pattern)
+    service: Name
+    name: Name
     objective: float
     window: str | _Calendar = "30d"
     budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
@@ -191,9 +190,9 @@ class _Slo(_Strict):
     indicator: _Indicator
     labels: dict[str, str] = {}
     alerting: AlertingSpec = AlertingSpec()
-    policy: str | None = None
+    policy: Name | None = None
     description: str | None = None
-    owner: str | None = None
+    owner: Name | None = None
     runbook_url: str | None = None
 
     @field_validator("objective", mode="before")
@@ -235,7 +234,7 @@ class _Level(_Strict):
 class _Policy(_Strict):
     api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
-    name: str = Field(pattern=_NAME.pattern)
+    name: Name
     levels: list[_Level] = Field(min_length=1)
     exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
 
