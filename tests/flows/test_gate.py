@@ -98,7 +98,7 @@ def test_a_good_request_reads_into_a_question() -> None:
             change_type="",
             version="v" * 300,
             commit_time="2026-11-01T10:00:00+01:00",
-            fail_open="YES",
+            fail_open="true",
             requested_by="ci",
             source="flagger",
         )
@@ -112,6 +112,28 @@ def test_a_good_request_reads_into_a_question() -> None:
         requested_by="ci",
         source="flagger",
     )
+
+
+@pytest.mark.parametrize("fail_open", ["1", "yes", "TRUE", "True", "on", "0", "no", " true"])
+def test_fail_open_is_exactly_true_or_false(fail_open: str) -> None:
+    denied = read_request(GateRequest(service="api", fail_open=fail_open))
+    assert not isinstance(denied, GateQuestion)
+    assert denied.reasons == (f"fail_open: expected true or false, got {fail_open!r}",)
+
+
+@pytest.mark.parametrize(
+    ("fail_open", "mode"),
+    [
+        ("true", FailMode.OPEN),
+        ("false", FailMode.CLOSED),
+        ("", FailMode.CLOSED),
+        (None, FailMode.CLOSED),
+    ],
+)
+def test_fail_open_true_false_or_absent(fail_open: str | None, mode: FailMode) -> None:
+    question = read_request(GateRequest(service="api", fail_open=fail_open))
+    assert isinstance(question, GateQuestion)
+    assert question.fail_mode is mode
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,63 @@ def test_errors_name_file_and_field(
     assert expected in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("objective", "fraction"),
+    [("99.9%", 0.999), ("'99.9%'", 0.999), ("0.999", 0.999), ("95%", 0.95), ("99.95%", 0.9995)],
+)
+def test_objectives_as_fraction_or_percentage(
+    tmp_path: Path, objective: str, fraction: float
+) -> None:
+    path = _write(tmp_path, BASE.replace("objective: 99.9%", f"objective: {objective}"))
+    (slo,) = load_specs([path]).slos
+    assert slo.objective == fraction  # exactly: 99.95 % is 0.9995, not 0.9995000000000001
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        "\u0669\u0669%",  # Arabic-Indic digits, which float() and Decimal() read as 99
+        "99.9 %",
+        " 99.9%",
+        "99.9% ",
+        "9_9.9%",
+        "99,9%",
+        "+99.9%",
+        "99.9%%",
+        "\uff19\uff19%",  # fullwidth digits
+    ],
+)
+def test_objective_percentages_are_ascii_digits_and_the_sign(
+    tmp_path: Path, objective: str
+) -> None:
+    path = _write(tmp_path, BASE.replace("objective: 99.9%", f'objective: "{objective}"'))
+    with pytest.raises(SpecError) as caught:
+        load_specs([path])
+    assert caught.value.field == "objective"
+    assert (
+        "expected a percentage of ASCII digits with the % sign right after and no spaces,"
+        " like '99.9%'"
+    ) in caught.value.detail
+
+
+def test_policy_level_states_are_unique(tmp_path: Path) -> None:
+    policy = """
+apiVersion: srekit/v1
+kind: Policy
+name: twice
+levels:
+  - {state: ok, above: 0.5, decision: allow}
+  - {state: ok, above: 0.2, decision: review}
+  - {state: out, decision: deny}
+"""
+    with pytest.raises(SpecError) as caught:
+        load_specs([_write(tmp_path, policy)])
+    assert caught.value.field == "levels"
+    assert (
+        caught.value.detail == "expected each level's state to be unique, got 'ok' more than once"
+    )
+
+
 def test_second_document_is_named(tmp_path: Path) -> None:
     path = _write(tmp_path, BASE + "---\n" + BASE.replace("objective: 99.9%", "objective: 2"))
     with pytest.raises(SpecError, match=r"slo\.yaml#2: objective"):

@@ -371,8 +371,9 @@ class SloSpec(_Spec):
     """An SLO in srekit's own JSON schema; its service and name come from the URL (or the
     document, or the stored row)."""
 
+    # strict: a number, never text that Python would read as one (" 0.999 ", "0_999")
     objective: Annotated[float, Bounded(gt=0, lt=1, allow_inf_nan=False)] = Field(
-        description="a fraction: 0.999"
+        description="a fraction: 0.999", strict=True
     )
     window: WindowSpec
     indicator: IndicatorSpec

@@ -27,6 +27,7 @@ document is then rewritten into a `SloSpec` or `PolicySpec`, and core values com
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -59,6 +60,9 @@ from srekit.spec.validation import validate_model
 __all__ = ["API_VERSION", "parse_documents"]
 
 API_VERSION = "srekit/v1"
+# `99.9%`: ASCII digits, at most one point, the sign right after (Python's own float() and
+# Decimal() would also take Arabic-Indic digits, inner spaces and underscores)
+_PERCENT = re.compile(r"[0-9]+(?:\.[0-9]+)?%")
 
 
 class _Strict(BaseModel):
@@ -68,11 +72,13 @@ class _Strict(BaseModel):
 def _objective(value: Any) -> float:
     """`99.9%` or `0.999` → 0.999; bare numbers above 1 are refused as ambiguous."""
     if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            # Decimal keeps 99.9 % exactly 0.999 (float division gives 0.9990000000000001).
-            fraction = float(Decimal(value.strip()[:-1].strip()) / 100)
-        except (ArithmeticError, ValueError):
-            raise ValueError(f"expected a percentage like '99.9%', got {value!r}") from None
+        if not _PERCENT.fullmatch(value):
+            raise ValueError(
+                "expected a percentage of ASCII digits with the % sign right after and no"
+                f" spaces, like '99.9%', got {value!r}"
+            )
+        # Decimal keeps 99.9 % exactly 0.999 (float division gives 0.9990000000000001).
+        fraction = float(Decimal(value[:-1]) / 100)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         fraction = float(value)
     else:
@@ -277,9 +283,9 @@ def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
     try:
         return spec.to_policy(model.name)
     except SpecError as error:
-        raise document.error(
-            "levels", f"{error.detail} (every level but the last needs `above`)"
-        ) from None
+        # core speaks of floors; this format calls them `above`
+        hint = " (every level but the last needs `above`)" if "floor" in error.detail else ""
+        raise document.error("levels", error.detail + hint) from None
 
 
 def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
