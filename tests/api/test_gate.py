@@ -204,3 +204,27 @@ def test_every_decision_is_recorded(gated: Api) -> None:
         "config",
     )
     assert gated.get("/api/v1/deployments?service=nope&limit=5").json()[0]["service"] == "nope"
+
+
+@pytest.mark.parametrize("fail_open", ["1", "yes", "TRUE", "True", "on"])
+def test_fail_open_is_exactly_true_or_false(gated: Api, fail_open: str) -> None:
+    reasons = [f"fail_open: expected true or false, got {fail_open!r}"]
+    body = gate(gated, GATE + f"&fail_open={fail_open}")
+    assert (body["allowed"], body["reasons"]) == (False, reasons)
+    payload = {"name": "checkout", "metadata": {"fail_open": fail_open}}
+    flagger = gated.post("/api/v1/gate/flagger", role="deploy", json=payload)
+    assert flagger.status_code == 403
+    assert (flagger.json()["allowed"], flagger.json()["reasons"]) == (False, reasons)
+
+
+@pytest.mark.parametrize(
+    "service", ["Checkout", "check%00out", "check%09out", "%E2%80%AEcheckout", "%22checkout%22"]
+)
+def test_a_service_that_is_no_name_is_denied_and_not_recorded(gated: Api, service: str) -> None:
+    body = gate(gated, f"/api/v1/gate?service={service}")
+    assert body["allowed"] is False
+    assert body["reasons"][0].startswith("service: expected a name of lowercase letters")  # type: ignore[index]
+    flagger = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "Checkout"})
+    assert flagger.status_code == 403
+    assert flagger.json()["reasons"][0].startswith("service: expected a name of")
+    assert gated.get("/api/v1/deployments").json() == []

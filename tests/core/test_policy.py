@@ -186,3 +186,19 @@ def test_a_service_without_slos_has_nothing_to_gate_on() -> None:
     decision = evaluate_gate("api", change_type="feature", standings=[])
     assert (decision.allowed, decision.state) == (True, "unknown")
     assert decision.reasons == ("api has no SLOs: nothing to gate on",)
+
+
+def test_policy_rejects_a_state_given_twice() -> None:
+    with pytest.raises(ValueError, match="unique") as caught:
+        BudgetPolicy(
+            "twice",
+            (
+                PolicyLevel("b", 0.5, Decision.ALLOW),
+                PolicyLevel("a", 0.2, Decision.REVIEW),
+                PolicyLevel("b", 0.1, Decision.DENY),
+                PolicyLevel("a", None, Decision.DENY),
+            ),
+        )
+    assert str(caught.value) == (
+        "expected each level's state to be unique, got 'a', 'b' more than once"
+    )

@@ -98,7 +98,7 @@ def test_a_good_request_reads_into_a_question() -> None:
             change_type="",
             version="v" * 300,
             commit_time="2026-11-01T10:00:00+01:00",
-            fail_open="YES",
+            fail_open="true",
             requested_by="ci",
             source="flagger",
         )
@@ -111,6 +111,41 @@ def test_a_good_request_reads_into_a_question() -> None:
         commit_time=datetime(2026, 11, 1, 9, tzinfo=UTC),
         requested_by="ci",
         source="flagger",
+    )
+
+
+@pytest.mark.parametrize("fail_open", ["1", "yes", "TRUE", "True", "on", "0", "no", " true"])
+def test_fail_open_is_exactly_true_or_false(fail_open: str) -> None:
+    denied = read_request(GateRequest(service="api", fail_open=fail_open))
+    assert not isinstance(denied, GateQuestion)
+    assert denied.reasons == (f"fail_open: expected true or false, got {fail_open!r}",)
+
+
+@pytest.mark.parametrize(
+    ("fail_open", "mode"),
+    [
+        ("true", FailMode.OPEN),
+        ("false", FailMode.CLOSED),
+        ("", FailMode.CLOSED),
+        (None, FailMode.CLOSED),
+    ],
+)
+def test_fail_open_true_false_or_absent(fail_open: str | None, mode: FailMode) -> None:
+    question = read_request(GateRequest(service="api", fail_open=fail_open))
+    assert isinstance(question, GateQuestion)
+    assert question.fail_mode is mode
+
+
+@pytest.mark.parametrize(
+    "service", ["Checkout", "a\x00b", "a\tb", "\u202eab", "api\U0001f600", '"api"', ".."]
+)
+def test_a_service_that_is_no_name_is_a_denial_saying_what_is_expected(service: str) -> None:
+    denied = read_request(GateRequest(service=service))
+    assert not isinstance(denied, GateQuestion)
+    (reason,) = denied.reasons
+    assert reason.startswith(
+        "service: expected a name of lowercase letters, digits, '-', '_' and '.', starting and"
+        " ending with a letter or digit, at most 200 characters; got "
     )
 
 

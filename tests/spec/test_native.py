@@ -73,7 +73,13 @@ def test_defaults(tmp_path: Path) -> None:
     [
         (("objective: 99.9%", "objective: 99.9"), "objective", "fraction strictly between 0 and 1"),
         (("objective: 99.9%", "objective: 100%"), "objective", "percentage below 100"),
-        (("name: availability", "name: Avail ability"), "name", "should match pattern"),
+        (
+            ("name: availability", "name: Avail ability"),
+            "name",
+            "expected a name of lowercase letters, digits, '-', '_' and '.', starting and ending"
+            " with a letter or digit, at most 200 characters; got 'Avail ability', where 'A' is"
+            " not allowed",
+        ),
         (("kind: SLO", "kind: Thing"), "kind", "expected SLO or Policy"),
         (("  ratio:", "  ratios:"), "indicator.ratios", "unknown field"),
         (("    bad: ", "    good: x\n    bad: "), "indicator.ratio", "exactly one of good and bad"),
@@ -98,6 +104,63 @@ def test_errors_name_file_and_field(
     if field:
         assert caught.value.field == field
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("objective", "fraction"),
+    [("99.9%", 0.999), ("'99.9%'", 0.999), ("0.999", 0.999), ("95%", 0.95), ("99.95%", 0.9995)],
+)
+def test_objectives_as_fraction_or_percentage(
+    tmp_path: Path, objective: str, fraction: float
+) -> None:
+    path = _write(tmp_path, BASE.replace("objective: 99.9%", f"objective: {objective}"))
+    (slo,) = load_specs([path]).slos
+    assert slo.objective == fraction  # exactly: 99.95 % is 0.9995, not 0.9995000000000001
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        "\u0669\u0669%",  # Arabic-Indic digits, which float() and Decimal() read as 99
+        "99.9 %",
+        " 99.9%",
+        "99.9% ",
+        "9_9.9%",
+        "99,9%",
+        "+99.9%",
+        "99.9%%",
+        "\uff19\uff19%",  # fullwidth digits
+    ],
+)
+def test_objective_percentages_are_ascii_digits_and_the_sign(
+    tmp_path: Path, objective: str
+) -> None:
+    path = _write(tmp_path, BASE.replace("objective: 99.9%", f'objective: "{objective}"'))
+    with pytest.raises(SpecError) as caught:
+        load_specs([path])
+    assert caught.value.field == "objective"
+    assert (
+        "expected a percentage of ASCII digits with the % sign right after and no spaces,"
+        " like '99.9%'"
+    ) in caught.value.detail
+
+
+def test_policy_level_states_are_unique(tmp_path: Path) -> None:
+    policy = """
+apiVersion: srekit/v1
+kind: Policy
+name: twice
+levels:
+  - {state: ok, above: 0.5, decision: allow}
+  - {state: ok, above: 0.2, decision: review}
+  - {state: out, decision: deny}
+"""
+    with pytest.raises(SpecError) as caught:
+        load_specs([_write(tmp_path, policy)])
+    assert caught.value.field == "levels"
+    assert (
+        caught.value.detail == "expected each level's state to be unique, got 'ok' more than once"
+    )
 
 
 def test_second_document_is_named(tmp_path: Path) -> None:

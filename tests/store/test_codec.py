@@ -99,15 +99,17 @@ def slos(draw: st.DrawFn) -> SLO:
 @st.composite
 def policies(draw: st.DrawFn) -> BudgetPolicy:
     floors = sorted(draw(st.sets(st.floats(-1, 1), max_size=4)), reverse=True)
+    size = len(floors) + 1
+    states = draw(st.lists(texts, min_size=size, max_size=size, unique=True))
     levels = [
         PolicyLevel(
-            state=draw(texts),
+            state=state,
             floor=floor,
             decision=draw(st.sampled_from(list(Decision))),
             actions=tuple(draw(st.lists(texts, max_size=2))),
             change_types=draw(st.dictionaries(texts, st.sampled_from(list(Decision)), max_size=2)),
         )
-        for floor in [*floors, None]
+        for state, floor in zip(states, [*floors, None], strict=True)
     ]
     return BudgetPolicy(
         name=draw(texts), levels=tuple(levels), exceptions=tuple(draw(st.lists(texts, max_size=3)))

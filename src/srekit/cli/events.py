@@ -13,6 +13,7 @@ from srekit.cli.options import (
     FormatOption,
     OutputFormat,
     abort,
+    check_name,
     console,
     errors_to_exit_codes,
     print_json,
@@ -72,7 +73,10 @@ def _guess_format(file: Path) -> InputFormat:
 def ingest(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="log or event file (.gz is read as is)")],
-    service: Annotated[str, typer.Option("--service", "-s", help="service the events belong to")],
+    service: Annotated[
+        str,
+        typer.Option("--service", "-s", help="service the events belong to", callback=check_name),
+    ],
     input_format: Annotated[
         InputFormat | None,
         typer.Option("--format", help="nginx (combined + $request_time), jsonl, csv, parquet"),

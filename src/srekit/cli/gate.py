@@ -15,6 +15,7 @@ from srekit.cli.options import (
     OutputFormat,
     PrometheusOption,
     at_or_now,
+    check_name,
     console,
     errors_to_exit_codes,
     print_json,
@@ -24,7 +25,7 @@ from srekit.cli.options import (
 def gate(
     ctx: typer.Context,
     files: FilesOption,
-    service: Annotated[str, typer.Option(help="the service being deployed")],
+    service: Annotated[str, typer.Option(help="the service being deployed", callback=check_name)],
     change_type: Annotated[
         str,
         typer.Option(help="feature, config, security_fix, critical_bug, rollback, ..."),

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from srekit.core.instant import parse_instant
+from srekit.core.names import name_problem
 from srekit.errors import SpecError, SrekitError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PrometheusOption",
     "abort",
     "at_or_now",
+    "check_name",
     "console",
     "emit",
     "error_console",
@@ -55,6 +57,16 @@ def _parse_at(value: str | None) -> str | None:
             parse_instant(value)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
+    return value
+
+
+def check_name(value: str | None) -> str | None:
+    """An option's callback: a name by srekit's rule (`core.names`), or exit 2 naming the
+    option and saying what is expected."""
+    if value is not None:
+        problem = name_problem(value)
+        if problem is not None:
+            raise typer.BadParameter(problem)
     return value
 
 

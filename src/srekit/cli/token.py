@@ -15,6 +15,7 @@ from srekit.cli.options import (
     ActorOption,
     FormatOption,
     OutputFormat,
+    check_name,
     console,
     emit,
     errors_to_exit_codes,
@@ -35,7 +36,10 @@ def create(
         typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
     ],
     name: Annotated[
-        str | None, typer.Option(help="a unique name, the audit log's actor (default: generated)")
+        str | None,
+        typer.Option(
+            help="a unique name, the audit log's actor (default: generated)", callback=check_name
+        ),
     ] = None,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,

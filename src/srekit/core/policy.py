@@ -73,7 +73,11 @@ DEFAULT_EXCEPTIONS: tuple[str, ...] = ("security_fix", "critical_bug", "rollback
 
 @dataclass(frozen=True)
 class BudgetPolicy:
-    """An ordered ladder of levels and the change types that always pass."""
+    """An ordered ladder of levels and the change types that always pass.
+
+    Checked on construction: floors strictly decrease, only the last level has none, and no two
+    levels share a state.
+    """
 
     name: str
     levels: tuple[PolicyLevel, ...]
@@ -86,6 +90,15 @@ class BudgetPolicy:
         numeric = [f for f in floors if f is not None]
         if numeric != sorted(numeric, reverse=True) or len(set(numeric)) != len(numeric):
             raise ValueError("policy level floors must strictly decrease")
+        # a state names the level a status reports and the gate acts on: two alike are ambiguous
+        states = [level.state for level in self.levels]
+        twice = sorted({state for state in states if states.count(state) > 1})
+        if twice:
+            raise ValueError(
+                "expected each level's state to be unique, got "
+                + ", ".join(repr(state) for state in twice)
+                + " more than once"
+            )
 
 
 DEFAULT_POLICY = BudgetPolicy(

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from srekit.core.gate import gate_service
 from srekit.core.instant import parse_instant
+from srekit.core.names import NAME_MAX_LENGTH, name_problem
 from srekit.core.policy import (
     BudgetPolicy,
     FailMode,
@@ -46,9 +47,8 @@ __all__ = [
 ]
 
 CHANGE_TYPE_LIMIT = 40  # the width of deployments.change_type
-NAME_LIMIT = 200
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off", ""})
+NAME_LIMIT = NAME_MAX_LENGTH
+_FAIL_OPEN = {"true": FailMode.OPEN, "false": FailMode.CLOSED, "": FailMode.CLOSED}
 
 
 # -- the CLI: specs from files, evaluated now ------------------------------------------------
@@ -166,7 +166,11 @@ class GateQuestion:
 
 
 def read_request(request: GateRequest) -> GateQuestion | GateDecision:
-    """The question `request` asks, or the denial saying what is wrong with it."""
+    """The question `request` asks, or the denial saying what is wrong with it.
+
+    The service is trimmed, then must be a name (`core.names`); `fail_open` is exactly `true`
+    or `false` (absent or empty: false), as a YAML or JSON boolean would be written.
+    """
     service = (request.service or "").strip()
     change_type = (request.change_type or "feature").strip() or "feature"
     if not service:
@@ -178,6 +182,9 @@ def read_request(request: GateRequest) -> GateQuestion | GateDecision:
             f"service is at most {NAME_LIMIT} characters and change_type at most"
             f" {CHANGE_TYPE_LIMIT}",
         )
+    problem = name_problem(service)
+    if problem is not None:
+        return denied_decision(service, change_type, f"service: {problem}")
     commit_time = None
     if request.commit_time:
         try:
@@ -188,14 +195,14 @@ def read_request(request: GateRequest) -> GateQuestion | GateDecision:
                 f" got {request.commit_time!r}"
             )
             return denied_decision(service, change_type, reason)
-    fail_open = (request.fail_open or "").strip().lower()
-    if fail_open not in _TRUE | _FALSE:
+    fail_mode = _FAIL_OPEN.get(request.fail_open or "")
+    if fail_mode is None:
         reason = f"fail_open: expected true or false, got {request.fail_open!r}"
         return denied_decision(service, change_type, reason)
     return GateQuestion(
         service=service,
         change_type=change_type,
-        fail_mode=FailMode.OPEN if fail_open in _TRUE else FailMode.CLOSED,
+        fail_mode=fail_mode,
         version=request.version[:NAME_LIMIT] if request.version else None,
         commit_time=commit_time,
         requested_by=request.requested_by,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from srekit.core.names import name_problem
 from srekit.core.slo import SLO, Alerting, AlertSpec, Indicator, PromErrorRatio, PromRatio
 from srekit.core.window import RollingWindow
 from srekit.errors import SpecError
@@ -681,6 +682,20 @@ def _indicator(doc: Document, slo: SlothSLO) -> Indicator:
     return PromErrorRatio(error_ratio=sli.error_ratio_query or "")
 
 
+def _check_srekit_names(level: SlothServiceLevel, slo: SlothSLO) -> None:
+    """Sloth takes uppercase names (`MyService`) and renders rules for them as it would; the
+    service and SLO names srekit keeps follow srekit's own rule (`core.names`)."""
+    if level.spec == _OPENSLO_V1ALPHA:
+        fields = {"spec.service": slo.service, "metadata.name": slo.name}
+    else:
+        service_field = "spec.service" if level.spec == _K8S_API_VERSION else "service"
+        fields = {service_field: slo.service, _join(slo.path, "name"): slo.name}
+    for where, value in fields.items():
+        problem = name_problem(value)
+        if problem is not None:
+            raise level.document.error(where, problem)
+
+
 def parse_documents(
     documents: Sequence[Document],
     *,
@@ -690,8 +705,8 @@ def parse_documents(
     """Sloth specs as core SLOs (objective as a fraction, 30-day rolling window by default).
 
     SLO plugins only change how Sloth renders rules and are ignored here; SLI plugins define the
-    indicator itself and are refused. An objective of 100 leaves no error budget: Sloth accepts
-    it, srekit's model does not.
+    indicator itself and are refused. An objective of 100 leaves no error budget, and names
+    with uppercase letters are not srekit's: Sloth accepts both, srekit's model does not.
     """
     result: list[SLO] = []
     for level in parse_sloth_documents(documents, ignore_duplicates=ignore_duplicates):
@@ -702,6 +717,7 @@ def parse_documents(
                     _join(slo.path, "objective"),
                     "an objective of 100 leaves no error budget: expected below 100",
                 )
+            _check_srekit_names(level, slo)
             result.append(
                 SLO(
                     service=slo.service,

@@ -36,8 +36,9 @@ from pydantic import (
     ValidationInfo,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticKnownError, core_schema
+from pydantic_core import CoreSchema, PydanticCustomError, PydanticKnownError, core_schema
 
+from srekit.core.names import NAME_MAX_LENGTH, NAME_PATTERN, name_problem
 from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision, PolicyLevel
 from srekit.core.slo import (
     SLO,
@@ -63,6 +64,8 @@ __all__ = [
     "EventsQuery",
     "EventsRatioSpec",
     "IndicatorSpec",
+    "Name",
+    "NameRule",
     "PolicyLevelSpec",
     "PolicySpec",
     "PromErrorRatioSpec",
@@ -126,6 +129,37 @@ class Bounded:
         return json_schema
 
 
+class NameRule:
+    """srekit's name rule (`core.names`) on a string: a refused name is a `name` error saying
+    what is expected and what was found. Like `Bounded`, skipped under `NO_INTAKE_BOUNDS`; the
+    JSON schema shows the rule's pattern and length."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        def check(value: str, info: ValidationInfo) -> str:
+            context = info.context
+            if isinstance(context, Mapping) and context.get("intake_bounds") is False:
+                return value
+            problem = name_problem(value)
+            if problem is not None:
+                raise PydanticCustomError("name", "{problem}", {"problem": problem})
+            return value
+
+        return core_schema.with_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(minLength=1, maxLength=NAME_MAX_LENGTH, pattern=NAME_PATTERN)
+        return json_schema
+
+
+Name = Annotated[str, NameRule()]
+"""A service, SLO, team, policy or token name, as a request or a spec document gives it."""
+
+
 def _built(field: str, build: Callable[[], _T]) -> _T:
     """Run a core constructor, turning its ValueError into a SpecError at `field`."""
     try:
@@ -143,7 +177,7 @@ class _Spec(BaseModel):
 
 
 # Lengths: a spec is configuration, never megabytes (the API also caps a request's body)
-NAME_CHARS = 200
+NAME_CHARS = NAME_MAX_LENGTH
 DESCRIPTION_CHARS = 4096
 QUERY_CHARS = 16_384
 URL_CHARS = 2048
@@ -151,7 +185,8 @@ LABEL_VALUE_CHARS = 1024
 ANNOTATION_CHARS = 4096
 ENTRIES = 64  # labels or annotations in one map; actions, exceptions or change types in a list
 
-_Name = Annotated[str, Bounded(min_length=1, max_length=NAME_CHARS)]
+# pydantic's own length errors first (`string_too_short`), then the rule's words
+_Name = Annotated[str, Bounded(min_length=1, max_length=NAME_CHARS), NameRule()]
 _Query = Annotated[str, Bounded(min_length=1, max_length=QUERY_CHARS)]
 _OptionalQuery = Annotated[str, Bounded(max_length=QUERY_CHARS)]
 _Key = Annotated[str, Bounded(max_length=NAME_CHARS)]
@@ -360,8 +395,9 @@ class SloSpec(_Spec):
     """An SLO in srekit's own JSON schema; its service and name come from the URL (or the
     document, or the stored row)."""
 
+    # strict: a number, never text that Python would read as one (" 0.999 ", "0_999")
     objective: Annotated[float, Bounded(gt=0, lt=1, allow_inf_nan=False)] = Field(
-        description="a fraction: 0.999"
+        description="a fraction: 0.999", strict=True
     )
     window: WindowSpec
     indicator: IndicatorSpec

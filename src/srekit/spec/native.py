@@ -44,6 +44,7 @@ from srekit.spec.model import (
     CalendarWindowSpec,
     EventsQuery,
     EventsRatioSpec,
+    Name,
     PolicyLevelSpec,
     PolicySpec,
     PromErrorRatioSpec,
@@ -59,7 +60,9 @@ from srekit.spec.validation import validate_model
 __all__ = ["API_VERSION", "parse_documents"]
 
 API_VERSION = "srekit/v1"
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$")
+# `99.9%`: ASCII digits, at most one point, the sign right after (Python's own float() and
+# Decimal() would also take Arabic-Indic digits, inner spaces and underscores)
+_PERCENT = re.compile(r"[0-9]+(?:\.[0-9]+)?%")
 
 
 class _Strict(BaseModel):
@@ -69,11 +72,13 @@ class _Strict(BaseModel):
 def _objective(value: Any) -> float:
     """`99.9%` or `0.999` → 0.999; bare numbers above 1 are refused as ambiguous."""
     if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            # Decimal keeps 99.9 % exactly 0.999 (float division gives 0.9990000000000001).
-            fraction = float(Decimal(value.strip()[:-1].strip()) / 100)
-        except (ArithmeticError, ValueError):
-            raise ValueError(f"expected a percentage like '99.9%', got {value!r}") from None
+        if not _PERCENT.fullmatch(value):
+            raise ValueError(
+                "expected a percentage of ASCII digits with the % sign right after and no"
+                f" spaces, like '99.9%', got {value!r}"
+            )
+        # Decimal keeps 99.9 % exactly 0.999 (float division gives 0.9990000000000001).
+        fraction = float(Decimal(value[:-1]) / 100)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         fraction = float(value)
     else:
@@ -182,8 +187,8 @@ class _Timeslice(_Strict):
 class _Slo(_Strict):
     api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
     kind: Literal["SLO"]
-    service: str = Field(pattern=_NAME.pattern)
-    name: str = Field(pattern=_NAME.pattern)
+    service: Name
+    name: Name
     objective: float
     window: str | _Calendar = "30d"
     budgeting: Literal["occurrences", "timeslices", "ratio_timeslices"] = "occurrences"
@@ -191,9 +196,9 @@ class _Slo(_Strict):
     indicator: _Indicator
     labels: dict[str, str] = {}
     alerting: AlertingSpec = AlertingSpec()
-    policy: str | None = None
+    policy: Name | None = None
     description: str | None = None
-    owner: str | None = None
+    owner: Name | None = None
     runbook_url: str | None = None
 
     @field_validator("objective", mode="before")
@@ -235,7 +240,7 @@ class _Level(_Strict):
 class _Policy(_Strict):
     api_version: Literal["srekit/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"]
-    name: str = Field(pattern=_NAME.pattern)
+    name: Name
     levels: list[_Level] = Field(min_length=1)
     exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
 
@@ -278,9 +283,9 @@ def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
     try:
         return spec.to_policy(model.name)
     except SpecError as error:
-        raise document.error(
-            "levels", f"{error.detail} (every level but the last needs `above`)"
-        ) from None
+        # core speaks of floors; this format calls them `above`
+        hint = " (every level but the last needs `above`)" if "floor" in error.detail else ""
+        raise document.error("levels", error.detail + hint) from None
 
 
 def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:

@@ -530,9 +530,17 @@ def test_labels_and_names() -> None:
     error = failure(PROM_SLO.replace('tier: "1"', '"bad key!": x'))
     assert error.field == "metadata.labels.bad key!"
 
-    assert parse(PROM_SLO.replace("name: availability", "name: CheckoutAvailability"))
+    # Other objects may be CamelCase (OpenSLO's README examples are), but an SLO's name and
+    # service become srekit's and follow its rule: lowercase, as OpenSLO asks (RFC 1123).
+    error = failure(PROM_SLO.replace("name: availability", "name: CheckoutAvailability"))
+    assert error.field == "metadata.name"
+    assert "expected a name of lowercase letters" in error.detail
+    assert "got 'CheckoutAvailability', where 'C' is not allowed" in error.detail
     error = failure(PROM_SLO.replace("name: availability", "name: checkout availability"))
     assert error.field == "metadata.name"
+    error = failure(PROM_SLO.replace("service: checkout", "service: Checkout"))
+    assert error.field == "spec.service"
+    assert "got 'Checkout', where 'C' is not allowed" in error.detail
 
 
 def test_composite_objectives() -> None:

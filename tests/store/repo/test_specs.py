@@ -35,7 +35,7 @@ def test_a_failing_multi_slo_apply_stores_nothing(engine: Engine) -> None:
         slos=(replace(AVAILABILITY, objective=0.99), LATENCY, replace(LATENCY, name="x" * 300))
     )
     with (
-        pytest.raises(SpecError, match="1 to 200 characters, got 300"),
+        pytest.raises(SpecError, match="at most 200 characters; got 300 characters"),
         transaction(engine) as session,
     ):
         repo.apply_specs(session, specs=specs, actor="b")

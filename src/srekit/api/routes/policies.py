@@ -3,12 +3,11 @@ changes what every deploy of the services it gates may do, so it needs an admin 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from srekit.api.deps import Admin, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import NewName, StoredName
 from srekit.api.schemas.policies import PolicyOut
 from srekit.api.schemas.slos import AppliedOut
 from srekit.core.instant import format_instant
@@ -16,7 +15,6 @@ from srekit.spec.model import PolicySpec
 from srekit.store.repo import PolicyRow
 
 router = APIRouter(prefix="/api/v1/policies", tags=["policies"])
-PolicyName = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 def _policy_out(row: PolicyRow) -> PolicyOut:
@@ -40,7 +38,7 @@ def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
 
 
 @router.get("/{name}", response_model=PolicyOut, responses=READ_ERRORS)
-def get_policy(name: PolicyName, state: StateDep, principal: Viewer) -> PolicyOut:
+def get_policy(name: StoredName, state: StateDep, principal: Viewer) -> PolicyOut:
     from srekit.store.repo import get_policy
 
     with state.session() as session:
@@ -53,7 +51,7 @@ def get_policy(name: PolicyName, state: StateDep, principal: Viewer) -> PolicyOu
     responses={**WRITE_ERRORS, 201: {"model": AppliedOut, "description": "created"}},
 )
 def put_policy(
-    name: PolicyName, body: PolicySpec, state: StateDep, principal: Admin, response: Response
+    name: NewName, body: PolicySpec, state: StateDep, principal: Admin, response: Response
 ) -> AppliedOut:
     """Store the policy (201 when new, 200 otherwise; an equal one changes nothing)."""
     from srekit.store.repo import apply_policy

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Response
 
 from srekit.api.deps import Editor, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import NewName, StoredName
 from srekit.api.schemas.services import ServiceOut, ServiceWrite
 from srekit.core.instant import format_instant
 from srekit.store.repo import ServiceRow
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
-ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 def _service_out(row: ServiceRow) -> ServiceOut:
@@ -36,7 +36,7 @@ def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
 
 
 @router.get("/{name}", response_model=ServiceOut, responses=READ_ERRORS)
-def get_service(name: ServiceName, state: StateDep, principal: Viewer) -> ServiceOut:
+def get_service(name: StoredName, state: StateDep, principal: Viewer) -> ServiceOut:
     from srekit.store.repo import get_service
 
     with state.session() as session:
@@ -49,7 +49,7 @@ def get_service(name: ServiceName, state: StateDep, principal: Viewer) -> Servic
     responses={**WRITE_ERRORS, 201: {"model": ServiceOut, "description": "created"}},
 )
 def put_service(
-    name: ServiceName,
+    name: NewName,
     state: StateDep,
     principal: Editor,
     response: Response,
@@ -78,7 +78,7 @@ def put_service(
 
 
 @router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
-def delete_service(name: ServiceName, state: StateDep, principal: Editor) -> Response:
+def delete_service(name: StoredName, state: StateDep, principal: Editor) -> Response:
     """Delete the service; 409 while it has SLOs."""
     from srekit.store.repo import delete_service
 

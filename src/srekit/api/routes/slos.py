@@ -12,11 +12,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 
 from srekit.api.deps import ApiState, Editor, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import NewName, StoredName
 from srekit.api.schemas.slos import (
     AppliedOut,
     ApplyOut,
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from srekit.store.repo import Applied, SloRow
 
 router = APIRouter(prefix="/api/v1/slos", tags=["slos"])
-ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
-SloName = Annotated[str, Path(min_length=1, max_length=200)]
 _API_SCHEMA = "srekit/json"  # source_format of specs written in SloSpec
 
 
@@ -134,7 +133,7 @@ def apply_documents(body: SpecDocumentsIn, state: StateDep, principal: Editor) -
 
 
 @router.get("/{service}/{name}", response_model=SloOut, responses=READ_ERRORS)
-def get_slo(service: ServiceName, name: SloName, state: StateDep, principal: Viewer) -> SloOut:
+def get_slo(service: StoredName, name: StoredName, state: StateDep, principal: Viewer) -> SloOut:
     """The current spec and every version applied, oldest first."""
     from srekit.store.repo import get_slo, readable_spec, slo_versions
 
@@ -197,8 +196,8 @@ def _slo_from_body(service: str, name: str, body: SloWrite) -> tuple[SLO, str]:
 )
 def put_slo(
     *,
-    service: ServiceName,
-    name: SloName,
+    service: NewName,
+    name: NewName,
     body: SloWrite,
     state: StateDep,
     principal: Editor,
@@ -218,7 +217,9 @@ def put_slo(
 
 
 @router.delete("/{service}/{name}", status_code=204, responses=WRITE_ERRORS)
-def delete_slo(service: ServiceName, name: SloName, state: StateDep, principal: Editor) -> Response:
+def delete_slo(
+    service: StoredName, name: StoredName, state: StateDep, principal: Editor
+) -> Response:
     """Delete the SLO and its versions; the audit log keeps its last spec."""
     from srekit.store.repo import delete_slo
 
@@ -235,7 +236,7 @@ def delete_slo(service: ServiceName, name: SloName, state: StateDep, principal: 
     responses=READ_ERRORS,
 )
 async def slo_status(
-    service: ServiceName, name: SloName, state: StateDep, principal: Viewer
+    service: StoredName, name: StoredName, state: StateDep, principal: Viewer
 ) -> JSONResponse:
     """The SLO's latest status (from the evaluator's memory when this server runs one)."""
     from starlette.concurrency import run_in_threadpool
@@ -267,8 +268,8 @@ def _unevaluated(state: ApiState, service: str, name: str) -> SloStatus:
 )
 def slo_history(
     *,
-    service: ServiceName,
-    name: SloName,
+    service: StoredName,
+    name: StoredName,
     state: StateDep,
     principal: Viewer,
     since: Annotated[datetime | None, Query(description="RFC 3339; from this time on")] = None,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from srekit.api.deps import Editor, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import NewName, StoredName
 from srekit.api.schemas.teams import TeamOut
 from srekit.core.instant import format_instant
 from srekit.store.repo import TeamRow
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
-TeamName = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 def _team_out(row: TeamRow) -> TeamOut:
@@ -33,7 +31,7 @@ def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
 
 
 @router.get("/{name}", response_model=TeamOut, responses=READ_ERRORS)
-def get_team(name: TeamName, state: StateDep, principal: Viewer) -> TeamOut:
+def get_team(name: StoredName, state: StateDep, principal: Viewer) -> TeamOut:
     from srekit.errors import NotFound
     from srekit.store.repo import list_teams
 
@@ -49,7 +47,7 @@ def get_team(name: TeamName, state: StateDep, principal: Viewer) -> TeamOut:
     response_model=TeamOut,
     responses={**WRITE_ERRORS, 201: {"model": TeamOut, "description": "created"}},
 )
-def put_team(name: TeamName, state: StateDep, principal: Editor, response: Response) -> TeamOut:
+def put_team(name: NewName, state: StateDep, principal: Editor, response: Response) -> TeamOut:
     """Create the team (201), or leave an existing one as it is (200)."""
     from srekit.store.repo import list_teams, upsert_team
 
@@ -63,7 +61,7 @@ def put_team(name: TeamName, state: StateDep, principal: Editor, response: Respo
 
 
 @router.delete("/{name}", status_code=204, responses=WRITE_ERRORS)
-def delete_team(name: TeamName, state: StateDep, principal: Editor) -> Response:
+def delete_team(name: StoredName, state: StateDep, principal: Editor) -> Response:
     """Delete the team; 409 while services still belong to it."""
     from srekit.store.repo import delete_team
 

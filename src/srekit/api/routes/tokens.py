@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from srekit.api.deps import Admin, StateDep
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import StoredName
 from srekit.api.schemas.tokens import TokenCreate, TokenCreatedOut, TokenOut
 from srekit.contracts import token_document
 
@@ -42,9 +43,7 @@ def create_token(body: TokenCreate, state: StateDep, principal: Admin) -> TokenC
 
 
 @router.delete("/{name}", status_code=204, responses=READ_ERRORS)
-def revoke_token(
-    name: Annotated[str, Path(min_length=1, max_length=200)], state: StateDep, principal: Admin
-) -> Response:
+def revoke_token(name: StoredName, state: StateDep, principal: Admin) -> Response:
     """Revoke the token: it stops working at once on this server (within seconds on others,
     whose token caches expire)."""
     from srekit.store.repo import revoke_token

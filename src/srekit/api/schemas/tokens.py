@@ -13,7 +13,7 @@ __all__ = ["TokenCreate", "TokenCreatedOut", "TokenOut"]
 
 class TokenCreate(RequestModel):
     role: Role
-    name: Name | None = Field(None, description="default: `<role>-<first characters>`")
+    name: Name | None = Field(None, description="default: `<role>-` and 8 random hex digits")
 
 
 class TokenOut(ResponseModel):

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from srekit.core.names import name_problem
 from srekit.core.slo import (
     SLO,
     Alerting,
@@ -63,6 +64,15 @@ class _Parsed:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _check_srekit_name(value: str, field: str, document: Document) -> None:
+    """The schema takes any object name OpenSLO's examples use (uppercase letters, up to 255
+    characters: `AlertPolicy`); the service and SLO names srekit keeps follow its own rule,
+    lowercase as the OpenSLO spec asks of names (RFC 1123), and at most 200 characters."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise document.error(field, problem)
 
 
 _BUDGETING = {
@@ -259,11 +269,13 @@ class _SpecSet:
         labels = dict(slo.metadata.labels or {})
         names: dict[str, int] = {}
         parsed: list[_Parsed] = []
+        _check_srekit_name(spec.service, "spec.service", document)
         for index, objective in enumerate(spec.objectives):
             field = f"spec.objectives[{index}]"
             name = slo.metadata.name
             if len(spec.objectives) > 1:
                 name = f"{name}-{_slug(objective.display_name or '') or index}"
+            _check_srekit_name(name, "metadata.name", document)
             if name in names:
                 raise document.error(
                     f"{field}.displayName",

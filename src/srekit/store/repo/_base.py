@@ -1,4 +1,4 @@
-"""What the repo modules share: the default clock, the check on name lengths, the look-up of a
+"""What the repo modules share: the default clock, the check on names, the look-up of a
 row by its unique name, constraint refusals turned into Conflict, and `Applied`, what applying
 one versioned spec did."""
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from srekit.core.names import name_problem
 from srekit.errors import Conflict, SpecError
 from srekit.store.tables import ApiTokenRow, PolicyRow, ServiceRow, TeamRow
 
@@ -20,7 +21,6 @@ __all__ = ["Applied", "check_name", "find_named", "refused_as_conflict", "when"]
 
 RowT = TypeVar("RowT")
 NamedRowT = TypeVar("NamedRowT", TeamRow, ServiceRow, PolicyRow, ApiTokenRow)
-NAME_LIMIT = 200  # the width of the name columns
 
 
 class Applied(NamedTuple, Generic[RowT]):
@@ -58,12 +58,8 @@ def refused_as_conflict(what: str) -> Iterator[None]:
 
 
 def check_name(value: str, what: str, *, file: str | None = None) -> None:
-    """Refuse names the columns cannot hold, the same way on SQLite (which would not) and
-    PostgreSQL (which would fail with a driver error)."""
-    if not value or len(value) > NAME_LIMIT:
-        raise SpecError(
-            f"expected a {what} name of 1 to {NAME_LIMIT} characters, got {len(value)}: "
-            f"{value[:40]!r}{'...' if len(value) > 40 else ''}",
-            file=file,
-            field=what,
-        )
+    """Refuse what is not a name by srekit's one rule (`core.names`), whatever surface sent it:
+    the same way on SQLite and PostgreSQL, before a row is written."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise SpecError(problem, file=file, field=what)

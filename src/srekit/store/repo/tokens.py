@@ -61,7 +61,8 @@ def create_token(
         raise SpecError(f"expected one of {', '.join(ROLE_NAMES)}, got {role!r}", field="role")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = token[: len(TOKEN_PREFIX) + 6]
-    name = name if name is not None else f"{role}-{prefix[len(TOKEN_PREFIX) :]}"
+    # not the prefix: URL-safe base64 has uppercase letters, and a name has none
+    name = name if name is not None else f"{role}-{secrets.token_hex(4)}"
     check_name(name, "token")
     row = ApiTokenRow(
         name=name,
