@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -51,3 +53,16 @@ def test_a_query_past_the_time_limit_is_stopped(tmp_path: Path) -> None:
     assert full[("api-costly", "6h")] is not None
     print(f"stopped after {elapsed:.2f} s; unlimited {full_s:.2f} s")
     assert elapsed < 0.2 + 1.0 < full_s, (elapsed, full_s)
+
+
+def test_a_new_event_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        with EventStore(tmp_path / "home" / "events") as store:
+            store.stats()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "home" / "events").stat().st_mode) == 0o700
+    database = tmp_path / "home" / "events" / "events.duckdb"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

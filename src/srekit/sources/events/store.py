@@ -246,9 +246,12 @@ class EventStore:
                 f"no event store at {self._path}: ingest events first (srekit events ingest)"
             )
         try:
-            if not self._read_only:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self._read_only and not self._path.exists()
+            if created:
+                _make_private_dirs(self._path.parent)
             conn = duckdb.connect(str(self._path), read_only=self._read_only)
+            if created:
+                self._path.chmod(0o600)  # in a 0700 directory: nobody saw it meanwhile
         except (OSError, duckdb.Error) as exc:
             message = first_line(exc)
             if "lock" in message.lower():
@@ -274,6 +277,15 @@ class EventStore:
                 f"this srekit reads version {SCHEMA_VERSION}"
             )
         return conn
+
+
+def _make_private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents with mode 0700 (events are request logs)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)
 
 
 def _database_file(path: Path) -> Path:
