@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         description="windows of a day or more from rollups: completed to the instant asked "
         "(exact), or as of the last hourly rollup (hourly, cheaper)",
     )
+    events_query_timeout_s: float = Field(
+        10.0, gt=0, allow_inf_nan=False, description="an event store query is stopped after this"
+    )
     database_url: str | None = Field(
         None, description="state store URL (postgresql+psycopg://...); SQLite under home if unset"
     )

@@ -5,6 +5,7 @@
     ├── NotFound (LookupError)        a named SLO, service or file does not exist
     ├── Conflict                      a change clashes with stored state (a constraint refused it)
     ├── SourceUnavailable             an SLI source (Prometheus, event store) could not answer
+    │   └── SourceTimeout             ... in the time allowed for one query
     └── StoreUnavailable              the state store is unreachable or its schema is not current
 
 A denied deploy gate is a result, not an error.
@@ -15,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "Conflict",
     "NotFound",
+    "SourceTimeout",
     "SourceUnavailable",
     "SpecError",
     "SrekitError",
@@ -47,6 +49,11 @@ class Conflict(SrekitError):
 
 class SourceUnavailable(SrekitError):
     """An SLI source failed to answer (down, slow, or refused the query)."""
+
+
+class SourceTimeout(SourceUnavailable):
+    """A source query ran past its time limit and was stopped: asking about fewer SLOs at
+    once may succeed where the whole batch did not."""
 
 
 class StoreUnavailable(SrekitError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import AVAILABILITY_SPEC, Api
 
 OPENSLO = {
@@ -234,3 +236,51 @@ def test_tokens_are_managed_by_admins_and_shown_once(api: Api) -> None:
     assert [row["action"] for row in audit] == ["token.revoke", "token.create"]
     assert "token_hash" not in str(audit)
     assert token not in str(audit)
+
+
+NATIVE_EVENTS = {
+    "apiVersion": "srekit/v1",
+    "kind": "SLO",
+    "service": "checkout",
+    "name": "availability",
+    "objective": "99.9%",
+    "window": "30d",
+    "owner": "payments",
+    "indicator": {"events": {"good": "status < 500"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("good", "message"),
+    [
+        ("getenv('HOME') = ''", "getenv"),
+        ("true; DROP TABLE events", "single expression"),
+        ("status < 500 -- x", "comments"),
+        ("path IN (SELECT path FROM events)", "subqueries"),
+        ("read_text('/etc/passwd') <> ''", "read_text"),
+        ("status", "expected a boolean"),
+        ("(" * 3000 + "true" + ")" * 3000, "depth"),
+    ],
+)
+def test_predicates_are_checked_when_an_slo_is_written(
+    lite_api: Api, good: str, message: str
+) -> None:
+    """No event store exists under SREKIT_HOME: the check needs none."""
+    spec = {**AVAILABILITY_SPEC, "indicator": {"kind": "events_ratio", "good": good}}
+    put = lite_api.put("/api/v1/slos/checkout/availability", json={"spec": spec})
+    assert put.status_code == 422, put.text
+    (error,) = put.json()["detail"]
+    assert error["loc"] == ["body", "spec", "indicator", "good"]
+    assert message in error["msg"]
+    document = {**NATIVE_EVENTS, "indicator": {"events": {"good": "true", "total": good}}}
+    put = lite_api.put("/api/v1/slos/checkout/availability", json={"document": document})
+    assert put.status_code == 422, put.text
+    assert put.json()["detail"][0]["loc"] == ["body", "document", "indicator", "total"]
+    fine = {**NATIVE_EVENTS, "name": "fine"}
+    posted = lite_api.post("/api/v1/slos", json={"documents": [fine, document]})
+    assert posted.status_code == 422, posted.text
+    (error,) = posted.json()["detail"]
+    assert error["loc"] == ["body", "documents", 1, "indicator", "total"]
+    assert message in error["msg"]
+    # nothing was stored, not even the good document beside the bad one
+    assert lite_api.get("/api/v1/slos").json() == []

@@ -30,6 +30,32 @@ def test_validate_bad_input_exits_2_naming_file_and_field(tmp_path: Path) -> Non
     assert "--file" in err
 
 
+def test_validate_and_apply_refuse_bad_predicates_naming_the_field(tmp_path: Path) -> None:
+    """Checked without an event store: SREKIT_HOME holds nothing."""
+    home = tmp_path / "home"
+    env = {"SREKIT_HOME": str(home), "SREKIT_ACTOR": "ci"}
+    for predicate, message in (
+        ("getenv('HOME') = ''", "getenv() is not allowed"),
+        ("status; SELECT 1", "single expression"),
+        ("status", "expected a boolean"),
+    ):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(
+            "apiVersion: srekit/v1\nkind: SLO\nservice: a\nname: b\nobjective: 99%\n"
+            f"indicator: {{events: {{good: 'true', total: {json.dumps(predicate)}}}}}\n"
+        )
+        for command in ("validate", "apply"):
+            code, _, err = run("slo", command, "-f", bad, env=env)
+            assert code == 2, err
+            flat = " ".join(err.split())
+            assert f"{bad}: indicator.total:" in flat
+            assert message in flat
+            assert "Traceback" not in err
+    assert not (home / "events").exists()
+    code, out, _ = run("slo", "list", "--stored", "--format", "json", env=env)
+    assert (code, json.loads(out)) == (0, [])
+
+
 def test_list_json() -> None:
     code, out, _ = run("slo", "list", "-f", EXAMPLES / "prometheus", "--format", "json")
     assert code == 0

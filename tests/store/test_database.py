@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -181,3 +183,29 @@ def test_sqlite_writers_wait_for_each_other_and_readers_do_not(tmp_path: Path) -
     with transaction(engine, read_only=True) as session:
         assert sorted(team.name for team in repo.list_teams(session)) == ["first", "second"]
     engine.dispose()
+
+
+def test_a_new_sqlite_state_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "home"
+    old_umask = os.umask(0o022)  # the usual one, which would leave 0755 and 0644
+    try:
+        engine = create_store_engine(f"sqlite:///{home / 'srekit.db'}")
+        upgrade(engine)
+        with transaction(engine) as session:
+            repo.create_token(session, role="admin", name="a", actor="test")
+        engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    created = [p for p in home.iterdir() if p.name.startswith("srekit.db")]
+    assert created, "no database file"
+    for path in created:  # srekit.db and its -wal/-shm files, when they remain
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    # an existing directory keeps its mode
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    create_store_engine(f"sqlite:///{shared / 'srekit.db'}").dispose()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    assert stat.S_IMODE((shared / "srekit.db").stat().st_mode) == 0o600

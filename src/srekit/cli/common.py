@@ -15,12 +15,16 @@ __all__ = ["evaluate", "load"]
 
 
 def load(files: Sequence[Path]) -> SpecSet:
-    """Parse the spec files; at least one path is required."""
+    """Parse the spec files and check what their schema cannot (`flows.validate`); at least
+    one path is required."""
     from srekit.cli.options import abort
+    from srekit.flows.validate import check_slos
 
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")
-    return load_specs(files)
+    specs = load_specs(files)
+    check_slos(specs.slos)
+    return specs
 
 
 def evaluate(specs: SpecSet, sources: SourceSet, at: datetime) -> list[SloStatus]:

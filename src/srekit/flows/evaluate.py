@@ -3,7 +3,9 @@ the CLI gate and the server's evaluation rounds.
 
 SLOs are grouped by source (Prometheus or the event store), each source is asked once for all
 of its SLOs and windows, and a source that cannot answer turns its SLOs' statuses into `error`
-states with the reason, instead of failing the whole evaluation.
+states with the reason, instead of failing the whole evaluation. A batch that runs past the
+source's time limit (SourceTimeout) is asked again one SLO at a time, so a costly SLO costs
+only its own status.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from srekit.core.status import (
     unavailable_status,
 )
 from srekit.core.window import window_span
-from srekit.errors import SourceUnavailable, SpecError
+from srekit.errors import SourceTimeout, SourceUnavailable, SpecError
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.store.repo import (
@@ -95,10 +97,21 @@ def evaluate_statuses(
         try:
             readings = _readings(source, members, at)
         except SourceUnavailable as error:
+            if not isinstance(error, SourceTimeout) or len(members) == 1:
+                for slo in members:
+                    statuses[slo.id] = unavailable_status(slo, at=at, detail=str(error))
+                continue
+            # the batch ran out of time: ask again one SLO at a time, so only the costly
+            # SLOs lose their statuses
+            readings = {}
             for slo in members:
-                statuses[slo.id] = unavailable_status(slo, at=at, detail=str(error))
-            continue
+                try:
+                    readings.update(_readings(source, [slo], at))
+                except SourceUnavailable as own:
+                    statuses[slo.id] = unavailable_status(slo, at=at, detail=str(own))
         for slo in members:
+            if slo.id in statuses:
+                continue
             policy = policy_for_slo(slo.policy, policies)
             statuses[slo.id] = evaluate_slo(slo, readings=readings[slo.id], at=at, policy=policy)
     return [statuses[slo.id] for slo in slos]

@@ -32,5 +32,9 @@ def build_sources(
         else None
     )
     store_path = events_store or settings.events_path
-    events = EventStore(store_path) if EventStore.exists(store_path) else None
+    events = (
+        EventStore(store_path, query_timeout_s=settings.events_query_timeout_s)
+        if EventStore.exists(store_path)
+        else None
+    )
     return SourceSet(prometheus=prometheus, events=events)

@@ -7,10 +7,11 @@ installed srekit migrates its database without an alembic.ini.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,31 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _make_private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents readable by their owner only (0700); existing
+    directories keep their mode."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)  # whatever the umask
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (it would follow the umask: 0644);
+    its -wal and -shm files take the same mode."""
+    _make_private_dirs(path.parent)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def create_store_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; a SQLite file's directory is created when missing."""
+    """An engine for `url`; a missing SQLite file is created, 0600 in a 0700 directory, as the
+    state holds token hashes and every spec."""
     parsed = make_url(normalize_url(url))
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(parsed.database))
         engine = create_engine(parsed, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

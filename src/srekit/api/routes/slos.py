@@ -106,9 +106,11 @@ def apply_documents(body: SpecDocumentsIn, state: StateDep, principal: Editor) -
     """Apply spec documents as `srekit slo apply` applies files: each SLO and policy is
     created, updated (a new version) or unchanged, in one transaction."""
     from srekit.api.specs import check_owners, parse_documents
+    from srekit.flows.validate import check_slos
     from srekit.store.repo import apply_policy, apply_slo
 
     specs, formats = parse_documents(body.documents)
+    check_slos(specs.slos)
     if specs.policies and not principal.may(Role.ADMIN):
         raise HTTPException(403, "the documents define policies: changing policies needs admin")
     check_owners(specs.slos)
@@ -167,12 +169,15 @@ def get_slo(service: StoredName, name: StoredName, state: StateDep, principal: V
 
 def _slo_from_body(service: str, name: str, body: SloWrite) -> tuple[SLO, str]:
     from srekit.api.specs import parse_documents
+    from srekit.flows.validate import check_slos
 
     if body.spec is not None:
         try:
-            return body.spec.to_slo(service=service, name=name), _API_SCHEMA
+            slo = body.spec.to_slo(service=service, name=name)
+            check_slos([slo])
         except SpecError as error:
             raise SpecError(error.detail, file="spec", field=error.field) from error
+        return slo, _API_SCHEMA
     assert body.document is not None  # SloWrite guarantees one of the two
     specs, formats = parse_documents([body.document], label="document")
     if specs.policies:
@@ -186,6 +191,7 @@ def _slo_from_body(service: str, name: str, body: SloWrite) -> tuple[SLO, str]:
             f" {', '.join(found) or 'none'} (POST /api/v1/slos applies several)",
             file="document",
         )
+    check_slos(specs.slos)
     return replace(specs.slos[0], source_file=None), formats["document"]
 
 

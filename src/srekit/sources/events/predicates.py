@@ -5,18 +5,33 @@ checked to be a single boolean expression over event columns: no `;`, no comment
 subqueries, window functions or `*`, and no function that reads the environment or the
 clock. Checks run on DuckDB's own tokens and parse tree, then DuckDB binds the expression
 against `events`, so its verdict on types and column names is the one that counts.
+
+`check_events_slo` runs the sandbox without an event store, against an in-memory database
+holding the event schema, so a spec is checked when it is written (`srekit slo apply`, the
+API), not only when it is first evaluated.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import threading
 from typing import Any, Final
 
 import duckdb
 
+from srekit.core.slo import SLO, EventsRatio
+from srekit.errors import SpecError
+from srekit.sources.events.schema import create_schema
 from srekit.sources.events.sql import first_line
 
-__all__ = ["predicate_problem"]
+__all__ = ["MAX_PREDICATE_CHARS", "check_events_slo", "predicate_problem"]
+
+#: Longer predicates are refused: real ones are a line, and checking one costs time in its size.
+MAX_PREDICATE_CHARS: Final = 10_000
+# Verdicts kept per predicate text (they depend on the text and the schema only): at most
+# this many, each at most MAX_PREDICATE_CHARS long
+_VERDICTS_KEPT: Final = 1024
 
 # Scalar functions a predicate may not call: they read the environment or make the result
 # depend on when it is computed, which would break `--at` reproducibility.
@@ -50,7 +65,77 @@ _FORBIDDEN_CLASSES: Final = frozenset({"SUBQUERY", "WINDOW", "STAR", "PARAMETER"
 
 def predicate_problem(cur: duckdb.DuckDBPyConnection, text: str) -> str | None:
     """Why `text` cannot be an `EventsRatio` predicate, in a phrase; None when it can."""
+    if len(text) > MAX_PREDICATE_CHARS:
+        return f"expected at most {MAX_PREDICATE_CHARS} characters, got {len(text)}"
     return _syntax_problem(cur, text) or _bind_problem(cur, text)
+
+
+def check_events_slo(slo: SLO) -> None:
+    """Raise SpecError unless the SLO is an events SLO whose predicates pass the sandbox.
+
+    The error names the SLO, its file and the field (`indicator.good`, `indicator.total`,
+    `indicator.stream`). Needs no event store: predicates are bound against an in-memory
+    database with the event schema, and each text's verdict is remembered.
+    """
+    indicator = slo.indicator
+    if not isinstance(indicator, EventsRatio):
+        raise SpecError(
+            f"SLO {slo.id}: the event store answers events indicators only, "
+            f"not {type(indicator).__name__}",
+            file=slo.source_file,
+            field="indicator",
+        )
+    if indicator.stream is not None and not indicator.stream.strip():
+        raise SpecError(
+            f"SLO {slo.id}: expected a service name, got an empty stream",
+            file=slo.source_file,
+            field="indicator.stream",
+        )
+    for field_name, text in (("good", indicator.good), ("total", indicator.total)):
+        problem = _SCRATCH.problem(text)
+        if problem is not None:
+            shown = text if len(text) <= 200 else text[:200] + "..."
+            raise SpecError(
+                f"SLO {slo.id}: {problem} (predicate: {shown!r})",
+                file=slo.source_file,
+                field=f"indicator.{field_name}",
+            )
+
+
+class _Scratch:
+    """An in-memory DuckDB with the event schema, opened on first use, and the verdicts
+    it gave; one check at a time (a check takes about a millisecond)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._verdicts: dict[str, str | None] = {}
+
+    def problem(self, text: str) -> str | None:
+        with self._lock:
+            if text in self._verdicts:
+                return self._verdicts[text]
+            if self._conn is None:
+                conn = duckdb.connect(":memory:")
+                create_schema(conn)
+                self._conn = conn
+                atexit.register(self.close)
+            problem = predicate_problem(self._conn, text)
+            if len(text) <= MAX_PREDICATE_CHARS:
+                if len(self._verdicts) >= _VERDICTS_KEPT:
+                    self._verdicts.clear()
+                self._verdicts[text] = problem
+            return problem
+
+    def close(self) -> None:
+        # dropped before the interpreter exits, or DuckDB's bindings report it as leaked
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+_SCRATCH: Final = _Scratch()
 
 
 def _bind_problem(cur: duckdb.DuckDBPyConnection, text: str) -> str | None:
@@ -76,13 +161,10 @@ def _syntax_problem(cur: duckdb.DuckDBPyConnection, text: str) -> str | None:
     kinds = {token_type for _, token_type in tokens}
     if duckdb.token_type.comment in kinds:
         return "comments are not allowed in a predicate"
-    positions = [position for position, _ in tokens]
-    for position, token_type in tokens:
-        if token_type == duckdb.token_type.string_const:
-            continue
-        following = [p for p in positions if p > position]
-        piece = text[position : following[0] if following else len(text)]
-        if ";" in piece:
+    # a token's text runs to the next token's start (tokens come in order of position)
+    ends = [position for position, _ in tokens[1:]] + [len(text)]
+    for (position, token_type), end in zip(tokens, ends, strict=True):
+        if token_type != duckdb.token_type.string_const and ";" in text[position:end]:
             return "expected a single expression, found ';'"
     tree = _parse_tree(cur, text)
     if "error" in tree:

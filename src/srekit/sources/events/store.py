@@ -30,12 +30,12 @@ import duckdb
 
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO
-from srekit.errors import SourceUnavailable, SpecError
+from srekit.errors import SourceTimeout, SourceUnavailable
 from srekit.sources.events import queries
 from srekit.sources.events.formats import EventFormat
 from srekit.sources.events.ingest import IngestReport, check_file, file_sha256, load_file
-from srekit.sources.events.predicates import predicate_problem
-from srekit.sources.events.queries import ServiceStats, events_indicator
+from srekit.sources.events.predicates import check_events_slo
+from srekit.sources.events.queries import ServiceStats
 from srekit.sources.events.schema import SCHEMA_VERSION, create_schema
 from srekit.sources.events.sql import first_line
 
@@ -51,12 +51,14 @@ class EventStore:
     thread-safe, so each operation runs on its own cursor.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, query_timeout_s: float | None = None
+    ) -> None:
         self._path = _database_file(Path(path))
         self._read_only = read_only
+        self._query_timeout_s = query_timeout_s
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
-        self._valid_predicates: set[str] = set()
 
     @property
     def path(self) -> Path:
@@ -159,26 +161,12 @@ class EventStore:
     # -- SLIs -----------------------------------------------------------------------------
 
     def validate(self, slo: SLO) -> None:
-        """Raise SpecError unless the SLO's predicates are usable here (naming SLO and field)."""
-        indicator = events_indicator(slo)
-        if indicator.stream is not None and not indicator.stream.strip():
-            raise SpecError(
-                f"SLO {slo.id}: expected a service name, got an empty stream",
-                file=slo.source_file,
-                field="indicator.stream",
-            )
-        for field_name, text in (("good", indicator.good), ("total", indicator.total)):
-            if text in self._valid_predicates:
-                continue
-            with self._cursor() as cur:
-                problem = predicate_problem(cur, text)
-            if problem is not None:
-                raise SpecError(
-                    f"SLO {slo.id}: {problem} (predicate: {text!r})",
-                    file=slo.source_file,
-                    field=f"indicator.{field_name}",
-                )
-            self._valid_predicates.add(text)
+        """Raise SpecError unless the SLO's predicates are usable here (naming SLO and field).
+
+        The sandbox of `predicates.check_events_slo`: the same verdict a spec got when it
+        was written, so a stored spec that passed then passes here.
+        """
+        check_events_slo(slo)
 
     def counts(
         self, slos: Sequence[SLO], windows: Sequence[WindowQuery]
@@ -213,12 +201,30 @@ class EventStore:
     # -- connection -----------------------------------------------------------------------
 
     def _query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        """Run a read query; any DuckDB failure means the source could not answer."""
+        """Run a read query; any DuckDB failure means the source could not answer.
+
+        A query still running after `query_timeout_s` is interrupted (SourceTimeout), so one
+        costly predicate cannot stall an evaluation round. Messages name no file: they
+        become SLO statuses, which the API serves.
+        """
         with self._cursor() as cur:
+            timer = None
+            if self._query_timeout_s is not None:
+                timer = threading.Timer(self._query_timeout_s, cur.interrupt)
+                timer.daemon = True
+                timer.start()
             try:
                 return cur.execute(sql, params).fetchall()
+            except duckdb.InterruptException as exc:
+                raise SourceTimeout(
+                    f"the event store query ran past {self._query_timeout_s:g} s and was"
+                    " stopped (SREKIT_EVENTS_QUERY_TIMEOUT_S)"
+                ) from exc
             except duckdb.Error as exc:
-                raise SourceUnavailable(f"event store {self._path}: {first_line(exc)}") from exc
+                raise SourceUnavailable(f"the event store failed: {first_line(exc)}") from exc
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -240,9 +246,12 @@ class EventStore:
                 f"no event store at {self._path}: ingest events first (srekit events ingest)"
             )
         try:
-            if not self._read_only:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self._read_only and not self._path.exists()
+            if created:
+                _make_private_dirs(self._path.parent)
             conn = duckdb.connect(str(self._path), read_only=self._read_only)
+            if created:
+                self._path.chmod(0o600)  # in a 0700 directory: nobody saw it meanwhile
         except (OSError, duckdb.Error) as exc:
             message = first_line(exc)
             if "lock" in message.lower():
@@ -268,6 +277,15 @@ class EventStore:
                 f"this srekit reads version {SCHEMA_VERSION}"
             )
         return conn
+
+
+def _make_private_dirs(path: Path) -> None:
+    """Create `path` and its missing parents with mode 0700 (events are request logs)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+            directory.chmod(0o700)
 
 
 def _database_file(path: Path) -> Path:
