@@ -204,3 +204,28 @@ def test_every_decision_is_recorded(gated: Api) -> None:
         "config",
     )
     assert gated.get("/api/v1/deployments?service=nope&limit=5").json()[0]["service"] == "nope"
+
+
+def test_answers_never_show_the_database_file_path(tmp_path: Path) -> None:
+    from srekit.store.database import create_store_engine
+
+    not_a_file = tmp_path / "secret-place" / "srekit.db"
+    not_a_file.mkdir(parents=True)  # SQLite cannot open a directory: the store is down
+    engine = create_store_engine(f"sqlite:///{not_a_file}")
+    app = create_app(Settings(home=tmp_path), engine=engine, evaluator=FakeEvaluator())
+    with TestClient(app) as client:
+        headers = {"Authorization": "Bearer srk_whatever"}
+        answers = [
+            client.get(GATE, headers=headers),
+            client.get("/api/v1/services", headers=headers),
+            client.get("/readyz"),
+        ]
+    engine.dispose()
+    gate_body, services, ready = (answer.json() for answer in answers)
+    assert "the state store failed: unable to open database file" in gate_body["reasons"][0]
+    assert services == {"detail": "the state store failed: unable to open database file"}
+    assert answers[1].status_code == 503
+    assert ready["detail"] == "the state store failed: unable to open database file"
+    for answer in answers:
+        assert "secret-place" not in answer.text
+        assert str(tmp_path) not in answer.text

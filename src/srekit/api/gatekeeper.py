@@ -151,7 +151,7 @@ class GateKeeper:
         try:
             catalog = await self._catalog.get()
         except StoreUnavailable as error:
-            reason = f"the state store is unavailable, so the gate fails closed: {error}"
+            reason = f"the state store is unavailable, so the gate fails closed: {error.public}"
             return denied_decision(service, change_type, reason), []
         if not self.recorder.healthy:
             reason = (
@@ -162,7 +162,7 @@ class GateKeeper:
         try:
             current = await self.statuses.get()
         except StoreUnavailable as error:
-            reason = f"SLO statuses cannot be read (state store unavailable): {error}"
+            reason = f"SLO statuses cannot be read (state store unavailable): {error.public}"
             return denied_decision(service, change_type, reason), []
         incidents = tuple(self.incidents.open_severe_incidents(service))
         key = (service, change_type, question.fail_mode, id(catalog), id(current), incidents)
@@ -206,7 +206,7 @@ async def answer_gate(
             {**body, "detail": error.detail}, status_code=error.status_code, headers=error.headers
         )
     except StoreUnavailable as error:
-        reason = f"the state store is unavailable, so the gate fails closed: {error}"
+        reason = f"the state store is unavailable, so the gate fails closed: {error.public}"
         return _denial(service, change_type, reason, deny_status)
     try:
         decision, statuses = await state.gate.decide(replace(request, requested_by=principal.name))

@@ -34,7 +34,7 @@ def readyz(state: StateDep, response: Response) -> HealthOut:
     except StoreUnavailable as error:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
-        return HealthOut(status="unavailable", detail=str(error).splitlines()[0])
+        return HealthOut(status="unavailable", detail=error.public.splitlines()[0])
     head = head_revision()
     if current != head:
         response.status_code = 503
