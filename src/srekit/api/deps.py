@@ -2,14 +2,18 @@
 
 Roles and what each grants are `core.access`'s. Token look-ups are cached for a few
 seconds, so a busy gate or status endpoint does not query the store on every request; a
-revoked token stops working within `TOKEN_CACHE_TTL_S`.
+revoked token stops working within `TOKEN_CACHE_TTL_S`. A client (remote address) whose
+authentications failed `auth_failure_limit` times within `auth_failure_window_s` gets 429
+with Retry-After instead of 401 until its failures age out; a valid token always passes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Admin",
     "ApiState",
+    "AuthFailures",
     "BearerDep",
     "Deployer",
     "Editor",
@@ -42,6 +47,7 @@ __all__ = [
     "TokenCache",
     "Viewer",
     "authenticate",
+    "client_address",
     "get_state",
 ]
 
@@ -93,6 +99,36 @@ class TokenCache:
             self._entries.clear()
 
 
+class AuthFailures:
+    """Failed authentications per client address, the last `limit` of each, for
+    `window_s`; at most `max_clients` addresses are remembered (the oldest are forgotten)."""
+
+    def __init__(self, *, limit: int, window_s: float, max_clients: int = _CACHE_LIMIT) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.max_clients = max_clients
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def fail(self, client: str, now: float | None = None) -> float | None:
+        """Count a failure; the seconds to wait when `client` was already over the limit
+        (the answer is then 429), else None (401)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            failures = self._failures.pop(client, None)  # re-inserted: the newest last
+            if failures is None:
+                failures = deque(maxlen=self.limit)
+                while len(self._failures) >= self.max_clients:
+                    del self._failures[next(iter(self._failures))]
+            while failures and failures[0] <= now - self.window_s:
+                failures.popleft()
+            over = len(failures) >= self.limit
+            failures.append(now)
+            self._failures[client] = failures
+            # the limit holds until the oldest remembered failure leaves the window
+            return max(1.0, failures[0] + self.window_s - now) if over else None
+
+
 @dataclass
 class ApiState:
     """Everything the routes share, built once by `create_app`."""
@@ -104,12 +140,18 @@ class ApiState:
     gate: GateKeeper
     statuses: TtlCache[list[SloStatus]]
     tokens: TokenCache = field(default_factory=TokenCache)
+    auth_failures: AuthFailures = field(init=False)
     lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
     # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the
     # list itself is kept in the value so its id cannot be reused while the entry lives
     rendered: dict[tuple[int, str | None], tuple[list[SloStatus], bytes]] = field(
         default_factory=dict
     )
+
+    def __post_init__(self) -> None:
+        self.auth_failures = AuthFailures(
+            limit=self.settings.auth_failure_limit, window_s=self.settings.auth_failure_window_s
+        )
 
     @contextmanager
     def session(self) -> Iterator[StoreSession]:
@@ -152,16 +194,41 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def client_address(request: Request) -> str | None:
+    """The remote address failed authentications are counted against."""
+    return request.client.host if request.client else None
+
+
+def _failed(state: ApiState, client: str | None, error: HTTPException) -> HTTPException:
+    """`error` (a 401), or a 429 when `client` has failed too often lately."""
+    if client is None:
+        return error
+    wait_s = state.auth_failures.fail(client)
+    if wait_s is None:
+        return error
+    return HTTPException(
+        429,
+        f"too many failed authentications from this address: retry in {math.ceil(wait_s)} s",
+        headers={"Retry-After": str(math.ceil(wait_s))},
+    )
+
+
 async def authenticate(
-    state: ApiState, credentials: HTTPAuthorizationCredentials | None, role: Role
+    state: ApiState,
+    credentials: HTTPAuthorizationCredentials | None,
+    role: Role,
+    *,
+    client: str | None = None,
 ) -> Principal:
-    """The caller, if their token is valid and grants `role`; 401 or 403 otherwise.
+    """The caller, if their token is valid and grants `role`; 401 or 403 otherwise, and 429
+    instead of 401 when `client` (its address; None counts nothing) has failed too often.
 
     The cached path does no I/O; a miss reads the store in the thread pool (StoreUnavailable
     becomes a 503 through the app's error handler).
     """
     if credentials is None:
-        raise _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
+        required = _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
+        raise _failed(state, client, required)
     from srekit.store.repo import hash_token
 
     token = credentials.credentials
@@ -170,7 +237,8 @@ async def authenticate(
     if not found:
         principal = await _single_lookup(state, token, digest)
     if principal is None:
-        raise _unauthorized("the token is unknown or revoked", "invalid_token")
+        unknown = _unauthorized("the token is unknown or revoked", "invalid_token")
+        raise _failed(state, client, unknown)
     if not principal.may(role):
         raise HTTPException(403, f"token {principal.name!r} ({principal.role}) may not do this")
     return principal
@@ -192,8 +260,9 @@ def _requires(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(
         state: StateDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+        request: Request,
     ) -> Principal:
-        return await authenticate(state, credentials, role)
+        return await authenticate(state, credentials, role, client=client_address(request))
 
     dependency.__name__ = f"requires_{role.value}"
     return dependency

@@ -191,15 +191,21 @@ def _denial(service: str, change_type: str, reason: str, status_code: int) -> JS
 
 
 async def answer_gate(
-    state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
+    state: ApiState,
+    credentials: Any,
+    request: GateRequest,
+    *,
+    deny_status: int,
+    client: str | None = None,
 ) -> Response:
     """The gate's HTTP answer, for the routes and the fast path alike: the decision as JSON,
-    `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token."""
+    `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token
+    (429 when `client` failed too often)."""
     from srekit.api.deps import authenticate
 
     service, change_type = request.service or "", request.change_type or "feature"
     try:
-        principal = await authenticate(state, credentials, Role.DEPLOY)
+        principal = await authenticate(state, credentials, Role.DEPLOY, client=client)
     except HTTPException as error:
         body = gate_document(denied_decision(service, change_type, error.detail), [])
         return JSONResponse(

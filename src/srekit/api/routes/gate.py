@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from srekit.api.deps import BearerDep, StateDep
+from srekit.api.deps import BearerDep, StateDep, client_address
 from srekit.api.gatekeeper import answer_gate
 from srekit.api.schemas.base import ErrorOut
 from srekit.api.schemas.gate import FlaggerPayload
@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    429: {"model": ErrorOut, "description": "too many failed authentications: Retry-After"},
     403: {"model": ErrorOut, "description": "the token's role is not deploy or admin"},
 }
 
@@ -34,6 +35,7 @@ async def gate(
     *,
     state: StateDep,
     credentials: BearerDep,
+    http: Request,
     service: Annotated[str | None, Query(description="the service being deployed")] = None,
     change_type: Annotated[
         str | None, Query(description="feature, config, security_fix, critical_bug, rollback, ...")
@@ -56,7 +58,9 @@ async def gate(
         fail_open=fail_open,
         source="api",
     )
-    return await answer_gate(state, credentials, request, deny_status=200)
+    return await answer_gate(
+        state, credentials, request, deny_status=200, client=client_address(http)
+    )
 
 
 @router.post(
@@ -65,7 +69,9 @@ async def gate(
     response_class=JSONResponse,
     responses={**_AUTH, 403: {"model": GateOut, "description": "denied, or a bad token role"}},
 )
-async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPayload) -> Response:
+async def flagger(
+    state: StateDep, credentials: BearerDep, payload: FlaggerPayload, http: Request
+) -> Response:
     """Flagger's pre-rollout (or confirm-promotion) webhook: 200 allows, 403 denies.
 
     `metadata.service` names the service (default: the canary's `name`); `metadata` may also
@@ -80,4 +86,6 @@ async def flagger(state: StateDep, credentials: BearerDep, payload: FlaggerPaylo
         fail_open=meta.get("fail_open"),
         source="flagger",
     )
-    return await answer_gate(state, credentials, request, deny_status=403)
+    return await answer_gate(
+        state, credentials, request, deny_status=403, client=client_address(http)
+    )
