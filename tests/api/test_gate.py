@@ -184,7 +184,7 @@ def test_flagger_allows_with_200_and_denies_with_403(gated: Api) -> None:
     assert malformed.status_code == 422
 
 
-def test_every_decision_is_recorded(gated: Api) -> None:
+def test_every_decision_about_a_stored_service_is_recorded(gated: Api) -> None:
     gate(gated, GATE + "&version=1.2.3&commit_time=2026-11-01T09:00:00Z&change_type=config")
     gated.evaluator.statuses = []
     gate(gated)
@@ -193,7 +193,6 @@ def test_every_decision_is_recorded(gated: Api) -> None:
     rows = gated.get("/api/v1/deployments", role="viewer").json()
     assert [(r["service"], r["allowed"], r["source"], r["requested_by"]) for r in rows] == [
         ("checkout", False, "flagger", "admin-bot"),
-        ("nope", False, "api", "deploy-bot"),
         ("checkout", False, "api", "deploy-bot"),
         ("checkout", True, "api", "deploy-bot"),
     ]
@@ -203,7 +202,19 @@ def test_every_decision_is_recorded(gated: Api) -> None:
         "2026-11-01T09:00:00Z",
         "config",
     )
-    assert gated.get("/api/v1/deployments?service=nope&limit=5").json()[0]["service"] == "nope"
+    # a service the store does not hold is denied but not recorded
+    assert gated.get("/api/v1/deployments?service=nope&limit=5").json() == []
+
+
+def test_asking_about_made_up_services_does_not_grow_the_deployments_table(gated: Api) -> None:
+    for n in range(50):
+        body = gate(gated, f"/api/v1/gate?service=made-up-{n}&version={n}")
+        assert body["allowed"] is False
+        assert "unknown service" in str(body["reasons"])
+    gate(gated, GATE + "&version=real")
+    gated.client.app.state.srekit.gate.recorder.flush()  # type: ignore[attr-defined]
+    rows = gated.get("/api/v1/deployments?limit=1000", role="viewer").json()
+    assert [(r["service"], r["version"]) for r in rows] == [("checkout", "real")]
 
 
 def test_answers_never_show_the_database_file_path(tmp_path: Path) -> None:

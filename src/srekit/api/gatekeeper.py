@@ -115,7 +115,11 @@ class GateKeeper:
         question = read_request(request)
         if isinstance(question, GateDecision):
             return question, []
-        decision, statuses = await self._decide(question)
+        decision, statuses, known = await self._decide(question)
+        if not known:
+            # a service the store does not hold: denied, and not recorded, so asking about
+            # made-up names cannot grow the deployments table
+            return decision, statuses
         asked = (
             question.service,
             question.change_type,
@@ -146,30 +150,33 @@ class GateKeeper:
         )
         return decision, statuses
 
-    async def _decide(self, question: GateQuestion) -> tuple[GateDecision, list[SloStatus]]:
+    async def _decide(self, question: GateQuestion) -> tuple[GateDecision, list[SloStatus], bool]:
+        """The decision, its statuses, and whether the service may exist (False only when
+        the catalog says it does not: then nothing is recorded)."""
         service, change_type = question.service, question.change_type
         try:
             catalog = await self._catalog.get()
         except StoreUnavailable as error:
             reason = f"the state store is unavailable, so the gate fails closed: {error.public}"
-            return denied_decision(service, change_type, reason), []
+            return denied_decision(service, change_type, reason), [], True
         if not self.recorder.healthy:
             reason = (
                 "gate decisions cannot be recorded (the state store is unavailable),"
                 f" so the gate fails closed: {self.recorder.last_error}"
             )
-            return denied_decision(service, change_type, reason), []
+            return denied_decision(service, change_type, reason), [], True
+        known = service in catalog.services
         try:
             current = await self.statuses.get()
         except StoreUnavailable as error:
             reason = f"SLO statuses cannot be read (state store unavailable): {error.public}"
-            return denied_decision(service, change_type, reason), []
+            return denied_decision(service, change_type, reason), [], known
         incidents = tuple(self.incidents.open_severe_incidents(service))
         key = (service, change_type, question.fail_mode, id(catalog), id(current), incidents)
         now = time.monotonic()
         remembered = self._decisions.get(key)
         if remembered is not None and remembered[0] > now:
-            return remembered[1], remembered[2]
+            return remembered[1], remembered[2], known
         decision, statuses = decide_stored(
             question,
             catalog=catalog,
@@ -182,7 +189,7 @@ class GateKeeper:
             self._decisions.clear()
         # catalog and statuses ride along so their ids in the key cannot be reused meanwhile
         self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses, catalog, current)
-        return decision, statuses
+        return decision, statuses, known
 
 
 def _denial(service: str, change_type: str, reason: str, status_code: int) -> JSONResponse:
