@@ -145,3 +145,38 @@ def test_failures_age_out_of_the_window_and_memory_is_bounded() -> None:
     for n in range(1000):
         failures.fail(f"10.0.{n // 256}.{n % 256}", now=300)
     assert len(failures._failures) == 100
+
+
+def test_a_token_revoked_through_the_api_stops_working_at_once(lite_api: Api) -> None:
+    from srekit.api.deps import TOKEN_CACHE_TTL_S
+
+    created = lite_api.post("/api/v1/tokens", json={"role": "viewer", "name": "temp"}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    assert lite_api.client.get("/api/v1/services", headers=headers).status_code == 200
+    assert lite_api.client.get("/api/v1/status", headers=headers).status_code == 200  # fast path
+    assert TOKEN_CACHE_TTL_S >= 5  # the look-up is cached; the revocation must still win
+    assert lite_api.delete("/api/v1/tokens/temp").status_code == 204
+    assert lite_api.client.get("/api/v1/services", headers=headers).status_code == 401
+    assert lite_api.client.get("/api/v1/status", headers=headers).status_code == 401
+
+
+def test_a_look_up_overtaken_by_a_revocation_is_not_cached(
+    lite_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up that read the token as valid just before an API revocation committed must
+    not put that answer back in the cache after the revocation cleared it."""
+    from srekit.store import repo
+    from srekit.store.repo import hash_token
+
+    state = lite_api.client.app.state.srekit  # type: ignore[attr-defined]
+    real = repo.authenticate_token
+
+    def read_then_revoked(session: object, *, token: str) -> object:
+        row = real(session, token=token)  # type: ignore[arg-type]
+        state.tokens.clear()  # the revocation lands while this look-up is in flight
+        return row
+
+    monkeypatch.setattr(repo, "authenticate_token", read_then_revoked)
+    token = lite_api.tokens["viewer"]
+    assert state.lookup_token(token) is not None  # this request was already let in
+    assert state.tokens.get(hash_token(token)) == (False, None)  # but nothing was kept

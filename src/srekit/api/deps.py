@@ -24,7 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from srekit.config import Settings
-from srekit.core.access import Role, grants
+from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
 from srekit.core.status import SloStatus
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
@@ -51,7 +51,6 @@ __all__ = [
     "get_state",
 ]
 
-TOKEN_CACHE_TTL_S = 10.0
 _UNKNOWN_TOKEN_TTL_S = 2.0  # also cache misses, so a wrong token cannot hammer the store
 _CACHE_LIMIT = 10_000
 
@@ -80,6 +79,7 @@ class TokenCache:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[Principal | None, float]] = {}
         self._lock = threading.Lock()
+        self.generation = 0  # moves on every clear()
 
     def get(self, digest: str) -> tuple[bool, Principal | None]:
         entry = self._entries.get(digest)
@@ -87,9 +87,13 @@ class TokenCache:
             return False, None
         return True, entry[0]
 
-    def put(self, digest: str, principal: Principal | None) -> None:
+    def put(self, digest: str, principal: Principal | None, *, generation: int) -> None:
+        """Remember a look-up made when the cache was at `generation`; one that a clear()
+        (a revocation) overtook is dropped, as it may predate the revocation."""
         ttl = self.ttl_s if principal is not None else min(self.ttl_s, _UNKNOWN_TOKEN_TTL_S)
         with self._lock:
+            if generation != self.generation:
+                return
             if len(self._entries) >= _CACHE_LIMIT:
                 self._entries.clear()
             self._entries[digest] = (principal, time.monotonic() + ttl)
@@ -97,6 +101,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1
 
 
 class AuthFailures:
@@ -167,11 +172,17 @@ class ApiState:
         found, principal = self.tokens.get(digest)
         if found:
             return principal
+        generation = self.tokens.generation
         with self.session() as session:
             row = authenticate_token(session, token=token)
             principal = None if row is None else Principal(row.name, Role(row.role))
-        self.tokens.put(digest, principal)
+        self.tokens.put(digest, principal, generation=generation)
         return principal
+
+    def forget_tokens(self) -> None:
+        """After a revocation: no cached or in-flight look-up answers for a token again."""
+        self.tokens.clear()
+        self.lookups.clear()  # requests from now on look up afresh
 
 
 async def get_state(request: Request) -> ApiState:
@@ -252,7 +263,9 @@ async def _single_lookup(state: ApiState, token: str, digest: str) -> Principal 
         pending = state.lookups[digest] = asyncio.ensure_future(
             run_in_threadpool(state.lookup_token, token)
         )
-        pending.add_done_callback(lambda _: state.lookups.pop(digest, None))
+        pending.add_done_callback(
+            lambda done: state.lookups.pop(digest) if state.lookups.get(digest) is done else None
+        )
     return await asyncio.shield(pending)
 
 

@@ -51,5 +51,5 @@ def revoke_token(
 
     with state.session() as session:
         revoke_token(session, name=name, actor=principal.name)
-    state.tokens.clear()
+    state.forget_tokens()
     return Response(status_code=204)
