@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="request bodies larger than this are refused with 413"
     )
+    auth_failure_limit: int = Field(
+        20, ge=1, description="failed authentications a client may make per window before 429"
+    )
+    auth_failure_window_s: float = Field(60.0, gt=0, allow_inf_nan=False)
     gate_max_status_age_s: float = Field(
         300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
     )

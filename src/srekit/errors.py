@@ -57,4 +57,12 @@ class SourceTimeout(SourceUnavailable):
 
 
 class StoreUnavailable(SrekitError):
-    """The state store cannot be used: unreachable, or its schema needs `srekit db upgrade`."""
+    """The state store cannot be used: unreachable, or its schema needs `srekit db upgrade`.
+
+    `public` says the same without what only the operator should read (the database URL, a
+    file path): what the API answers, while logs and the CLI keep the full message.
+    """
+
+    def __init__(self, message: str, *, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = message if public is None else public

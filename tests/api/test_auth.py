@@ -91,3 +91,92 @@ def test_tokens_are_stored_as_hashes_only(sqlite_engine: Engine) -> None:
         stored = {row.name: row.token_hash for row in session.scalars(select(ApiTokenRow))}
     assert stored == {f"{role}-bot": hash_token(token) for role, token in tokens.items()}
     assert not set(stored.values()) & set(tokens.values())
+
+
+def test_a_client_that_keeps_failing_gets_429_and_valid_tokens_still_pass(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    tokens = make_tokens(sqlite_engine)
+    app = make_app(sqlite_engine, FakeEvaluator(), tmp_path, auth_failure_limit=5)
+    bad = {"Authorization": "Bearer srk_guess"}
+    good = {"Authorization": f"Bearer {tokens['admin']}"}
+    with (
+        TestClient(app, client=("192.0.2.7", 1000)) as attacker,
+        TestClient(app, client=("192.0.2.8", 1000)) as neighbour,
+    ):
+        codes = [attacker.get("/api/v1/services", headers=bad).status_code for _ in range(5)]
+        assert codes == [401] * 5
+        for limited in (
+            attacker.get("/api/v1/services", headers=bad),
+            attacker.get("/api/v1/services"),  # no token at all fails the same way
+            attacker.get("/metrics", headers=bad),
+        ):
+            assert limited.status_code == 429, limited.text
+            assert 1 <= int(limited.headers["Retry-After"]) <= 60
+            assert "too many failed authentications" in limited.json()["detail"]
+        gate = attacker.get("/api/v1/gate?service=s", headers=bad)
+        assert gate.status_code == 429
+        assert gate.json()["allowed"] is False
+        assert "Retry-After" in gate.headers
+        # a valid token is never limited, and other addresses are not affected
+        assert attacker.get("/api/v1/services", headers=good).status_code == 200
+        assert attacker.get("/api/v1/gate?service=s", headers=good).status_code == 200
+        assert neighbour.get("/api/v1/services", headers=bad).status_code == 401
+        assert neighbour.get("/api/v1/services", headers=good).status_code == 200
+        # successes do not count: many of them leave the neighbour's budget untouched
+        for _ in range(20):
+            assert neighbour.get("/api/v1/status", headers=good).status_code == 200
+        codes = [neighbour.get("/api/v1/teams", headers=bad).status_code for _ in range(5)]
+        assert codes == [401, 401, 401, 401, 429]
+
+
+def test_failures_age_out_of_the_window_and_memory_is_bounded() -> None:
+    from srekit.api.deps import AuthFailures
+
+    failures = AuthFailures(limit=3, window_s=60, max_clients=100)
+    assert [failures.fail("a", now=t) for t in (0, 1, 2)] == [None, None, None]
+    assert failures.fail("a", now=10) == 1 + 60 - 10  # the last three: t=1, 2 and 10
+    # the window keeps t=2 and t=10 only: a 401 again, then t=2 leaves it too
+    assert [failures.fail("a", now=t) for t in (61.5, 63)] == [None, None]
+    # t=10, 61.5 and 63 in the window: limited; this failure counts too, so the last three
+    # are 61.5, 63 and 64, and the next may succeed once t=61.5 ages out
+    assert failures.fail("a", now=64) == 61.5 + 60 - 64
+    assert failures.fail("a", now=200) is None  # all of them aged out
+    for n in range(1000):
+        failures.fail(f"10.0.{n // 256}.{n % 256}", now=300)
+    assert len(failures._failures) == 100
+
+
+def test_a_token_revoked_through_the_api_stops_working_at_once(lite_api: Api) -> None:
+    from srekit.api.deps import TOKEN_CACHE_TTL_S
+
+    created = lite_api.post("/api/v1/tokens", json={"role": "viewer", "name": "temp"}).json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    assert lite_api.client.get("/api/v1/services", headers=headers).status_code == 200
+    assert lite_api.client.get("/api/v1/status", headers=headers).status_code == 200  # fast path
+    assert TOKEN_CACHE_TTL_S >= 5  # the look-up is cached; the revocation must still win
+    assert lite_api.delete("/api/v1/tokens/temp").status_code == 204
+    assert lite_api.client.get("/api/v1/services", headers=headers).status_code == 401
+    assert lite_api.client.get("/api/v1/status", headers=headers).status_code == 401
+
+
+def test_a_look_up_overtaken_by_a_revocation_is_not_cached(
+    lite_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up that read the token as valid just before an API revocation committed must
+    not put that answer back in the cache after the revocation cleared it."""
+    from srekit.store import repo
+    from srekit.store.repo import hash_token
+
+    state = lite_api.client.app.state.srekit  # type: ignore[attr-defined]
+    real = repo.authenticate_token
+
+    def read_then_revoked(session: object, *, token: str) -> object:
+        row = real(session, token=token)  # type: ignore[arg-type]
+        state.tokens.clear()  # the revocation lands while this look-up is in flight
+        return row
+
+    monkeypatch.setattr(repo, "authenticate_token", read_then_revoked)
+    token = lite_api.tokens["viewer"]
+    assert state.lookup_token(token) is not None  # this request was already let in
+    assert state.tokens.get(hash_token(token)) == (False, None)  # but nothing was kept

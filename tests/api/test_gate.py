@@ -184,7 +184,7 @@ def test_flagger_allows_with_200_and_denies_with_403(gated: Api) -> None:
     assert malformed.status_code == 422
 
 
-def test_every_decision_is_recorded(gated: Api) -> None:
+def test_every_decision_about_a_stored_service_is_recorded(gated: Api) -> None:
     gate(gated, GATE + "&version=1.2.3&commit_time=2026-11-01T09:00:00Z&change_type=config")
     gated.evaluator.statuses = []
     gate(gated)
@@ -193,7 +193,6 @@ def test_every_decision_is_recorded(gated: Api) -> None:
     rows = gated.get("/api/v1/deployments", role="viewer").json()
     assert [(r["service"], r["allowed"], r["source"], r["requested_by"]) for r in rows] == [
         ("checkout", False, "flagger", "admin-bot"),
-        ("nope", False, "api", "deploy-bot"),
         ("checkout", False, "api", "deploy-bot"),
         ("checkout", True, "api", "deploy-bot"),
     ]
@@ -203,7 +202,8 @@ def test_every_decision_is_recorded(gated: Api) -> None:
         "2026-11-01T09:00:00Z",
         "config",
     )
-    assert gated.get("/api/v1/deployments?service=nope&limit=5").json()[0]["service"] == "nope"
+    # a service the store does not hold is denied but not recorded
+    assert gated.get("/api/v1/deployments?service=nope&limit=5").json() == []
 
 
 @pytest.mark.parametrize("fail_open", ["1", "yes", "TRUE", "True", "on"])
@@ -228,3 +228,39 @@ def test_a_service_that_is_no_name_is_denied_and_not_recorded(gated: Api, servic
     assert flagger.status_code == 403
     assert flagger.json()["reasons"][0].startswith("service: expected a name of")
     assert gated.get("/api/v1/deployments").json() == []
+
+
+def test_asking_about_made_up_services_does_not_grow_the_deployments_table(gated: Api) -> None:
+    for n in range(50):
+        body = gate(gated, f"/api/v1/gate?service=made-up-{n}&version={n}")
+        assert body["allowed"] is False
+        assert "unknown service" in str(body["reasons"])
+    gate(gated, GATE + "&version=real")
+    gated.client.app.state.srekit.gate.recorder.flush()  # type: ignore[attr-defined]
+    rows = gated.get("/api/v1/deployments?limit=1000", role="viewer").json()
+    assert [(r["service"], r["version"]) for r in rows] == [("checkout", "real")]
+
+
+def test_answers_never_show_the_database_file_path(tmp_path: Path) -> None:
+    from srekit.store.database import create_store_engine
+
+    not_a_file = tmp_path / "secret-place" / "srekit.db"
+    not_a_file.mkdir(parents=True)  # SQLite cannot open a directory: the store is down
+    engine = create_store_engine(f"sqlite:///{not_a_file}")
+    app = create_app(Settings(home=tmp_path), engine=engine, evaluator=FakeEvaluator())
+    with TestClient(app) as client:
+        headers = {"Authorization": "Bearer srk_whatever"}
+        answers = [
+            client.get(GATE, headers=headers),
+            client.get("/api/v1/services", headers=headers),
+            client.get("/readyz"),
+        ]
+    engine.dispose()
+    gate_body, services, ready = (answer.json() for answer in answers)
+    assert "the state store failed: unable to open database file" in gate_body["reasons"][0]
+    assert services == {"detail": "the state store failed: unable to open database file"}
+    assert answers[1].status_code == 503
+    assert ready["detail"] == "the state store failed: unable to open database file"
+    for answer in answers:
+        assert "secret-place" not in answer.text
+        assert str(tmp_path) not in answer.text

@@ -108,8 +108,8 @@ async def _answer(request: Request, error: Exception) -> Response:
         return JSONResponse({"detail": _text(str(error), 2000)}, status_code=404)
     if isinstance(error, Conflict):
         return JSONResponse({"detail": str(error).splitlines()[0]}, status_code=409)
-    if isinstance(error, StoreUnavailable):
-        return _unavailable(str(error).splitlines()[0])
+    if isinstance(error, StoreUnavailable):  # never the database's URL or file path
+        return _unavailable(error.public.splitlines()[0])
     if isinstance(error, SourceUnavailable):
         return _unavailable(str(error))
     log.error(

@@ -2,14 +2,18 @@
 
 Roles and what each grants are `core.access`'s. Token look-ups are cached for a few
 seconds, so a busy gate or status endpoint does not query the store on every request; a
-revoked token stops working within `TOKEN_CACHE_TTL_S`.
+revoked token stops working within `TOKEN_CACHE_TTL_S`. A client (remote address) whose
+authentications failed `auth_failure_limit` times within `auth_failure_window_s` gets 429
+with Retry-After instead of 401 until its failures age out; a valid token always passes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from srekit.config import Settings
-from srekit.core.access import Role, grants
+from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
 from srekit.core.status import SloStatus
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Admin",
     "ApiState",
+    "AuthFailures",
     "BearerDep",
     "Deployer",
     "Editor",
@@ -48,12 +53,12 @@ __all__ = [
     "authenticate",
     "bearer_token",
     "checks_role",
+    "client_address",
     "get_state",
     "required_role",
 ]
 
 _Dependency = TypeVar("_Dependency", bound=Callable[..., Any])
-TOKEN_CACHE_TTL_S = 10.0
 _UNKNOWN_TOKEN_TTL_S = 2.0  # also cache misses, so a wrong token cannot hammer the store
 _CACHE_LIMIT = 10_000
 
@@ -82,6 +87,7 @@ class TokenCache:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[Principal | None, float]] = {}
         self._lock = threading.Lock()
+        self.generation = 0  # moves on every clear()
 
     def get(self, digest: str) -> tuple[bool, Principal | None]:
         entry = self._entries.get(digest)
@@ -89,9 +95,13 @@ class TokenCache:
             return False, None
         return True, entry[0]
 
-    def put(self, digest: str, principal: Principal | None) -> None:
+    def put(self, digest: str, principal: Principal | None, *, generation: int) -> None:
+        """Remember a look-up made when the cache was at `generation`; one that a clear()
+        (a revocation) overtook is dropped, as it may predate the revocation."""
         ttl = self.ttl_s if principal is not None else min(self.ttl_s, _UNKNOWN_TOKEN_TTL_S)
         with self._lock:
+            if generation != self.generation:
+                return
             if len(self._entries) >= _CACHE_LIMIT:
                 self._entries.clear()
             self._entries[digest] = (principal, time.monotonic() + ttl)
@@ -99,6 +109,37 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.generation += 1
+
+
+class AuthFailures:
+    """Failed authentications per client address, the last `limit` of each, for
+    `window_s`; at most `max_clients` addresses are remembered (the oldest are forgotten)."""
+
+    def __init__(self, *, limit: int, window_s: float, max_clients: int = _CACHE_LIMIT) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.max_clients = max_clients
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def fail(self, client: str, now: float | None = None) -> float | None:
+        """Count a failure; the seconds to wait when `client` was already over the limit
+        (the answer is then 429), else None (401)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            failures = self._failures.pop(client, None)  # re-inserted: the newest last
+            if failures is None:
+                failures = deque(maxlen=self.limit)
+                while len(self._failures) >= self.max_clients:
+                    del self._failures[next(iter(self._failures))]
+            while failures and failures[0] <= now - self.window_s:
+                failures.popleft()
+            over = len(failures) >= self.limit
+            failures.append(now)
+            self._failures[client] = failures
+            # the limit holds until the oldest remembered failure leaves the window
+            return max(1.0, failures[0] + self.window_s - now) if over else None
 
 
 @dataclass
@@ -112,12 +153,18 @@ class ApiState:
     gate: GateKeeper
     statuses: TtlCache[list[SloStatus]]
     tokens: TokenCache = field(default_factory=TokenCache)
+    auth_failures: AuthFailures = field(init=False)
     lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
     # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the
     # list itself is kept in the value so its id cannot be reused while the entry lives
     rendered: dict[tuple[int, str | None], tuple[list[SloStatus], bytes]] = field(
         default_factory=dict
     )
+
+    def __post_init__(self) -> None:
+        self.auth_failures = AuthFailures(
+            limit=self.settings.auth_failure_limit, window_s=self.settings.auth_failure_window_s
+        )
 
     @contextmanager
     def session(self) -> Iterator[StoreSession]:
@@ -133,11 +180,17 @@ class ApiState:
         found, principal = self.tokens.get(digest)
         if found:
             return principal
+        generation = self.tokens.generation
         with self.session() as session:
             row = authenticate_token(session, token=token)
             principal = None if row is None else Principal(row.name, Role(row.role))
-        self.tokens.put(digest, principal)
+        self.tokens.put(digest, principal, generation=generation)
         return principal
+
+    def forget_tokens(self) -> None:
+        """After a revocation: no cached or in-flight look-up answers for a token again."""
+        self.tokens.clear()
+        self.lookups.clear()  # requests from now on look up afresh
 
 
 async def get_state(request: Request) -> ApiState:
@@ -174,16 +227,41 @@ def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def client_address(request: Request) -> str | None:
+    """The remote address failed authentications are counted against."""
+    return request.client.host if request.client else None
+
+
+def _failed(state: ApiState, client: str | None, error: HTTPException) -> HTTPException:
+    """`error` (a 401), or a 429 when `client` has failed too often lately."""
+    if client is None:
+        return error
+    wait_s = state.auth_failures.fail(client)
+    if wait_s is None:
+        return error
+    return HTTPException(
+        429,
+        f"too many failed authentications from this address: retry in {math.ceil(wait_s)} s",
+        headers={"Retry-After": str(math.ceil(wait_s))},
+    )
+
+
 async def authenticate(
-    state: ApiState, credentials: HTTPAuthorizationCredentials | None, role: Role
+    state: ApiState,
+    credentials: HTTPAuthorizationCredentials | None,
+    role: Role,
+    *,
+    client: str | None = None,
 ) -> Principal:
-    """The caller, if their token is valid and grants `role`; 401 or 403 otherwise.
+    """The caller, if their token is valid and grants `role`; 401 or 403 otherwise, and 429
+    instead of 401 when `client` (its address; None counts nothing) has failed too often.
 
     The cached path does no I/O; a miss reads the store in the thread pool (StoreUnavailable
     becomes a 503 through the app's error handler).
     """
     if credentials is None:
-        raise _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
+        required = _unauthorized("a bearer token is required: Authorization: Bearer srk_...")
+        raise _failed(state, client, required)
     from srekit.store.repo import hash_token
 
     token = credentials.credentials
@@ -192,7 +270,8 @@ async def authenticate(
     if not found:
         principal = await _single_lookup(state, token, digest)
     if principal is None:
-        raise _unauthorized("the token is unknown or revoked", "invalid_token")
+        unknown = _unauthorized("the token is unknown or revoked", "invalid_token")
+        raise _failed(state, client, unknown)
     if not principal.may(role):
         raise HTTPException(403, f"token {principal.name!r} ({principal.role}) may not do this")
     return principal
@@ -206,7 +285,9 @@ async def _single_lookup(state: ApiState, token: str, digest: str) -> Principal 
         pending = state.lookups[digest] = asyncio.ensure_future(
             run_in_threadpool(state.lookup_token, token)
         )
-        pending.add_done_callback(lambda _: state.lookups.pop(digest, None))
+        pending.add_done_callback(
+            lambda done: state.lookups.pop(digest) if state.lookups.get(digest) is done else None
+        )
     return await asyncio.shield(pending)
 
 
@@ -254,8 +335,9 @@ def _requires(role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(
         state: StateDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+        request: Request,
     ) -> Principal:
-        return await authenticate(state, credentials, role)
+        return await authenticate(state, credentials, role, client=client_address(request))
 
     dependency.__name__ = f"requires_{role.value}"
     return dependency

@@ -116,7 +116,11 @@ class GateKeeper:
         question = read_request(request)
         if isinstance(question, GateDecision):
             return question, []
-        decision, statuses = await self._decide(question)
+        decision, statuses, known = await self._decide(question)
+        if not known:
+            # a service the store does not hold: denied, and not recorded, so asking about
+            # made-up names cannot grow the deployments table
+            return decision, statuses
         asked = (
             question.service,
             question.change_type,
@@ -147,30 +151,33 @@ class GateKeeper:
         )
         return decision, statuses
 
-    async def _decide(self, question: GateQuestion) -> tuple[GateDecision, list[SloStatus]]:
+    async def _decide(self, question: GateQuestion) -> tuple[GateDecision, list[SloStatus], bool]:
+        """The decision, its statuses, and whether the service may exist (False only when
+        the catalog says it does not: then nothing is recorded)."""
         service, change_type = question.service, question.change_type
         try:
             catalog = await self._catalog.get()
         except StoreUnavailable as error:
-            reason = f"the state store is unavailable, so the gate fails closed: {error}"
-            return denied_decision(service, change_type, reason), []
+            reason = f"the state store is unavailable, so the gate fails closed: {error.public}"
+            return denied_decision(service, change_type, reason), [], True
         if not self.recorder.healthy:
             reason = (
                 "gate decisions cannot be recorded (the state store is unavailable),"
                 f" so the gate fails closed: {self.recorder.last_error}"
             )
-            return denied_decision(service, change_type, reason), []
+            return denied_decision(service, change_type, reason), [], True
+        known = service in catalog.services
         try:
             current = await self.statuses.get()
         except StoreUnavailable as error:
-            reason = f"SLO statuses cannot be read (state store unavailable): {error}"
-            return denied_decision(service, change_type, reason), []
+            reason = f"SLO statuses cannot be read (state store unavailable): {error.public}"
+            return denied_decision(service, change_type, reason), [], known
         incidents = tuple(self.incidents.open_severe_incidents(service))
         key = (service, change_type, question.fail_mode, id(catalog), id(current), incidents)
         now = time.monotonic()
         remembered = self._decisions.get(key)
         if remembered is not None and remembered[0] > now:
-            return remembered[1], remembered[2]
+            return remembered[1], remembered[2], known
         decision, statuses = decide_stored(
             question,
             catalog=catalog,
@@ -183,7 +190,7 @@ class GateKeeper:
             self._decisions.clear()
         # catalog and statuses ride along so their ids in the key cannot be reused meanwhile
         self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses, catalog, current)
-        return decision, statuses
+        return decision, statuses, known
 
 
 def _denial(service: str, change_type: str, reason: str, status_code: int) -> JSONResponse:
@@ -198,32 +205,44 @@ async def gate_caller(
     service: str = "",
     change_type: str = "feature",
     deny_status: int = 403,
+    client: str | None = None,
 ) -> Principal:
     """The caller, if their token grants the gate; otherwise `Refused` with a denial in the
     gate's shape: 401/403 for a missing, unknown or under-privileged token, `deny_status` when
     the store cannot say (the gate fails closed)."""
     try:
-        return await authenticate(state, credentials, Role.DEPLOY)
+        return await authenticate(state, credentials, Role.DEPLOY, client=client)
     except HTTPException as error:
         body = gate_document(denied_decision(service, change_type, error.detail), [])
         raise Refused(
             error.status_code, {**body, "detail": error.detail}, headers=error.headers
         ) from None
     except StoreUnavailable as error:
-        reason = f"the state store is unavailable, so the gate fails closed: {error}"
+        reason = f"the state store is unavailable, so the gate fails closed: {error.public}"
         body = gate_document(denied_decision(service, change_type, reason), [])
         raise Refused(deny_status, body) from None
 
 
 async def answer_gate(
-    state: ApiState, credentials: Any, request: GateRequest, *, deny_status: int
+    state: ApiState,
+    credentials: Any,
+    request: GateRequest,
+    *,
+    deny_status: int,
+    client: str | None = None,
 ) -> Response:
     """The gate's HTTP answer, for the routes and the fast path alike: the decision as JSON,
-    `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token."""
+    `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token
+    (429 when `client` failed too often)."""
     service, change_type = request.service or "", request.change_type or "feature"
     try:
         principal = await gate_caller(
-            state, credentials, service=service, change_type=change_type, deny_status=deny_status
+            state,
+            credentials,
+            service=service,
+            change_type=change_type,
+            deny_status=deny_status,
+            client=client,
         )
     except Refused as refusal:
         return refusal.response()

@@ -13,6 +13,7 @@ __all__ = ["AUTH_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
 _503 = {"model": ErrorOut, "description": "the state store is unavailable (Retry-After)"}
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    429: {"model": ErrorOut, "description": "too many failed authentications: Retry-After"},
     403: {"model": ErrorOut, "description": "the token's role does not allow this"},
     503: _503,
 }

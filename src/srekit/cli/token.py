@@ -116,6 +116,7 @@ def revoke(
     actor: ActorOption = None,
 ) -> None:
     """Revoke a token; servers stop accepting it within seconds (their token caches expire)."""
+    from srekit.core.access import TOKEN_CACHE_TTL_S
     from srekit.store.database import transaction
     from srekit.store.repo import revoke_token
 
@@ -125,4 +126,8 @@ def revoke(
         transaction(engine) as session,
     ):
         revoke_token(session, name=name, actor=actor_or_user(actor))
-    console.print(f"revoked token {name}", highlight=False)
+    console.print(
+        f"revoked token {name}; a running server stops accepting it within"
+        f" {TOKEN_CACHE_TTL_S:g} s (at once on a revocation through its API)",
+        highlight=False,
+    )

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ROLE_NAMES", "Role", "grants"]
+__all__ = ["ROLE_NAMES", "TOKEN_CACHE_TTL_S", "Role", "grants"]
+
+#: How long a server trusts a token look-up it cached: a token revoked elsewhere (another
+#: process, another replica) stops working within this many seconds.
+TOKEN_CACHE_TTL_S = 10.0
 
 
 class Role(StrEnum):

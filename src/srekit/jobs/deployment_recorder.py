@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from srekit.core.policy import GateDecision
-from srekit.errors import SrekitError
+from srekit.errors import SrekitError, StoreUnavailable
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
 from srekit.store.repo import deployment_values, record_deployments
@@ -104,7 +104,10 @@ class DeploymentRecorder:
             except SrekitError as error:
                 self._pending.extendleft(reversed(batch))
                 self.healthy = False
-                self.last_error = str(error)
+                # the gate's answers show it: without the database's path
+                self.last_error = (
+                    error.public if isinstance(error, StoreUnavailable) else str(error)
+                )
                 raise
             self.healthy = True
             self.last_error = None

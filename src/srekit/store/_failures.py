@@ -4,6 +4,7 @@ a failing or lost connection StoreUnavailable."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +14,10 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 
 from srekit.errors import Conflict, SpecError, StoreUnavailable
 
-__all__ = ["busy_message", "safe_url", "store_errors"]
+__all__ = ["busy_message", "public_cause", "safe_url", "store_errors"]
+
+# an absolute path: a / not inside a word or a URL's //, up to a space or a quote
+_PATH = re.compile(r"(?<![\w:/.~-])/[^\s\"',;:]*")
 
 
 def safe_url(url: str | URL) -> str:
@@ -47,9 +51,19 @@ def store_errors(engine: Engine) -> Iterator[None]:
 
             raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S)) from error
         raise StoreUnavailable(
-            f"the state store at {safe_url(engine.url)} failed: {error.orig}"
+            f"the state store at {safe_url(engine.url)} failed: {error.orig}",
+            public=f"the state store failed: {public_cause(error.orig)}",
         ) from error
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-        raise StoreUnavailable(f"the state store connection was lost: {error.orig}") from error
+        raise StoreUnavailable(
+            f"the state store connection was lost: {error.orig}",
+            public=f"the state store connection was lost: {public_cause(error.orig)}",
+        ) from error
+
+
+def public_cause(cause: object) -> str:
+    """The first line of a driver's message with file paths (a SQLite file, a PostgreSQL
+    socket) left out, for API answers."""
+    return _PATH.sub("<path>", str(cause).strip().split("\n", 1)[0])

@@ -182,9 +182,10 @@ def require_current(engine: Engine) -> None:
     current = current_revision(engine)
     head = head_revision()
     if current != head:
+        needs = f"is at schema revision {current or 'none'}, srekit needs {head}"
         raise StoreUnavailable(
-            f"the state store at {safe_url(engine.url)} is at schema revision {current or 'none'},"
-            f" srekit needs {head}: run `srekit db upgrade`"
+            f"the state store at {safe_url(engine.url)} {needs}: run `srekit db upgrade`",
+            public=f"the state store {needs}: run `srekit db upgrade`",
         )
 
 

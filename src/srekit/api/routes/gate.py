@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from srekit.api.deps import BearerDep, Principal, StateDep, checks_role
+from srekit.api.deps import BearerDep, Principal, StateDep, checks_role, client_address
 from srekit.api.gatekeeper import answer_caller, answer_gate, gate_caller
 from srekit.api.schemas.base import ErrorOut
 from srekit.api.schemas.gate import FlaggerPayload
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api/v1/gate", tags=["gate"])
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    429: {"model": ErrorOut, "description": "too many failed authentications: Retry-After"},
     403: {"model": ErrorOut, "description": "the token's role is not deploy or admin"},
 }
 
@@ -35,6 +36,7 @@ async def gate(
     *,
     state: StateDep,
     credentials: BearerDep,
+    http: Request,
     service: Annotated[str | None, Query(description="the service being deployed")] = None,
     change_type: Annotated[
         str | None, Query(description="feature, config, security_fix, critical_bug, rollback, ...")
@@ -57,13 +59,15 @@ async def gate(
         fail_open=fail_open,
         source="api",
     )
-    return await answer_gate(state, credentials, request, deny_status=200)
+    return await answer_gate(
+        state, credentials, request, deny_status=200, client=client_address(http)
+    )
 
 
 @checks_role(Role.DEPLOY)
-async def _flagger_caller(state: StateDep, credentials: BearerDep) -> Principal:
+async def _flagger_caller(state: StateDep, credentials: BearerDep, http: Request) -> Principal:
     """Flagger's caller, checked before its payload is read (refusals in the gate's shape)."""
-    return await gate_caller(state, credentials)
+    return await gate_caller(state, credentials, client=client_address(http))
 
 
 @router.post(

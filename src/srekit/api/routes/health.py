@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from srekit.api.deps import BearerDep, StateDep, authenticate
+from srekit.api.deps import BearerDep, StateDep, authenticate, client_address
 from srekit.api.responses import AUTH_ERRORS
 from srekit.api.schemas.health import HealthOut
 from srekit.core.access import Role
@@ -34,7 +34,7 @@ def readyz(state: StateDep, response: Response) -> HealthOut:
     except StoreUnavailable as error:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
-        return HealthOut(status="unavailable", detail=str(error).splitlines()[0])
+        return HealthOut(status="unavailable", detail=error.public.splitlines()[0])
     head = head_revision()
     if current != head:
         response.status_code = 503
@@ -55,9 +55,9 @@ def readyz(state: StateDep, response: Response) -> HealthOut:
         **AUTH_ERRORS,
     },
 )
-async def metrics(state: StateDep, credentials: BearerDep) -> Response:
+async def metrics(state: StateDep, credentials: BearerDep, request: Request) -> Response:
     """Prometheus metrics; a viewer token is needed unless SREKIT_METRICS_PUBLIC=true."""
     if not state.settings.metrics_public:
-        await authenticate(state, credentials, Role.VIEWER)
+        await authenticate(state, credentials, Role.VIEWER, client=client_address(request))
     body, content_type = state.metrics.exposition()
     return Response(body, media_type=content_type)

@@ -50,5 +50,5 @@ def revoke_token(name: StoredName, state: StateDep, principal: Admin) -> Respons
 
     with state.session() as session:
         revoke_token(session, name=name, actor=principal.name)
-    state.tokens.clear()
+    state.forget_tokens()
     return Response(status_code=204)
