@@ -34,3 +34,12 @@ def test_error_ratio_counts_keep_the_ratio_and_show_no_events() -> None:
 def test_bad_events_are_total_minus_good() -> None:
     assert EventCounts(9_990, 10_000).bad == 10
     assert EventCounts(0, 0).bad == 0
+
+
+def test_a_tiny_error_ratio_keeps_its_digits() -> None:
+    """5 bad in 957,808,000: 1 - good/total gives 5.220252896620536e-09, off from the 9th digit."""
+    counts = EventCounts(957_807_995, 957_808_000)
+    assert counts.error_ratio == 5 / 957_808_000
+    assert EventCounts(0, 10).error_ratio == 1.0
+    assert EventCounts(11, 10).error_ratio == 0.0  # counters scraped apart: clamped
+    assert EventCounts(0, 0).error_ratio is None

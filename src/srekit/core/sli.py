@@ -48,8 +48,14 @@ class EventCounts:
 
     @property
     def error_ratio(self) -> float | None:
-        sli = self.sli
-        return None if sli is None else 1.0 - sli
+        """bad / total, clamped to [0, 1]; None without events.
+
+        Computed from the bad events, not as 1 − SLI: with a billion events and a handful
+        bad, 1 − good/total keeps only a few significant digits of the ratio.
+        """
+        if self.total <= 0:
+            return None
+        return min(1.0, max(0.0, self.bad / self.total))
 
 
 def error_ratio_counts(ratio: float) -> EventCounts | None:
