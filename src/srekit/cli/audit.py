@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from srekit.cli.context import settings_of
 from srekit.cli.options import FormatOption, OutputFormat, console, emit, errors_to_exit_codes
-from srekit.cli.store_common import open_engine
+from srekit.cli.store_common import store_session
 
 __all__ = ["audit"]
 
@@ -41,14 +40,9 @@ def audit(
     from rich.table import Table
 
     from srekit.core.instant import format_instant
-    from srekit.store.database import transaction
     from srekit.store.repo import list_audit
 
-    with (
-        errors_to_exit_codes(),
-        open_engine(settings_of(ctx)) as engine,
-        transaction(engine) as session,
-    ):
+    with errors_to_exit_codes(), store_session(ctx, read_only=True) as session:
         entries = [
             {
                 "id": row.id,

@@ -1,4 +1,4 @@
-"""What several commands do the same way: load specs, evaluate."""
+"""What several commands do the same way: load specs and the sources they read, evaluate."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import typer
+
+from srekit.cli.context import settings_of
 from srekit.core.sli import SourceSet
 from srekit.core.status import SloStatus
 from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet, load_specs
 
-__all__ = ["evaluate", "load"]
+__all__ = ["evaluate", "load", "load_with_sources"]
 
 
 def load(files: Sequence[Path]) -> SpecSet:
@@ -35,3 +38,18 @@ def evaluate(specs: SpecSet, sources: SourceSet, at: datetime) -> list[SloStatus
         sources=sources,
         policies=specs.policies,
     )
+
+
+def load_with_sources(
+    ctx: typer.Context,
+    files: Sequence[Path],
+    *,
+    prometheus_url: str | None,
+    events_store: Path | None,
+) -> tuple[SpecSet, SourceSet]:
+    """The specs of `files` and the SLI sources they read: the flags, else the settings."""
+    from srekit.sources.factory import build_sources
+
+    specs = load(files)
+    settings = settings_of(ctx)
+    return specs, build_sources(settings, prometheus_url=prometheus_url, events_store=events_store)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.context import settings_of
 from srekit.cli.options import (
     AtOption,
     EventsOption,
@@ -39,17 +38,15 @@ def gate(
     events_store: EventsOption = None,
 ) -> None:
     """Apply the error-budget policy to a deploy of SERVICE."""
-    from srekit.cli.common import load
+    from srekit.cli.common import load_with_sources
     from srekit.contracts import gate_document
     from srekit.core.policy import FailMode
     from srekit.flows.gate import gate_specs
-    from srekit.sources.factory import build_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():
-        specs = load(files)
-        sources = build_sources(
-            settings_of(ctx), prometheus_url=prometheus_url, events_store=events_store
+        specs, sources = load_with_sources(
+            ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
         gated = gate_specs(
             specs,

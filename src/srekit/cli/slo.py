@@ -25,7 +25,7 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     print_json,
 )
-from srekit.cli.store_common import actor_or_user, open_engine
+from srekit.cli.store_common import actor_or_user, open_engine, store_session
 
 if TYPE_CHECKING:
     from srekit.config import Settings
@@ -152,14 +152,13 @@ def apply(
     """Store the SLOs and policies of the specs: each is created, updated (a new version) or
     unchanged. Services and their teams (an SLO's owner) are created as needed."""
     from srekit.cli.common import load
-    from srekit.store.database import transaction
     from srekit.store.repo import apply_specs
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
         formats = _source_formats(files)
-        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+        with store_session(ctx) as session:
             result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
             slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
             policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
@@ -210,12 +209,11 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
 @app.command()
 def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputFormat.TABLE) -> None:
     """Show a stored SLO's current spec and every version applied to it."""
-    from srekit.store.database import transaction
     from srekit.store.repo import get_slo, slo_versions, split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
-        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+        with store_session(ctx, read_only=True) as session:
             document = _slo_document(
                 get_slo(session, service=service, name=name),
                 slo_versions(session, service=service, name=name),
@@ -247,13 +245,12 @@ def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputForm
 @app.command()
 def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> None:
     """Delete a stored SLO and its versions; the audit log keeps its last spec."""
-    from srekit.store.database import transaction
     from srekit.store.repo import delete_slo, get_slo, split_slo_key
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
-        with open_engine(settings_of(ctx)) as engine, transaction(engine) as session:
+        with store_session(ctx) as session:
             version = get_slo(session, service=service, name=name).version
             delete_slo(session, service=service, name=name, actor=who)
     console.print(f"deleted {service}/{name} (was version {version})", highlight=False)

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from srekit.cli.context import settings_of
 from srekit.cli.options import (
     AtOption,
     EventsOption,
@@ -96,15 +95,13 @@ def status(
     service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing."""
-    from srekit.cli.common import evaluate, load
+    from srekit.cli.common import evaluate, load_with_sources
     from srekit.contracts import status_document
-    from srekit.sources.factory import build_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():
-        specs = load(files)
-        sources = build_sources(
-            settings_of(ctx), prometheus_url=prometheus_url, events_store=events_store
+        specs, sources = load_with_sources(
+            ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
         statuses = evaluate(specs, sources, when)
     if service:

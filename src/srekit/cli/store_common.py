@@ -8,11 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import typer
+
+from srekit.cli.context import settings_of
+
 if TYPE_CHECKING:  # imported by the commands only: `--help` stays fast
     from srekit.config import Settings
-    from srekit.store import StoreEngine
+    from srekit.store import StoreEngine, StoreSession
 
-__all__ = ["actor_or_user", "open_engine"]
+__all__ = ["actor_or_user", "open_engine", "store_session"]
 
 
 def actor_or_user(actor: str | None) -> str:
@@ -36,3 +40,16 @@ def open_engine(settings: Settings) -> Iterator[StoreEngine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def store_session(ctx: typer.Context, *, read_only: bool = False) -> Iterator[StoreSession]:
+    """One transaction on the store the settings name, committed when the block ends (a
+    read-only one reads beside a running server's writers)."""
+    from srekit.store.database import transaction
+
+    with (
+        open_engine(settings_of(ctx)) as engine,
+        transaction(engine, read_only=read_only) as session,
+    ):
+        yield session

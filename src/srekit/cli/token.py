@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.context import settings_of
 from srekit.cli.options import (
     ActorOption,
     FormatOption,
@@ -20,7 +19,7 @@ from srekit.cli.options import (
     emit,
     errors_to_exit_codes,
 )
-from srekit.cli.store_common import actor_or_user, open_engine
+from srekit.cli.store_common import actor_or_user, store_session
 from srekit.core.access import Role
 
 __all__ = ["app"]
@@ -46,14 +45,9 @@ def create(
 ) -> None:
     """Create a token and print it: it is shown this once."""
     from srekit.contracts import token_document
-    from srekit.store.database import transaction
     from srekit.store.repo import create_token
 
-    with (
-        errors_to_exit_codes(),
-        open_engine(settings_of(ctx)) as engine,
-        transaction(engine) as session,
-    ):
+    with errors_to_exit_codes(), store_session(ctx) as session:
         row, token = create_token(session, role=role.value, name=name, actor=actor_or_user(actor))
         document = {**token_document(row), "token": token}
     if output is not OutputFormat.TABLE:
@@ -76,14 +70,9 @@ def list_(
     from rich.table import Table
 
     from srekit.contracts import token_document
-    from srekit.store.database import transaction
     from srekit.store.repo import list_tokens
 
-    with (
-        errors_to_exit_codes(),
-        open_engine(settings_of(ctx)) as engine,
-        transaction(engine) as session,
-    ):
+    with errors_to_exit_codes(), store_session(ctx, read_only=True) as session:
         rows = [
             token_document(row) for row in list_tokens(session, include_revoked=include_revoked)
         ]
@@ -117,14 +106,9 @@ def revoke(
 ) -> None:
     """Revoke a token; servers stop accepting it within seconds (their token caches expire)."""
     from srekit.core.access import TOKEN_CACHE_TTL_S
-    from srekit.store.database import transaction
     from srekit.store.repo import revoke_token
 
-    with (
-        errors_to_exit_codes(),
-        open_engine(settings_of(ctx)) as engine,
-        transaction(engine) as session,
-    ):
+    with errors_to_exit_codes(), store_session(ctx) as session:
         revoke_token(session, name=name, actor=actor_or_user(actor))
     console.print(
         f"revoked token {name}; a running server stops accepting it within"
