@@ -23,11 +23,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from srekit.store import database
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.repo import list_audit
-from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens
+from tests.api.conftest import Api, FakeEvaluator, TestClient, make_app, make_tokens
 
 CLIENTS = 30
 LOAD_S = 4.0
@@ -301,3 +302,42 @@ def test_a_write_waiting_longer_than_the_busy_timeout_is_503_busy(
     with transaction(store, read_only=True) as session:
         assert [row.entity_id for row in list_audit(session, entity_kind="team")] == ["late"]
     store.dispose()
+
+
+def test_listing_and_getting_read_beside_a_writer_on_sqlite(lite_api: Api) -> None:
+    """The routes that list and get take no write lock: they answer while a writer holds it,
+    instead of queueing behind it (up to the busy timeout) as they did."""
+    lite_api.put("/api/v1/services/checkout", json={"team": "payments"})
+    paths = [
+        "/api/v1/teams",
+        "/api/v1/teams/payments",
+        "/api/v1/services",
+        "/api/v1/services/checkout",
+        "/api/v1/slos",
+        "/api/v1/policies",
+        "/api/v1/audit",
+        "/api/v1/tokens",
+    ]
+    for path in paths:  # the admin token is looked up (and cached) before the lock is held
+        assert lite_api.get(path).status_code == 200, path
+    engine = lite_api.client.app.state.srekit.engine  # type: ignore[attr-defined]
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with transaction(engine) as session:
+            session.execute(text("UPDATE teams SET name = name"))
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=hold_the_write_lock)
+    writer.start()
+    try:
+        assert holding.wait(5)
+        for path in paths:
+            started = time.monotonic()
+            response = lite_api.get(path)
+            assert response.status_code == 200, (path, response.text)
+            assert time.monotonic() - started < 2.0, path  # the busy timeout is 5 s
+    finally:
+        release.set()
+        writer.join(10)

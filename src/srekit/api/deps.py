@@ -167,9 +167,11 @@ class ApiState:
         )
 
     @contextmanager
-    def session(self) -> Iterator[StoreSession]:
-        """One transaction: committed when the block ends, before the response is sent."""
-        with transaction(self.engine) as session:
+    def session(self, *, read_only: bool = False) -> Iterator[StoreSession]:
+        """One transaction: committed when the block ends, before the response is sent. A
+        read-only one (the routes that list and get) reads beside writers on SQLite instead of
+        queueing for the write lock."""
+        with transaction(self.engine, read_only=read_only) as session:
             yield session
 
     def lookup_token(self, token: str) -> Principal | None:

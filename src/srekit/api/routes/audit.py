@@ -33,7 +33,7 @@ def list_audit(
 ) -> list[AuditOut]:
     from srekit.store.repo import list_audit
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [
             AuditOut(
                 id=row.id,

@@ -29,7 +29,7 @@ def list_deployments(
     # reading will say so, with the right status, if the store is down
     with suppress(SrekitError):
         state.gate.recorder.flush()
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [
             DeploymentOut(
                 id=row.id,

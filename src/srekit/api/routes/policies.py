@@ -33,7 +33,7 @@ def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
     default ladder)."""
     from srekit.store.repo import list_policies
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [_policy_out(row) for row in list_policies(session)]
 
 
@@ -41,7 +41,7 @@ def list_policies(state: StateDep, principal: Viewer) -> list[PolicyOut]:
 def get_policy(name: StoredName, state: StateDep, principal: Viewer) -> PolicyOut:
     from srekit.store.repo import get_policy
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return _policy_out(get_policy(session, name=name))
 
 

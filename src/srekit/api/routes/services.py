@@ -31,7 +31,7 @@ def _service_out(row: ServiceRow) -> ServiceOut:
 def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
     from srekit.store.repo import list_services
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [_service_out(row) for row in list_services(session)]
 
 
@@ -39,7 +39,7 @@ def list_services(state: StateDep, principal: Viewer) -> list[ServiceOut]:
 def get_service(name: StoredName, state: StateDep, principal: Viewer) -> ServiceOut:
     from srekit.store.repo import get_service
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return _service_out(get_service(session, name=name))
 
 

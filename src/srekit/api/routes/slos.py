@@ -97,7 +97,7 @@ def list_slos(
 ) -> list[SloSummaryOut]:
     from srekit.store.repo import list_slos
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [_summary(row) for row in list_slos(session, service=service)]
 
 
@@ -139,7 +139,7 @@ def get_slo(service: StoredName, name: StoredName, state: StateDep, principal: V
     """The current spec and every version applied, oldest first."""
     from srekit.store.repo import get_slo, readable_spec, slo_versions
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         row = get_slo(session, service=service, name=name)
         spec = readable_spec(row)
         return SloOut(
@@ -261,7 +261,7 @@ def _unevaluated(state: ApiState, service: str, name: str) -> SloStatus:
     from srekit.core.status import NOT_EVALUATED, unavailable_status
     from srekit.store.repo import get_slo
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         slo = get_slo(session, service=service, name=name).to_slo()
     return unavailable_status(slo, at=datetime.now(UTC), detail=NOT_EVALUATED)
 
@@ -288,7 +288,7 @@ def slo_history(
     for moment, label in ((since, "since"), (until, "until")):
         if moment is not None and moment.tzinfo is None:
             raise SpecError("expected a time zone (Z or +02:00)", file="query", field=label)
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         rows = slo_history(
             session, service=service, name=name, since=since, until=until, limit=limit
         )

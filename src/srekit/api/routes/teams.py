@@ -26,7 +26,7 @@ def _team_out(row: TeamRow) -> TeamOut:
 def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
     from srekit.store.repo import list_teams
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [_team_out(row) for row in list_teams(session)]
 
 
@@ -35,7 +35,7 @@ def get_team(name: StoredName, state: StateDep, principal: Viewer) -> TeamOut:
     from srekit.errors import NotFound
     from srekit.store.repo import list_teams
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         for row in list_teams(session):
             if row.name == name:
                 return _team_out(row)

@@ -24,7 +24,7 @@ def list_tokens(
 ) -> list[TokenOut]:
     from srekit.store.repo import list_tokens
 
-    with state.session() as session:
+    with state.session(read_only=True) as session:
         return [
             TokenOut.model_validate(token_document(row))
             for row in list_tokens(session, include_revoked=include_revoked)
