@@ -13,20 +13,8 @@ import pytest
 from srekit.core.names import NAME_RULE
 from tests.api.conftest import AVAILABILITY_SPEC, Api
 from tests.api.test_crud import OPENSLO
+from tests.hostile import HOSTILE_NAMES
 
-HOSTILE = {
-    "nul": "a\x00b",
-    "tab": "a\tb",
-    "rtl override": "\u202eab",
-    "leading space": " api",
-    "trailing space": "api ",
-    "emoji": "api\U0001f600",
-    "uppercase": "Checkout",
-    "double quote": '"api"',
-    "single quote": "it's",
-    "dot dot": "..",
-    "201 characters": "x" * 201,
-}
 POLICY = {
     "levels": [
         {"state": "ok", "floor": 0.5, "decision": "allow"},
@@ -173,7 +161,7 @@ def _stored(api: Api) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=list(HOSTILE))
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES.values(), ids=list(HOSTILE_NAMES))
 @pytest.mark.parametrize("entry", ENTRIES, ids=list(ENTRIES))
 def test_hostile_names_are_refused_naming_the_field_and_nothing_is_stored(
     lite_api: Api, entry: str, hostile: str

@@ -14,20 +14,8 @@ from typer.testing import CliRunner
 from srekit.cli.main import app
 from srekit.core.names import NAME_RULE
 from tests.cli.conftest import EXAMPLES
+from tests.hostile import HOSTILE_NAMES
 
-HOSTILE = {
-    "nul": "a\x00b",
-    "tab": "a\tb",
-    "rtl override": "\u202eab",
-    "leading space": " api",
-    "trailing space": "api ",
-    "emoji": "api\U0001f600",
-    "uppercase": "Checkout",
-    "double quote": '"api"',
-    "single quote": "it's",
-    "dot dot": "..",
-    "201 characters": "x" * 201,
-}
 runner = CliRunner()
 
 
@@ -60,7 +48,7 @@ def _expects_a_name(message: str, hostile: str) -> None:
         assert NAME_RULE in message, message
 
 
-@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=list(HOSTILE))
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES.values(), ids=list(HOSTILE_NAMES))
 def test_token_create_refuses_a_hostile_name(env: dict[str, str], hostile: str) -> None:
     before = _stored(env)
     code, message = _run(env, "token", "create", "--role", "viewer", "--name", hostile)
@@ -70,7 +58,7 @@ def test_token_create_refuses_a_hostile_name(env: dict[str, str], hostile: str) 
     assert _stored(env) == before
 
 
-@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=list(HOSTILE))
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES.values(), ids=list(HOSTILE_NAMES))
 def test_events_ingest_refuses_a_hostile_service(tmp_path: Path, hostile: str) -> None:
     store = tmp_path / "events"
     log = EXAMPLES / "logs" / "checkout.access.log.gz"
@@ -83,7 +71,7 @@ def test_events_ingest_refuses_a_hostile_service(tmp_path: Path, hostile: str) -
     assert not store.exists()
 
 
-@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=list(HOSTILE))
+@pytest.mark.parametrize("hostile", HOSTILE_NAMES.values(), ids=list(HOSTILE_NAMES))
 def test_gate_refuses_a_hostile_service(env: dict[str, str], hostile: str) -> None:
     code, message = _run(env, "gate", "-f", EXAMPLES / "slos", "--service", hostile)
     assert code == 2
@@ -145,7 +133,9 @@ def _with(data: object, hostile: str) -> object:
 
 
 # NUL and U+202E cannot be written in a YAML file (PyYAML refuses them); the API takes JSON.
-WRITABLE = {key: value for key, value in HOSTILE.items() if key not in ("nul", "rtl override")}
+WRITABLE = {
+    key: value for key, value in HOSTILE_NAMES.items() if key not in ("nul", "rtl override")
+}
 
 
 @pytest.mark.parametrize("hostile", WRITABLE.values(), ids=list(WRITABLE))
