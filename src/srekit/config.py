@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="request bodies larger than this are refused with 413"
     )
+    keep_alive_s: int = Field(
+        75,
+        ge=1,
+        le=3600,
+        description=(
+            "seconds an idle client connection stays open; longer than the idle timeout of"
+            " clients and load balancers in front (often 60 s), so the server never closes a"
+            " connection a client is about to reuse"
+        ),
+    )
     auth_failure_limit: int = Field(
         20, ge=1, description="failed authentications a client may make per window before 429"
     )

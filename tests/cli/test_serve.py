@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from srekit.config import Settings
 from srekit.store.database import head_revision
 
 
@@ -21,9 +25,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_migrates_serves_and_prints_the_docs_url(tmp_path: Path) -> None:
+@contextmanager
+def _serving(tmp_path: Path, **env_vars: str) -> Iterator[tuple[int, list[str]]]:
+    """`srekit serve` on a free port; yields the port and, after it stops, its output."""
     port = _free_port()
-    env = {**os.environ, "SREKIT_HOME": str(tmp_path)}
+    env = {**os.environ, "SREKIT_HOME": str(tmp_path), **env_vars}
     env.pop("SREKIT_DATABASE_URL", None)
     script = "import typer; from srekit.cli.serve import serve; typer.run(serve)"
     process = subprocess.Popen(
@@ -33,21 +39,62 @@ def test_serve_migrates_serves_and_prints_the_docs_url(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
                 break
             except httpx.HTTPError:
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
                 assert time.monotonic() < deadline, "srekit serve did not start"
                 time.sleep(0.1)
+        yield port, output
+    finally:
+        process.send_signal(signal.SIGINT)
+        output.append(process.communicate(timeout=30)[0])
+
+
+def test_serve_migrates_serves_and_prints_the_docs_url(tmp_path: Path) -> None:
+    with _serving(tmp_path) as (port, output):
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
         assert ready.status_code == 200
         assert ready.json()["revision"] == head_revision()
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/status").status_code == 401
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-    assert f"API docs: http://127.0.0.1:{port}/docs" in output
-    assert "evaluating every 5s" in output
+    assert f"API docs: http://127.0.0.1:{port}/docs" in output[0]
+    assert "evaluating every 5s" in output[0]
+
+
+def _ask(connection: socket.socket) -> bytes:
+    """One keep-alive request on `connection`; b"" when the server had closed it."""
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: srekit\r\n\r\n")
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)[1])  # type: ignore[index]
+        while len(body) < length:
+            body += connection.recv(65536)
+    except ConnectionResetError:
+        return b""
+    return answer
+
+
+def test_idle_connections_stay_open_for_the_configured_keep_alive(tmp_path: Path) -> None:
+    """A server that closes an idle connection just as a client reuses it resets that
+    request: under load that was most of the soak's connection errors with uvicorn's 5 s."""
+    assert Settings().keep_alive_s >= 60  # longer than the usual load balancer's idle timeout
+    with (
+        _serving(tmp_path, SREKIT_KEEP_ALIVE_S="2") as (port, _),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as connection,
+    ):
+        assert _ask(connection).startswith(b"HTTP/1.1 200")
+        time.sleep(1.0)
+        assert _ask(connection).startswith(b"HTTP/1.1 200")  # still open after 1 s idle
+        time.sleep(3.0)
+        assert _ask(connection) == b""  # closed after 2 s idle, as configured

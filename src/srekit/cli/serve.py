@@ -59,7 +59,15 @@ def serve(
     if evaluator is not None:
         evaluator.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, loop="auto", http="auto")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            loop="auto",
+            http="auto",
+            timeout_keep_alive=settings.keep_alive_s,
+        )
     finally:
         if evaluator is not None:
             evaluator.stop()
