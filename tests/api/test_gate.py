@@ -264,3 +264,21 @@ def test_answers_never_show_the_database_file_path(tmp_path: Path) -> None:
     for answer in answers:
         assert "secret-place" not in answer.text
         assert str(tmp_path) not in answer.text
+
+
+def test_remembered_decisions_do_not_keep_replaced_catalogs_alive(gated: Api) -> None:
+    """Under a stream of writes the catalog is replaced every few seconds: memory stays at
+    one catalog, not one per remembered decision."""
+    import gc
+    import weakref
+
+    keeper = gated.client.app.state.srekit.gate  # type: ignore[attr-defined]
+    assert gate(gated)["allowed"] is True
+    first = weakref.ref(keeper._catalog._value[2])
+    for name in ("other-1", "other-2", "other-3"):
+        assert gated.put(f"/api/v1/services/{name}").status_code == 201
+        assert gate(gated)["allowed"] is True
+        assert gate(gated, "/api/v1/gate?service=other-1")["service"] == "other-1"
+    gc.collect()
+    assert first() is None
+    assert len(keeper._decisions) <= 2

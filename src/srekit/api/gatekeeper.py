@@ -79,9 +79,10 @@ class GateKeeper:
         self.max_status_age_s = max_status_age_s
         # a decision is the same for a second for the same inputs: polling pipelines ask
         # the same question many times a second
-        self._decisions: dict[
-            tuple[object, ...], tuple[float, GateDecision, list[SloStatus], object, object]
-        ] = {}
+        # ...and only for the catalog and statuses they were made from: when either is
+        # replaced the remembered decisions go with it, so none pins an old catalog
+        self._decisions: dict[tuple[object, ...], tuple[float, GateDecision, list[SloStatus]]] = {}
+        self._decided_from: tuple[object, object] | None = None
         self._bodies: dict[int, tuple[GateDecision, bytes]] = {}
         self._recorded: dict[tuple[object, ...], float] = {}
         # every change to services, SLOs and policies writes an audit row
@@ -173,7 +174,13 @@ class GateKeeper:
             reason = f"SLO statuses cannot be read (state store unavailable): {error.public}"
             return denied_decision(service, change_type, reason), [], known
         incidents = tuple(self.incidents.open_severe_incidents(service))
-        key = (service, change_type, question.fail_mode, id(catalog), id(current), incidents)
+        if self._decided_from is None or (
+            self._decided_from[0] is not catalog or self._decided_from[1] is not current
+        ):
+            self._decisions = {}
+            self._bodies = {}
+            self._decided_from = (catalog, current)
+        key = (service, change_type, question.fail_mode, incidents)
         now = time.monotonic()
         remembered = self._decisions.get(key)
         if remembered is not None and remembered[0] > now:
@@ -188,8 +195,7 @@ class GateKeeper:
         )
         if len(self._decisions) >= _DECISIONS_KEPT:
             self._decisions.clear()
-        # catalog and statuses ride along so their ids in the key cannot be reused meanwhile
-        self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses, catalog, current)
+        self._decisions[key] = (now + _DECISION_TTL_S, decision, statuses)
         return decision, statuses, known
 
 
