@@ -13,7 +13,6 @@ from srekit.core.policy import (
     Decision,
     FailMode,
     PolicyLevel,
-    policy_for_service,
 )
 from srekit.core.sli import EventCounts, SourceSet, WindowQuery
 from srekit.core.slo import SLO, EventsRatio
@@ -186,14 +185,10 @@ def test_gate_specs_refuses_what_the_files_get_wrong() -> None:
 
 
 def _catalog(*slos: SLO, services: tuple[str, ...] = ("api",)) -> Catalog:
-    policies = {"freeze": FREEZE}
     return Catalog(
         services=frozenset(services),
         slos={s: tuple(slo for slo in slos if slo.service == s) for s in services},
-        policies={
-            s: policy_for_service(s, [slo.policy for slo in slos if slo.service == s], policies)
-            for s in services
-        },
+        policies={"freeze": FREEZE},
     )
 
 

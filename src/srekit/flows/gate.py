@@ -32,7 +32,7 @@ from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
-from srekit.store.repo import list_policies, list_services, list_slos, newest_audit_id
+from srekit.store.repo import list_policies, list_slos, newest_audit_id, service_names
 
 __all__ = [
     "Catalog",
@@ -110,13 +110,19 @@ class Catalog:
 
     services: frozenset[str]
     slos: Mapping[str, tuple[SLO, ...]]
-    policies: Mapping[str, ServicePolicy]
+    policies: Mapping[str, BudgetPolicy]  # the stored ones, by name
+
+    def policy_of(self, service: str) -> ServicePolicy:
+        """The policy gating `service`: worked out when asked, since the catalog is reloaded
+        after every change and most of its thousands of services are never gated."""
+        named = [slo.policy for slo in self.slos.get(service, ())]
+        return policy_for_service(service, named, self.policies)
 
 
 def load_catalog(engine: StoreEngine) -> Catalog:
     """Read the catalog in one transaction (StoreUnavailable when the store is down)."""
     with transaction(engine, read_only=True) as session:
-        services = frozenset(row.name for row in list_services(session))
+        services = frozenset(service_names(session))
         stored = {row.name: row.to_policy() for row in list_policies(session)}
         slos: dict[str, list[SLO]] = {}
         for row in list_slos(session):
@@ -124,12 +130,7 @@ def load_catalog(engine: StoreEngine) -> Catalog:
     return Catalog(
         services=services,
         slos={service: tuple(members) for service, members in slos.items()},
-        policies={
-            service: policy_for_service(
-                service, [slo.policy for slo in slos.get(service, ())], stored
-            )
-            for service in services
-        },
+        policies=stored,
     )
 
 
@@ -228,7 +229,7 @@ def decide_stored(
     if service not in catalog.services:
         reason = f"unknown service {service!r}: no such service in the store"
         return denied_decision(service, change_type, reason), []
-    chosen = catalog.policies[service]
+    chosen = catalog.policy_of(service)
     if chosen.conflict:
         return denied_decision(service, change_type, chosen.conflict), []
     return gate_service(

@@ -205,3 +205,33 @@ def test_concurrent_changes_to_one_slo_each_become_a_version(engine: Engine) -> 
             0.9 + n / 100 for n in range(6)
         ]
         assert repo.get_slo(session, service="checkout", name="availability").version == 7
+
+
+def test_a_new_version_is_written_without_reading_the_earlier_ones(engine: Engine) -> None:
+    """Each apply costs the same at the 500th version as at the 2nd."""
+    from sqlalchemy import event
+
+    with transaction(engine) as session:
+        for step in range(5):
+            slo = replace(AVAILABILITY, objective=0.99 + step / 1000)
+            repo.apply_slo(session, slo=slo, actor="alice", now=T0)
+    statements: list[str] = []
+
+    def remember(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        with transaction(engine) as session:
+            applied = repo.apply_slo(
+                session, slo=replace(AVAILABILITY, objective=0.999), actor="alice", now=T1
+            )
+            assert applied.row.version == 6
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in reads if "FROM slo_versions" in s], reads
+    assert any(s.lstrip().startswith("INSERT INTO slo_versions") for s in statements)
+    with transaction(engine) as session:
+        versions = repo.slo_versions(session, service="checkout", name="availability")
+        assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6]

@@ -32,14 +32,10 @@ def list_teams(state: StateDep, principal: Viewer) -> list[TeamOut]:
 
 @router.get("/{name}", response_model=TeamOut, responses=READ_ERRORS)
 def get_team(name: StoredName, state: StateDep, principal: Viewer) -> TeamOut:
-    from srekit.errors import NotFound
-    from srekit.store.repo import list_teams
+    from srekit.store.repo import get_team
 
     with state.session(read_only=True) as session:
-        for row in list_teams(session):
-            if row.name == name:
-                return _team_out(row)
-    raise NotFound(f"no team {name!r} in the store")
+        return _team_out(get_team(session, name=name))
 
 
 @router.put(
@@ -49,10 +45,10 @@ def get_team(name: StoredName, state: StateDep, principal: Viewer) -> TeamOut:
 )
 def put_team(name: NewName, state: StateDep, principal: Editor, response: Response) -> TeamOut:
     """Create the team (201), or leave an existing one as it is (200)."""
-    from srekit.store.repo import list_teams, upsert_team
+    from srekit.store.repo import find_team, upsert_team
 
     with state.session() as session:
-        existed = any(row.name == name for row in list_teams(session))
+        existed = find_team(session, name=name) is not None
         row = upsert_team(session, name=name, actor=principal.name)
         session.refresh(row)
         document = _team_out(row)

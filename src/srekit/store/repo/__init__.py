@@ -22,7 +22,13 @@ from srekit.store.repo.deployments import (
     record_deployments,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
-from srekit.store.repo.services import delete_service, get_service, list_services, upsert_service
+from srekit.store.repo.services import (
+    delete_service,
+    get_service,
+    list_services,
+    service_names,
+    upsert_service,
+)
 from srekit.store.repo.slos import (
     apply_slo,
     delete_slo,
@@ -41,7 +47,7 @@ from srekit.store.repo.snapshots import (
     slo_history,
 )
 from srekit.store.repo.specs import SpecApplied, apply_specs, check_one_owner_per_service
-from srekit.store.repo.teams import delete_team, list_teams, upsert_team
+from srekit.store.repo.teams import delete_team, find_team, get_team, list_teams, upsert_team
 from srekit.store.repo.tokens import (
     TOKEN_PREFIX,
     authenticate_token,
@@ -85,9 +91,11 @@ __all__ = [
     "delete_slo",
     "delete_team",
     "deployment_values",
+    "find_team",
     "get_policy",
     "get_service",
     "get_slo",
+    "get_team",
     "hash_token",
     "last_good_snapshot",
     "latest_snapshots",
@@ -107,6 +115,7 @@ __all__ = [
     "record_deployments",
     "record_snapshots",
     "revoke_token",
+    "service_names",
     "slo_history",
     "slo_versions",
     "split_slo_key",

@@ -15,7 +15,7 @@ from srekit.store.repo.audit import audited_write
 from srekit.store.repo.teams import upsert_team
 from srekit.store.tables import ServiceRow
 
-__all__ = ["delete_service", "get_service", "list_services", "upsert_service"]
+__all__ = ["delete_service", "get_service", "list_services", "service_names", "upsert_service"]
 
 
 def _service_state(service: ServiceRow) -> dict[str, Any]:
@@ -25,6 +25,11 @@ def _service_state(service: ServiceRow) -> dict[str, Any]:
 def list_services(session: Session) -> list[ServiceRow]:
     query = select(ServiceRow).options(selectinload(ServiceRow.team)).order_by(ServiceRow.name)
     return list(session.scalars(query))
+
+
+def service_names(session: Session) -> list[str]:
+    """Every service's name, without loading the rows: the gate's catalog asks this often."""
+    return list(session.scalars(select(ServiceRow.name).order_by(ServiceRow.name)))
 
 
 def get_service(session: Session, *, name: str) -> ServiceRow:

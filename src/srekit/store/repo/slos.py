@@ -106,8 +106,10 @@ def apply_slo(
     row.source_format = source_format
     row.source_file = slo.source_file
     row.updated_at = at
-    row.versions.append(
+    # added beside the SLO, not appended to `row.versions`: that would load every version
+    session.add(
         SloVersionRow(
+            slo=row,
             version=row.version,
             spec_json=spec_json,
             codec_version=CODEC_VERSION,

@@ -13,11 +13,22 @@ from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import TeamRow
 
-__all__ = ["delete_team", "list_teams", "upsert_team"]
+__all__ = ["delete_team", "find_team", "get_team", "list_teams", "upsert_team"]
 
 
 def list_teams(session: Session) -> list[TeamRow]:
     return list(session.scalars(select(TeamRow).order_by(TeamRow.name)))
+
+
+def find_team(session: Session, *, name: str) -> TeamRow | None:
+    return find_named(session, TeamRow, name)
+
+
+def get_team(session: Session, *, name: str) -> TeamRow:
+    team = find_team(session, name=name)
+    if team is None:
+        raise NotFound(f"no team {name!r} in the store")
+    return team
 
 
 def upsert_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> TeamRow:
@@ -42,9 +53,7 @@ def upsert_team(session: Session, *, name: str, actor: str, now: datetime | None
 
 def delete_team(session: Session, *, name: str, actor: str, now: datetime | None = None) -> None:
     """Delete a team; a Conflict while services still belong to it."""
-    team = find_named(session, TeamRow, name)
-    if team is None:
-        raise NotFound(f"no team {name!r} in the store")
+    team = get_team(session, name=name)
     session.delete(team)
     audited_write(
         session,
