@@ -66,3 +66,18 @@ def test_a_new_event_store_is_readable_by_its_owner_only(tmp_path: Path) -> None
     assert stat.S_IMODE((tmp_path / "home" / "events").stat().st_mode) == 0o700
     database = tmp_path / "home" / "events" / "events.duckdb"
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_failures_name_the_store_file_but_not_where_it_lives(tmp_path: Path) -> None:
+    """They become SLO status details, which every token holder reads through the API."""
+    missing = EventStore(tmp_path / "missing", read_only=True)
+    with pytest.raises(SourceUnavailable) as never_created:
+        missing.stats()
+    broken_file = tmp_path / "broken" / "events.duckdb"
+    broken_file.parent.mkdir()
+    broken_file.write_bytes(b"not a duckdb file" * 1000)
+    with pytest.raises(SourceUnavailable) as broken:
+        EventStore(broken_file, read_only=True).stats()
+    for failure in (never_created.value, broken.value):
+        assert "events.duckdb" in str(failure)
+        assert str(tmp_path) not in str(failure)

@@ -221,7 +221,8 @@ class EventStore:
                     " stopped (SREKIT_EVENTS_QUERY_TIMEOUT_S)"
                 ) from exc
             except duckdb.Error as exc:
-                raise SourceUnavailable(f"the event store failed: {first_line(exc)}") from exc
+                failure = self._without_directories(first_line(exc))
+                raise SourceUnavailable(f"the event store failed: {failure}") from exc
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -243,7 +244,8 @@ class EventStore:
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._read_only and not self._path.is_file():
             raise SourceUnavailable(
-                f"no event store at {self._path}: ingest events first (srekit events ingest)"
+                f"no event store ({self._path.name}) yet: ingest events first"
+                " (srekit events ingest)"
             )
         try:
             created = not self._read_only and not self._path.exists()
@@ -253,10 +255,10 @@ class EventStore:
             if created:
                 self._path.chmod(0o600)  # in a 0700 directory: nobody saw it meanwhile
         except (OSError, duckdb.Error) as exc:
-            message = first_line(exc)
+            message = self._without_directories(first_line(exc))
             if "lock" in message.lower():
                 message = f"in use by another process ({message})"
-            raise SourceUnavailable(f"event store {self._path}: {message}") from exc
+            raise SourceUnavailable(f"event store {self._path.name}: {message}") from exc
         try:
             conn.execute("SET GLOBAL TimeZone = 'UTC'")
             if not self._read_only:
@@ -267,16 +269,25 @@ class EventStore:
         except duckdb.Error as exc:
             conn.close()
             raise SourceUnavailable(
-                f"event store {self._path} is not usable: {first_line(exc)}"
+                f"event store {self._path.name} is not usable:"
+                f" {self._without_directories(first_line(exc))}"
             ) from exc
         if not version or version[0][0] != SCHEMA_VERSION:
             conn.close()
             found = version[0][0] if version else "none"
             raise SourceUnavailable(
-                f"event store {self._path} has schema version {found}; "
+                f"event store {self._path.name} has schema version {found}; "
                 f"this srekit reads version {SCHEMA_VERSION}"
             )
         return conn
+
+
+    def _without_directories(self, message: str) -> str:
+        """`message` naming the store's file without its directories: what it says becomes an
+        SLO's status detail, which the API serves to anyone with a token."""
+        return message.replace(str(self._path.parent) + "/", "").replace(
+            str(self._path.parent), "."
+        )
 
 
 def _make_private_dirs(path: Path) -> None:
