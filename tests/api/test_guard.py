@@ -160,3 +160,16 @@ def test_the_default_limit_is_one_mebibyte(lite_api: Api) -> None:
     assert _send(lite_api, "PUT", "/api/v1/services/x", big, "editor").status_code == 413
     under = _team_body(1_048_576)
     assert _send(lite_api, "PUT", "/api/v1/services/x", under, "editor").status_code == 422
+
+
+def test_the_openapi_document_lists_413_wherever_a_body_is_taken(lite_api: Api) -> None:
+    openapi = lite_api.client.get("/openapi.json").json()
+    taking = [
+        (method, path, operation)
+        for path, operations in openapi["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    ]
+    assert len(taking) >= 6
+    for method, path, operation in taking:
+        assert "413" in operation["responses"], f"{method.upper()} {path}"

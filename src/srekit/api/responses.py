@@ -8,7 +8,7 @@ from typing import Any
 from srekit.api.schemas.base import ErrorOut
 from srekit.core.instant import format_instant
 
-__all__ = ["AUTH_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
+__all__ = ["AUTH_ERRORS", "BODY_ERRORS", "READ_ERRORS", "WRITE_ERRORS", "time_or_none"]
 
 _503 = {"model": ErrorOut, "description": "the state store is unavailable (Retry-After)"}
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -21,8 +21,12 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     404: {"model": ErrorOut, "description": "no such thing"},
 }
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "the body is larger than SREKIT_MAX_BODY_BYTES"},
+}
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **READ_ERRORS,
+    **BODY_ERRORS,
     409: {"model": ErrorOut, "description": "the change conflicts with stored state"},
 }
 

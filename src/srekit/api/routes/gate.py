@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from srekit.api.deps import BearerDep, Principal, StateDep, checks_role, client_address
 from srekit.api.gatekeeper import answer_caller, answer_gate, gate_caller
+from srekit.api.responses import BODY_ERRORS
 from srekit.api.schemas.base import ErrorOut
 from srekit.api.schemas.gate import FlaggerPayload
 from srekit.contracts import GateOut
@@ -74,7 +75,11 @@ async def _flagger_caller(state: StateDep, credentials: BearerDep, http: Request
     "/flagger",
     response_model=GateOut,
     response_class=JSONResponse,
-    responses={**_AUTH, 403: {"model": GateOut, "description": "denied, or a bad token role"}},
+    responses={
+        **_AUTH,
+        **BODY_ERRORS,
+        403: {"model": GateOut, "description": "denied, or a bad token role"},
+    },
 )
 async def flagger(
     state: StateDep,
