@@ -39,3 +39,22 @@ def test_an_objective_is_a_number_not_text(lite_api: Api, objective: str) -> Non
         "Input should be a valid number",
     )
     assert lite_api.get("/api/v1/slos").json() == []
+
+
+def test_a_spec_document_with_a_text_longer_than_any_spec_has_is_refused(lite_api: Api) -> None:
+    """Under the body limit, but a 200 KB description would be kept in every version."""
+    document = {
+        "apiVersion": "srekit/v1",
+        "kind": "SLO",
+        "service": "checkout",
+        "name": "availability",
+        "objective": "99.9%",
+        "description": "x" * 200_000,
+        "indicator": {"events": {"good": "status < 500"}},
+    }
+    answer = lite_api.put("/api/v1/slos/checkout/availability", json={"document": document})
+    assert answer.status_code == 422
+    (problem,) = answer.json()["detail"]
+    assert problem["loc"][-1] == "description"
+    assert "expected at most 16384 characters, got 200000" in problem["msg"]
+    assert lite_api.get("/api/v1/slos").json() == []

@@ -9,12 +9,27 @@ from typing import Any
 
 import yaml
 
+from srekit.core.names import NAME_MAX_LENGTH
 from srekit.errors import SpecError
 from srekit.spec.validation import yaml_error
 
-__all__ = ["SPEC_SUFFIXES", "Document", "read_documents", "spec_files"]
+__all__ = [
+    "DOCUMENT_ENTRIES",
+    "DOCUMENT_TEXT_CHARS",
+    "DOCUMENT_VALUES",
+    "SPEC_SUFFIXES",
+    "Document",
+    "read_documents",
+    "spec_files",
+]
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+# Every format's documents (srekit/v1, OpenSLO, Sloth) are configuration, never megabytes:
+# no text longer than the longest field of the spec model (a query), no list or map longer
+# than a spec file plausibly holds. The spec model caps each field more tightly still.
+DOCUMENT_TEXT_CHARS = 16_384
+DOCUMENT_ENTRIES = 1_000
+DOCUMENT_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,40 @@ class Document:
     def error(self, field: str | None, message: str) -> SpecError:
         """A SpecError pointing at `field` (dotted path, `spec.objectives[0].target`) here."""
         return SpecError(message, file=self.where, field=field)
+
+    def check_size(self) -> None:
+        """Refuse a text or a collection larger than any spec has (SpecError at its field),
+        before a format's parser copies it into models, versions and audit rows. YAML aliases
+        can repeat one list many times over: the values are counted as they are reached."""
+        pending: list[tuple[str, Any]] = [("", self.data)]
+        reached = 0
+        while pending:
+            field, value = pending.pop()
+            reached += 1
+            if reached > DOCUMENT_VALUES:
+                raise self.error(None, f"expected at most {DOCUMENT_VALUES} values in a document")
+            if isinstance(value, str) and len(value) > DOCUMENT_TEXT_CHARS:
+                raise self.error(
+                    field or None,
+                    f"expected at most {DOCUMENT_TEXT_CHARS} characters, got {len(value)}",
+                )
+            if not isinstance(value, Mapping | list):
+                continue
+            if len(value) > DOCUMENT_ENTRIES:
+                raise self.error(
+                    field or None, f"expected at most {DOCUMENT_ENTRIES} entries, got {len(value)}"
+                )
+            if isinstance(value, list):
+                pending.extend((f"{field}[{index}]", item) for index, item in enumerate(value))
+                continue
+            for key, item in value.items():
+                if len(str(key)) > NAME_MAX_LENGTH:
+                    raise self.error(
+                        field or None,
+                        f"expected field names of at most {NAME_MAX_LENGTH} characters,"
+                        f" got one of {len(str(key))}",
+                    )
+                pending.append((f"{field}.{key}" if field else str(key), item))
 
 
 def spec_files(path: Path) -> list[Path]:

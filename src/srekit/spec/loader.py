@@ -61,6 +61,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     by_format: dict[str, list[Document]] = {}
     files: list[str] = []
     for document in documents:
+        document.check_size()
         by_format.setdefault(detect_format(document), []).append(document)
         if document.file not in files:
             files.append(document.file)
