@@ -281,7 +281,6 @@ class EventStore:
             )
         return conn
 
-
     def _without_directories(self, message: str) -> str:
         """`message` naming the store's file without its directories: what it says becomes an
         SLO's status detail, which the API serves to anyone with a token."""
