@@ -31,7 +31,7 @@ MATRIX: list[tuple[str, str, object, tuple[str, ...]]] = [
     ),
     ("GET", "/api/v1/tokens", None, ("admin",)),
     ("POST", "/api/v1/tokens", {"role": "viewer"}, ("admin",)),
-    ("GET", "/api/v1/gate?service=s", None, ("deploy", "admin")),
+    ("GET", "/api/v1/gate?change_type=feature&service=s", None, ("deploy", "admin")),
     ("POST", "/api/v1/gate/flagger", {"name": "s"}, ("deploy", "admin")),
 ]
 
@@ -62,7 +62,7 @@ def test_unknown_or_malformed_tokens_are_401(lite_api: Api, header: str) -> None
 
 
 def test_the_gate_answers_auth_failures_in_its_own_shape(lite_api: Api) -> None:
-    response = lite_api.get("/api/v1/gate?service=s", role="viewer")
+    response = lite_api.get("/api/v1/gate?change_type=feature&service=s", role="viewer")
     assert response.status_code == 403
     assert response.json()["allowed"] is False
 
@@ -114,13 +114,16 @@ def test_a_client_that_keeps_failing_gets_429_and_valid_tokens_still_pass(
             assert limited.status_code == 429, limited.text
             assert 1 <= int(limited.headers["Retry-After"]) <= 60
             assert "too many failed authentications" in limited.json()["detail"]
-        gate = attacker.get("/api/v1/gate?service=s", headers=bad)
+        gate = attacker.get("/api/v1/gate?change_type=feature&service=s", headers=bad)
         assert gate.status_code == 429
         assert gate.json()["allowed"] is False
         assert "Retry-After" in gate.headers
         # a valid token is never limited, and other addresses are not affected
         assert attacker.get("/api/v1/services", headers=good).status_code == 200
-        assert attacker.get("/api/v1/gate?service=s", headers=good).status_code == 200
+        assert (
+            attacker.get("/api/v1/gate?change_type=feature&service=s", headers=good).status_code
+            == 200
+        )
         assert neighbour.get("/api/v1/services", headers=bad).status_code == 401
         assert neighbour.get("/api/v1/services", headers=good).status_code == 200
         # successes do not count: many of them leave the neighbour's budget untouched

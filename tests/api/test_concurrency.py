@@ -182,7 +182,11 @@ def _client(
                 elif kind == "gate":  # a new version each time: a deployment to record
                     answer = client.get(
                         "/api/v1/gate",
-                        params={"service": service, "version": f"v-{name}"},
+                        params={
+                            "service": service,
+                            "change_type": "feature",
+                            "version": f"v-{name}",
+                        },
                         headers=deploy,
                     )
                 elif kind == "status":

@@ -44,13 +44,15 @@ def _route_count(api: Api, route: str) -> float:
 @pytest.mark.parametrize(
     "query",
     [
-        "/api/v1/gate?service=checkout",
+        "/api/v1/gate?change_type=feature&service=checkout",
         "/api/v1/gate?service=checkout&change_type=rollback",
         "/api/v1/gate?service=checkout&change_type=config&fail_open=true&version=1.2.3",
-        "/api/v1/gate?service=checkout&commit_time=yesterday",
-        "/api/v1/gate?service=nope",
-        "/api/v1/gate?service=",
+        "/api/v1/gate?change_type=feature&service=checkout&commit_time=yesterday",
+        "/api/v1/gate?change_type=feature&service=nope",
+        "/api/v1/gate?change_type=feature&service=",
         "/api/v1/gate",
+        "/api/v1/gate?service=checkout",
+        "/api/v1/gate?service=checkout&change_type=yolo",
         "/api/v1/status",
         "/api/v1/status?service=checkout",
         "/api/v1/status?service=nope",
@@ -89,7 +91,7 @@ def test_short_road_answers_as_the_route_does(
 
 
 def test_refusals_still_come_from_fastapi(gated: Api) -> None:
-    wrong_role = gated.get("/api/v1/gate?service=checkout", role="viewer")
+    wrong_role = gated.get("/api/v1/gate?change_type=feature&service=checkout", role="viewer")
     assert wrong_role.status_code == 403
     assert wrong_role.json()["allowed"] is False
     too_long = gated.get("/api/v1/status?service=" + "x" * 201, role="viewer")
@@ -109,12 +111,23 @@ def test_decisions_are_recorded_on_both_roads_once_per_attempt(
     with monkeypatch.context() as patch:
         patch.setattr(HotPaths, "_allowed", step_aside)
         assert (
-            gated.get("/api/v1/gate?service=checkout&version=v9", role="deploy").status_code == 200
+            gated.get(
+                "/api/v1/gate?change_type=feature&service=checkout&version=v9", role="deploy"
+            ).status_code
+            == 200
         )
     for _ in range(3):
         assert (
-            gated.get("/api/v1/gate?service=checkout&version=v9", role="deploy").status_code == 200
+            gated.get(
+                "/api/v1/gate?change_type=feature&service=checkout&version=v9", role="deploy"
+            ).status_code
+            == 200
         )
-    assert gated.get("/api/v1/gate?service=checkout&version=v10", role="deploy").status_code == 200
+    assert (
+        gated.get(
+            "/api/v1/gate?change_type=feature&service=checkout&version=v10", role="deploy"
+        ).status_code
+        == 200
+    )
     deployments = gated.get("/api/v1/deployments?service=checkout", role="viewer").json()
     assert sorted(d["version"] for d in deployments) == ["v10", "v9"]

@@ -15,7 +15,8 @@ from srekit.core.status import DataState
 from srekit.errors import StoreUnavailable
 from tests.api.conftest import AVAILABILITY_SPEC, Api, FakeEvaluator, TestClient, status_for
 
-GATE = "/api/v1/gate?service=checkout"
+GATE = "/api/v1/gate?change_type=feature&service=checkout"
+FEATURE = {"metadata": {"change_type": "feature"}}
 
 
 @pytest.fixture
@@ -61,13 +62,13 @@ def test_review_is_not_allowed(gated: Api) -> None:
     ("query", "reason"),
     [
         ("/api/v1/gate", "service is required"),
-        ("/api/v1/gate?service=", "service is required"),
-        ("/api/v1/gate?service=nope", "unknown service 'nope'"),
+        ("/api/v1/gate?change_type=feature&service=", "service is required"),
+        ("/api/v1/gate?change_type=feature&service=nope", "unknown service 'nope'"),
         (GATE + "&commit_time=yesterday", "commit_time: expected RFC 3339"),
         (GATE + "&commit_time=2026-11-01T00:00:00", "commit_time: expected RFC 3339"),
         (GATE + "&fail_open=maybe", "fail_open: expected true or false"),
         (GATE + "&change_type=" + "x" * 41, "change_type at most 40"),
-        ("/api/v1/gate?service=" + "s" * 201, "service is at most 200"),
+        ("/api/v1/gate?change_type=feature&service=" + "s" * 201, "service is at most 200"),
     ],
 )
 def test_bad_requests_are_denied_with_a_reason(gated: Api, query: str, reason: str) -> None:
@@ -175,9 +176,14 @@ def test_flagger_allows_with_200_and_denies_with_403(gated: Api) -> None:
     denied = gated.post("/api/v1/gate/flagger", role="deploy", json=payload)
     assert denied.status_code == 403
     assert (denied.json()["allowed"], denied.json()["state"]) == (False, "emergency")
-    by_name = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "checkout"})
+    by_name = gated.post(
+        "/api/v1/gate/flagger", role="deploy", json={"name": "checkout", **FEATURE}
+    )
     assert by_name.json()["service"] == "checkout"
-    unknown = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "podinfo"})
+    unsaid = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "checkout"})
+    assert unsaid.status_code == 403
+    assert unsaid.json()["reasons"][0].startswith("change_type is required")
+    unknown = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "podinfo", **FEATURE})
     assert unknown.status_code == 403
     assert "unknown service" in unknown.json()["reasons"][0]
     malformed = gated.post("/api/v1/gate/flagger", role="deploy", json={"metadata": {}})
@@ -185,11 +191,15 @@ def test_flagger_allows_with_200_and_denies_with_403(gated: Api) -> None:
 
 
 def test_every_decision_about_a_stored_service_is_recorded(gated: Api) -> None:
-    gate(gated, GATE + "&version=1.2.3&commit_time=2026-11-01T09:00:00Z&change_type=config")
+    gate(
+        gated,
+        "/api/v1/gate?service=checkout&version=1.2.3&commit_time=2026-11-01T09:00:00Z"
+        "&change_type=config",
+    )
     gated.evaluator.statuses = []
     gate(gated)
-    gate(gated, "/api/v1/gate?service=nope")
-    gated.post("/api/v1/gate/flagger", role="admin", json={"name": "checkout"})
+    gate(gated, "/api/v1/gate?change_type=feature&service=nope")
+    gated.post("/api/v1/gate/flagger", role="admin", json={"name": "checkout", **FEATURE})
     rows = gated.get("/api/v1/deployments", role="viewer").json()
     assert [(r["service"], r["allowed"], r["source"], r["requested_by"]) for r in rows] == [
         ("checkout", False, "flagger", "admin-bot"),
@@ -211,7 +221,7 @@ def test_fail_open_is_exactly_true_or_false(gated: Api, fail_open: str) -> None:
     reasons = [f"fail_open: expected true or false, got {fail_open!r}"]
     body = gate(gated, GATE + f"&fail_open={fail_open}")
     assert (body["allowed"], body["reasons"]) == (False, reasons)
-    payload = {"name": "checkout", "metadata": {"fail_open": fail_open}}
+    payload = {"name": "checkout", "metadata": {"fail_open": fail_open, "change_type": "feature"}}
     flagger = gated.post("/api/v1/gate/flagger", role="deploy", json=payload)
     assert flagger.status_code == 403
     assert (flagger.json()["allowed"], flagger.json()["reasons"]) == (False, reasons)
@@ -221,7 +231,7 @@ def test_fail_open_is_exactly_true_or_false(gated: Api, fail_open: str) -> None:
     "service", ["Checkout", "check%00out", "check%09out", "%E2%80%AEcheckout", "%22checkout%22"]
 )
 def test_a_service_that_is_no_name_is_denied_and_not_recorded(gated: Api, service: str) -> None:
-    body = gate(gated, f"/api/v1/gate?service={service}")
+    body = gate(gated, f"/api/v1/gate?change_type=feature&service={service}")
     assert body["allowed"] is False
     assert body["reasons"][0].startswith("service: expected a name of lowercase letters")  # type: ignore[index]
     flagger = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "Checkout"})
@@ -232,7 +242,7 @@ def test_a_service_that_is_no_name_is_denied_and_not_recorded(gated: Api, servic
 
 def test_asking_about_made_up_services_does_not_grow_the_deployments_table(gated: Api) -> None:
     for n in range(50):
-        body = gate(gated, f"/api/v1/gate?service=made-up-{n}&version={n}")
+        body = gate(gated, f"/api/v1/gate?change_type=feature&service=made-up-{n}&version={n}")
         assert body["allowed"] is False
         assert "unknown service" in str(body["reasons"])
     gate(gated, GATE + "&version=real")
@@ -278,7 +288,9 @@ def test_remembered_decisions_do_not_keep_replaced_catalogs_alive(gated: Api) ->
     for name in ("other-1", "other-2", "other-3"):
         assert gated.put(f"/api/v1/services/{name}").status_code == 201
         assert gate(gated)["allowed"] is True
-        assert gate(gated, "/api/v1/gate?service=other-1")["service"] == "other-1"
+        assert (
+            gate(gated, "/api/v1/gate?change_type=feature&service=other-1")["service"] == "other-1"
+        )
     gc.collect()
     assert first() is None
     assert len(keeper._decisions) <= 2

@@ -151,7 +151,9 @@ def test_without_an_evaluator_old_snapshots_are_stale_and_unevaluated_slos_liste
                 ],
             )
         body = client.get("/api/v1/status", headers=headers).json()
-        gate = client.get("/api/v1/gate?service=checkout", headers=headers).json()
+        gate = client.get(
+            "/api/v1/gate?change_type=feature&service=checkout", headers=headers
+        ).json()
     by_name = {s["slo"]: s for s in body}
     assert sorted(by_name) == ["availability", "errors", "latency"]
     assert by_name["availability"]["data"] == "ok"

@@ -21,16 +21,17 @@ def test_gate_fails_closed_without_data_and_open_on_request() -> None:
         "--at",
         "2026-11-20T00:00:00Z",
     ]
-    code, out, _ = run(*args, "--format", "json", env={"SREKIT_PROMETHEUS_URL": ""})
+    feature = ("--change-type", "feature")
+    code, out, _ = run(*args, *feature, "--format", "json", env={"SREKIT_PROMETHEUS_URL": ""})
     assert code == 1
     answer = json.loads(out)
     assert answer["allowed"] is False
     assert any("fails closed" in r for r in answer["reasons"])
-    code, _, _ = run(*args, "--fail-open", env={"SREKIT_PROMETHEUS_URL": ""})
+    code, _, _ = run(*args, *feature, "--fail-open", env={"SREKIT_PROMETHEUS_URL": ""})
     assert code == 0
     code, _, _ = run(*args, "--change-type", "rollback", env={"SREKIT_PROMETHEUS_URL": ""})
     assert code == 0
-    code, _, err = run("gate", "-f", EXAMPLES / "prometheus", "--service", "nope")
+    code, _, err = run("gate", "-f", EXAMPLES / "prometheus", "--service", "nope", *feature)
     assert code == 2
     assert "services: api" in err
 
@@ -50,6 +51,8 @@ def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
             "checkout",
             "--at",
             "2026-11-19T12:00:00Z",
+            "--change-type",
+            "feature",
             "--format",
             "json",
         ],
@@ -61,3 +64,48 @@ def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
     assert answer["allowed"] is (expected_state == "normal")
     assert result.exit_code == (0 if answer["allowed"] else 1)
     assert {s["slo"] for s in answer["slos"]} == {"availability", "latency"}
+
+
+def test_an_unknown_or_missing_change_type_is_bad_input(home: dict[str, str]) -> None:
+    """A typo must not ship: exit 2, listing the change types the service's policy knows."""
+    args = [
+        "gate",
+        "-f",
+        EXAMPLES / "slos",
+        "--service",
+        "checkout",
+        "--at",
+        "2026-11-19T12:00:00Z",
+    ]
+    code, out, err = run(*args, "--change-type", "yolo", env=home)
+    assert (code, out) == (2, "")
+    assert "--change-type" in err
+    assert (
+        "unknown change type 'yolo': expected one of config, critical_bug, feature, rollback,"
+        " security_fix"
+    ) in " ".join(err.split())
+    code, _, err = run(*args, env=home)
+    assert code == 2
+    assert "--change-type" in err
+
+
+def test_silence_denies_a_deploy(home: dict[str, str]) -> None:
+    """SLOs whose queries match nothing in the window look like a typo: denied, exit 1."""
+    code, out, _ = run(
+        "gate",
+        "-f",
+        EXAMPLES / "slos",
+        "--service",
+        "checkout",
+        "--change-type",
+        "feature",
+        "--at",
+        "2020-01-01T00:00:00Z",
+        "--format",
+        "json",
+        env=home,
+    )
+    answer = json.loads(out)
+    assert code == 1
+    assert answer["allowed"] is False
+    assert answer["reasons"][0].startswith("no SLI data in the window for ")

@@ -57,7 +57,17 @@ def test_settings_are_built_once_per_invocation(
         ["slo", "apply", "-f", specs],
         ["slo", "list", "--stored"],
         ["status", "-f", specs, "--at", "2026-11-19T12:00:00Z"],
-        ["gate", "-f", specs, "--service", "checkout", "--at", "2026-11-19T12:00:00Z"],
+        [
+            "gate",
+            "-f",
+            specs,
+            "--service",
+            "checkout",
+            "--change-type",
+            "feature",
+            "--at",
+            "2026-11-19T12:00:00Z",
+        ],
         ["audit"],
     ):
         built.clear()

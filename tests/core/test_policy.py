@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from srekit.core.policy import (
@@ -16,6 +18,7 @@ from srekit.core.policy import (
     policy_for_service,
     policy_for_slo,
     policy_level,
+    unknown_change_type,
 )
 
 
@@ -88,12 +91,56 @@ def test_unreadable_data_fails_closed_by_default_and_open_on_request() -> None:
     assert any("fails open" in reason for reason in opened.reasons)
 
 
-def test_no_data_does_not_block() -> None:
-    decision = evaluate_gate(
-        "api", change_type="feature", standings=[SloStanding("api/a", None, "no_data")]
+def test_silence_denies_unless_the_policy_allows_idle_services() -> None:
+    """An SLO without SLI data in its window looks exactly like a typo in its query."""
+    silent = [SloStanding("api/a", 0.9), SloStanding("api/b", None, "no_data")]
+    denied = evaluate_gate("api", change_type="feature", standings=silent)
+    assert (denied.allowed, denied.decision, denied.state) == (False, Decision.DENY, "normal")
+    assert denied.reasons[0] == (
+        "no SLI data in the window for api/b (policy default says no_data: deny)"
     )
-    assert decision.allowed
-    assert decision.state == "unknown"
+    idle = replace(DEFAULT_POLICY, name="idle-ok", no_data=Decision.ALLOW)
+    allowed = evaluate_gate("api", change_type="feature", standings=silent, policy=idle)
+    assert (allowed.allowed, allowed.state) == (True, "normal")
+    assert allowed.reasons[0].startswith("api/a has 90.00% of its error budget left")
+    all_silent = [SloStanding("api/b", None, "no_data")]
+    only_silence = evaluate_gate("api", change_type="feature", standings=all_silent, policy=idle)
+    assert (only_silence.allowed, only_silence.state) == (True, "unknown")
+    assert (
+        only_silence.reasons[0] == "no SLO of api has SLI data (policy idle-ok says no_data: allow)"
+    )
+    review = replace(DEFAULT_POLICY, no_data=Decision.REVIEW)
+    reviewed = evaluate_gate("api", change_type="feature", standings=all_silent, policy=review)
+    assert (reviewed.allowed, reviewed.decision) == (False, Decision.REVIEW)
+
+
+def test_exception_change_types_ship_even_in_silence() -> None:
+    silent = [SloStanding("api/b", None, "no_data")]
+    rollback = evaluate_gate("api", change_type="rollback", standings=silent)
+    assert rollback.allowed
+
+
+def test_unknown_change_types_are_denied_naming_the_known_ones() -> None:
+    policy = BudgetPolicy(
+        "custom",
+        (
+            PolicyLevel("ok", 0.3, Decision.ALLOW),
+            PolicyLevel("careful", None, Decision.REVIEW, change_types={"docs": Decision.ALLOW}),
+        ),
+        exceptions=("hotfix",),
+    )
+    assert policy.change_types == ("config", "docs", "feature", "hotfix")
+    assert unknown_change_type("docs", policy) is None
+    yolo = evaluate_gate(
+        "api", change_type="yolo", standings=[SloStanding("a", 0.9)], policy=policy
+    )
+    assert (yolo.allowed, yolo.decision, yolo.state) == (False, Decision.DENY, "ok")
+    assert yolo.reasons == (
+        "unknown change type 'yolo': expected one of config, docs, feature, hotfix",
+    )
+    # not even an exception of another policy passes: this one does not know it
+    rollback = evaluate_gate("api", change_type="rollback", standings=[], policy=policy)
+    assert rollback.reasons[0].startswith("unknown change type 'rollback'")
 
 
 def test_review_is_not_allowed_and_change_type_overrides() -> None:
@@ -182,10 +229,14 @@ def test_denied_decision_says_why_and_knows_no_state() -> None:
     assert (decision.service, decision.change_type, decision.actions) == ("api", "config", ())
 
 
-def test_a_service_without_slos_has_nothing_to_gate_on() -> None:
+def test_a_service_without_slos_has_no_data_to_gate_on() -> None:
     decision = evaluate_gate("api", change_type="feature", standings=[])
-    assert (decision.allowed, decision.state) == (True, "unknown")
-    assert decision.reasons == ("api has no SLOs: nothing to gate on",)
+    assert (decision.allowed, decision.state) == (False, "unknown")
+    assert decision.reasons == (
+        "api has no SLOs: no SLI data to gate on (policy default says no_data: deny)",
+    )
+    idle = replace(DEFAULT_POLICY, no_data=Decision.ALLOW)
+    assert evaluate_gate("api", change_type="feature", standings=[], policy=idle).allowed
 
 
 def test_policy_rejects_a_state_given_twice() -> None:

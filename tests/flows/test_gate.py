@@ -12,6 +12,7 @@ from srekit.core.policy import (
     BudgetPolicy,
     Decision,
     FailMode,
+    GateDecision,
     PolicyLevel,
 )
 from srekit.core.sli import EventCounts, SourceSet, WindowQuery
@@ -69,17 +70,17 @@ class _Source:
 @pytest.mark.parametrize(
     ("request_", "reason"),
     [
-        (GateRequest(service="  "), "service is required: ?service=NAME"),
+        (GateRequest(change_type="feature", service="  "), "service is required: ?service=NAME"),
         (
-            GateRequest(service="x" * 201),
+            GateRequest(change_type="feature", service="x" * 201),
             "service is at most 200 characters and change_type at most 40",
         ),
         (
-            GateRequest(service="api", commit_time="yesterday"),
+            GateRequest(change_type="feature", service="api", commit_time="yesterday"),
             "commit_time: expected RFC 3339 (2026-11-01T10:00:00Z), got 'yesterday'",
         ),
         (
-            GateRequest(service="api", fail_open="maybe"),
+            GateRequest(change_type="feature", service="api", fail_open="maybe"),
             "fail_open: expected true or false, got 'maybe'",
         ),
     ],
@@ -90,11 +91,20 @@ def test_a_bad_request_is_a_denial_saying_why(request_: GateRequest, reason: str
     assert (denied.allowed, denied.reasons) == (False, (reason,))
 
 
+@pytest.mark.parametrize("change_type", [None, "", "  "])
+def test_a_request_without_a_change_type_is_denied(change_type: str | None) -> None:
+    """No silent default: a pipeline that forgot the parameter must not ship as a feature."""
+    denied = read_request(GateRequest(service="api", change_type=change_type))
+    assert isinstance(denied, GateDecision)
+    assert (denied.allowed, denied.service, denied.change_type) == (False, "api", "")
+    assert denied.reasons[0].startswith("change_type is required: ?change_type=TYPE")
+
+
 def test_a_good_request_reads_into_a_question() -> None:
     question = read_request(
         GateRequest(
             service=" api ",
-            change_type="",
+            change_type=" feature ",
             version="v" * 300,
             commit_time="2026-11-01T10:00:00+01:00",
             fail_open="true",
@@ -115,7 +125,7 @@ def test_a_good_request_reads_into_a_question() -> None:
 
 @pytest.mark.parametrize("fail_open", ["1", "yes", "TRUE", "True", "on", "0", "no", " true"])
 def test_fail_open_is_exactly_true_or_false(fail_open: str) -> None:
-    denied = read_request(GateRequest(service="api", fail_open=fail_open))
+    denied = read_request(GateRequest(change_type="feature", service="api", fail_open=fail_open))
     assert not isinstance(denied, GateQuestion)
     assert denied.reasons == (f"fail_open: expected true or false, got {fail_open!r}",)
 
@@ -130,7 +140,7 @@ def test_fail_open_is_exactly_true_or_false(fail_open: str) -> None:
     ],
 )
 def test_fail_open_true_false_or_absent(fail_open: str | None, mode: FailMode) -> None:
-    question = read_request(GateRequest(service="api", fail_open=fail_open))
+    question = read_request(GateRequest(change_type="feature", service="api", fail_open=fail_open))
     assert isinstance(question, GateQuestion)
     assert question.fail_mode is mode
 
@@ -139,7 +149,7 @@ def test_fail_open_true_false_or_absent(fail_open: str | None, mode: FailMode) -
     "service", ["Checkout", "a\x00b", "a\tb", "\u202eab", "api\U0001f600", '"api"', ".."]
 )
 def test_a_service_that_is_no_name_is_a_denial_saying_what_is_expected(service: str) -> None:
-    denied = read_request(GateRequest(service=service))
+    denied = read_request(GateRequest(change_type="feature", service=service))
     assert not isinstance(denied, GateQuestion)
     (reason,) = denied.reasons
     assert reason.startswith(
@@ -193,7 +203,7 @@ def _catalog(*slos: SLO, services: tuple[str, ...] = ("api",)) -> Catalog:
 
 
 def _question(service: str = "api") -> GateQuestion:
-    question = read_request(GateRequest(service=service))
+    question = read_request(GateRequest(change_type="feature", service=service))
     assert isinstance(question, GateQuestion)
     return question
 

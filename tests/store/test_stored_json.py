@@ -21,7 +21,7 @@ from srekit.core.slo import (
 from srekit.core.specs import canonical_json
 from srekit.core.window import CalendarWindow, RollingWindow
 from srekit.spec.loader import load_specs
-from srekit.store.codec import policy_to_dict, slo_to_dict
+from srekit.store.codec import policy_from_dict, policy_to_dict, slo_to_dict
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PINNED = Path(__file__).resolve().parent / "data" / "stored_json.json"
@@ -76,6 +76,11 @@ POLICIES = [
         ),
         exceptions=(),
     ),
+    BudgetPolicy(
+        name="idle-ok",
+        levels=(PolicyLevel("ok", None, Decision.ALLOW),),
+        no_data=Decision.ALLOW,
+    ),
 ]
 
 
@@ -98,3 +103,12 @@ def test_stored_json_is_pinned() -> None:
     assert encoded.keys() == pinned.keys()
     for key, text in encoded.items():
         assert text == pinned[key], key
+
+
+def test_policies_stored_before_no_data_existed_deny_on_silence() -> None:
+    pinned = json.loads(PINNED.read_text(encoding="utf-8"))
+    stored = json.loads(pinned["policy default"])
+    assert "no_data" not in stored
+    assert policy_from_dict(stored).no_data is Decision.DENY
+    idle = json.loads(pinned["policy idle-ok"])
+    assert policy_from_dict(idle).no_data is Decision.ALLOW

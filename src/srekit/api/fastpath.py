@@ -84,7 +84,7 @@ class HotPaths:
     async def _gate(self, token: str, query: dict[str, str]) -> Any:
         request = GateRequest(
             service=query.get("service"),
-            change_type=query.get("change_type", "feature"),
+            change_type=query.get("change_type"),
             version=query.get("version"),
             commit_time=query.get("commit_time"),
             fail_open=query.get("fail_open"),

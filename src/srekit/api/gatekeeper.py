@@ -209,7 +209,7 @@ async def gate_caller(
     credentials: Any,
     *,
     service: str = "",
-    change_type: str = "feature",
+    change_type: str = "",
     deny_status: int = 403,
     client: str | None = None,
 ) -> Principal:
@@ -240,7 +240,7 @@ async def answer_gate(
     """The gate's HTTP answer, for the routes and the fast path alike: the decision as JSON,
     `deny_status` when denied; 401/403 only for a missing, unknown or under-privileged token
     (429 when `client` failed too often)."""
-    service, change_type = request.service or "", request.change_type or "feature"
+    service, change_type = request.service or "", request.change_type or ""
     try:
         principal = await gate_caller(
             state,

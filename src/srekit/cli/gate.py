@@ -27,8 +27,12 @@ def gate(
     service: Annotated[str, typer.Option(help="the service being deployed", callback=check_name)],
     change_type: Annotated[
         str,
-        typer.Option(help="feature, config, security_fix, critical_bug, rollback, ..."),
-    ] = "feature",
+        typer.Option(
+            help="what ships: feature, config, security_fix, critical_bug, rollback, or a"
+            " change type the service's policy names",
+            show_default=False,
+        ),
+    ],
     fail_open: Annotated[
         bool, typer.Option("--fail-open", help="allow when SLI data cannot be read")
     ] = False,

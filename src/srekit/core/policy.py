@@ -12,6 +12,8 @@ usual decision matrix:
 
 A service is in its worst SLO's state. Exception change types (security fixes, critical bug
 fixes, rollbacks) are always allowed; an open P0/P1 incident on the service denies everything else.
+Silence is not good news: an SLO with no SLI data in its window (a typo in a query or a label
+looks exactly like that) denies, unless the policy says `no_data: allow` for idle services.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from enum import StrEnum
 __all__ = [
     "DEFAULT_EXCEPTIONS",
     "DEFAULT_POLICY",
+    "STANDARD_CHANGE_TYPES",
     "BudgetPolicy",
     "Decision",
     "FailMode",
@@ -35,6 +38,7 @@ __all__ = [
     "policy_for_service",
     "policy_for_slo",
     "policy_level",
+    "unknown_change_type",
 ]
 
 
@@ -69,6 +73,8 @@ class PolicyLevel:
 
 
 DEFAULT_EXCEPTIONS: tuple[str, ...] = ("security_fix", "critical_bug", "rollback")
+# the change types every policy knows; a policy adds those its exceptions and levels name
+STANDARD_CHANGE_TYPES: tuple[str, ...] = ("feature", "config")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,14 @@ class BudgetPolicy:
     name: str
     levels: tuple[PolicyLevel, ...]
     exceptions: tuple[str, ...] = DEFAULT_EXCEPTIONS
+    no_data: Decision = Decision.DENY  # what an SLO without SLI data in its window means
+
+    @property
+    def change_types(self) -> tuple[str, ...]:
+        """Every change type this policy decides: the standard ones, its exceptions, and the
+        ones its levels name. Anything else is a typo, and a typo must not ship."""
+        named = {name for level in self.levels for name in level.change_types}
+        return tuple(sorted({*STANDARD_CHANGE_TYPES, *self.exceptions, *named}))
 
     def __post_init__(self) -> None:
         floors = [level.floor for level in self.levels]
@@ -212,6 +226,13 @@ def denied_decision(service: str, change_type: str, reason: str) -> GateDecision
     )
 
 
+def unknown_change_type(change_type: str, policy: BudgetPolicy) -> str | None:
+    """Why `change_type` cannot be decided under `policy` (None when it can)."""
+    if change_type in policy.change_types:
+        return None
+    return f"unknown change type {change_type!r}: expected one of {', '.join(policy.change_types)}"
+
+
 def evaluate_gate(
     service: str,
     *,
@@ -223,9 +244,10 @@ def evaluate_gate(
 ) -> GateDecision:
     """Decide a deploy of `change_type` for `service` from its SLOs' remaining budgets.
 
-    Order: exception change types pass; then an open P0/P1 incident denies; then unreadable SLI
-    data denies when failing closed; then the worst SLO's policy level decides. SLOs with no
-    data (no events in the window) neither block nor help.
+    Order: an unknown change type denies; exception change types pass; then an open P0/P1
+    incident denies; then unreadable SLI data denies when failing closed; then SLOs with no
+    data in their window (or no SLOs at all) get the policy's `no_data` decision (deny unless
+    the policy says otherwise); then the worst SLO's policy level decides.
     """
     reasons: list[str] = []
     readable = [s for s in standings if s.remaining is not None]
@@ -250,6 +272,9 @@ def evaluate_gate(
             actions=level.actions if level else (),
         )
 
+    unknown = unknown_change_type(change_type, policy)
+    if unknown is not None:
+        return decide(Decision.DENY, unknown)
     if change_type in policy.exceptions:
         return decide(Decision.ALLOW, f"{change_type} is an exception change type: always allowed")
     if open_severe_incidents:
@@ -262,10 +287,16 @@ def evaluate_gate(
         return decide(Decision.DENY, "SLI data could not be read and the gate fails closed")
     if unreadable:
         reasons.append("SLI data could not be read and the gate fails open")
+    silent = [s.slo for s in standings if s.data == "no_data" and s.remaining is None]
+    no_data = f"policy {policy.name} says no_data: {policy.no_data.value}"
+    if not standings:
+        return decide(policy.no_data, f"{service} has no SLOs: no SLI data to gate on ({no_data})")
+    if silent and policy.no_data is not Decision.ALLOW:
+        return decide(
+            policy.no_data, f"no SLI data in the window for {', '.join(silent)} ({no_data})"
+        )
     if level is None or worst is None or worst.remaining is None:
-        if not standings:
-            return decide(Decision.ALLOW, f"{service} has no SLOs: nothing to gate on")
-        return decide(Decision.ALLOW, f"no SLO of {service} has data yet: nothing to gate on")
+        return decide(Decision.ALLOW, f"no SLO of {service} has SLI data ({no_data})")
     decision = level.decision_for(change_type)
     return decide(
         decision,

@@ -23,6 +23,7 @@ from srekit.core.policy import (
     ServicePolicy,
     denied_decision,
     policy_for_service,
+    unknown_change_type,
 )
 from srekit.core.sli import SourceSet
 from srekit.core.slo import SLO
@@ -74,8 +75,9 @@ def gate_specs(
 ) -> SpecGate:
     """Evaluate `service`'s SLOs from `specs` at `at` and decide its deploy.
 
-    Raises SpecError when no SLO belongs to `service` or its SLOs name different policies:
-    from files, those are mistakes to fix, not states to deny.
+    Raises SpecError when no SLO belongs to `service`, its SLOs name different policies, or
+    its policy does not know `change_type`: from files, those are mistakes to fix, not states
+    to deny.
     """
     services = specs.services()
     if service not in services:
@@ -88,6 +90,9 @@ def gate_specs(
     chosen = policy_for_service(service, [slo.policy for slo in own], specs.policies)
     if chosen.conflict:
         raise SpecError(chosen.conflict)
+    unknown = unknown_change_type(change_type, chosen.policy)
+    if unknown is not None:
+        raise SpecError(unknown, field="--change-type")
     statuses = evaluate_statuses(own, at=at, sources=sources, policies=specs.policies)
     decision, current = gate_service(
         service,
@@ -145,7 +150,7 @@ class GateRequest:
     """The gate's parameters as received: strings, checked by `read_request`, never rejected."""
 
     service: str | None
-    change_type: str | None = "feature"
+    change_type: str | None = None
     version: str | None = None
     commit_time: str | None = None
     fail_open: str | None = None
@@ -173,7 +178,7 @@ def read_request(request: GateRequest) -> GateQuestion | GateDecision:
     or `false` (absent or empty: false), as a YAML or JSON boolean would be written.
     """
     service = (request.service or "").strip()
-    change_type = (request.change_type or "feature").strip() or "feature"
+    change_type = (request.change_type or "").strip()
     if not service:
         return denied_decision("", change_type, "service is required: ?service=NAME")
     if len(service) > NAME_LIMIT or len(change_type) > CHANGE_TYPE_LIMIT:
@@ -186,6 +191,13 @@ def read_request(request: GateRequest) -> GateQuestion | GateDecision:
     problem = name_problem(service)
     if problem is not None:
         return denied_decision(service, change_type, f"service: {problem}")
+    if not change_type:
+        return denied_decision(
+            service,
+            "",
+            "change_type is required: ?change_type=TYPE (feature, config, security_fix,"
+            " critical_bug, rollback, or one the service's policy names)",
+        )
     commit_time = None
     if request.commit_time:
         try:

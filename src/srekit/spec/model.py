@@ -491,6 +491,10 @@ class PolicySpec(_Spec):
 
     levels: Annotated[list[PolicyLevelSpec], Bounded(min_length=1, max_length=50)]
     exceptions: Annotated[list[_Key], Bounded(max_length=ENTRIES)] = list(DEFAULT_EXCEPTIONS)
+    no_data: _Decision = Field(
+        "deny",
+        description="the decision while an SLO has no SLI data in its window (or none exist)",
+    )
 
     def to_policy(self, name: str) -> BudgetPolicy:
         """The core policy; a SpecError at `levels` when core refuses the ladder."""
@@ -500,6 +504,7 @@ class PolicySpec(_Spec):
                 name=name,
                 levels=tuple(level.to_level() for level in self.levels),
                 exceptions=tuple(self.exceptions),
+                no_data=Decision(self.no_data),
             ),
         )
 
@@ -518,4 +523,5 @@ class PolicySpec(_Spec):
                 for level in policy.levels
             ],
             exceptions=list(policy.exceptions),
+            no_data=policy.no_data.value,
         )

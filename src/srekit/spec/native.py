@@ -243,6 +243,7 @@ class _Policy(_Strict):
     name: Name
     levels: list[_Level] = Field(min_length=1)
     exceptions: list[str] = list(DEFAULT_EXCEPTIONS)
+    no_data: Decision = Decision.DENY
 
 
 def _to_slo(model: _Slo, document: Document) -> SLO:
@@ -279,6 +280,7 @@ def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
             for level in model.levels
         ],
         exceptions=list(model.exceptions),
+        no_data=model.no_data.value,
     )
     try:
         return spec.to_policy(model.name)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from srekit.core.alerts import BurnRateAlert
-from srekit.core.policy import BudgetPolicy
+from srekit.core.policy import BudgetPolicy, Decision
 from srekit.core.slo import SLO
 from srekit.errors import SpecError
 from srekit.spec.model import NO_INTAKE_BOUNDS, PolicySpec, SloSpec
@@ -58,8 +58,15 @@ def slo_to_dict(slo: SLO) -> dict[str, Any]:
 
 
 def policy_to_dict(policy: BudgetPolicy) -> dict[str, Any]:
-    """Every field of `policy` as JSON-ready values; `policy_from_dict` gives back an equal one."""
-    return {"name": policy.name, **PolicySpec.from_policy(policy).model_dump()}
+    """Every field of `policy` as JSON-ready values; `policy_from_dict` gives back an equal one.
+
+    `no_data` is written only when it is not the default (deny): policies stored before it
+    existed read as deny, and an unchanged policy keeps comparing equal to its stored JSON.
+    """
+    encoded = {"name": policy.name, **PolicySpec.from_policy(policy).model_dump()}
+    if encoded["no_data"] == Decision.DENY.value:
+        del encoded["no_data"]
+    return encoded
 
 
 def slo_from_dict(data: Mapping[str, Any]) -> SLO:

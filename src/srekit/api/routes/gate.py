@@ -40,8 +40,12 @@ async def gate(
     http: Request,
     service: Annotated[str | None, Query(description="the service being deployed")] = None,
     change_type: Annotated[
-        str | None, Query(description="feature, config, security_fix, critical_bug, rollback, ...")
-    ] = "feature",
+        str | None,
+        Query(
+            description="required: feature, config, security_fix, critical_bug, rollback, or a"
+            " change type the service's policy names (anything else is denied)"
+        ),
+    ] = None,
     version: Annotated[str | None, Query(description="the version being deployed")] = None,
     commit_time: Annotated[
         str | None, Query(description="RFC 3339 time of the change's commit (lead time)")
@@ -88,13 +92,13 @@ async def flagger(
 ) -> Response:
     """Flagger's pre-rollout (or confirm-promotion) webhook: 200 allows, 403 denies.
 
-    `metadata.service` names the service (default: the canary's `name`); `metadata` may also
-    set `change_type`, `version`, `commit_time` and `fail_open`.
+    `metadata.service` names the service (default: the canary's `name`); `metadata` must set
+    `change_type`, and may set `version`, `commit_time` and `fail_open`.
     """
     meta = payload.metadata
     request = GateRequest(
         service=meta.get("service") or payload.name,
-        change_type=meta.get("change_type") or "feature",
+        change_type=meta.get("change_type"),
         version=meta.get("version"),
         commit_time=meta.get("commit_time"),
         fail_open=meta.get("fail_open"),
