@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -211,7 +212,11 @@ class _Load:
                 elif kind == "gate":
                     answer = await client.get(
                         "/api/v1/gate",
-                        params={"service": service, "version": f"v-{name}"},
+                        params={
+                            "service": service,
+                            "change_type": "feature",
+                            "version": f"v-{name}",
+                        },
                         headers=self.deploy,
                     )
                 else:
@@ -343,6 +348,19 @@ async def _soak(server: _Server, load: _Load, duration_s: float) -> dict[str, An
     kills: list[tuple[float, float]] = []
     client_cpu = time.process_time()
     runner = asyncio.create_task(load.run(duration_s))
+    started = time.monotonic()
+    samples: list[tuple[float, float]] = []
+
+    async def sample_rss() -> None:
+        """RSS every 15 s, so growth within a server life shows (and whether it levels off)."""
+        while not runner.done():
+            process = server.process
+            if process is not None and process.poll() is None:
+                with contextlib.suppress(OSError):  # killed between the check and the read
+                    samples.append((round(time.monotonic() - started), _rss_mb(process.pid)))
+            await asyncio.sleep(15)
+
+    sampler = asyncio.create_task(sample_rss())
     await asyncio.sleep(min(5.0, duration_s / 10))
     rss_start = _rss_mb(server.process.pid)
     for fraction in (1 / 3, 2 / 3):
@@ -355,9 +373,11 @@ async def _soak(server: _Server, load: _Load, duration_s: float) -> dict[str, An
         await server.ready()
         kills.append((killed, time.monotonic()))
     await runner
+    await sampler
     lives.append(_life(server))
     return {
         "rss_start_mb": rss_start,
+        "rss_samples": samples,
         "lives": lives,
         "kills": kills,
         "client_cpu_start_s": client_cpu,
@@ -406,6 +426,8 @@ def _report(load: _Load, soak: dict[str, Any], url: str, *, duration_s: float) -
         "gate_answers_200": gate_ok,
         # the recorder writes decisions a batch at a time: a kill -9 loses the pending batch
         "deployments_recorded": deployments,
+        # teams, services and SLO versions stored: the data the server's memory grows with
+        "configuration_entities_stored": len(stored),
         "evaluation_rounds": {
             outcome: sum(r.get(outcome, 0) for r in rounds) for outcome in ("ok", "failed")
         },
@@ -420,6 +442,7 @@ def _report(load: _Load, soak: dict[str, Any], url: str, *, duration_s: float) -
         "server_rss_mb": {
             "first_after_warmup": soak["rss_start_mb"],
             "at_each_kill_and_end": [life["rss_mb"] for life in soak["lives"]],
+            "every_15_s": soak["rss_samples"],
         },
         "database_mb": _database_mb(url),
         "server_cpu_s": round(sum(life["cpu_s"] for life in soak["lives"]), 1),
