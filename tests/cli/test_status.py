@@ -10,7 +10,10 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -47,8 +50,9 @@ def test_bad_at_is_bad_input(at: str) -> None:
     assert "--at" in err
 
 
-def test_status_without_prometheus_reports_error_state() -> None:
-    code, out, _ = run(
+def test_status_without_prometheus_reports_error_state_and_exits_3() -> None:
+    """Figures that could not be read are not a success: exit 3, the reason on stderr."""
+    code, out, err = run(
         "status",
         "-f",
         EXAMPLES / "prometheus",
@@ -58,7 +62,8 @@ def test_status_without_prometheus_reports_error_state() -> None:
         "2026-11-20T00:00:00Z",
         env={"SREKIT_PROMETHEUS_URL": ""},
     )
-    assert code == 0
+    assert code == 3
+    assert "could not be read" in err
     statuses = json.loads(out)
     assert {s["data"] for s in statuses} == {"error"}
     assert "no Prometheus URL" in statuses[0]["detail"]
@@ -129,3 +134,120 @@ def test_no_data_before_the_logs_begin(home: dict[str, str]) -> None:
     statuses = json.loads(result.stdout)
     assert {s["data"] for s in statuses} == {"no_data"}
     assert all(s["sli"] is None and s["policy_state"] == "unknown" for s in statuses)
+
+
+def _port_nobody_listens_on() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "named"),
+    [
+        (("--prometheus-url", "not a url"), {}, "--prometheus-url"),
+        (("--prometheus-url", "ftp://prometheus:9090"), {}, "--prometheus-url"),
+        (("--prometheus-url", "http://prometheus:9090/?x=1"), {}, "--prometheus-url"),
+        ((), {"SREKIT_PROMETHEUS_URL": "prometheus:9090"}, "SREKIT_PROMETHEUS_URL"),
+    ],
+)
+def test_a_prometheus_url_that_is_not_one_is_bad_input_at_once(
+    flag: tuple[str, ...], env: dict[str, str], named: str
+) -> None:
+    started = time.monotonic()
+    code, out, err = run(
+        "status", "-f", EXAMPLES / "prometheus", "--at", "2026-11-20T00:00:00Z", *flag, env=env
+    )
+    assert (code, out) == (2, "")
+    assert named in err
+    assert "expected an http:// or https:// URL" in err
+    assert time.monotonic() - started < 2  # refused, not retried
+
+
+def test_an_unreachable_prometheus_is_said_in_words_and_exits_3() -> None:
+    url = f"http://127.0.0.1:{_port_nobody_listens_on()}"
+    code, _, err = run(
+        "status",
+        "-f",
+        EXAMPLES / "prometheus",
+        "--at",
+        "2026-11-20T00:00:00Z",
+        "--prometheus-url",
+        url,
+    )
+    assert code == 3
+    assert f"Prometheus at {url} cannot be reached: connection refused" in " ".join(err.split())
+    assert "rollup instants" not in err
+
+
+def test_an_unknown_service_is_bad_input(home: dict[str, str]) -> None:
+    code, out, err = run(
+        "status",
+        "-f",
+        EXAMPLES / "slos",
+        "--at",
+        "2026-11-19T12:00:00Z",
+        "--service",
+        "nosuch",
+        env=home,
+    )
+    assert (code, out) == (2, "")
+    assert "--service: no SLO in the specs belongs to 'nosuch' (services: catalog, checkout)" in (
+        " ".join(err.split())
+    )
+
+
+def test_one_service_is_evaluated_alone(home: dict[str, str]) -> None:
+    code, out, _ = run(
+        "status",
+        "-f",
+        EXAMPLES / "slos",
+        "--at",
+        "2026-11-19T12:00:00Z",
+        "--service",
+        "checkout",
+        "--format",
+        "json",
+        env=home,
+    )
+    assert code == 0
+    assert {s["service"] for s in json.loads(out)} == {"checkout"}
+
+
+def test_no_data_anywhere_is_not_a_success(home: dict[str, str]) -> None:
+    code, out, err = run(
+        "status",
+        "-f",
+        EXAMPLES / "slos",
+        "--at",
+        "2020-01-01T00:00:00Z",
+        "--format",
+        "json",
+        env=home,
+    )
+    assert code == 3
+    assert {s["data"] for s in json.loads(out)} == {"no_data"}
+    assert "none of the 4 SLO(s) had SLI data in its window" in " ".join(err.split())
+
+
+def test_a_future_instant_is_refused() -> None:
+    code, out, err = run("status", "-f", EXAMPLES / "slos", "--at", "2999-01-01T00:00:00Z")
+    assert (code, out) == (2, "")
+    assert "--at: 2999-01-01T00:00:00Z is in the future" in " ".join(err.split())
+
+
+@pytest.mark.parametrize("command", ["status", "validate"])
+def test_an_empty_file_or_a_directory_without_specs_is_an_error(
+    tmp_path: Path, command: str
+) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    elsewhere = tmp_path / "docs"
+    elsewhere.mkdir()
+    (elsewhere / "README.md").write_text("# not a spec")
+    args = ["slo", "validate"] if command == "validate" else ["status"]
+    for path in (empty, elsewhere):
+        code, out, err = run(*args, "-f", path)
+        assert code == 2, err
+        assert "no SLO or policy found" in " ".join(err.split())
+        assert "valid" not in out

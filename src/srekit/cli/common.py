@@ -11,10 +11,11 @@ import typer
 from srekit.cli.context import settings_of
 from srekit.core.sli import SourceSet
 from srekit.core.status import SloStatus
+from srekit.errors import SpecError
 from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet, load_specs
 
-__all__ = ["evaluate", "load", "load_with_sources"]
+__all__ = ["check_service", "evaluate", "load", "load_with_sources"]
 
 
 def load(files: Sequence[Path]) -> SpecSet:
@@ -26,8 +27,26 @@ def load(files: Sequence[Path]) -> SpecSet:
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")
     specs = load_specs(files)
+    if not specs.slos and not specs.policies:
+        # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
+        raise SpecError(
+            "no SLO or policy found: expected at least one srekit/v1, openslo/v1 or Sloth"
+            " (prometheus/v1) document in a .yaml, .yml or .json file",
+            file=", ".join(str(path) for path in files),
+        )
     check_slos(specs.slos)
     return specs
+
+
+def check_service(specs: SpecSet, service: str) -> None:
+    """A SpecError at --service unless some SLO of `specs` belongs to `service`."""
+    services = specs.services()
+    if service not in services:
+        raise SpecError(
+            f"no SLO in the specs belongs to {service!r}"
+            f" (services: {', '.join(services) or 'none'})",
+            field="--service",
+        )
 
 
 def evaluate(specs: SpecSet, sources: SourceSet, at: datetime) -> list[SloStatus]:

@@ -1,4 +1,5 @@
-"""`srekit events ingest|stats`: load access logs and event files into the embedded store."""
+"""`srekit events ingest|stats|delete`: load access logs and event files into the embedded
+store, see what it holds, and remove a service's events."""
 
 from __future__ import annotations
 
@@ -186,3 +187,52 @@ def stats(
             str(document["ingests"]),
         )
     console.print(table)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    service: Annotated[
+        str, typer.Option("--service", "-s", help="whose events to delete", callback=check_name)
+    ],
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="delete only events before this RFC 3339 time (default: all of them)",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Delete a service's events (all, or those before --before).
+
+    A service the store holds no events of is bad input (exit 2): a typo must not look like a
+    successful cleanup.
+    """
+    from srekit.core.instant import format_instant, parse_instant
+    from srekit.sources.events import EventStore
+
+    cutoff = None
+    if before is not None:
+        try:
+            cutoff = parse_instant(before)
+        except ValueError:
+            abort(f"--before: expected an RFC 3339 time (2026-11-01T00:00:00Z), got {before!r}")
+    path = _store_path(ctx, store)
+    if not EventStore.exists(path):
+        abort(f"no event store at {path}: nothing to delete")
+    with errors_to_exit_codes(), EventStore(path) as event_store:
+        held = {row.service: row.events for row in event_store.stats()}
+        if service not in held:
+            abort(
+                f"--service: the event store at {path} holds no events of {service!r}"
+                f" (services: {', '.join(sorted(held)) or 'none'})"
+            )
+        deleted = event_store.delete(service=service, before=cutoff)
+    which = f" before {format_instant(cutoff)}" if cutoff else ""
+    console.print(
+        f"{deleted:,} of {held[service]:,} events of {service}{which} deleted from {path}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -43,6 +43,9 @@ def serve(
 
     settings = settings_of(ctx)
     with errors_to_exit_codes():
+        from srekit.sources.factory import prometheus_url_of
+
+        prometheus_url_of(settings)  # one that is not a URL is refused now, not every round
         engine = create_store_engine(settings.effective_database_url)
         revision = upgrade(engine)
     metrics = SrekitMetrics()

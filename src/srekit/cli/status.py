@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,6 +16,7 @@ from srekit.cli.options import (
     PrometheusOption,
     at_or_now,
     console,
+    error_console,
     errors_to_exit_codes,
     print_json,
 )
@@ -94,8 +96,13 @@ def status(
     events_store: EventsOption = None,
     service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
 ) -> None:
-    """Evaluate every SLO in the specs now (or --at) and show its standing."""
-    from srekit.cli.common import evaluate, load_with_sources
+    """Evaluate every SLO in the specs now (or --at) and show its standing.
+
+    Exit codes: 0 every SLO was evaluated (some may have no data in their window), 2 bad input,
+    3 an SLO's SLI data could not be read, or no SLO had any data: the figures shown are not
+    the whole truth.
+    """
+    from srekit.cli.common import check_service, evaluate, load_with_sources
     from srekit.contracts import status_document
 
     when = at_or_now(at)
@@ -103,9 +110,11 @@ def status(
         specs, sources = load_with_sources(
             ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
+        if service:
+            check_service(specs, service)
+            own = tuple(slo for slo in specs.slos if slo.service == service)
+            specs = replace(specs, slos=own)
         statuses = evaluate(specs, sources, when)
-    if service:
-        statuses = [s for s in statuses if s.service == service]
     if output is OutputFormat.TABLE:
         render_table(statuses)
     elif output is OutputFormat.JSON:
@@ -116,3 +125,23 @@ def status(
         typer.echo(
             yaml.safe_dump([status_document(s) for s in statuses], sort_keys=False), nl=False
         )
+    problem = _incomplete(statuses)
+    if problem is not None:
+        error_console.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3)
+
+
+def _incomplete(statuses: list[SloStatus]) -> str | None:
+    """Why the statuses are not the whole truth (exit 3), or None when they are."""
+    from srekit.core.status import DataState
+
+    unreadable = [s for s in statuses if s.data in (DataState.ERROR, DataState.STALE)]
+    if unreadable:
+        first = unreadable[0]
+        return (
+            f"the SLI data of {len(unreadable)} of {len(statuses)} SLO(s) could not be read;"
+            f" {first.service}/{first.slo}: {first.detail or first.data.value}"
+        )
+    if statuses and not any(s.data is DataState.OK for s in statuses):
+        return f"none of the {len(statuses)} SLO(s) had SLI data in its window"
+    return None

@@ -7,7 +7,22 @@ from pathlib import Path
 from srekit.config import Settings
 from srekit.core.sli import SourceSet
 
-__all__ = ["build_sources"]
+__all__ = ["build_sources", "prometheus_url_of"]
+
+
+def prometheus_url_of(settings: Settings, prometheus_url: str | None = None) -> str | None:
+    """The Prometheus URL to read (the flag, else SREKIT_PROMETHEUS_URL), checked: one that is
+    not a URL is bad input (a SpecError naming where it came from), not a source to retry."""
+    from srekit.errors import SpecError
+    from srekit.sources.prometheus import url_problem
+
+    url = prometheus_url or settings.prometheus_url
+    problem = url_problem(url) if url else None
+    if problem is not None:
+        raise SpecError(
+            problem, field="--prometheus-url" if prometheus_url else "SREKIT_PROMETHEUS_URL"
+        )
+    return url
 
 
 def build_sources(
@@ -16,11 +31,13 @@ def build_sources(
     """Sources from flags, falling back to settings (SREKIT_PROMETHEUS_URL, SREKIT_HOME).
 
     The event store is only opened when its directory exists: without it, event SLOs say so.
+    A Prometheus URL that is not one is bad input (a SpecError naming where it came from), not
+    a source to retry.
     """
     from srekit.sources.events import EventStore
     from srekit.sources.prometheus import PrometheusSource
 
-    url = prometheus_url or settings.prometheus_url
+    url = prometheus_url_of(settings, prometheus_url)
     prometheus = (
         PrometheusSource(
             url,

@@ -158,6 +158,34 @@ class EventStore:
                 raise
         return report
 
+    def delete(self, *, service: str, before: datetime | None = None) -> int:
+        """Delete `service`'s events (only those before `before` when given); the number gone.
+
+        Deleting all of a service's events also forgets its ingests, so the same files can be
+        ingested again; deleting the old ones keeps them (their newer events are still here).
+        """
+        with self._cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                if before is None:
+                    cur.execute("DELETE FROM events WHERE service = $1", [service])
+                else:
+                    cur.execute(
+                        "DELETE FROM events WHERE service = $1 AND ts < $2", [service, before]
+                    )
+                row = cur.fetchone()
+                deleted = int(row[0]) if row else 0
+                if before is None:
+                    cur.execute("DELETE FROM ingests WHERE service = $1", [service])
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                _rollback(cur)
+                if isinstance(exc, duckdb.Error):
+                    failure = self._without_directories(first_line(exc))
+                    raise SourceUnavailable(f"the event store failed: {failure}") from exc
+                raise
+        return deleted
+
     # -- SLIs -----------------------------------------------------------------------------
 
     def validate(self, slo: SLO) -> None:

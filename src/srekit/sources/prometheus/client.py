@@ -18,7 +18,7 @@ import httpx
 
 from srekit.errors import SourceUnavailable
 
-__all__ = ["PrometheusClient", "QueryRefusedError", "milliseconds", "timestamp"]
+__all__ = ["PrometheusClient", "QueryRefusedError", "milliseconds", "timestamp", "url_problem"]
 
 
 class QueryRefusedError(Exception):
@@ -130,19 +130,53 @@ class PrometheusClient:
                     headers=self._headers,
                     auth=self._auth or httpx.USE_CLIENT_DEFAULT,
                 )
-            except httpx.TimeoutException as error:
-                failure = f"timed out ({type(error).__name__})"
+            except httpx.TimeoutException:
+                failure = (
+                    f"did not answer within {self._client.timeout.read or 0:g} s"
+                    " (SREKIT_PROMETHEUS_TIMEOUT_S)"
+                )
                 continue
             except httpx.TransportError as error:
-                failure = f"could not connect: {error or type(error).__name__}"
+                failure = f"cannot be reached: {_transport_failure(error)}"
                 continue
             if response.status_code >= 500:
-                failure = f"HTTP {response.status_code}: {_error_text(response)}"
+                failure = f"answered HTTP {response.status_code}: {_error_text(response)}"
                 continue
             return _answer(response, url=url, what=what)
-        raise SourceUnavailable(
-            f"Prometheus at {url} failed {what} after {self.retries} attempts: {failure}"
-        )
+        # which query does not matter when none gets through
+        raise SourceUnavailable(f"Prometheus at {self.url} {failure} ({self.retries} attempts)")
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with `url` as the address of a Prometheus API (None: nothing)."""
+    expected = "expected an http:// or https:// URL such as http://prometheus:9090"
+    if any(ord(character) < 33 or ord(character) == 127 for character in url):
+        return f"{expected}, got one with spaces or control characters"
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return f"{expected}, got {url!r}"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return f"{expected}, got {url!r}"
+    if parsed.query or parsed.fragment:
+        return f"{expected} without ?query or #fragment, got {url!r}"
+    return None
+
+
+def _transport_failure(error: httpx.TransportError) -> str:
+    """A connection failure in words: `connection refused`, not `[Errno 111] ...`."""
+    text = str(error) or type(error).__name__
+    for cause, words in (
+        ("Connection refused", "connection refused (is Prometheus running there?)"),
+        ("Name or service not known", "the host name does not resolve"),
+        ("Temporary failure in name resolution", "the host name does not resolve"),
+        ("No route to host", "no route to the host"),
+        ("Network is unreachable", "the network is unreachable"),
+        ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
+    ):
+        if cause in text:
+            return words
+    return text
 
 
 def _error_text(response: httpx.Response) -> str:
