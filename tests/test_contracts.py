@@ -4,6 +4,7 @@ the models have no defaults and a round trip through one drops what it does not 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -58,3 +59,26 @@ def test_gate_documents_hold_to_their_model() -> None:
     ):
         assert GateOut.model_validate(document).model_dump() == document
     assert gate_document(decision, current)["slos"][0]["remaining"] == pytest.approx(0.5)
+
+
+def test_figures_read_as_what_they_mean() -> None:
+    """Counts are integers, floats lose their noise, burn rates come shortest window first
+    even when a stored snapshot gave them back in another order."""
+    status = evaluate_slo(
+        SLO_, readings={"30d": EventCounts(2.0, 3.0), "1h": EventCounts(1, 3)}, at=AT
+    )
+    noisy = replace(
+        status,
+        sli=0.1 + 0.2,  # 0.30000000000000004
+        burn_rates=dict(sorted(status.burn_rates.items())),  # as canonical JSON stores them
+        time_to_exhaustion_s=3.9999999999999956,
+    )
+    document = status_document(noisy)
+    assert document["sli"] == 0.3
+    assert document["time_to_exhaustion_s"] == 4.0
+    assert list(document["burn_rates"]) == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
+    assert document["events"] == {"good": 2, "total": 3}
+    assert all(type(v) is int for v in document["events"].values())
+    assert document["burn_rates"]["1h"] == pytest.approx((2 / 3) / (1 - SLO_.objective), rel=1e-11)
+    fractional = replace(status, counts=EventCounts(2.5, 3.25))
+    assert status_document(fractional)["events"] == {"good": 2.5, "total": 3.25}

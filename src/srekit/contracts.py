@@ -8,6 +8,8 @@ answer would cost more than the answer; a test holds every built document to its
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, Field
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
 from srekit.core.status import SloStatus
+from srekit.core.window import parse_duration
 
 __all__ = [
     "AlertOut",
@@ -26,6 +29,7 @@ __all__ = [
     "ResponseModel",
     "StatusOut",
     "Time",
+    "figure",
     "gate_document",
     "status_document",
     "token_document",
@@ -45,8 +49,11 @@ class ErrorBudgetOut(ResponseModel):
 
 
 class EventsOut(ResponseModel):
-    good: float
-    total: float
+    """Event counts: integers when the source counted events (Prometheus' `increase()` may
+    give fractions, kept to 12 significant digits)."""
+
+    good: int | float
+    total: int | float
 
 
 class AlertOut(ResponseModel):
@@ -69,7 +76,9 @@ class StatusOut(ResponseModel):
     sli: float | None
     error_budget: ErrorBudgetOut
     events: EventsOut | None
-    burn_rates: dict[str, float | None]
+    burn_rates: dict[str, float | None] = Field(
+        description="per window, shortest first; keys are window names (5m … 30d, month)"
+    )
     time_to_exhaustion_s: float | None
     alerts: list[AlertOut]
     policy_state: str
@@ -102,6 +111,29 @@ class GateOut(ResponseModel):
     slos: list[GateSloOut]
 
 
+def figure(value: float | None) -> float | None:
+    """`value` without floating-point noise: 12 significant digits, so 3.9999999999999956
+    reads 4.0 and 0.23333333333333334 reads 0.233333333333 (far below what any SLO means)."""
+    return None if value is None else float(f"{value:.12g}")
+
+
+def _count(value: float) -> int | float:
+    whole = round(value)
+    return whole if abs(value - whole) < 1e-6 else float(f"{value:.12g}")
+
+
+def _shortest_first(burn_rates: Mapping[str, float | None]) -> dict[str, float | None]:
+    """Burn rates in window order (5m … 3d, then the SLO's window), however they were stored."""
+
+    def length(name: str) -> float:
+        try:
+            return parse_duration(name)
+        except ValueError:
+            return math.inf  # a calendar window (`month`): the SLO's own, last
+
+    return {name: figure(burn_rates[name]) for name in sorted(burn_rates, key=length)}
+
+
 def status_document(status: SloStatus) -> dict[str, Any]:
     """One SLO's status as `srekit status --format json` prints it."""
     budget = status.error_budget
@@ -112,25 +144,25 @@ def status_document(status: SloStatus) -> dict[str, Any]:
         "window": status.window,
         "window_s": status.window_s,
         "at": format_instant(status.at),
-        "sli": status.sli,
+        "sli": figure(status.sli),
         "error_budget": {
-            "remaining": budget.remaining if budget else None,
-            "consumed": budget.consumed if budget else None,
-            "allowed_bad_events": budget.allowed_bad_events if budget else None,
+            "remaining": figure(budget.remaining) if budget else None,
+            "consumed": figure(budget.consumed) if budget else None,
+            "allowed_bad_events": figure(budget.allowed_bad_events) if budget else None,
         },
         "events": (
-            {"good": status.counts.good, "total": status.counts.total}
+            {"good": _count(status.counts.good), "total": _count(status.counts.total)}
             if status.counts and status.counts.counted
             else None
         ),
-        "burn_rates": dict(status.burn_rates),
-        "time_to_exhaustion_s": status.time_to_exhaustion_s,
+        "burn_rates": _shortest_first(status.burn_rates),
+        "time_to_exhaustion_s": figure(status.time_to_exhaustion_s),
         "alerts": [
             {
                 "severity": alert.severity,
                 "long_window": alert.long_window,
                 "short_window": alert.short_window,
-                "factor": alert.factor,
+                "factor": figure(alert.factor),
                 "firing": alert.firing,
             }
             for alert in status.alerts
@@ -157,9 +189,9 @@ def gate_document(decision: GateDecision, statuses: list[SloStatus]) -> dict[str
                 "slo": s.slo,
                 "objective": s.objective,
                 "window": s.window,
-                "sli": s.sli,
-                "remaining": s.error_budget.remaining if s.error_budget else None,
-                "burn_rate_1h": s.burn_rates.get("1h"),
+                "sli": figure(s.sli),
+                "remaining": figure(s.error_budget.remaining) if s.error_budget else None,
+                "burn_rate_1h": figure(s.burn_rates.get("1h")),
                 "policy_state": s.policy_state,
                 "data": s.data.value,
             }

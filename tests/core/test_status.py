@@ -168,3 +168,15 @@ def test_current_statuses_in_slo_order_with_missing_and_old_ones_flagged() -> No
     assert statuses[1].detail == NOT_EVALUATED
     assert statuses[1].at == now
     assert statuses[2] is latest["api", "a"]
+
+
+def test_the_windows_burn_rate_is_keyed_by_its_name_not_its_display_text() -> None:
+    slo = _slo(window=CalendarWindow("week", time_zone="Europe/Paris"))
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    label = "week (Europe/Paris)"
+    status = evaluate_slo(slo, readings={label: EventCounts(999, 1000)}, at=at)
+    assert status.window == label  # display text stays for people
+    assert list(status.burn_rates) == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "week"]
+    assert status.burn_rates["week"] == pytest.approx(0.001 / (1 - slo.objective))
+    down = unavailable_status(slo, at=at, detail="down")
+    assert list(down.burn_rates) == list(status.burn_rates)

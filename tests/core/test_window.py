@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from srekit.core.window import (
     CalendarWindow,
     RollingWindow,
+    Window,
     calendar_period,
     format_duration,
     parse_duration,
     window_label,
     window_length_s,
+    window_name,
     window_span,
 )
 
@@ -64,6 +66,19 @@ def test_rolling_and_labels() -> None:
     assert window_span(RollingWindow(86400), at) == (datetime(2026, 11, 21, tzinfo=UTC), at)
     assert window_label(RollingWindow(30 * 86400)) == "30d"
     assert window_label(CalendarWindow("month", time_zone="Europe/Paris")) == "month (Europe/Paris)"
+
+
+@pytest.mark.parametrize(
+    ("window", "name"),
+    [
+        (RollingWindow(30 * 86400), "30d"),
+        (RollingWindow(3600), "1h"),
+        (CalendarWindow("week", time_zone="Europe/Paris"), "week"),
+        (CalendarWindow("month", count=2), "2months"),
+    ],
+)
+def test_window_names_are_keys_not_display_text(window: Window, name: str) -> None:
+    assert window_name(window) == name
 
 
 def test_calendar_rejects_unknown_zone_and_unit() -> None:

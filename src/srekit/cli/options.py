@@ -7,6 +7,7 @@ Exit codes: 0 success (or allowed), 1 denied or a failed check, 2 bad input.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,8 +41,11 @@ __all__ = [
     "print_json",
 ]
 
-# Rich assumes 80 columns when stdout is not a terminal (make, CI, pipes): tables need more.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Off a terminal (make, CI, pipes) Rich assumes 80 columns: tables are laid out for 100
+# there, and messages are not wrapped at all (a log line is one line). COLUMNS, when set,
+# wins either way; NO_COLOR turns colours off (Rich reads both).
+_UNSIZED = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+console = Console(width=100 if _UNSIZED else None, soft_wrap=_UNSIZED)
 error_console = Console(stderr=True)
 
 

@@ -20,22 +20,39 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     print_json,
 )
+from srekit.core.status import BURN_RATE_WINDOWS_S
+from srekit.core.window import format_duration
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from srekit.core.status import SloStatus
 
-_STATE_STYLE = {
-    "normal": "green",
-    "reduced_velocity": "yellow",
-    "feature_freeze": "dark_orange",
-    "all_hands": "red",
-    "emergency": "bold red",
-    "unknown": "dim",
-}
+# colours by how much budget is left, whatever a policy names its levels
+_BUDGET_STYLES = ((0.5, "green"), (0.25, "yellow"), (0.1, "dark_orange"), (0.0, "red"))
+_NARROW_BURN_WINDOWS = ("1h", "6h", "3d")
+_STANDARD_BURN_WINDOWS = tuple(format_duration(seconds) for seconds in BURN_RATE_WINDOWS_S)
+
+
+def _own_window_burn(status: SloStatus) -> float | None:
+    """The burn rate over the SLO's own window (keyed by its name, after the standard ones)."""
+    own = [name for name in status.burn_rates if name not in _STANDARD_BURN_WINDOWS]
+    return status.burn_rates.get(own[0] if own else status.window)
+
+
+def _budget_style(remaining: float | None) -> str:
+    if remaining is None:
+        return "dim"
+    return next((style for floor, style in _BUDGET_STYLES if remaining > floor), "bold red")
 
 
 def _percent(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}%}"
+
+
+def _target(objective: float) -> str:
+    """99.9%, 99.95%, 95%: as many digits as the objective has, never rounded away."""
+    return f"{float(f'{objective * 100:.6g}'):g}%"
 
 
 def _burn(value: float | None) -> str:
@@ -52,39 +69,113 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 60:.0f}m"
 
 
-def render_table(statuses: list[SloStatus]) -> None:
-    """The status table for people: percentages, colours for policy state, firing alerts."""
+def _notes(status: SloStatus) -> list[str]:
+    """What a row cannot say in its cells: why data is missing, which alerts fire."""
+    notes = []
+    if status.data.value != "ok":
+        data = status.data.value
+        notes.append(f"{data}: {status.detail}" if status.detail else data)
+    for alert in status.alerts:
+        if alert.firing:
+            notes.append(
+                f"{alert.severity} alert firing: burn over {alert.long_window} and"
+                f" {alert.short_window} above {alert.factor:.3g}"
+            )
+    return notes
+
+
+def render_table(statuses: list[SloStatus], *, wide: bool = False) -> None:
+    """The status table for people: 100 columns wide (`wide`: every figure), the budget and
+    SLI coloured by the budget left, and what does not fit a cell in notes below."""
     from rich.table import Table
 
-    table = Table(title=f"SLO status at {statuses[0].at:%Y-%m-%d %H:%M:%SZ}" if statuses else None)
-    for column in ("service", "slo", "objective", "window", "SLI", "budget left"):
-        table.add_column(
-            column, justify="left" if column in ("service", "slo", "window") else "right"
-        )
-    for column in ("burn 1h", "burn 6h", "burn 3d", "exhausted in", "alerts", "state", "data"):
-        table.add_column(column, justify="right" if column.startswith(("burn", "exh")) else "left")
+    if statuses:
+        console.print(f"SLO status at {statuses[0].at:%Y-%m-%d %H:%M:%SZ}", highlight=False)
+    # kubectl's layout: no rules, two spaces between columns, every figure on one line
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    _add_columns(table, wide=wide)
+    notes: list[str] = []
     for status in statuses:
-        style = _STATE_STYLE.get(status.policy_state, "")
-        firing = [a for a in status.alerts if a.firing]
-        alerts = ", ".join(f"{a.severity} {a.long_window}/{a.short_window}" for a in firing)
-        budget = status.error_budget
-        table.add_row(
+        table.add_row(*_cells(status, wide=wide, notes=notes))
+    if wide:
+        # every column at its natural width, however narrow the terminal: lines may be long
+        from rich.console import Console
+        from rich.measure import Measurement
+
+        unbounded = console.options.update_width(100_000)
+        natural = Measurement.get(console, unbounded, table).maximum
+        Console(width=max(natural, console.width), no_color=console.no_color).print(table)
+    else:
+        console.print(table)
+    for note in notes:
+        console.print(note, highlight=False, markup=False)
+
+
+def _add_columns(table: Table, *, wide: bool) -> None:
+    if wide:
+        table.add_column("service", no_wrap=True)
+        table.add_column("slo", no_wrap=True)
+    else:
+        table.add_column("slo", overflow="fold", min_width=12)
+    table.add_column("target", justify="right", no_wrap=True)
+    table.add_column("window", no_wrap=True)
+    table.add_column("sli", justify="right", no_wrap=True)
+    table.add_column("budget", justify="right", no_wrap=True)
+    for window in _STANDARD_BURN_WINDOWS if wide else _NARROW_BURN_WINDOWS:
+        header = f"burn {window}" if wide else f"burn\n{window}"
+        table.add_column(header, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("burn window", justify="right", no_wrap=True)
+    table.add_column("empty in", justify="right", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    if wide:
+        table.add_column("data", no_wrap=True)
+        table.add_column("notes")
+
+
+def _cells(status: SloStatus, *, wide: bool, notes: list[str]) -> list[str]:
+    """One row; in the narrow table what does not fit is appended to `notes`, marked `[n]`."""
+    from rich.markup import escape
+
+    budget = status.error_budget
+    remaining = budget.remaining if budget else None
+    style = _budget_style(remaining)
+    own_notes = _notes(status)
+    burns = [
+        _burn(status.burn_rates.get(window))
+        for window in (_STANDARD_BURN_WINDOWS if wide else _NARROW_BURN_WINDOWS)
+    ]
+    figures = [
+        _target(status.objective),
+        status.window if wide else status.window.split(" (")[0],
+        f"[{style}]{_percent(status.sli)}[/]",
+        f"[{style}]{_percent(remaining, 1)}[/]",
+        *burns,
+    ]
+    if wide:
+        return [
             status.service,
             status.slo,
-            _percent(status.objective),
-            status.window,
-            _percent(status.sli),
-            _percent(budget.remaining if budget else None, 1),
-            _burn(status.burn_rates.get("1h")),
-            _burn(status.burn_rates.get("6h")),
-            _burn(status.burn_rates.get("3d")),
+            *figures,
+            _burn(_own_window_burn(status)),
             _duration(status.time_to_exhaustion_s),
-            f"[bold red]{alerts}[/]" if alerts else "",
-            f"[{style}]{status.policy_state}[/]" if style else status.policy_state,
-            status.data.value
-            + (f" ({status.detail})" if status.detail and status.data != "ok" else ""),
-        )
-    console.print(table)
+            status.policy_state,
+            status.data.value,
+            "; ".join(own_notes),
+        ]
+    state = status.policy_state if status.data.value == "ok" else f"[bold red]{status.data}[/]"
+    markers = []
+    for note in own_notes:
+        notes.append(f"[{len(notes) + 1}] {status.service}/{status.slo}: {note}")
+        markers.append(escape(f"[{len(notes)}]"))
+    if markers:
+        state += " " + "".join(markers)
+    return [
+        f"{status.service}/{status.slo}",
+        *figures,
+        _duration(status.time_to_exhaustion_s),
+        state,
+    ]
 
 
 def status(
@@ -95,6 +186,9 @@ def status(
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
     service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every figure: all burn rates, data state, notes")
+    ] = False,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing.
 
@@ -116,7 +210,7 @@ def status(
             specs = replace(specs, slos=own)
         statuses = evaluate(specs, sources, when)
     if output is OutputFormat.TABLE:
-        render_table(statuses)
+        render_table(statuses, wide=wide)
     elif output is OutputFormat.JSON:
         print_json([status_document(s) for s in statuses])
     else:

@@ -23,7 +23,13 @@ from srekit.core.instant import format_age, format_instant
 from srekit.core.policy import DEFAULT_POLICY, BudgetPolicy, SloStanding, policy_level
 from srekit.core.sli import EventCounts, WindowQuery
 from srekit.core.slo import SLO, BudgetingMethod
-from srekit.core.window import format_duration, window_label, window_length_s, window_span
+from srekit.core.window import (
+    format_duration,
+    window_label,
+    window_length_s,
+    window_name,
+    window_span,
+)
 
 __all__ = [
     "BURN_RATE_WINDOWS_S",
@@ -137,7 +143,9 @@ def evaluate_slo(
         burn_rates[name] = burn_rate(
             reading.error_ratio if reading else None, objective=slo.objective
         )
-    burn_rates[label] = burn_rate(counts.error_ratio if counts else None, objective=slo.objective)
+    burn_rates[window_name(slo.window)] = burn_rate(
+        counts.error_ratio if counts else None, objective=slo.objective
+    )
     alerts = evaluate_alerts(burn_rate_alerts(window_s), burn_rates)
     remaining = budget.remaining if budget else None
     return SloStatus(
@@ -178,7 +186,7 @@ def unavailable_status(
         at=at,
         sli=None,
         error_budget=None,
-        burn_rates=dict.fromkeys([*windows, label]),
+        burn_rates=dict.fromkeys([*windows, window_name(slo.window)]),
         time_to_exhaustion_s=None,
         alerts=tuple(burn_rate_alerts(window_s)),
         policy_state="unknown",

@@ -23,6 +23,7 @@ __all__ = [
     "parse_duration",
     "window_label",
     "window_length_s",
+    "window_name",
     "window_span",
 ]
 
@@ -104,6 +105,14 @@ class CalendarWindow:
 
 
 Window = RollingWindow | CalendarWindow
+
+
+def window_name(window: Window) -> str:
+    """The window as a key (burn rates, metrics labels): `30d`, `month`, `2weeks`; never
+    display text with spaces or a time zone (`window_label` is that)."""
+    if isinstance(window, RollingWindow):
+        return format_duration(window.duration_s)
+    return window.unit if window.count == 1 else f"{window.count}{window.unit}s"
 
 
 def window_label(window: Window) -> str:
