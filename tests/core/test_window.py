@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from srekit.core.window import (
     CalendarWindow,
     RollingWindow,
+    Window,
     calendar_period,
     format_duration,
     parse_duration,
     window_label,
     window_length_s,
+    window_metric_name,
     window_span,
 )
 
@@ -64,6 +66,22 @@ def test_rolling_and_labels() -> None:
     assert window_span(RollingWindow(86400), at) == (datetime(2026, 11, 21, tzinfo=UTC), at)
     assert window_label(RollingWindow(30 * 86400)) == "30d"
     assert window_label(CalendarWindow("month", time_zone="Europe/Paris")) == "month (Europe/Paris)"
+
+
+@pytest.mark.parametrize(
+    ("window", "name"),
+    [
+        (RollingWindow(300), "5m"),
+        (RollingWindow(30 * 86400), "30d"),
+        (RollingWindow(90), "90s"),
+        (CalendarWindow("month"), "month"),
+        (CalendarWindow("month", time_zone="Europe/Paris"), "month"),
+        (CalendarWindow("week", count=2, time_zone="America/New_York"), "2weeks"),
+        (CalendarWindow("quarter", count=3), "3quarters"),
+    ],
+)
+def test_window_metric_names_are_short_and_unquoted(window: Window, name: str) -> None:
+    assert window_metric_name(window_label(window)) == name
 
 
 def test_calendar_rejects_unknown_zone_and_unit() -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "parse_duration",
     "window_label",
     "window_length_s",
+    "window_metric_name",
     "window_span",
 ]
 
@@ -112,6 +113,15 @@ def window_label(window: Window) -> str:
         return format_duration(window.duration_s)
     name = window.unit if window.count == 1 else f"{window.count} {window.unit}s"
     return name if window.time_zone == "UTC" else f"{name} ({window.time_zone})"
+
+
+def window_metric_name(label: str) -> str:
+    """A window label (`window_label`, a burn-rate window's `format_duration`) as a metric
+    label value: a duration stays as it is (`5m`, `30d`), a calendar window loses its time
+    zone and spaces (`month (Europe/Paris)` → `month`, `2 weeks` → `2weeks`), so a series
+    keeps one name whatever the zone and the text never needs quoting in PromQL."""
+    name, _, _ = label.partition(" (")
+    return name.replace(" ", "")
 
 
 def _add_units(start: datetime, unit: CalendarUnit, count: int) -> datetime:
