@@ -167,3 +167,34 @@ def test_without_an_evaluator_old_snapshots_are_stale_and_unevaluated_slos_liste
     )
     assert gate["allowed"] is False
     assert "SLI data could not be read and the gate fails closed" in gate["reasons"]
+
+
+def test_a_deleted_slo_leaves_the_status_list(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """Deleting an SLO deletes its snapshots; SQLite then hands the next round's snapshot an id
+    already seen, and a cache keyed on the newest snapshot id alone kept serving the deleted
+    SLO when nothing read the statuses between the deletion and that round. The
+    configuration's audit log moves too, so the list is read again."""
+    tokens = make_tokens(sqlite_engine)
+    headers = {"Authorization": f"Bearer {tokens['admin']}"}
+    app = create_app(Settings(home=tmp_path), engine=sqlite_engine, status_ttl_s=0)
+    now = datetime.now(UTC)
+    with TestClient(app) as client:
+        for name in ("availability", "latency"):
+            client.put(
+                f"/api/v1/slos/checkout/{name}", json={"spec": AVAILABILITY_SPEC}, headers=headers
+            )
+        with transaction(sqlite_engine) as session:
+            record_snapshots(
+                session,
+                statuses=[
+                    status_for("checkout", "availability", 0.9, at=now),
+                    status_for("checkout", "latency", 0.4, at=now),
+                ],
+            )
+        before = client.get("/api/v1/status", headers=headers).json()
+        assert [s["slo"] for s in before] == ["availability", "latency"]
+        client.delete("/api/v1/slos/checkout/latency", headers=headers)
+        with transaction(sqlite_engine) as session:  # the next round: snapshot id 2 again
+            record_snapshots(session, statuses=[status_for("checkout", "availability", 0.8)])
+        after = client.get("/api/v1/status", headers=headers).json()
+    assert [(s["slo"], s["error_budget"]["remaining"]) for s in after] == [("availability", 0.8)]

@@ -473,11 +473,21 @@ def _free_port() -> int:
 
 
 class PrometheusServer:
-    """Debian's `prometheus` on 127.0.0.1, no scrape targets, on its own data directory."""
+    """Debian's `prometheus` on 127.0.0.1, on its own data directory; no scrape targets unless
+    `scrape_configs` (entries of `prometheus.yml`'s list) are given, and `rule_files` to load."""
 
-    def __init__(self, data_dir: Path, workdir: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        workdir: Path,
+        *,
+        scrape_configs: Sequence[dict[str, object]] = (),
+        rule_files: Sequence[Path] = (),
+    ) -> None:
         self.data_dir = data_dir
         self.workdir = workdir
+        self.scrape_configs = list(scrape_configs)
+        self.rule_files = [str(path) for path in rule_files]
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -490,7 +500,13 @@ class PrometheusServer:
         binary = require_binary("prometheus")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n", encoding="utf-8")
+        settings: dict[str, object] = {
+            "global": {"scrape_interval": "1m"},
+            "scrape_configs": self.scrape_configs,
+        }
+        if self.rule_files:
+            settings["rule_files"] = self.rule_files
+        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         self.port = _free_port()
         log = (self.workdir / "prometheus.log").open("wb")
         self._process = subprocess.Popen(

@@ -11,9 +11,9 @@ from srekit.core.status import SloStatus, current_statuses
 from srekit.errors import SpecError
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
-from srekit.store.repo import latest_snapshots, list_slos, newest_snapshot_id
+from srekit.store.repo import latest_snapshots, list_slos, newest_audit_id, newest_snapshot_id
 
-__all__ = ["StoredStatuses", "latest_statuses"]
+__all__ = ["StoredStatuses", "latest_statuses", "status_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ def latest_statuses(
     return current_statuses(slos, latest, now=moment, max_age_s=max_age_s)
 
 
+def status_version(engine: StoreEngine) -> object:
+    """Moves whenever `latest_statuses` may answer differently: a round recorded snapshots, or
+    SLOs were created, changed or deleted (every such change writes the audit log). The newest
+    snapshot's id alone is not enough: deleting an SLO deletes its snapshots, and SQLite then
+    gives the next round's snapshot an id already seen, so a deleted SLO would linger."""
+    with transaction(engine, read_only=True) as session:
+        return newest_snapshot_id(session), newest_audit_id(session)
+
+
 class StoredStatuses:
     """Statuses from the newest snapshots in the store: what a server that runs no evaluator
     of its own reads (another process evaluates). Snapshots older than `max_age_s` are stale."""
@@ -54,9 +63,7 @@ class StoredStatuses:
         self.max_age_s = max_age_s
 
     def status_version(self) -> object:
-        """The newest snapshot's id: snapshots are only ever added."""
-        with transaction(self.engine, read_only=True) as session:
-            return newest_snapshot_id(session)
+        return status_version(self.engine)
 
     def latest_statuses(self, service: str | None = None) -> list[SloStatus]:
         return latest_statuses(self.engine, max_age_s=self.max_age_s, service=service)

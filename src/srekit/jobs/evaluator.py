@@ -27,11 +27,9 @@ from srekit.config import Settings
 from srekit.core.sli import SourceSet
 from srekit.core.status import DataState, SloStatus
 from srekit.flows.evaluate import evaluate_stored
-from srekit.flows.status import latest_statuses
+from srekit.flows.status import latest_statuses, status_version
 from srekit.store import StoreEngine
-from srekit.store.database import transaction
 from srekit.store.locks import LeaderLock
-from srekit.store.repo import newest_snapshot_id
 from srekit.telemetry import SrekitMetrics
 
 __all__ = ["EVALUATION_LOCK_KEY", "EvaluationReport", "Evaluator"]
@@ -241,10 +239,9 @@ class Evaluator:
     # -- reading ---------------------------------------------------------------------------
 
     def status_version(self) -> object:
-        """Changes whenever a round records snapshots (they are only ever added), so a cache of
-        `latest_statuses` knows when to read again."""
-        with transaction(self.engine, read_only=True) as session:
-            return newest_snapshot_id(session)
+        """Changes whenever a round records snapshots or the SLOs change, so a cache of
+        `latest_statuses` knows when to read again (`flows.status.status_version`)."""
+        return status_version(self.engine)
 
     def latest_statuses(
         self, service: str | None = None, *, now: datetime | None = None
