@@ -4,6 +4,7 @@ one versioned spec did."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from srekit.errors import Conflict, SpecError
 from srekit.store.tables import ApiTokenRow, PolicyRow, ServiceRow, TeamRow
 
 __all__ = ["Applied", "check_name", "find_named", "refused_as_conflict", "when"]
+
+logger = logging.getLogger(__name__)
 
 RowT = TypeVar("RowT")
 NamedRowT = TypeVar("NamedRowT", TeamRow, ServiceRow, PolicyRow, ApiTokenRow)
@@ -50,11 +53,16 @@ def find_named(session: Session, row_type: type[NamedRowT], name: str) -> NamedR
 
 @contextmanager
 def refused_as_conflict(what: str) -> Iterator[None]:
-    """Turn a constraint violation at flush into a Conflict that says what was refused."""
+    """Turn a constraint violation at flush into a Conflict that says what was refused, in
+    srekit's words: the driver's ("FOREIGN KEY constraint failed", table and column names)
+    goes to the log, not to the user."""
     try:
         yield
     except IntegrityError as error:
-        raise Conflict(f"{what}: {error.orig}".strip()) from error
+        driver = str(error.orig)
+        logger.info("refused: %s (%s)", what, driver.splitlines()[0] if driver else "")
+        duplicate = "unique" in driver.lower() or "duplicate" in driver.lower()
+        raise Conflict(f"{what}: it exists already" if duplicate else what) from error
 
 
 def check_name(value: str, what: str, *, file: str | None = None) -> None:
