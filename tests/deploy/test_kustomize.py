@@ -170,6 +170,9 @@ def test_config_map_holds_real_settings_with_valid_values() -> None:
     settings = Settings(**{variables[v]: value for v, value in data.items()})
     assert str(settings.home) == data["SREKIT_HOME"]
     assert settings.max_body_bytes == int(data["SREKIT_MAX_BODY_BYTES"])
+    # docs/deploy.md: all but the home and Prometheus's address are srekit's defaults
+    chosen = {"home": settings.home, "prometheus_url": settings.prometheus_url}
+    assert settings == Settings(**chosen)
 
 
 def test_secrets_are_references_to_real_settings() -> None:
@@ -294,3 +297,7 @@ def test_loader_renders_as_kubectl_kustomize_does(directory: Path) -> None:
     by_kubectl = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(rendered)}
     by_loader = {(d["kind"], d["metadata"]["name"]): d for d in build(directory)}
     assert by_loader == by_kubectl
+
+
+def test_readme_links_the_deployment_guide() -> None:
+    assert "(docs/deploy.md)" in (KUSTOMIZE.parents[1] / "README.md").read_text()
