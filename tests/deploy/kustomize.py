@@ -18,8 +18,6 @@ import yaml
 
 KUSTOMIZATION = "kustomization.yaml"
 _KNOWN_FIELDS = {"apiVersion", "kind", "resources", "namespace", "patches"}
-# Kinds this repository renders that live in no namespace (none yet; kustomize leaves them be).
-_CLUSTER_SCOPED: set[str] = set()
 
 Document = dict[str, Any]
 
@@ -62,9 +60,9 @@ def build(directory: Path) -> list[Document]:
             if any(document is t for t in targets):
                 documents[index] = apply_json_patch(document, operations)
     if "namespace" in kustomization:
+        # every kind rendered here is namespaced (a cluster-scoped one would need skipping)
         for document in documents:
-            if document["kind"] not in _CLUSTER_SCOPED:
-                document["metadata"]["namespace"] = kustomization["namespace"]
+            document["metadata"]["namespace"] = kustomization["namespace"]
     return documents
 
 

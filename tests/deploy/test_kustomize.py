@@ -27,8 +27,8 @@ from tests.deploy.manifests import (
     read_documents,
 )
 
-# The oldest Kubernetes release still supported upstream when this was written, and the newest
-# the installed kubernetes-validate bundles.
+# An older release that managed clusters still run, and the newest the installed
+# kubernetes-validate bundles.
 KUBERNETES_VERSIONS = ["1.31.0", kubernetes_validate.latest_version()]
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 DIRECTORIES = [BASE, *OVERLAYS.values()]
