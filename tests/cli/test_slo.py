@@ -64,6 +64,17 @@ def test_list_json() -> None:
         ("api", "availability", 0.999),
         ("api", "latency", 0.99),
     ]
+    # indicators in the words of srekit/v1, not class names
+    assert [r["indicator"] for r in rows] == ["ratio", "latency"]
+
+
+def test_list_table_cuts_no_file_name() -> None:
+    code, out, _ = run("slo", "list", "-f", EXAMPLES / "slos")
+    assert code == 0
+    assert "…" not in out
+    assert "EventsRatio" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert "".join(out.split()).count("examples/slos/checkout.yaml") == 2
 
 
 def test_a_server_database_must_be_upgraded_first(cli: Cli, specs: Path) -> None:
@@ -122,6 +133,14 @@ def test_show_gives_the_spec_and_its_history(cli: Cli, specs: Path) -> None:
     assert code == 0
     assert "checkout/availability version 2 · team team-payments · srekit/v1" in out
     assert "objective: 0.995 → 0.999" in out
+    # the spec as srekit/v1 is written: what the user applied, not the stored form
+    assert "objective: 99.9%\nwindow: 7d\nindicator:\n  events:\n    good: status < 500" in out
+    assert "duration_s" not in out
+    assert shown["document"]["objective"] == "99.9%"
+    code, normalized, _ = cli("slo", "show", "checkout/availability", "--normalized")
+    assert code == 0
+    assert "objective: 0.999" in normalized
+    assert "duration_s: 604800" in normalized
     code, out, _ = cli("slo", "show", "checkout/availability", "--format", "yaml")
     assert "applied_by: alice" in out
 
@@ -148,7 +167,7 @@ def test_list_stored(cli: Cli, specs: Path) -> None:
     ]
     code, out, _ = cli("slo", "list", "--stored")
     assert code == 0
-    assert "99.500%" in out
+    assert "99.5%" in out
 
 
 def test_delete_shows_up_in_the_audit_log(cli: Cli, specs: Path) -> None:

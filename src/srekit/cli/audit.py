@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from srekit.cli.options import FormatOption, OutputFormat, console, emit, errors_to_exit_codes
+from srekit.cli.options import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    errors_to_exit_codes,
+    plain_table,
+)
 from srekit.cli.store_common import store_session
 
 __all__ = ["audit"]
@@ -37,8 +44,6 @@ def audit(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List the audit log: every change to stored SLOs, services, teams and policies."""
-    from rich.table import Table
-
     from srekit.core.instant import format_instant
     from srekit.store.repo import list_audit
 
@@ -59,7 +64,7 @@ def audit(
     if output is not OutputFormat.TABLE:
         emit(entries, output)
         return
-    table = Table("at", "actor", "action", "entity", "change")
+    table = plain_table("at", "actor", "action", "entity", "change", fold="change")
     for entry in entries:
         table.add_row(
             entry["at"],

@@ -17,6 +17,7 @@ from srekit.cli.options import (
     check_name,
     console,
     errors_to_exit_codes,
+    plain_table,
     print_json,
 )
 
@@ -175,9 +176,7 @@ def stats(
 
         typer.echo(yaml.safe_dump(documents, sort_keys=False), nl=False)
         return
-    from rich.table import Table
-
-    table = Table("service", "events", "first", "last", "ingests")
+    table = plain_table("service", "events", "first", "last", "ingests")
     for document in documents:
         table.add_row(
             str(document["service"]),

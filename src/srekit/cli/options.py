@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.console import Console
 from srekit.core.instant import format_instant, parse_instant
 from srekit.core.names import name_problem
 from srekit.errors import SpecError, SrekitError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = [
     "ActorOption",
@@ -38,6 +41,9 @@ __all__ = [
     "emit",
     "error_console",
     "errors_to_exit_codes",
+    "indicator_kind",
+    "percent",
+    "plain_table",
     "print_json",
 ]
 
@@ -141,6 +147,42 @@ def errors_to_exit_codes() -> Iterator[None]:
         abort(str(error))
     except SrekitError as error:
         abort(str(error))
+
+
+def plain_table(*headers: str, fold: str | None = None) -> Table:
+    """A table in kubectl's layout: no rules, two spaces between columns. Cells stay on one
+    line, except in the `fold` column (free text: a file, a change), which folds onto the
+    next line rather than ending in `…`."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for header in headers:
+        if header == fold:
+            table.add_column(header, overflow="fold")
+        else:
+            table.add_column(header, no_wrap=True)
+    return table
+
+
+def percent(fraction: float) -> str:
+    """99.9%, 99.95%, 95%: as many digits as the fraction has, never rounded away."""
+    return f"{float(f'{fraction * 100:.6g}'):g}%"
+
+
+# how an indicator is called in srekit/v1 (`indicator: {events: ...}`), for tables and JSON
+_INDICATOR_KINDS = {
+    "EventsRatio": "events",
+    "PromRatio": "ratio",
+    "PromLatency": "latency",
+    "PromErrorRatio": "error_ratio",
+    "PromThreshold": "threshold",
+}
+
+
+def indicator_kind(indicator: object) -> str:
+    """`events`, `ratio`, `latency`, `error_ratio` or `threshold`: the indicator's srekit/v1 key."""
+    name = type(indicator).__name__
+    return _INDICATOR_KINDS.get(name, name)
 
 
 def print_json(data: Any) -> None:

@@ -23,6 +23,9 @@ from srekit.cli.options import (
     console,
     emit,
     errors_to_exit_codes,
+    indicator_kind,
+    percent,
+    plain_table,
     print_json,
 )
 from srekit.cli.store_common import actor_or_user, open_engine, store_session
@@ -69,8 +72,6 @@ def list_slos(
     service: Annotated[str | None, typer.Option(help="with --stored: only this service")] = None,
 ) -> None:
     """List the SLOs the specs declare (or, with --stored, those in the state store)."""
-    from rich.table import Table
-
     from srekit.cli.common import load
     from srekit.core.window import window_label
 
@@ -88,7 +89,7 @@ def list_slos(
             "objective": slo.objective,
             "window": window_label(slo.window),
             "budgeting": slo.budgeting.value,
-            "indicator": type(slo.indicator).__name__,
+            "indicator": indicator_kind(slo.indicator),
             "file": slo.source_file,
         }
         for slo in specs.slos
@@ -101,12 +102,14 @@ def list_slos(
 
             typer.echo(yaml.safe_dump(rows, sort_keys=False), nl=False)
         return
-    table = Table("service", "slo", "objective", "window", "budgeting", "indicator", "file")
+    table = plain_table(
+        "service", "slo", "objective", "window", "budgeting", "indicator", "file", fold="file"
+    )
     for row in rows:
         table.add_row(
             str(row["service"]),
             str(row["slo"]),
-            f"{float(str(row['objective'])):.3%}",
+            percent(float(str(row["objective"]))),
             str(row["window"]),
             str(row["budgeting"]),
             str(row["indicator"]),
@@ -190,6 +193,7 @@ def _version_document(version: SloVersionRow) -> dict[str, Any]:
 
 def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, Any]:
     from srekit.core.instant import format_instant
+    from srekit.spec.native import slo_document
     from srekit.store.repo import readable_spec
 
     return {
@@ -201,14 +205,27 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
         "source_file": row.source_file,
         "created_at": format_instant(row.created_at),
         "updated_at": format_instant(row.updated_at),
-        "spec": readable_spec(row),  # its file is shown on its own
+        "document": slo_document(row.to_slo()),  # as srekit/v1 is written
+        "spec": readable_spec(row),  # as stored; its file is shown on its own
         "versions": [_version_document(v) for v in versions],
     }
 
 
 @app.command()
-def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputFormat.TABLE) -> None:
-    """Show a stored SLO's current spec and every version applied to it."""
+def show(
+    ctx: typer.Context,
+    slo: SloArgument,
+    output: FormatOption = OutputFormat.TABLE,
+    normalized: Annotated[
+        bool,
+        typer.Option(
+            "--normalized",
+            help="the spec as srekit stores it (every field, objective as a fraction)",
+        ),
+    ] = False,
+) -> None:
+    """Show a stored SLO's current spec, as srekit/v1 is written, and every version applied
+    to it. `--format json` carries both forms: `document` (as written) and `spec` (stored)."""
     from srekit.store.repo import get_slo, slo_versions, split_slo_key
 
     with errors_to_exit_codes():
@@ -222,7 +239,6 @@ def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputForm
         emit(document, output)
         return
     import yaml
-    from rich.table import Table
 
     console.print(
         f"[bold]{service}/{name}[/] version {document['version']}"
@@ -230,8 +246,14 @@ def show(ctx: typer.Context, slo: SloArgument, output: FormatOption = OutputForm
         f" · {document['source_file'] or 'no file'}",
         highlight=False,
     )
-    console.print(yaml.safe_dump(document["spec"], sort_keys=False, allow_unicode=True).rstrip())
-    history = Table("version", "applied at", "by", "what changed", title="history")
+    shown = document["spec"] if normalized else document["document"]
+    console.print(
+        yaml.safe_dump(shown, sort_keys=False, allow_unicode=True).rstrip(),
+        highlight=False,
+        markup=False,
+    )
+    console.print("history", highlight=False)
+    history = plain_table("version", "applied at", "by", "what changed", fold="what changed")
     for version in reversed(document["versions"]):
         history.add_row(
             str(version["version"]),
@@ -258,8 +280,6 @@ def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> N
 
 def _print_stored(settings: Settings, *, output: OutputFormat, service: str | None = None) -> None:
     """List the SLOs in the store; what `srekit slo list --stored` prints."""
-    from rich.table import Table
-
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
     from srekit.store.database import transaction
@@ -282,13 +302,23 @@ def _print_stored(settings: Settings, *, output: OutputFormat, service: str | No
     if output is not OutputFormat.TABLE:
         emit(rows, output)
         return
-    table = Table("service", "slo", "team", "objective", "window", "version", "format", "updated")
+    table = plain_table(
+        "service",
+        "slo",
+        "team",
+        "objective",
+        "window",
+        "version",
+        "format",
+        "updated",
+        fold="window",
+    )
     for row in rows:
         table.add_row(
             str(row["service"]),
             str(row["slo"]),
             str(row["team"] or "-"),
-            f"{float(row['objective']):.3%}",
+            percent(float(row["objective"])),
             str(row["window"]),
             str(row["version"]),
             str(row["source_format"] or "-"),

@@ -18,6 +18,7 @@ from srekit.cli.options import (
     console,
     error_console,
     errors_to_exit_codes,
+    percent,
     print_json,
 )
 from srekit.core.status import BURN_RATE_WINDOWS_S
@@ -48,11 +49,6 @@ def _budget_style(remaining: float | None) -> str:
 
 def _percent(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}%}"
-
-
-def _target(objective: float) -> str:
-    """99.9%, 99.95%, 95%: as many digits as the objective has, never rounded away."""
-    return f"{float(f'{objective * 100:.6g}'):g}%"
 
 
 def _burn(value: float | None) -> str:
@@ -146,7 +142,7 @@ def _cells(status: SloStatus, *, wide: bool, notes: list[str]) -> list[str]:
         for window in (_STANDARD_BURN_WINDOWS if wide else _NARROW_BURN_WINDOWS)
     ]
     figures = [
-        _target(status.objective),
+        percent(status.objective),
         status.window if wide else status.window.split(" (")[0],
         f"[{style}]{_percent(status.sli)}[/]",
         f"[{style}]{_percent(remaining, 1)}[/]",

@@ -18,6 +18,7 @@ from srekit.cli.options import (
     console,
     emit,
     errors_to_exit_codes,
+    plain_table,
 )
 from srekit.cli.store_common import actor_or_user, store_session
 from srekit.core.access import Role
@@ -67,8 +68,6 @@ def list_(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List tokens (names, roles, prefixes; never the tokens)."""
-    from rich.table import Table
-
     from srekit.contracts import token_document
     from srekit.store.repo import list_tokens
 
@@ -79,7 +78,7 @@ def list_(
     if output is not OutputFormat.TABLE:
         emit(rows, output)
         return
-    table = Table("name", "role", "prefix", "created", "by", "last used", "revoked")
+    table = plain_table("name", "role", "prefix", "created", "by", "last used", "revoked")
     for row in rows:
         table.add_row(
             *(

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from srekit.core.policy import DEFAULT_EXCEPTIONS, BudgetPolicy, Decision
 from srekit.core.slo import SLO
-from srekit.core.window import CalendarUnit, parse_duration
+from srekit.core.window import CalendarUnit, format_duration, parse_duration
 from srekit.errors import SpecError
 from srekit.spec.document import Document
 from srekit.spec.model import (
@@ -57,7 +57,7 @@ from srekit.spec.model import (
 )
 from srekit.spec.validation import validate_model
 
-__all__ = ["API_VERSION", "parse_documents"]
+__all__ = ["API_VERSION", "parse_documents", "slo_document"]
 
 API_VERSION = "srekit/v1"
 # `99.9%`: ASCII digits, at most one point, the sign right after (Python's own float() and
@@ -303,3 +303,70 @@ def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[Budg
         else:
             raise document.error("kind", f"expected SLO or Policy for {API_VERSION}, got {kind!r}")
     return slos, policies
+
+
+def slo_document(slo: SLO) -> dict[str, Any]:
+    """`slo` as a srekit/v1 document, the way a person writes one: `objective: 99.9%`,
+    `window: 30d`, the indicator in its own words, defaults left out. Parsing it gives `slo`
+    back (its source file aside), whatever format the SLO was first written in."""
+    spec = SloSpec.from_slo(slo)
+    document: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "SLO",
+        "service": slo.service,
+        "name": slo.name,
+        "objective": f"{Decimal(repr(slo.objective)) * 100:f}".rstrip("0").rstrip(".") + "%",
+    }
+    window = spec.window
+    if isinstance(window, RollingWindowSpec):
+        if window.duration_s != _DEFAULT_WINDOW_S:
+            document["window"] = format_duration(window.duration_s)
+    else:
+        document["window"] = {
+            "calendar": window.unit,
+            **({"count": window.count} if window.count != 1 else {}),
+            **({"time_zone": window.time_zone} if window.time_zone != "UTC" else {}),
+        }
+    if spec.budgeting != "occurrences":
+        document["budgeting"] = spec.budgeting
+    if spec.timeslice_s is not None:
+        document["timeslice"] = {
+            "length": format_duration(spec.timeslice_s),
+            **({"target": spec.timeslice_target} if spec.timeslice_target is not None else {}),
+        }
+    document["indicator"] = _indicator_document(spec.indicator)
+    if spec.labels:
+        document["labels"] = dict(spec.labels)
+    if spec.alerting != AlertingSpec():
+        document["alerting"] = spec.alerting.model_dump(exclude_defaults=True)
+    for field in ("policy", "description", "owner", "runbook_url"):
+        value = getattr(spec, field)
+        if value is not None:
+            document[field] = value
+    return document
+
+
+_DEFAULT_WINDOW_S = 30 * 86400
+
+
+def _indicator_document(indicator: Any) -> dict[str, Any]:
+    if isinstance(indicator, EventsRatioSpec):
+        events = {"good": indicator.good}
+        if indicator.total != "true":
+            events["total"] = indicator.total
+        if indicator.stream is not None:
+            events["stream"] = indicator.stream
+        return {"events": events}
+    if isinstance(indicator, PromRatioSpec):
+        ratio = {"good": indicator.good} if indicator.good is not None else {"bad": indicator.bad}
+        return {"ratio": {**ratio, "total": indicator.total}}
+    if isinstance(indicator, PromLatencySpec):
+        latency: dict[str, Any] = {"metric": indicator.metric, "threshold": indicator.threshold_s}
+        if indicator.selector:
+            latency["selector"] = indicator.selector
+        return {"latency": latency}
+    if isinstance(indicator, PromThresholdSpec):
+        return {
+            "threshold": {"query": indicator.query, "op": indicator.op, "value": indicator.value}
+        }
+    return {"error_ratio": indicator.error_ratio}
