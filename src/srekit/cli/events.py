@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     FormatOption,
     OutputFormat,
     abort,
     check_name,
+    choice,
     console,
     errors_to_exit_codes,
     print_json,
@@ -21,8 +23,11 @@ from srekit.cli.options import (
 
 __all__ = ["app"]
 
-app = typer.Typer(
+_INGEST = "srekit events ingest examples/logs/checkout.access.log.gz -s checkout"
+
+app = SrekitTyper(
     help="The embedded event store: ingest access logs and event files, see what it holds.",
+    epilog=examples(_INGEST, "srekit events stats"),
     no_args_is_help=True,
 )
 
@@ -47,6 +52,7 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
+        metavar="PATH",
         help="event store: a directory, or a .duckdb file [default: $SREKIT_HOME/events]",
         show_default=False,
     ),
@@ -64,31 +70,56 @@ def _guess_format(file: Path) -> InputFormat:
     guessed = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
     if guessed is None:
         abort(
-            f"{file}: cannot tell the format from the name: pass --format nginx|jsonl|csv|parquet"
+            f"{file}: cannot tell the format from the name: "
+            "pass --format nginx, jsonl, csv or parquet"
         )
     return InputFormat(guessed)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        _INGEST,
+        _INGEST + " \\\n    --replace --end-at now",
+        "srekit events ingest examples/logs/catalog.access.log.gz -s catalog \\\n"
+        "    --format Nginx --store .srekit/sample.duckdb",
+    )
+)
 def ingest(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="log or event file (.gz is read as is)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="log or event file (.gz is read as is)")
+    ],
     service: Annotated[
         str,
-        typer.Option("--service", "-s", help="service the events belong to", callback=check_name),
+        typer.Option(
+            "--service",
+            "-s",
+            metavar="SERVICE",
+            help="service the events belong to",
+            callback=check_name,
+        ),
     ],
     input_format: Annotated[
         InputFormat | None,
-        typer.Option("--format", help="nginx (combined + $request_time), jsonl, csv, parquet"),
+        choice(
+            InputFormat,
+            "--format",
+            metavar="FORMAT",
+            help="{choices} (nginx: combined + $request_time); guessed from the file name"
+            " when not given",
+            show_default=False,
+        ),
     ] = None,
     store: StoreOption = None,
     max_rejected: Annotated[
         float,
         typer.Option(
             "--max-rejected",
+            metavar="FRACTION",
             min=0.0,
             max=1.0,
-            help="fail, storing nothing, when more than this fraction of records is malformed",
+            help="fail, storing nothing, when more than this fraction (0 to 1) of records is"
+            " malformed",
         ),
     ] = 0.01,
     replace: Annotated[
@@ -99,6 +130,7 @@ def ingest(
         str | None,
         typer.Option(
             "--end-at",
+            metavar="TIME",
             help="shift the events so the last one is at this RFC 3339 time, or `now` "
             "(replay a sample log as if it were live)",
         ),
@@ -143,7 +175,7 @@ def ingest(
         console.print(f"  rejected: {sample}", highlight=False, markup=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog=examples("srekit events stats", "srekit events stats --format json"))
 def stats(
     ctx: typer.Context, store: StoreOption = None, output: FormatOption = OutputFormat.TABLE
 ) -> None:

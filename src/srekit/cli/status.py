@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from srekit.cli.help import examples
 from srekit.cli.options import (
     AtOption,
     EventsOption,
@@ -21,6 +22,14 @@ from srekit.cli.options import (
 
 if TYPE_CHECKING:
     from srekit.core.status import SloStatus
+
+EXAMPLES = examples(
+    "srekit status -f examples/slos",
+    "srekit status -f examples/slos --at 2026-11-20T00:00:00Z",
+    "srekit status -f examples/slos --service checkout",
+    "srekit status -f examples/slos --format json",
+    "srekit status -f examples/slos --format yaml",
+)
 
 _STATE_STYLE = {
     "normal": "green",
@@ -92,7 +101,9 @@ def status(
     output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
-    service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
+    service: Annotated[
+        str | None, typer.Option(metavar="SERVICE", help="only this service's SLOs")
+    ] = None,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing."""
     from srekit.cli.common import evaluate, load_with_sources
