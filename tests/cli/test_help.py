@@ -110,7 +110,6 @@ def _order(line: str) -> int:
     return len(_FIRST) + 1 if any(prefix in line for prefix in _LAST) else len(_FIRST)
 
 
-@pytest.mark.integration
 def test_every_example_works_on_the_bundled_examples(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
