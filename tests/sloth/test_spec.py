@@ -304,3 +304,13 @@ def test_render_window_accepts_spaces_inside_the_action() -> None:
     assert render_window("rate(x[{{.window}}]) / rate(y[{{ .window }}])", "5m") == (
         "rate(x[5m]) / rate(y[5m])"
     )
+
+
+def test_a_list_where_a_number_belongs_is_called_a_list() -> None:
+    data = yaml.safe_load(BASE)
+    data["slos"][0]["objective"] = [99.9]
+    documents = [Document(data=data, file="slo.yaml", index=0)]
+    with pytest.raises(SpecError) as caught:
+        parse_sloth_documents(documents)
+    assert caught.value.field == "slos[0].objective"
+    assert caught.value.detail == "expected a number, got a list"

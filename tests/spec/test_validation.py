@@ -67,3 +67,63 @@ def test_yaml_error_names_line_and_column() -> None:
 def test_dotted_field() -> None:
     assert dotted_field(("spec", "objectives", 0, "target")) == "spec.objectives[0].target"
     assert dotted_field((0, "name"), "levels") == "levels[0].name"
+
+
+# Messages say each thing once, in words: these inputs produced "got 1.5 (also window: ...,
+# got 1.5)", a list's repr, and a regular expression (which Rich then half ate as markup).
+
+
+@pytest.mark.parametrize(("window", "found"), [(1.5, "1.5"), (["7d"], "a list"), (True, "True")])
+def test_a_value_no_member_of_a_union_takes_is_said_once(window: object, found: str) -> None:
+    error = _failure(window=window)
+    assert error.field == "window"
+    assert error.detail == f"expected a valid string or a mapping (an object), got {found}"
+    assert error.detail.count("got") == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "detail"),
+    [
+        (
+            {"objective": [0.99]},
+            "objective",
+            "expected a fraction like 0.999 or a percentage like '99.9%', got a list",
+        ),
+        (
+            {"objective": {"value": 0.99}},
+            "objective",
+            "expected a fraction like 0.999 or a percentage like '99.9%', got a mapping",
+        ),
+        (
+            {"budgeting": "timeslices", "timeslice": {"length": ["5m"], "target": 0.9}},
+            "timeslice.length",
+            "expected a duration like 5m, 1h or 30d, got a list",
+        ),
+    ],
+)
+def test_a_list_is_called_a_list(changes: dict[str, object], field: str, detail: str) -> None:
+    error = _failure(**changes)
+    assert (error.field, error.detail) == (field, detail)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "detail"),
+    [
+        (
+            {"indicator": {"latency": {"metric": "http-duration", "threshold": 0.3}}},
+            "indicator.latency.metric",
+            "expected a Prometheus metric name: letters, digits, '_' and ':', not starting"
+            " with a digit, got 'http-duration'",
+        ),
+        (
+            {"alerting": {"name": "bad name!"}},
+            "alerting.name",
+            "expected letters, digits and '_', not starting with a digit, got 'bad name!'",
+        ),
+    ],
+)
+def test_a_pattern_is_said_in_words(changes: dict[str, object], field: str, detail: str) -> None:
+    error = _failure(**changes)
+    assert (error.field, error.detail) == (field, detail)
+    assert "pattern" not in error.detail
+    assert "[" not in error.detail

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from srekit import __version__
 from srekit.api.cache import TtlCache
 from srekit.api.deps import ApiState, Refused, StatusProvider
+from srekit.api.docs import add_docs
 from srekit.api.fastpath import HotPaths
 from srekit.api.gatekeeper import GateKeeper
 from srekit.api.guard import RequestGuard
@@ -268,12 +269,15 @@ def create_app(
             "422 bad input (naming the field), 503 store down."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by `add_docs`, not a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "gate", "description": "Deploy gate: Argo Rollouts web metric, Flagger."},
             {"name": "slos", "description": "SLO specs, their versions, status and history."},
         ],
     )
     app.state.srekit = state
+    add_docs(app)
     app.add_middleware(HotPaths, state=state)  # inside RequestMetrics, so it is measured
     app.add_middleware(RequestGuard, state=state)  # around HotPaths, so no error escapes it
     app.add_middleware(RequestMetrics, registry=registry.registry)

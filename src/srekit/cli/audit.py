@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from srekit.cli.help import examples
 from srekit.cli.options import (
     FormatOption,
     OutputFormat,
@@ -16,7 +17,13 @@ from srekit.cli.options import (
 )
 from srekit.cli.store_common import store_session
 
-__all__ = ["audit"]
+__all__ = ["EXAMPLES", "audit"]
+
+EXAMPLES = examples(
+    "srekit audit",
+    "srekit audit --limit 10 --kind slo",
+    "srekit audit --entity checkout/availability --format json",
+)
 
 
 def _summary(before: Any, after: Any) -> str:
@@ -34,12 +41,16 @@ def _summary(before: Any, after: Any) -> str:
 
 def audit(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="how many entries, newest first")] = 50,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, help="how many entries, newest first (at least 1)")
+    ] = 50,
     kind: Annotated[
-        str | None, typer.Option(help="only this kind of entity: slo, service, team, policy")
+        str | None,
+        typer.Option(metavar="KIND", help="only this kind of entity: slo, service, team, policy"),
     ] = None,
     entity: Annotated[
-        str | None, typer.Option(help="only this entity (checkout/availability, team-x, ...)")
+        str | None,
+        typer.Option(metavar="NAME", help="only this entity (checkout/availability, team-x, ...)"),
     ] = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:

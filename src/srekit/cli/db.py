@@ -5,12 +5,22 @@ from __future__ import annotations
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import console, errors_to_exit_codes
 
-app = typer.Typer(help="Manage the state store's schema.", no_args_is_help=True)
+app = SrekitTyper(
+    help="Manage the state store's schema.",
+    epilog=examples("srekit db upgrade", "srekit db revision"),
+    no_args_is_help=True,
+)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "srekit db upgrade",
+        "SREKIT_DATABASE_URL=sqlite:///.srekit/other.db srekit db upgrade",
+    )
+)
 def upgrade(ctx: typer.Context) -> None:
     """Migrate the database to this srekit's schema (a deploy step on PostgreSQL)."""
     from srekit.store import database
@@ -30,7 +40,7 @@ def upgrade(ctx: typer.Context) -> None:
         console.print(f"{where}: upgraded {before or 'empty'} → {after}", highlight=False)
 
 
-@app.command()
+@app.command(epilog=examples("srekit db revision"))
 def revision(ctx: typer.Context) -> None:
     """Print the database's schema revision and the one this srekit needs; exit 1 if behind."""
     from srekit.store import database

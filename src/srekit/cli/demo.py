@@ -13,14 +13,19 @@ from typing import Annotated
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import examples
 from srekit.cli.options import abort, console, errors_to_exit_codes
+
+EXAMPLES = examples("srekit demo", "SREKIT_HOME=.srekit-demo srekit demo --examples examples")
 
 _LOG_SUFFIX = ".access.log.gz"
 
 
 def demo(
     ctx: typer.Context,
-    examples: Annotated[Path, typer.Option(help="the examples directory")] = Path("examples"),
+    examples: Annotated[Path, typer.Option(metavar="DIR", help="the examples directory")] = Path(
+        "examples"
+    ),
 ) -> None:
     """Replay the example logs, store the example SLOs, show their status, write rules."""
     from datetime import UTC, datetime

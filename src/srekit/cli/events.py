@@ -10,11 +10,13 @@ from typing import Annotated
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     FormatOption,
     OutputFormat,
     abort,
     check_name,
+    choice,
     console,
     errors_to_exit_codes,
     plain_table,
@@ -23,8 +25,11 @@ from srekit.cli.options import (
 
 __all__ = ["app"]
 
-app = typer.Typer(
+_INGEST = "srekit events ingest examples/logs/checkout.access.log.gz -s checkout"
+
+app = SrekitTyper(
     help="The embedded event store: ingest access logs and event files, see what it holds.",
+    epilog=examples(_INGEST, "srekit events stats"),
     no_args_is_help=True,
 )
 
@@ -49,6 +54,7 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
+        metavar="PATH",
         help="event store: a directory, or a .duckdb file [default: $SREKIT_HOME/events]",
         show_default=False,
     ),
@@ -66,31 +72,57 @@ def _guess_format(file: Path) -> InputFormat:
     guessed = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
     if guessed is None:
         abort(
-            f"{file}: cannot tell the format from the name: pass --format nginx|jsonl|csv|parquet"
+            f"{file}: cannot tell the format from the name: "
+            "pass --format nginx, jsonl, csv or parquet"
         )
     return InputFormat(guessed)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        _INGEST,
+        "srekit events ingest examples/logs/checkout.access.log.gz \\\n"
+        "    -s checkout-live --replace --end-at now",
+        "srekit events ingest examples/logs/catalog.access.log.gz -s catalog \\\n"
+        "    --format Nginx --store .srekit/sample.duckdb",
+    )
+)
 def ingest(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="log or event file (.gz is read as is)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="log or event file (.gz is read as is)")
+    ],
     service: Annotated[
         str,
-        typer.Option("--service", "-s", help="service the events belong to", callback=check_name),
+        typer.Option(
+            "--service",
+            "-s",
+            metavar="SERVICE",
+            help="service the events belong to",
+            callback=check_name,
+        ),
     ],
     input_format: Annotated[
         InputFormat | None,
-        typer.Option("--format", help="nginx (combined + $request_time), jsonl, csv, parquet"),
+        choice(
+            InputFormat,
+            "--format",
+            metavar="FORMAT",
+            help="{choices} (nginx: combined + $request_time); guessed from the file name"
+            " when not given",
+            show_default=False,
+        ),
     ] = None,
     store: StoreOption = None,
     max_rejected: Annotated[
         float,
         typer.Option(
             "--max-rejected",
+            metavar="FRACTION",
             min=0.0,
             max=1.0,
-            help="fail, storing nothing, when more than this fraction of records is malformed",
+            help="fail, storing nothing, when more than this fraction (0 to 1) of records is"
+            " malformed",
         ),
     ] = 0.01,
     replace: Annotated[
@@ -101,6 +133,7 @@ def ingest(
         str | None,
         typer.Option(
             "--end-at",
+            metavar="TIME",
             help="shift the events so the last one is at this RFC 3339 time, or `now` "
             "(replay a sample log as if it were live)",
         ),
@@ -145,7 +178,7 @@ def ingest(
         console.print(f"  rejected: {sample}", highlight=False, markup=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog=examples("srekit events stats", "srekit events stats --format json"))
 def stats(
     ctx: typer.Context, store: StoreOption = None, output: FormatOption = OutputFormat.TABLE
 ) -> None:
@@ -188,27 +221,37 @@ def stats(
     console.print(table)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "srekit events delete --service checkout-live",
+        "srekit events delete --service checkout --before 2026-11-01T00:00:00Z",
+    )
+)
 def delete(
     ctx: typer.Context,
     service: Annotated[
-        str, typer.Option("--service", "-s", help="whose events to delete", callback=check_name)
+        str,
+        typer.Option(
+            "--service",
+            "-s",
+            metavar="SERVICE",
+            help="whose events to delete",
+            callback=check_name,
+        ),
     ],
     before: Annotated[
         str | None,
         typer.Option(
             "--before",
+            metavar="TIME",
             help="delete only events before this RFC 3339 time (default: all of them)",
             show_default=False,
         ),
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Delete a service's events (all, or those before --before).
-
-    A service the store holds no events of is bad input (exit 2): a typo must not look like a
-    successful cleanup.
-    """
+    """Delete a service's events (all, or those before --before). A service the store holds
+    no events of is bad input (exit 2): a typo must not look like a successful cleanup."""
     from srekit.core.instant import format_instant, parse_instant
     from srekit.sources.events import EventStore
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from srekit.cli.help import examples
 from srekit.cli.options import (
     AtOption,
     EventsOption,
@@ -20,14 +21,24 @@ from srekit.cli.options import (
     print_json,
 )
 
+EXAMPLES = examples(
+    "srekit gate -f examples/slos --service checkout --change-type feature",
+    "srekit gate -f examples/slos --service catalog --change-type rollback \\\n"
+    "    --at 2026-11-20T00:00:00Z --format json",
+)
+
 
 def gate(
     ctx: typer.Context,
     files: FilesOption,
-    service: Annotated[str, typer.Option(help="the service being deployed", callback=check_name)],
+    service: Annotated[
+        str,
+        typer.Option(metavar="SERVICE", help="the service being deployed", callback=check_name),
+    ],
     change_type: Annotated[
         str,
         typer.Option(
+            metavar="TYPE",
             help="what ships: feature, config, security_fix, critical_bug, rollback, or a"
             " change type the service's policy names",
             show_default=False,

@@ -4,34 +4,61 @@ callback that gives every command of an invocation one `CliContext` (its setting
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
 from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, status, token
 from srekit.cli.context import CliContext
+from srekit.cli.help import SrekitTyper, examples
 
-app = typer.Typer(
+# Shell completion is Typer's: `srekit --install-completion` (bash, zsh, fish, PowerShell)
+# and `srekit --show-completion` to print the script instead.
+app = SrekitTyper(
     name="srekit",
     help="SLOs as code: error budgets, burn-rate alerts, Prometheus rules and a deploy gate.",
+    epilog=examples(
+        "srekit slo validate -f examples/slos",
+        "srekit status -f examples/slos --at 2026-11-20T00:00:00Z",
+        "srekit slo --help",
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 app.add_typer(slo.app, name="slo")
 app.add_typer(rules.app, name="rules")
-app.command("status")(status.status)
-app.command("gate")(gate.gate)
-app.command("demo")(demo.demo)
+app.command("status", epilog=status.EXAMPLES)(status.status)
+app.command("gate", epilog=gate.EXAMPLES)(gate.gate)
+app.command("demo", epilog=demo.EXAMPLES)(demo.demo)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
-app.command("audit")(audit.audit)
+app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
-app.command("serve")(serve.serve)
+app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from srekit import __version__
+
+        typer.echo(f"srekit {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _srekit(ctx: typer.Context) -> None:
+def _srekit(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print srekit's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     # No docstring: the app's help stays the one above. The settings are read on first use.
     ctx.obj = CliContext()
 

@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from srekit.core.instant import format_instant, parse_instant
 from srekit.core.names import name_problem
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActorOption",
     "AtOption",
+    "ChoiceT",
     "EventsOption",
     "FilesOption",
     "FormatOption",
@@ -37,6 +39,7 @@ __all__ = [
     "abort",
     "at_or_now",
     "check_name",
+    "choice",
     "console",
     "emit",
     "error_console",
@@ -55,10 +58,41 @@ console = Console(width=100 if _UNSIZED else None, soft_wrap=_UNSIZED)
 error_console = Console(stderr=True)
 
 
+ChoiceT = TypeVar("ChoiceT", bound=StrEnum)
+
+
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     YAML = "yaml"
+
+
+def choice(kind: type[ChoiceT], *names: str, metavar: str, help: str, **settings: Any) -> Any:
+    """A `typer.Option` taking one of the values of `kind`, whatever their case (`--format
+    JSON`, `--format Nginx`); another value is refused with exit 2 listing the choices
+    (Typer's own message starts with pydantic's "Value error,"). Shells complete the values;
+    `{choices}` in `help` lists them."""
+    allowed = ", ".join(member.value for member in kind)
+
+    def parse(value: str | ChoiceT) -> ChoiceT:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(str(value).lower())
+        except ValueError:
+            raise typer.BadParameter(f"expected one of {allowed}, got {value!r}") from None
+
+    def complete(incomplete: str) -> list[str]:
+        return [member.value for member in kind if member.value.startswith(incomplete.lower())]
+
+    return typer.Option(
+        *names,
+        parser=parse,
+        autocompletion=complete,
+        metavar=metavar,
+        help=help.replace("{choices}", allowed),
+        **settings,
+    )
 
 
 def _parse_at(value: str | None) -> str | None:
@@ -82,30 +116,46 @@ def check_name(value: str | None) -> str | None:
 
 FilesOption = Annotated[
     list[Path],
-    typer.Option("--file", "-f", help="spec file or directory (repeatable)", show_default=False),
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="FILE",
+        help="spec file or directory (repeatable)",
+        show_default=False,
+    ),
 ]
 AtOption = Annotated[
     str | None,
     typer.Option(
         "--at",
+        metavar="TIME",
         help="evaluate at this RFC 3339 time instead of now, to reproduce a result",
         callback=_parse_at,
     ),
 ]
 
-FormatOption = Annotated[OutputFormat, typer.Option("--format")]
+FormatOption = Annotated[
+    OutputFormat, choice(OutputFormat, "--format", metavar="FORMAT", help="output: {choices}")
+]
 PrometheusOption = Annotated[
     str | None,
-    typer.Option("--prometheus-url", help="Prometheus HTTP API (or SREKIT_PROMETHEUS_URL)"),
+    typer.Option(
+        "--prometheus-url", metavar="URL", help="Prometheus HTTP API (or SREKIT_PROMETHEUS_URL)"
+    ),
 ]
 EventsOption = Annotated[
     Path | None,
-    typer.Option("--events-store", help="event store directory (default $SREKIT_HOME/events)"),
+    typer.Option(
+        "--events-store",
+        metavar="DIR",
+        help="event store directory (default $SREKIT_HOME/events)",
+    ),
 ]
 ActorOption = Annotated[
     str | None,
     typer.Option(
         "--actor",
+        metavar="NAME",
         envvar="SREKIT_ACTOR",
         help="who makes the change, for the audit log (default: the OS user)",
         show_default=False,
@@ -134,7 +184,8 @@ def at_or_now(at: str | None) -> datetime:
 
 def abort(message: str, code: int = 2) -> NoReturn:
     """Print `error: message` to stderr and exit with `code` (2: bad input)."""
-    error_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message is shown as written: `[5m]` in a query or a pattern is not Rich markup
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

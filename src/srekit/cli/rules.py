@@ -8,9 +8,21 @@ from typing import Annotated
 
 import typer
 
-from srekit.cli.options import FilesOption, abort, error_console, errors_to_exit_codes
+from srekit.cli.help import SrekitTyper, examples
+from srekit.cli.options import FilesOption, abort, choice, error_console, errors_to_exit_codes
 
-app = typer.Typer(help="Generate Prometheus rules from SLO specs.", no_args_is_help=True)
+_EXAMPLES = (
+    "srekit rules generate -f examples/prometheus",
+    "srekit rules generate -f examples/prometheus -o .srekit/slos.rules.yml",
+    "srekit rules generate -f examples/prometheus --output-format k8s",
+    "srekit rules generate -f examples/sloth/getting-started.yml --compat sloth",
+)
+
+app = SrekitTyper(
+    help="Generate Prometheus rules from SLO specs.",
+    epilog=examples(*_EXAMPLES[:2]),
+    no_args_is_help=True,
+)
 
 
 class RuleFormat(StrEnum):
@@ -33,32 +45,62 @@ def _labels(pairs: list[str]) -> dict[str, str]:
     return labels
 
 
-@app.command()
+@app.command(epilog=examples(*_EXAMPLES))
 def generate(
     files: FilesOption,
     output_format: Annotated[
-        RuleFormat, typer.Option("--output-format", help="rule file or PrometheusRule CRD")
+        RuleFormat,
+        choice(
+            RuleFormat,
+            "--output-format",
+            metavar="FORMAT",
+            help="{choices}: a rule file or a PrometheusRule CRD",
+        ),
     ] = RuleFormat.PROMETHEUS,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="write here instead of stdout")
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="write here instead of stdout"),
     ] = None,
     compat: Annotated[
-        Compat, typer.Option("--compat", help="srekit's rules, or exactly Sloth's")
+        Compat,
+        choice(
+            Compat,
+            "--compat",
+            metavar="RULES",
+            help="{choices}: srekit's rules, or exactly Sloth's",
+        ),
     ] = Compat.SREKIT,
     extra_labels: Annotated[
-        list[str], typer.Option("--extra-labels", "-l", help="key=value added to every rule")
+        list[str],
+        typer.Option(
+            "--extra-labels",
+            "-l",
+            metavar="KEY=VALUE",
+            help="a label added to every rule (repeatable)",
+        ),
     ] = [],  # noqa: B006 - Typer reads the default, it is never mutated
     slo_period: Annotated[
-        str | None, typer.Option("--slo-period", help="Sloth's default SLO period (30d)")
+        str | None,
+        typer.Option("--slo-period", metavar="DURATION", help="Sloth's default SLO period (30d)"),
     ] = None,
     window_catalog: Annotated[
         Path | None,
-        typer.Option("--window-catalog", help="Sloth AlertWindows file or directory"),
+        typer.Option(
+            "--window-catalog", metavar="PATH", help="Sloth AlertWindows file or directory"
+        ),
     ] = None,
-    disable_alerts: Annotated[bool, typer.Option("--disable-alerts")] = False,
-    disable_recordings: Annotated[bool, typer.Option("--disable-recordings")] = False,
-    name: Annotated[str, typer.Option(help="PrometheusRule name (k8s output)")] = "srekit-slos",
-    namespace: Annotated[str | None, typer.Option(help="PrometheusRule namespace")] = None,
+    disable_alerts: Annotated[
+        bool, typer.Option("--disable-alerts", help="no alert rules (--compat sloth)")
+    ] = False,
+    disable_recordings: Annotated[
+        bool, typer.Option("--disable-recordings", help="no recording rules (--compat sloth)")
+    ] = False,
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="PrometheusRule name (k8s output)")
+    ] = "srekit-slos",
+    namespace: Annotated[
+        str | None, typer.Option(metavar="NAMESPACE", help="PrometheusRule namespace")
+    ] = None,
 ) -> None:
     """Write Prometheus rules for every SLO read from Prometheus."""
     from srekit import __version__

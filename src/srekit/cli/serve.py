@@ -12,17 +12,31 @@ from typing import Annotated
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import examples
 from srekit.cli.options import errors_to_exit_codes
 
-__all__ = ["serve"]
+__all__ = ["EXAMPLES", "serve"]
+
+EXAMPLES = examples(
+    "srekit serve",
+    "srekit serve --host 0.0.0.0 --port 8080 --interval 30",
+    "srekit serve --no-evaluate --log-level warning",
+)
 
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on")] = 8000,
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="address to listen on")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, max=65535, help="port to listen on, 0 to 65535")
+    ] = 8000,
     interval: Annotated[
-        float, typer.Option(min=1.0, help="seconds between evaluation rounds")
+        float,
+        typer.Option(
+            metavar="SECONDS", min=1.0, help="seconds between evaluation rounds, at least 1"
+        ),
     ] = 60.0,
     evaluate: Annotated[
         bool,
@@ -31,7 +45,7 @@ def serve(
             help="run the evaluation loop here (off: another process evaluates)",
         ),
     ] = True,
-    log_level: Annotated[str, typer.Option(help="uvicorn's log level")] = "info",
+    log_level: Annotated[str, typer.Option(metavar="LEVEL", help="uvicorn's log level")] = "info",
 ) -> None:
     """Serve the srekit API; the API docs are at /docs."""
     import uvicorn

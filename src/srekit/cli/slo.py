@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from srekit.cli.context import settings_of
+from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     ActorOption,
     FilesOption,
@@ -36,14 +37,25 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="Validate and list SLO specs (native, OpenSLO, Sloth).", no_args_is_help=True
+app = SrekitTyper(
+    help="Validate and list SLO specs (native, OpenSLO, Sloth).",
+    epilog=examples(
+        "srekit slo validate -f examples/slos",
+        "srekit slo apply -f examples/slos",
+        "srekit slo show checkout/availability",
+    ),
+    no_args_is_help=True,
 )
 
 SloArgument = Annotated[str, typer.Argument(metavar="SERVICE/NAME", help="the stored SLO")]
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "srekit slo validate -f examples/slos",
+        "srekit slo validate -f examples/slos/checkout.yaml -f examples/sloth",
+    )
+)
 def validate(files: FilesOption) -> None:
     """Parse every spec; exit 2 naming the file, field and expectation at the first problem."""
     from srekit.cli.common import load
@@ -58,18 +70,27 @@ def validate(files: FilesOption) -> None:
     )
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples(
+        "srekit slo list -f examples/slos",
+        "srekit slo list -f examples/slos --format json",
+        "srekit slo list --stored --service checkout",
+    ),
+)
 def list_slos(
     ctx: typer.Context,
     files: Annotated[
         list[Path] | None,
-        typer.Option("--file", "-f", help="spec file or directory (repeatable)"),
+        typer.Option("--file", "-f", metavar="FILE", help="spec file or directory (repeatable)"),
     ] = None,
     output: FormatOption = OutputFormat.TABLE,
     stored: Annotated[
         bool, typer.Option("--stored", help="list the SLOs in the state store")
     ] = False,
-    service: Annotated[str | None, typer.Option(help="with --stored: only this service")] = None,
+    service: Annotated[
+        str | None, typer.Option(metavar="SERVICE", help="with --stored: only this service")
+    ] = None,
 ) -> None:
     """List the SLOs the specs declare (or, with --stored, those in the state store)."""
     from srekit.cli.common import load
@@ -145,7 +166,12 @@ def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, 
     }
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "srekit slo apply -f examples/slos",
+        "srekit slo apply -f examples/slos --actor alice --format json",
+    )
+)
 def apply(
     ctx: typer.Context,
     files: FilesOption,
@@ -211,7 +237,13 @@ def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, A
     }
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "srekit slo show checkout/availability",
+        "srekit slo show checkout/availability --normalized",
+        "srekit slo show checkout/latency --format yaml",
+    )
+)
 def show(
     ctx: typer.Context,
     slo: SloArgument,
@@ -264,7 +296,7 @@ def show(
     console.print(history)
 
 
-@app.command()
+@app.command(epilog=examples("srekit slo delete catalog/good-minutes --actor alice"))
 def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> None:
     """Delete a stored SLO and its versions; the audit log keeps its last spec."""
     from srekit.store.repo import delete_slo, get_slo, split_slo_key

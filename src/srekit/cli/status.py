@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from srekit.cli.help import examples
 from srekit.cli.options import (
     AtOption,
     EventsOption,
@@ -28,6 +29,15 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from srekit.core.status import SloStatus
+
+EXAMPLES = examples(
+    "srekit status -f examples/slos",
+    "srekit status -f examples/slos --at 2026-11-20T00:00:00Z",
+    "srekit status -f examples/slos --service checkout",
+    "srekit status -f examples/slos --wide",
+    "srekit status -f examples/slos --format json",
+    "srekit status -f examples/slos --format yaml",
+)
 
 # colours by how much budget is left, whatever a policy names its levels
 _BUDGET_STYLES = ((0.5, "green"), (0.25, "yellow"), (0.1, "dark_orange"), (0.0, "red"))
@@ -181,7 +191,9 @@ def status(
     output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
-    service: Annotated[str | None, typer.Option(help="only this service's SLOs")] = None,
+    service: Annotated[
+        str | None, typer.Option(metavar="SERVICE", help="only this service's SLOs")
+    ] = None,
     wide: Annotated[
         bool, typer.Option("--wide", help="every figure: all burn rates, data state, notes")
     ] = False,

@@ -10,13 +10,16 @@ from typing import Annotated
 
 import typer
 
+from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     ActorOption,
     FormatOption,
     OutputFormat,
     check_name,
+    choice,
     console,
     emit,
+    error_console,
     errors_to_exit_codes,
     plain_table,
 )
@@ -25,26 +28,47 @@ from srekit.core.access import Role
 
 __all__ = ["app"]
 
-app = typer.Typer(help="API tokens for `srekit serve`.", no_args_is_help=True)
+app = SrekitTyper(
+    help="API tokens for `srekit serve`.",
+    epilog=examples("srekit token create --role admin --name alice", "srekit token list"),
+    no_args_is_help=True,
+)
 
 
-@app.command("create")
+@app.command(
+    "create",
+    epilog=examples(
+        "srekit token create --role admin --name alice",
+        "TOKEN=$(srekit token create --role deploy --name ci)",
+        "srekit token create --role viewer --format json",
+    ),
+)
 def create(
     ctx: typer.Context,
     role: Annotated[
         Role,
-        typer.Option(help="viewer reads; editor changes SLOs; admin all; deploy: the gate only"),
+        choice(
+            Role,
+            "--role",
+            metavar="ROLE",
+            help="viewer reads; editor changes SLOs; admin all; deploy: the gate only",
+        ),
     ],
     name: Annotated[
         str | None,
         typer.Option(
-            help="a unique name, the audit log's actor (default: generated)", callback=check_name
+            metavar="NAME",
+            help="a unique name, the audit log's actor (default: generated)",
+            callback=check_name,
         ),
     ] = None,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Create a token and print it: it is shown this once."""
+    """Create a token and print it: it is shown this once.
+
+    The token alone goes to stdout, the rest to stderr, so that
+    `TOKEN=$(srekit token create ...)` keeps just the token."""
     from srekit.contracts import token_document
     from srekit.store.repo import create_token
 
@@ -54,14 +78,17 @@ def create(
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
-    console.print(
+    error_console.print(
         f"created token [bold]{document['name']}[/] ({document['role']}); it is shown only now:",
         highlight=False,
     )
     typer.echo(token)
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=examples("srekit token list", "srekit token list --all --format json"),
+)
 def list_(
     ctx: typer.Context,
     include_revoked: Annotated[bool, typer.Option("--all", help="include revoked tokens")] = False,
@@ -97,10 +124,10 @@ def list_(
     console.print(table)
 
 
-@app.command("revoke")
+@app.command("revoke", epilog=examples("srekit token revoke alice --actor bob"))
 def revoke(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="the token's name")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="the token's name")],
     actor: ActorOption = None,
 ) -> None:
     """Revoke a token; servers stop accepting it within seconds (their token caches expire)."""

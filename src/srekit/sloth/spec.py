@@ -31,6 +31,7 @@ from srekit.core.window import RollingWindow
 from srekit.errors import SpecError
 from srekit.sloth.windows import DEFAULT_SLO_PERIOD_S
 from srekit.spec.document import Document
+from srekit.spec.validation import shown_value
 
 __all__ = [
     "K8sMeta",
@@ -237,7 +238,7 @@ def _bool(doc: Document, data: Mapping[str, Any], key: str, path: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise doc.error(_join(path, key), f"expected true or false, got {value!r}")
+        raise doc.error(_join(path, key), f"expected true or false, got {shown_value(value)}")
     return value
 
 
@@ -246,7 +247,7 @@ def _number(doc: Document, data: Mapping[str, Any], key: str, path: str) -> floa
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise doc.error(_join(path, key), f"expected a number, got {value!r}")
+        raise doc.error(_join(path, key), f"expected a number, got {shown_value(value)}")
     return float(value)
 
 

@@ -55,7 +55,7 @@ from srekit.spec.model import (
     SloSpec,
     ThresholdQuery,
 )
-from srekit.spec.validation import validate_model
+from srekit.spec.validation import shown_value, validate_model
 
 __all__ = ["API_VERSION", "parse_documents", "slo_document"]
 
@@ -83,7 +83,7 @@ def _objective(value: Any) -> float:
         fraction = float(value)
     else:
         raise ValueError(
-            f"expected a fraction like 0.999 or a percentage like '99.9%', got {value!r}"
+            f"expected a fraction like 0.999 or a percentage like '99.9%', got {shown_value(value)}"
         )
     if not 0 < fraction < 1:
         raise ValueError(
@@ -95,7 +95,7 @@ def _objective(value: Any) -> float:
 
 def _duration(value: Any) -> int:
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration like 5m, 1h or 30d, got {value!r}")
+        raise ValueError(f"expected a duration like 5m, 1h or 30d, got {shown_value(value)}")
     return parse_duration(value)
 
 

@@ -8,6 +8,7 @@ not, and raise their SpecErrors through `Document.error` directly.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -22,12 +23,20 @@ from srekit.errors import SpecError
 if TYPE_CHECKING:
     from srekit.spec.document import Document
 
-__all__ = ["dotted_field", "validate_model", "validation_error", "yaml_error"]
+__all__ = ["dotted_field", "shown_value", "validate_model", "validation_error", "yaml_error"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
 _UNION_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
 _SHOWN_OTHERS = 3
+# The patterns srekit's spec models check, in words: a regular expression is never shown.
+_PATTERN_WORDS = {
+    r"^[a-zA-Z_][a-zA-Z0-9_]*$": "letters, digits and '_', not starting with a digit",
+    r"^[a-zA-Z_:][a-zA-Z0-9_:]*$": (
+        "a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit"
+    ),
+}
+_EXPECTED_GOT = re.compile(r"expected (?P<expected>.+), got (?P<found>[^,]+)", re.DOTALL)
 
 
 def dotted_field(location: Sequence[int | str], prefix: str = "") -> str:
@@ -82,17 +91,41 @@ def validation_error(
     meant = [(place, p) for place, p in problems if not (place[1] and p["type"].endswith("_type"))]
     ranked = sorted(meant or problems, key=lambda item: item[1]["type"] != "extra_forbidden")
 
-    (first_place, first), others = ranked[0], ranked[1:]
-    message = _expectation(model, first, first_place[0])
+    said = _said_once(
+        [(place, _expectation(model, problem, place)) for (place, _), problem in ranked]
+    )
+    (first_place, message), others = said[0], said[1:]
     also = [
-        f"{dotted_field(place, prefix)}: {_expectation(model, problem, place)}"
-        for (place, _), problem in others[:_SHOWN_OTHERS]
+        f"{dotted_field(place, prefix)}: {expectation}"
+        for place, expectation in others[:_SHOWN_OTHERS]
     ]
     if len(others) > _SHOWN_OTHERS:
         also.append(f"{len(others) - _SHOWN_OTHERS} more")
     if also:
         message += " (also " + "; ".join(also) + ")"
-    return document.error(dotted_field(first_place[0], prefix) or None, message)
+    return document.error(dotted_field(first_place, prefix) or None, message)
+
+
+def _said_once(
+    problems: list[tuple[list[int | str], str]],
+) -> list[tuple[list[int | str], str]]:
+    """One message per field: the members of a union the value fit none of (`window: 1.5`
+    is neither a duration nor a mapping) become one "expected A or B, got 1.5", rather than
+    two messages that each say what was found."""
+    merged: dict[tuple[int | str, ...], list[str]] = {}
+    for place, message in problems:
+        merged.setdefault(tuple(place), []).append(message)
+    said: list[tuple[list[int | str], str]] = []
+    for key, messages in merged.items():
+        place = list(key)
+        matches = [_EXPECTED_GOT.fullmatch(message) for message in messages]
+        found = {match["found"] for match in matches if match}
+        if len(messages) > 1 and all(matches) and len(found) == 1:
+            expected = " or ".join(dict.fromkeys(match["expected"] for match in matches if match))
+            said.append((place, f"expected {expected}, got {found.pop()}"))
+        else:
+            said.extend((place, message) for message in dict.fromkeys(messages))
+    return said
 
 
 def _is_union_tag(part: int | str) -> bool:
@@ -165,7 +198,9 @@ def _fields_at(model: type[BaseModel], location: Sequence[int | str]) -> list[st
     return [info.alias or name for name, info in current.model_fields.items()]
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A value as a message shows what was found: a mapping or a list by its kind (never a
+    long repr), anything else by its repr, cut at 80 characters."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -189,12 +224,16 @@ def _expectation(model: type[BaseModel], error: ErrorDetails, location: Sequence
     if kind == "too_long":
         return f"expected at most {context.get('max_length')} item(s), got {len(error['input'])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping (an object), got {_shown(error['input'])}"
+        return f"expected a mapping (an object), got {shown_value(error['input'])}"
     if kind == "list_type":
-        return f"expected a list, got {_shown(error['input'])}"
+        return f"expected a list, got {shown_value(error['input'])}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(context.get("pattern", ""))
+        words = _PATTERN_WORDS.get(pattern, "text of the form the field's documentation gives")
+        return f"expected {words}, got {shown_value(error['input'])}"
     message = error["msg"].removeprefix("Value error, ")
     if message.startswith("Input should be "):
         message = "expected " + message.removeprefix("Input should be ")
     if kind == "value_error" or "got " in message:
         return message
-    return f"{message}, got {_shown(error['input'])}"
+    return f"{message}, got {shown_value(error['input'])}"
