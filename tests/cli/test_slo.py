@@ -208,3 +208,24 @@ def test_bad_specs_store_nothing(cli: Cli, specs: Path) -> None:
     assert "broken.yaml" in err
     assert cli.json("slo", "list", "--stored") == []
     assert cli.json("audit") == []
+
+
+def test_a_dry_run_shows_the_changes_and_stores_nothing(cli: Cli, specs: Path) -> None:
+    cli("db", "upgrade")
+    cli("slo", "apply", "-f", specs)
+    checkout = specs / "checkout.yaml"
+    checkout.write_text(checkout.read_text().replace("objective: 99.5%", "objective: 99.9%"))
+    before = cli.json("audit", "--format", "json")
+
+    code, out, _ = cli("slo", "apply", "-f", specs, "--dry-run")
+    assert code == 0
+    assert "would be updated checkout/availability (version 2): objective: 0.995 → 0.999" in out
+    assert "would be unchanged checkout/latency (version 1)" in out
+    planned = cli.json("slo", "apply", "-f", specs, "--dry-run", "--format", "json")
+    assert planned["dry_run"] is True  # type: ignore[index]
+
+    assert cli.json("audit", "--format", "json") == before  # no audit row, no version
+    shown = cli.json("slo", "show", "checkout/availability")
+    assert (shown["version"], shown["spec"]["objective"]) == (1, 0.995)  # type: ignore[index]
+    code, out, _ = cli("slo", "apply", "-f", specs)  # the real one does what was shown
+    assert "updated checkout/availability (version 2): objective: 0.995 → 0.999" in out

@@ -170,6 +170,7 @@ def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, 
     epilog=examples(
         "srekit slo apply -f examples/slos",
         "srekit slo apply -f examples/slos --actor alice --format json",
+        "srekit slo apply -f examples/slos --dry-run",
     )
 )
 def apply(
@@ -177,6 +178,12 @@ def apply(
     files: FilesOption,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="show what would be created, updated or left, and store nothing"
+        ),
+    ] = False,
 ) -> None:
     """Store the SLOs and policies of the specs: each is created, updated (a new version) or
     unchanged. Services and their teams (an SLO's owner) are created as needed."""
@@ -187,20 +194,32 @@ def apply(
     with errors_to_exit_codes():
         specs = load(files)
         formats = _source_formats(files)
-        with store_session(ctx) as session:
-            result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
-            slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
-            policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
+        try:
+            with store_session(ctx) as session:
+                result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
+                slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
+                policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
+                if dry_run:
+                    # the very changes apply would make, diffs and versions included; then
+                    # the transaction is rolled back, audit rows and all
+                    raise _DryRun
+        except _DryRun:
+            pass
     if output is not OutputFormat.TABLE:
-        emit({"actor": who, "slos": slos, "policies": policies}, output)
+        emit({"actor": who, "dry_run": dry_run, "slos": slos, "policies": policies}, output)
         return
     colours = {"created": "green", "updated": "yellow", "unchanged": "dim"}
     for item in [*policies, *slos]:
         name = f"policy {item['policy']}" if "policy" in item else str(item["slo"])
-        line = f"[{colours[item['result']]}]{item['result']}[/] {name} (version {item['version']})"
+        outcome = f"would be {item['result']}" if dry_run else item["result"]
+        line = f"[{colours[item['result']]}]{outcome}[/] {name} (version {item['version']})"
         if item["changes"]:
             line += ": " + "; ".join(item["changes"])
         console.print(line, highlight=False)
+
+
+class _DryRun(Exception):  # noqa: N818 (not an error: it ends a dry run's transaction)
+    """Raised inside `apply --dry-run`'s transaction so that it rolls back."""
 
 
 def _version_document(version: SloVersionRow) -> dict[str, Any]:
