@@ -8,7 +8,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, status, token
+from srekit.cli import audit, config, db, demo, events, gate, rules, serve, slo, status, token
 from srekit.cli.context import CliContext
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(db.app, name="db")
 app.command("audit")(audit.audit)
 app.add_typer(token.app, name="token")
 app.command("serve")(serve.serve)
+app.command("config")(config.config)
 
 
 @app.callback()
