@@ -33,3 +33,21 @@ def test_cli_ingest_and_stats(tmp_path: Path) -> None:
     assert json.loads(stats.output)[0]["events"] == 50
     assert bad.exit_code == 2
     assert "a.log" in bad.output
+
+
+def test_cli_ingest_names_the_event_store_and_what_replace_replaced(tmp_path: Path) -> None:
+    events = make_events(7, 20, timedelta(hours=1))
+    log = write_nginx_text(tmp_path / "a.log", [nginx_line(e) for e in events])
+    store = tmp_path / "store"
+    runner = CliRunner()
+    command = ["ingest", str(log), "--service", "api", "--store", str(store)]
+
+    first = runner.invoke(app, command)
+    again = runner.invoke(app, command)
+    replaced = runner.invoke(app, [*command, "--replace"])
+
+    database = store / "events.duckdb"
+    assert first.exit_code == 0, first.output
+    assert f"20 events ingested for service api into {database}" in first.output
+    assert f"already ingested for service api in {database}" in again.output
+    assert "replaced 20 earlier events" in replaced.output

@@ -129,16 +129,17 @@ def ingest(
         )
     if report.duplicate:
         console.print(
-            f"{file}: already ingested for service {service}: nothing stored "
-            "(use --replace to load it again)",
+            f"{file}: already ingested for service {service} in {event_store.path}: nothing"
+            " stored (use --replace to load it again)",
             highlight=False,
             soft_wrap=True,
         )
         return
     console.print(
-        f"{file}: {report.rows:,} events ingested for service {service}, "
-        f"{report.rejected:,} records rejected, "
-        f"{report.lines_per_s:,.0f} lines/s ({report.seconds:.2f} s)",
+        f"{file}: {report.rows:,} events ingested for service {service} into"
+        f" {event_store.path}, {report.rejected:,} records rejected, "
+        f"{report.lines_per_s:,.0f} lines/s ({report.seconds:.2f} s)"
+        + (f"; replaced {report.replaced:,} earlier events" if report.replaced else ""),
         highlight=False,
         soft_wrap=True,
     )
