@@ -1,17 +1,48 @@
 """srekit's settings, read once from the environment (`SREKIT_` prefix) at start-up.
 
 The core never reads the environment: the CLI builds one Settings and passes values down.
+
+The state directory (`home`) is `SREKIT_HOME` when set; else the project's `.srekit` when the
+current directory has one (what `make run` creates); else the user's data directory,
+`$XDG_DATA_HOME/srekit` (by default `~/.local/share/srekit`). `srekit config` shows which.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["PROJECT_HOME", "Settings", "default_home"]
+
+#: The state directory of a project, looked for in the current directory.
+PROJECT_HOME = ".srekit"
+
+
+def default_home(environ: Mapping[str, str], cwd: Path) -> tuple[Path, str]:
+    """The state directory when SREKIT_HOME is unset, and where it comes from (for messages).
+
+    Nothing is created: a command that writes state creates the directory it names.
+    """
+    project = cwd / PROJECT_HOME
+    if project.is_dir():
+        return project, f"{PROJECT_HOME} in the current directory"
+    neither = f"as SREKIT_HOME is not set and the current directory has no {PROJECT_HOME}"
+    xdg = environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative path is invalid and ignored
+        return Path(xdg) / "srekit", f"$XDG_DATA_HOME/srekit, {neither}"
+    return (
+        Path(environ.get("HOME") or Path.home()) / ".local" / "share" / "srekit",
+        f"the user's data directory ~/.local/share/srekit, {neither}",
+    )
+
+
+def _default_home() -> Path:
+    return default_home(os.environ, Path.cwd())[0]
 
 
 class Settings(BaseSettings):
@@ -19,7 +50,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SREKIT_", frozen=True, extra="ignore")
 
-    home: Path = Field(Path(".srekit"), description="state directory (event store, database)")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="state directory (event store, database, rules); see the module docstring",
+    )
     prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL")
     prometheus_timeout_s: float = Field(30.0, gt=0)
     prometheus_token: str | None = Field(None, description="bearer token for Prometheus")
@@ -59,9 +93,34 @@ class Settings(BaseSettings):
         300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
     )
 
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home_path(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("expected the path of a directory, got an empty value")
+        return value
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        # absolute, so that every message names a path that means the same from anywhere
+        return value.expanduser().absolute()
+
+    @property
+    def home_origin(self) -> str:
+        """Where `home` came from, in words."""
+        if "home" in self.model_fields_set:
+            return "SREKIT_HOME"
+        return default_home(os.environ, Path.cwd())[1]
+
     @property
     def events_path(self) -> Path:
         return self.home / "events"
+
+    @property
+    def rules_path(self) -> Path:
+        """Where `srekit demo` writes the Prometheus rules of the examples."""
+        return self.home / "rules"
 
     @property
     def effective_database_url(self) -> str:

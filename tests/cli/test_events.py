@@ -97,3 +97,21 @@ def test_deleting_what_is_not_there_is_bad_input(tmp_path: Path) -> None:
     assert "--before: expected an RFC 3339 time" in bad_time.output
     bad_name = runner.invoke(app, ["delete", "--service", "Bad Name", "--store", store])
     assert bad_name.exit_code == 2
+
+
+def test_cli_ingest_names_the_event_store_and_what_replace_replaced(tmp_path: Path) -> None:
+    events = make_events(7, 20, timedelta(hours=1))
+    log = write_nginx_text(tmp_path / "a.log", [nginx_line(e) for e in events])
+    store = tmp_path / "store"
+    runner = CliRunner()
+    command = ["ingest", str(log), "--service", "api", "--store", str(store)]
+
+    first = runner.invoke(app, command)
+    again = runner.invoke(app, command)
+    replaced = runner.invoke(app, [*command, "--replace"])
+
+    database = store / "events.duckdb"
+    assert first.exit_code == 0, first.output
+    assert f"20 events ingested for service api into {database}" in first.output
+    assert f"already ingested for service api in {database}" in again.output
+    assert "replaced 20 earlier events" in replaced.output

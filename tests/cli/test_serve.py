@@ -17,6 +17,7 @@ import httpx
 
 from srekit.config import Settings
 from srekit.store.database import head_revision
+from tests.cli.conftest import EXAMPLES
 
 
 def _free_port() -> int:
@@ -98,3 +99,57 @@ def test_idle_connections_stay_open_for_the_configured_keep_alive(tmp_path: Path
         assert _ask(connection).startswith(b"HTTP/1.1 200")  # still open after 1 s idle
         time.sleep(3.0)
         assert _ask(connection) == b""  # closed after 2 s idle, as configured
+
+
+def _srekit(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SREKIT_HOME": str(home)}
+    env.pop("SREKIT_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", "from srekit.cli.main import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_second_serve_or_demo_on_the_port_srekit_serves_changes_nothing(tmp_path: Path) -> None:
+    """`make run` twice: before, the demo ran again and serve printed "serving on" before
+    failing on the busy port; now both stop first, saying srekit runs there, exit 2."""
+    with _serving(tmp_path / "running") as (port, _):
+        other = tmp_path / "other"
+        for command in (
+            ("serve", "--port", str(port)),
+            ("demo", "--examples", str(EXAMPLES), "--port", str(port)),
+        ):
+            done = _srekit(other, *command)
+            assert done.returncode == 2, command
+            assert f"srekit is already running on 127.0.0.1:{port}" in done.stderr
+            assert "make run PORT=" in done.stderr
+            assert done.stdout == "", command
+            assert not other.exists(), command  # nothing created, nothing replayed
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+
+
+def test_serve_refuses_a_port_another_program_holds(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = _srekit(tmp_path, "serve", "--port", str(port))
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use by another program" in done.stderr
+    assert "srekit serving" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_stopped_server_prints_no_nanobind_line(tmp_path: Path) -> None:
+    """The server froze its start-up objects out of the garbage collector and never thawed
+    them: at exit DuckDB's binding found its objects alive and printed "nanobind: leaked"."""
+    assert _srekit(tmp_path, "demo", "--examples", str(EXAMPLES)).returncode == 0
+    with _serving(tmp_path) as (port, output):
+        time.sleep(1.5)  # the evaluator's first round reads the event store
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    assert "evaluating every 5s" in output[0]
+    assert "nanobind" not in output[0]

@@ -256,6 +256,9 @@ def create_app(
             recorder.stop()
             if owns_engine:
                 store.dispose()
+            # Frozen objects are never collected, not even at exit: DuckDB's binding (nanobind)
+            # then finds its objects alive at shutdown and prints "nanobind: leaked ..." lines.
+            gc.unfreeze()
 
     app = FastAPI(
         title="srekit",

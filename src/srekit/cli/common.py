@@ -71,4 +71,6 @@ def load_with_sources(
 
     specs = load(files)
     settings = settings_of(ctx)
-    return specs, build_sources(settings, prometheus_url=prometheus_url, events_store=events_store)
+    return specs, build_sources(
+        settings, prometheus_url=prometheus_url, events_store=events_store, name_paths=True
+    )

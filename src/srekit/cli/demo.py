@@ -1,14 +1,20 @@
 """`srekit demo`: prepare the embedded defaults, run by `make run` before `srekit serve`.
 
 Replays the bundled access logs into the event store as if they were live (the last event
-now), stores the example SLOs in the state store, shows their status and each service's deploy
-decision, and writes the Prometheus rules of the Prometheus examples.
+now), stores the example SLOs in an empty state store, shows the stored SLOs' status and each
+example service's deploy decision, and writes the Prometheus rules of the Prometheus examples.
+
+Run again, it keeps what is there: a state store that holds SLOs, or held some (its audit log
+records them), is not seeded again, so SLOs a user deleted or changed stay so. The logs are
+replayed again in place of their earlier replay (never beside it), so the SLOs have data now.
+With `--port` (as `make run` passes it) it first refuses when that port is taken, before
+touching anything.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +24,14 @@ from srekit.cli.options import abort, console, errors_to_exit_codes
 
 EXAMPLES = examples("srekit demo", "SREKIT_HOME=.srekit-demo srekit demo --examples examples")
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from srekit.config import Settings
+    from srekit.core.status import SloStatus
+    from srekit.sources.events import EventStore
+    from srekit.spec.loader import SpecSet
+
 _LOG_SUFFIX = ".access.log.gz"
 
 
@@ -26,61 +40,159 @@ def demo(
     examples: Annotated[Path, typer.Option(metavar="DIR", help="the examples directory")] = Path(
         "examples"
     ),
+    host: Annotated[
+        str,
+        typer.Option(metavar="HOST", help="the address `srekit serve` will listen on (see --port)"),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="the port `srekit serve` will listen on: checked first, so that the demo does "
+            "nothing when srekit (or anything else) already holds it",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Replay the example logs, store the example SLOs, show their status, write rules."""
+    """Replay the example logs, seed an empty store with the example SLOs, show their status."""
+    if port is not None:
+        from srekit.cli.serve import refuse_unusable_port
+
+        refuse_unusable_port(host, port)
+
     from datetime import UTC, datetime
 
     from srekit import __version__
-    from srekit.cli.common import evaluate, load
-    from srekit.cli.status import render_table
-    from srekit.core.sli import SourceSet
-    from srekit.flows.gate import gate_specs
+    from srekit.cli.common import load
     from srekit.rules.prometheus import generate_rules, render_rules
     from srekit.sources.events import EventStore
-    from srekit.store.database import create_store_engine, transaction, upgrade
-    from srekit.store.repo import apply_specs
 
     settings = settings_of(ctx)
     logs = sorted((examples / "logs").glob(f"*{_LOG_SUFFIX}"))
     if not logs:
         abort(f"{examples / 'logs'}: no *{_LOG_SUFFIX} files to ingest")
+    console.print(
+        f"state directory {settings.home} ({settings.home_origin})", highlight=False, soft_wrap=True
+    )
     at = datetime.now(UTC).replace(second=0, microsecond=0)
-    with errors_to_exit_codes(), EventStore(settings.events_path) as store:
-        for log in logs:
-            service = log.name.removesuffix(_LOG_SUFFIX)
-            report = store.ingest_file(
-                log, service=service, format="nginx", replace=True, end_at=at
-            )
-            console.print(
-                f"replayed {log} as {service}: {report.rows:,} events ending {at:%Y-%m-%d %H:%M}Z",
-                highlight=False,
-            )
+    with (
+        errors_to_exit_codes(),
+        EventStore(settings.events_path, name_directories=True) as store,
+    ):
         specs = load([examples / "slos"])
-        engine = create_store_engine(settings.effective_database_url)
-        upgrade(engine)
-        with transaction(engine) as session:
-            applied = apply_specs(session, specs=specs, actor="srekit-demo")
-        engine.dispose()
-        changed = sum(1 for a in applied.slos if a.changed)
-        console.print(
-            f"stored {len(applied.slos)} example SLOs in {settings.effective_database_url} "
-            f"({changed} new or changed)",
-            highlight=False,
-        )
-        statuses = evaluate(specs, SourceSet(events=store), at)
-        render_table(statuses)
-        for service in specs.services():
-            decision = gate_specs(
-                specs, SourceSet(events=store), service=service, change_type="feature", at=at
-            ).decision
-            verdict = "[green]allowed[/]" if decision.allowed else "[red]denied[/]"
-            console.print(
-                f"deploy gate, {service} feature: {verdict} ({decision.state}): "
-                f"{decision.reasons[0]}",
-                highlight=False,
-            )
-        rules_file = settings.home / "rules" / "slos.rules.yml"
+        for log in logs:
+            _replay(store, log, at)
+        statuses, seeded = _seed_and_evaluate(settings, specs, store, at)
+        _render(statuses)
+        if seeded:
+            _show_gates(specs, store, at)
+        rules_file = settings.rules_path / "slos.rules.yml"
         generated = generate_rules(load([examples / "prometheus"]).slos)
         rules_file.parent.mkdir(parents=True, exist_ok=True)
         rules_file.write_text(render_rules(generated, version=__version__), encoding="utf-8")
-    console.print(f"wrote Prometheus rules to {rules_file}", highlight=False)
+    console.print(f"wrote Prometheus rules to {rules_file}", highlight=False, soft_wrap=True)
+
+
+def _replay(store: EventStore, log: Path, at: datetime) -> None:
+    """Replay `log` so its last event is at `at`, in place of an earlier copy of it."""
+    service = log.name.removesuffix(_LOG_SUFFIX)
+    report = store.ingest_file(log, service=service, format="nginx", replace=True, end_at=at)
+    again = ""
+    if report.replaced:
+        before = report.replaced_last_ts
+        ended = f"ending {before:%Y-%m-%d %H:%M}Z" if before else "none"
+        again = f", in place of the {report.replaced:,} events of its earlier replay ({ended})"
+    console.print(
+        f"replayed {log} as {service} into {store.path}: {report.rows:,} events ending"
+        f" {at:%Y-%m-%d %H:%M}Z{again}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _seed_and_evaluate(
+    settings: Settings, specs: SpecSet, store: EventStore, at: datetime
+) -> tuple[list[SloStatus], bool]:
+    """Store the example SLOs when the state store never held any; the stored SLOs' statuses
+    at `at`, and whether it was seeded."""
+    from srekit.core.sli import SourceSet
+    from srekit.core.status import DataState
+    from srekit.errors import SpecError
+    from srekit.flows.evaluate import evaluate_statuses
+    from srekit.store.database import create_store_engine, safe_url, transaction, upgrade
+    from srekit.store.repo import apply_specs, list_audit, list_policies, list_slos
+
+    engine = create_store_engine(settings.effective_database_url)
+    where = safe_url(engine.url)
+    try:
+        upgrade(engine)
+        with transaction(engine) as session:
+            stored = len(list_slos(session))
+            held_some = bool(list_audit(session, limit=1, entity_kind="slo"))
+            seeded = not stored and not held_some
+            if seeded:
+                applied = apply_specs(session, specs=specs, actor="srekit-demo")
+        slos = []
+        with transaction(engine, read_only=True) as session:
+            for row in list_slos(session):
+                try:
+                    slos.append(row.to_slo())
+                except SpecError as error:  # as the server's evaluator: left out, said why
+                    console.print(f"stored SLO {row.key} cannot be read: {error}", highlight=False)
+            policies = {row.name: row.to_policy() for row in list_policies(session)}
+    finally:
+        engine.dispose()
+    if seeded:
+        console.print(
+            f"stored {len(applied.slos)} example SLOs in {where}", highlight=False, soft_wrap=True
+        )
+    elif stored:
+        console.print(
+            f"the state store {where} already holds {stored} SLOs: the examples were not"
+            " applied, your SLOs are kept as they are (`srekit slo apply -f"
+            " examples/slos` applies them)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"the state store {where} holds no SLOs, but its audit log shows SLOs were stored"
+            " and deleted: the examples were not applied again (`srekit slo apply -f"
+            " examples/slos` applies them)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    statuses = evaluate_statuses(slos, at=at, sources=SourceSet(events=store), policies=policies)
+    no_data = [f"{s.service}/{s.slo}" for s in statuses if s.data is not DataState.OK]
+    if no_data:
+        console.print(
+            f"{len(no_data)} of {len(statuses)} stored SLOs have no usable data now"
+            f" ({', '.join(no_data)}): see the data column; the event store at {store.path}"
+            " holds events of the services replayed above only",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return statuses, seeded
+
+
+def _render(statuses: list[SloStatus]) -> None:
+    from srekit.cli.status import render_table
+
+    render_table(statuses)
+
+
+def _show_gates(specs: SpecSet, store: EventStore, at: datetime) -> None:
+    from srekit.core.sli import SourceSet
+    from srekit.flows.gate import gate_specs
+
+    for service in specs.services():
+        decision = gate_specs(
+            specs, SourceSet(events=store), service=service, change_type="feature", at=at
+        ).decision
+        verdict = "[green]allowed[/]" if decision.allowed else "[red]denied[/]"
+        console.print(
+            f"deploy gate, {service} feature: {verdict} ({decision.state}): {decision.reasons[0]}",
+            highlight=False,
+        )

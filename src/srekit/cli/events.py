@@ -62,8 +62,8 @@ StoreOption = Annotated[
 
 
 def _store_path(ctx: typer.Context, store: Path | None) -> Path:
-    """`--store`, else `$SREKIT_HOME/events` (`.srekit/events` by default) as every other
-    command reads it; the settings are not read when `--store` is given."""
+    """`--store`, else `$SREKIT_HOME/events` as every other command reads it (`srekit config`
+    shows where that is); the settings are not read when `--store` is given."""
     return store or settings_of(ctx).events_path
 
 
@@ -150,7 +150,10 @@ def ingest(
         abort(
             f"--end-at: expected an RFC 3339 time like 2026-11-01T00:00:00Z or now, got {end_at!r}"
         )
-    with errors_to_exit_codes(), EventStore(_store_path(ctx, store)) as event_store:
+    with (
+        errors_to_exit_codes(),
+        EventStore(_store_path(ctx, store), name_directories=True) as event_store,
+    ):
         report = event_store.ingest_file(
             file,
             service=service,
@@ -161,16 +164,17 @@ def ingest(
         )
     if report.duplicate:
         console.print(
-            f"{file}: already ingested for service {service}: nothing stored "
-            "(use --replace to load it again)",
+            f"{file}: already ingested for service {service} in {event_store.path}: nothing"
+            " stored (use --replace to load it again)",
             highlight=False,
             soft_wrap=True,
         )
         return
     console.print(
-        f"{file}: {report.rows:,} events ingested for service {service}, "
-        f"{report.rejected:,} records rejected, "
-        f"{report.lines_per_s:,.0f} lines/s ({report.seconds:.2f} s)",
+        f"{file}: {report.rows:,} events ingested for service {service} into"
+        f" {event_store.path}, {report.rejected:,} records rejected, "
+        f"{report.lines_per_s:,.0f} lines/s ({report.seconds:.2f} s)"
+        + (f"; replaced {report.replaced:,} earlier events" if report.replaced else ""),
         highlight=False,
         soft_wrap=True,
     )
@@ -189,7 +193,10 @@ def stats(
     path = _store_path(ctx, store)
     if not EventStore.exists(path):
         abort(f"no event store at {path}: ingest events first (srekit events ingest FILE)")
-    with errors_to_exit_codes(), EventStore(path, read_only=True) as event_store:
+    with (
+        errors_to_exit_codes(),
+        EventStore(path, read_only=True, name_directories=True) as event_store,
+    ):
         rows = event_store.stats()
     documents = [
         {

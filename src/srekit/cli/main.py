@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from srekit.cli import audit, db, demo, events, gate, rules, serve, slo, status, token
+from srekit.cli import audit, config, db, demo, events, gate, rules, serve, slo, status, token
 from srekit.cli.context import CliContext
 from srekit.cli.help import SrekitTyper, examples
 
@@ -36,6 +36,12 @@ app.add_typer(db.app, name="db")
 app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
+app.command(
+    "config",
+    epilog=examples(
+        "srekit config", "srekit config --format json", "SREKIT_HOME=/tmp/s srekit config"
+    ),
+)(config.config)
 
 
 def _print_version(value: bool) -> None:

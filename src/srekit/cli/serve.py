@@ -7,21 +7,78 @@ stored SLO each `--interval`, and uvicorn serves the API (uvloop and httptools w
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
 
 from srekit.cli.context import settings_of
 from srekit.cli.help import examples
-from srekit.cli.options import errors_to_exit_codes
+from srekit.cli.options import abort, errors_to_exit_codes
 
-__all__ = ["EXAMPLES", "serve"]
+__all__ = ["EXAMPLES", "refuse_unusable_port", "serve"]
 
 EXAMPLES = examples(
     "srekit serve",
     "srekit serve --host 0.0.0.0 --port 8080 --interval 30",
     "srekit serve --no-evaluate --log-level warning",
 )
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """Why a server could not listen on host:port now (None: it could). SO_REUSEADDR as
+    uvicorn sets it, so a port whose last connections linger in TIME_WAIT counts as free."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return OSError(errno.EADDRNOTAVAIL, f"unknown host ({error.strerror})")
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                return error
+    return None
+
+
+def _is_srekit(host: str, port: int) -> bool:
+    """Whether what listens on host:port answers as srekit's API."""
+    import httpx
+
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    shown = f"[{target}]" if ":" in target else target
+    try:
+        answer = httpx.get(f"http://{shown}:{port}/openapi.json", timeout=2)
+        return bool(answer.json()["info"]["title"] == "srekit")
+    except Exception:  # anything else listening there, whatever it answers
+        return False
+
+
+def refuse_unusable_port(host: str, port: int) -> None:
+    """Exit 2 naming the address, before anything else is done, unless a server can listen
+    on host:port: srekit already running there, another program holding it, or no such
+    address. Port 0 (any free port) is always usable."""
+    if port == 0:
+        return
+    error = _bind_error(host, port)
+    if error is None:
+        return
+    shown = f"[{host}]" if ":" in host else host
+    if error.errno != errno.EADDRINUSE:
+        abort(f"cannot listen on {shown}:{port}: {error.strerror or error} (--host, --port)")
+    free = next((p for p in range(port + 1, min(port + 50, 65536)) if not _bind_error(host, p)), 0)
+    other = f"--port {free}, or `make run PORT={free}`" if free else "--port, or `make run PORT=`"
+    if _is_srekit(host, port):
+        abort(
+            f"srekit is already running on {shown}:{port}: use it, stop it, or serve on another"
+            f" port ({other})"
+        )
+    abort(
+        f"port {port} on {shown} is in use by another program: stop it, or serve on another"
+        f" port ({other})"
+    )
 
 
 def serve(
@@ -48,6 +105,9 @@ def serve(
     log_level: Annotated[str, typer.Option(metavar="LEVEL", help="uvicorn's log level")] = "info",
 ) -> None:
     """Serve the srekit API; the API docs are at /docs."""
+    refuse_unusable_port(host, port)
+    import gc
+
     import uvicorn
 
     from srekit.api import create_app
@@ -70,6 +130,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
         f"srekit serving on http://{shown}:{port} — API docs: http://{shown}:{port}/docs\n"
+        f"state directory {settings.home} ({settings.home_origin})\n"
         f"state store {safe_url(engine.url)} at schema {revision}"
         + (f"; evaluating every {interval:g}s" if evaluator else "; not evaluating")
     )
@@ -89,3 +150,5 @@ def serve(
         if evaluator is not None:
             evaluator.stop()
         engine.dispose()
+        # the app unfreezes what its start froze; this covers a start that failed half-way
+        gc.unfreeze()

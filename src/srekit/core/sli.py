@@ -117,13 +117,15 @@ class SourceSet:
         prometheus: SliSource | None = None,
         events: SliSource | None = None,
         missing_prometheus: str = "no Prometheus URL is configured (--prometheus-url)",
+        missing_events: str = "the event store is not available",
     ) -> None:
         self.prometheus = prometheus
         self.events = events
         self.missing_prometheus = missing_prometheus
+        self.missing_events = missing_events
 
     def for_slo(self, slo: SLO) -> tuple[str, SliSource | None, str]:
         """(source name, the source or None, why it is missing)."""
         if isinstance(slo.indicator, EventsRatio):
-            return "events", self.events, "the event store is not available"
+            return "events", self.events, self.missing_events
         return "prometheus", self.prometheus, self.missing_prometheus

@@ -26,13 +26,19 @@ def prometheus_url_of(settings: Settings, prometheus_url: str | None = None) -> 
 
 
 def build_sources(
-    settings: Settings, *, prometheus_url: str | None = None, events_store: Path | None = None
+    settings: Settings,
+    *,
+    prometheus_url: str | None = None,
+    events_store: Path | None = None,
+    name_paths: bool = False,
 ) -> SourceSet:
     """Sources from flags, falling back to settings (SREKIT_PROMETHEUS_URL, SREKIT_HOME).
 
     The event store is only opened when its directory exists: without it, event SLOs say so.
     A Prometheus URL that is not one is bad input (a SpecError naming where it came from), not
     a source to retry.
+    With `name_paths` (the CLI, read by the operator) messages name the event store's path;
+    without it (the server, whose statuses any token holder reads) they name no directory.
     """
     from srekit.sources.events import EventStore
     from srekit.sources.prometheus import PrometheusSource
@@ -50,8 +56,23 @@ def build_sources(
     )
     store_path = events_store or settings.events_path
     events = (
-        EventStore(store_path, query_timeout_s=settings.events_query_timeout_s)
+        EventStore(
+            store_path,
+            query_timeout_s=settings.events_query_timeout_s,
+            name_directories=name_paths,
+        )
         if EventStore.exists(store_path)
         else None
     )
-    return SourceSet(prometheus=prometheus, events=events)
+    if not name_paths:
+        missing = "no event store yet: ingest events first (srekit events ingest)"
+    elif events_store is not None:
+        missing = f"no event store at {EventStore.file_of(store_path)} (--events-store)"
+    else:
+        missing = (
+            f"no event store at {EventStore.file_of(store_path)} (the state directory is from"
+            f" {settings.home_origin}): ingest events first (srekit events ingest), or set"
+            " SREKIT_HOME to the state directory that holds them (`srekit config` shows where"
+            " srekit looks)"
+        )
+    return SourceSet(prometheus=prometheus, events=events, missing_events=missing)

@@ -53,3 +53,30 @@ def test_end_at_replays_a_log_as_if_live(tmp_path: Path) -> None:
     assert plain.first_ts is not None
     assert plain.last_ts is not None
     assert shifted.first_ts == end - (plain.last_ts - plain.first_ts)
+
+
+def test_replace_drops_the_same_bytes_ingested_under_another_path(
+    store: EventStore, tmp_path: Path
+) -> None:
+    """A copy of a log replayed with `replace` takes the place of the first, never sits beside
+    it: `srekit demo` replays the bundled logs again from wherever the examples are."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_nginx(tmp_path / "a" / "app.log", make_events(5, 100, timedelta(hours=1)))
+    copy = tmp_path / "b" / "app.log"
+    copy.write_bytes(first.read_bytes())
+    assert store.ingest(first, service="api", format="nginx") == 100
+    assert store.ingest(first, service="web", format="nginx") == 100  # another service's
+    end = datetime(2030, 1, 1, tzinfo=UTC)
+    report = store.ingest_file(copy, service="api", format="nginx", replace=True, end_at=end)
+    assert report.rows == 100
+    assert report.replaced == 100
+    assert report.replaced_last_ts is not None
+    assert report.replaced_last_ts < end
+    assert [(s.service, s.events, s.ingests) for s in store.stats()] == [
+        ("api", 100, 1),
+        ("web", 100, 1),
+    ]
+    assert store.stats()[0].last_ts == end
+    fresh = store.ingest_file(copy, service="other", format="nginx", replace=True)
+    assert (fresh.replaced, fresh.replaced_last_ts) == (0, None)

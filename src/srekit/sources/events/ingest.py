@@ -41,6 +41,8 @@ class IngestReport:
     rejected_samples: tuple[str, ...] = ()
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    replaced: int = 0  # events of earlier ingests that `replace` removed
+    replaced_last_ts: datetime | None = None  # the newest of them
 
     @property
     def lines_per_s(self) -> float:
@@ -131,13 +133,17 @@ def load_file(
             "$1 - (SELECT epoch_us(max(ts)) FROM srekit_staging))",
             [to_us(end_at)],
         )
+    replaced, replaced_last_us = 0, None
     if replace:
-        cur.execute(
-            "DELETE FROM events WHERE ingest_id IN "
-            "(SELECT id FROM ingests WHERE service = $1 AND source = $2)",
-            [service, name],
-        )
-        cur.execute("DELETE FROM ingests WHERE service = $1 AND source = $2", [service, name])
+        # the same path (a log that has grown) or the same bytes under another path: either
+        # kept beside the new copy would count its events twice
+        earlier = "SELECT id FROM ingests WHERE service = $1 AND (source = $2 OR sha256 = $3)"
+        replaced, replaced_last_us = cur.execute(
+            f"SELECT count(*), epoch_us(max(ts)) FROM events WHERE ingest_id IN ({earlier})",
+            [service, name, digest],
+        ).fetchall()[0]
+        cur.execute(f"DELETE FROM events WHERE ingest_id IN ({earlier})", [service, name, digest])
+        cur.execute(f"DELETE FROM ingests WHERE id IN ({earlier})", [service, name, digest])
     ingest_id = int(cur.execute("SELECT coalesce(max(id), 0) + 1 FROM ingests").fetchall()[0][0])
     columns = [column for column, _ in EVENT_COLUMNS]
     selected = ", ".join(
@@ -172,6 +178,8 @@ def load_file(
         rejected_samples=tuple(_shorten(sample) for sample in samples[:_SAMPLES]),
         first_ts=None if first_us is None else from_us(first_us),
         last_ts=None if last_us is None else from_us(last_us),
+        replaced=int(replaced),
+        replaced_last_ts=None if replaced_last_us is None else from_us(replaced_last_us),
     )
 
 

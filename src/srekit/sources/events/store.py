@@ -49,14 +49,24 @@ class EventStore:
     `events.duckdb` (so `$SREKIT_HOME/events` works). The connection opens on first use and
     stays open until `close()` (or the end of a `with` block); DuckDB connections are not
     thread-safe, so each operation runs on its own cursor.
+
+    Messages name the file without its directories (they become SLO statuses, which the API
+    serves), unless `name_directories` (the CLI: its reader is the operator).
     """
 
     def __init__(
-        self, path: str | Path, *, read_only: bool = False, query_timeout_s: float | None = None
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        query_timeout_s: float | None = None,
+        name_directories: bool = False,
     ) -> None:
         self._path = _database_file(Path(path))
         self._read_only = read_only
         self._query_timeout_s = query_timeout_s
+        self._name_directories = name_directories
+        self._shown = str(self._path) if name_directories else self._path.name
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
 
@@ -64,6 +74,11 @@ class EventStore:
     def path(self) -> Path:
         """The DuckDB database file."""
         return self._path
+
+    @staticmethod
+    def file_of(path: str | Path) -> Path:
+        """The DuckDB file a store at `path` lives in (see the class docstring)."""
+        return _database_file(Path(path))
 
     @staticmethod
     def exists(path: str | Path) -> bool:
@@ -272,8 +287,7 @@ class EventStore:
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._read_only and not self._path.is_file():
             raise SourceUnavailable(
-                f"no event store ({self._path.name}) yet: ingest events first"
-                " (srekit events ingest)"
+                f"no event store ({self._shown}) yet: ingest events first (srekit events ingest)"
             )
         try:
             created = not self._read_only and not self._path.exists()
@@ -286,7 +300,7 @@ class EventStore:
             message = self._without_directories(first_line(exc))
             if "lock" in message.lower():
                 message = f"in use by another process ({message})"
-            raise SourceUnavailable(f"event store {self._path.name}: {message}") from exc
+            raise SourceUnavailable(f"event store {self._shown}: {message}") from exc
         try:
             conn.execute("SET GLOBAL TimeZone = 'UTC'")
             if not self._read_only:
@@ -297,14 +311,14 @@ class EventStore:
         except duckdb.Error as exc:
             conn.close()
             raise SourceUnavailable(
-                f"event store {self._path.name} is not usable:"
+                f"event store {self._shown} is not usable:"
                 f" {self._without_directories(first_line(exc))}"
             ) from exc
         if not version or version[0][0] != SCHEMA_VERSION:
             conn.close()
             found = version[0][0] if version else "none"
             raise SourceUnavailable(
-                f"event store {self._path.name} has schema version {found}; "
+                f"event store {self._shown} has schema version {found}; "
                 f"this srekit reads version {SCHEMA_VERSION}"
             )
         return conn
@@ -312,6 +326,8 @@ class EventStore:
     def _without_directories(self, message: str) -> str:
         """`message` naming the store's file without its directories: what it says becomes an
         SLO's status detail, which the API serves to anyone with a token."""
+        if self._name_directories:
+            return message
         return message.replace(str(self._path.parent) + "/", "").replace(
             str(self._path.parent), "."
         )
