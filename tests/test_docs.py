@@ -11,6 +11,7 @@ import json
 import re
 import shlex
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from typer.testing import CliRunner
@@ -22,16 +23,61 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 
 
-def _commands(page: Path) -> list[tuple[list[str], int]]:
-    commands = []
+class _Step(NamedTuple):
+    """One `$ ...` line of a console block: a srekit command (its arguments, the exit code its
+    `# exit N` comment states) with the output lines shown under it, or an `export X=Y`."""
+
+    args: list[str]
+    exit_code: int
+    shown: list[str]
+    export: tuple[str, str] | None = None
+
+
+def _steps(page: Path) -> list[_Step]:
+    steps: list[_Step] = []
     for block in _BLOCK.findall(page.read_text()):
         for line in block.splitlines():
-            if not line.startswith("$ srekit "):
-                continue
-            command, _, comment = line[2:].partition(" # ")
-            expected = int(comment.split()[1]) if comment.startswith("exit ") else 0
-            commands.append((shlex.split(command)[1:], expected))
-    return commands
+            if line.startswith("$ export "):
+                name, _, value = line[len("$ export ") :].partition(" #")[0].strip().partition("=")
+                steps.append(_Step([], 0, [], (name, value)))
+            elif line.startswith("$ srekit "):
+                command, _, comment = line[2:].partition(" # ")
+                expected = int(comment.split()[1]) if comment.startswith("exit ") else 0
+                steps.append(_Step(shlex.split(command)[1:], expected, []))
+            elif line.startswith("$ "):
+                steps.append(_Step([], 0, []))  # another program: shown, not run
+            elif steps and steps[-1].args and line.strip():
+                steps[-1].shown.append(line.rstrip())
+    return steps
+
+
+def _commands(page: Path) -> list[tuple[list[str], int]]:
+    return [(step.args, step.exit_code) for step in _steps(page) if step.args]
+
+
+def _run_steps(page: Path, steps: list[_Step], env: dict[str, str], scratch: Path) -> None:
+    """Run the steps in order; each command's exit code, and the lines shown under it (in
+    their order, as whole lines of what it printed), must be what the page says."""
+    runner = CliRunner()
+    for step in steps:
+        if step.export is not None:
+            name, value = step.export
+            env[name] = str(scratch / value) if name == "SREKIT_HOME" else value
+            continue
+        if not step.args:
+            continue
+        args = [a.replace(".srekit/", f"{env['SREKIT_HOME']}/") for a in step.args]
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == step.exit_code, f"srekit {' '.join(args)}\n{result.output}"
+        assert "Traceback" not in result.output
+        printed = [line.rstrip() for line in result.output.splitlines()]
+        position = 0
+        for line in step.shown:
+            assert line in printed[position:], (
+                f"{page.name}: srekit {' '.join(args)} shows {line!r}; it printed:\n"
+                + "\n".join(printed)
+            )
+            position = printed.index(line, position) + 1
 
 
 def test_every_page_with_commands_is_covered() -> None:
@@ -44,7 +90,9 @@ def test_every_page_with_commands_is_covered() -> None:
     }
 
 
-@pytest.mark.parametrize("page", [p for p in DOCS if _commands(p)], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "page", [p for p in DOCS if _commands(p) and p.name != "README.md"], ids=lambda p: p.name
+)
 def test_documented_commands_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,11 +105,22 @@ def test_documented_commands_run(
             runner.invoke(app, ["events", "ingest", log, "--service", service], env=env).exit_code
             == 0
         )
-    for written, expected in _commands(page):
-        args = [a.replace(".srekit/", f"{tmp_path}/") for a in written]
-        result = runner.invoke(app, args, env=env)
-        assert result.exit_code == expected, f"srekit {' '.join(args)}\n{result.output}"
-        assert "Traceback" not in result.output
+    _run_steps(page, _steps(page), env, tmp_path)
+
+
+def test_the_readme_tour_runs_after_make_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tour as a newcomer follows it: after `make run` (its demo: the logs replayed to end
+    now, the example SLOs stored), in order, each shown output as printed."""
+    monkeypatch.chdir(ROOT)
+    home = tmp_path / "project" / ".srekit"
+    env = {"SREKIT_HOME": str(home), "SREKIT_PROMETHEUS_URL": ""}
+    demo = CliRunner().invoke(app, ["demo", "--examples", "examples"], env=env)
+    assert demo.exit_code == 0, demo.output
+    steps = _steps(ROOT / "README.md")
+    assert sum(1 for step in steps if step.shown) >= 3  # the tour shows what it prints
+    _run_steps(ROOT / "README.md", steps, env, tmp_path / "project")
 
 
 _SHOWN_OUTPUT = re.compile(r"<!-- output of: (srekit [^\n]*?) -->\n```json\n(.*?)```", re.DOTALL)
