@@ -32,6 +32,7 @@ __all__ = [
     "figure",
     "gate_document",
     "status_document",
+    "status_from_document",
     "token_document",
 ]
 
@@ -172,6 +173,55 @@ def status_document(status: SloStatus) -> dict[str, Any]:
         "detail": status.detail,
         "labels": dict(status.labels),
     }
+
+
+def status_from_document(document: Any) -> SloStatus:
+    """The status a `status_document` describes (a server's answer, read by `--server`):
+    checked against `StatusOut` first, so a malformed answer is a ValidationError, not a
+    status with holes. Window lengths of the alerts are not in the document: 0."""
+    from srekit.core.alerts import BurnRateAlert
+    from srekit.core.budget import ErrorBudget
+    from srekit.core.instant import parse_instant
+    from srekit.core.sli import EventCounts
+    from srekit.core.status import DataState
+
+    shown = StatusOut.model_validate(document)
+    budget = shown.error_budget
+    return SloStatus(
+        service=shown.service,
+        slo=shown.slo,
+        objective=shown.objective,
+        window=shown.window,
+        window_s=shown.window_s,
+        at=parse_instant(shown.at),
+        sli=shown.sli,
+        error_budget=(
+            None
+            if budget.remaining is None or budget.consumed is None
+            else ErrorBudget(budget.remaining, budget.consumed, budget.allowed_bad_events)
+        ),
+        burn_rates=dict(shown.burn_rates),
+        time_to_exhaustion_s=shown.time_to_exhaustion_s,
+        alerts=tuple(
+            BurnRateAlert(
+                severity=alert.severity,  # type: ignore[arg-type]
+                long_window=alert.long_window,
+                short_window=alert.short_window,
+                long_window_s=0,
+                short_window_s=0,
+                factor=alert.factor,
+                firing=alert.firing,
+            )
+            for alert in shown.alerts
+        ),
+        policy_state=shown.policy_state,
+        data=DataState(shown.data),
+        detail=shown.detail,
+        counts=(
+            EventCounts(good=shown.events.good, total=shown.events.total) if shown.events else None
+        ),
+        labels=dict(shown.labels),
+    )
 
 
 def gate_document(decision: GateDecision, statuses: list[SloStatus]) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,16 +11,21 @@ from srekit.cli.help import examples
 from srekit.cli.options import (
     AtOption,
     EventsOption,
-    FilesOption,
     FormatOption,
     OutputFormat,
     PrometheusOption,
+    abort,
     at_or_now,
     check_name,
     console,
     errors_to_exit_codes,
     print_json,
 )
+from srekit.cli.remote import ServerOption
+
+if TYPE_CHECKING:
+    from srekit.core.policy import GateDecision
+    from srekit.core.status import SloStatus
 
 EXAMPLES = examples(
     "srekit gate -f examples/slos --service checkout --change-type feature",
@@ -30,7 +36,6 @@ EXAMPLES = examples(
 
 def gate(
     ctx: typer.Context,
-    files: FilesOption,
     service: Annotated[
         str,
         typer.Option(metavar="SERVICE", help="the service being deployed", callback=check_name),
@@ -44,6 +49,16 @@ def gate(
             show_default=False,
         ),
     ],
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="spec file or directory (repeatable); or --server",
+            show_default=False,
+        ),
+    ] = None,
     fail_open: Annotated[
         bool, typer.Option("--fail-open", help="allow when SLI data cannot be read")
     ] = False,
@@ -51,10 +66,53 @@ def gate(
     output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
+    server: ServerOption = None,
 ) -> None:
-    """Apply the error-budget policy to a deploy of SERVICE."""
-    from srekit.cli.common import load_with_sources
+    """Apply the error-budget policy to a deploy of SERVICE: from spec files evaluated here,
+    or with --server as a running srekit decides it (and records it; a deploy token)."""
     from srekit.contracts import gate_document
+
+    if server and files:
+        abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
+    if not server and not files:
+        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
+    if server and at:
+        abort("--at: a server decides on its latest statuses; --at evaluates --file specs")
+    if server:
+        document, policy = _asked(server, service, change_type, fail_open=fail_open)
+    else:
+        decision, statuses, policy = _decided(
+            ctx, files or [], service, change_type, fail_open, at, prometheus_url, events_store
+        )
+        document = gate_document(decision, statuses)
+    if output is OutputFormat.JSON:
+        print_json(document)
+    else:
+        allowed = document["allowed"] is True
+        verdict = "[bold green]ALLOWED[/]" if allowed else "[bold red]DENIED[/]"
+        console.print(
+            f"{verdict} {change_type} deploy of {service}: state {document['state']}, "
+            f"decision {document['decision']}" + (f" (policy {policy})" if policy else ""),
+            highlight=False,
+        )
+        for reason in document["reasons"]:
+            console.print(f"  - {reason}", highlight=False, markup=False)
+        for action in document["actions"]:
+            console.print(f"  action: {action}", highlight=False, markup=False)
+    raise typer.Exit(0 if document["allowed"] is True else 1)
+
+
+def _decided(
+    ctx: typer.Context,
+    files: list[Path],
+    service: str,
+    change_type: str,
+    fail_open: bool,
+    at: str | None,
+    prometheus_url: str | None,
+    events_store: Path | None,
+) -> tuple[GateDecision, list[SloStatus], str]:
+    from srekit.cli.common import load_with_sources
     from srekit.core.policy import FailMode
     from srekit.flows.gate import gate_specs
 
@@ -71,18 +129,24 @@ def gate(
             at=when,
             fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
         )
-    decision = gated.decision
-    if output is OutputFormat.JSON:
-        print_json(gate_document(decision, gated.statuses))
-    else:
-        verdict = "[bold green]ALLOWED[/]" if decision.allowed else "[bold red]DENIED[/]"
-        console.print(
-            f"{verdict} {change_type} deploy of {service}: state {decision.state}, "
-            f"decision {decision.decision.value} (policy {gated.policy.name})",
-            highlight=False,
-        )
-        for reason in decision.reasons:
-            console.print(f"  - {reason}", highlight=False)
-        for action in decision.actions:
-            console.print(f"  action: {action}", highlight=False)
-    raise typer.Exit(0 if decision.allowed else 1)
+    return gated.decision, gated.statuses, gated.policy.name
+
+
+def _asked(
+    server: str, service: str, change_type: str, *, fail_open: bool
+) -> tuple[dict[str, Any], str | None]:
+    """The server's answer (the API's gate document) for this deploy."""
+    from pydantic import ValidationError
+
+    from srekit.cli.remote import server_get
+    from srekit.contracts import GateOut
+
+    params = {"service": service, "change_type": change_type}
+    if fail_open:
+        params["fail_open"] = "true"
+    answer = server_get(server, "/api/v1/gate", params)
+    try:
+        GateOut.model_validate(answer)
+    except ValidationError as error:
+        abort(f"srekit at {server} answered a gate decision srekit cannot read: {error}", 3)
+    return dict(answer), None

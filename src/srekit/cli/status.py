@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,10 +13,10 @@ from srekit.cli.help import examples
 from srekit.cli.options import (
     AtOption,
     EventsOption,
-    FilesOption,
     FormatOption,
     OutputFormat,
     PrometheusOption,
+    abort,
     at_or_now,
     console,
     error_console,
@@ -22,6 +24,7 @@ from srekit.cli.options import (
     percent,
     print_json,
 )
+from srekit.cli.remote import ServerOption
 from srekit.core.status import BURN_RATE_WINDOWS_S
 from srekit.core.window import format_duration
 
@@ -93,16 +96,9 @@ def _notes(status: SloStatus) -> list[str]:
 def render_table(statuses: list[SloStatus], *, wide: bool = False) -> None:
     """The status table for people: 100 columns wide (`wide`: every figure), the budget and
     SLI coloured by the budget left, and what does not fit a cell in notes below."""
-    from rich.table import Table
-
-    if statuses:
-        console.print(f"SLO status at {statuses[0].at:%Y-%m-%d %H:%M:%SZ}", highlight=False)
-    # kubectl's layout: no rules, two spaces between columns, every figure on one line
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    _add_columns(table, wide=wide)
-    notes: list[str] = []
-    for status in statuses:
-        table.add_row(*_cells(status, wide=wide, notes=notes))
+    title, table, notes = _view(statuses, wide=wide)
+    if title is not None:
+        console.print(title, highlight=False)
     if wide:
         # every column at its natural width, however narrow the terminal: lines may be long
         from rich.console import Console
@@ -115,6 +111,42 @@ def render_table(statuses: list[SloStatus], *, wide: bool = False) -> None:
         console.print(table)
     for note in notes:
         console.print(note, highlight=False, markup=False)
+
+
+def _view(statuses: list[SloStatus], *, wide: bool) -> tuple[str | None, Table, list[str]]:
+    """The title, the table and the notes below it."""
+    from rich.table import Table
+
+    title = f"SLO status at {statuses[0].at:%Y-%m-%d %H:%M:%SZ}" if statuses else None
+    # kubectl's layout: no rules, two spaces between columns, every figure on one line
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    _add_columns(table, wide=wide)
+    notes: list[str] = []
+    for status in statuses:
+        table.add_row(*_cells(status, wide=wide, notes=notes))
+    return title, table, notes
+
+
+def _watch(read: Callable[[], list[SloStatus]], *, every_s: float) -> None:
+    """Redraw the table in place every `every_s` seconds until Ctrl-C."""
+    import time
+
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    def frame() -> Group:
+        title, table, notes = _view(read(), wide=False)
+        shown = f"{title} · every {every_s:g}s, Ctrl-C to stop" if title else "no SLO yet"
+        return Group(Text(shown), table, *(Text(note) for note in notes))
+
+    with Live(frame(), console=console, auto_refresh=False) as live:
+        try:
+            while True:
+                time.sleep(every_s)
+                live.update(frame(), refresh=True)
+        except KeyboardInterrupt:
+            return
 
 
 def _add_columns(table: Table, *, wide: bool) -> None:
@@ -186,7 +218,16 @@ def _cells(status: SloStatus, *, wide: bool, notes: list[str]) -> list[str]:
 
 def status(
     ctx: typer.Context,
-    files: FilesOption,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="spec file or directory (repeatable); or --server",
+            show_default=False,
+        ),
+    ] = None,
     at: AtOption = None,
     output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
@@ -197,26 +238,41 @@ def status(
     wide: Annotated[
         bool, typer.Option("--wide", help="every figure: all burn rates, data state, notes")
     ] = False,
+    server: ServerOption = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="redraw the table in place until Ctrl-C")
+    ] = False,
+    every: Annotated[
+        float, typer.Option(min=1.0, metavar="SECONDS", help="how often --watch redraws")
+    ] = 10.0,
 ) -> None:
-    """Evaluate every SLO in the specs now (or --at) and show its standing.
+    """Evaluate every SLO in the specs now (or --at) and show its standing; with --server,
+    show a running srekit's stored SLOs as its evaluator last saw them.
 
     Exit codes: 0 every SLO was evaluated (some may have no data in their window), 2 bad input,
     3 an SLO's SLI data could not be read, or no SLO had any data: the figures shown are not
-    the whole truth.
+    the whole truth (with --server also: the server could not be reached, or holds no SLO).
     """
-    from srekit.cli.common import check_service, evaluate, load_with_sources
     from srekit.contracts import status_document
 
-    when = at_or_now(at)
-    with errors_to_exit_codes():
-        specs, sources = load_with_sources(
-            ctx, files, prometheus_url=prometheus_url, events_store=events_store
-        )
-        if service:
-            check_service(specs, service)
-            own = tuple(slo for slo in specs.slos if slo.service == service)
-            specs = replace(specs, slos=own)
-        statuses = evaluate(specs, sources, when)
+    if server and files:
+        abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
+    if not server and not files:
+        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
+    if server and at:
+        abort("--at: a server shows its latest statuses; --at evaluates --file specs")
+    if watch and (output is not OutputFormat.TABLE or wide):
+        abort("--watch redraws the table: it takes neither --format json|yaml nor --wide")
+
+    def read() -> list[SloStatus]:
+        if server:
+            return _from_server(server, service)
+        return _evaluated(ctx, files or [], at, prometheus_url, events_store, service)
+
+    if watch:
+        _watch(read, every_s=every)
+        return
+    statuses = read()
     if output is OutputFormat.TABLE:
         render_table(statuses, wide=wide)
     elif output is OutputFormat.JSON:
@@ -231,6 +287,45 @@ def status(
     if problem is not None:
         error_console.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(3)
+
+
+def _evaluated(
+    ctx: typer.Context,
+    files: list[Path],
+    at: str | None,
+    prometheus_url: str | None,
+    events_store: Path | None,
+    service: str | None,
+) -> list[SloStatus]:
+    from srekit.cli.common import check_service, evaluate, load_with_sources
+
+    when = at_or_now(at)
+    with errors_to_exit_codes():
+        specs, sources = load_with_sources(
+            ctx, files, prometheus_url=prometheus_url, events_store=events_store
+        )
+        if service:
+            check_service(specs, service)
+            own = tuple(slo for slo in specs.slos if slo.service == service)
+            specs = replace(specs, slos=own)
+        return evaluate(specs, sources, when)
+
+
+def _from_server(server: str, service: str | None) -> list[SloStatus]:
+    from pydantic import ValidationError
+
+    from srekit.cli.remote import server_get
+    from srekit.contracts import status_from_document
+
+    answer = server_get(server, "/api/v1/status", {"service": service} if service else None)
+    try:
+        statuses = [status_from_document(document) for document in answer]
+    except (ValidationError, TypeError) as error:
+        abort(f"srekit at {server} answered statuses srekit cannot read: {error}", 3)
+    if not statuses:
+        which = f" of service {service!r}" if service else ""
+        abort(f"srekit at {server} holds no SLO{which}", 2 if service else 3)
+    return statuses
 
 
 def _incomplete(statuses: list[SloStatus]) -> str | None:

@@ -18,7 +18,14 @@ import httpx
 
 from srekit.errors import SourceUnavailable
 
-__all__ = ["PrometheusClient", "QueryRefusedError", "milliseconds", "timestamp", "url_problem"]
+__all__ = [
+    "PrometheusClient",
+    "QueryRefusedError",
+    "milliseconds",
+    "timestamp",
+    "transport_failure",
+    "url_problem",
+]
 
 
 class QueryRefusedError(Exception):
@@ -137,7 +144,7 @@ class PrometheusClient:
                 )
                 continue
             except httpx.TransportError as error:
-                failure = f"cannot be reached: {_transport_failure(error)}"
+                failure = f"cannot be reached: {transport_failure(error)}"
                 continue
             if response.status_code >= 500:
                 failure = f"answered HTTP {response.status_code}: {_error_text(response)}"
@@ -147,9 +154,9 @@ class PrometheusClient:
         raise SourceUnavailable(f"Prometheus at {self.url} {failure} ({self.retries} attempts)")
 
 
-def url_problem(url: str) -> str | None:
-    """What is wrong with `url` as the address of a Prometheus API (None: nothing)."""
-    expected = "expected an http:// or https:// URL such as http://prometheus:9090"
+def url_problem(url: str, *, example: str = "http://prometheus:9090") -> str | None:
+    """What is wrong with `url` as the address of an HTTP API (None: nothing)."""
+    expected = f"expected an http:// or https:// URL such as {example}"
     if any(ord(character) < 33 or ord(character) == 127 for character in url):
         return f"{expected}, got one with spaces or control characters"
     try:
@@ -163,11 +170,11 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def _transport_failure(error: httpx.TransportError) -> str:
+def transport_failure(error: httpx.TransportError) -> str:
     """A connection failure in words: `connection refused`, not `[Errno 111] ...`."""
     text = str(error) or type(error).__name__
     for cause, words in (
-        ("Connection refused", "connection refused (is Prometheus running there?)"),
+        ("Connection refused", "connection refused (is it running there?)"),
         ("Name or service not known", "the host name does not resolve"),
         ("Temporary failure in name resolution", "the host name does not resolve"),
         ("No route to host", "no route to the host"),

@@ -1,0 +1,183 @@
+"""`srekit status|gate --server URL`: a running srekit (uvicorn on 127.0.0.1) asked over HTTP
+with SREKIT_TOKEN, and `status --watch` redrawing in a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+from srekit.core.status import DataState
+from srekit.store.database import create_store_engine, upgrade
+from tests.api.conftest import (
+    AVAILABILITY_SPEC,
+    FakeEvaluator,
+    TestClient,
+    make_app,
+    make_tokens,
+    status_for,
+)
+from tests.cli.conftest import EXAMPLES, run
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Served:
+    def __init__(self, url: str, tokens: dict[str, str], evaluator: FakeEvaluator) -> None:
+        self.url, self.tokens, self.evaluator = url, tokens, evaluator
+
+    def run(self, *args: str, role: str | None = "viewer") -> tuple[int, str, str]:
+        env = {"SREKIT_TOKEN": self.tokens[role] if role else ""}
+        return run(*args, "--server", self.url, env=env)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def served(store: Engine, tmp_path: Path) -> Iterator[Served]:
+    evaluator = FakeEvaluator()
+    tokens = make_tokens(store)
+    app = make_app(store, evaluator, tmp_path)
+    with TestClient(app) as client:  # store checkout's SLO through the API
+        headers = {"Authorization": f"Bearer {tokens['editor']}"}
+        put = client.put(
+            "/api/v1/slos/checkout/availability", json={"spec": AVAILABILITY_SPEC}, headers=headers
+        )
+        assert put.status_code == 201
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped before it started"
+        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
+        time.sleep(0.05)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", tokens, evaluator)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_status_from_a_server_is_what_it_serves(served: Served) -> None:
+    served.evaluator.statuses = [status_for("checkout", "availability", 0.8)]
+    code, out, err = served.run("status", "--format", "json")
+    assert code == 0, err
+    import httpx
+
+    direct = httpx.get(
+        f"{served.url}/api/v1/status",
+        headers={"Authorization": f"Bearer {served.tokens['viewer']}"},
+    ).json()
+    assert json.loads(out) == direct
+    code, table, _ = served.run("status")
+    assert code == 0
+    assert "checkout/availability" in table
+    assert "80.0%" in table  # the budget left, as the server evaluated it
+
+
+def test_a_server_whose_figures_could_not_be_read_exits_3(served: Served) -> None:
+    served.evaluator.statuses = [status_for("checkout", "availability", None, data=DataState.ERROR)]
+    code, _, err = served.run("status")
+    assert code == 3
+    assert "could not be read" in err
+
+
+def test_the_gate_from_a_server_is_its_decision(served: Served) -> None:
+    served.evaluator.statuses = [status_for("checkout", "availability", 0.8)]
+    args = ("gate", "--service", "checkout", "--change-type", "feature")
+    code, out, _ = served.run(*args, role="deploy")
+    assert code == 0
+    assert out.startswith("ALLOWED feature deploy of checkout: state normal")
+    served.evaluator.statuses = [status_for("checkout", "availability", -0.2)]
+    code, out, _ = served.run(*args, "--format", "json", role="deploy")
+    assert code == 1
+    assert json.loads(out)["state"] == "emergency"
+    code, _, err = served.run(*args, role="viewer")  # the gate wants a deploy token
+    assert code == 2
+    assert "refused the token in SREKIT_TOKEN" in err
+
+
+def test_server_mistakes_are_said_in_words(served: Served) -> None:
+    code, _, err = served.run("status", role=None)
+    assert (code, "--server needs a token: set SREKIT_TOKEN" in err) == (2, True)
+    code, _, err = run("status", "--server", served.url, env={"SREKIT_TOKEN": "srk_wrong"})
+    assert code == 2
+    assert "refused the token" in err
+    code, _, err = served.run("status", "--service", "nosuch")
+    assert code == 2
+    assert "holds no SLO of service 'nosuch'" in err
+    code, _, err = run(
+        "status", "--server", f"http://127.0.0.1:{_free_port()}", env={"SREKIT_TOKEN": "x"}
+    )
+    assert code == 3
+    assert "cannot reach srekit at" in err
+    assert "connection refused" in err
+    code, _, err = run("status", "--server", "srekit:8000", env={"SREKIT_TOKEN": "x"})
+    assert code == 2
+    assert "--server: expected an http:// or https:// URL" in err
+    code, _, err = served.run("status", "-f", str(EXAMPLES / "slos"))
+    assert code == 2
+    assert "not both" in err
+    code, _, err = run("status")
+    assert code == 2
+    assert "no spec given" in err
+
+
+def test_watch_redraws_in_place_until_ctrl_c(home: dict[str, str]) -> None:
+    """In a terminal (a pty here) the table is redrawn every --every seconds; Ctrl-C ends it."""
+    primary, secondary = pty.openpty()
+    srekit = str(Path(sys.executable).with_name("srekit"))
+    process = subprocess.Popen(
+        [
+            srekit,
+            "status",
+            "-f",
+            str(EXAMPLES / "slos"),
+            "--at",
+            "2026-11-19T12:00:00Z",
+            "--watch",
+            "--every",
+            "1",
+        ],
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, **home, "COLUMNS": "100"},
+    )
+    os.close(secondary)
+    output = b""
+    deadline = time.monotonic() + 30
+    while output.count(b"SLO status at") < 3 and time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.5)
+        if ready:
+            output += os.read(primary, 65536)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+    os.close(primary)
+    assert output.count(b"SLO status at 2026-11-19 12:00:00Z") >= 3
+    assert b"every 1s, Ctrl-C to stop" in output
+    assert b"Traceback" not in output
