@@ -8,16 +8,13 @@ import os
 import pty
 import select
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from srekit.core.status import DataState
@@ -31,12 +28,7 @@ from tests.api.conftest import (
     status_for,
 )
 from tests.cli.conftest import EXAMPLES, run
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.served import free_port, serving
 
 
 class Served:
@@ -67,20 +59,8 @@ def served(store: Engine, tmp_path: Path) -> Iterator[Served]:
             "/api/v1/slos/checkout/availability", json={"spec": AVAILABILITY_SPEC}, headers=headers
         )
         assert put.status_code == 201
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.05)
-    try:
-        yield Served(f"http://127.0.0.1:{port}", tokens, evaluator)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(app) as address:
+        yield Served(f"http://{address}", tokens, evaluator)
 
 
 def test_status_from_a_server_is_what_it_serves(served: Served) -> None:
@@ -132,7 +112,7 @@ def test_server_mistakes_are_said_in_words(served: Served) -> None:
     assert code == 2
     assert "holds no SLO of service 'nosuch'" in err
     code, _, err = run(
-        "status", "--server", f"http://127.0.0.1:{_free_port()}", env={"SREKIT_TOKEN": "x"}
+        "status", "--server", f"http://127.0.0.1:{free_port()}", env={"SREKIT_TOKEN": "x"}
     )
     assert code == 3
     assert "cannot reach srekit at" in err

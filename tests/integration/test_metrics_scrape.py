@@ -5,8 +5,6 @@ check and the documented burn-rate alert (docs/metrics.md), which also loads as 
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from sqlalchemy import Engine
 
@@ -26,6 +23,7 @@ from srekit.store.database import create_store_engine, upgrade
 from tests.api.conftest import FakeEvaluator, make_app, make_tokens, status_for
 from tests.integration.prometheus_fixture import PrometheusServer, require_binary
 from tests.rules.promtool import promtool
+from tests.served import serving
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 _BLOCK = re.compile(r"```(promql|yaml)\n(.*?)```", re.DOTALL)
@@ -37,12 +35,6 @@ def _documented(kind: str, marker: str) -> str:
     chosen = [text for text in blocks if marker in text]
     assert len(chosen) == 1, f"docs/metrics.md: one ```{kind} block with {marker!r}"
     return chosen[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -59,23 +51,8 @@ def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, str, Fa
     token, evaluator)."""
     evaluator = FakeEvaluator()
     token = make_tokens(sqlite_engine)["viewer"]
-    port = _free_port()
-    app = make_app(sqlite_engine, evaluator, tmp_path)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped before it started"
-        assert time.monotonic() < deadline, "uvicorn did not start within 30 s"
-        time.sleep(0.05)
-    try:
-        yield f"127.0.0.1:{port}", token, evaluator
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(make_app(sqlite_engine, evaluator, tmp_path)) as address:
+        yield address, token, evaluator
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from srekit.errors import SpecError
 from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet, load_specs
 
-__all__ = ["check_service", "evaluate", "load", "load_with_sources"]
+__all__ = ["evaluate", "load", "load_with_sources"]
 
 
 def load(files: Sequence[Path]) -> SpecSet:
@@ -36,17 +36,6 @@ def load(files: Sequence[Path]) -> SpecSet:
         )
     check_slos(specs.slos)
     return specs
-
-
-def check_service(specs: SpecSet, service: str) -> None:
-    """A SpecError at --service unless some SLO of `specs` belongs to `service`."""
-    services = specs.services()
-    if service not in services:
-        raise SpecError(
-            f"no SLO in the specs belongs to {service!r}"
-            f" (services: {', '.join(services) or 'none'})",
-            field="--service",
-        )
 
 
 def evaluate(specs: SpecSet, sources: SourceSet, at: datetime) -> list[SloStatus]:

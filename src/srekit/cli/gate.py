@@ -21,7 +21,7 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     print_json,
 )
-from srekit.cli.remote import ServerOption
+from srekit.cli.remote import ServerOption, check_files_or_server
 
 if TYPE_CHECKING:
     from srekit.core.policy import GateDecision
@@ -72,12 +72,7 @@ def gate(
     or with --server as a running srekit decides it (and records it; a deploy token)."""
     from srekit.contracts import gate_document
 
-    if server and files:
-        abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
-    if not server and not files:
-        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
-    if server and at:
-        abort("--at: a server decides on its latest statuses; --at evaluates --file specs")
+    check_files_or_server(files, server, at)
     if server:
         document, policy = _asked(server, service, change_type, fail_open=fail_open)
     else:

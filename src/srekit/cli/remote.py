@@ -15,7 +15,7 @@ import typer
 
 from srekit.cli.options import abort
 
-__all__ = ["ServerOption", "server_get"]
+__all__ = ["ServerOption", "check_files_or_server", "server_get"]
 
 ServerOption = Annotated[
     str | None,
@@ -30,6 +30,16 @@ ServerOption = Annotated[
 ]
 
 _UNREACHABLE = 3  # the figures could not be had: as `srekit status` when a source is down
+
+
+def check_files_or_server(files: list[Any] | None, server: str | None, at: str | None) -> None:
+    """Exit 2 unless exactly one of --file and --server is given (--at only with --file)."""
+    if server and files:
+        abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
+    if not server and not files:
+        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
+    if server and at:
+        abort("--at evaluates --file specs; a server answers from its latest statuses")
 
 
 def server_get(server: str, path: str, params: Mapping[str, str] | None = None) -> Any:

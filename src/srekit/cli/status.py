@@ -24,7 +24,7 @@ from srekit.cli.options import (
     percent,
     print_json,
 )
-from srekit.cli.remote import ServerOption
+from srekit.cli.remote import ServerOption, check_files_or_server
 from srekit.core.status import BURN_RATE_WINDOWS_S
 from srekit.core.window import format_duration
 
@@ -255,12 +255,7 @@ def status(
     """
     from srekit.contracts import status_document
 
-    if server and files:
-        abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
-    if not server and not files:
-        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
-    if server and at:
-        abort("--at: a server shows its latest statuses; --at evaluates --file specs")
+    check_files_or_server(files, server, at)
     if watch and (output is not OutputFormat.TABLE or wide):
         abort("--watch redraws the table: it takes neither --format json|yaml nor --wide")
 
@@ -297,7 +292,8 @@ def _evaluated(
     events_store: Path | None,
     service: str | None,
 ) -> list[SloStatus]:
-    from srekit.cli.common import check_service, evaluate, load_with_sources
+    from srekit.cli.common import evaluate, load_with_sources
+    from srekit.flows.gate import require_service
 
     when = at_or_now(at)
     with errors_to_exit_codes():
@@ -305,7 +301,7 @@ def _evaluated(
             ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
         if service:
-            check_service(specs, service)
+            require_service(specs, service)
             own = tuple(slo for slo in specs.slos if slo.service == service)
             specs = replace(specs, slos=own)
         return evaluate(specs, sources, when)

@@ -45,6 +45,7 @@ __all__ = [
     "gate_specs",
     "load_catalog",
     "read_request",
+    "require_service",
 ]
 
 CHANGE_TYPE_LIMIT = 40  # the width of deployments.change_type
@@ -64,6 +65,17 @@ class SpecGate:
     policy: BudgetPolicy
 
 
+def require_service(specs: SpecSet, service: str) -> None:
+    """A SpecError at --service unless some SLO of `specs` belongs to `service`."""
+    services = specs.services()
+    if service not in services:
+        raise SpecError(
+            f"no SLO in the specs belongs to {service!r}"
+            f" (services: {', '.join(services) or 'none'})",
+            field="--service",
+        )
+
+
 def gate_specs(
     specs: SpecSet,
     sources: SourceSet,
@@ -79,13 +91,7 @@ def gate_specs(
     its policy does not know `change_type`: from files, those are mistakes to fix, not states
     to deny.
     """
-    services = specs.services()
-    if service not in services:
-        raise SpecError(
-            f"no SLO in the specs belongs to {service!r}"
-            f" (services: {', '.join(services) or 'none'})",
-            field="--service",
-        )
+    require_service(specs, service)
     own = [slo for slo in specs.slos if slo.service == service]
     chosen = policy_for_service(service, [slo.policy for slo in own], specs.policies)
     if chosen.conflict:
