@@ -21,7 +21,7 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     print_json,
 )
-from srekit.cli.remote import ServerOption, check_files_or_server
+from srekit.cli.remote import FilesOrServerOption, ServerOption, check_files_or_server
 
 if TYPE_CHECKING:
     from srekit.core.policy import GateDecision
@@ -49,16 +49,7 @@ def gate(
             show_default=False,
         ),
     ],
-    files: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="FILE",
-            help="spec file or directory (repeatable); or --server",
-            show_default=False,
-        ),
-    ] = None,
+    files: FilesOrServerOption = None,
     fail_open: Annotated[
         bool, typer.Option("--fail-open", help="allow when SLI data cannot be read")
     ] = False,

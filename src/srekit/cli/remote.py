@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from srekit.cli.options import abort
 
-__all__ = ["ServerOption", "check_files_or_server", "server_get"]
+__all__ = ["FilesOrServerOption", "ServerOption", "check_files_or_server", "server_get"]
 
 ServerOption = Annotated[
     str | None,
@@ -25,6 +26,17 @@ ServerOption = Annotated[
         metavar="URL",
         help="ask a running srekit (its stored SLOs and their latest statuses) instead of"
         " evaluating spec files; the token is read from SREKIT_TOKEN",
+        show_default=False,
+    ),
+]
+
+FilesOrServerOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="FILE",
+        help="spec file or directory (repeatable); or --server",
         show_default=False,
     ),
 ]

@@ -24,7 +24,7 @@ from srekit.cli.options import (
     percent,
     print_json,
 )
-from srekit.cli.remote import ServerOption, check_files_or_server
+from srekit.cli.remote import FilesOrServerOption, ServerOption, check_files_or_server
 from srekit.core.status import BURN_RATE_WINDOWS_S
 from srekit.core.window import format_duration
 
@@ -218,16 +218,7 @@ def _cells(status: SloStatus, *, wide: bool, notes: list[str]) -> list[str]:
 
 def status(
     ctx: typer.Context,
-    files: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="FILE",
-            help="spec file or directory (repeatable); or --server",
-            show_default=False,
-        ),
-    ] = None,
+    files: FilesOrServerOption = None,
     at: AtOption = None,
     output: FormatOption = OutputFormat.TABLE,
     prometheus_url: PrometheusOption = None,
