@@ -161,3 +161,25 @@ def test_watch_redraws_in_place_until_ctrl_c(home: dict[str, str]) -> None:
     assert output.count(b"SLO status at 2026-11-19 12:00:00Z") >= 3
     assert b"every 1s, Ctrl-C to stop" in output
     assert b"Traceback" not in output
+
+
+def test_slo_list_show_and_audit_from_a_server(served: Served) -> None:
+    code, out, err = served.run("slo", "list", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert (row["service"], row["slo"], row["version"]) == ("checkout", "availability", 1)
+    code, out, _ = served.run("slo", "list")
+    assert "checkout  availability" in out
+    code, out, err = served.run("slo", "show", "checkout/availability")
+    assert code == 0, err
+    assert "checkout/availability version 1" in out
+    assert f"objective: {AVAILABILITY_SPEC['objective'] * 100:g}%" in out  # as written
+    code, out, _ = served.run("slo", "show", "checkout/nosuch")
+    assert code == 2
+    code, out, err = served.run("audit", "--format", "json")
+    assert code == 0, err
+    actions = [entry["action"] for entry in json.loads(out)]
+    assert actions[:2] == ["slo.create", "service.create"]
+    code, out, _ = served.run("audit", "--entity", "checkout/availability")
+    assert "slo.create" in out
+    assert "service.create" not in out

@@ -15,6 +15,7 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     plain_table,
 )
+from srekit.cli.remote import ServerOption, server_rows
 from srekit.cli.store_common import store_session
 
 __all__ = ["EXAMPLES", "audit"]
@@ -24,6 +25,9 @@ EXAMPLES = examples(
     "srekit audit --limit 10 --kind slo",
     "srekit audit --entity checkout/availability --format json",
 )
+
+
+_AUDIT_FIELDS = frozenset({"at", "actor", "action", "entity_id", "before", "after"})
 
 
 def _summary(before: Any, after: Any) -> str:
@@ -53,25 +57,17 @@ def audit(
         typer.Option(metavar="NAME", help="only this entity (checkout/availability, team-x, ...)"),
     ] = None,
     output: FormatOption = OutputFormat.TABLE,
+    server: ServerOption = None,
 ) -> None:
-    """List the audit log: every change to stored SLOs, services, teams and policies."""
-    from srekit.core.instant import format_instant
-    from srekit.store.repo import list_audit
-
-    with errors_to_exit_codes(), store_session(ctx, read_only=True) as session:
-        entries = [
-            {
-                "id": row.id,
-                "at": format_instant(row.at),
-                "actor": row.actor,
-                "action": row.action,
-                "entity_kind": row.entity_kind,
-                "entity_id": row.entity_id,
-                "before": row.before,
-                "after": row.after,
-            }
-            for row in list_audit(session, limit=limit, entity_kind=kind, entity_id=entity)
-        ]
+    """List the audit log: every change to stored SLOs, services, teams and policies (with
+    --server, a running srekit's, read with the token in SREKIT_TOKEN)."""
+    if server:
+        params = {"limit": str(limit)}
+        params.update({"entity_kind": kind} if kind else {})
+        params.update({"entity_id": entity} if entity else {})
+        entries = server_rows(server, "/api/v1/audit", params, _AUDIT_FIELDS)
+    else:
+        entries = _stored_entries(ctx, limit, kind, entity)
     if output is not OutputFormat.TABLE:
         emit(entries, output)
         return
@@ -85,3 +81,25 @@ def audit(
             _summary(entry["before"], entry["after"]),
         )
     console.print(table)
+
+
+def _stored_entries(
+    ctx: typer.Context, limit: int, kind: str | None, entity: str | None
+) -> list[dict[str, Any]]:
+    from srekit.core.instant import format_instant
+    from srekit.store.repo import list_audit
+
+    with errors_to_exit_codes(), store_session(ctx, read_only=True) as session:
+        return [
+            {
+                "id": row.id,
+                "at": format_instant(row.at),
+                "actor": row.actor,
+                "action": row.action,
+                "entity_kind": row.entity_kind,
+                "entity_id": row.entity_id,
+                "before": row.before,
+                "after": row.after,
+            }
+            for row in list_audit(session, limit=limit, entity_kind=kind, entity_id=entity)
+        ]

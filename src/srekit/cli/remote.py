@@ -16,7 +16,14 @@ import typer
 
 from srekit.cli.options import abort
 
-__all__ = ["FilesOrServerOption", "ServerOption", "check_files_or_server", "server_get"]
+__all__ = [
+    "FilesOrServerOption",
+    "ServerOption",
+    "check_files_or_server",
+    "server_get",
+    "server_object",
+    "server_rows",
+]
 
 ServerOption = Annotated[
     str | None,
@@ -102,3 +109,29 @@ def _detail(body: Any) -> str:
     if isinstance(detail, list):  # a 422: pydantic's list of problems
         return "; ".join(str(item.get("msg", item)) for item in detail if isinstance(item, dict))
     return str(detail if detail is not None else body)[:500]
+
+
+def server_rows(
+    server: str, path: str, params: Mapping[str, str] | None, fields: frozenset[str]
+) -> list[dict[str, Any]]:
+    """A list answer whose every item holds `fields` (exit 3 naming what is missing)."""
+    answer = server_get(server, path, params)
+    if not isinstance(answer, list):
+        abort(f"srekit at {server} answered {path} with {type(answer).__name__}, not a list", 3)
+    return [_checked(server, path, item, fields) for item in answer]
+
+
+def server_object(server: str, path: str, fields: frozenset[str]) -> dict[str, Any]:
+    """An object answer holding `fields` (exit 3 naming what is missing)."""
+    return _checked(server, path, server_get(server, path), fields)
+
+
+def _checked(server: str, path: str, item: Any, fields: frozenset[str]) -> dict[str, Any]:
+    missing = fields - set(item) if isinstance(item, dict) else fields
+    if missing:
+        abort(
+            f"srekit at {server} answered {path} without {', '.join(sorted(missing))}:"
+            " is it an older or newer srekit?",
+            3,
+        )
+    return dict(item)

@@ -21,6 +21,7 @@ from srekit.cli.options import (
     FilesOption,
     FormatOption,
     OutputFormat,
+    abort,
     console,
     emit,
     errors_to_exit_codes,
@@ -29,7 +30,9 @@ from srekit.cli.options import (
     plain_table,
     print_json,
 )
+from srekit.cli.remote import ServerOption, server_object, server_rows
 from srekit.cli.store_common import actor_or_user, open_engine, store_session
+from srekit.errors import SrekitError
 
 if TYPE_CHECKING:
     from srekit.config import Settings
@@ -89,15 +92,23 @@ def list_slos(
         bool, typer.Option("--stored", help="list the SLOs in the state store")
     ] = False,
     service: Annotated[
-        str | None, typer.Option(metavar="SERVICE", help="with --stored: only this service")
+        str | None,
+        typer.Option(metavar="SERVICE", help="with --stored or --server: only this service"),
     ] = None,
+    server: ServerOption = None,
 ) -> None:
-    """List the SLOs the specs declare (or, with --stored, those in the state store)."""
+    """List the SLOs the specs declare (or, with --stored, those in the state store; with
+    --server, those a running srekit stores, read with the token in SREKIT_TOKEN)."""
     from srekit.cli.common import load
     from srekit.core.window import window_label
 
+    if server:
+        params = {"service": service} if service else None
+        rows = server_rows(server, "/api/v1/slos", params, _STORED_FIELDS)
+        _print_stored(rows, output=output)
+        return
     if stored:
-        _print_stored(settings_of(ctx), output=output, service=service)
+        _print_stored(_stored_rows(settings_of(ctx), service=service), output=output)
         return
     files = files or []
 
@@ -236,6 +247,28 @@ def _version_document(version: SloVersionRow) -> dict[str, Any]:
     }
 
 
+_SHOWN_FIELDS = frozenset(
+    {"service", "slo", "team", "version", "source_format", "source_file", "spec", "versions"}
+)
+
+
+def _served_slo(server: str, service: str, name: str) -> dict[str, Any]:
+    """A server's SLO (`GET /api/v1/slos/{service}/{name}`) with its srekit/v1 `document`."""
+    from pydantic import ValidationError
+
+    from srekit.spec.model import SloSpec
+    from srekit.spec.native import slo_document
+
+    document = server_object(server, f"/api/v1/slos/{service}/{name}", _SHOWN_FIELDS)
+    fields = {k: v for k, v in dict(document["spec"]).items() if k not in ("service", "name")}
+    try:
+        slo = SloSpec.model_validate(fields).to_slo(service=service, name=name)
+    except (ValidationError, SrekitError) as error:
+        abort(f"srekit at {server} answered a spec srekit cannot read: {error}", 3)
+    document["document"] = slo_document(slo)
+    return document
+
+
 def _slo_document(row: SloRow, versions: Sequence[SloVersionRow]) -> dict[str, Any]:
     from srekit.core.instant import format_instant
     from srekit.spec.native import slo_document
@@ -274,18 +307,23 @@ def show(
             help="the spec as srekit stores it (every field, objective as a fraction)",
         ),
     ] = False,
+    server: ServerOption = None,
 ) -> None:
     """Show a stored SLO's current spec, as srekit/v1 is written, and every version applied
-    to it. `--format json` carries both forms: `document` (as written) and `spec` (stored)."""
+    to it (with --server, as a running srekit stores it). `--format json` carries both forms:
+    `document` (as written) and `spec` (stored)."""
     from srekit.store.repo import get_slo, slo_versions, split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
-        with store_session(ctx, read_only=True) as session:
-            document = _slo_document(
-                get_slo(session, service=service, name=name),
-                slo_versions(session, service=service, name=name),
-            )
+        if server:
+            document = _served_slo(server, service, name)
+        else:
+            with store_session(ctx, read_only=True) as session:
+                document = _slo_document(
+                    get_slo(session, service=service, name=name),
+                    slo_versions(session, service=service, name=name),
+                )
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -329,15 +367,19 @@ def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> N
     console.print(f"deleted {service}/{name} (was version {version})", highlight=False)
 
 
-def _print_stored(settings: Settings, *, output: OutputFormat, service: str | None = None) -> None:
-    """List the SLOs in the store; what `srekit slo list --stored` prints."""
+_STORED_FIELDS = frozenset(
+    {"service", "slo", "team", "objective", "window", "version", "source_format", "updated_at"}
+)
+
+
+def _stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
     from srekit.store.database import transaction
     from srekit.store.repo import list_slos
 
     with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
-        rows = [
+        return [
             {
                 "service": row.service.name,
                 "slo": row.name,
@@ -350,6 +392,10 @@ def _print_stored(settings: Settings, *, output: OutputFormat, service: str | No
             }
             for row in list_slos(session, service=service)
         ]
+
+
+def _print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
+    """The stored SLOs' list: what `srekit slo list --stored` (or `--server`) prints."""
     if output is not OutputFormat.TABLE:
         emit(rows, output)
         return
