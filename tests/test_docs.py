@@ -55,6 +55,16 @@ def _commands(page: Path) -> list[tuple[list[str], int]]:
     return [(step.args, step.exit_code) for step in _steps(page) if step.args]
 
 
+def _home_with_the_logs(home: Path) -> dict[str, str]:
+    """The environment of a scratch state directory holding the bundled logs as written."""
+    env = {"SREKIT_HOME": str(home), "SREKIT_PROMETHEUS_URL": ""}
+    for service in ("checkout", "catalog"):
+        log = f"examples/logs/{service}.access.log.gz"
+        ingested = CliRunner().invoke(app, ["events", "ingest", log, "--service", service], env=env)
+        assert ingested.exit_code == 0, ingested.output
+    return env
+
+
 def _run_steps(page: Path, steps: list[_Step], env: dict[str, str], scratch: Path) -> None:
     """Run the steps in order; each command's exit code, and the lines shown under it (in
     their order, as whole lines of what it printed), must be what the page says."""
@@ -97,14 +107,7 @@ def test_documented_commands_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    env = {"SREKIT_HOME": str(tmp_path), "SREKIT_PROMETHEUS_URL": ""}
-    runner = CliRunner()
-    for service in ("checkout", "catalog"):
-        log = f"examples/logs/{service}.access.log.gz"
-        assert (
-            runner.invoke(app, ["events", "ingest", log, "--service", service], env=env).exit_code
-            == 0
-        )
+    env = _home_with_the_logs(tmp_path)
     _run_steps(page, _steps(page), env, tmp_path)
 
 
@@ -147,15 +150,8 @@ def test_shown_json_is_what_the_command_prints(
     """A page's JSON example is the real output of the command named above it, figure for
     figure (an object stands for the list item with its service and SLO)."""
     monkeypatch.chdir(ROOT)
-    env = {"SREKIT_HOME": str(tmp_path), "SREKIT_PROMETHEUS_URL": ""}
-    runner = CliRunner()
-    for service in ("checkout", "catalog"):
-        log = f"examples/logs/{service}.access.log.gz"
-        assert (
-            runner.invoke(app, ["events", "ingest", log, "--service", service], env=env).exit_code
-            == 0
-        )
-    result = runner.invoke(app, shlex.split(command)[1:], env=env)
+    env = _home_with_the_logs(tmp_path)
+    result = CliRunner().invoke(app, shlex.split(command)[1:], env=env)
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     expected = json.loads(shown)
