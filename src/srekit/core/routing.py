@@ -1,0 +1,129 @@
+"""Alert routing: which alerts open incidents, of which severity, for which service, grouped how.
+
+A routing is an ordered list of routes; the first route whose matchers all hold takes the alert
+(Alertmanager's `continue: false`). Matchers compare label values: `match` by equality,
+`match_re` by a regular expression anchored at both ends, as Alertmanager anchors its own. An
+alert no route takes is kept and listed, never dropped: `route_alert` answers None for it.
+
+Severity: the route's own, else the alert's `severity` label read through `severity_labels`
+(srekit's burn-rate rules label `page` and `ticket`), else P3. Service: the `service_label`
+label, else none (the caller may then look at the SLO the alert names). Alerts of one route with
+equal `group_by` labels make one incident while it is open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from srekit.core.incident import Severity
+
+__all__ = [
+    "DEFAULT_GROUP_BY",
+    "DEFAULT_ROUTING",
+    "DEFAULT_SEVERITY_LABELS",
+    "AlertRoute",
+    "AlertRouting",
+    "OnResolved",
+    "RoutedAlert",
+    "route_alert",
+]
+
+DEFAULT_GROUP_BY: tuple[str, ...] = ("alertname", "service")
+DEFAULT_SEVERITY_LABELS: Mapping[str, Severity] = {
+    "critical": Severity.P0,
+    "page": Severity.P1,
+    "warning": Severity.P2,
+    "ticket": Severity.P3,
+}
+
+
+class OnResolved(StrEnum):
+    """What the last of an incident's alerts resolving does: resolve it, or leave it to people."""
+
+    RESOLVE = "resolve"
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    """One route: matchers, whether its alerts open incidents, their severity and grouping."""
+
+    match: Mapping[str, str] = field(default_factory=dict)
+    match_re: Mapping[str, str] = field(default_factory=dict)
+    incident: bool = True
+    severity: Severity | None = None
+    group_by: tuple[str, ...] = DEFAULT_GROUP_BY
+
+    def __post_init__(self) -> None:
+        for label, pattern in self.match_re.items():
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"match_re.{label}: not a regular expression: {error}") from None
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Every matcher holds; a missing label is the empty string, as in Alertmanager."""
+        return all(labels.get(k, "") == v for k, v in self.match.items()) and all(
+            re.fullmatch(pattern, labels.get(k, "")) is not None
+            for k, pattern in self.match_re.items()
+        )
+
+
+@dataclass(frozen=True)
+class AlertRouting:
+    """A named routing: routes in order, where the service comes from, what resolution does."""
+
+    name: str = "default"
+    routes: tuple[AlertRoute, ...] = ()
+    service_label: str = "service"
+    on_resolved: OnResolved = OnResolved.RESOLVE
+    severity_labels: Mapping[str, Severity] = field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_LABELS)
+    )
+
+
+#: What holds until a routing is applied: srekit's own burn-rate alerts open incidents.
+DEFAULT_ROUTING = AlertRouting(
+    routes=(
+        AlertRoute(match={"severity": "page"}, severity=Severity.P1),
+        AlertRoute(match={"severity": "ticket"}, severity=Severity.P3),
+    )
+)
+
+
+@dataclass(frozen=True)
+class RoutedAlert:
+    """Where the routing sends one alert: the route's position, and for an incident its
+    severity, service and grouping key."""
+
+    route_index: int
+    incident: bool
+    severity: Severity
+    service: str | None
+    group_key: str
+
+
+def route_alert(routing: AlertRouting, labels: Mapping[str, str]) -> RoutedAlert | None:
+    """The first route taking an alert with these labels, or None when none does.
+
+    The group key is the route's position with its `group_by` labels and values, so alerts of
+    different routes never share an incident.
+    """
+    for index, route in enumerate(routing.routes):
+        if not route.matches(labels):
+            continue
+        severity = route.severity or routing.severity_labels.get(
+            labels.get("severity", ""), Severity.P3
+        )
+        grouping = ",".join(f"{name}={labels.get(name, '')!r}" for name in route.group_by)
+        return RoutedAlert(
+            route_index=index,
+            incident=route.incident,
+            severity=severity,
+            service=labels.get(routing.service_label) or None,
+            group_key=f"{routing.name}/{index}{{{grouping}}}",
+        )
+    return None
