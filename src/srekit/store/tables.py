@@ -393,3 +393,200 @@ class ApiTokenRow(Base):
 
 
 __all__ += ["ApiTokenRow"]
+
+
+# --- Incidents (alert intake, the lifecycle, the timeline, follow-ups) -------------------------
+
+
+class AlertNotificationRow(Base):
+    """A webhook body Alertmanager sent, kept as it came (once per distinct body), so what the
+    intake did can be replayed and checked. Retries and HA duplicates share a body hash."""
+
+    __tablename__ = "alert_notifications"
+    __table_args__ = (Index("ix_alert_notifications_received_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    receiver: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    alert_count: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class AlertRow(Base):
+    """One alert instance, identified by (fingerprint, starts_at) as Alertmanager identifies it.
+
+    Its status only moves forward (firing → resolved). `route_index` is the route that took it
+    (None: no route did, the alert is kept and listed); `incident_id` the incident it joined.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("fingerprint", "starts_at"),
+        Index("ix_alerts_incident_id", "incident_id"),
+        Index("ix_alerts_alertname_service", "alertname", "service"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # firing | resolved
+    alertname: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str | None] = mapped_column(String(200))
+    severity: Mapped[str | None] = mapped_column(String(4))  # the routed severity, P0..P3
+    labels_json: Mapped[str] = mapped_column(Text)
+    annotations_json: Mapped[str] = mapped_column(Text)
+    generator_url: Mapped[str | None] = mapped_column(Text)
+    route_index: Mapped[int | None] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(json.loads(self.labels_json))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return dict(json.loads(self.annotations_json))
+
+
+class IncidentRow(Base):
+    """An incident: its lifecycle's instants, severity, roles and what it touches.
+
+    `open_group_key` is the routing group while the incident is open and null afterwards: its
+    unique constraint is what makes a storm of related alerts, even from concurrent writers,
+    open one incident.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_opened_at", "opened_at"),
+        Index("ix_incidents_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(String(400))
+    summary: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(4))
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    mitigated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    group_key: Mapped[str | None] = mapped_column(Text)
+    open_group_key: Mapped[str | None] = mapped_column(String(700), unique=True)
+    slos_json: Mapped[str] = mapped_column(Text, default="[]")
+    roles_json: Mapped[str] = mapped_column(Text, default="{}")
+    participants_json: Mapped[str] = mapped_column(Text, default="[]")
+    silences_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    services: Mapped[list[IncidentServiceRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="IncidentServiceRow.service"
+    )
+    alerts: Mapped[list[AlertRow]] = relationship(order_by="AlertRow.starts_at")
+
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        return tuple(link.service for link in self.services)
+
+    @property
+    def slos(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.slos_json))
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return dict(json.loads(self.roles_json))
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.participants_json))
+
+    @property
+    def silences(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.silences_json))
+
+
+class IncidentServiceRow(Base):
+    """A service an incident affects; a name, not a key: alerts may name services srekit has
+    no SLO for."""
+
+    __tablename__ = "incident_services"
+    __table_args__ = (Index("ix_incident_services_service", "service"),)
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    service: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class IncidentEventRow(Base):
+    """One entry of an incident's timeline (`core.incident.TimelineKind`), with who and what."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident_id_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(json.loads(self.data_json))
+
+
+class IncidentTaskRow(Base):
+    """A follow-up task of an incident (or of its post-mortem's action items)."""
+
+    __tablename__ = "incident_tasks"
+    __table_args__ = (Index("ix_incident_tasks_state_due_at", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16))  # a core.incident.TaskState value
+    source: Mapped[str] = mapped_column(String(40), default="incident")  # or postmortem
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AlertRoutingRow(Base):
+    """An alert routing (srekit/v1 `kind: AlertRouting`) by name; `default` is the one the
+    intake uses, and while none is stored `core.routing.DEFAULT_ROUTING` holds."""
+
+    __tablename__ = "alert_routings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+__all__ += [
+    "AlertNotificationRow",
+    "AlertRoutingRow",
+    "AlertRow",
+    "IncidentEventRow",
+    "IncidentRow",
+    "IncidentServiceRow",
+    "IncidentTaskRow",
+]
