@@ -73,3 +73,20 @@ def test_a_missing_label_matches_the_empty_string() -> None:
 def test_a_bad_regex_is_refused_with_its_label() -> None:
     with pytest.raises(ValueError, match=r"match_re.alertname: not a regular expression"):
         AlertRoute(match_re={"alertname": "("})
+
+
+def test_srekits_own_alerts_name_their_service_and_slo() -> None:
+    labels = {
+        "alertname": "CheckoutAvailabilityErrorBudgetBurn",
+        "severity": "page",
+        "srekit_service": "checkout",
+        "srekit_slo": "availability",
+    }
+    routed = route_alert(DEFAULT_ROUTING, labels)
+    assert routed is not None
+    assert (routed.service, routed.slo) == ("checkout", "checkout/availability")
+    # grouping by "service" groups by the service found in srekit_service
+    assert "service='checkout'" in routed.group_key
+    plain = route_alert(DEFAULT_ROUTING, {"severity": "page", "srekit_slo": "x"})
+    assert plain is not None
+    assert (plain.service, plain.slo) == (None, None)

@@ -7,8 +7,10 @@ alert no route takes is kept and listed, never dropped: `route_alert` answers No
 
 Severity: the route's own, else the alert's `severity` label read through `severity_labels`
 (srekit's burn-rate rules label `page` and `ticket`), else P3. Service: the `service_label`
-label, else none (the caller may then look at the SLO the alert names). Alerts of one route with
-equal `group_by` labels make one incident while it is open.
+label, else the `srekit_service` label srekit's own rules set, else none; the SLO is
+`srekit_service/srekit_slo` when the alert carries both. Alerts of one route with equal
+`group_by` labels make one incident while it is open; grouping by the service label groups by
+the service found as above.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = [
     "DEFAULT_GROUP_BY",
     "DEFAULT_ROUTING",
     "DEFAULT_SEVERITY_LABELS",
+    "SREKIT_SERVICE",
+    "SREKIT_SLO",
     "AlertRoute",
     "AlertRouting",
     "OnResolved",
@@ -31,6 +35,9 @@ __all__ = [
     "route_alert",
 ]
 
+#: The labels srekit's own recording and alerting rules put on every series of an SLO.
+SREKIT_SERVICE = "srekit_service"
+SREKIT_SLO = "srekit_slo"
 DEFAULT_GROUP_BY: tuple[str, ...] = ("alertname", "service")
 DEFAULT_SEVERITY_LABELS: Mapping[str, Severity] = {
     "critical": Severity.P0,
@@ -103,6 +110,7 @@ class RoutedAlert:
     incident: bool
     severity: Severity
     service: str | None
+    slo: str | None
     group_key: str
 
 
@@ -118,12 +126,18 @@ def route_alert(routing: AlertRouting, labels: Mapping[str, str]) -> RoutedAlert
         severity = route.severity or routing.severity_labels.get(
             labels.get("severity", ""), Severity.P3
         )
-        grouping = ",".join(f"{name}={labels.get(name, '')!r}" for name in route.group_by)
+        service = labels.get(routing.service_label) or labels.get(SREKIT_SERVICE) or None
+        values = {**labels, routing.service_label: service or ""}
+        grouping = ",".join(f"{name}={values.get(name, '')!r}" for name in route.group_by)
+        slo_name = labels.get(SREKIT_SLO)
         return RoutedAlert(
             route_index=index,
             incident=route.incident,
             severity=severity,
-            service=labels.get(routing.service_label) or None,
+            service=service,
+            slo=f"{labels[SREKIT_SERVICE]}/{slo_name}"
+            if slo_name and labels.get(SREKIT_SERVICE)
+            else None,
             group_key=f"{routing.name}/{index}{{{grouping}}}",
         )
     return None

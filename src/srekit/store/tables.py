@@ -479,7 +479,9 @@ class IncidentRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reopened: Mapped[int] = mapped_column(Integer, default=0)
-    group_key: Mapped[str | None] = mapped_column(Text)
+    # who resolved it: "alertmanager" when its alerts did, so a late alert may withdraw that
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    group_key: Mapped[str | None] = mapped_column(String(700), index=True)
     open_group_key: Mapped[str | None] = mapped_column(String(700), unique=True)
     slos_json: Mapped[str] = mapped_column(Text, default="[]")
     roles_json: Mapped[str] = mapped_column(Text, default="{}")

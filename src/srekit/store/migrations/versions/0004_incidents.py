@@ -61,7 +61,8 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopened", sa.Integer(), nullable=False),
-        sa.Column("group_key", sa.Text(), nullable=True),
+        sa.Column("resolved_by", sa.String(length=200), nullable=True),
+        sa.Column("group_key", sa.String(length=700), nullable=True),
         sa.Column("open_group_key", sa.String(length=700), nullable=True),
         sa.Column("slos_json", sa.Text(), nullable=False),
         sa.Column("roles_json", sa.Text(), nullable=False),
@@ -73,6 +74,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("open_group_key", name=op.f("uq_incidents_open_group_key")),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index("ix_incidents_group_key", ["group_key"], unique=False)
         batch_op.create_index("ix_incidents_opened_at", ["opened_at"], unique=False)
         batch_op.create_index("ix_incidents_state", ["state"], unique=False)
 
@@ -199,6 +201,7 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index("ix_incidents_state")
         batch_op.drop_index("ix_incidents_opened_at")
+        batch_op.drop_index("ix_incidents_group_key")
 
     op.drop_table("incidents")
     op.drop_table("alert_routings")
