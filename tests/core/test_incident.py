@@ -9,10 +9,12 @@ import pytest
 from srekit.core.incident import (
     DEFAULT_SEVERITIES,
     SEVERE,
+    FollowUpTask,
     Incident,
     IncidentState,
     Severity,
     SeverityDefinition,
+    TaskState,
     TransitionRefusedError,
     change_state,
     is_open,
@@ -155,3 +157,14 @@ def test_refused_moves_say_what_is_allowed(
 def test_no_state_before_the_incident_opened() -> None:
     with pytest.raises(TransitionRefusedError, match="cannot become acknowledged before"):
         change_state(_incident(), to=S.ACKNOWLEDGED, at=T0 - timedelta(seconds=1))
+
+
+def test_a_task_is_overdue_only_while_open_past_its_due_date() -> None:
+    due = T0 + timedelta(days=7)
+    task = FollowUpTask(1, 7, "add a retry budget", TaskState.OPEN, T0, owner="ana", due_at=due)
+    assert not task.overdue(due)
+    assert task.overdue(due + timedelta(seconds=1))
+    assert not FollowUpTask(2, 7, "x", TaskState.DONE, T0, due_at=due).overdue(
+        due + timedelta(days=1)
+    )
+    assert not FollowUpTask(3, 7, "x", TaskState.OPEN, T0).overdue(due)

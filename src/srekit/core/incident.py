@@ -26,12 +26,14 @@ __all__ = [
     "DEFAULT_SEVERITIES",
     "OPEN_STATES",
     "SEVERE",
+    "FollowUpTask",
     "Incident",
     "IncidentRole",
     "IncidentState",
     "Severity",
     "SeverityDefinition",
     "TaskState",
+    "TimelineEntry",
     "TimelineKind",
     "TransitionRefusedError",
     "change_state",
@@ -158,6 +160,36 @@ class TaskState(StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One entry of an incident's timeline: what happened, when, and who (or what) did it."""
+
+    at: datetime
+    kind: TimelineKind
+    actor: str
+    text: str
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FollowUpTask:
+    """A follow-up task: an incident's, or an action item of its post-mortem (`source`)."""
+
+    id: int
+    incident_id: int
+    title: str
+    state: TaskState
+    created_at: datetime
+    owner: str | None = None
+    due_at: datetime | None = None
+    source: str = "incident"
+    done_at: datetime | None = None
+
+    def overdue(self, now: datetime) -> bool:
+        """Open, with a due date that has passed."""
+        return self.state is TaskState.OPEN and self.due_at is not None and self.due_at < now
 
 
 class TransitionRefusedError(ValueError):

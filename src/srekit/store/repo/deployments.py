@@ -15,7 +15,13 @@ from srekit.core.specs import canonical_json
 from srekit.store.repo._base import check_name, when
 from srekit.store.tables import DeploymentRow
 
-__all__ = ["deployment_values", "list_deployments", "record_deployment", "record_deployments"]
+__all__ = [
+    "deployment_values",
+    "list_deployments",
+    "list_deployments_between",
+    "record_deployment",
+    "record_deployments",
+]
 
 
 def deployment_values(
@@ -99,3 +105,24 @@ def list_deployments(
     if service is not None:
         query = query.where(DeploymentRow.service == service)
     return list(session.scalars(query.limit(limit)))
+
+
+def list_deployments_between(
+    session: Session, *, services: Sequence[str], start: datetime, end: datetime, limit: int = 100
+) -> list[DeploymentRow]:
+    """Deploys of these services the gate was asked about in [start, end), oldest first: what
+    changed before an incident."""
+    if not services:
+        return []
+    return list(
+        session.scalars(
+            select(DeploymentRow)
+            .where(
+                DeploymentRow.service.in_(list(services)),
+                DeploymentRow.requested_at >= start,
+                DeploymentRow.requested_at < end,
+            )
+            .order_by(DeploymentRow.requested_at, DeploymentRow.id)
+            .limit(limit)
+        )
+    )

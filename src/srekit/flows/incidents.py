@@ -1,0 +1,439 @@
+"""Incidents by hand: declare, move through the lifecycle, annotate, assign, follow up, read.
+
+Each use case is one transaction: read the incident, let `core.incident` decide the change,
+store it with its timeline entry and audit row. A change the lifecycle refuses is a Conflict
+(the CLI's exit 2 names it; the API answers 409). `StoredIncidents` tells the deploy gate which
+P0/P1 incidents are open on a service.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from srekit.core.incident import (
+    FollowUpTask,
+    Incident,
+    IncidentRole,
+    IncidentState,
+    Severity,
+    TaskState,
+    TimelineEntry,
+    TimelineKind,
+    TransitionRefusedError,
+    change_state,
+)
+from srekit.core.instant import format_instant
+from srekit.errors import Conflict, SpecError
+from srekit.store import StoreEngine, StoreSession
+from srekit.store.database import transaction
+from srekit.store.repo import (
+    IncidentRow,
+    IncidentTaskRow,
+    StateFilter,
+    add_event,
+    add_task,
+    create_incident,
+    get_incident,
+    incident_events,
+    incident_of,
+    list_alerts,
+    list_deployments_between,
+    list_incidents,
+    list_tasks,
+    open_severe_incidents,
+    related_incidents,
+    save_incident,
+    update_task,
+)
+
+__all__ = [
+    "DEPLOYS_BEFORE",
+    "AlertDetail",
+    "DeploymentDetail",
+    "IncidentView",
+    "StoredIncidents",
+    "assign_role",
+    "change_incident_state",
+    "change_task",
+    "declare_incident",
+    "incident_view",
+    "list_follow_ups",
+    "list_incident_views",
+    "new_task",
+    "note_incident",
+]
+
+#: How far before an incident the gate's records of deploys on its services are shown.
+DEPLOYS_BEFORE = timedelta(hours=24)
+
+_VERBS = {
+    IncidentState.ACKNOWLEDGED: "acknowledge",
+    IncidentState.MITIGATED: "mitigate",
+    IncidentState.RESOLVED: "resolve",
+    IncidentState.CLOSED: "close",
+    IncidentState.TRIGGERED: "reopen",
+}
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    fingerprint: str
+    alertname: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeploymentDetail:
+    """A deploy the gate was asked about on one of the incident's services before it opened."""
+
+    service: str
+    version: str | None
+    change_type: str
+    allowed: bool
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident with what people read beside it."""
+
+    incident: Incident
+    summary: str | None
+    created_by: str
+    resolved_by: str | None
+    silences: tuple[str, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    tasks: tuple[FollowUpTask, ...] = ()
+    alert_details: tuple[AlertDetail, ...] = ()
+    related: tuple[tuple[int, str], ...] = ()
+    deployments: tuple[DeploymentDetail, ...] = ()
+
+
+def task_of(row: IncidentTaskRow) -> FollowUpTask:
+    return FollowUpTask(
+        id=row.id,
+        incident_id=row.incident_id,
+        title=row.title,
+        state=TaskState(row.state),
+        created_at=row.created_at,
+        owner=row.owner,
+        due_at=row.due_at,
+        source=row.source,
+        done_at=row.done_at,
+    )
+
+
+def _view(session: StoreSession, row: IncidentRow, *, full: bool) -> IncidentView:
+    incident = incident_of(row)
+    if not full:
+        return IncidentView(
+            incident=incident,
+            summary=row.summary,
+            created_by=row.created_by,
+            resolved_by=row.resolved_by,
+            silences=row.silences,
+        )
+    timeline = tuple(
+        TimelineEntry(
+            at=event.at,
+            kind=TimelineKind(event.kind),
+            actor=event.actor,
+            text=event.text,
+            data=event.data,
+        )
+        for event in incident_events(session, incident_id=row.id)
+    )
+    alerts = tuple(
+        AlertDetail(
+            fingerprint=alert.fingerprint,
+            alertname=alert.alertname,
+            status=alert.status,
+            starts_at=alert.starts_at,
+            ends_at=alert.ends_at,
+            labels=alert.labels,
+        )
+        for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
+    )
+    deployments = tuple(
+        DeploymentDetail(
+            service=deploy.service,
+            version=deploy.version,
+            change_type=deploy.change_type,
+            allowed=deploy.allowed,
+            requested_at=deploy.requested_at,
+        )
+        for deploy in list_deployments_between(
+            session,
+            services=incident.services,
+            start=incident.opened_at - DEPLOYS_BEFORE,
+            end=incident.opened_at,
+        )
+    )
+    return IncidentView(
+        incident=incident,
+        summary=row.summary,
+        created_by=row.created_by,
+        resolved_by=row.resolved_by,
+        silences=row.silences,
+        timeline=timeline,
+        tasks=tuple(task_of(t) for t in list_tasks(session, incident_id=row.id, limit=None)),
+        alert_details=alerts,
+        related=tuple((r.id, r.title) for r in related_incidents(session, row=row)),
+        deployments=deployments,
+    )
+
+
+def declare_incident(
+    engine: StoreEngine,
+    *,
+    title: str,
+    severity: Severity,
+    actor: str,
+    now: datetime,
+    services: Sequence[str] = (),
+    slos: Sequence[str] = (),
+    summary: str | None = None,
+    commander: str | None = None,
+) -> IncidentView:
+    """Open an incident by hand (no alert group: it never absorbs alerts)."""
+    if not title.strip():
+        raise SpecError("an incident needs a title", field="title")
+    with transaction(engine) as session:
+        row = create_incident(
+            session,
+            title=title.strip(),
+            severity=severity,
+            opened_at=now,
+            actor=actor,
+            services=services,
+            slos=slos,
+            summary=summary,
+            now=now,
+        )
+        if commander:
+            _save_role(
+                session, row, role=IncidentRole.COMMANDER, person=commander, actor=actor, now=now
+            )
+        return _view(session, row, full=True)
+
+
+def change_incident_state(
+    engine: StoreEngine,
+    *,
+    incident_id: int,
+    to: IncidentState,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    postmortem_waived: str | None = None,
+) -> IncidentView:
+    """Acknowledge, mitigate, resolve, close or reopen (`to` triggered) an incident.
+
+    Closing needs the post-mortem published, or a reason to waive it.
+    """
+    with transaction(engine) as session:
+        row = get_incident(session, incident_id=incident_id)
+        incident = incident_of(row)
+        if to is IncidentState.CLOSED and not (postmortem_waived or "").strip():
+            raise Conflict(
+                f"incident {incident_id} closes when its post-mortem is published, or with a"
+                " reason to waive it (--waive-postmortem REASON)"
+            )
+        try:
+            changed = change_state(incident, to=to, at=now)
+        except TransitionRefusedError as error:
+            raise Conflict(str(error)) from None
+        verb = _VERBS[to]
+        text = f"{verb}d" if verb.endswith("e") else f"{verb}ed"
+        if to is IncidentState.CLOSED:
+            text += f" (post-mortem waived: {(postmortem_waived or '').strip()})"
+        if note:
+            text += f": {note}"
+        save_incident(
+            session,
+            row=row,
+            incident=changed,
+            actor=actor,
+            action=verb,
+            text=text,
+            now=now,
+        )
+        return _view(session, row, full=True)
+
+
+def note_incident(
+    engine: StoreEngine, *, incident_id: int, text: str, actor: str, now: datetime
+) -> IncidentView:
+    """Add a note to the timeline."""
+    if not text.strip():
+        raise SpecError("a note needs some text", field="text")
+    with transaction(engine) as session:
+        row = get_incident(session, incident_id=incident_id)
+        add_event(
+            session, incident_id=row.id, kind=TimelineKind.NOTE, actor=actor, text=text, at=now
+        )
+        return _view(session, row, full=True)
+
+
+def assign_role(
+    engine: StoreEngine,
+    *,
+    incident_id: int,
+    role: IncidentRole,
+    person: str,
+    actor: str,
+    now: datetime,
+) -> IncidentView:
+    """Give an incident role (commander, scribe, communications) to a person."""
+    if not person.strip():
+        raise SpecError("name the person taking the role", field="person")
+    with transaction(engine) as session:
+        row = get_incident(session, incident_id=incident_id)
+        _save_role(session, row, role=role, person=person.strip(), actor=actor, now=now)
+        return _view(session, row, full=True)
+
+
+def _save_role(
+    session: StoreSession,
+    row: IncidentRow,
+    *,
+    role: IncidentRole,
+    person: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    incident = incident_of(row)
+    roles = {**incident.roles, role: person}
+    save_incident(
+        session,
+        row=row,
+        incident=replace(incident, roles=roles),
+        actor=actor,
+        action="assign",
+        text=f"{person} is the {role.value}",
+        kind=TimelineKind.ROLE_ASSIGNED,
+        now=now,
+    )
+
+
+def new_task(
+    engine: StoreEngine,
+    *,
+    incident_id: int,
+    title: str,
+    actor: str,
+    now: datetime,
+    owner: str | None = None,
+    due_at: datetime | None = None,
+    source: str = "incident",
+) -> FollowUpTask:
+    if not title.strip():
+        raise SpecError("a task needs a title", field="title")
+    with transaction(engine) as session:
+        row = add_task(
+            session,
+            incident_id=incident_id,
+            title=title.strip(),
+            actor=actor,
+            owner=owner,
+            due_at=due_at,
+            source=source,
+            now=now,
+        )
+        return task_of(row)
+
+
+def change_task(
+    engine: StoreEngine,
+    *,
+    task_id: int,
+    actor: str,
+    now: datetime,
+    state: TaskState | None = None,
+    owner: str | None = None,
+    due_at: datetime | None = None,
+) -> FollowUpTask:
+    """Mark a task done or cancelled, or give it an owner or a due date."""
+    with transaction(engine) as session:
+        row = update_task(
+            session, task_id=task_id, actor=actor, state=state, owner=owner, due_at=due_at, now=now
+        )
+        return task_of(row)
+
+
+def list_follow_ups(
+    engine: StoreEngine,
+    *,
+    incident_id: int | None = None,
+    state: TaskState | None = None,
+    overdue_at: datetime | None = None,
+) -> list[FollowUpTask]:
+    with transaction(engine, read_only=True) as session:
+        return [
+            task_of(row)
+            for row in list_tasks(
+                session, incident_id=incident_id, state=state, overdue_at=overdue_at, limit=None
+            )
+        ]
+
+
+def incident_view(engine: StoreEngine, *, incident_id: int) -> IncidentView:
+    """One incident with its timeline, tasks, alerts, related incidents and prior deploys."""
+    with transaction(engine, read_only=True) as session:
+        return _view(session, get_incident(session, incident_id=incident_id), full=True)
+
+
+def list_incident_views(
+    engine: StoreEngine,
+    *,
+    service: str | None = None,
+    state: StateFilter = "open",
+    severity: Severity | None = None,
+    limit: int = 100,
+) -> list[IncidentView]:
+    with transaction(engine, read_only=True) as session:
+        return [
+            _view(session, row, full=False)
+            for row in list_incidents(
+                session, service=service, state=state, severity=severity, limit=limit
+            )
+        ]
+
+
+class StoredIncidents:
+    """The gate's view of open P0/P1 incidents, read from the store at most every `ttl_s`
+    (and at once after `invalidate`, which this process's changes call)."""
+
+    def __init__(self, engine: StoreEngine, *, ttl_s: float = 1.0) -> None:
+        self.engine = engine
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._read: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._read.clear()
+
+    def open_severe_incidents(self, service: str) -> Sequence[str]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._read.get(service)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with transaction(self.engine, read_only=True) as session:
+            found = tuple(
+                f"#{row.id} {row.severity} {row.title} (opened {format_instant(row.opened_at)})"
+                for row in open_severe_incidents(session, service=service)
+            )
+        with self._lock:
+            if len(self._read) > 10_000:
+                self._read.clear()
+            self._read[service] = (now + self.ttl_s, found)
+        return found

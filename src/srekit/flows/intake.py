@@ -1,0 +1,307 @@
+"""Alert intake: an Alertmanager notification in, alerts and incidents stored, in one transaction.
+
+`receive_notification` stores the webhook body, moves each alert instance forward
+(`core.intake.alert_change`), routes new ones (`core.routing.route_alert`), opens or joins the
+group's incident, and resolves incidents whose alerts have all resolved, all with the alerts'
+own instants, then commits. Only after the commit may the caller answer 2xx. A body received
+before changes nothing; a concurrent writer that got there first (a unique constraint refusing a
+second alert instance or a second open incident for a group) makes the whole transaction start
+again, and then it finds what the other wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from srekit.core.incident import (
+    IncidentState,
+    Severity,
+    TimelineKind,
+    change_state,
+)
+from srekit.core.intake import (
+    AlertChange,
+    AlertStatus,
+    ReceivedAlert,
+    alert_change,
+    incident_title,
+    joins_incident,
+    state_before_resolution,
+)
+from srekit.core.routing import DEFAULT_ROUTING, AlertRouting, OnResolved, RoutedAlert, route_alert
+from srekit.errors import Conflict
+from srekit.store import StoreEngine, StoreSession
+from srekit.store.database import transaction
+from srekit.store.repo import (
+    IncidentRow,
+    add_alert,
+    add_event,
+    create_incident,
+    find_alert,
+    get_incident,
+    incident_of,
+    latest_incident_of_group,
+    list_alerts,
+    notification_seen,
+    record_notification,
+    resolve_alert,
+    save_incident,
+)
+
+__all__ = ["INTAKE_ACTOR", "IntakeResult", "Notification", "receive_notification"]
+
+#: Who the timeline and the audit log say did what the alerts did.
+INTAKE_ACTOR = "alertmanager"
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One webhook delivery: the group it notifies about, its alerts, and the body as received."""
+
+    receiver: str
+    status: str
+    group_key: str
+    alerts: tuple[ReceivedAlert, ...]
+    body: bytes
+
+
+@dataclass
+class IntakeResult:
+    """What one delivery changed; all zero, with `duplicate`, for a body received before."""
+
+    duplicate: bool = False
+    new_alerts: int = 0
+    resolved_alerts: int = 0
+    unrouted_alerts: int = 0
+    incidents_opened: list[int] | None = None
+    incidents_resolved: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.incidents_opened = self.incidents_opened or []
+        self.incidents_resolved = self.incidents_resolved or []
+
+
+RoutingOf = Callable[[StoreSession], AlertRouting]
+
+
+def receive_notification(
+    engine: StoreEngine,
+    notification: Notification,
+    *,
+    routing_of: RoutingOf | None = None,
+    now: datetime,
+) -> IntakeResult:
+    """Apply one notification and commit; retried whole when a concurrent writer conflicts."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with transaction(engine) as session:
+                routing = DEFAULT_ROUTING if routing_of is None else routing_of(session)
+                return _apply(session, notification, routing=routing, now=now)
+        except Conflict:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _apply(
+    session: StoreSession, notification: Notification, *, routing: AlertRouting, now: datetime
+) -> IntakeResult:
+    result = IntakeResult()
+    if notification_seen(session, body=notification.body):
+        result.duplicate = True
+        return result
+    record_notification(
+        session,
+        body=notification.body,
+        receiver=notification.receiver,
+        group_key=notification.group_key,
+        status=notification.status,
+        alert_count=len(notification.alerts),
+        now=now,
+    )
+    for alert in sorted(notification.alerts, key=lambda a: (a.starts_at, a.fingerprint)):
+        _apply_alert(session, alert, routing=routing, result=result, now=now)
+    return result
+
+
+def _apply_alert(
+    session: StoreSession,
+    alert: ReceivedAlert,
+    *,
+    routing: AlertRouting,
+    result: IntakeResult,
+    now: datetime,
+) -> None:
+    stored = find_alert(session, fingerprint=alert.fingerprint, starts_at=alert.starts_at)
+    change = alert_change(None if stored is None else AlertStatus(stored.status), alert.status)
+    if change is AlertChange.UNCHANGED:
+        return
+    incident: IncidentRow | None = None
+    if stored is None:
+        result.new_alerts += 1
+        routed = route_alert(routing, alert.labels)
+        if routed is None:
+            result.unrouted_alerts += 1
+        elif routed.incident:
+            incident = _incident_for(session, alert, routed, result=result, now=now)
+        add_alert(
+            session,
+            alert=alert,
+            routed=routed,
+            incident_id=None if incident is None else incident.id,
+            now=now,
+        )
+        if incident is not None:
+            add_event(
+                session,
+                incident_id=incident.id,
+                kind=TimelineKind.ALERT_FIRED,
+                actor=INTAKE_ACTOR,
+                text=f"alert {alert.alertname or alert.fingerprint} fired",
+                at=alert.starts_at,
+                data={"fingerprint": alert.fingerprint, "labels": dict(alert.labels)},
+            )
+    else:
+        resolve_alert(session, row=stored, ends_at=alert.ends_at, now=now)
+        if stored.incident_id is not None:
+            incident = get_incident(session, incident_id=stored.incident_id)
+    if alert.status is not AlertStatus.RESOLVED:
+        return
+    result.resolved_alerts += 1
+    if incident is None:
+        return
+    add_event(
+        session,
+        incident_id=incident.id,
+        kind=TimelineKind.ALERT_RESOLVED,
+        actor=INTAKE_ACTOR,
+        text=f"alert {alert.alertname or alert.fingerprint} resolved",
+        at=alert.ends_at or now,
+        data={"fingerprint": alert.fingerprint},
+    )
+    if routing.on_resolved is OnResolved.RESOLVE:
+        _resolve_when_all_resolved(session, incident, result=result, now=now)
+
+
+def _incident_for(
+    session: StoreSession,
+    alert: ReceivedAlert,
+    routed: RoutedAlert,
+    *,
+    result: IntakeResult,
+    now: datetime,
+) -> IncidentRow:
+    """The group's incident this alert joins, opened when there is none to join."""
+    latest = latest_incident_of_group(session, group_key=routed.group_key)
+    if latest is not None and joins_incident(incident_of(latest), alert.starts_at):
+        _join(session, latest, alert, routed, now=now)
+        return latest
+    row = create_incident(
+        session,
+        title=incident_title(alert, service=routed.service),
+        severity=routed.severity,
+        opened_at=alert.starts_at,
+        actor=INTAKE_ACTOR,
+        services=() if routed.service is None else (routed.service,),
+        slos=() if routed.slo is None else (routed.slo,),
+        group_key=routed.group_key,
+        now=now,
+    )
+    assert result.incidents_opened is not None
+    result.incidents_opened.append(row.id)
+    return row
+
+
+def _join(
+    session: StoreSession,
+    row: IncidentRow,
+    alert: ReceivedAlert,
+    routed: RoutedAlert,
+    *,
+    now: datetime,
+) -> None:
+    """Add the alert's service, SLO and severity (the more severe wins) to the incident; an
+    alert that still fires withdraws a resolution the alerts made on their own."""
+    incident = incident_of(row)
+    joined = replace(
+        incident,
+        opened_at=min(incident.opened_at, alert.starts_at),
+        severity=min(incident.severity, routed.severity, key=_rank),
+        services=_union(incident.services, routed.service),
+        slos=_union(incident.slos, routed.slo),
+    )
+    text = f"alert {alert.alertname or alert.fingerprint} joined the incident"
+    withdrawn = (
+        incident.state is IncidentState.RESOLVED
+        and row.resolved_by == INTAKE_ACTOR
+        and alert.status is AlertStatus.FIRING
+    )
+    if withdrawn:
+        joined = replace(joined, state=state_before_resolution(incident), resolved_at=None)
+        text += " still firing: the automatic resolution is withdrawn"
+    if joined != incident:
+        save_incident(
+            session,
+            row=row,
+            incident=joined,
+            actor=INTAKE_ACTOR,
+            action="update",
+            text=text,
+            at=alert.starts_at,
+            kind=TimelineKind.STATE_CHANGED if withdrawn else TimelineKind.NOTE,
+            now=now,
+        )
+
+
+def _resolve_when_all_resolved(
+    session: StoreSession, row: IncidentRow, *, result: IntakeResult, now: datetime
+) -> None:
+    """Resolve the incident at its last alert's end once all its alerts have resolved; a late
+    alert ending later moves an automatic resolution to its end."""
+    alerts = list_alerts(session, incident_id=row.id, limit=None)
+    if not alerts or any(a.status != AlertStatus.RESOLVED.value for a in alerts):
+        return
+    last_end = max(a.ends_at or now for a in alerts)
+    incident = incident_of(row)
+    if incident.open:
+        resolved = change_state(incident, to=IncidentState.RESOLVED, at=last_end)
+        save_incident(
+            session,
+            row=row,
+            incident=resolved,
+            actor=INTAKE_ACTOR,
+            action="resolve",
+            text="all its alerts resolved",
+            at=last_end,
+            now=now,
+        )
+        assert result.incidents_resolved is not None
+        result.incidents_resolved.append(row.id)
+    elif (
+        incident.state is IncidentState.RESOLVED
+        and row.resolved_by == INTAKE_ACTOR
+        and incident.resolved_at is not None
+        and last_end > incident.resolved_at
+    ):
+        save_incident(
+            session,
+            row=row,
+            incident=replace(incident, resolved_at=last_end),
+            actor=INTAKE_ACTOR,
+            action="update",
+            text="a later alert resolved: the resolution moves to its end",
+            at=last_end,
+            kind=TimelineKind.NOTE,
+            now=now,
+        )
+
+
+def _rank(severity: Severity) -> int:
+    return list(Severity).index(severity)
+
+
+def _union(values: Sequence[str], extra: str | None) -> tuple[str, ...]:
+    return tuple(sorted({*values, *((extra,) if extra else ())}))
