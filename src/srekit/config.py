@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="request bodies larger than this are refused with 413"
     )
+    max_alert_body_bytes: int = Field(
+        8_388_608,
+        ge=1,
+        description=(
+            "the limit for Alertmanager's webhook bodies, which carry every alert of a group"
+            " (Alertmanager drops what it truncates, so this is larger than max_body_bytes)"
+        ),
+    )
     keep_alive_s: int = Field(
         75,
         ge=1,

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from srekit.core.incident import FollowUpTask, IncidentView
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
 from srekit.core.status import SloStatus
@@ -26,13 +27,18 @@ __all__ = [
     "EventsOut",
     "GateOut",
     "GateSloOut",
+    "IncidentDetailOut",
+    "IncidentOut",
     "ResponseModel",
     "StatusOut",
+    "TaskOut",
     "Time",
     "figure",
     "gate_document",
+    "incident_document",
     "status_document",
     "status_from_document",
+    "task_document",
     "token_document",
 ]
 
@@ -282,3 +288,168 @@ def token_document(row: _TokenRecord) -> dict[str, str | None]:
         "last_used_at": None if row.last_used_at is None else format_instant(row.last_used_at),
         "revoked_at": None if row.revoked_at is None else format_instant(row.revoked_at),
     }
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+class TaskOut(ResponseModel):
+    """A follow-up task of an incident (or an action item of its post-mortem)."""
+
+    id: int
+    incident: int
+    title: str
+    owner: str | None
+    due_at: Time | None
+    state: Literal["open", "done", "cancelled"]
+    source: str
+    created_at: Time
+    done_at: Time | None
+
+
+class IncidentOut(ResponseModel):
+    """An incident as `srekit incident list --format json` prints it."""
+
+    id: int
+    title: str
+    severity: Literal["P0", "P1", "P2", "P3"]
+    state: Literal["triggered", "acknowledged", "mitigated", "resolved", "closed"]
+    services: list[str]
+    slos: list[str]
+    opened_at: Time
+    acknowledged_at: Time | None
+    mitigated_at: Time | None
+    resolved_at: Time | None
+    closed_at: Time | None
+    time_to_acknowledge_s: float | None
+    time_to_resolve_s: float | None
+    alerts: list[str] = Field(description="fingerprints of the incident's alerts")
+    roles: dict[str, str]
+    reopened: int
+    summary: str | None
+    created_by: str
+    resolved_by: str | None
+    silences: list[str] = Field(description="ids of the Alertmanager silences it created")
+
+
+class TimelineEntryOut(ResponseModel):
+    at: Time
+    kind: str
+    actor: str
+    text: str
+    data: dict[str, Any]
+
+
+class IncidentAlertOut(ResponseModel):
+    fingerprint: str
+    alertname: str
+    status: Literal["firing", "resolved"]
+    starts_at: Time
+    ends_at: Time | None
+    labels: dict[str, str]
+
+
+class RelatedIncidentOut(ResponseModel):
+    id: int
+    title: str
+
+
+class PriorDeploymentOut(ResponseModel):
+    service: str
+    version: str | None
+    change_type: str
+    allowed: bool
+    requested_at: Time
+
+
+class IncidentDetailOut(IncidentOut):
+    """An incident as `srekit incident show --format json` prints it: with its timeline, tasks,
+    alerts, earlier related incidents and the deploys on its services in the 24 h before."""
+
+    timeline: list[TimelineEntryOut]
+    tasks: list[TaskOut]
+    alert_details: list[IncidentAlertOut]
+    related: list[RelatedIncidentOut]
+    deployments: list[PriorDeploymentOut]
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else format_instant(moment)
+
+
+def task_document(task: FollowUpTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "incident": task.incident_id,
+        "title": task.title,
+        "owner": task.owner,
+        "due_at": _instant(task.due_at),
+        "state": task.state.value,
+        "source": task.source,
+        "created_at": format_instant(task.created_at),
+        "done_at": _instant(task.done_at),
+    }
+
+
+def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, Any]:
+    """`IncidentOut` (or `IncidentDetailOut` with `detail`) of an incident."""
+    incident = view.incident
+    acknowledge = incident.time_to_acknowledge()
+    resolve = incident.time_to_resolve()
+    document: dict[str, Any] = {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity.value,
+        "state": incident.state.value,
+        "services": list(incident.services),
+        "slos": list(incident.slos),
+        "opened_at": format_instant(incident.opened_at),
+        "acknowledged_at": _instant(incident.acknowledged_at),
+        "mitigated_at": _instant(incident.mitigated_at),
+        "resolved_at": _instant(incident.resolved_at),
+        "closed_at": _instant(incident.closed_at),
+        "time_to_acknowledge_s": None if acknowledge is None else acknowledge.total_seconds(),
+        "time_to_resolve_s": None if resolve is None else resolve.total_seconds(),
+        "alerts": list(incident.alerts),
+        "roles": {str(role): person for role, person in incident.roles.items()},
+        "reopened": incident.reopened,
+        "summary": view.summary,
+        "created_by": view.created_by,
+        "resolved_by": view.resolved_by,
+        "silences": list(view.silences),
+    }
+    if detail:
+        document["timeline"] = [
+            {
+                "at": format_instant(entry.at),
+                "kind": entry.kind.value,
+                "actor": entry.actor,
+                "text": entry.text,
+                "data": dict(entry.data),
+            }
+            for entry in view.timeline
+        ]
+        document["tasks"] = [task_document(task) for task in view.tasks]
+        document["alert_details"] = [
+            {
+                "fingerprint": alert.fingerprint,
+                "alertname": alert.alertname,
+                "status": alert.status,
+                "starts_at": format_instant(alert.starts_at),
+                "ends_at": _instant(alert.ends_at),
+                "labels": dict(alert.labels),
+            }
+            for alert in view.alert_details
+        ]
+        document["related"] = [{"id": i, "title": t} for i, t in view.related]
+        document["deployments"] = [
+            {
+                "service": deploy.service,
+                "version": deploy.version,
+                "change_type": deploy.change_type,
+                "allowed": deploy.allowed,
+                "requested_at": format_instant(deploy.requested_at),
+            }
+            for deploy in view.deployments
+        ]
+    return document

@@ -29,7 +29,7 @@ with warnings.catch_warnings():
 
 __all__ = ["ROLES", "Api", "FakeEvaluator", "TestClient", "make_app", "make_tokens"]
 
-ROLES = ("viewer", "editor", "admin", "deploy")
+ROLES = ("viewer", "editor", "admin", "deploy", "ingest")
 
 
 class FakeEvaluator:

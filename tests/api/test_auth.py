@@ -33,6 +33,17 @@ MATRIX: list[tuple[str, str, object, tuple[str, ...]]] = [
     ("POST", "/api/v1/tokens", {"role": "viewer"}, ("admin",)),
     ("GET", "/api/v1/gate?change_type=feature&service=s", None, ("deploy", "admin")),
     ("POST", "/api/v1/gate/flagger", {"name": "s"}, ("deploy", "admin")),
+    ("GET", "/api/v1/incidents", None, READ),
+    ("GET", "/api/v1/tasks", None, READ),
+    ("POST", "/api/v1/incidents", {"title": "t", "severity": "P3"}, ("editor", "admin")),
+    ("POST", "/api/v1/incidents/1/acknowledge", None, ("editor", "admin")),
+    ("PATCH", "/api/v1/tasks/1", {"state": "done"}, ("editor", "admin")),
+    (
+        "POST",
+        "/api/v1/alertmanager",
+        {"version": "4", "groupKey": "g", "status": "firing", "receiver": "r", "alerts": []},
+        ("ingest", "admin"),
+    ),
 ]
 
 

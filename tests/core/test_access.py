@@ -10,8 +10,9 @@ from srekit.core.access import ROLE_NAMES, Role, grants
 _EXPECTED = {
     Role.VIEWER: {Role.VIEWER},
     Role.EDITOR: {Role.VIEWER, Role.EDITOR},
-    Role.ADMIN: {Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.DEPLOY},
+    Role.ADMIN: {Role.VIEWER, Role.EDITOR, Role.ADMIN, Role.DEPLOY, Role.INGEST},
     Role.DEPLOY: {Role.DEPLOY},
+    Role.INGEST: {Role.INGEST},
 }
 
 
@@ -22,5 +23,5 @@ def test_grants_matrix(held: Role, needed: Role) -> None:
 
 
 def test_role_names_are_the_wire_values() -> None:
-    assert ROLE_NAMES == ("viewer", "editor", "admin", "deploy")
+    assert ROLE_NAMES == ("viewer", "editor", "admin", "deploy", "ingest")
     assert [Role(name) for name in ROLE_NAMES] == list(Role)

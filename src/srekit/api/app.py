@@ -34,6 +34,7 @@ from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
 from srekit.core.ports import IncidentRepository
 from srekit.errors import Conflict, NotFound, SourceUnavailable, SpecError, StoreUnavailable
+from srekit.flows.incidents import StoredIncidents
 from srekit.flows.status import StoredStatuses
 from srekit.jobs.deployment_recorder import DeploymentRecorder
 from srekit.store import StoreEngine
@@ -197,9 +198,10 @@ def create_app(
     `status_ttl_s` and the gate's catalog (services, SLOs, policies) for `catalog_ttl_s`, so
     the gate and status endpoints answer from memory. `metrics` is the registry the
     evaluator reports into, shared so `/metrics` shows both. `incidents` tells the gate
-    which P0/P1 incidents are open on a service (none, until srekit has incidents).
+    which P0/P1 incidents are open on a service (by default, the store's).
     """
     from srekit.api.routes import (
+        alertmanager,
         audit,
         deployments,
         gate,
@@ -211,6 +213,7 @@ def create_app(
         teams,
         tokens,
     )
+    from srekit.api.routes import incidents as incident_routes
     from srekit.store.database import create_store_engine
 
     owns_engine = engine is None
@@ -238,7 +241,7 @@ def create_app(
             engine=store,
             statuses=statuses,
             recorder=recorder,
-            incidents=incidents,
+            incidents=incidents if incidents is not None else StoredIncidents(store),
             catalog_ttl_s=catalog_ttl_s,
             max_status_age_s=settings.gate_max_status_age_s,
         ),
@@ -267,7 +270,8 @@ def create_app(
         description=(
             "Authenticate with `Authorization: Bearer <token>` (`srekit token create`). Roles: "
             "viewer reads; editor changes SLOs, services and teams; admin also policies and "
-            "tokens; deploy asks the gate only. Errors: 401 no or bad token, 403 wrong role, "
+            "tokens; deploy asks the gate only; ingest delivers Alertmanager's alerts only."
+            " Errors: 401 no or bad token, 403 wrong role, "
             "404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
             "422 bad input (naming the field), 503 store down."
         ),
@@ -295,7 +299,19 @@ def create_app(
     ):
         app.add_exception_handler(kind, _errors)
     app.add_exception_handler(Exception, _errors)
-    for module in (health, status, gate, slos, services, teams, policies, deployments, audit):
+    for module in (
+        health,
+        status,
+        gate,
+        slos,
+        services,
+        teams,
+        policies,
+        deployments,
+        audit,
+        incident_routes,
+        alertmanager,
+    ):
         app.include_router(module.router)
     app.include_router(tokens.router)
     return app

@@ -28,6 +28,7 @@ from starlette.types import Scope
 
 from srekit.config import Settings
 from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
+from srekit.core.routing import AlertRouting
 from srekit.core.status import SloStatus
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
@@ -44,6 +45,7 @@ __all__ = [
     "BearerDep",
     "Deployer",
     "Editor",
+    "Ingester",
     "Principal",
     "Refused",
     "StateDep",
@@ -153,6 +155,8 @@ class ApiState:
     gate: GateKeeper
     statuses: TtlCache[list[SloStatus]]
     tokens: TokenCache = field(default_factory=TokenCache)
+    # the alert routing the intake applies (None: srekit's built-in default)
+    routing_of: Callable[[StoreSession], AlertRouting] | None = None
     auth_failures: AuthFailures = field(init=False)
     lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
     # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the
@@ -349,4 +353,5 @@ Viewer = Annotated[Principal, Depends(_requires(Role.VIEWER))]
 Editor = Annotated[Principal, Depends(_requires(Role.EDITOR))]
 Admin = Annotated[Principal, Depends(_requires(Role.ADMIN))]
 Deployer = Annotated[Principal, Depends(_requires(Role.DEPLOY))]
+Ingester = Annotated[Principal, Depends(_requires(Role.INGEST))]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]

@@ -111,6 +111,13 @@ class GateKeeper:
         """Forget the catalog: the next decision reads the store (after a change via the API)."""
         self._catalog.invalidate()
 
+    def incidents_changed(self) -> None:
+        """An incident opened, closed or changed severity here: the next decision reads the
+        open ones again instead of waiting for their cache to expire."""
+        forget = getattr(self.incidents, "invalidate", None)
+        if forget is not None:
+            forget()
+
     async def decide(self, request: GateRequest) -> tuple[GateDecision, list[SloStatus]]:
         """The decision and the statuses it was made from; never raises for bad input or a
         failing store (those deny, saying why)."""

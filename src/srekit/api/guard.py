@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from srekit.api.deps import ApiState, authenticate, bearer_token, required_role
+from srekit.api.schemas.alertmanager import ALERTMANAGER_PATH
 from srekit.core.access import Role
 from srekit.errors import SrekitError
 
@@ -34,10 +35,8 @@ log = logging.getLogger(__name__)
 class BodyTooLarge(HTTPException):
     """413: the request body passed `Settings.max_body_bytes`."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            413, f"the request body is larger than {limit} bytes (SREKIT_MAX_BODY_BYTES)"
-        )
+    def __init__(self, limit: int, setting: str = "SREKIT_MAX_BODY_BYTES") -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes ({setting})")
 
 
 class RequestGuard:
@@ -47,6 +46,10 @@ class RequestGuard:
         self.app = app
         self.state = state
         self.limit = state.settings.max_body_bytes
+        # Alertmanager puts a whole group in one body: its route takes more
+        self.limits = {
+            ALERTMANAGER_PATH: (state.settings.max_alert_body_bytes, "SREKIT_MAX_ALERT_BODY_BYTES")
+        }
         # route → the role it needs; by id (routes are not hashable), the route kept alongside
         self._roles: dict[int, tuple[APIRoute, Role | None]] = {}
 
@@ -83,6 +86,9 @@ class RequestGuard:
         first = True
         denied = False
         received = 0
+        limit, setting = self.limits.get(
+            scope.get("path", ""), (self.limit, "SREKIT_MAX_BODY_BYTES")
+        )
 
         async def checked() -> Message:
             nonlocal first, denied, received
@@ -92,13 +98,13 @@ class RequestGuard:
                     denied = True  # the route answers 401/403 (see the module doc)
                     return {"type": "http.request", "body": b"", "more_body": False}
                 length = _content_length(scope)
-                if length is not None and length > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if length is not None and length > limit:
+                    raise BodyTooLarge(limit, setting)
             message = await receive()
             if message["type"] == "http.request" and not denied:
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge(self.limit)  # FastAPI's error handler answers 413
+                if received > limit:
+                    raise BodyTooLarge(limit, setting)  # FastAPI's error handler answers 413
             return message
 
         return checked

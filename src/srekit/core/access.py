@@ -1,8 +1,9 @@
 """Who may do what: the roles an API token carries and what each one grants.
 
-`viewer` reads; `editor` also changes SLOs, services and teams; `admin` also manages policies
-and tokens, and may ask the gate; `deploy` may only ask the gate (a CI credential that can read
-nothing else).
+`viewer` reads; `editor` also changes SLOs, services and teams, and runs incidents; `admin`
+also manages policies and tokens, and may ask the gate; `deploy` may only ask the gate (a CI
+credential that can read nothing else); `ingest` may only deliver alerts (Alertmanager's
+credential).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Role(StrEnum):
     EDITOR = "editor"
     ADMIN = "admin"
     DEPLOY = "deploy"
+    INGEST = "ingest"
 
 
 ROLE_NAMES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -31,6 +33,7 @@ _GRANTS: dict[Role, frozenset[Role]] = {
     Role.EDITOR: frozenset({Role.VIEWER, Role.EDITOR}),
     Role.ADMIN: frozenset(Role),
     Role.DEPLOY: frozenset({Role.DEPLOY}),
+    Role.INGEST: frozenset({Role.INGEST}),
 }
 
 

@@ -28,8 +28,11 @@ __all__ = [
     "SEVERE",
     "FollowUpTask",
     "Incident",
+    "IncidentAlert",
     "IncidentRole",
     "IncidentState",
+    "IncidentView",
+    "PriorDeployment",
     "Severity",
     "SeverityDefinition",
     "TaskState",
@@ -190,6 +193,45 @@ class FollowUpTask:
     def overdue(self, now: datetime) -> bool:
         """Open, with a due date that has passed."""
         return self.state is TaskState.OPEN and self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True)
+class IncidentAlert:
+    """An alert instance of an incident, as its page shows it."""
+
+    fingerprint: str
+    alertname: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PriorDeployment:
+    """A deploy the gate was asked about on one of the incident's services before it opened."""
+
+    service: str
+    version: str | None
+    change_type: str
+    allowed: bool
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident with what people read beside it."""
+
+    incident: Incident
+    summary: str | None
+    created_by: str
+    resolved_by: str | None
+    silences: tuple[str, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    tasks: tuple[FollowUpTask, ...] = ()
+    alert_details: tuple[IncidentAlert, ...] = ()
+    related: tuple[tuple[int, str], ...] = ()
+    deployments: tuple[PriorDeployment, ...] = ()
 
 
 class TransitionRefusedError(ValueError):

@@ -11,14 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from srekit.core.incident import (
     FollowUpTask,
-    Incident,
+    IncidentAlert,
     IncidentRole,
     IncidentState,
+    IncidentView,
+    PriorDeployment,
     Severity,
     TaskState,
     TimelineEntry,
@@ -52,9 +54,6 @@ from srekit.store.repo import (
 
 __all__ = [
     "DEPLOYS_BEFORE",
-    "AlertDetail",
-    "DeploymentDetail",
-    "IncidentView",
     "StoredIncidents",
     "assign_role",
     "change_incident_state",
@@ -77,43 +76,6 @@ _VERBS = {
     IncidentState.CLOSED: "close",
     IncidentState.TRIGGERED: "reopen",
 }
-
-
-@dataclass(frozen=True)
-class AlertDetail:
-    fingerprint: str
-    alertname: str
-    status: str
-    starts_at: datetime
-    ends_at: datetime | None
-    labels: dict[str, str]
-
-
-@dataclass(frozen=True)
-class DeploymentDetail:
-    """A deploy the gate was asked about on one of the incident's services before it opened."""
-
-    service: str
-    version: str | None
-    change_type: str
-    allowed: bool
-    requested_at: datetime
-
-
-@dataclass(frozen=True)
-class IncidentView:
-    """An incident with what people read beside it."""
-
-    incident: Incident
-    summary: str | None
-    created_by: str
-    resolved_by: str | None
-    silences: tuple[str, ...] = ()
-    timeline: tuple[TimelineEntry, ...] = ()
-    tasks: tuple[FollowUpTask, ...] = ()
-    alert_details: tuple[AlertDetail, ...] = ()
-    related: tuple[tuple[int, str], ...] = ()
-    deployments: tuple[DeploymentDetail, ...] = ()
 
 
 def task_of(row: IncidentTaskRow) -> FollowUpTask:
@@ -151,7 +113,7 @@ def _view(session: StoreSession, row: IncidentRow, *, full: bool) -> IncidentVie
         for event in incident_events(session, incident_id=row.id)
     )
     alerts = tuple(
-        AlertDetail(
+        IncidentAlert(
             fingerprint=alert.fingerprint,
             alertname=alert.alertname,
             status=alert.status,
@@ -162,7 +124,7 @@ def _view(session: StoreSession, row: IncidentRow, *, full: bool) -> IncidentVie
         for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
     )
     deployments = tuple(
-        DeploymentDetail(
+        PriorDeployment(
             service=deploy.service,
             version=deploy.version,
             change_type=deploy.change_type,

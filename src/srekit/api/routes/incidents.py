@@ -1,0 +1,243 @@
+"""`/api/v1/incidents` and `/api/v1/tasks`: incidents and their follow-ups.
+
+Anyone may read; an editor runs incidents (declare, acknowledge … close, notes, roles, tasks).
+Every change is in the audit log, and the gate sees a P0/P1 opening or closing at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from srekit.api.deps import ApiState, Editor, StateDep, Viewer
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.incidents import (
+    DeclareIn,
+    NoteIn,
+    RoleIn,
+    TaskIn,
+    TaskUpdateIn,
+    TransitionIn,
+)
+from srekit.contracts import (
+    IncidentDetailOut,
+    IncidentOut,
+    TaskOut,
+    incident_document,
+    task_document,
+)
+from srekit.core.incident import IncidentRole, IncidentState, Severity, TaskState
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+
+IncidentId = Annotated[int, Path(ge=1, le=2**62, description="the incident's number")]
+TaskId = Annotated[int, Path(ge=1, le=2**62)]
+_TRANSITIONS: dict[str, IncidentState] = {
+    "acknowledge": IncidentState.ACKNOWLEDGED,
+    "mitigate": IncidentState.MITIGATED,
+    "resolve": IncidentState.RESOLVED,
+    "close": IncidentState.CLOSED,
+    "reopen": IncidentState.TRIGGERED,
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _changed(state: ApiState) -> None:
+    state.gate.incidents_changed()
+
+
+@router.get("/incidents", response_model=list[IncidentOut], responses=AUTH_ERRORS)
+def list_incidents(
+    *,
+    state: StateDep,
+    principal: Viewer,
+    service: Annotated[str | None, Query(max_length=200)] = None,
+    incident_state: Annotated[
+        Literal["open", "closed", "all", "triggered", "acknowledged", "mitigated", "resolved"],
+        Query(alias="state", description="open (default), closed, all, or one state"),
+    ] = "open",
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[dict[str, Any]]:
+    """Newest first."""
+    from srekit.flows.incidents import list_incident_views
+
+    chosen = (
+        incident_state
+        if incident_state in {"open", "closed", "all"}
+        else IncidentState(incident_state)
+    )
+    views = list_incident_views(
+        state.engine, service=service, state=chosen, severity=severity, limit=limit
+    )
+    return [incident_document(view) for view in views]
+
+
+@router.post(
+    "/incidents",
+    response_model=IncidentDetailOut,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
+def declare(body: DeclareIn, state: StateDep, principal: Editor) -> dict[str, Any]:
+    """Declare an incident by hand (201, with its number)."""
+    from srekit.flows.incidents import declare_incident
+
+    view = declare_incident(
+        state.engine,
+        title=body.title,
+        severity=body.severity,
+        actor=principal.name,
+        now=_now(),
+        services=body.services,
+        slos=body.slos,
+        summary=body.summary,
+        commander=body.commander,
+    )
+    _changed(state)
+    return incident_document(view, detail=True)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, responses=READ_ERRORS)
+def show(incident_id: IncidentId, state: StateDep, principal: Viewer) -> dict[str, Any]:
+    """The incident with its timeline, tasks, alerts, related incidents and prior deploys."""
+    from srekit.flows.incidents import incident_view
+
+    return incident_document(incident_view(state.engine, incident_id=incident_id), detail=True)
+
+
+@router.post(
+    "/incidents/{incident_id}/notes", response_model=IncidentDetailOut, responses=WRITE_ERRORS
+)
+def note(
+    incident_id: IncidentId, body: NoteIn, state: StateDep, principal: Editor
+) -> dict[str, Any]:
+    from srekit.flows.incidents import note_incident
+
+    view = note_incident(
+        state.engine, incident_id=incident_id, text=body.text, actor=principal.name, now=_now()
+    )
+    return incident_document(view, detail=True)
+
+
+@router.put(
+    "/incidents/{incident_id}/roles/{role}",
+    response_model=IncidentDetailOut,
+    responses=WRITE_ERRORS,
+)
+def assign(
+    incident_id: IncidentId,
+    role: IncidentRole,
+    body: RoleIn,
+    state: StateDep,
+    principal: Editor,
+) -> dict[str, Any]:
+    """Give a role (commander, scribe, communications) to a person."""
+    from srekit.flows.incidents import assign_role
+
+    view = assign_role(
+        state.engine,
+        incident_id=incident_id,
+        role=role,
+        person=body.person,
+        actor=principal.name,
+        now=_now(),
+    )
+    return incident_document(view, detail=True)
+
+
+@router.post(
+    "/incidents/{incident_id}/tasks",
+    response_model=TaskOut,
+    status_code=201,
+    responses=WRITE_ERRORS,
+)
+def add_task(
+    incident_id: IncidentId, body: TaskIn, state: StateDep, principal: Editor
+) -> dict[str, Any]:
+    from srekit.flows.incidents import new_task
+
+    task = new_task(
+        state.engine,
+        incident_id=incident_id,
+        title=body.title,
+        actor=principal.name,
+        now=_now(),
+        owner=body.owner,
+        due_at=body.due_at,
+    )
+    return task_document(task)
+
+
+@router.get("/tasks", response_model=list[TaskOut], responses=AUTH_ERRORS)
+def list_tasks(
+    state: StateDep,
+    principal: Viewer,
+    incident: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    task_state: Annotated[TaskState | None, Query(alias="state")] = None,
+    overdue: bool = False,
+) -> list[dict[str, Any]]:
+    """Follow-up tasks by due date; `overdue=true`: open ones past their due date."""
+    from srekit.flows.incidents import list_follow_ups
+
+    tasks = list_follow_ups(
+        state.engine,
+        incident_id=incident,
+        state=task_state,
+        overdue_at=_now() if overdue else None,
+    )
+    return [task_document(task) for task in tasks]
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskOut, responses=WRITE_ERRORS)
+def update_task(
+    task_id: TaskId, body: TaskUpdateIn, state: StateDep, principal: Editor
+) -> dict[str, Any]:
+    from srekit.flows.incidents import change_task
+
+    task = change_task(
+        state.engine,
+        task_id=task_id,
+        actor=principal.name,
+        now=_now(),
+        state=body.state,
+        owner=body.owner,
+        due_at=body.due_at,
+    )
+    return task_document(task)
+
+
+# after the routes under /incidents/{id}/ with fixed names, which it would otherwise take
+@router.post(
+    "/incidents/{incident_id}/{verb}",
+    response_model=IncidentDetailOut,
+    responses=WRITE_ERRORS,
+)
+def transition(
+    incident_id: IncidentId,
+    verb: Literal["acknowledge", "mitigate", "resolve", "close", "reopen"],
+    state: StateDep,
+    principal: Editor,
+    body: TransitionIn | None = None,
+) -> dict[str, Any]:
+    """Move the incident through its lifecycle; 409 when the lifecycle does not allow it
+    (closing needs `waive_postmortem` until the post-mortem is published)."""
+    from srekit.flows.incidents import change_incident_state
+
+    given = body or TransitionIn()
+    view = change_incident_state(
+        state.engine,
+        incident_id=incident_id,
+        to=_TRANSITIONS[verb],
+        actor=principal.name,
+        now=_now(),
+        note=given.note,
+        postmortem_waived=given.waive_postmortem,
+    )
+    _changed(state)
+    return incident_document(view, detail=True)

@@ -1,0 +1,254 @@
+"""The incident API: Alertmanager's webhook in, incidents through their lifecycle, the gate
+denying while a P0/P1 is open, tasks, and hostile input refused without damage."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+ZERO = "0001-01-01T00:00:00Z"
+
+
+def _alert(
+    fingerprint: str,
+    *,
+    starts: datetime = T0,
+    ends: datetime | None = None,
+    service: str = "checkout",
+    severity: str = "page",
+) -> dict[str, Any]:
+    return {
+        "status": "firing" if ends is None else "resolved",
+        "labels": {
+            "alertname": "CheckoutAvailabilityErrorBudgetBurn",
+            "severity": severity,
+            "srekit_service": service,
+            "srekit_slo": "availability",
+        },
+        "annotations": {"summary": f"{service}/availability is burning its error budget"},
+        "startsAt": starts.isoformat().replace("+00:00", "Z"),
+        "endsAt": ZERO if ends is None else ends.isoformat().replace("+00:00", "Z"),
+        "generatorURL": "http://prometheus.local/graph",
+        "fingerprint": fingerprint,
+    }
+
+
+def _webhook(*alerts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    firing = any(a["status"] == "firing" for a in alerts)
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="CheckoutAvailabilityErrorBudgetBurn"}',
+        "truncatedAlerts": 0,
+        "status": "firing" if firing else "resolved",
+        "receiver": "srekit",
+        "groupLabels": {"alertname": "CheckoutAvailabilityErrorBudgetBurn"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "alerts": list(alerts),
+        **extra,
+    }
+
+
+def _deliver(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    response = api.post("/api/v1/alertmanager", role="ingest", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_alerts_open_an_incident_that_the_gate_and_the_lifecycle_see(api: Api) -> None:
+    assert api.put("/api/v1/services/checkout", role="editor", json={}).status_code in (200, 201)
+    opened = _deliver(api, _webhook(_alert("a1"), futureField={"x": 1}))  # unknown: ignored
+    assert opened["new_alerts"] == 1
+    (number,) = opened["incidents_opened"]
+    again = _deliver(api, _webhook(_alert("a1"), futureField={"x": 1}))
+    assert again["duplicate"] is True
+
+    incident = api.get(f"/api/v1/incidents/{number}", role="viewer").json()
+    assert incident["severity"] == "P1"
+    assert incident["state"] == "triggered"
+    assert incident["services"] == ["checkout"]
+    assert incident["slos"] == ["checkout/availability"]
+    assert incident["opened_at"] == "2026-11-20T10:00:00Z"
+    assert incident["alerts"] == ["a1"]
+    assert [e["kind"] for e in incident["timeline"]] == ["state_changed", "alert_fired"]
+
+    gate = api.get("/api/v1/gate?service=checkout&change_type=feature", role="deploy").json()
+    assert gate["allowed"] is False
+    assert any(f"#{number} P1" in reason for reason in gate["reasons"]), gate["reasons"]
+    rollback = api.get("/api/v1/gate?service=checkout&change_type=rollback", role="deploy")
+    assert rollback.json()["allowed"] is True
+
+    acked = api.post(f"/api/v1/incidents/{number}/acknowledge", role="editor")
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["state"] == "acknowledged"
+    assert acked.json()["acknowledged_at"] is not None
+    refused = api.post(f"/api/v1/incidents/{number}/acknowledge", role="editor")
+    assert refused.status_code == 409
+    assert "acknowledged already" in refused.json()["detail"]
+
+    resolved = _deliver(api, _webhook(_alert("a1", ends=T0 + timedelta(minutes=30))))
+    assert resolved["incidents_resolved"] == [number]
+    after = api.get(f"/api/v1/incidents/{number}", role="viewer").json()
+    assert after["state"] == "resolved"
+    assert after["resolved_at"] == "2026-11-20T10:30:00Z"
+    assert after["resolved_by"] == "alertmanager"
+    gate = api.get("/api/v1/gate?service=checkout&change_type=feature", role="deploy").json()
+    assert not any("incident" in reason for reason in gate["reasons"])
+
+    no_reason = api.post(f"/api/v1/incidents/{number}/close", role="editor")
+    assert no_reason.status_code == 409
+    assert "post-mortem" in no_reason.json()["detail"]
+    closed = api.post(
+        f"/api/v1/incidents/{number}/close",
+        role="editor",
+        json={"waive_postmortem": "a known flake"},
+    )
+    assert closed.json()["state"] == "closed"
+    listed = api.get("/api/v1/incidents?state=closed", role="viewer").json()
+    assert [i["id"] for i in listed] == [number]
+    assert api.get("/api/v1/incidents", role="viewer").json() == []
+    actions = [
+        row["action"]
+        for row in api.get("/api/v1/audit?limit=100", role="viewer").json()
+        if row["entity_kind"] == "incident"
+    ]
+    assert sorted(actions) == sorted(
+        ["incident.open", "incident.acknowledge", "incident.resolve", "incident.close"]
+    )
+
+
+def test_declared_incidents_take_roles_notes_and_tasks(api: Api) -> None:
+    created = api.post(
+        "/api/v1/incidents",
+        role="editor",
+        json={
+            "title": "payments are slow",
+            "severity": "P2",
+            "services": ["payments"],
+            "summary": "p99 at 4 s\nsince 10:00",
+            "commander": "ana",
+        },
+    )
+    assert created.status_code == 201, created.text
+    number = created.json()["id"]
+    assert created.json()["roles"] == {"commander": "ana"}
+    assert created.json()["created_by"] == "editor-bot"
+
+    scribe = api.put(
+        f"/api/v1/incidents/{number}/roles/scribe", role="editor", json={"person": "bo"}
+    )
+    assert scribe.json()["roles"] == {"commander": "ana", "scribe": "bo"}
+    noted = api.post(
+        f"/api/v1/incidents/{number}/notes", role="editor", json={"text": "rolled back"}
+    )
+    assert noted.json()["timeline"][-1]["text"] == "rolled back"
+
+    due = "2026-01-01T00:00:00Z"  # in the past: overdue at once
+    task = api.post(
+        f"/api/v1/incidents/{number}/tasks",
+        role="editor",
+        json={"title": "add a timeout", "owner": "bo", "due_at": due},
+    )
+    assert task.status_code == 201, task.text
+    task_id = task.json()["id"]
+    overdue = api.get("/api/v1/tasks?overdue=true", role="viewer").json()
+    assert [t["id"] for t in overdue] == [task_id]
+    done = api.request("PATCH", f"/api/v1/tasks/{task_id}", role="editor", json={"state": "done"})
+    assert done.json()["state"] == "done"
+    assert done.json()["done_at"] is not None
+    assert api.get("/api/v1/tasks?overdue=true", role="viewer").json() == []
+    # a P2 does not stop deploys
+    api.put("/api/v1/services/payments", role="editor", json={})
+    gate = api.get("/api/v1/gate?service=payments&change_type=feature", role="deploy").json()
+    assert not any("incident" in reason for reason in gate["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_webhook(_alert("a1"), version="3"), "version"),
+        (_webhook({**_alert("a1"), "startsAt": "yesterday"}), "startsAt"),
+        (_webhook({**_alert("a1"), "startsAt": "2026-11-20T10:00:00"}), "startsAt"),
+        (_webhook({**_alert("a1"), "startsAt": ZERO}), "startsAt"),
+        (_webhook({**_alert("a1"), "fingerprint": "a1\x00"}), "fingerprint"),
+        (_webhook({**_alert("a1"), "fingerprint": "f" * 65}), "fingerprint"),
+        (_webhook({**_alert("a1"), "labels": {"alertname": 1e309}}), "labels"),
+        (_webhook({**_alert("a1"), "labels": {"a\x07": "x"}}), "labels"),
+        (_webhook({**_alert("a1"), "status": "pending"}), "status"),
+        (_webhook({**_alert("a1"), "labels": {"deep": {"deeper": {"deepest": "x"}}}}), "labels"),
+        ({"version": "4"}, "groupKey"),
+    ],
+)
+def test_bad_payloads_are_422_naming_the_field(api: Api, body: Any, field: str) -> None:
+    text = json.dumps(body).replace("Infinity", "1e309")  # as an attacker would write it
+    response = _raw(api, text.encode())
+    assert response.status_code == 422, response.text
+    assert field in json.dumps(response.json()["detail"])
+    assert api.get("/api/v1/incidents?state=all", role="viewer").json() == []
+
+
+def _raw(api: Api, body: bytes) -> Any:
+    return api.client.post(
+        "/api/v1/alertmanager",
+        content=body,
+        headers={"Content-Type": "application/json", **api.headers("ingest")},
+    )
+
+
+def test_nan_and_huge_bodies_are_refused(api: Api) -> None:
+    assert _raw(api, b'{"version": "4", "truncatedAlerts": NaN}').status_code == 422
+    too_large = _raw(api, b'{"version": "4", "alerts": [' + b" " * (9 * 1024 * 1024) + b"]}")
+    assert too_large.status_code == 413
+    assert "SREKIT_MAX_ALERT_BODY_BYTES" in too_large.json()["detail"]
+    deep = b'{"version": "4", "alerts": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert _raw(api, deep).status_code == 422
+    # the same size is too large for the other routes
+    other = api.client.post(
+        "/api/v1/incidents",
+        content=b" " * (2 * 1024 * 1024),
+        headers={"Content-Type": "application/json", **api.headers("editor")},
+    )
+    assert other.status_code == 413
+    assert "SREKIT_MAX_BODY_BYTES" in other.json()["detail"]
+
+
+def test_a_bad_declaration_is_refused_and_changes_nothing(api: Api) -> None:
+    for body in (
+        {"title": "x", "severity": "P9"},
+        {"title": "line\x1b[31m", "severity": "P1"},
+        {"title": "x", "severity": "P1", "services": ["Bad Name"]},
+        {"title": "x", "severity": "P1", "extra": True},
+        {"title": "", "severity": "P1"},
+    ):
+        assert api.post("/api/v1/incidents", role="editor", json=body).status_code == 422, body
+    assert api.post("/api/v1/incidents/999/acknowledge", role="editor").status_code == 404
+    assert api.get("/api/v1/incidents/0", role="viewer").status_code == 422
+    assert api.get("/api/v1/incidents?state=all", role="viewer").json() == []
+
+
+def test_many_senders_at_once_open_one_incident(api: Api) -> None:
+    body = _webhook(_alert("a1"), _alert("b2", starts=T0 + timedelta(minutes=1)))
+    answers: list[int] = []
+
+    def send(copy: int) -> None:
+        twin = {**body, "externalURL": f"http://am-{copy}.local"}
+        answers.append(api.post("/api/v1/alertmanager", role="ingest", json=twin).status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * 8
+    incidents = api.get("/api/v1/incidents", role="viewer").json()
+    assert len(incidents) == 1
+    assert sorted(incidents[0]["alerts"]) == ["a1", "b2"]
