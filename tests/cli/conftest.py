@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from srekit.cli.main import app
+from srekit.store.database import create_store_engine, upgrade
+from tests.api.conftest import AVAILABILITY_SPEC, FakeEvaluator, TestClient, make_app, make_tokens
+from tests.served import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -90,3 +95,35 @@ def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, objec
     )
     assert result.exit_code == 0, result.output
     return {f"{s['service']}/{s['slo']}": s for s in json.loads(result.stdout)}
+
+
+class Served:
+    def __init__(self, url: str, tokens: dict[str, str], evaluator: FakeEvaluator) -> None:
+        self.url, self.tokens, self.evaluator = url, tokens, evaluator
+
+    def run(self, *args: str, role: str | None = "viewer") -> tuple[int, str, str]:
+        env = {"SREKIT_TOKEN": self.tokens[role] if role else ""}
+        return run(*args, "--server", self.url, env=env)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def served(store: Engine, tmp_path: Path) -> Iterator[Served]:
+    evaluator = FakeEvaluator()
+    tokens = make_tokens(store)
+    app = make_app(store, evaluator, tmp_path)
+    with TestClient(app) as client:  # store checkout's SLO through the API
+        headers = {"Authorization": f"Bearer {tokens['editor']}"}
+        put = client.put(
+            "/api/v1/slos/checkout/availability", json={"spec": AVAILABILITY_SPEC}, headers=headers
+        )
+        assert put.status_code == 201
+    with serving(app) as address:
+        yield Served(f"http://{address}", tokens, evaluator)

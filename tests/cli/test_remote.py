@@ -11,56 +11,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine
-
 from srekit.core.status import DataState
-from srekit.store.database import create_store_engine, upgrade
 from tests.api.conftest import (
     AVAILABILITY_SPEC,
-    FakeEvaluator,
-    TestClient,
-    make_app,
-    make_tokens,
     status_for,
 )
-from tests.cli.conftest import EXAMPLES, run
-from tests.served import free_port, serving
-
-
-class Served:
-    def __init__(self, url: str, tokens: dict[str, str], evaluator: FakeEvaluator) -> None:
-        self.url, self.tokens, self.evaluator = url, tokens, evaluator
-
-    def run(self, *args: str, role: str | None = "viewer") -> tuple[int, str, str]:
-        env = {"SREKIT_TOKEN": self.tokens[role] if role else ""}
-        return run(*args, "--server", self.url, env=env)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def served(store: Engine, tmp_path: Path) -> Iterator[Served]:
-    evaluator = FakeEvaluator()
-    tokens = make_tokens(store)
-    app = make_app(store, evaluator, tmp_path)
-    with TestClient(app) as client:  # store checkout's SLO through the API
-        headers = {"Authorization": f"Bearer {tokens['editor']}"}
-        put = client.put(
-            "/api/v1/slos/checkout/availability", json={"spec": AVAILABILITY_SPEC}, headers=headers
-        )
-        assert put.status_code == 201
-    with serving(app) as address:
-        yield Served(f"http://{address}", tokens, evaluator)
+from tests.cli.conftest import EXAMPLES, Served, run
+from tests.served import free_port
 
 
 def test_status_from_a_server_is_what_it_serves(served: Served) -> None:

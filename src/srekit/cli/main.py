@@ -9,7 +9,20 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from srekit.cli import audit, config, db, demo, events, gate, rules, serve, slo, status, token
+from srekit.cli import (
+    audit,
+    config,
+    db,
+    demo,
+    events,
+    gate,
+    incident,
+    rules,
+    serve,
+    slo,
+    status,
+    token,
+)
 from srekit.cli.context import CliContext
 from srekit.cli.help import SrekitTyper, examples
 
@@ -35,6 +48,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
 app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
+app.add_typer(incident.app, name="incident")
+app.add_typer(incident.task_app, name="task")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

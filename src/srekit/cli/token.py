@@ -51,7 +51,7 @@ def create(
             Role,
             "--role",
             metavar="ROLE",
-            help="viewer reads; editor changes SLOs; admin all; deploy: the gate only",
+            help="viewer reads; editor changes SLOs; admin all; deploy: the gate; ingest: alerts",
         ),
     ],
     name: Annotated[
