@@ -116,7 +116,14 @@ class IncidentStats:
 def incidents_in_period(
     incidents: Iterable[Incident], *, start: datetime, end: datetime, now: datetime
 ) -> list[Incident]:
-    """The incidents opened in `[start, end)` and not after `now`, in the order given."""
+    """The incidents opened in `[start, end)` and not after `now`, in the order given.
+
+    Raises ValueError when the period ends before it starts.
+    """
+    if end <= start:
+        raise ValueError(
+            f"the period must end after it starts: {start.isoformat()} to {end.isoformat()}"
+        )
     return [i for i in incidents if start <= i.opened_at < end and i.opened_at <= now]
 
 
@@ -271,14 +278,11 @@ def incident_stats(
     Raises ValueError when the period ends before it starts or an incident's severity has no
     definition in `severities`.
     """
-    if end <= start:
-        raise ValueError(
-            f"the period must end after it starts: {start.isoformat()} to {end.isoformat()}"
-        )
     by_severity = {severity: _Tally() for severity in Severity if severity in severities}
     by_pair: dict[tuple[str, Severity], _Tally] = {}
     seen: set[int] = set()
-    for incident in incidents_in_period(incidents, start=start, end=end, now=now):
+    period = incidents_in_period(incidents, start=start, end=end, now=now)
+    for incident in period:
         severity = incident.severity
         tally = by_severity.get(severity)
         if tally is None:
