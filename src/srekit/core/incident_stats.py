@@ -209,8 +209,10 @@ class _Tally:
         if resolved_s is not None:
             self.resolved += 1
             self.resolved_s += resolved_s
-        self.first = min(self.first, opened)
-        self.last = max(self.last, opened)
+        if opened < self.first:
+            self.first = opened
+        if opened > self.last:
+            self.last = opened
         self.met += met
         self.missed += missed
 
