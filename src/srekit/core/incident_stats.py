@@ -209,10 +209,8 @@ class _Tally:
         if resolved_s is not None:
             self.resolved += 1
             self.resolved_s += resolved_s
-        if opened < self.first:
-            self.first = opened
-        if opened > self.last:
-            self.last = opened
+        self.first = min(self.first, opened)
+        self.last = max(self.last, opened)
         self.met += met
         self.missed += missed
 
