@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from srekit.core.incident import FollowUpTask, IncidentView
+from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
 from srekit.core.status import SloStatus
@@ -27,8 +28,11 @@ __all__ = [
     "EventsOut",
     "GateOut",
     "GateSloOut",
+    "IncidentBudgetOut",
     "IncidentDetailOut",
+    "IncidentFiguresOut",
     "IncidentOut",
+    "IncidentStatsOut",
     "ResponseModel",
     "StatusOut",
     "TaskOut",
@@ -36,6 +40,7 @@ __all__ = [
     "figure",
     "gate_document",
     "incident_document",
+    "incident_stats_document",
     "status_document",
     "status_from_document",
     "task_document",
@@ -453,3 +458,106 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
             for deploy in view.deployments
         ]
     return document
+
+
+# -- incident figures: `IncidentStatsOut` and its builder ------------------------------------
+
+
+class IncidentFiguresOut(ResponseModel):
+    """One group's incident figures (`core.incident_stats` defines each); seconds, fractions."""
+
+    count: int = Field(description="incidents opened in the period")
+    open: int = Field(description="of those, not resolved at `at`")
+    acknowledged: int = Field(description="incidents MTTA averages over")
+    resolved: int = Field(description="incidents MTTR averages over")
+    mtta_s: float | None = Field(description="mean time to acknowledge; null: none acknowledged")
+    mttr_s: float | None = Field(description="mean time to resolve; null: none resolved")
+    mtbf_s: float | None = Field(
+        description="mean gap between consecutive incidents' starts; null under two incidents"
+    )
+    response_met: int
+    response_missed: int
+    response_share: float | None = Field(
+        description="met / (met + missed) against the severity's response target; null: none"
+        " judged yet"
+    )
+
+
+class ServiceIncidentFiguresOut(IncidentFiguresOut):
+    """A service's figures, and the same per severity of its incidents (those it had)."""
+
+    by_severity: dict[str, IncidentFiguresOut]
+
+
+class IncidentBudgetOut(ResponseModel):
+    """The share of an SLO's error budget one incident consumed: bad events during the
+    incident over the bad events the SLO allows in its window ending with the incident."""
+
+    incident_id: int
+    slo: str = Field(description="service/name")
+    consumed: float | None = Field(description="fraction of the budget; null: see reason")
+    bad_events: int | float | None
+    allowed_bad_events: float | None
+    reason: str | None
+
+
+class IncidentStatsOut(ResponseModel):
+    """Incident figures of the period [start, end) as seen at `at`: overall, per severity
+    (every severity, P0 first), per service (by name) and per service and severity, with the
+    budget each of the period's incidents consumed of the SLOs it names."""
+
+    start: Time
+    end: Time
+    at: Time
+    overall: IncidentFiguresOut
+    by_severity: dict[str, IncidentFiguresOut]
+    by_service: dict[str, ServiceIncidentFiguresOut]
+    budgets: list[IncidentBudgetOut]
+
+
+def _incident_figures(figures: IncidentFigures) -> dict[str, Any]:
+    return {
+        "count": figures.count,
+        "open": figures.open,
+        "acknowledged": figures.acknowledged,
+        "resolved": figures.resolved,
+        "mtta_s": figure(figures.mtta_s),
+        "mttr_s": figure(figures.mttr_s),
+        "mtbf_s": figure(figures.mtbf_s),
+        "response_met": figures.response_met,
+        "response_missed": figures.response_missed,
+        "response_share": figure(figures.response_share),
+    }
+
+
+def _incident_budget(budget: IncidentBudget) -> dict[str, Any]:
+    return {
+        "incident_id": budget.incident_id,
+        "slo": budget.slo,
+        "consumed": figure(budget.consumed),
+        "bad_events": None if budget.bad_events is None else _count(budget.bad_events),
+        "allowed_bad_events": figure(budget.allowed_bad_events),
+        "reason": budget.reason,
+    }
+
+
+def incident_stats_document(stats: IncidentStats) -> dict[str, Any]:
+    """Incident figures as `IncidentStatsOut` describes them."""
+    by_service: dict[str, dict[str, Any]] = {
+        service: {**_incident_figures(figures), "by_severity": {}}
+        for service, figures in stats.by_service.items()
+    }
+    for (service, severity), figures in stats.by_service_severity.items():
+        by_service[service]["by_severity"][severity.value] = _incident_figures(figures)
+    return {
+        "start": format_instant(stats.start),
+        "end": format_instant(stats.end),
+        "at": format_instant(stats.at),
+        "overall": _incident_figures(stats.overall),
+        "by_severity": {
+            severity.value: _incident_figures(figures)
+            for severity, figures in stats.by_severity.items()
+        },
+        "by_service": by_service,
+        "budgets": [_incident_budget(budget) for budget in stats.budgets],
+    }
