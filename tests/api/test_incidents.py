@@ -252,3 +252,36 @@ def test_many_senders_at_once_open_one_incident(api: Api) -> None:
     incidents = api.get("/api/v1/incidents", role="viewer").json()
     assert len(incidents) == 1
     assert sorted(incidents[0]["alerts"]) == ["a1", "b2"]
+
+
+def test_stats_of_a_period_from_the_alerts_instants(api: Api) -> None:
+    minute = timedelta(minutes=1)
+    for fingerprint, start, length in (("a1", T0, 30), ("b2", T0 + 120 * minute, 10)):
+        _deliver(api, _webhook(_alert(fingerprint, starts=start)))
+        _deliver(api, _webhook(_alert(fingerprint, starts=start, ends=start + length * minute)))
+    figures = api.get(
+        "/api/v1/incidents/stats?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", role="viewer"
+    )
+    assert figures.status_code == 200, figures.text
+    document = figures.json()
+    overall = document["overall"]
+    # two P1 incidents: resolved after 30 and 10 minutes, opened two hours apart
+    assert (overall["count"], overall["open"], overall["resolved"]) == (2, 0, 2)
+    assert overall["mttr_s"] == (30 * 60 + 10 * 60) / 2
+    assert overall["mtbf_s"] == 120 * 60
+    assert overall["mtta_s"] is None  # nobody acknowledged: the alerts resolved on their own
+    # a P1's response target is 15 minutes: the 10-minute one met it, the 30-minute one not
+    assert (overall["response_met"], overall["response_missed"]) == (1, 1)
+    assert overall["response_share"] == 0.5
+    assert document["by_severity"]["P1"]["count"] == 2
+    assert document["by_severity"]["P0"]["count"] == 0
+    assert document["by_service"]["checkout"]["count"] == 2
+    # the SLO they name is not stored: its budget is unknown, and says why
+    assert {b["slo"] for b in document["budgets"]} == {"checkout/availability"}
+    assert all(b["consumed"] is None and b["reason"] for b in document["budgets"])
+    empty = api.get(
+        "/api/v1/incidents/stats?from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z", role="viewer"
+    )
+    assert empty.status_code == 422
+    naive = api.get("/api/v1/incidents/stats?from=2026-11-20T00:00:00", role="viewer")
+    assert naive.status_code == 422

@@ -126,3 +126,22 @@ def test_list_and_show_from_a_server(served: Served) -> None:
     assert code == 2
     assert "404" in err
     assert "no incident 5" in err
+
+
+def test_stats_count_what_was_declared(cli: Cli) -> None:
+    _declare(cli, "checkout errors", "--severity", "P0", "--service", "checkout")
+    _declare(cli, "slow search", "--severity", "P3", "--service", "search")
+    document = cli.json("incident", "stats")
+    assert isinstance(document, dict)
+    assert (document["overall"]["count"], document["overall"]["open"]) == (2, 2)
+    assert document["by_severity"]["P0"]["count"] == 1
+    assert sorted(document["by_service"]) == ["checkout", "search"]
+    code, out, _ = cli("incident", "stats")
+    assert code == 0
+    assert "MTTR" in out
+    assert "checkout" in out
+    code, _, err = cli(
+        "incident", "stats", "--from", "2026-12-01T00:00:00Z", "--to", "2026-11-01T00:00:00Z"
+    )
+    assert code == 2
+    assert "--to" in err

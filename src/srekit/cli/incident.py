@@ -20,13 +20,14 @@ from srekit.cli.options import (
     ActorOption,
     FormatOption,
     OutputFormat,
+    PrometheusOption,
     abort,
     console,
     emit,
     errors_to_exit_codes,
     plain_table,
 )
-from srekit.cli.remote import ServerOption, server_object, server_rows
+from srekit.cli.remote import ServerOption, server_get, server_object, server_rows
 from srekit.cli.store_common import actor_or_user, open_engine
 from srekit.core.incident import IncidentRole, IncidentState, Severity, TaskState
 
@@ -282,6 +283,124 @@ def show_command(
         with _engine(ctx) as engine:
             document = incident_document(incident_view(engine, incident_id=incident), detail=True)
     _show(document, output)
+
+
+@app.command(
+    "stats",
+    epilog=examples(
+        "srekit incident stats",
+        "srekit incident stats --from 2026-11-01T00:00:00Z",
+        "srekit incident stats --service checkout --format json",
+    ),
+)
+def stats_command(
+    ctx: typer.Context,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="TIME", help="period start, RFC 3339 (default: to − 30d)"),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", metavar="TIME", help="period end (default: now)")
+    ] = None,
+    service: Annotated[str | None, typer.Option(metavar="NAME", help="only this service")] = None,
+    prometheus_url: PrometheusOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+    server: ServerOption = None,
+) -> None:
+    """Incident figures of a period: count, MTTA, MTTR, MTBF and the share of incidents that
+    met their response target, per severity and service, and the error budget each incident
+    consumed of its SLOs (from the SLOs' own sources)."""
+    from datetime import timedelta
+
+    from srekit.contracts import incident_stats_document
+    from srekit.flows.incident_stats import stored_incident_stats
+    from srekit.sources.factory import build_sources, close_sources
+
+    now = _now()
+    # up to and including the current second, when the incidents just declared opened
+    until = _checked_instant("--to", end) or now + timedelta(seconds=1)
+    since = _checked_instant("--from", start) or until - timedelta(days=30)
+    if until <= since:
+        abort(f"--to: the period must end after it starts ({start} … {end})")
+    if server:
+        params = {"from": _iso(since), "to": _iso(until)}
+        params.update({"service": service} if service else {})
+        fields = frozenset({"start", "end", "overall", "by_severity", "by_service", "budgets"})
+        answer = server_get(server, "/api/v1/incidents/stats", params)
+        missing = fields - set(answer) if isinstance(answer, dict) else fields
+        if missing:
+            abort(f"srekit at {server} answered without {', '.join(sorted(missing))}", 3)
+        document = dict(answer)
+    else:
+        from srekit.cli.context import settings_of
+
+        with _engine(ctx) as engine:
+            sources = build_sources(
+                settings_of(ctx), prometheus_url=prometheus_url, name_paths=True
+            )
+            try:
+                figures = stored_incident_stats(
+                    engine, sources=sources, start=since, end=until, now=now, service=service
+                )
+            finally:
+                close_sources(sources)
+        document = incident_stats_document(figures)
+    if output is OutputFormat.TABLE:
+        _print_stats(document)
+    else:
+        emit(document, output)
+
+
+def _iso(moment: datetime) -> str:
+    from srekit.core.instant import format_instant
+
+    return format_instant(moment)
+
+
+def _duration(seconds: float | None) -> str:
+    from datetime import timedelta
+
+    from srekit.core.instant import format_age
+
+    return "-" if seconds is None else format_age(timedelta(seconds=seconds))
+
+
+def _print_stats(document: dict[str, Any]) -> None:
+    from srekit.cli.options import percent
+
+    console.print(f"incidents opened {document['start']} … {document['end']}", highlight=False)
+    table = plain_table("group", "count", "open", "MTTA", "MTTR", "MTBF", "met target")
+    groups = [("all", document["overall"])]
+    groups += [(severity, f) for severity, f in document["by_severity"].items()]
+    groups += [(service, f) for service, f in document["by_service"].items()]
+    for name, figures in groups:
+        share = figures["response_share"]
+        judged = figures["response_met"] + figures["response_missed"]
+        table.add_row(
+            name,
+            str(figures["count"]),
+            str(figures["open"]),
+            _duration(figures["mtta_s"]),
+            _duration(figures["mttr_s"]),
+            _duration(figures["mtbf_s"]),
+            "-" if share is None else f"{percent(share)} of {judged}",
+        )
+    console.print(table)
+    if document["budgets"]:
+        console.print("\n[bold]error budget consumed[/]")
+        budgets = plain_table(
+            "incident", "slo", "consumed", "bad events", "why unknown", fold="why unknown"
+        )
+        for budget in document["budgets"]:
+            consumed = budget["consumed"]
+            budgets.add_row(
+                f"#{budget['incident_id']}",
+                budget["slo"],
+                "-" if consumed is None else percent(consumed),
+                "-" if budget["bad_events"] is None else f"{budget['bad_events']:,}",
+                budget["reason"] or "",
+            )
+        console.print(budgets)
 
 
 # --- changing -----------------------------------------------------------------------------------

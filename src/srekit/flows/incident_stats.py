@@ -27,9 +27,15 @@ from srekit.core.incident_stats import (
 from srekit.core.sli import EventCounts, SliSource, SourceSet, WindowQuery
 from srekit.core.slo import SLO, BudgetingMethod
 from srekit.core.window import window_name, window_span
-from srekit.errors import SourceTimeout, SrekitError
+from srekit.errors import SourceTimeout, SpecError, SrekitError
+from srekit.store import StoreEngine
 
-__all__ = ["compute_incident_stats", "read_incident_budgets", "slo_key"]
+__all__ = [
+    "compute_incident_stats",
+    "read_incident_budgets",
+    "slo_key",
+    "stored_incident_stats",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +165,46 @@ def _read(
         logger.warning("SLI source %s failed reading incident budgets: %r", name, error)
         return [(slo, f"the {name} source failed: {error}") for slo in slos]
     return [(slo, counts) for slo in slos]
+
+
+def stored_incident_stats(
+    engine: StoreEngine,
+    *,
+    sources: SourceSet,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    service: str | None = None,
+) -> IncidentStats:
+    """The figures of the stored incidents opened in `[start, end)` (of one service, if
+    given), with the budget each consumed of the stored SLOs it names."""
+    from srekit.store.database import transaction
+    from srekit.store.repo import incident_of, list_incidents, list_slos
+
+    if end <= start:
+        raise SpecError(
+            f"the period ends ({end:%Y-%m-%dT%H:%M:%SZ}) when or before it starts", field="to"
+        )
+    with transaction(engine, read_only=True) as session:
+        incidents = [
+            incident_of(row)
+            for row in list_incidents(
+                session,
+                service=service,
+                state="all",
+                opened_from=start,
+                opened_to=end,
+                limit=None,
+            )
+        ]
+        named = {key for incident in incidents for key in incident.slos}
+        slos = []
+        for row in list_slos(session):
+            if row.key in named:
+                try:
+                    slos.append(row.to_slo())
+                except SpecError:
+                    continue  # an unreadable stored SLO: its budgets say "no spec"
+    return compute_incident_stats(
+        incidents, slos=slos, sources=sources, start=start, end=end, now=now
+    )

@@ -28,6 +28,7 @@ from srekit.core.sli import SourceSet
 from srekit.core.status import DataState, SloStatus
 from srekit.flows.evaluate import evaluate_stored
 from srekit.flows.status import latest_statuses, status_version
+from srekit.sources.factory import close_sources
 from srekit.store import StoreEngine
 from srekit.store.locks import LeaderLock
 from srekit.telemetry import SrekitMetrics
@@ -71,18 +72,6 @@ def _default_sources(settings: Settings) -> Callable[[], SourceSet]:
         return build_sources(settings, prometheus_url=None, events_store=None)
 
     return sources
-
-
-def _close_sources(sources: SourceSet) -> None:
-    # Sources are built per round: an event store must not keep its DuckDB file locked
-    # between rounds (`srekit events ingest` writes to it), nor a source its sockets.
-    for source in (sources.prometheus, sources.events):
-        close = getattr(source, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                logger.exception("closing an SLI source failed")
 
 
 class Evaluator:
@@ -158,7 +147,7 @@ class Evaluator:
                 ),
             )
         finally:
-            _close_sources(sources)
+            close_sources(sources)
         if prune:
             self._pruned_at = at
         return EvaluationReport(

@@ -7,7 +7,7 @@ from pathlib import Path
 from srekit.config import Settings
 from srekit.core.sli import SourceSet
 
-__all__ = ["build_sources", "prometheus_url_of"]
+__all__ = ["build_sources", "close_sources", "prometheus_url_of"]
 
 
 def prometheus_url_of(settings: Settings, prometheus_url: str | None = None) -> str | None:
@@ -76,3 +76,18 @@ def build_sources(
             " srekit looks)"
         )
     return SourceSet(prometheus=prometheus, events=events, missing_events=missing)
+
+
+def close_sources(sources: SourceSet) -> None:
+    """Close what `build_sources` opened: an event store must not keep its DuckDB file locked
+    (`srekit events ingest` writes to it), nor a source its sockets. A failure to close is
+    logged, not raised: the work is done by then."""
+    import logging
+
+    for source in (sources.prometheus, sources.events):
+        close = getattr(source, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                logging.getLogger(__name__).exception("closing an SLI source failed")

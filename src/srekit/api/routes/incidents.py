@@ -6,7 +6,7 @@ Every change is in the audit log, and the gate sees a P0/P1 opening or closing a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -24,11 +24,15 @@ from srekit.api.schemas.incidents import (
 from srekit.contracts import (
     IncidentDetailOut,
     IncidentOut,
+    IncidentStatsOut,
     TaskOut,
     incident_document,
+    incident_stats_document,
     task_document,
 )
 from srekit.core.incident import IncidentRole, IncidentState, Severity, TaskState
+from srekit.errors import SpecError
+from srekit.sources.factory import close_sources
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -101,6 +105,37 @@ def declare(body: DeclareIn, state: StateDep, principal: Editor) -> dict[str, An
     )
     _changed(state)
     return incident_document(view, detail=True)
+
+
+@router.get("/incidents/stats", response_model=IncidentStatsOut, responses=AUTH_ERRORS)
+def stats(
+    state: StateDep,
+    principal: Viewer,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="RFC 3339; default: 30 days before to")
+    ] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; default: now")] = None,
+    service: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Per period, service and severity: count, MTTA, MTTR, MTBF, the share meeting its
+    response target, and the error budget each incident consumed of its SLOs."""
+    from srekit.flows.incident_stats import stored_incident_stats
+    from srekit.sources.factory import build_sources
+
+    now = _now()
+    for moment, label in ((start, "from"), (end, "to")):
+        if moment is not None and moment.tzinfo is None:
+            raise SpecError("expected a time zone (Z or +02:00)", file="query", field=label)
+    until = end or now + timedelta(seconds=1)  # including incidents opened this second
+    since = start or until - timedelta(days=30)
+    sources = build_sources(state.settings)
+    try:
+        figures = stored_incident_stats(
+            state.engine, sources=sources, start=since, end=until, now=now, service=service
+        )
+    finally:
+        close_sources(sources)
+    return incident_stats_document(figures)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, responses=READ_ERRORS)
