@@ -88,6 +88,22 @@ def gate(
     raise typer.Exit(0 if document["allowed"] is True else 1)
 
 
+def _open_severe_incidents(ctx: typer.Context, service: str) -> tuple[str, ...]:
+    """The service's open P0/P1 incidents in the state store, when there is one (a store
+    configured, or the SQLite file under SREKIT_HOME): a gate asked from spec files in a
+    checkout without srekit's state has no incidents to consult. A store that cannot be read
+    is bad input (exit 2), not a pass."""
+    from srekit.cli.context import settings_of
+    from srekit.cli.store_common import open_engine
+    from srekit.flows.incidents import StoredIncidents
+
+    settings = settings_of(ctx)
+    if not settings.database_url and not (settings.home / "srekit.db").exists():
+        return ()
+    with open_engine(settings) as engine:
+        return tuple(StoredIncidents(engine).open_severe_incidents(service))
+
+
 def _decided(
     ctx: typer.Context,
     files: list[Path],
@@ -114,6 +130,7 @@ def _decided(
             change_type=change_type,
             at=when,
             fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
+            open_severe_incidents=() if at else _open_severe_incidents(ctx, service),
         )
     return gated.decision, gated.statuses, gated.policy.name
 

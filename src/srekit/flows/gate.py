@@ -84,8 +84,10 @@ def gate_specs(
     change_type: str,
     at: datetime,
     fail_mode: FailMode = FailMode.CLOSED,
+    open_severe_incidents: Sequence[str] = (),
 ) -> SpecGate:
-    """Evaluate `service`'s SLOs from `specs` at `at` and decide its deploy.
+    """Evaluate `service`'s SLOs from `specs` at `at` and decide its deploy; the open P0/P1
+    incidents given deny it as they do on the server.
 
     Raises SpecError when no SLO belongs to `service`, its SLOs name different policies, or
     its policy does not know `change_type`: from files, those are mistakes to fix, not states
@@ -108,6 +110,7 @@ def gate_specs(
         policy=chosen.policy,
         now=at,
         fail_mode=fail_mode,
+        open_severe_incidents=open_severe_incidents,
     )
     return SpecGate(decision, current, chosen.policy)
 
