@@ -41,6 +41,7 @@ from srekit.store.repo import (
     create_incident,
     get_incident,
     incident_events,
+    incident_fingerprints,
     incident_of,
     list_alerts,
     list_deployments_between,
@@ -92,8 +93,16 @@ def task_of(row: IncidentTaskRow) -> FollowUpTask:
     )
 
 
-def _view(session: StoreSession, row: IncidentRow, *, full: bool) -> IncidentView:
-    incident = incident_of(row)
+def _view(
+    session: StoreSession,
+    row: IncidentRow,
+    *,
+    full: bool,
+    fingerprints: tuple[str, ...] | None = None,
+) -> IncidentView:
+    if fingerprints is None:
+        fingerprints = incident_fingerprints(session, incident_ids=[row.id])[row.id]
+    incident = incident_of(row, alerts=fingerprints)
     if not full:
         return IncidentView(
             incident=incident,
@@ -361,12 +370,9 @@ def list_incident_views(
     limit: int = 100,
 ) -> list[IncidentView]:
     with transaction(engine, read_only=True) as session:
-        return [
-            _view(session, row, full=False)
-            for row in list_incidents(
-                session, service=service, state=state, severity=severity, limit=limit
-            )
-        ]
+        rows = list_incidents(session, service=service, state=state, severity=severity, limit=limit)
+        prints = incident_fingerprints(session, incident_ids=[row.id for row in rows])
+        return [_view(session, row, full=False, fingerprints=prints[row.id]) for row in rows]
 
 
 class StoredIncidents:

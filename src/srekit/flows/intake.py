@@ -38,12 +38,13 @@ from srekit.store.repo import (
     IncidentRow,
     add_alert,
     add_event,
+    alert_standing,
     create_incident,
-    find_alert,
+    find_alerts,
     get_incident,
+    get_incidents,
     incident_of,
     latest_incident_of_group,
-    list_alerts,
     notification_seen,
     record_notification,
     resolve_alert,
@@ -122,97 +123,129 @@ def _apply(
         alert_count=len(notification.alerts),
         now=now,
     )
-    for alert in sorted(notification.alerts, key=lambda a: (a.starts_at, a.fingerprint)):
-        _apply_alert(session, alert, routing=routing, result=result, now=now)
+    _Batch(session, notification.alerts, routing=routing, result=result, now=now).apply()
     return result
 
 
-def _apply_alert(
-    session: StoreSession,
-    alert: ReceivedAlert,
-    *,
-    routing: AlertRouting,
-    result: IntakeResult,
-    now: datetime,
-) -> None:
-    stored = find_alert(session, fingerprint=alert.fingerprint, starts_at=alert.starts_at)
-    change = alert_change(None if stored is None else AlertStatus(stored.status), alert.status)
-    if change is AlertChange.UNCHANGED:
-        return
-    incident: IncidentRow | None = None
-    if stored is None:
-        result.new_alerts += 1
-        routed = route_alert(routing, alert.labels)
-        if routed is None:
-            result.unrouted_alerts += 1
-        elif routed.incident:
-            incident = _incident_for(session, alert, routed, result=result, now=now)
-        add_alert(
+class _Batch:
+    """One notification's alerts, applied with a few statements whatever their number: the
+    stored instances read at once, the group's incident looked up once, new rows flushed
+    together, and each touched incident checked for resolution once at the end."""
+
+    def __init__(
+        self,
+        session: StoreSession,
+        alerts: Sequence[ReceivedAlert],
+        *,
+        routing: AlertRouting,
+        result: IntakeResult,
+        now: datetime,
+    ) -> None:
+        self.session, self.routing, self.result, self.now = session, routing, result, now
+        self.alerts = sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint))
+        self.stored = find_alerts(session, keys=[(a.fingerprint, a.starts_at) for a in self.alerts])
+        self.groups: dict[str, IncidentRow] = {}
+        self.incidents = get_incidents(
             session,
-            alert=alert,
-            routed=routed,
-            incident_id=None if incident is None else incident.id,
-            now=now,
+            incident_ids=[r.incident_id for r in self.stored.values() if r.incident_id is not None],
         )
-        if incident is not None:
-            add_event(
-                session,
-                incident_id=incident.id,
-                kind=TimelineKind.ALERT_FIRED,
-                actor=INTAKE_ACTOR,
-                text=f"alert {alert.alertname or alert.fingerprint} fired",
-                at=alert.starts_at,
-                data={"fingerprint": alert.fingerprint, "labels": dict(alert.labels)},
+        self.resolved: dict[int, IncidentRow] = {}
+
+    def apply(self) -> None:
+        for alert in self.alerts:
+            self._alert(alert)
+        self.session.flush()
+        if self.routing.on_resolved is OnResolved.RESOLVE and self.resolved:
+            standing = alert_standing(self.session, incident_ids=list(self.resolved))
+            for incident_id, incident in self.resolved.items():
+                total, firing, ended = standing.get(incident_id, (0, 0, None))
+                if total and not firing:
+                    _resolve_at(
+                        self.session, incident, ended or self.now, result=self.result, now=self.now
+                    )
+
+    def _alert(self, alert: ReceivedAlert) -> None:
+        key = (alert.fingerprint, alert.starts_at)
+        stored = self.stored.get(key)
+        change = alert_change(None if stored is None else AlertStatus(stored.status), alert.status)
+        if change is AlertChange.UNCHANGED:
+            return
+        incident: IncidentRow | None = None
+        if stored is None:
+            self.result.new_alerts += 1
+            routed = route_alert(self.routing, alert.labels)
+            if routed is None:
+                self.result.unrouted_alerts += 1
+            elif routed.incident:
+                incident = self._incident_for(alert, routed)
+            self.stored[key] = add_alert(
+                self.session,
+                alert=alert,
+                routed=routed,
+                incident_id=None if incident is None else incident.id,
+                now=self.now,
+                flush=False,
             )
-    else:
-        resolve_alert(session, row=stored, ends_at=alert.ends_at, now=now)
-        if stored.incident_id is not None:
-            incident = get_incident(session, incident_id=stored.incident_id)
-    if alert.status is not AlertStatus.RESOLVED:
-        return
-    result.resolved_alerts += 1
-    if incident is None:
-        return
-    add_event(
-        session,
-        incident_id=incident.id,
-        kind=TimelineKind.ALERT_RESOLVED,
-        actor=INTAKE_ACTOR,
-        text=f"alert {alert.alertname or alert.fingerprint} resolved",
-        at=alert.ends_at or now,
-        data={"fingerprint": alert.fingerprint},
-    )
-    if routing.on_resolved is OnResolved.RESOLVE:
-        _resolve_when_all_resolved(session, incident, result=result, now=now)
+            if incident is not None:
+                add_event(
+                    self.session,
+                    incident_id=incident.id,
+                    kind=TimelineKind.ALERT_FIRED,
+                    actor=INTAKE_ACTOR,
+                    text=f"alert {alert.alertname or alert.fingerprint} fired",
+                    at=alert.starts_at,
+                    data={"fingerprint": alert.fingerprint, "labels": dict(alert.labels)},
+                )
+        else:
+            resolve_alert(self.session, row=stored, ends_at=alert.ends_at, now=self.now)
+            if stored.incident_id is not None:
+                incident = self._incident(stored.incident_id)
+        if alert.status is not AlertStatus.RESOLVED:
+            return
+        self.result.resolved_alerts += 1
+        if incident is None:
+            return
+        add_event(
+            self.session,
+            incident_id=incident.id,
+            kind=TimelineKind.ALERT_RESOLVED,
+            actor=INTAKE_ACTOR,
+            text=f"alert {alert.alertname or alert.fingerprint} resolved",
+            at=alert.ends_at or self.now,
+            data={"fingerprint": alert.fingerprint},
+        )
+        self.resolved[incident.id] = incident
 
+    def _incident(self, incident_id: int) -> IncidentRow:
+        row = self.incidents.get(incident_id)
+        if row is None:
+            row = self.incidents[incident_id] = get_incident(self.session, incident_id=incident_id)
+        return row
 
-def _incident_for(
-    session: StoreSession,
-    alert: ReceivedAlert,
-    routed: RoutedAlert,
-    *,
-    result: IntakeResult,
-    now: datetime,
-) -> IncidentRow:
-    """The group's incident this alert joins, opened when there is none to join."""
-    latest = latest_incident_of_group(session, group_key=routed.group_key)
-    if latest is not None and joins_incident(incident_of(latest), alert.starts_at):
-        _join(session, latest, alert, routed, now=now)
-        return latest
-    row = create_incident(
-        session,
-        title=incident_title(alert, service=routed.service),
-        severity=routed.severity,
-        opened_at=alert.starts_at,
-        actor=INTAKE_ACTOR,
-        services=() if routed.service is None else (routed.service,),
-        slos=() if routed.slo is None else (routed.slo,),
-        group_key=routed.group_key,
-        now=now,
-    )
-    assert result.incidents_opened is not None
-    result.incidents_opened.append(row.id)
-    return row
+    def _incident_for(self, alert: ReceivedAlert, routed: RoutedAlert) -> IncidentRow:
+        """The group's incident this alert joins, opened when there is none to join."""
+        latest = self.groups.get(routed.group_key)
+        if latest is None:
+            latest = latest_incident_of_group(self.session, group_key=routed.group_key)
+        if latest is not None and joins_incident(incident_of(latest), alert.starts_at):
+            _join(self.session, latest, alert, routed, now=self.now)
+            row = latest
+        else:
+            row = create_incident(
+                self.session,
+                title=incident_title(alert, service=routed.service),
+                severity=routed.severity,
+                opened_at=alert.starts_at,
+                actor=INTAKE_ACTOR,
+                services=() if routed.service is None else (routed.service,),
+                slos=() if routed.slo is None else (routed.slo,),
+                group_key=routed.group_key,
+                now=self.now,
+            )
+            assert self.result.incidents_opened is not None
+            self.result.incidents_opened.append(row.id)
+        self.groups[routed.group_key] = self.incidents[row.id] = row
+        return row
 
 
 def _join(
@@ -256,15 +289,16 @@ def _join(
         )
 
 
-def _resolve_when_all_resolved(
-    session: StoreSession, row: IncidentRow, *, result: IntakeResult, now: datetime
+def _resolve_at(
+    session: StoreSession,
+    row: IncidentRow,
+    last_end: datetime,
+    *,
+    result: IntakeResult,
+    now: datetime,
 ) -> None:
-    """Resolve the incident at its last alert's end once all its alerts have resolved; a late
+    """Resolve the incident at its last alert's end, all its alerts having resolved; a late
     alert ending later moves an automatic resolution to its end."""
-    alerts = list_alerts(session, incident_id=row.id, limit=None)
-    if not alerts or any(a.status != AlertStatus.RESOLVED.value for a in alerts):
-        return
-    last_end = max(a.ends_at or now for a in alerts)
     incident = incident_of(row)
     if incident.open:
         resolved = change_state(incident, to=IncidentState.RESOLVED, at=last_end)

@@ -6,6 +6,7 @@ Records, not configuration: they are not audited (the incidents they open are).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from srekit.store.tables import AlertNotificationRow, AlertRow
 __all__ = [
     "add_alert",
     "find_alert",
+    "find_alerts",
     "list_alerts",
     "notification_seen",
     "record_notification",
@@ -70,6 +72,23 @@ def find_alert(session: Session, *, fingerprint: str, starts_at: datetime) -> Al
     ).one_or_none()
 
 
+def find_alerts(
+    session: Session, *, keys: Sequence[tuple[str, datetime]]
+) -> dict[tuple[str, datetime], AlertRow]:
+    """The stored instances among these (fingerprint, starts_at) keys, in one query."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = session.scalars(
+        select(AlertRow).where(AlertRow.fingerprint.in_({fingerprint for fingerprint, _ in keys}))
+    )
+    return {
+        (row.fingerprint, row.starts_at): row
+        for row in rows
+        if (row.fingerprint, row.starts_at) in wanted
+    }
+
+
 def add_alert(
     session: Session,
     *,
@@ -77,8 +96,10 @@ def add_alert(
     routed: RoutedAlert | None,
     incident_id: int | None,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> AlertRow:
-    """Store a newly seen alert instance, with where the routing sent it."""
+    """Store a newly seen alert instance, with where the routing sent it (flushed with the
+    next flush when `flush` is false: a notification's alerts go in one statement)."""
     row = AlertRow(
         fingerprint=alert.fingerprint,
         starts_at=alert.starts_at,
@@ -96,18 +117,19 @@ def add_alert(
         updated_at=when(now),
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
 def resolve_alert(
     session: Session, *, row: AlertRow, ends_at: datetime | None, now: datetime | None = None
 ) -> AlertRow:
-    """Mark a firing instance resolved (never the other way round)."""
+    """Mark a firing instance resolved (never the other way round); flushed with the next
+    flush."""
     row.status = AlertStatus.RESOLVED.value
     row.ends_at = ends_at
     row.updated_at = when(now)
-    session.flush()
     return row
 
 

@@ -8,11 +8,11 @@ and the audit row in the same transaction. An open incident holds its routing gr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.incident import (
@@ -42,10 +42,13 @@ __all__ = [
     "StateFilter",
     "add_event",
     "add_task",
+    "alert_standing",
     "create_incident",
     "get_incident",
+    "get_incidents",
     "get_task",
     "incident_events",
+    "incident_fingerprints",
     "incident_of",
     "latest_incident_of_group",
     "list_incidents",
@@ -61,8 +64,10 @@ StateFilter = Literal["open", "closed", "all"] | IncidentState
 _OPEN = tuple(s.value for s in IncidentState if is_open(s))
 
 
-def incident_of(row: IncidentRow) -> Incident:
-    """The core incident a row stores (its services and alerts loaded by the repo's queries)."""
+def incident_of(row: IncidentRow, *, alerts: Sequence[str] = ()) -> Incident:
+    """The core incident a row stores (its services loaded by the repo's queries), with the
+    fingerprints of its alerts when the caller read them (`incident_fingerprints`): the intake
+    never reads them, as a long incident gathers thousands."""
     return Incident(
         id=row.id,
         title=row.title,
@@ -75,7 +80,7 @@ def incident_of(row: IncidentRow) -> Incident:
         mitigated_at=row.mitigated_at,
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,
-        alerts=tuple(dict.fromkeys(alert.fingerprint for alert in row.alerts)),
+        alerts=tuple(alerts),
         roles={IncidentRole(k): v for k, v in row.roles.items()},
         reopened=row.reopened,
     )
@@ -101,7 +106,60 @@ def _audit_view(row: IncidentRow) -> dict[str, Any]:
 
 
 def _loaded() -> Any:
-    return (selectinload(IncidentRow.services), selectinload(IncidentRow.alerts))
+    return (selectinload(IncidentRow.services),)
+
+
+def incident_fingerprints(
+    session: Session, *, incident_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """The distinct fingerprints of each incident's alerts, oldest alert first."""
+    found: dict[int, dict[str, None]] = {incident_id: {} for incident_id in incident_ids}
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(AlertRow.incident_id, AlertRow.fingerprint)
+        .where(AlertRow.incident_id.in_(list(incident_ids)))
+        .order_by(AlertRow.starts_at, AlertRow.id)
+    )
+    for incident_id, fingerprint in rows:
+        if incident_id is not None:  # the query asked for these incidents only
+            found[incident_id][fingerprint] = None
+    return {incident_id: tuple(prints) for incident_id, prints in found.items()}
+
+
+def alert_standing(
+    session: Session, *, incident_ids: Sequence[int]
+) -> dict[int, tuple[int, int, datetime | None]]:
+    """Per incident, (alerts, of which firing, the latest end among the resolved): what the
+    intake needs to tell whether all its alerts have resolved, without reading them."""
+    if not incident_ids:
+        return {}
+    rows = session.execute(
+        select(
+            AlertRow.incident_id,
+            func.count(AlertRow.id),
+            func.count(AlertRow.id).filter(AlertRow.status == "firing"),
+            func.max(AlertRow.ends_at),
+        )
+        .where(AlertRow.incident_id.in_(list(incident_ids)))
+        .group_by(AlertRow.incident_id)
+    )
+    standing: dict[int, tuple[int, int, datetime | None]] = {}
+    for incident_id, total, firing, ended in rows:
+        if incident_id is not None:  # the query asked for these incidents only
+            standing[incident_id] = (int(total), int(firing), ended)
+    return standing
+
+
+def get_incidents(session: Session, *, incident_ids: Iterable[int]) -> dict[int, IncidentRow]:
+    """The incidents with these ids (those that exist), in one query."""
+    wanted = sorted(set(incident_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(IncidentRow).where(IncidentRow.id.in_(wanted)).options(*_loaded())
+    )
+    return {row.id: row for row in rows}
 
 
 def create_incident(
@@ -348,15 +406,17 @@ def incident_events(session: Session, *, incident_id: int) -> list[IncidentEvent
 def related_incidents(session: Session, *, row: IncidentRow, limit: int = 10) -> list[IncidentRow]:
     """Earlier incidents on the same services that shared an alert name or a fingerprint with
     this one, newest first."""
-    names = {alert.alertname for alert in row.alerts if alert.alertname}
-    fingerprints = {alert.fingerprint for alert in row.alerts}
     services = row.service_names
-    if not (names or fingerprints) or not services:
+    if not services:
         return []
+    own = select(AlertRow).where(AlertRow.incident_id == row.id).subquery()
     matching = select(AlertRow.incident_id).where(
         AlertRow.incident_id.is_not(None),
         AlertRow.incident_id != row.id,
-        or_(AlertRow.alertname.in_(names), AlertRow.fingerprint.in_(fingerprints)),
+        or_(
+            AlertRow.alertname.in_(select(own.c.alertname).where(own.c.alertname != "")),
+            AlertRow.fingerprint.in_(select(own.c.fingerprint)),
+        ),
     )
     on_services = select(IncidentServiceRow.incident_id).where(
         IncidentServiceRow.service.in_(services)
