@@ -25,8 +25,10 @@ run: setup
 	$(BIN)/srekit demo --examples $(EXAMPLES) --host $(HOST) --port $(PORT)
 	$(BIN)/srekit serve --host $(HOST) --port $(PORT)
 
-# Debian's Prometheus gives the tests a real server and promtool, and Debian's PostgreSQL a real
-# state store (started by tests/postgres_fixture.py); install them when missing.
+# Debian's Prometheus gives the tests a real server and promtool, Debian's PostgreSQL a real
+# state store (started by tests/postgres_fixture.py) and Debian's Alertmanager a real one with
+# amtool (tests/alertmanager_fixture.py); install them when missing. The tests run their own
+# binaries on 127.0.0.1 with their own flags, never the services the packages enable.
 system-deps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
@@ -34,6 +36,11 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
+	@{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1 && \
+	  command -v amtool >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    prometheus-alertmanager; }
 
 test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks

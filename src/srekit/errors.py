@@ -6,6 +6,7 @@
     ├── Conflict                      a change clashes with stored state (a constraint refused it)
     ├── SourceUnavailable             an SLI source (Prometheus, event store) could not answer
     │   └── SourceTimeout             ... in the time allowed for one query
+    ├── NotifierUnavailable           an alerting or notification system (Alertmanager) failed
     └── StoreUnavailable              the state store is unreachable or its schema is not current
 
 A denied deploy gate is a result, not an error.
@@ -16,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "Conflict",
     "NotFound",
+    "NotifierUnavailable",
     "SourceTimeout",
     "SourceUnavailable",
     "SpecError",
@@ -54,6 +56,11 @@ class SourceUnavailable(SrekitError):
 class SourceTimeout(SourceUnavailable):
     """A source query ran past its time limit and was stopped: asking about fewer SLOs at
     once may succeed where the whole batch did not."""
+
+
+class NotifierUnavailable(SrekitError):
+    """An alerting or notification system (Alertmanager) could not be reached, refused a
+    request or answered with something that is not its API; the message names its URL."""
 
 
 class StoreUnavailable(SrekitError):

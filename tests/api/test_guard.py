@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from srekit.errors import NotifierUnavailable
 from tests.api.conftest import Api, FakeEvaluator, TestClient, make_app, make_tokens
 
 DEEP = "[" * 500 + "]" * 500
@@ -91,6 +92,15 @@ def test_a_refusal_is_logged_as_one_line_without_a_traceback(
     assert all(len(r.getMessage()) < 300 for r in refusals)
     assert "401 a bearer token is required" in refusals[0].getMessage()
     assert "422 1 invalid: string_type at body.name" in refusals[1].getMessage()
+
+
+def test_an_unavailable_alertmanager_is_a_503_saying_so(lite_api: Api) -> None:
+    message = "Alertmanager at http://alertmanager:9093 cannot be reached: connection refused"
+    lite_api.evaluator.fail = NotifierUnavailable(message)  # through the one error handler
+    response = lite_api.get("/api/v1/slos/checkout/availability/status", role="viewer")
+    assert response.status_code == 503
+    assert response.json() == {"detail": message}
+    assert response.headers["Retry-After"]
 
 
 def test_a_bug_is_a_json_500_logged_once(lite_api: Api, caplog: pytest.LogCaptureFixture) -> None:

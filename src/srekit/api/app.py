@@ -2,10 +2,11 @@
 
 Routes live in `api/routes/<noun>.py`, one router each, joined here. One error handler turns
 srekit's errors into HTTP answers: bad input 422 (naming the field), NotFound 404, Conflict 409,
-an unreachable store 503 with Retry-After; `api/guard.py` checks tokens before bodies are read
-and refuses bodies over `max_body_bytes` (413). Public without a token: `/healthz`, `/readyz`, the
-API docs (`/docs`, `/openapi.json`: they describe the API, never data) and `/metrics` when
-`SREKIT_METRICS_PUBLIC=true`; everything else needs a bearer token (see `api/deps.py`).
+an unreachable store, SLI source or Alertmanager 503 with Retry-After; `api/guard.py` checks
+tokens before bodies are read and refuses bodies over `max_body_bytes` (413). Public without a
+token: `/healthz`, `/readyz`, the API docs (`/docs`, `/openapi.json`: they describe the API,
+never data) and `/metrics` when `SREKIT_METRICS_PUBLIC=true`; everything else needs a bearer
+token (see `api/deps.py`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from srekit.api.guard import RequestGuard
 from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
 from srekit.core.ports import IncidentRepository
-from srekit.errors import Conflict, NotFound, SourceUnavailable, SpecError, StoreUnavailable
+from srekit.errors import (
+    Conflict,
+    NotFound,
+    NotifierUnavailable,
+    SourceUnavailable,
+    SpecError,
+    StoreUnavailable,
+)
 from srekit.flows.incidents import StoredIncidents
 from srekit.flows.status import StoredStatuses
 from srekit.jobs.deployment_recorder import DeploymentRecorder
@@ -112,7 +120,7 @@ async def _answer(request: Request, error: Exception) -> Response:
         return JSONResponse({"detail": str(error).splitlines()[0]}, status_code=409)
     if isinstance(error, StoreUnavailable):  # never the database's URL or file path
         return _unavailable(error.public.splitlines()[0])
-    if isinstance(error, SourceUnavailable):
+    if isinstance(error, SourceUnavailable | NotifierUnavailable):
         return _unavailable(str(error))
     log.error(
         "unhandled error on %s %s", request.method, request.url.path[:_TEXT_LIMIT], exc_info=error
@@ -296,6 +304,7 @@ def create_app(
         Conflict,
         StoreUnavailable,
         SourceUnavailable,
+        NotifierUnavailable,
     ):
         app.add_exception_handler(kind, _errors)
     app.add_exception_handler(Exception, _errors)
