@@ -36,14 +36,15 @@ from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.store.repo import (
     IncidentRow,
-    add_alert,
-    add_event,
     alert_standing,
+    alert_values,
     create_incident,
     find_alerts,
     get_incident,
     get_incidents,
     incident_of,
+    insert_alerts,
+    insert_events,
     latest_incident_of_group,
     notification_seen,
     record_notification,
@@ -129,8 +130,9 @@ def _apply(
 
 class _Batch:
     """One notification's alerts, applied with a few statements whatever their number: the
-    stored instances read at once, the group's incident looked up once, new rows flushed
-    together, and each touched incident checked for resolution once at the end."""
+    stored instances read at once, the group's incident looked up once, new alerts inserted
+    in one statement, one timeline entry per incident for the alerts that fired and one for
+    those that resolved, and each touched incident checked for resolution once at the end."""
 
     def __init__(
         self,
@@ -144,77 +146,76 @@ class _Batch:
         self.session, self.routing, self.result, self.now = session, routing, result, now
         self.alerts = sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint))
         self.stored = find_alerts(session, keys=[(a.fingerprint, a.starts_at) for a in self.alerts])
+        self.status = {key: AlertStatus(row.status) for key, row in self.stored.items()}
+        self.new: dict[tuple[str, datetime], dict[str, object]] = {}
+        self.new_incident: dict[tuple[str, datetime], int | None] = {}
         self.groups: dict[str, IncidentRow] = {}
         self.incidents = get_incidents(
             session,
             incident_ids=[r.incident_id for r in self.stored.values() if r.incident_id is not None],
         )
-        self.resolved: dict[int, IncidentRow] = {}
+        self.fired: dict[int, list[ReceivedAlert]] = {}
+        self.ended: dict[int, list[ReceivedAlert]] = {}
 
     def apply(self) -> None:
         for alert in self.alerts:
             self._alert(alert)
+        insert_alerts(self.session, rows=list(self.new.values()))
+        insert_events(
+            self.session,
+            rows=[
+                *(_entry(i, alerts, fired=True) for i, alerts in self.fired.items()),
+                *(_entry(i, alerts, fired=False, now=self.now) for i, alerts in self.ended.items()),
+            ],
+        )
         self.session.flush()
-        if self.routing.on_resolved is OnResolved.RESOLVE and self.resolved:
-            standing = alert_standing(self.session, incident_ids=list(self.resolved))
-            for incident_id, incident in self.resolved.items():
-                total, firing, ended = standing.get(incident_id, (0, 0, None))
+        if self.routing.on_resolved is OnResolved.RESOLVE and self.ended:
+            standing = alert_standing(self.session, incident_ids=list(self.ended))
+            for incident_id in self.ended:
+                total, firing, last_end = standing.get(incident_id, (0, 0, None))
                 if total and not firing:
                     _resolve_at(
-                        self.session, incident, ended or self.now, result=self.result, now=self.now
+                        self.session,
+                        self.incidents[incident_id],
+                        last_end or self.now,
+                        result=self.result,
+                        now=self.now,
                     )
 
     def _alert(self, alert: ReceivedAlert) -> None:
         key = (alert.fingerprint, alert.starts_at)
-        stored = self.stored.get(key)
-        change = alert_change(None if stored is None else AlertStatus(stored.status), alert.status)
+        change = alert_change(self.status.get(key), alert.status)
         if change is AlertChange.UNCHANGED:
             return
-        incident: IncidentRow | None = None
-        if stored is None:
+        self.status[key] = alert.status
+        incident_id: int | None = None
+        if change is AlertChange.NEW:
             self.result.new_alerts += 1
             routed = route_alert(self.routing, alert.labels)
             if routed is None:
                 self.result.unrouted_alerts += 1
             elif routed.incident:
-                incident = self._incident_for(alert, routed)
-            self.stored[key] = add_alert(
-                self.session,
-                alert=alert,
-                routed=routed,
-                incident_id=None if incident is None else incident.id,
-                now=self.now,
-                flush=False,
+                incident_id = self._incident_for(alert, routed).id
+                self.fired.setdefault(incident_id, []).append(alert)
+            self.new[key] = alert_values(
+                alert=alert, routed=routed, incident_id=incident_id, now=self.now
             )
-            if incident is not None:
-                add_event(
-                    self.session,
-                    incident_id=incident.id,
-                    kind=TimelineKind.ALERT_FIRED,
-                    actor=INTAKE_ACTOR,
-                    text=f"alert {alert.alertname or alert.fingerprint} fired",
-                    at=alert.starts_at,
-                    data={"fingerprint": alert.fingerprint, "labels": dict(alert.labels)},
-                )
+            self.new_incident[key] = incident_id
+        elif key in self.new:  # fired earlier in this same body: still to be inserted
+            pending = self.new[key]
+            pending.update(status=AlertStatus.RESOLVED.value, ends_at=alert.ends_at)
+            incident_id = self.new_incident[key]
         else:
+            stored = self.stored[key]
             resolve_alert(self.session, row=stored, ends_at=alert.ends_at, now=self.now)
-            if stored.incident_id is not None:
-                incident = self._incident(stored.incident_id)
+            incident_id = stored.incident_id
+            if incident_id is not None:
+                self._incident(incident_id)
         if alert.status is not AlertStatus.RESOLVED:
             return
         self.result.resolved_alerts += 1
-        if incident is None:
-            return
-        add_event(
-            self.session,
-            incident_id=incident.id,
-            kind=TimelineKind.ALERT_RESOLVED,
-            actor=INTAKE_ACTOR,
-            text=f"alert {alert.alertname or alert.fingerprint} resolved",
-            at=alert.ends_at or self.now,
-            data={"fingerprint": alert.fingerprint},
-        )
-        self.resolved[incident.id] = incident
+        if incident_id is not None:
+            self.ended.setdefault(incident_id, []).append(alert)
 
     def _incident(self, incident_id: int) -> IncidentRow:
         row = self.incidents.get(incident_id)
@@ -331,6 +332,28 @@ def _resolve_at(
             kind=TimelineKind.NOTE,
             now=now,
         )
+
+
+def _entry(
+    incident_id: int, alerts: list[ReceivedAlert], *, fired: bool, now: datetime | None = None
+) -> dict[str, object]:
+    """One timeline entry for the alerts of one notification that fired (at the first start)
+    or resolved (at the last end) in one incident, naming up to 10 of them."""
+    names = sorted({alert.alertname or alert.fingerprint for alert in alerts})
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    count = f"{len(alerts)} alerts" if len(alerts) > 1 else "alert"
+    if fired:
+        at = min(alert.starts_at for alert in alerts)
+    else:
+        at = max((alert.ends_at or now or alert.starts_at) for alert in alerts)
+    return {
+        "incident_id": incident_id,
+        "at": at,
+        "kind": TimelineKind.ALERT_FIRED if fired else TimelineKind.ALERT_RESOLVED,
+        "actor": INTAKE_ACTOR,
+        "text": f"{count} {'fired' if fired else 'resolved'}: {shown}",
+        "data": {"fingerprints": [alert.fingerprint for alert in alerts]},
+    }
 
 
 def _rank(severity: Severity) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.incident import (
@@ -50,6 +50,7 @@ __all__ = [
     "incident_events",
     "incident_fingerprints",
     "incident_of",
+    "insert_events",
     "latest_incident_of_group",
     "list_incidents",
     "list_tasks",
@@ -390,6 +391,25 @@ def add_event(
     )
     session.add(row)
     return row
+
+
+def insert_events(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Append many timeline entries (incident_id, at, kind, actor, text, data) at once."""
+    if rows:
+        session.execute(
+            insert(IncidentEventRow),
+            [
+                {
+                    "incident_id": row["incident_id"],
+                    "at": row["at"],
+                    "kind": TimelineKind(row["kind"]).value,
+                    "actor": row["actor"],
+                    "text": row["text"],
+                    "data_json": canonical_json(row.get("data") or {}),
+                }
+                for row in rows
+            ],
+        )
 
 
 def incident_events(session: Session, *, incident_id: int) -> list[IncidentEventRow]:
