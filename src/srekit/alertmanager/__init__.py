@@ -1,6 +1,7 @@
 """Prometheus Alertmanager as srekit talks to it: `silences` (its API v2: create, expire, read
-and list silences). The webhooks Alertmanager sends srekit arrive through the API's
-`POST /api/v1/alertmanager`; docs/alertmanager.md shows the receiver to configure.
+and list silences) and `webhook` (the payload it sends, read into srekit's alerts). The
+webhooks arrive through the API's `POST /api/v1/alertmanager`; docs/alertmanager.md shows the
+receiver to configure.
 """
 
 from srekit.alertmanager.silences import AlertmanagerClient, Silence, SilenceMatcher, SilenceState

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from srekit.alertmanager.webhook import received_alerts
 from srekit.api.deps import Ingester, StateDep
 from srekit.api.responses import BODY_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.alertmanager import ALERTMANAGER_PATH, IntakeOut, WebhookIn
-from srekit.core.intake import AlertStatus, ReceivedAlert
 
 router = APIRouter(prefix=ALERTMANAGER_PATH, tags=["incidents"])
 
@@ -34,18 +34,7 @@ async def receive_alerts(
         receiver=payload.receiver,
         status=payload.status,
         group_key=payload.group_key,
-        alerts=tuple(
-            ReceivedAlert(
-                fingerprint=alert.fingerprint,
-                status=AlertStatus(alert.status),
-                starts_at=alert.starts_at,
-                ends_at=alert.ends_at,
-                labels=alert.labels,
-                annotations=alert.annotations,
-                generator_url=alert.generator_url,
-            )
-            for alert in payload.alerts
-        ),
+        alerts=received_alerts(payload),
         body=body,
     )
     result = await run_in_threadpool(
