@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from srekit.core.incident import FollowUpTask, IncidentView
+from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
@@ -33,10 +33,12 @@ __all__ = [
     "IncidentFiguresOut",
     "IncidentOut",
     "IncidentStatsOut",
+    "ReceivedAlertOut",
     "ResponseModel",
     "StatusOut",
     "TaskOut",
     "Time",
+    "alert_document",
     "figure",
     "gate_document",
     "incident_document",
@@ -354,6 +356,27 @@ class IncidentAlertOut(ResponseModel):
     labels: dict[str, str]
 
 
+class ReceivedAlertOut(IncidentAlertOut):
+    """An alert instance as `GET /api/v1/alerts` lists it."""
+
+    incident: int | None = Field(description="the incident it joined (null: none)")
+    routed: bool = Field(description="false when no route took it: kept, listed, not dropped")
+
+
+def alert_document(alert: IncidentAlert) -> dict[str, Any]:
+    """`ReceivedAlertOut` of a stored alert instance."""
+    return {
+        "fingerprint": alert.fingerprint,
+        "alertname": alert.alertname,
+        "status": alert.status,
+        "starts_at": format_instant(alert.starts_at),
+        "ends_at": _instant(alert.ends_at),
+        "labels": dict(alert.labels),
+        "incident": alert.incident_id,
+        "routed": alert.routed,
+    }
+
+
 class RelatedIncidentOut(ResponseModel):
     id: int
     title: str
@@ -437,12 +460,9 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
         document["tasks"] = [task_document(task) for task in view.tasks]
         document["alert_details"] = [
             {
-                "fingerprint": alert.fingerprint,
-                "alertname": alert.alertname,
-                "status": alert.status,
-                "starts_at": format_instant(alert.starts_at),
-                "ends_at": _instant(alert.ends_at),
-                "labels": dict(alert.labels),
+                key: value
+                for key, value in alert_document(alert).items()
+                if key not in {"incident", "routed"}
             }
             for alert in view.alert_details
         ]

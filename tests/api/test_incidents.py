@@ -285,3 +285,19 @@ def test_stats_of_a_period_from_the_alerts_instants(api: Api) -> None:
     assert empty.status_code == 422
     naive = api.get("/api/v1/incidents/stats?from=2026-11-20T00:00:00", role="viewer")
     assert naive.status_code == 422
+
+
+def test_alerts_no_route_took_are_kept_and_listed(api: Api) -> None:
+    watchdog = {**_alert("w1"), "labels": {"alertname": "Watchdog", "severity": "none"}}
+    result = _deliver(api, _webhook(watchdog, _alert("a1")))
+    assert (result["new_alerts"], result["unrouted_alerts"]) == (2, 1)
+    unrouted = api.get("/api/v1/alerts?unrouted=true", role="viewer").json()
+    assert [(a["fingerprint"], a["routed"], a["incident"]) for a in unrouted] == [
+        ("w1", False, None)
+    ]
+    everything = api.get("/api/v1/alerts", role="viewer").json()
+    assert sorted(a["fingerprint"] for a in everything) == ["a1", "w1"]
+    (number,) = result["incidents_opened"]
+    of_incident = api.get(f"/api/v1/alerts?incident={number}", role="viewer").json()
+    assert [a["fingerprint"] for a in of_incident] == ["a1"]
+    assert api.get("/api/v1/alerts", role="ingest").status_code == 403

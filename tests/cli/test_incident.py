@@ -145,3 +145,12 @@ def test_stats_count_what_was_declared(cli: Cli) -> None:
     )
     assert code == 2
     assert "--to" in err
+
+
+def test_alert_list_from_a_server(served: Served) -> None:
+    code, out, err = served.run("alert", "list", "--unrouted", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out) == []
+    code, out, err = served.run("alert", "list")
+    assert code == 0, err
+    assert out.strip() == "no alerts match"

@@ -210,6 +210,7 @@ def create_app(
     """
     from srekit.api.routes import (
         alertmanager,
+        alerts,
         audit,
         deployments,
         gate,
@@ -320,6 +321,7 @@ def create_app(
         audit,
         incident_routes,
         alertmanager,
+        alerts,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

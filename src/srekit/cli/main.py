@@ -50,6 +50,7 @@ app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
 app.add_typer(incident.app, name="incident")
 app.add_typer(incident.task_app, name="task")
+app.add_typer(incident.alert_app, name="alert")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

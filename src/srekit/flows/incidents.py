@@ -29,10 +29,12 @@ from srekit.core.incident import (
     change_state,
 )
 from srekit.core.instant import format_instant
+from srekit.core.intake import AlertStatus
 from srekit.errors import Conflict, SpecError
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.store.repo import (
+    AlertRow,
     IncidentRow,
     IncidentTaskRow,
     StateFilter,
@@ -63,6 +65,7 @@ __all__ = [
     "incident_view",
     "list_follow_ups",
     "list_incident_views",
+    "list_received_alerts",
     "new_task",
     "note_incident",
 ]
@@ -77,6 +80,35 @@ _VERBS = {
     IncidentState.CLOSED: "close",
     IncidentState.TRIGGERED: "reopen",
 }
+
+
+def _alert_of(row: AlertRow) -> IncidentAlert:
+    return IncidentAlert(
+        fingerprint=row.fingerprint,
+        alertname=row.alertname,
+        status=row.status,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        labels=row.labels,
+        incident_id=row.incident_id,
+        routed=row.route_index is not None,
+    )
+
+
+def list_received_alerts(
+    engine: StoreEngine,
+    *,
+    unrouted: bool = False,
+    incident_id: int | None = None,
+    status: AlertStatus | None = None,
+    limit: int = 100,
+) -> list[IncidentAlert]:
+    """Stored alert instances, newest first: all, an incident's, or those no route took."""
+    with transaction(engine, read_only=True) as session:
+        rows = list_alerts(
+            session, incident_id=incident_id, unrouted=unrouted, status=status, limit=limit
+        )
+        return [_alert_of(row) for row in rows]
 
 
 def task_of(row: IncidentTaskRow) -> FollowUpTask:
@@ -122,15 +154,7 @@ def _view(
         for event in incident_events(session, incident_id=row.id)
     )
     alerts = tuple(
-        IncidentAlert(
-            fingerprint=alert.fingerprint,
-            alertname=alert.alertname,
-            status=alert.status,
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            labels=alert.labels,
-        )
-        for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
+        _alert_of(alert) for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
     )
     deployments = tuple(
         PriorDeployment(
