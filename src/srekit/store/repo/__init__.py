@@ -1,5 +1,6 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
-per noun (audit, teams, services, slos, policies, specs, snapshots, deployments, tokens).
+per noun (audit, teams, services, slos, policies, routings, specs, snapshots, deployments,
+tokens).
 
 Functions add and flush but never commit: the caller owns the transaction
 (`database.transaction`), so applying many SLOs is all or nothing. Every change to the
@@ -22,6 +23,16 @@ from srekit.store.repo.deployments import (
     record_deployments,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
+from srekit.store.repo.routings import (
+    ACTIVE_ROUTING,
+    active_routing,
+    apply_routing,
+    delete_routing,
+    find_routing,
+    get_routing,
+    list_routings,
+    routing_of,
+)
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -57,6 +68,7 @@ from srekit.store.repo.tokens import (
     revoke_token,
 )
 from srekit.store.tables import (
+    AlertRoutingRow,
     ApiTokenRow,
     AuditRow,
     DeploymentRow,
@@ -69,7 +81,9 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "ACTIVE_ROUTING",
     "TOKEN_PREFIX",
+    "AlertRoutingRow",
     "ApiTokenRow",
     "Applied",
     "AuditRow",
@@ -81,18 +95,23 @@ __all__ = [
     "SnapshotRow",
     "SpecApplied",
     "TeamRow",
+    "active_routing",
     "apply_policy",
+    "apply_routing",
     "apply_slo",
     "apply_specs",
     "authenticate_token",
     "check_one_owner_per_service",
     "create_token",
+    "delete_routing",
     "delete_service",
     "delete_slo",
     "delete_team",
     "deployment_values",
+    "find_routing",
     "find_team",
     "get_policy",
+    "get_routing",
     "get_service",
     "get_slo",
     "get_team",
@@ -102,6 +121,7 @@ __all__ = [
     "list_audit",
     "list_deployments",
     "list_policies",
+    "list_routings",
     "list_services",
     "list_slos",
     "list_teams",
@@ -115,6 +135,7 @@ __all__ = [
     "record_deployments",
     "record_snapshots",
     "revoke_token",
+    "routing_of",
     "service_names",
     "slo_history",
     "slo_versions",
