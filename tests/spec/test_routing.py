@@ -133,6 +133,11 @@ MISTAKES = [
     ),
     ("routes: [{}]\n  severity_labels: {page: P9}", "spec.severity_labels.page", "got 'P9'"),
     ("routes: [{}]\n  receivers: []", "spec.receivers", "unknown field"),
+    (
+        'routes: [{match: {team: "a\\tb"}}]',
+        "spec.routes[0].match.team",
+        "expected text without control characters, got '\\t'",
+    ),
     ("routes: {severity: page}", "spec.routes", "expected a list, got a mapping"),
 ]
 

@@ -205,6 +205,7 @@ def create_app(
         gate,
         health,
         policies,
+        routings,
         services,
         slos,
         status,
@@ -266,10 +267,10 @@ def create_app(
         summary="SLOs, error budgets and the deploy gate, as a JSON API.",
         description=(
             "Authenticate with `Authorization: Bearer <token>` (`srekit token create`). Roles: "
-            "viewer reads; editor changes SLOs, services and teams; admin also policies and "
-            "tokens; deploy asks the gate only. Errors: 401 no or bad token, 403 wrong role, "
-            "404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
-            "422 bad input (naming the field), 503 store down."
+            "viewer reads; editor changes SLOs, services, teams and alert routings; admin "
+            "also policies and tokens; deploy asks the gate only. Errors: 401 no or bad token, "
+            "403 wrong role, 404 unknown, 409 conflict, 413 body too large "
+            "(SREKIT_MAX_BODY_BYTES), 422 bad input (naming the field), 503 store down."
         ),
         lifespan=lifespan,
         docs_url=None,  # served from local assets by `add_docs`, not a CDN
@@ -295,7 +296,18 @@ def create_app(
     ):
         app.add_exception_handler(kind, _errors)
     app.add_exception_handler(Exception, _errors)
-    for module in (health, status, gate, slos, services, teams, policies, deployments, audit):
+    for module in (
+        health,
+        status,
+        gate,
+        slos,
+        services,
+        teams,
+        policies,
+        routings,
+        deployments,
+        audit,
+    ):
         app.include_router(module.router)
     app.include_router(tokens.router)
     return app

@@ -68,6 +68,17 @@ ENTRIES = 64  # matchers of a route, labels to group by, severity labels
 ROUTES = 500
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """Refuse control characters: no alert's label holds one, and NUL cannot be stored."""
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise ValueError(f"expected text without control characters, got {found.group()!r}")
+    return text
+
+
 def _compiles(pattern: str) -> str:
     try:
         re.compile(pattern)
@@ -83,8 +94,10 @@ class _Spec(BaseModel):
 
 
 _LabelName = Annotated[str, Bounded(pattern=LABEL_NAME_PATTERN, max_length=LABEL_NAME_CHARS)]
-_LabelValue = Annotated[str, Bounded(max_length=LABEL_VALUE_CHARS)]
-_Pattern = Annotated[str, Bounded(max_length=PATTERN_CHARS), AfterValidator(_compiles)]
+_LabelValue = Annotated[str, Bounded(max_length=LABEL_VALUE_CHARS), AfterValidator(_printable)]
+_Pattern = Annotated[
+    str, Bounded(max_length=PATTERN_CHARS), AfterValidator(_printable), AfterValidator(_compiles)
+]
 
 
 class AlertRouteSpec(_Spec):
