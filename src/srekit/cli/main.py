@@ -9,7 +9,21 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from srekit.cli import audit, config, db, demo, events, gate, rules, serve, slo, status, token
+from srekit.cli import (
+    apply,
+    audit,
+    config,
+    db,
+    demo,
+    events,
+    gate,
+    get,
+    rules,
+    serve,
+    slo,
+    status,
+    token,
+)
 from srekit.cli.context import CliContext
 from srekit.cli.help import SrekitTyper, examples
 
@@ -27,6 +41,8 @@ app = SrekitTyper(
     pretty_exceptions_enable=False,
 )
 app.add_typer(slo.app, name="slo")
+app.command("apply", epilog=apply.EXAMPLES)(apply.apply)
+app.command("get", epilog=get.EXAMPLES)(get.get)
 app.add_typer(rules.app, name="rules")
 app.command("status", epilog=status.EXAMPLES)(status.status)
 app.command("gate", epilog=gate.EXAMPLES)(gate.gate)

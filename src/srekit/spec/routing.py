@@ -201,7 +201,13 @@ def routing_spec(routing: AlertRouting) -> dict[str, Any]:
         "routes": [_route_spec(route) for route in routing.routes],
         "service_label": routing.service_label,
         "on_resolved": routing.on_resolved.value,
-        "severity_labels": {label: sev.value for label, sev in routing.severity_labels.items()},
+        # most severe first, whatever order they were stored in (the store sorts keys)
+        "severity_labels": {
+            label: severity.value
+            for label, severity in sorted(
+                routing.severity_labels.items(), key=lambda item: (item[1].value, item[0])
+            )
+        },
     }
 
 
