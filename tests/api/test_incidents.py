@@ -301,3 +301,28 @@ def test_alerts_no_route_took_are_kept_and_listed(api: Api) -> None:
     of_incident = api.get(f"/api/v1/alerts?incident={number}", role="viewer").json()
     assert [a["fingerprint"] for a in of_incident] == ["a1"]
     assert api.get("/api/v1/alerts", role="ingest").status_code == 403
+
+
+def test_a_stored_default_routing_is_the_one_the_intake_applies(api: Api) -> None:
+    routing = {
+        "apiVersion": "srekit/v1",
+        "kind": "AlertRouting",
+        "metadata": {"name": "default"},
+        "spec": {
+            "routes": [
+                {"match": {"severity": "page"}, "incident": True, "severity": "P0"},
+                {"match": {"severity": "ticket"}, "incident": False},
+            ],
+            "on_resolved": "keep",
+        },
+    }
+    stored = api.put("/api/v1/routings/default", role="editor", json=routing)
+    assert stored.status_code in (200, 201), stored.text
+    page = _deliver(api, _webhook(_alert("p1")))
+    (number,) = page["incidents_opened"]
+    assert api.get(f"/api/v1/incidents/{number}", role="viewer").json()["severity"] == "P0"
+    ticket = _deliver(api, _webhook(_alert("t1", service="search", severity="ticket")))
+    assert (ticket["new_alerts"], ticket["incidents_opened"]) == (1, [])
+    resolved = _deliver(api, _webhook(_alert("p1", ends=T0 + timedelta(minutes=5))))
+    assert resolved["incidents_resolved"] == []  # on_resolved: keep
+    assert api.get(f"/api/v1/incidents/{number}", role="viewer").json()["state"] == "triggered"

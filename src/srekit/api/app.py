@@ -216,6 +216,7 @@ def create_app(
         gate,
         health,
         policies,
+        routings,
         services,
         slos,
         status,
@@ -224,6 +225,7 @@ def create_app(
     )
     from srekit.api.routes import incidents as incident_routes
     from srekit.store.database import create_store_engine
+    from srekit.store.repo import active_routing
 
     owns_engine = engine is None
     store = engine if engine is not None else create_store_engine(settings.effective_database_url)
@@ -246,6 +248,7 @@ def create_app(
         metrics=registry,
         evaluator=evaluator,
         statuses=statuses,
+        routing_of=active_routing,
         gate=GateKeeper(
             engine=store,
             statuses=statuses,
@@ -278,10 +281,10 @@ def create_app(
         summary="SLOs, error budgets and the deploy gate, as a JSON API.",
         description=(
             "Authenticate with `Authorization: Bearer <token>` (`srekit token create`). Roles: "
-            "viewer reads; editor changes SLOs, services and teams; admin also policies and "
-            "tokens; deploy asks the gate only; ingest delivers Alertmanager's alerts only."
-            " Errors: 401 no or bad token, 403 wrong role, "
-            "404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
+            "viewer reads; editor changes SLOs, services, teams and alert routings, and runs "
+            "incidents; admin also policies and tokens; deploy asks the gate only; ingest "
+            "delivers Alertmanager's alerts only. Errors: 401 no or bad token, 403 wrong "
+            "role, 404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
             "422 bad input (naming the field), 503 store down."
         ),
         lifespan=lifespan,
@@ -317,6 +320,7 @@ def create_app(
         services,
         teams,
         policies,
+        routings,
         deployments,
         audit,
         incident_routes,

@@ -50,7 +50,9 @@ def audit(
     ] = 50,
     kind: Annotated[
         str | None,
-        typer.Option(metavar="KIND", help="only this kind of entity: slo, service, team, policy"),
+        typer.Option(
+            metavar="KIND", help="only this kind of entity: slo, service, team, policy, routing"
+        ),
     ] = None,
     entity: Annotated[
         str | None,

@@ -18,19 +18,21 @@ from srekit.spec.loader import SpecSet, load_specs
 __all__ = ["evaluate", "load", "load_with_sources"]
 
 
-def load(files: Sequence[Path]) -> SpecSet:
+def load(files: Sequence[Path], *, routings: bool = False) -> SpecSet:
     """Parse the spec files and check what their schema cannot (`flows.validate`); at least
-    one path is required."""
+    one path is required, and at least one SLO or policy (or, with `routings`, alert
+    routing) found."""
     from srekit.cli.options import abort
     from srekit.flows.validate import check_slos
 
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")
     specs = load_specs(files)
-    if not specs.slos and not specs.policies:
+    if not specs.slos and not specs.policies and not (routings and specs.routings):
         # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
+        what = "SLO, policy or alert routing" if routings else "SLO or policy"
         raise SpecError(
-            "no SLO or policy found: expected at least one srekit/v1, openslo/v1 or Sloth"
+            f"no {what} found: expected at least one srekit/v1, openslo/v1 or Sloth"
             " (prometheus/v1) document in a .yaml, .yml or .json file",
             file=", ".join(str(path) for path in files),
         )

@@ -190,6 +190,7 @@ def _replay_incidents(engine: StoreEngine, examples: Path, at: datetime) -> None
     from srekit.core.instant import format_instant, parse_instant
     from srekit.flows.incidents import change_incident_state, list_incident_views
     from srekit.flows.intake import Notification, receive_notification
+    from srekit.store.repo import active_routing
 
     path = examples / "incidents" / "alertmanager-webhooks.json"
     if not path.exists():
@@ -211,7 +212,7 @@ def _replay_incidents(engine: StoreEngine, examples: Path, at: datetime) -> None
             alerts=received_alerts(payload),
             body=raw,
         )
-        receive_notification(engine, notification, now=at)
+        receive_notification(engine, notification, routing_of=active_routing, now=at)
     for view in list_incident_views(engine, state=IncidentState.TRIGGERED):
         change_incident_state(
             engine,

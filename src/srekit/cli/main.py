@@ -10,12 +10,14 @@ import typer
 from pydantic import ValidationError
 
 from srekit.cli import (
+    apply,
     audit,
     config,
     db,
     demo,
     events,
     gate,
+    get,
     incident,
     rules,
     serve,
@@ -40,6 +42,8 @@ app = SrekitTyper(
     pretty_exceptions_enable=False,
 )
 app.add_typer(slo.app, name="slo")
+app.command("apply", epilog=apply.EXAMPLES)(apply.apply)
+app.command("get", epilog=get.EXAMPLES)(get.get)
 app.add_typer(rules.app, name="rules")
 app.command("status", epilog=status.EXAMPLES)(status.status)
 app.command("gate", epilog=gate.EXAMPLES)(gate.gate)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from srekit.cli.apply import DryRunOption
 from srekit.cli.context import settings_of
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
@@ -24,6 +25,7 @@ from srekit.cli.options import (
     abort,
     console,
     emit,
+    error_console,
     errors_to_exit_codes,
     indicator_kind,
     percent,
@@ -36,9 +38,9 @@ from srekit.errors import SrekitError
 
 if TYPE_CHECKING:
     from srekit.config import Settings
-    from srekit.store.repo import Applied, SloRow, SloVersionRow
+    from srekit.store.repo import SloRow, SloVersionRow
 
-__all__ = ["app"]
+__all__ = ["STORED_FIELDS", "app", "print_stored", "served_slo", "stored_rows", "summary_row"]
 
 app = SrekitTyper(
     help="Validate and list SLO specs (native, OpenSLO, Sloth).",
@@ -57,6 +59,7 @@ SloArgument = Annotated[str, typer.Argument(metavar="SERVICE/NAME", help="the st
     epilog=examples(
         "srekit slo validate -f examples/slos",
         "srekit slo validate -f examples/slos/checkout.yaml -f examples/sloth",
+        "srekit slo validate -f examples/slos -f examples/routing.yaml",
     )
 )
 def validate(files: FilesOption) -> None:
@@ -64,11 +67,12 @@ def validate(files: FilesOption) -> None:
     from srekit.cli.common import load
 
     with errors_to_exit_codes():
-        specs = load(files)
+        specs = load(files, routings=True)
     console.print(
         f"[green]valid:[/] {len(specs.slos)} SLO(s) for {len(specs.services())} service(s) "
         f"in {len(specs.files)} file(s)"
-        + (f", {len(specs.policies)} policy(ies)" if specs.policies else ""),
+        + (f", {len(specs.policies)} policy(ies)" if specs.policies else "")
+        + (f", {len(specs.routings)} alert routing(s)" if specs.routings else ""),
         highlight=False,
     )
 
@@ -104,11 +108,11 @@ def list_slos(
 
     if server:
         params = {"service": service} if service else None
-        rows = server_rows(server, "/api/v1/slos", params, _STORED_FIELDS)
-        _print_stored(rows, output=output)
+        rows = server_rows(server, "/api/v1/slos", params, STORED_FIELDS)
+        print_stored(rows, output=output)
         return
     if stored:
-        _print_stored(_stored_rows(settings_of(ctx), service=service), output=output)
+        print_stored(stored_rows(settings_of(ctx), service=service), output=output)
         return
     files = files or []
 
@@ -150,33 +154,6 @@ def list_slos(
     console.print(table)
 
 
-def _source_formats(files: Sequence[Path]) -> dict[str, str]:
-    """The format each spec file is written in (files mixing formats are left out)."""
-    from srekit.spec.document import read_documents
-    from srekit.spec.loader import detect_format
-
-    found: dict[str, set[str]] = {}
-    for path in files:
-        for document in read_documents(path):
-            found.setdefault(document.file, set()).add(detect_format(document))
-    return {file: next(iter(kinds)) for file, kinds in found.items() if len(kinds) == 1}
-
-
-def _outcome(applied: Applied[Any]) -> str:
-    if not applied.changed:
-        return "unchanged"
-    return "created" if applied.created else "updated"
-
-
-def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, Any]:
-    return {
-        kind: name,
-        "result": _outcome(applied),
-        "version": applied.row.version,
-        "changes": [] if applied.created else list(applied.diff),
-    }
-
-
 @app.command(
     epilog=examples(
         "srekit slo apply -f examples/slos",
@@ -189,48 +166,26 @@ def apply(
     files: FilesOption,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="show what would be created, updated or left, and store nothing"
-        ),
-    ] = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Store the SLOs and policies of the specs: each is created, updated (a new version) or
-    unchanged. Services and their teams (an SLO's owner) are created as needed."""
+    unchanged. Services and their teams (an SLO's owner) are created as needed. `srekit apply`
+    also stores alert routings."""
+    from srekit.cli.apply import print_applied, store_specs
     from srekit.cli.common import load
-    from srekit.store.repo import apply_specs
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
-        formats = _source_formats(files)
-        try:
-            with store_session(ctx) as session:
-                result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
-                slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
-                policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
-                if dry_run:
-                    # the very changes apply would make, diffs and versions included; then
-                    # the transaction is rolled back, audit rows and all
-                    raise _DryRun
-        except _DryRun:
-            pass
-    if output is not OutputFormat.TABLE:
-        emit({"actor": who, "dry_run": dry_run, "slos": slos, "policies": policies}, output)
-        return
-    colours = {"created": "green", "updated": "yellow", "unchanged": "dim"}
-    for item in [*policies, *slos]:
-        name = f"policy {item['policy']}" if "policy" in item else str(item["slo"])
-        outcome = f"would be {item['result']}" if dry_run else item["result"]
-        line = f"[{colours[item['result']]}]{outcome}[/] {name} (version {item['version']})"
-        if item["changes"]:
-            line += ": " + "; ".join(item["changes"])
-        console.print(line, highlight=False)
-
-
-class _DryRun(Exception):  # noqa: N818 (not an error: it ends a dry run's transaction)
-    """Raised inside `apply --dry-run`'s transaction so that it rolls back."""
+        done = store_specs(ctx, files, specs, actor=who, dry_run=dry_run, routings=False)
+    print_applied(done, output)
+    if specs.routings:
+        error_console.print(
+            f"note: alert routing(s) {', '.join(sorted(specs.routings))} not stored:"
+            " `srekit apply -f` stores them",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _version_document(version: SloVersionRow) -> dict[str, Any]:
@@ -252,7 +207,7 @@ _SHOWN_FIELDS = frozenset(
 )
 
 
-def _served_slo(server: str, service: str, name: str) -> dict[str, Any]:
+def served_slo(server: str, service: str, name: str) -> dict[str, Any]:
     """A server's SLO (`GET /api/v1/slos/{service}/{name}`) with its srekit/v1 `document`."""
     from pydantic import ValidationError
 
@@ -317,7 +272,7 @@ def show(
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
         if server:
-            document = _served_slo(server, service, name)
+            document = served_slo(server, service, name)
         else:
             with store_session(ctx, read_only=True) as session:
                 document = _slo_document(
@@ -367,34 +322,37 @@ def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> N
     console.print(f"deleted {service}/{name} (was version {version})", highlight=False)
 
 
-_STORED_FIELDS = frozenset(
+STORED_FIELDS = frozenset(
     {"service", "slo", "team", "objective", "window", "version", "source_format", "updated_at"}
 )
 
 
-def _stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
+def summary_row(row: SloRow) -> dict[str, Any]:
+    """A stored SLO as `slo list --stored` (and `srekit get slos`) lists it."""
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
+
+    return {
+        "service": row.service.name,
+        "slo": row.name,
+        "team": row.service.team.name if row.service.team else None,
+        "objective": row.spec()["objective"],
+        "window": window_label(row.to_slo().window),
+        "version": row.version,
+        "source_format": row.source_format,
+        "updated_at": format_instant(row.updated_at),
+    }
+
+
+def stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
     from srekit.store.database import transaction
     from srekit.store.repo import list_slos
 
     with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
-        return [
-            {
-                "service": row.service.name,
-                "slo": row.name,
-                "team": row.service.team.name if row.service.team else None,
-                "objective": row.spec()["objective"],
-                "window": window_label(row.to_slo().window),
-                "version": row.version,
-                "source_format": row.source_format,
-                "updated_at": format_instant(row.updated_at),
-            }
-            for row in list_slos(session, service=service)
-        ]
+        return [summary_row(row) for row in list_slos(session, service=service)]
 
 
-def _print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
+def print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
     """The stored SLOs' list: what `srekit slo list --stored` (or `--server`) prints."""
     if output is not OutputFormat.TABLE:
         emit(rows, output)

@@ -1,4 +1,4 @@
-"""Read spec files of every supported format into one set of SLOs and policies.
+"""Read spec files of every supported format into one set of SLOs, policies and alert routings.
 
 Formats are told apart by their header: `apiVersion: srekit/v1` (native), `openslo/v1`,
 `openslo/v1alpha` (as Sloth reads it), `version: prometheus/v1` and the Sloth CRD
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from srekit.core.policy import BudgetPolicy
+from srekit.core.routing import AlertRouting
 from srekit.core.slo import SLO
 from srekit.core.specs import SpecSet
 from srekit.errors import SpecError
@@ -65,6 +66,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
         by_format.setdefault(detect_format(document), []).append(document)
         if document.file not in files:
             files.append(document.file)
+    routings = _parse_routings(by_format)
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
     for name in FORMATS:
@@ -83,7 +85,36 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
                 field="name",
             )
         seen[slo.id] = slo
-    return SpecSet(slos=tuple(slos), policies=policies, files=tuple(files))
+    return SpecSet(slos=tuple(slos), policies=policies, routings=routings, files=tuple(files))
+
+
+def _parse_routings(by_format: dict[str, list[Document]]) -> dict[str, AlertRouting]:
+    """Take the srekit/v1 AlertRouting documents out of `by_format` and parse them; a name
+    may be declared once."""
+    from srekit.spec.routing import KIND, parse_routing
+
+    native = by_format.get("srekit/v1", [])
+    routing_documents = [d for d in native if d.data.get("kind") == KIND]
+    if not routing_documents:
+        return {}
+    rest = [d for d in native if d.data.get("kind") != KIND]
+    if rest:
+        by_format["srekit/v1"] = rest
+    else:
+        del by_format["srekit/v1"]
+    routings: dict[str, AlertRouting] = {}
+    first_seen: dict[str, str] = {}
+    for document in routing_documents:
+        routing = parse_routing(document)
+        if routing.name in routings:
+            raise document.error(
+                "metadata.name",
+                f"AlertRouting {routing.name!r} is defined twice"
+                f" (also in {first_seen[routing.name]})",
+            )
+        routings[routing.name] = routing
+        first_seen[routing.name] = document.where
+    return routings
 
 
 def load_specs(paths: Iterable[Path]) -> SpecSet:

@@ -1,6 +1,6 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
-per noun (alerts, audit, incidents, teams, services, slos, policies, specs, snapshots,
-deployments, tokens).
+per noun (alerts, audit, incidents, teams, services, slos, policies, routings, specs,
+snapshots, deployments, tokens).
 
 Functions add and flush but never commit: the caller owns the transaction
 (`database.transaction`), so applying many SLOs is all or nothing. Every change to the
@@ -56,6 +56,16 @@ from srekit.store.repo.incidents import (
     update_task,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
+from srekit.store.repo.routings import (
+    ACTIVE_ROUTING,
+    active_routing,
+    apply_routing,
+    delete_routing,
+    find_routing,
+    get_routing,
+    list_routings,
+    routing_of,
+)
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -92,6 +102,7 @@ from srekit.store.repo.tokens import (
 )
 from srekit.store.tables import (
     AlertNotificationRow,
+    AlertRoutingRow,
     AlertRow,
     ApiTokenRow,
     AuditRow,
@@ -108,8 +119,10 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "ACTIVE_ROUTING",
     "TOKEN_PREFIX",
     "AlertNotificationRow",
+    "AlertRoutingRow",
     "AlertRow",
     "ApiTokenRow",
     "Applied",
@@ -126,28 +139,33 @@ __all__ = [
     "SpecApplied",
     "StateFilter",
     "TeamRow",
+    "active_routing",
     "add_alert",
     "add_event",
     "add_task",
     "alert_standing",
     "alert_values",
     "apply_policy",
+    "apply_routing",
     "apply_slo",
     "apply_specs",
     "authenticate_token",
     "check_one_owner_per_service",
     "create_incident",
     "create_token",
+    "delete_routing",
     "delete_service",
     "delete_slo",
     "delete_team",
     "deployment_values",
     "find_alert",
     "find_alerts",
+    "find_routing",
     "find_team",
     "get_incident",
     "get_incidents",
     "get_policy",
+    "get_routing",
     "get_service",
     "get_slo",
     "get_task",
@@ -167,6 +185,7 @@ __all__ = [
     "list_deployments_between",
     "list_incidents",
     "list_policies",
+    "list_routings",
     "list_services",
     "list_slos",
     "list_tasks",
@@ -186,6 +205,7 @@ __all__ = [
     "related_incidents",
     "resolve_alert",
     "revoke_token",
+    "routing_of",
     "save_incident",
     "service_names",
     "slo_history",
