@@ -17,6 +17,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from srekit.core.incident import Severity, SeverityDefinition, severity_definitions
+
 __all__ = ["PROJECT_HOME", "Settings", "default_home"]
 
 #: The state directory of a project, looked for in the current directory.
@@ -100,6 +102,37 @@ class Settings(BaseSettings):
     gate_max_status_age_s: float = Field(
         300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
     )
+    # incidents
+    incident_severities: dict[
+        Literal["P0", "P1", "P2", "P3"],
+        dict[Literal["response_target_s", "escalation_after_s"], float],
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "response targets and escalation windows in seconds replacing the defaults, as JSON:"
+            ' {"P2": {"response_target_s": 1800}}'
+        ),
+    )
+
+    @field_validator("incident_severities")
+    @classmethod
+    def _severities(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for severity, settings in value.items():
+            for name, seconds in settings.items():
+                if not 0 < seconds < 366 * 86400:  # NaN fails too
+                    raise ValueError(
+                        f"{severity}.{name}: expected seconds between 0 and a year, got {seconds}"
+                    )
+        return value
+
+    def severity_definitions(self) -> dict[Severity, SeverityDefinition]:
+        """The incident severities with this configuration's targets."""
+        return severity_definitions(
+            {
+                Severity(key): {str(name): seconds for name, seconds in value.items()}
+                for key, value in self.incident_severities.items()
+            }
+        )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -326,3 +326,21 @@ def test_a_stored_default_routing_is_the_one_the_intake_applies(api: Api) -> Non
     resolved = _deliver(api, _webhook(_alert("p1", ends=T0 + timedelta(minutes=5))))
     assert resolved["incidents_resolved"] == []  # on_resolved: keep
     assert api.get(f"/api/v1/incidents/{number}", role="viewer").json()["state"] == "triggered"
+
+
+def test_response_targets_follow_the_configuration(sqlite_engine: Any, tmp_path: Any) -> None:
+    from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens
+
+    tokens = make_tokens(sqlite_engine)
+    settings = {"incident_severities": {"P1": {"response_target_s": 45 * 60}}}
+    app = make_app(sqlite_engine, FakeEvaluator(), tmp_path, **settings)
+    with TestClient(app) as client:
+        api = Api(client, tokens, FakeEvaluator())
+        _deliver(api, _webhook(_alert("a1")))
+        _deliver(api, _webhook(_alert("a1", ends=T0 + timedelta(minutes=30))))
+        figures = api.get(
+            "/api/v1/incidents/stats?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z",
+            role="viewer",
+        ).json()
+    # resolved after 30 minutes: late for the default 15-minute target, in time for 45
+    assert (figures["overall"]["response_met"], figures["overall"]["response_missed"]) == (1, 0)

@@ -340,7 +340,13 @@ def stats_command(
             )
             try:
                 figures = stored_incident_stats(
-                    engine, sources=sources, start=since, end=until, now=now, service=service
+                    engine,
+                    sources=sources,
+                    start=since,
+                    end=until,
+                    now=now,
+                    service=service,
+                    severities=settings_of(ctx).severity_definitions(),
                 )
             finally:
                 close_sources(sources)

@@ -131,7 +131,13 @@ def stats(
     sources = build_sources(state.settings)
     try:
         figures = stored_incident_stats(
-            state.engine, sources=sources, start=since, end=until, now=now, service=service
+            state.engine,
+            sources=sources,
+            start=since,
+            end=until,
+            now=now,
+            service=service,
+            severities=state.settings.severity_definitions(),
         )
     finally:
         close_sources(sources)
