@@ -394,7 +394,11 @@ class IncidentDetailOut(IncidentOut):
     """An incident as `srekit incident show --format json` prints it: with its timeline, tasks,
     alerts, earlier related incidents and the deploys on its services in the 24 h before."""
 
-    timeline: list[TimelineEntryOut]
+    timeline: list[TimelineEntryOut] = Field(
+        description="oldest first: alerts, state changes, notes, roles, tasks, silences, and"
+        " the gate's deploy decisions on the incident's services in the 24 h before it"
+    )
+    participants: list[str] = Field(description="who held a role or acted on the incident")
     tasks: list[TaskOut]
     alert_details: list[IncidentAlertOut]
     related: list[RelatedIncidentOut]
@@ -457,6 +461,7 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
             }
             for entry in view.timeline
         ]
+        document["participants"] = list(view.participants)
         document["tasks"] = [task_document(task) for task in view.tasks]
         document["alert_details"] = [
             {

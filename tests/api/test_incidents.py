@@ -344,3 +344,23 @@ def test_response_targets_follow_the_configuration(sqlite_engine: Any, tmp_path:
         ).json()
     # resolved after 30 minutes: late for the default 15-minute target, in time for 45
     assert (figures["overall"]["response_met"], figures["overall"]["response_missed"]) == (1, 0)
+
+
+def test_the_timeline_holds_the_deploys_before_and_the_people_who_took_part(api: Api) -> None:
+    api.put("/api/v1/services/checkout", role="editor", json={})
+    gate = "/api/v1/gate?service=checkout&change_type=feature&version=v1.4.2"
+    assert api.get(gate, role="deploy").status_code == 200  # recorded, allowed or not
+    created = api.post(
+        "/api/v1/incidents",
+        role="editor",
+        json={"title": "checkout errors", "severity": "P2", "services": ["checkout"]},
+    ).json()
+    number = created["id"]
+    api.put(f"/api/v1/incidents/{number}/roles/commander", role="editor", json={"person": "ana"})
+    shown = api.get(f"/api/v1/incidents/{number}", role="viewer").json()
+    deploys = [e for e in shown["timeline"] if e["kind"] == "deployment"]
+    assert len(deploys) == 1
+    assert deploys[0]["text"].startswith("feature deploy of checkout v1.4.2:")
+    assert [d["version"] for d in shown["deployments"]] == ["v1.4.2"]
+    assert shown["timeline"][0]["kind"] == "deployment"  # it came before the incident
+    assert shown["participants"] == ["ana", "editor-bot"]

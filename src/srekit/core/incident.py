@@ -231,6 +231,7 @@ class IncidentView:
     resolved_by: str | None
     silences: tuple[str, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
+    participants: tuple[str, ...] = ()  # the people who held a role or acted on it
     tasks: tuple[FollowUpTask, ...] = ()
     alert_details: tuple[IncidentAlert, ...] = ()
     related: tuple[tuple[int, str], ...] = ()

@@ -72,6 +72,8 @@ __all__ = [
 
 #: How far before an incident the gate's records of deploys on its services are shown.
 DEPLOYS_BEFORE = timedelta(hours=24)
+# actors of the timeline that are not people taking part
+_MACHINES = frozenset({"alertmanager", "gate", "srekit", "srekit-demo"})
 
 _VERBS = {
     IncidentState.ACKNOWLEDGED: "acknowledge",
@@ -171,13 +173,30 @@ def _view(
             end=incident.opened_at,
         )
     )
+    deploy_entries = tuple(
+        TimelineEntry(
+            at=deploy.requested_at,
+            kind=TimelineKind.DEPLOYMENT,
+            actor="gate",
+            text=(
+                f"{deploy.change_type} deploy of {deploy.service}"
+                f"{' ' + deploy.version if deploy.version else ''}:"
+                f" {'allowed' if deploy.allowed else 'denied'} by the gate"
+            ),
+            data={"service": deploy.service, "version": deploy.version},
+        )
+        for deploy in deployments
+    )
+    people = set(incident.roles.values())
+    people |= {entry.actor for entry in timeline if entry.actor not in _MACHINES}
     return IncidentView(
         incident=incident,
         summary=row.summary,
         created_by=row.created_by,
         resolved_by=row.resolved_by,
         silences=row.silences,
-        timeline=timeline,
+        timeline=tuple(sorted((*deploy_entries, *timeline), key=lambda entry: entry.at)),
+        participants=tuple(sorted(people)),
         tasks=tuple(task_of(t) for t in list_tasks(session, incident_id=row.id, limit=None)),
         alert_details=alerts,
         related=tuple((r.id, r.title) for r in related_incidents(session, row=row)),

@@ -6,6 +6,7 @@ Every change is in the audit log, and the gate sees a P0/P1 opening or closing a
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -31,7 +32,7 @@ from srekit.contracts import (
     task_document,
 )
 from srekit.core.incident import IncidentRole, IncidentState, Severity, TaskState
-from srekit.errors import SpecError
+from srekit.errors import SpecError, SrekitError
 from srekit.sources.factory import close_sources
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -149,6 +150,8 @@ def show(incident_id: IncidentId, state: StateDep, principal: Viewer) -> dict[st
     """The incident with its timeline, tasks, alerts, related incidents and prior deploys."""
     from srekit.flows.incidents import incident_view
 
+    with suppress(SrekitError):  # the gate's decisions of the last moments are written first
+        state.gate.recorder.flush()
     return incident_document(incident_view(state.engine, incident_id=incident_id), detail=True)
 
 
