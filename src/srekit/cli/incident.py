@@ -209,7 +209,8 @@ def list_command(
         ),
     ] = "open",
     severity: Annotated[
-        str | None, typer.Option(metavar="SEV", help=f"only this severity: {_SEVERITIES}")
+        Severity | None,
+        typer.Option(metavar="SEV", parser=_severity, help=f"only this severity: {_SEVERITIES}"),
     ] = None,
     limit: Annotated[int, typer.Option(metavar="N", min=1, help="at most N, newest first")] = 100,
     output: FormatOption = OutputFormat.TABLE,
@@ -223,7 +224,7 @@ def list_command(
     allowed = {"open", "closed", "all", *(s.value for s in IncidentState)}
     if chosen not in allowed:
         abort(f"--state: expected one of {', '.join(sorted(allowed))}, got {state!r}")
-    sev = None if severity is None else _checked_severity(severity)
+    sev = severity
     if server:
         params = {"state": chosen, "limit": str(limit)}
         params.update({"service": service} if service else {})
@@ -253,13 +254,6 @@ def _state_filter(chosen: str) -> StateFilter:
     if chosen == "all":
         return "all"
     return IncidentState(chosen)
-
-
-def _checked_severity(value: str) -> Severity:
-    try:
-        return Severity(value.upper())
-    except ValueError:
-        abort(f"--severity: expected one of {_SEVERITIES}, got {value!r}")
 
 
 @app.command(
