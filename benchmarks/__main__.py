@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_api, bench_events, bench_rules, bench_status_prometheus
+from benchmarks import (
+    bench_api,
+    bench_events,
+    bench_rules,
+    bench_specs,
+    bench_status_prometheus,
+)
 
 
 def main() -> None:
     bench_rules.main()
+    bench_specs.main([])
     bench_events.main([])
     bench_status_prometheus.main()
     bench_api.main()

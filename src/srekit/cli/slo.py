@@ -150,18 +150,6 @@ def list_slos(
     console.print(table)
 
 
-def _source_formats(files: Sequence[Path]) -> dict[str, str]:
-    """The format each spec file is written in (files mixing formats are left out)."""
-    from srekit.spec.document import read_documents
-    from srekit.spec.loader import detect_format
-
-    found: dict[str, set[str]] = {}
-    for path in files:
-        for document in read_documents(path):
-            found.setdefault(document.file, set()).add(detect_format(document))
-    return {file: next(iter(kinds)) for file, kinds in found.items() if len(kinds) == 1}
-
-
 def _outcome(applied: Applied[Any]) -> str:
     if not applied.changed:
         return "unchanged"
@@ -204,10 +192,9 @@ def apply(
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
-        formats = _source_formats(files)
         try:
             with store_session(ctx) as session:
-                result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
+                result = apply_specs(session, specs=specs, actor=who, source_formats=specs.formats)
                 slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
                 policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
                 if dry_run:
