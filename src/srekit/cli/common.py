@@ -22,11 +22,13 @@ def load(files: Sequence[Path]) -> SpecSet:
     """Parse the spec files and check what their schema cannot (`flows.validate`); at least
     one path is required."""
     from srekit.cli.options import abort
+    from srekit.cli.progress import spec_progress
     from srekit.flows.validate import check_slos
 
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")
-    specs = load_specs(files)
+    with spec_progress(files) as progress:
+        specs = load_specs(files, progress=progress)
     if not specs.slos and not specs.policies:
         # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
         raise SpecError(

@@ -97,8 +97,13 @@ def demo(
 
 def _replay(store: EventStore, log: Path, at: datetime) -> None:
     """Replay `log` so its last event is at `at`, in place of an earlier copy of it."""
+    from srekit.cli.progress import ingest_progress
+
     service = log.name.removesuffix(_LOG_SUFFIX)
-    report = store.ingest_file(log, service=service, format="nginx", replace=True, end_at=at)
+    with ingest_progress(log, description=f"replaying {log.name}") as progress:
+        report = store.ingest_file(
+            log, service=service, format="nginx", replace=True, end_at=at, progress=progress
+        )
     again = ""
     if report.replaced:
         before = report.replaced_last_ts

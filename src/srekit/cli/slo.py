@@ -187,14 +187,24 @@ def apply(
     """Store the SLOs and policies of the specs: each is created, updated (a new version) or
     unchanged. Services and their teams (an SLO's owner) are created as needed."""
     from srekit.cli.common import load
+    from srekit.cli.progress import stored_progress
     from srekit.store.repo import apply_specs
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
         try:
-            with store_session(ctx) as session:
-                result = apply_specs(session, specs=specs, actor=who, source_formats=specs.formats)
+            with (
+                store_session(ctx) as session,
+                stored_progress(len(specs.slos), description="storing SLOs") as progress,
+            ):
+                result = apply_specs(
+                    session,
+                    specs=specs,
+                    actor=who,
+                    source_formats=specs.formats,
+                    progress=progress,
+                )
                 slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
                 policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
                 if dry_run:
