@@ -138,7 +138,9 @@ def _seed_and_evaluate(
             held_some = bool(list_audit(session, limit=1, entity_kind="slo"))
             seeded = not stored and not held_some
             if seeded:
-                applied = apply_specs(session, specs=specs, actor="srekit-demo")
+                applied = apply_specs(
+                    session, specs=specs, actor="srekit-demo", source_formats=specs.formats
+                )
         slos = []
         with transaction(engine, read_only=True) as session:
             for row in list_slos(session):
