@@ -1,4 +1,5 @@
-"""What several commands do the same way: load specs and the sources they read, evaluate."""
+"""What several commands do the same way: load specs (from files, or the state store) and the
+sources they read, evaluate."""
 
 from __future__ import annotations
 
@@ -56,11 +57,14 @@ def load_with_sources(
     *,
     prometheus_url: str | None,
     events_store: Path | None,
+    announce: bool = True,
 ) -> tuple[SpecSet, SourceSet]:
-    """The specs of `files` and the SLI sources they read: the flags, else the settings."""
+    """The specs of `files` (none: those of the state store, said on stderr when `announce`)
+    and the SLI sources they read: the flags, else the settings."""
+    from srekit.cli.store_common import stored_specs
     from srekit.sources.factory import build_sources
 
-    specs = load(files)
+    specs = load(files) if files else stored_specs(ctx, announce=announce)
     settings = settings_of(ctx)
     return specs, build_sources(
         settings, prometheus_url=prometheus_url, events_store=events_store, name_paths=True

@@ -30,8 +30,21 @@ from srekit.cli.options import (
     plain_table,
     print_json,
 )
-from srekit.cli.remote import ServerOption, server_object, server_rows
-from srekit.cli.store_common import actor_or_user, open_engine, store_session
+from srekit.cli.remote import (
+    ServerOption,
+    check_files_or_server,
+    nothing_to_read,
+    reading_from,
+    server_object,
+    server_rows,
+)
+from srekit.cli.store_common import (
+    actor_or_user,
+    existing_store,
+    store_location,
+    store_origin,
+    store_session,
+)
 from srekit.errors import SrekitError
 
 if TYPE_CHECKING:
@@ -98,19 +111,22 @@ def list_slos(
     server: ServerOption = None,
 ) -> None:
     """List the SLOs the specs declare (or, with --stored, those in the state store; with
-    --server, those a running srekit stores, read with the token in SREKIT_TOKEN)."""
+    --server, those a running srekit stores, read with the token in SREKIT_TOKEN). Given
+    neither --file nor --server, the state store's, and exit 2 saying where to look when it
+    holds none."""
     from srekit.cli.common import load
     from srekit.core.window import window_label
 
+    server = check_files_or_server(ctx, files, server, None)
     if server:
+        reading_from(f"the server at {server}")
         params = {"service": service} if service else None
         rows = server_rows(server, "/api/v1/slos", params, _STORED_FIELDS)
         _print_stored(rows, output=output)
         return
-    if stored:
-        _print_stored(_stored_rows(settings_of(ctx), service=service), output=output)
+    if stored or not files:
+        _print_stored(_stored_rows(settings_of(ctx), service=service, stored=stored), output=output)
         return
-    files = files or []
 
     with errors_to_exit_codes():
         specs = load(files)
@@ -309,18 +325,15 @@ def show(
     """Show a stored SLO's current spec, as srekit/v1 is written, and every version applied
     to it (with --server, as a running srekit stores it). `--format json` carries both forms:
     `document` (as written) and `spec` (stored)."""
-    from srekit.store.repo import get_slo, slo_versions, split_slo_key
+    from srekit.store.repo import split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
         if server:
+            reading_from(f"the server at {server}")
             document = _served_slo(server, service, name)
         else:
-            with store_session(ctx, read_only=True) as session:
-                document = _slo_document(
-                    get_slo(session, service=service, name=name),
-                    slo_versions(session, service=service, name=name),
-                )
+            document = _stored_slo(settings_of(ctx), service, name)
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -350,6 +363,28 @@ def show(
     console.print(history)
 
 
+def _stored_slo(settings: Settings, service: str, name: str) -> dict[str, Any]:
+    """A stored SLO's document, said to come from the store; a store without any SLO is exit 2
+    saying where else to look (one without this SLO, NotFound)."""
+    from srekit.errors import NotFound
+    from srekit.store.database import transaction
+    from srekit.store.repo import get_slo, list_slos, slo_versions
+
+    where = store_location(settings)
+    with existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                try:
+                    row = get_slo(session, service=service, name=name)
+                except NotFound:
+                    if list_slos(session):
+                        raise
+                else:
+                    reading_from(f"the store at {where}")
+                    return _slo_document(row, slo_versions(session, service=service, name=name))
+    nothing_to_read(where, origin=store_origin(settings), takes_files=False)
+
+
 @app.command(epilog=examples("srekit slo delete catalog/good-minutes --actor alice"))
 def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> None:
     """Delete a stored SLO and its versions; the audit log keeps its last spec."""
@@ -369,26 +404,40 @@ _STORED_FIELDS = frozenset(
 )
 
 
-def _stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
+def _stored_rows(settings: Settings, *, service: str | None, stored: bool) -> list[dict[str, Any]]:
+    """The stored SLOs (of `service`), said to come from the store. Asked for (`stored`), a
+    store without SLOs is an empty list; read in place of missing --file, it is exit 2 with
+    where else to look."""
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
     from srekit.store.database import transaction
     from srekit.store.repo import list_slos
 
-    with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
-        return [
-            {
-                "service": row.service.name,
-                "slo": row.name,
-                "team": row.service.team.name if row.service.team else None,
-                "objective": row.spec()["objective"],
-                "window": window_label(row.to_slo().window),
-                "version": row.version,
-                "source_format": row.source_format,
-                "updated_at": format_instant(row.updated_at),
-            }
-            for row in list_slos(session, service=service)
-        ]
+    where = store_location(settings)
+    with errors_to_exit_codes(), existing_store(settings) as engine:
+        if engine is None:
+            rows = []
+        else:
+            with transaction(engine, read_only=True) as session:
+                rows = list_slos(session)
+                documents = [
+                    {
+                        "service": row.service.name,
+                        "slo": row.name,
+                        "team": row.service.team.name if row.service.team else None,
+                        "objective": row.spec()["objective"],
+                        "window": window_label(row.to_slo().window),
+                        "version": row.version,
+                        "source_format": row.source_format,
+                        "updated_at": format_instant(row.updated_at),
+                    }
+                    for row in rows
+                    if service is None or row.service.name == service
+                ]
+    if not rows and not stored:
+        nothing_to_read(where, origin=store_origin(settings))
+    reading_from(f"the store at {where}")
+    return documents if rows else []
 
 
 def _print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
