@@ -25,8 +25,10 @@ run: setup
 	$(BIN)/srekit demo --examples $(EXAMPLES) --host $(HOST) --port $(PORT)
 	$(BIN)/srekit serve --host $(HOST) --port $(PORT)
 
-# Debian's Prometheus gives the tests a real server and promtool, and Debian's PostgreSQL a real
-# state store (started by tests/postgres_fixture.py); install them when missing.
+# Debian's Prometheus gives the tests a real server and promtool, Debian's PostgreSQL a real
+# state store (started by tests/postgres_fixture.py), and Debian's Chromium a real browser
+# (driven by Playwright through executable_path, tests/browser.py: never `playwright install`);
+# install them when missing.
 system-deps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
@@ -34,6 +36,9 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
+	@test -x /usr/bin/chromium || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
 test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks
