@@ -82,6 +82,10 @@ def test_slo_list_show_and_audit_say_they_read_the_store(stored: dict[str, str])
         "availability",
         "latency",
     ]
+    code, out, _ = run("slo", "list", "--service", "checkout", "--format", "json", env=stored)
+    assert [row["slo"] for row in json.loads(out)] == ["availability", "latency"]
+    code, out, _ = run("slo", "list", "--service", "nosuch", "--format", "json", env=stored)
+    assert (code, json.loads(out)) == (0, [])  # the store holds SLOs, none of this service
     code, out, err = run("slo", "show", "checkout/latency", env=stored)
     assert (code, err.strip()) == (0, _from_store(stored))
     assert "checkout/latency version 1" in out

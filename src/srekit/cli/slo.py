@@ -414,12 +414,13 @@ def _stored_rows(settings: Settings, *, service: str | None, stored: bool) -> li
     from srekit.store.repo import list_slos
 
     where = store_location(settings)
+    held = False
+    documents: list[dict[str, Any]] = []
     with errors_to_exit_codes(), existing_store(settings) as engine:
-        if engine is None:
-            rows = []
-        else:
+        if engine is not None:
             with transaction(engine, read_only=True) as session:
-                rows = list_slos(session)
+                rows = list_slos(session, service=service)
+                held = bool(rows) or (service is not None and bool(list_slos(session)))
                 documents = [
                     {
                         "service": row.service.name,
@@ -432,12 +433,11 @@ def _stored_rows(settings: Settings, *, service: str | None, stored: bool) -> li
                         "updated_at": format_instant(row.updated_at),
                     }
                     for row in rows
-                    if service is None or row.service.name == service
                 ]
-    if not rows and not stored:
+    if not held and not stored:
         nothing_to_read(where, origin=store_origin(settings))
     reading_from(f"the store at {where}")
-    return documents if rows else []
+    return documents
 
 
 def _print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
