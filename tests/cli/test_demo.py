@@ -67,6 +67,8 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     first = _srekit(home, "demo", "--examples", EXAMPLES, "--port", str(_free_port()))
     assert first.returncode == 0, first.stderr
     assert "stored 4 example SLOs" in first.stdout
+    listed = _json(home, "slo", "list", "--stored")
+    assert {row["source_format"] for row in listed} == {"srekit/v1"}  # as slo apply records it
     # the bundled logs' events, counted with DuckDB apart: 2 checkout lines are truncated
     assert _events(home) == {"catalog": 40498, "checkout": 34917}
     _check_the_example_incidents(home)

@@ -60,18 +60,6 @@ def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, 
     }
 
 
-def _source_formats(files: Sequence[Path]) -> dict[str, str]:
-    """The format each spec file is written in (files mixing formats are left out)."""
-    from srekit.spec.document import read_documents
-    from srekit.spec.loader import detect_format
-
-    found: dict[str, set[str]] = {}
-    for path in files:
-        for document in read_documents(path):
-            found.setdefault(document.file, set()).add(detect_format(document))
-    return {file: next(iter(kinds)) for file, kinds in found.items() if len(kinds) == 1}
-
-
 class _DryRun(Exception):  # noqa: N818 (not an error: it ends a dry run's transaction)
     """Raised inside a dry run's transaction so that it rolls back."""
 
@@ -88,12 +76,21 @@ def store_specs(
     """Store the policies and SLOs of `specs` (and, with `routings`, its alert routings) in one
     transaction; a dry run makes the very same changes, then rolls them back, audit rows and
     all. What each did, as `--format json` prints it."""
+    from srekit.cli.progress import stored_progress
     from srekit.store.repo import apply_routing, apply_specs
 
-    formats = _source_formats(files)
     try:
-        with store_session(ctx) as session:
-            result = apply_specs(session, specs=specs, actor=actor, source_formats=formats)
+        with (
+            store_session(ctx) as session,
+            stored_progress(len(specs.slos), description="storing SLOs") as progress,
+        ):
+            result = apply_specs(
+                session,
+                specs=specs,
+                actor=actor,
+                source_formats=specs.formats,
+                progress=progress,
+            )
             done: dict[str, Any] = {
                 "actor": actor,
                 "dry_run": dry_run,

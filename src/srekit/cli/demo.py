@@ -98,8 +98,13 @@ def demo(
 
 def _replay(store: EventStore, log: Path, at: datetime) -> None:
     """Replay `log` so its last event is at `at`, in place of an earlier copy of it."""
+    from srekit.cli.progress import ingest_progress
+
     service = log.name.removesuffix(_LOG_SUFFIX)
-    report = store.ingest_file(log, service=service, format="nginx", replace=True, end_at=at)
+    with ingest_progress(log, description=f"replaying {log.name}") as progress:
+        report = store.ingest_file(
+            log, service=service, format="nginx", replace=True, end_at=at, progress=progress
+        )
     again = ""
     if report.replaced:
         before = report.replaced_last_ts
@@ -134,7 +139,9 @@ def _seed_and_evaluate(
             held_some = bool(list_audit(session, limit=1, entity_kind="slo"))
             seeded = not stored and not held_some
             if seeded:
-                applied = apply_specs(session, specs=specs, actor="srekit-demo")
+                applied = apply_specs(
+                    session, specs=specs, actor="srekit-demo", source_formats=specs.formats
+                )
         if seeded:
             _replay_incidents(engine, examples_dir, at)
         slos = []

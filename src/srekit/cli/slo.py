@@ -32,8 +32,21 @@ from srekit.cli.options import (
     plain_table,
     print_json,
 )
-from srekit.cli.remote import ServerOption, server_object, server_rows
-from srekit.cli.store_common import actor_or_user, open_engine, store_session
+from srekit.cli.remote import (
+    ServerOption,
+    check_files_or_server,
+    nothing_to_read,
+    reading_from,
+    server_object,
+    server_rows,
+)
+from srekit.cli.store_common import (
+    actor_or_user,
+    existing_store,
+    store_location,
+    store_origin,
+    store_session,
+)
 from srekit.errors import SrekitError
 
 if TYPE_CHECKING:
@@ -102,19 +115,22 @@ def list_slos(
     server: ServerOption = None,
 ) -> None:
     """List the SLOs the specs declare (or, with --stored, those in the state store; with
-    --server, those a running srekit stores, read with the token in SREKIT_TOKEN)."""
+    --server, those a running srekit stores, read with the token in SREKIT_TOKEN). Given
+    neither --file nor --server, the state store's, and exit 2 saying where to look when it
+    holds none."""
     from srekit.cli.common import load
     from srekit.core.window import window_label
 
+    server = check_files_or_server(ctx, files, server, None)
     if server:
+        reading_from(f"the server at {server}")
         params = {"service": service} if service else None
         rows = server_rows(server, "/api/v1/slos", params, STORED_FIELDS)
         print_stored(rows, output=output)
         return
-    if stored:
-        print_stored(stored_rows(settings_of(ctx), service=service), output=output)
+    if stored or not files:
+        print_stored(stored_rows(settings_of(ctx), service=service, stored=stored), output=output)
         return
-    files = files or []
 
     with errors_to_exit_codes():
         specs = load(files)
@@ -267,18 +283,15 @@ def show(
     """Show a stored SLO's current spec, as srekit/v1 is written, and every version applied
     to it (with --server, as a running srekit stores it). `--format json` carries both forms:
     `document` (as written) and `spec` (stored)."""
-    from srekit.store.repo import get_slo, slo_versions, split_slo_key
+    from srekit.store.repo import split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
         if server:
+            reading_from(f"the server at {server}")
             document = served_slo(server, service, name)
         else:
-            with store_session(ctx, read_only=True) as session:
-                document = _slo_document(
-                    get_slo(session, service=service, name=name),
-                    slo_versions(session, service=service, name=name),
-                )
+            document = _stored_slo(settings_of(ctx), service, name)
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -306,6 +319,28 @@ def show(
             "\n".join(version["changes"]),
         )
     console.print(history)
+
+
+def _stored_slo(settings: Settings, service: str, name: str) -> dict[str, Any]:
+    """A stored SLO's document, said to come from the store; a store without any SLO is exit 2
+    saying where else to look (one without this SLO, NotFound)."""
+    from srekit.errors import NotFound
+    from srekit.store.database import transaction
+    from srekit.store.repo import get_slo, list_slos, slo_versions
+
+    where = store_location(settings)
+    with existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                try:
+                    row = get_slo(session, service=service, name=name)
+                except NotFound:
+                    if list_slos(session):
+                        raise
+                else:
+                    reading_from(f"the store at {where}")
+                    return _slo_document(row, slo_versions(session, service=service, name=name))
+    nothing_to_read(where, origin=store_origin(settings), takes_files=False)
 
 
 @app.command(epilog=examples("srekit slo delete catalog/good-minutes --actor alice"))
@@ -344,12 +379,28 @@ def summary_row(row: SloRow) -> dict[str, Any]:
     }
 
 
-def stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
+def stored_rows(
+    settings: Settings, *, service: str | None, stored: bool = True
+) -> list[dict[str, Any]]:
+    """The stored SLOs (of `service`), said to come from the store. Asked for (`stored`), a
+    store without SLOs is an empty list; read in place of missing --file, it is exit 2 with
+    where else to look."""
     from srekit.store.database import transaction
     from srekit.store.repo import list_slos
 
-    with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
-        return [summary_row(row) for row in list_slos(session, service=service)]
+    where = store_location(settings)
+    held = False
+    documents: list[dict[str, Any]] = []
+    with errors_to_exit_codes(), existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                rows = list_slos(session, service=service)
+                held = bool(rows) or (service is not None and bool(list_slos(session)))
+                documents = [summary_row(row) for row in rows]
+    if not held and not stored:
+        nothing_to_read(where, origin=store_origin(settings))
+    reading_from(f"the store at {where}")
+    return documents
 
 
 def print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:

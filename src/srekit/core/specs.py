@@ -30,6 +30,8 @@ class SpecSet:
     policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
     routings: Mapping[str, AlertRouting] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    # each file written in one format, by its format (a file mixing formats is left out)
+    formats: Mapping[str, str] = field(default_factory=dict)
 
     def policy_for(self, slo: SLO) -> BudgetPolicy:
         return policy_for_slo(slo.policy, self.policies)

@@ -57,7 +57,7 @@ from srekit.spec.model import (
 )
 from srekit.spec.validation import shown_value, validate_model
 
-__all__ = ["API_VERSION", "parse_documents", "policy_document", "slo_document"]
+__all__ = ["API_VERSION", "parse_document", "parse_documents", "policy_document", "slo_document"]
 
 API_VERSION = "srekit/v1"
 # `99.9%`: ASCII digits, at most one point, the sign right after (Python's own float() and
@@ -290,20 +290,28 @@ def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
         raise document.error("levels", error.detail + hint) from None
 
 
+def parse_document(document: Document) -> SLO | BudgetPolicy:
+    """Parse one srekit/v1 document: an SLO or an error-budget policy."""
+    kind = document.data.get("kind")
+    if kind == "SLO":
+        return _to_slo(validate_model(_Slo, document.data, document), document)
+    if kind == "Policy":
+        return _to_policy(validate_model(_Policy, document.data, document), document)
+    raise document.error(
+        "kind", f"expected SLO, Policy or AlertRouting for {API_VERSION}, got {kind!r}"
+    )
+
+
 def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
     """Parse srekit/v1 documents into SLOs and error-budget policies."""
     slos: list[SLO] = []
     policies: list[BudgetPolicy] = []
     for document in documents:
-        kind = document.data.get("kind")
-        if kind == "SLO":
-            slos.append(_to_slo(validate_model(_Slo, document.data, document), document))
-        elif kind == "Policy":
-            policies.append(_to_policy(validate_model(_Policy, document.data, document), document))
+        parsed = parse_document(document)
+        if isinstance(parsed, BudgetPolicy):
+            policies.append(parsed)
         else:
-            raise document.error(
-                "kind", f"expected SLO, Policy or AlertRouting for {API_VERSION}, got {kind!r}"
-            )
+            slos.append(parsed)
     return slos, policies
 
 
