@@ -1,5 +1,5 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
-per noun (alerts, audit, incidents, teams, services, slos, policies, specs, snapshots,
+per noun (alerts, audit, incidents, post-mortems, teams, services, slos, policies, specs, snapshots,
 deployments, tokens).
 
 Functions add and flush but never commit: the caller owns the transaction
@@ -49,6 +49,13 @@ from srekit.store.repo.incidents import (
     update_task,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
+from srekit.store.repo.postmortems import (
+    create_postmortem,
+    find_postmortem,
+    get_postmortem,
+    postmortem_of,
+    save_postmortem,
+)
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -93,6 +100,7 @@ from srekit.store.tables import (
     IncidentRow,
     IncidentTaskRow,
     PolicyRow,
+    PostmortemRow,
     ServiceRow,
     SloRow,
     SloVersionRow,
@@ -112,6 +120,7 @@ __all__ = [
     "IncidentRow",
     "IncidentTaskRow",
     "PolicyRow",
+    "PostmortemRow",
     "ServiceRow",
     "SloRow",
     "SloVersionRow",
@@ -128,15 +137,18 @@ __all__ = [
     "authenticate_token",
     "check_one_owner_per_service",
     "create_incident",
+    "create_postmortem",
     "create_token",
     "delete_service",
     "delete_slo",
     "delete_team",
     "deployment_values",
     "find_alert",
+    "find_postmortem",
     "find_team",
     "get_incident",
     "get_policy",
+    "get_postmortem",
     "get_service",
     "get_slo",
     "get_task",
@@ -162,6 +174,7 @@ __all__ = [
     "newest_snapshot_id",
     "notification_seen",
     "open_severe_incidents",
+    "postmortem_of",
     "prune_snapshots",
     "readable_spec",
     "record_audit",
@@ -173,6 +186,7 @@ __all__ = [
     "resolve_alert",
     "revoke_token",
     "save_incident",
+    "save_postmortem",
     "service_names",
     "slo_history",
     "slo_versions",
