@@ -43,6 +43,7 @@ __all__ = [
     "PostmortemRefusedError",
     "PostmortemSections",
     "PostmortemState",
+    "PostmortemView",
     "TimelineItem",
     "closing_note",
     "draft_postmortem",
@@ -196,6 +197,14 @@ class Postmortem:
     updated_by: str
     published_at: datetime | None = None
     published_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PostmortemView:
+    """A post-mortem with the incident it is about, whose facts head its document."""
+
+    postmortem: Postmortem
+    incident: Incident
 
 
 # --- the draft ----------------------------------------------------------------------------------
