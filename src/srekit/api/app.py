@@ -207,6 +207,7 @@ def create_app(
         gate,
         health,
         policies,
+        postmortems,
         services,
         slos,
         status,
@@ -309,6 +310,7 @@ def create_app(
         policies,
         deployments,
         audit,
+        postmortems,  # before the incidents' `/incidents/{id}/{verb}`, which would take it
         incident_routes,
         alertmanager,
     ):

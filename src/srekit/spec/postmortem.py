@@ -40,8 +40,11 @@ from srekit.spec.validation import validate_model, yaml_error
 
 __all__ = [
     "ActionItemSpec",
+    "Consumed",
+    "Fraction",
     "ImpactSpec",
     "SectionsSpec",
+    "SloKey",
     "TimelineItemSpec",
     "edit_file_text",
     "parse_sections_text",
