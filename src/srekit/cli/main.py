@@ -17,6 +17,7 @@ from srekit.cli import (
     events,
     gate,
     incident,
+    postmortem,
     rules,
     serve,
     slo,
@@ -50,6 +51,7 @@ app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
 app.add_typer(incident.app, name="incident")
 app.add_typer(incident.task_app, name="task")
+app.add_typer(postmortem.app, name="postmortem")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
