@@ -275,3 +275,54 @@ def test_what_is_missing_is_named(engine: Engine) -> None:
     with pytest.raises(NotFound, match="no incident 999"):
         postmortems.draft(engine, incident_id=999, actor="ana", now=T0)
     assert incidents.list_follow_ups(engine, state=TaskState.DONE) == []
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "postmortems.md"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "postmortems" / "checkout-errors.yaml"
+_SAMPLE = re.compile(r"<!-- sample: .*? -->\n```markdown\n(.*?)```\n", re.DOTALL)
+
+
+def _sample(engine: Engine) -> str:
+    """The post-mortem of the example incident: declared, worked, resolved, then drafted,
+    edited from the bundled example file, reviewed and published, at fixed instants."""
+    number = _incident(engine)
+    incidents.note_incident(
+        engine,
+        incident_id=number,
+        text="error ratio at 38 %; the payment client times out",
+        actor="ana",
+        now=T0 + 6 * MINUTE,
+    )
+    incidents.change_incident_state(
+        engine, incident_id=number, to=IncidentState.ACKNOWLEDGED, actor="ana", now=T0 + 4 * MINUTE
+    )
+    incidents.change_incident_state(
+        engine,
+        incident_id=number,
+        to=IncidentState.MITIGATED,
+        actor="bo",
+        now=T0 + 20 * MINUTE,
+        note="rolled back v1.4.2",
+    )
+    incidents.change_incident_state(
+        engine, incident_id=number, to=IncidentState.RESOLVED, actor="ana", now=T0 + 47 * MINUTE
+    )
+    day = T0 + timedelta(days=1)
+    postmortems.draft(
+        engine,
+        incident_id=number,
+        actor="ana",
+        now=day,
+        impact={"checkout/availability": 0.42},
+        affected_share=0.31,
+    )
+    postmortems.edit_from_file(engine, incident_id=number, path=EXAMPLE, actor="ana", now=day)
+    postmortems.submit(engine, incident_id=number, actor="ana", now=day + MINUTE)
+    postmortems.publish(engine, incident_id=number, actor="cy", now=day + 60 * MINUTE)
+    return postmortems.export(engine, incident_id=number, format="md")
+
+
+def test_the_sample_in_the_docs_is_what_srekit_writes(engine: Engine) -> None:
+    found = _SAMPLE.findall(DOCS.read_text(encoding="utf-8"))
+    assert len(found) == 1, "docs/postmortems.md shows one sample post-mortem"
+    assert found[0] == _sample(engine)

@@ -62,9 +62,13 @@ def test_given_sections_replace_and_the_others_stay() -> None:
     assert merged.root_cause == "Retries without a budget.\n<script>alert(1)</script>\n"
     assert merged.summary == "Payments failed."  # not given: kept
     assert merged.action_items == CURRENT.action_items
-    # a whole section replaces the stored one: the duration given before is gone
+    # within the impact too, what is left out stays: the duration the draft found
     assert merged.impact == Impact(
-        affected_share=0.125, budget_consumed={"checkout/availability": 0.4}
+        duration_s=2820.0, affected_share=0.125, budget_consumed={"checkout/availability": 0.4}
+    )
+    cleared = _parse("impact: {duration_s: null, description: Slow pages.}").impact
+    assert cleared == Impact(
+        budget_consumed={"checkout/availability": None}, description="Slow pages."
     )
     # in time order, whatever the zone each was written in
     assert merged.timeline == (
@@ -94,6 +98,7 @@ def test_action_items_are_a_list_or_none() -> None:
     ("text", "message"),
     [
         ("root_cuse: x\n", "pm.yaml: root_cuse: unknown field"),
+        ("summary: a\n---\nsummary: b\n", "pm.yaml: expected one YAML document (a post-mortem"),
         ("- a\n", "pm.yaml: expected a mapping of sections (summary, impact, timeline"),
         ("", "pm.yaml: expected a mapping of sections (summary, impact, timeline, root_cause,"),
         ("summary: [unclosed\n", "pm.yaml: invalid YAML at line 2, column 1"),

@@ -3,16 +3,17 @@ file `srekit postmortem edit -f` reads, of the API's `PUT .../postmortem` body, 
 sections the store keeps (`core.postmortem.sections_document` writes that JSON).
 
 The edit file is YAML (or JSON, which YAML reads too): `srekit postmortem export --format
-yaml` writes one with each section's prompt above it. Sections it leaves out keep their text;
-`version`, when given, is the version the edit started from, and a newer stored one refuses
-the edit rather than undo it. `action_items` is a list, or `none` when no action is needed.
-Texts may hold tabs and newlines but no other control characters; instants are RFC 3339 with a
-zone.
+yaml` writes one with each section's prompt above it. Sections it leaves out keep their text,
+and so do the fields of `impact` it leaves out. `version`, when given, is the version the edit
+started from, and a newer stored one refuses the edit rather than undo it. `action_items` is a
+list, or `none` when no action is needed. Texts may hold tabs and newlines but no other control
+characters; instants are RFC 3339 with a zone.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -137,13 +138,15 @@ class ImpactSpec(_Strict):
     )
     description: Prose = ""
 
-    def to_impact(self) -> Impact:
-        return Impact(
-            duration_s=self.duration_s,
-            affected_share=self.affected_share,
-            budget_consumed=dict(self.budget_consumed),
-            description=self.description,
-        )
+    def merged(self, current: Impact) -> Impact:
+        """`current` with the fields given here replacing its own: writing the description
+        keeps the figures the draft found."""
+        given = {
+            name: dict(value) if isinstance(value, dict) else value
+            for name, value in self
+            if name in self.model_fields_set
+        }
+        return replace(current, **given)
 
 
 class TimelineItemSpec(_Strict):
@@ -170,7 +173,8 @@ class ActionItemSpec(_Strict):
 
 
 class SectionsSpec(_Strict):
-    """Sections of a post-mortem; those left out (or null) keep their stored text."""
+    """Sections of a post-mortem; those left out (or null) keep their stored text, and so do
+    the fields of `impact` left out."""
 
     version: Annotated[int, Bounded(ge=1, le=2**31)] | None = Field(
         None, description="the version this edit started from: a newer stored one refuses it"
@@ -196,7 +200,7 @@ class SectionsSpec(_Strict):
         if self.lessons_learned is not None:
             changes["lessons_learned"] = self.lessons_learned
         if self.impact is not None:
-            changes["impact"] = self.impact.to_impact()
+            changes["impact"] = self.impact.merged(current.impact)
         if self.timeline is not None:
             items = [item.to_item() for item in self.timeline]
             changes["timeline"] = tuple(sorted(items, key=lambda item: item.at))
@@ -235,9 +239,16 @@ def read_sections_file(path: Path) -> SectionsSpec:
 def parse_sections_text(text: str, *, file: str) -> SectionsSpec:
     """`read_sections_file` of text already read."""
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        documents = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
     except yaml.YAMLError as error:
         raise yaml_error(error, file=file) from None
+    if len(documents) > 1:
+        raise SpecError(
+            f"expected one YAML document (a post-mortem's sections), got {len(documents)}",
+            file=file,
+        )
+    data = documents[0] if documents else None
     if not isinstance(data, dict):
         shown = "nothing" if data is None else type(data).__name__
         raise SpecError(
@@ -245,6 +256,10 @@ def parse_sections_text(text: str, *, file: str) -> SectionsSpec:
             file=file,
         )
     return validate_model(SectionsSpec, data, Document(data=data, file=file, index=0))
+
+
+# a line of text stays one line in the file, however long: folded, it reads as another text
+_NO_FOLDING = 1_000_000
 
 
 class _EditDumper(yaml.SafeDumper):
@@ -276,14 +291,14 @@ def edit_file_text(postmortem: Postmortem, *, title: str) -> str:
     ]
     for name in SECTION_NAMES:
         lines.append("")
-        lines.append(f"# {PROMPTS[name]}")
+        lines.extend(f"# {line}" for line in textwrap.wrap(PROMPTS[name], width=94))
         lines.append(
             yaml.dump(
                 {name: document[name]},
                 Dumper=_EditDumper,
                 sort_keys=False,
                 allow_unicode=True,
-                width=100,
+                width=_NO_FOLDING,
                 default_flow_style=False,
             ).rstrip("\n")
         )
