@@ -141,12 +141,19 @@ class ImpactSpec(_Strict):
     def merged(self, current: Impact) -> Impact:
         """`current` with the fields given here replacing its own: writing the description
         keeps the figures the draft found."""
-        given = {
-            name: dict(value) if isinstance(value, dict) else value
-            for name, value in self
-            if name in self.model_fields_set
-        }
-        return replace(current, **given)
+        given = self.model_fields_set
+        return Impact(
+            duration_s=self.duration_s if "duration_s" in given else current.duration_s,
+            affected_share=(
+                self.affected_share if "affected_share" in given else current.affected_share
+            ),
+            budget_consumed=(
+                dict(self.budget_consumed)
+                if "budget_consumed" in given
+                else current.budget_consumed
+            ),
+            description=self.description if "description" in given else current.description,
+        )
 
 
 class TimelineItemSpec(_Strict):
