@@ -19,6 +19,7 @@ from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
+from srekit.core.postmortem import PostmortemView, publish_problems, sections_document
 from srekit.core.status import SloStatus
 from srekit.core.window import parse_duration
 
@@ -33,6 +34,7 @@ __all__ = [
     "IncidentFiguresOut",
     "IncidentOut",
     "IncidentStatsOut",
+    "PostmortemOut",
     "ReceivedAlertOut",
     "ResponseModel",
     "StatusOut",
@@ -43,6 +45,7 @@ __all__ = [
     "gate_document",
     "incident_document",
     "incident_stats_document",
+    "postmortem_document",
     "status_document",
     "status_from_document",
     "task_document",
@@ -585,4 +588,82 @@ def incident_stats_document(stats: IncidentStats) -> dict[str, Any]:
         },
         "by_service": by_service,
         "budgets": [_incident_budget(budget) for budget in stats.budgets],
+    }
+
+
+# --- post-mortems ------------------------------------------------------------------------------
+
+
+class ImpactOut(ResponseModel):
+    duration_s: float | None = Field(description="opened → resolved, seconds")
+    affected_share: float | None = Field(description="users (requests) failed, a fraction")
+    budget_consumed: dict[str, float | None] = Field(
+        description="per SLO (service/slo), the fraction of its error budget consumed"
+    )
+    description: str
+
+
+class PostmortemTimelineItemOut(ResponseModel):
+    at: Time
+    actor: str
+    text: str
+
+
+class ActionItemOut(ResponseModel):
+    title: str
+    owner: str | None
+    due_at: Time | None
+    task: int | None = Field(description="the follow-up task tracking it, once published")
+
+
+class SectionsOut(ResponseModel):
+    """The blameless template's sections; empty text is not written yet."""
+
+    summary: str
+    impact: ImpactOut
+    timeline: list[PostmortemTimelineItemOut]
+    root_cause: str
+    what_went_well: str
+    what_went_wrong: str
+    action_items: list[ActionItemOut] | Literal["none"]
+    lessons_learned: str
+
+
+class PostmortemOut(ResponseModel):
+    """A post-mortem as `srekit postmortem show --format json` prints it."""
+
+    incident: int
+    title: str = Field(description="the incident's title")
+    incident_state: Literal["triggered", "acknowledged", "mitigated", "resolved", "closed"]
+    state: Literal["draft", "in_review", "published"]
+    version: int = Field(description="of the sections: one more per edit")
+    created_at: Time
+    created_by: str
+    updated_at: Time
+    updated_by: str
+    published_at: Time | None
+    published_by: str | None
+    publish_problems: list[str] = Field(
+        description="what stops it from being published (empty: nothing but its state)"
+    )
+    sections: SectionsOut
+
+
+def postmortem_document(view: PostmortemView) -> dict[str, Any]:
+    """`PostmortemOut` of a post-mortem."""
+    postmortem = view.postmortem
+    return {
+        "incident": postmortem.incident_id,
+        "title": view.incident.title,
+        "incident_state": view.incident.state.value,
+        "state": postmortem.state.value,
+        "version": postmortem.version,
+        "created_at": format_instant(postmortem.created_at),
+        "created_by": postmortem.created_by,
+        "updated_at": format_instant(postmortem.updated_at),
+        "updated_by": postmortem.updated_by,
+        "published_at": _instant(postmortem.published_at),
+        "published_by": postmortem.published_by,
+        "publish_problems": list(publish_problems(postmortem, incident=view.incident)),
+        "sections": sections_document(postmortem.sections),
     }

@@ -46,7 +46,7 @@ def _help(path: list[str]) -> str:
 def test_every_command_is_walked() -> None:
     names = {" ".join(path) for path in COMMANDS}
     assert {"", "status", "gate", "slo", "slo apply", "events ingest", "token create"} <= names
-    assert len(names) == 47  # srekit, 16 nouns and commands, 30 commands under them
+    assert len(names) == 55  # srekit, 17 nouns and commands, 37 commands under them
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "srekit")
@@ -106,11 +106,16 @@ _FIRST = (
     "srekit token create",
     "srekit incident declare",
     "srekit incident task",
+    "srekit postmortem draft",
+    "srekit postmortem export 1 --format yaml",  # then edited back unchanged,
+    "srekit postmortem edit 1 -f pm.yaml",  # before the example's sections are
+    "srekit postmortem edit 1 -f examples",
+    "srekit postmortem review",
 )
 _LAST = (
     "srekit slo delete",
     "srekit token revoke",
-    "srekit incident close",  # once incident 1 is resolved
+    "srekit incident close",  # once incidents 1 and 2 are resolved, 1's post-mortem published
     "srekit incident reopen",
 )
 

@@ -216,6 +216,7 @@ def create_app(
         gate,
         health,
         policies,
+        postmortems,
         routings,
         services,
         slos,
@@ -323,6 +324,7 @@ def create_app(
         routings,
         deployments,
         audit,
+        postmortems,  # before the incidents' `/incidents/{id}/{verb}`, which would take it
         incident_routes,
         alertmanager,
         alerts,

@@ -507,36 +507,39 @@ def _move(
     _show(incident_document(view, detail=True), output)
 
 
-for _verb, _state, _help, _example in (
+for _verb, _state, _help, _examples in (
     (
         "ack",
         IncidentState.ACKNOWLEDGED,
         "Acknowledge an incident: someone is on it.",
-        "srekit incident ack 1",
+        ("srekit incident ack 1",),
     ),
     (
         "mitigate",
         IncidentState.MITIGATED,
         "Mark an incident mitigated: the impact has stopped.",
-        'srekit incident mitigate 1 --note "rolled back"',
+        ('srekit incident mitigate 1 --note "rolled back"',),
     ),
     (
         "resolve",
         IncidentState.RESOLVED,
         "Resolve an incident: the cause is dealt with.",
-        "srekit incident resolve 1",
+        ("srekit incident resolve 1", 'srekit incident resolve 2 --note "index rebuilt"'),
     ),
 ):
     app.command(
         _verb,
         help=_help,
-        epilog=examples(_example),
+        epilog=examples(*_examples),
     )(_transition(_state))
 
 
 @app.command(
     "close",
-    epilog=examples('srekit incident close 1 --waive-postmortem "a known flake"'),
+    epilog=examples(
+        "srekit incident close 1",
+        'srekit incident close 2 --waive-postmortem "a known flake"',
+    ),
 )
 def close_command(
     ctx: typer.Context,
@@ -551,7 +554,8 @@ def close_command(
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Close a resolved incident: its post-mortem is published, or waived with a reason."""
+    """Close a resolved incident: its post-mortem is published (srekit postmortem publish),
+    or, while none is, waived with a reason."""
     _move(
         ctx,
         incident,

@@ -30,6 +30,7 @@ from srekit.core.incident import (
 )
 from srekit.core.instant import format_instant
 from srekit.core.intake import AlertStatus
+from srekit.core.postmortem import PostmortemState, closing_note
 from srekit.errors import Conflict, SpecError
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
@@ -41,6 +42,7 @@ from srekit.store.repo import (
     add_event,
     add_task,
     create_incident,
+    find_postmortem,
     get_incident,
     incident_events,
     incident_fingerprints,
@@ -250,24 +252,28 @@ def change_incident_state(
 ) -> IncidentView:
     """Acknowledge, mitigate, resolve, close or reopen (`to` triggered) an incident.
 
-    Closing needs the post-mortem published, or a reason to waive it.
+    Closing needs the post-mortem published, or a reason to waive it while none is
+    (`core.postmortem.closing_note`).
     """
     with transaction(engine) as session:
         row = get_incident(session, incident_id=incident_id)
         incident = incident_of(row)
-        if to is IncidentState.CLOSED and not (postmortem_waived or "").strip():
-            raise Conflict(
-                f"incident {incident_id} closes when its post-mortem is published, or with a"
-                " reason to waive it (--waive-postmortem REASON)"
-            )
+        closing = ""
         try:
             changed = change_state(incident, to=to, at=now)
+            if to is IncidentState.CLOSED:
+                postmortem = find_postmortem(session, incident_id=incident_id)
+                closing = closing_note(
+                    incident_id,
+                    postmortem=None if postmortem is None else PostmortemState(postmortem.state),
+                    waiver=postmortem_waived,
+                )
         except TransitionRefusedError as error:
             raise Conflict(str(error)) from None
         verb = _VERBS[to]
         text = f"{verb}d" if verb.endswith("e") else f"{verb}ed"
-        if to is IncidentState.CLOSED:
-            text += f" (post-mortem waived: {(postmortem_waived or '').strip()})"
+        if closing:
+            text += f" ({closing})"
         if note:
             text += f": {note}"
         save_incident(

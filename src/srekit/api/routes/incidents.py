@@ -270,7 +270,7 @@ def transition(
     body: TransitionIn | None = None,
 ) -> dict[str, Any]:
     """Move the incident through its lifecycle; 409 when the lifecycle does not allow it
-    (closing needs `waive_postmortem` until the post-mortem is published)."""
+    (closing needs the post-mortem published, or `waive_postmortem` with a reason)."""
     from srekit.flows.incidents import change_incident_state
 
     given = body or TransitionIn()

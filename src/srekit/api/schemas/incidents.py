@@ -50,8 +50,8 @@ class DeclareIn(RequestModel):
 
 
 class TransitionIn(RequestModel):
-    """An optional note for the timeline; closing also needs the post-mortem waived (a
-    reason) until srekit's post-mortem is published."""
+    """An optional note for the timeline; closing needs the incident's post-mortem published,
+    or a reason to waive it (`waive_postmortem`) while it has none published."""
 
     note: Text | None = None
     waive_postmortem: Line | None = None

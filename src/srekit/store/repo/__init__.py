@@ -1,6 +1,8 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
 per noun (alerts, audit, incidents, teams, services, slos, policies, routings, specs,
 snapshots, deployments, tokens).
+per noun (alerts, audit, incidents, post-mortems, teams, services, slos, policies, specs, snapshots,
+deployments, tokens).
 
 Functions add and flush but never commit: the caller owns the transaction
 (`database.transaction`), so applying many SLOs is all or nothing. Every change to the
@@ -56,6 +58,13 @@ from srekit.store.repo.incidents import (
     update_task,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
+from srekit.store.repo.postmortems import (
+    create_postmortem,
+    find_postmortem,
+    get_postmortem,
+    postmortem_of,
+    save_postmortem,
+)
 from srekit.store.repo.routings import (
     ACTIVE_ROUTING,
     active_routing,
@@ -111,6 +120,7 @@ from srekit.store.tables import (
     IncidentRow,
     IncidentTaskRow,
     PolicyRow,
+    PostmortemRow,
     ServiceRow,
     SloRow,
     SloVersionRow,
@@ -132,6 +142,7 @@ __all__ = [
     "IncidentRow",
     "IncidentTaskRow",
     "PolicyRow",
+    "PostmortemRow",
     "ServiceRow",
     "SloRow",
     "SloVersionRow",
@@ -152,6 +163,7 @@ __all__ = [
     "authenticate_token",
     "check_one_owner_per_service",
     "create_incident",
+    "create_postmortem",
     "create_token",
     "delete_routing",
     "delete_service",
@@ -160,11 +172,13 @@ __all__ = [
     "deployment_values",
     "find_alert",
     "find_alerts",
+    "find_postmortem",
     "find_routing",
     "find_team",
     "get_incident",
     "get_incidents",
     "get_policy",
+    "get_postmortem",
     "get_routing",
     "get_service",
     "get_slo",
@@ -195,6 +209,7 @@ __all__ = [
     "newest_snapshot_id",
     "notification_seen",
     "open_severe_incidents",
+    "postmortem_of",
     "prune_snapshots",
     "readable_spec",
     "record_audit",
@@ -207,6 +222,7 @@ __all__ = [
     "revoke_token",
     "routing_of",
     "save_incident",
+    "save_postmortem",
     "service_names",
     "slo_history",
     "slo_versions",
