@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from srekit.core.incident import IncidentAlert
 
@@ -104,13 +104,16 @@ def silence_comment(*, incident_id: int, title: str) -> str:
 
 
 def same_instant(one: datetime, other: datetime) -> bool:
-    """Equal to the millisecond: Alertmanager's API keeps milliseconds, its webhooks may send
-    more digits."""
+    """Equal once cut to the millisecond: Alertmanager's API cuts times to milliseconds, its
+    webhooks send every digit it was given."""
     return _milliseconds(one) == _milliseconds(other)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _milliseconds(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def ended_alerts(
