@@ -3,14 +3,16 @@
 The answer comes after the commit: a 200 means the notification is stored. Retries, re-sent
 groups and an HA pair's twin deliveries change nothing more (`flows.intake`). A payload srekit
 cannot read is a 422 naming the field: Alertmanager does not retry a 4xx, so a malformed
-payload is refused once, not forever.
+payload is refused once, not forever. Incidents the notification resolved have their
+Alertmanager silences expired after the answer is sent (`flows.silences.expire_silences`), so
+Alertmanager's delivery never waits on Alertmanager's own API.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.concurrency import run_in_threadpool
 
 from srekit.api.deps import Ingester, StateDep
@@ -23,7 +25,11 @@ router = APIRouter(prefix=ALERTMANAGER_PATH, tags=["incidents"])
 
 @router.post("", response_model=IntakeOut, responses={**WRITE_ERRORS, **BODY_ERRORS})
 async def receive_alerts(
-    payload: WebhookIn, request: Request, state: StateDep, principal: Ingester
+    payload: WebhookIn,
+    request: Request,
+    state: StateDep,
+    principal: Ingester,
+    background: BackgroundTasks,
 ) -> IntakeOut:
     """Store the notification's alerts; open, join and resolve incidents as the routing says
     (the `default` AlertRouting, or srekit's built-in one). Needs an `ingest` token."""
@@ -57,6 +63,17 @@ async def receive_alerts(
     )
     if result.incidents_opened or result.incidents_resolved:
         state.gate.incidents_changed()
+    if result.incidents_resolved and state.silencer is not None:
+        from srekit.flows.silences import SILENCE_ACTOR, expire_silences
+
+        background.add_task(
+            expire_silences,
+            state.engine,
+            state.silencer,
+            actor=SILENCE_ACTOR,
+            now=datetime.now(UTC),
+            incident_ids=list(result.incidents_resolved),
+        )
     return IntakeOut(
         duplicate=result.duplicate,
         new_alerts=result.new_alerts,
