@@ -10,6 +10,7 @@ Alertmanager's delivery never waits on Alertmanager's own API.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -19,8 +20,12 @@ from srekit.api.deps import Ingester, StateDep
 from srekit.api.responses import BODY_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.alertmanager import ALERTMANAGER_PATH, IntakeOut, WebhookIn
 from srekit.core.intake import AlertStatus, ReceivedAlert
+from srekit.core.ports import Silencer
+from srekit.errors import SrekitError
+from srekit.store import StoreEngine
 
 router = APIRouter(prefix=ALERTMANAGER_PATH, tags=["incidents"])
+log = logging.getLogger(__name__)
 
 
 @router.post("", response_model=IntakeOut, responses={**WRITE_ERRORS, **BODY_ERRORS})
@@ -64,15 +69,8 @@ async def receive_alerts(
     if result.incidents_opened or result.incidents_resolved:
         state.gate.incidents_changed()
     if result.incidents_resolved and state.silencer is not None:
-        from srekit.flows.silences import SILENCE_ACTOR, expire_silences
-
         background.add_task(
-            expire_silences,
-            state.engine,
-            state.silencer,
-            actor=SILENCE_ACTOR,
-            now=datetime.now(UTC),
-            incident_ids=list(result.incidents_resolved),
+            _expire_silences, state.engine, state.silencer, list(result.incidents_resolved)
         )
     return IntakeOut(
         duplicate=result.duplicate,
@@ -82,3 +80,20 @@ async def receive_alerts(
         incidents_opened=list(result.incidents_opened or []),
         incidents_resolved=list(result.incidents_resolved or []),
     )
+
+
+def _expire_silences(engine: StoreEngine, silencer: Silencer, incident_ids: list[int]) -> None:
+    """Expire the silences of the incidents a notification resolved, after the answer; what
+    fails is logged and left to the silence watch, which tries again."""
+    from srekit.flows.silences import SILENCE_ACTOR, expire_silences
+
+    try:
+        expire_silences(
+            engine,
+            silencer,
+            actor=SILENCE_ACTOR,
+            now=datetime.now(UTC),
+            incident_ids=incident_ids,
+        )
+    except SrekitError as error:
+        log.warning("silences of incident(s) %s not expired yet: %s", incident_ids, error)
