@@ -248,6 +248,7 @@ def test_silences_that_cannot_be_expired_stay_listed_until_they_are(
     )  # fmt: skip
     assert closed.silences == (made.created,)
     assert "no Alertmanager is configured (SREKIT_ALERTMANAGER_URL)" in unconfigured.failures[0]
+    assert unconfigured.unexpired == (made.created,)
 
     done = expire_silences(engine, client, actor=SILENCE_ACTOR, now=_now())
     assert (done.expired, done.failures) == ((made.created,), ())

@@ -158,11 +158,12 @@ def change_incident(
     elif to in _ENDING_STATES and view.silences:
         if silencer is None:
             outcome = SilenceOutcome(
+                unexpired=view.silences,
                 failures=(
                     f"incident {incident_id} holds silence(s) {', '.join(view.silences)}, but no"
                     " Alertmanager is configured (SREKIT_ALERTMANAGER_URL) to expire them: they"
                     " end by themselves",
-                )
+                ),
             )
         else:
             outcome = expire_silences(
