@@ -397,7 +397,7 @@ def watch_silenced_incidents(
                 result = receive_notification(
                     engine, _notification(incident_id, ended), routing_of=routing_of, now=now
                 )
-                fed += result.resolved_alerts
+                fed += len(ended)
                 resolved.extend(result.incidents_resolved or [])
         except NotifierUnavailable as error:
             log.warning("the silence watch cannot ask Alertmanager: %s", error)
