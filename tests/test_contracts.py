@@ -130,3 +130,47 @@ def test_postmortem_documents_hold_to_their_model() -> None:
         "root_cause: the root cause is not written yet",
         "action_items: list at least one action item, or say none is needed",
     ]
+
+
+def test_incident_change_documents_hold_to_their_model() -> None:
+    from srekit.contracts import IncidentChangeOut, incident_change_document
+    from srekit.core.incident import (
+        Incident,
+        IncidentState,
+        IncidentView,
+        Severity,
+        TimelineEntry,
+        TimelineKind,
+    )
+
+    view = IncidentView(
+        incident=Incident(
+            id=3,
+            title="checkout errors",
+            severity=Severity.P1,
+            state=IncidentState.ACKNOWLEDGED,
+            opened_at=AT,
+            acknowledged_at=AT,
+        ),
+        summary=None,
+        created_by="alertmanager",
+        resolved_by=None,
+        silences=("6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b",),
+        timeline=(
+            TimelineEntry(
+                at=AT,
+                kind=TimelineKind.SILENCE,
+                actor="ana",
+                text="silenced",
+                data={"silence": "6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b"},
+            ),
+        ),
+    )
+    for document in (
+        incident_change_document(view, silence_created="6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b"),
+        incident_change_document(
+            view, silences_expired=("a", "b"), silence_failures=("Alertmanager down",)
+        ),
+    ):
+        assert IncidentChangeOut.model_validate(document).model_dump() == document
+    assert incident_change_document(view)["silence_created"] is None

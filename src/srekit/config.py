@@ -134,6 +134,45 @@ class Settings(BaseSettings):
             }
         )
 
+    # Alertmanager's API, for incidents' silences (docs/incidents.md, "Silences")
+    alertmanager_url: str | None = Field(
+        None,
+        description="Alertmanager's base URL (http://alertmanager:9093): acknowledging an"
+        " incident may silence its alerts there",
+    )
+    alertmanager_token: str | None = Field(
+        None, description="bearer token for an Alertmanager behind an authenticating proxy"
+    )
+    alertmanager_timeout_s: float = Field(10.0, gt=0, allow_inf_nan=False)
+    silence_duration_s: float = Field(
+        86_400.0,
+        gt=0,
+        le=30 * 86_400,
+        allow_inf_nan=False,
+        description="a silence made on acknowledgement ends after this, unless the incident"
+        " resolves or closes first (then srekit expires it)",
+    )
+    silence_watch_interval_s: float = Field(
+        15.0,
+        ge=1,
+        allow_inf_nan=False,
+        description="`srekit serve` asks Alertmanager this often whether silenced incidents'"
+        " alerts have ended (Alertmanager mutes their resolved notifications)",
+    )
+    alertmanager_startup_grace_s: float = Field(
+        120.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="an alert Alertmanager no longer holds counts as ended only once it has been"
+        " up this long (Prometheus re-sends firing alerts every minute by default)",
+    )
+
+    @field_validator("alertmanager_url", "alertmanager_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # SREKIT_ALERTMANAGER_URL= (empty) in an environment file means none, as for a shell
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("home", mode="before")
     @classmethod
     def _home_path(cls, value: Any) -> Any:

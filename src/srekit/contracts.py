@@ -30,6 +30,7 @@ __all__ = [
     "GateOut",
     "GateSloOut",
     "IncidentBudgetOut",
+    "IncidentChangeOut",
     "IncidentDetailOut",
     "IncidentFiguresOut",
     "IncidentOut",
@@ -43,6 +44,7 @@ __all__ = [
     "alert_document",
     "figure",
     "gate_document",
+    "incident_change_document",
     "incident_document",
     "incident_stats_document",
     "postmortem_document",
@@ -339,7 +341,10 @@ class IncidentOut(ResponseModel):
     summary: str | None
     created_by: str
     resolved_by: str | None
-    silences: list[str] = Field(description="ids of the Alertmanager silences it created")
+    silences: list[str] = Field(
+        description="ids of the Alertmanager silences it holds: made when it was acknowledged,"
+        " expired when it resolves or closes"
+    )
 
 
 class TimelineEntryOut(ResponseModel):
@@ -406,6 +411,20 @@ class IncidentDetailOut(IncidentOut):
     alert_details: list[IncidentAlertOut]
     related: list[RelatedIncidentOut]
     deployments: list[PriorDeploymentOut]
+
+
+class IncidentChangeOut(IncidentDetailOut):
+    """An incident after a move through its lifecycle (`srekit incident ack|resolve|…
+    --format json`), with what the move did in Alertmanager. The move itself is stored
+    whatever Alertmanager did: `silence_failures` says what failed there."""
+
+    silence_created: str | None = Field(
+        description="the id of the silence this acknowledgement made (asked with silence)"
+    )
+    silences_expired: list[str] = Field(description="the silences this move expired")
+    silence_failures: list[str] = Field(
+        description="what failed in Alertmanager: a silence not made, or not expired"
+    )
 
 
 def _instant(moment: datetime | None) -> str | None:
@@ -486,6 +505,22 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
             for deploy in view.deployments
         ]
     return document
+
+
+def incident_change_document(
+    view: IncidentView,
+    *,
+    silence_created: str | None = None,
+    silences_expired: tuple[str, ...] = (),
+    silence_failures: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`IncidentChangeOut`: the incident's detail and what its move did in Alertmanager."""
+    return {
+        **incident_document(view, detail=True),
+        "silence_created": silence_created,
+        "silences_expired": list(silences_expired),
+        "silence_failures": list(silence_failures),
+    }
 
 
 # -- incident figures: `IncidentStatsOut` and its builder ------------------------------------

@@ -28,6 +28,7 @@ from starlette.types import Scope
 
 from srekit.config import Settings
 from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
+from srekit.core.ports import Silencer
 from srekit.core.routing import AlertRouting
 from srekit.core.status import SloStatus
 from srekit.store import StoreEngine, StoreSession
@@ -157,6 +158,8 @@ class ApiState:
     tokens: TokenCache = field(default_factory=TokenCache)
     # the alert routing the intake applies (None: srekit's built-in default)
     routing_of: Callable[[StoreSession], AlertRouting] | None = None
+    # Alertmanager, for incidents' silences (None: SREKIT_ALERTMANAGER_URL is not set)
+    silencer: Silencer | None = None
     auth_failures: AuthFailures = field(init=False)
     lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
     # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the

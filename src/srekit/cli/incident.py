@@ -3,7 +3,9 @@
 Changes go to the state store (SREKIT_HOME or SREKIT_DATABASE_URL), each in the audit log under
 `--actor` (default: the OS user). Reads also work against a running srekit with `--server`.
 A change the lifecycle refuses (acknowledging a resolved incident, say) exits 2 saying what
-it allows.
+it allows. `ack --silence` silences the incident's alerts in the Alertmanager at
+SREKIT_ALERTMANAGER_URL, and `resolve` and `close` expire its silences there: a change stored
+while Alertmanager failed exits 3, saying what failed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from srekit.cli.options import (
     abort,
     console,
     emit,
+    error_console,
     errors_to_exit_codes,
     plain_table,
 )
@@ -130,6 +133,7 @@ def _print_incident(document: dict[str, Any]) -> None:
         ("closed", document["closed_at"] or "-"),
         ("roles", ", ".join(f"{k}: {v}" for k, v in document["roles"].items()) or "-"),
         ("alerts", ", ".join(document["alerts"]) or "-"),
+        ("silences", ", ".join(document["silences"]) or "-"),
     ]
     if document.get("summary"):
         rows.insert(0, ("summary", document["summary"]))
@@ -490,30 +494,88 @@ def _move(
     actor: str | None,
     output: OutputFormat,
     waived: str | None = None,
+    silence: bool = False,
 ) -> None:
-    from srekit.contracts import incident_document
-    from srekit.flows.incidents import change_incident_state
+    """Move the incident, with its silences (`flows.silences.change_incident`); exit 3 when
+    the move is stored but Alertmanager failed."""
+    from srekit.alertmanager import alertmanager_of
+    from srekit.cli.context import settings_of
+    from srekit.contracts import incident_change_document
+    from srekit.flows.silences import change_incident
 
+    settings = settings_of(ctx)
     with _engine(ctx) as engine:
-        view = change_incident_state(
-            engine,
-            incident_id=incident,
-            to=to,
-            actor=actor_or_user(actor),
-            now=_now(),
-            note=note,
-            postmortem_waived=waived,
-        )
-    _show(incident_document(view, detail=True), output)
+        silencer = alertmanager_of(settings)
+        try:
+            view, outcome = change_incident(
+                engine,
+                incident_id=incident,
+                to=to,
+                actor=actor_or_user(actor),
+                now=_now(),
+                note=note,
+                postmortem_waived=waived,
+                silence=silence,
+                silencer=silencer,
+                duration_s=settings.silence_duration_s,
+            )
+        finally:
+            if silencer is not None:
+                silencer.close()
+    document = incident_change_document(
+        view,
+        silence_created=outcome.created,
+        silences_expired=outcome.expired,
+        silence_failures=outcome.failures,
+    )
+    if output is OutputFormat.TABLE:
+        _print_incident(document)
+        if outcome.created:
+            console.print(f"\nsilenced in Alertmanager: silence {outcome.created}", highlight=False)
+        for expired in outcome.expired:
+            console.print(f"\nexpired silence {expired} in Alertmanager", highlight=False)
+    else:
+        emit(document, output)
+    if outcome.failures:
+        from rich.markup import escape
+
+        for failure in outcome.failures:
+            error_console.print(f"[bold red]error:[/] {escape(failure)}", highlight=False)
+        raise typer.Exit(3)
+
+
+@app.command(
+    "ack",
+    epilog=examples("srekit incident ack 1"),
+)
+def ack_command(
+    ctx: typer.Context,
+    incident: IncidentArgument,
+    silence: Annotated[
+        bool,
+        typer.Option(
+            "--silence",
+            help="also silence its firing alerts in Alertmanager (SREKIT_ALERTMANAGER_URL) until"
+            " it resolves or closes; exit 3 when it is acknowledged but the silence failed",
+        ),
+    ] = False,
+    note: NoteOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Acknowledge an incident: someone is on it."""
+    _move(
+        ctx,
+        incident,
+        to=IncidentState.ACKNOWLEDGED,
+        note=note,
+        actor=actor,
+        output=output,
+        silence=silence,
+    )
 
 
 for _verb, _state, _help, _examples in (
-    (
-        "ack",
-        IncidentState.ACKNOWLEDGED,
-        "Acknowledge an incident: someone is on it.",
-        ("srekit incident ack 1",),
-    ),
     (
         "mitigate",
         IncidentState.MITIGATED,
@@ -523,7 +585,7 @@ for _verb, _state, _help, _examples in (
     (
         "resolve",
         IncidentState.RESOLVED,
-        "Resolve an incident: the cause is dealt with.",
+        "Resolve an incident: the cause is dealt with (its Alertmanager silences are expired).",
         ("srekit incident resolve 1", 'srekit incident resolve 2 --note "index rebuilt"'),
     ),
 ):

@@ -13,6 +13,7 @@ from srekit.core.incident import Severity, TaskState
 from srekit.core.instant import parse_instant
 
 __all__ = [
+    "AcknowledgeIn",
     "DeclareIn",
     "NoteIn",
     "RoleIn",
@@ -55,6 +56,13 @@ class TransitionIn(RequestModel):
 
     note: Text | None = None
     waive_postmortem: Line | None = None
+
+
+class AcknowledgeIn(TransitionIn):
+    """An acknowledgement: with `silence`, also one Alertmanager silence for the incident's
+    firing alerts, until it resolves or closes (SREKIT_SILENCE_DURATION_S at most)."""
+
+    silence: Annotated[bool, Field(strict=True)] = False
 
 
 class NoteIn(RequestModel):
