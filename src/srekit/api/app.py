@@ -261,9 +261,11 @@ def create_app(
 
         gc.freeze()
         recorder.start()
+        state.intake.start()
         try:
             yield
         finally:
+            state.intake.stop()
             recorder.stop()
             if owns_engine:
                 store.dispose()

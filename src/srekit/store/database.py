@@ -36,6 +36,7 @@ __all__ = [
     "open_store",
     "require_current",
     "safe_url",
+    "savepoint",
     "transaction",
     "upgrade",
 ]
@@ -145,6 +146,16 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSes
     finally:
         if lock is not None:
             lock.release()
+
+
+@contextmanager
+def savepoint(session: StoreSession) -> Iterator[None]:
+    """A part of a `transaction` that, when the block raises, rolls back alone (a SAVEPOINT):
+    the transaction goes on, and commits what its other parts did. Errors are translated as
+    `transaction` translates them."""
+    bind = session.get_bind()
+    with store_errors(bind if isinstance(bind, Engine) else bind.engine), session.begin_nested():
+        yield
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

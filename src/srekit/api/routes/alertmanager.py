@@ -1,6 +1,8 @@
 """`POST /api/v1/alertmanager`: Alertmanager's webhook, into alerts and incidents.
 
-The answer comes after the commit: a 200 means the notification is stored. Retries, re-sent
+The answer comes after the commit: a 200 means the notification is stored. Notifications
+arriving together are stored together, in one transaction and one commit
+(`jobs.intake_queue`); each still gets its own answer. Retries, re-sent
 groups and an HA pair's twin deliveries change nothing more (`flows.intake`). A payload srekit
 cannot read is a 422 naming the field: Alertmanager does not retry a 4xx, so a malformed
 payload is refused once, not forever.
@@ -8,10 +10,10 @@ payload is refused once, not forever.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from srekit.api.deps import Ingester, StateDep
 from srekit.api.responses import BODY_ERRORS, WRITE_ERRORS
@@ -27,7 +29,7 @@ async def receive_alerts(
 ) -> IntakeOut:
     """Store the notification's alerts; open, join and resolve incidents as the routing says
     (the `default` AlertRouting, or srekit's built-in one). Needs an `ingest` token."""
-    from srekit.flows.intake import Notification, receive_notification
+    from srekit.flows.intake import Notification
 
     body = await request.body()
     notification = Notification(
@@ -48,13 +50,7 @@ async def receive_alerts(
         ),
         body=body,
     )
-    result = await run_in_threadpool(
-        receive_notification,
-        state.engine,
-        notification,
-        routing_of=state.routing_of,
-        now=datetime.now(UTC),
-    )
+    result = await asyncio.wrap_future(state.intake.submit(notification, now=datetime.now(UTC)))
     if result.incidents_opened or result.incidents_resolved:
         state.gate.incidents_changed()
     return IntakeOut(

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from srekit.store.repo._base import Applied
 from srekit.store.repo.alerts import (
+    StoredAlert,
     add_alert,
     alert_values,
     find_alert,
-    find_alerts,
     insert_alerts,
     list_alerts,
     notification_seen,
     record_notification,
-    resolve_alert,
+    resolve_alerts,
+    stored_alerts,
 )
 from srekit.store.repo.audit import list_audit, newest_audit_id, record_audit
 from srekit.store.repo.deployments import (
@@ -35,6 +36,7 @@ from srekit.store.repo.deployments import (
     record_deployments,
 )
 from srekit.store.repo.incidents import (
+    GroupIncident,
     StateFilter,
     add_event,
     add_task,
@@ -47,6 +49,7 @@ from srekit.store.repo.incidents import (
     incident_fingerprints,
     incident_of,
     insert_events,
+    latest_group_incident,
     latest_incident_of_group,
     list_incidents,
     list_tasks,
@@ -115,6 +118,7 @@ __all__ = [
     "Applied",
     "AuditRow",
     "DeploymentRow",
+    "GroupIncident",
     "IncidentEventRow",
     "IncidentRow",
     "IncidentTaskRow",
@@ -125,6 +129,7 @@ __all__ = [
     "SnapshotRow",
     "SpecApplied",
     "StateFilter",
+    "StoredAlert",
     "TeamRow",
     "add_alert",
     "add_event",
@@ -143,7 +148,6 @@ __all__ = [
     "delete_team",
     "deployment_values",
     "find_alert",
-    "find_alerts",
     "find_team",
     "get_incident",
     "get_incidents",
@@ -159,6 +163,7 @@ __all__ = [
     "insert_alerts",
     "insert_events",
     "last_good_snapshot",
+    "latest_group_incident",
     "latest_incident_of_group",
     "latest_snapshots",
     "list_alerts",
@@ -184,13 +189,14 @@ __all__ = [
     "record_notification",
     "record_snapshots",
     "related_incidents",
-    "resolve_alert",
+    "resolve_alerts",
     "revoke_token",
     "save_incident",
     "service_names",
     "slo_history",
     "slo_versions",
     "split_slo_key",
+    "stored_alerts",
     "update_task",
     "upsert_service",
     "upsert_team",
