@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from srekit.core.incident import (
+    Incident,
     IncidentState,
     Severity,
     TimelineKind,
@@ -323,6 +324,13 @@ class _Alerts:
         an alert that still fires withdraws a resolution the alerts made on their own. The
         incident's row is read and written only when that changes it."""
         incident = latest.incident
+        withdrawn = (
+            incident.state is IncidentState.RESOLVED
+            and latest.resolved_by == INTAKE_ACTOR
+            and alert.status is AlertStatus.FIRING
+        )
+        if not withdrawn and _within(incident, alert, routed):
+            return latest  # the usual case in a storm, checked without building the incident
         joined = replace(
             incident,
             opened_at=min(incident.opened_at, alert.starts_at),
@@ -331,11 +339,6 @@ class _Alerts:
             slos=_union(incident.slos, routed.slo),
         )
         text = f"alert {alert.alertname or alert.fingerprint} joined the incident"
-        withdrawn = (
-            incident.state is IncidentState.RESOLVED
-            and latest.resolved_by == INTAKE_ACTOR
-            and alert.status is AlertStatus.FIRING
-        )
         if withdrawn:
             joined = replace(joined, state=state_before_resolution(incident), resolved_at=None)
             text += " still firing: the automatic resolution is withdrawn"
@@ -428,8 +431,22 @@ def _entry(
     }
 
 
+def _within(incident: Incident, alert: ReceivedAlert, routed: RoutedAlert) -> bool:
+    """Whether joining the alert leaves the incident as it is: it started no earlier, is no
+    more severe, and its service and SLO are the incident's already."""
+    return (
+        alert.starts_at >= incident.opened_at
+        and _rank(routed.severity) >= _rank(incident.severity)
+        and (routed.service is None or routed.service in incident.services)
+        and (routed.slo is None or routed.slo in incident.slos)
+    )
+
+
+_RANKS = {severity: rank for rank, severity in enumerate(Severity)}  # P0 first
+
+
 def _rank(severity: Severity) -> int:
-    return list(Severity).index(severity)
+    return _RANKS[severity]
 
 
 def _union(values: Sequence[str], extra: str | None) -> tuple[str, ...]:
