@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from srekit.errors import StoreUnavailable
 from srekit.store import StoreSession
-from srekit.store._failures import busy_message, safe_url, store_errors
+from srekit.store._failures import busy, safe_url, store_errors
 from srekit.store.locks import lock_transaction
 
 __all__ = [
@@ -134,7 +134,7 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSes
     """
     lock = None if read_only else _WRITER_LOCKS.get(engine)
     if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_S):
-        raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S))
+        raise busy(engine, BUSY_TIMEOUT_S)
     try:
         bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
         with (
