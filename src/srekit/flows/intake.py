@@ -138,6 +138,12 @@ def receive_notifications(
     commit, a lost connection), every other notification is applied alone. When it cannot even
     begin (the store is down or busy), every outcome is that error: nothing was written.
     """
+    if len(deliveries) == 1:  # alone: no savepoint to pay for
+        (notification, now), *_ = deliveries
+        try:
+            return [receive_notification(engine, notification, routing_of=routing_of, now=now)]
+        except Exception as error:
+            return [error]
     outcomes: dict[int, Outcome] = {}
     applied: dict[int, IntakeResult] = {}
     alone: list[int] = []
