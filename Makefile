@@ -26,9 +26,11 @@ run: setup
 	$(BIN)/srekit serve --host $(HOST) --port $(PORT)
 
 # Debian's Prometheus gives the tests a real server and promtool, Debian's PostgreSQL a real
-# state store (started by tests/postgres_fixture.py) and Debian's Alertmanager a real one with
-# amtool (tests/alertmanager_fixture.py); install them when missing. The tests run their own
-# binaries on 127.0.0.1 with their own flags, never the services the packages enable.
+# state store (started by tests/postgres_fixture.py), Debian's Alertmanager a real one with
+# amtool (tests/alertmanager_fixture.py), and Debian's Chromium a real browser (driven by
+# Playwright through executable_path, tests/browser.py: never `playwright install`); install
+# them when missing. The tests run their own binaries on 127.0.0.1 with their own flags,
+# never the services the packages enable.
 system-deps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
@@ -41,6 +43,9 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    prometheus-alertmanager; }
+	@test -x /usr/bin/chromium || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
 test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks

@@ -7,6 +7,7 @@ from benchmarks import (
     bench_events,
     bench_incident_stats,
     bench_rules,
+    bench_specs,
     bench_status_prometheus,
 )
 
@@ -14,6 +15,7 @@ from benchmarks import (
 def main() -> None:
     bench_rules.main()
     bench_incident_stats.main()
+    bench_specs.main([])
     bench_events.main([])
     bench_status_prometheus.main()
     bench_api.main()

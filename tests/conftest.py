@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from srekit.store.database import create_store_engine, upgrade
 from tests.postgres_fixture import PostgresServer
 
+# `browser_page`: a headless Chromium page, for any test of what srekit serves to browsers
+pytest_plugins = ("tests.browser",)
+
 settings.register_profile(
     "srekit",
     deadline=None,

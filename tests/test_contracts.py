@@ -82,3 +82,95 @@ def test_figures_read_as_what_they_mean() -> None:
     assert document["burn_rates"]["1h"] == pytest.approx((2 / 3) / (1 - SLO_.objective), rel=1e-11)
     fractional = replace(status, counts=EventCounts(2.5, 3.25))
     assert status_document(fractional)["events"] == {"good": 2.5, "total": 3.25}
+
+
+def test_postmortem_documents_hold_to_their_model() -> None:
+    """A draft with unknown figures, and a published one whose action items are tasks (and
+    one that needs none): each document survives a round trip through `PostmortemOut`."""
+    from srekit.contracts import PostmortemOut, postmortem_document
+    from srekit.core.incident import Incident, IncidentState, IncidentView, Severity
+    from srekit.core.postmortem import (
+        ActionItem,
+        PostmortemState,
+        PostmortemView,
+        draft_postmortem,
+    )
+
+    incident = Incident(
+        id=3,
+        title="slow search",
+        severity=Severity.P2,
+        state=IncidentState.RESOLVED,
+        opened_at=AT,
+        slos=("search/latency",),
+        resolved_at=AT.replace(hour=1),
+    )
+    view = IncidentView(incident=incident, summary=None, created_by="ana", resolved_by="ana")
+    drafted = draft_postmortem(view, now=AT, by="ana")
+    published = replace(
+        drafted,
+        state=PostmortemState.PUBLISHED,
+        published_at=AT,
+        published_by="bo",
+        sections=replace(
+            drafted.sections,
+            root_cause="An index was dropped.",
+            action_items=(ActionItem("restore the index", owner="bo", due_at=AT, task_id=7),),
+        ),
+    )
+    none_needed = replace(
+        published, sections=replace(published.sections, action_items=(), no_action_items=True)
+    )
+    for postmortem in (drafted, published, none_needed):
+        document = postmortem_document(PostmortemView(postmortem=postmortem, incident=incident))
+        assert PostmortemOut.model_validate(document).model_dump() == document
+    draft_document = postmortem_document(PostmortemView(postmortem=drafted, incident=incident))
+    assert draft_document["sections"]["impact"]["budget_consumed"] == {"search/latency": None}
+    assert draft_document["publish_problems"] == [
+        "root_cause: the root cause is not written yet",
+        "action_items: list at least one action item, or say none is needed",
+    ]
+
+
+def test_incident_change_documents_hold_to_their_model() -> None:
+    from srekit.contracts import IncidentChangeOut, incident_change_document
+    from srekit.core.incident import (
+        Incident,
+        IncidentState,
+        IncidentView,
+        Severity,
+        TimelineEntry,
+        TimelineKind,
+    )
+
+    view = IncidentView(
+        incident=Incident(
+            id=3,
+            title="checkout errors",
+            severity=Severity.P1,
+            state=IncidentState.ACKNOWLEDGED,
+            opened_at=AT,
+            acknowledged_at=AT,
+        ),
+        summary=None,
+        created_by="alertmanager",
+        resolved_by=None,
+        silences=("6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b",),
+        timeline=(
+            TimelineEntry(
+                at=AT,
+                kind=TimelineKind.SILENCE,
+                actor="ana",
+                text="silenced",
+                data={"silence": "6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b"},
+            ),
+        ),
+    )
+    for document in (
+        incident_change_document(view, silence_created="6f1d2c3b-4a5e-4f60-8b7a-9c8d7e6f5a4b"),
+        incident_change_document(
+            view, silences_expired=("a", "b"), silence_failures=("Alertmanager down",)
+        ),
+    ):
+        assert IncidentChangeOut.model_validate(document).model_dump() == document
+    assert incident_change_document(view)["silence_created"] is None

@@ -90,6 +90,25 @@ def _run_steps(page: Path, steps: list[_Step], env: dict[str, str], scratch: Pat
             position = printed.index(line, position) + 1
 
 
+def test_shown_figures_are_pinned_in_time() -> None:
+    """A page that shows what an evaluation prints names its instant (`--at`): figures as of
+    now differ from one machine, and one hour, to the next. Bad input (exit 2) evaluates
+    nothing."""
+    evaluations = [
+        (page.name, step.args)
+        for page in DOCS
+        for step in _steps(page)
+        if step.shown and step.args[0] in ("status", "gate") and step.exit_code != 2
+    ]
+    evaluations += [
+        (page, shlex.split(command)[1:])
+        for page, command, _ in _shown_outputs()
+        if shlex.split(command)[1] in ("status", "gate")
+    ]
+    assert len(evaluations) >= 5
+    assert [(page, args) for page, args in evaluations if "--at" not in args] == []
+
+
 def test_every_page_with_commands_is_covered() -> None:
     assert {p.name for p in DOCS if _commands(p)} >= {
         "README.md",

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from srekit.core.incident import Severity, SeverityDefinition, severity_definitions
+
 __all__ = ["PROJECT_HOME", "Settings", "default_home"]
 
 #: The state directory of a project, looked for in the current directory.
@@ -100,6 +102,76 @@ class Settings(BaseSettings):
     gate_max_status_age_s: float = Field(
         300.0, gt=0, description="the gate treats SLO statuses older than this as stale"
     )
+    # incidents
+    incident_severities: dict[
+        Literal["P0", "P1", "P2", "P3"],
+        dict[Literal["response_target_s", "escalation_after_s"], float],
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "response targets and escalation windows in seconds replacing the defaults, as JSON:"
+            ' {"P2": {"response_target_s": 1800}}'
+        ),
+    )
+
+    @field_validator("incident_severities")
+    @classmethod
+    def _severities(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for severity, settings in value.items():
+            for name, seconds in settings.items():
+                if not 0 < seconds < 366 * 86400:  # NaN fails too
+                    raise ValueError(
+                        f"{severity}.{name}: expected seconds between 0 and a year, got {seconds}"
+                    )
+        return value
+
+    def severity_definitions(self) -> dict[Severity, SeverityDefinition]:
+        """The incident severities with this configuration's targets."""
+        return severity_definitions(
+            {
+                Severity(key): {str(name): seconds for name, seconds in value.items()}
+                for key, value in self.incident_severities.items()
+            }
+        )
+
+    # Alertmanager's API, for incidents' silences (docs/incidents.md, "Silences")
+    alertmanager_url: str | None = Field(
+        None,
+        description="Alertmanager's base URL (http://alertmanager:9093): acknowledging an"
+        " incident may silence its alerts there",
+    )
+    alertmanager_token: str | None = Field(
+        None, description="bearer token for an Alertmanager behind an authenticating proxy"
+    )
+    alertmanager_timeout_s: float = Field(10.0, gt=0, allow_inf_nan=False)
+    silence_duration_s: float = Field(
+        86_400.0,
+        gt=0,
+        le=30 * 86_400,
+        allow_inf_nan=False,
+        description="a silence made on acknowledgement ends after this, unless the incident"
+        " resolves or closes first (then srekit expires it)",
+    )
+    silence_watch_interval_s: float = Field(
+        15.0,
+        ge=1,
+        allow_inf_nan=False,
+        description="`srekit serve` asks Alertmanager this often whether silenced incidents'"
+        " alerts have ended (Alertmanager mutes their resolved notifications)",
+    )
+    alertmanager_startup_grace_s: float = Field(
+        120.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="an alert Alertmanager no longer holds counts as ended only once it has been"
+        " up this long (Prometheus re-sends firing alerts every minute by default)",
+    )
+
+    @field_validator("alertmanager_url", "alertmanager_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # SREKIT_ALERTMANAGER_URL= (empty) in an environment file means none, as for a shell
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("home", mode="before")
     @classmethod

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from srekit.core.incident import FollowUpTask, IncidentView
+from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
 from srekit.core.policy import GateDecision
+from srekit.core.postmortem import PostmortemView, publish_problems, sections_document
 from srekit.core.status import SloStatus
 from srekit.core.window import parse_duration
 
@@ -29,18 +30,24 @@ __all__ = [
     "GateOut",
     "GateSloOut",
     "IncidentBudgetOut",
+    "IncidentChangeOut",
     "IncidentDetailOut",
     "IncidentFiguresOut",
     "IncidentOut",
     "IncidentStatsOut",
+    "PostmortemOut",
+    "ReceivedAlertOut",
     "ResponseModel",
     "StatusOut",
     "TaskOut",
     "Time",
+    "alert_document",
     "figure",
     "gate_document",
+    "incident_change_document",
     "incident_document",
     "incident_stats_document",
+    "postmortem_document",
     "status_document",
     "status_from_document",
     "task_document",
@@ -334,7 +341,10 @@ class IncidentOut(ResponseModel):
     summary: str | None
     created_by: str
     resolved_by: str | None
-    silences: list[str] = Field(description="ids of the Alertmanager silences it created")
+    silences: list[str] = Field(
+        description="ids of the Alertmanager silences it holds: made when it was acknowledged,"
+        " expired when it resolves or closes"
+    )
 
 
 class TimelineEntryOut(ResponseModel):
@@ -354,6 +364,27 @@ class IncidentAlertOut(ResponseModel):
     labels: dict[str, str]
 
 
+class ReceivedAlertOut(IncidentAlertOut):
+    """An alert instance as `GET /api/v1/alerts` lists it."""
+
+    incident: int | None = Field(description="the incident it joined (null: none)")
+    routed: bool = Field(description="false when no route took it: kept, listed, not dropped")
+
+
+def alert_document(alert: IncidentAlert) -> dict[str, Any]:
+    """`ReceivedAlertOut` of a stored alert instance."""
+    return {
+        "fingerprint": alert.fingerprint,
+        "alertname": alert.alertname,
+        "status": alert.status,
+        "starts_at": format_instant(alert.starts_at),
+        "ends_at": _instant(alert.ends_at),
+        "labels": dict(alert.labels),
+        "incident": alert.incident_id,
+        "routed": alert.routed,
+    }
+
+
 class RelatedIncidentOut(ResponseModel):
     id: int
     title: str
@@ -371,11 +402,29 @@ class IncidentDetailOut(IncidentOut):
     """An incident as `srekit incident show --format json` prints it: with its timeline, tasks,
     alerts, earlier related incidents and the deploys on its services in the 24 h before."""
 
-    timeline: list[TimelineEntryOut]
+    timeline: list[TimelineEntryOut] = Field(
+        description="oldest first: alerts, state changes, notes, roles, tasks, silences, and"
+        " the gate's deploy decisions on the incident's services in the 24 h before it"
+    )
+    participants: list[str] = Field(description="who held a role or acted on the incident")
     tasks: list[TaskOut]
     alert_details: list[IncidentAlertOut]
     related: list[RelatedIncidentOut]
     deployments: list[PriorDeploymentOut]
+
+
+class IncidentChangeOut(IncidentDetailOut):
+    """An incident after a move through its lifecycle (`srekit incident ack|resolve|…
+    --format json`), with what the move did in Alertmanager. The move itself is stored
+    whatever Alertmanager did: `silence_failures` says what failed there."""
+
+    silence_created: str | None = Field(
+        description="the id of the silence this acknowledgement made (asked with silence)"
+    )
+    silences_expired: list[str] = Field(description="the silences this move expired")
+    silence_failures: list[str] = Field(
+        description="what failed in Alertmanager: a silence not made, or not expired"
+    )
 
 
 def _instant(moment: datetime | None) -> str | None:
@@ -434,15 +483,13 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
             }
             for entry in view.timeline
         ]
+        document["participants"] = list(view.participants)
         document["tasks"] = [task_document(task) for task in view.tasks]
         document["alert_details"] = [
             {
-                "fingerprint": alert.fingerprint,
-                "alertname": alert.alertname,
-                "status": alert.status,
-                "starts_at": format_instant(alert.starts_at),
-                "ends_at": _instant(alert.ends_at),
-                "labels": dict(alert.labels),
+                key: value
+                for key, value in alert_document(alert).items()
+                if key not in {"incident", "routed"}
             }
             for alert in view.alert_details
         ]
@@ -458,6 +505,22 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
             for deploy in view.deployments
         ]
     return document
+
+
+def incident_change_document(
+    view: IncidentView,
+    *,
+    silence_created: str | None = None,
+    silences_expired: tuple[str, ...] = (),
+    silence_failures: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`IncidentChangeOut`: the incident's detail and what its move did in Alertmanager."""
+    return {
+        **incident_document(view, detail=True),
+        "silence_created": silence_created,
+        "silences_expired": list(silences_expired),
+        "silence_failures": list(silence_failures),
+    }
 
 
 # -- incident figures: `IncidentStatsOut` and its builder ------------------------------------
@@ -560,4 +623,82 @@ def incident_stats_document(stats: IncidentStats) -> dict[str, Any]:
         },
         "by_service": by_service,
         "budgets": [_incident_budget(budget) for budget in stats.budgets],
+    }
+
+
+# --- post-mortems ------------------------------------------------------------------------------
+
+
+class ImpactOut(ResponseModel):
+    duration_s: float | None = Field(description="opened → resolved, seconds")
+    affected_share: float | None = Field(description="users (requests) failed, a fraction")
+    budget_consumed: dict[str, float | None] = Field(
+        description="per SLO (service/slo), the fraction of its error budget consumed"
+    )
+    description: str
+
+
+class PostmortemTimelineItemOut(ResponseModel):
+    at: Time
+    actor: str
+    text: str
+
+
+class ActionItemOut(ResponseModel):
+    title: str
+    owner: str | None
+    due_at: Time | None
+    task: int | None = Field(description="the follow-up task tracking it, once published")
+
+
+class SectionsOut(ResponseModel):
+    """The blameless template's sections; empty text is not written yet."""
+
+    summary: str
+    impact: ImpactOut
+    timeline: list[PostmortemTimelineItemOut]
+    root_cause: str
+    what_went_well: str
+    what_went_wrong: str
+    action_items: list[ActionItemOut] | Literal["none"]
+    lessons_learned: str
+
+
+class PostmortemOut(ResponseModel):
+    """A post-mortem as `srekit postmortem show --format json` prints it."""
+
+    incident: int
+    title: str = Field(description="the incident's title")
+    incident_state: Literal["triggered", "acknowledged", "mitigated", "resolved", "closed"]
+    state: Literal["draft", "in_review", "published"]
+    version: int = Field(description="of the sections: one more per edit")
+    created_at: Time
+    created_by: str
+    updated_at: Time
+    updated_by: str
+    published_at: Time | None
+    published_by: str | None
+    publish_problems: list[str] = Field(
+        description="what stops it from being published (empty: nothing but its state)"
+    )
+    sections: SectionsOut
+
+
+def postmortem_document(view: PostmortemView) -> dict[str, Any]:
+    """`PostmortemOut` of a post-mortem."""
+    postmortem = view.postmortem
+    return {
+        "incident": postmortem.incident_id,
+        "title": view.incident.title,
+        "incident_state": view.incident.state.value,
+        "state": postmortem.state.value,
+        "version": postmortem.version,
+        "created_at": format_instant(postmortem.created_at),
+        "created_by": postmortem.created_by,
+        "updated_at": format_instant(postmortem.updated_at),
+        "updated_by": postmortem.updated_by,
+        "published_at": _instant(postmortem.published_at),
+        "published_by": postmortem.published_by,
+        "publish_problems": list(publish_problems(postmortem, incident=view.incident)),
+        "sections": sections_document(postmortem.sections),
     }

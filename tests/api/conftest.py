@@ -21,13 +21,24 @@ from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.core.window import RollingWindow
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.repo import create_token
+from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 
 # Starlette 1.x warns that its test client wants httpx2 rather than httpx; the lock pins httpx.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-__all__ = ["ROLES", "Api", "FakeEvaluator", "TestClient", "make_app", "make_tokens"]
+__all__ = [
+    "ROLES",
+    "Api",
+    "FakeEvaluator",
+    "TestClient",
+    "alertmanager",
+    "make_app",
+    "make_tokens",
+    "start_alertmanager",
+    "webhook_recorder",
+]
 
 ROLES = ("viewer", "editor", "admin", "deploy", "ingest")
 

@@ -86,3 +86,13 @@ def test_docs_assets_are_public_and_missing_ones_are_404(lite_api: Api) -> None:
     assert lite_api.client.get(missing).status_code == 404
     escape = target.rsplit("/", 1)[0] + "/../../../../etc/passwd"
     assert lite_api.client.get(escape).status_code == 404
+
+
+def test_redoc_is_served_without_its_outside_logo(lite_api: Api) -> None:
+    """ReDoc's bundle fetches Redocly's logo from their CDN; srekit serves it made inline."""
+    served = lite_api.client.get("/docs/assets/redoc.standalone.js")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/javascript")
+    assert "cdn.redoc.ly" not in served.text
+    assert 'alt:"redocly logo"' in served.text  # the same bundle, one image swapped
+    assert "data:image/svg+xml," in served.text

@@ -311,3 +311,82 @@ def test_stats_of_a_period_from_the_alerts_instants(api: Api) -> None:
     assert empty.status_code == 422
     naive = api.get("/api/v1/incidents/stats?from=2026-11-20T00:00:00", role="viewer")
     assert naive.status_code == 422
+
+
+def test_alerts_no_route_took_are_kept_and_listed(api: Api) -> None:
+    watchdog = {**_alert("w1"), "labels": {"alertname": "Watchdog", "severity": "none"}}
+    result = _deliver(api, _webhook(watchdog, _alert("a1")))
+    assert (result["new_alerts"], result["unrouted_alerts"]) == (2, 1)
+    unrouted = api.get("/api/v1/alerts?unrouted=true", role="viewer").json()
+    assert [(a["fingerprint"], a["routed"], a["incident"]) for a in unrouted] == [
+        ("w1", False, None)
+    ]
+    everything = api.get("/api/v1/alerts", role="viewer").json()
+    assert sorted(a["fingerprint"] for a in everything) == ["a1", "w1"]
+    (number,) = result["incidents_opened"]
+    of_incident = api.get(f"/api/v1/alerts?incident={number}", role="viewer").json()
+    assert [a["fingerprint"] for a in of_incident] == ["a1"]
+    assert api.get("/api/v1/alerts", role="ingest").status_code == 403
+
+
+def test_a_stored_default_routing_is_the_one_the_intake_applies(api: Api) -> None:
+    routing = {
+        "apiVersion": "srekit/v1",
+        "kind": "AlertRouting",
+        "metadata": {"name": "default"},
+        "spec": {
+            "routes": [
+                {"match": {"severity": "page"}, "incident": True, "severity": "P0"},
+                {"match": {"severity": "ticket"}, "incident": False},
+            ],
+            "on_resolved": "keep",
+        },
+    }
+    stored = api.put("/api/v1/routings/default", role="editor", json=routing)
+    assert stored.status_code in (200, 201), stored.text
+    page = _deliver(api, _webhook(_alert("p1")))
+    (number,) = page["incidents_opened"]
+    assert api.get(f"/api/v1/incidents/{number}", role="viewer").json()["severity"] == "P0"
+    ticket = _deliver(api, _webhook(_alert("t1", service="search", severity="ticket")))
+    assert (ticket["new_alerts"], ticket["incidents_opened"]) == (1, [])
+    resolved = _deliver(api, _webhook(_alert("p1", ends=T0 + timedelta(minutes=5))))
+    assert resolved["incidents_resolved"] == []  # on_resolved: keep
+    assert api.get(f"/api/v1/incidents/{number}", role="viewer").json()["state"] == "triggered"
+
+
+def test_response_targets_follow_the_configuration(sqlite_engine: Any, tmp_path: Any) -> None:
+    from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens
+
+    tokens = make_tokens(sqlite_engine)
+    settings = {"incident_severities": {"P1": {"response_target_s": 45 * 60}}}
+    app = make_app(sqlite_engine, FakeEvaluator(), tmp_path, **settings)
+    with TestClient(app) as client:
+        api = Api(client, tokens, FakeEvaluator())
+        _deliver(api, _webhook(_alert("a1")))
+        _deliver(api, _webhook(_alert("a1", ends=T0 + timedelta(minutes=30))))
+        figures = api.get(
+            "/api/v1/incidents/stats?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z",
+            role="viewer",
+        ).json()
+    # resolved after 30 minutes: late for the default 15-minute target, in time for 45
+    assert (figures["overall"]["response_met"], figures["overall"]["response_missed"]) == (1, 0)
+
+
+def test_the_timeline_holds_the_deploys_before_and_the_people_who_took_part(api: Api) -> None:
+    api.put("/api/v1/services/checkout", role="editor", json={})
+    gate = "/api/v1/gate?service=checkout&change_type=feature&version=v1.4.2"
+    assert api.get(gate, role="deploy").status_code == 200  # recorded, allowed or not
+    created = api.post(
+        "/api/v1/incidents",
+        role="editor",
+        json={"title": "checkout errors", "severity": "P2", "services": ["checkout"]},
+    ).json()
+    number = created["id"]
+    api.put(f"/api/v1/incidents/{number}/roles/commander", role="editor", json={"person": "ana"})
+    shown = api.get(f"/api/v1/incidents/{number}", role="viewer").json()
+    deploys = [e for e in shown["timeline"] if e["kind"] == "deployment"]
+    assert len(deploys) == 1
+    assert deploys[0]["text"].startswith("feature deploy of checkout v1.4.2:")
+    assert [d["version"] for d in shown["deployments"]] == ["v1.4.2"]
+    assert shown["timeline"][0]["kind"] == "deployment"  # it came before the incident
+    assert shown["participants"] == ["ana", "editor-bot"]

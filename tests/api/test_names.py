@@ -63,6 +63,15 @@ def _openslo(service: str = "checkout", name: str = "latency") -> dict[str, Any]
     }
 
 
+def _routing(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "srekit/v1",
+        "kind": "AlertRouting",
+        "metadata": {"name": name},
+        "spec": {"routes": [{"match": {"severity": "page"}}]},
+    }
+
+
 # (method, path, body) for a name; the 422's `loc`
 Attempt = Callable[[str], tuple[str, str, dict[str, Any] | None]]
 ENTRIES: dict[str, tuple[Attempt, list[str | int]]] = {
@@ -99,6 +108,14 @@ ENTRIES: dict[str, tuple[Attempt, list[str | int]]] = {
     "policy path": (
         lambda n: ("PUT", f"/api/v1/policies/{_segment(n)}", POLICY),
         ["path", "name"],
+    ),
+    "routing path": (
+        lambda n: ("PUT", f"/api/v1/routings/{_segment(n)}", _routing("default")),
+        ["path", "name"],
+    ),
+    "routing metadata.name": (
+        lambda n: ("PUT", "/api/v1/routings/default", _routing(n)),
+        ["body", "metadata", "name"],
     ),
     "token name": (
         lambda n: ("POST", "/api/v1/tokens", {"role": "viewer", "name": n}),
@@ -157,7 +174,15 @@ OWN_WORDS = {"openslo name", "openslo service", "sloth name", "sloth service"}
 def _stored(api: Api) -> dict[str, Any]:
     return {
         noun: api.get(f"/api/v1/{noun}").json()
-        for noun in ("slos", "services", "teams", "policies", "tokens", "audit?limit=1000")
+        for noun in (
+            "slos",
+            "services",
+            "teams",
+            "policies",
+            "routings",
+            "tokens",
+            "audit?limit=1000",
+        )
     }
 
 
@@ -187,6 +212,10 @@ def test_good_names_still_enter_everywhere(lite_api: Api) -> None:
     assert lite_api.put("/api/v1/teams/team_x.v2").status_code == 201
     assert lite_api.put("/api/v1/services/web-shop", json={"team": "team_x.v2"}).status_code == 201
     assert lite_api.put("/api/v1/policies/p.1", json=POLICY).status_code == 201
+    assert (
+        lite_api.put("/api/v1/routings/on-call_2.b", json=_routing("on-call_2.b")).status_code
+        == 201
+    )
     long = "s" * 200
     put = lite_api.put(
         f"/api/v1/slos/{long}/a..b", json={"spec": {**AVAILABILITY_SPEC, "policy": "p.1"}}
@@ -216,6 +245,8 @@ def test_reads_and_deletes_of_names_the_rule_refuses_are_404s(lite_api: Api, hos
         ("GET", f"/api/v1/teams/{segment}"),
         ("DELETE", f"/api/v1/teams/{segment}"),
         ("GET", f"/api/v1/policies/{segment}"),
+        ("GET", f"/api/v1/routings/{segment}"),
+        ("DELETE", f"/api/v1/routings/{segment}"),
         ("GET", f"/api/v1/slos/{segment}/{segment}"),
         ("DELETE", f"/api/v1/slos/{segment}/{segment}"),
         ("DELETE", f"/api/v1/tokens/{segment}"),

@@ -16,8 +16,11 @@ from typer.testing import CliRunner
 
 from srekit.cli.main import app
 from srekit.store.database import create_store_engine, upgrade
+from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 from tests.api.conftest import AVAILABILITY_SPEC, FakeEvaluator, TestClient, make_app, make_tokens
 from tests.served import serving
+
+__all__ = ["Cli", "Served", "alertmanager", "run", "start_alertmanager", "webhook_recorder"]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -4,13 +4,18 @@ SLOs, replays the logs in place of their earlier replay, and does nothing at all
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 import srekit
 from tests.cli.conftest import EXAMPLES
@@ -62,8 +67,11 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     first = _srekit(home, "demo", "--examples", EXAMPLES, "--port", str(_free_port()))
     assert first.returncode == 0, first.stderr
     assert "stored 4 example SLOs" in first.stdout
+    listed = _json(home, "slo", "list", "--stored")
+    assert {row["source_format"] for row in listed} == {"srekit/v1"}  # as slo apply records it
     # the bundled logs' events, counted with DuckDB apart: 2 checkout lines are truncated
     assert _events(home) == {"catalog": 40498, "checkout": 34917}
+    _check_the_example_incidents(home)
     deleted = _srekit(home, "slo", "delete", "checkout/latency")
     assert deleted.returncode == 0, deleted.stderr
     audit_before = _json(home, "audit")
@@ -80,6 +88,7 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     assert "checkout/latency" not in stored
     assert len(stored) == 3
     assert _json(home, "audit") == audit_before  # the demo changed nothing
+    assert len(_json(home, "incident", "list", "--state", "all")) == 2  # none replayed again
     assert _events(home) == {"catalog": 40498, "checkout": 34917}
     assert "have no usable data" not in again.stdout  # the stored SLOs all read data
     rows = [
@@ -87,6 +96,41 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     ]
     assert len(rows) == 3
     assert not [row for row in rows if "no_data" in row or "error" in row]
+
+
+def _check_the_example_incidents(home: Path) -> None:
+    """The example notifications made a resolved checkout P1 over the log's error burst and an
+    acknowledged catalog P3; the P1's budget consumption is recounted from the raw log."""
+    incidents = {row["severity"]: row for row in _json(home, "incident", "list", "--state", "all")}
+    assert set(incidents) == {"P1", "P3"}
+    page, ticket = incidents["P1"], incidents["P3"]
+    assert (page["state"], page["services"], page["resolved_by"]) == (
+        "resolved",
+        ["checkout"],
+        "alertmanager",
+    )
+    assert page["time_to_resolve_s"] == 41 * 60 + 30  # 14:02:30 → 14:44:00 in the example
+    assert (ticket["state"], ticket["services"]) == ("acknowledged", ["catalog"])
+    stats = _srekit(home, "incident", "stats", "--format", "json")
+    assert stats.returncode == 0, stats.stderr
+    (budget,) = [b for b in json.loads(stats.stdout)["budgets"] if b["incident_id"] == page["id"]]
+    # the log as written: the incident spans 14:02:30–14:44:00 on 2026-11-18 (the example's
+    # `now` is the log's last line), windows are (end − length, end], checkout/availability
+    # is 99.5% over 7 days
+    end = datetime(2026, 11, 18, 14, 44, tzinfo=UTC)
+    bad = total = 0
+    with gzip.open(EXAMPLES / "logs" / "checkout.access.log.gz", "rt") as log:
+        for line in log:
+            found = re.search(r'\[([^\]]+)\] "\S+ (\S+) [^"]*" (\d{3})', line)
+            if found is None or found.group(2).startswith("/health"):
+                continue  # total: path NOT LIKE '/health%'; good: status < 500
+            at = datetime.strptime(found.group(1), "%d/%b/%Y:%H:%M:%S %z")
+            if end - timedelta(days=7) < at <= end:
+                total += 1
+            if end - timedelta(minutes=41, seconds=30) < at <= end and found.group(3) >= "500":
+                bad += 1
+    assert budget["bad_events"] == bad
+    assert budget["consumed"] == pytest.approx(bad / (0.005 * total), rel=1e-6)
 
 
 def test_a_store_whose_slos_were_all_deleted_is_not_seeded_again(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_tasks_and_the_overdue_exit_code(cli: Cli) -> None:
         (("incident", "declare", "a\x1bb", "--severity", "P1"), "printable line"),
         (("incident", "ack", "41"), "no incident 41"),
         (("incident", "list", "--state", "sleeping"), "--state: expected one of"),
-        (("incident", "list", "--severity", "P9"), "--severity: expected one of"),
+        (("incident", "list", "--severity", "P9"), "expected one of P0, P1, P2, P3"),
         (("incident", "assign", "1", "--role", "chef", "--person", "x"), "commander, scribe"),
         (("incident", "task", "1", "x", "--due", "tomorrow"), "--due: expected an RFC 3339"),
         (("task", "done", "99"), "no task 99"),
@@ -145,3 +145,12 @@ def test_stats_count_what_was_declared(cli: Cli) -> None:
     )
     assert code == 2
     assert "--to" in err
+
+
+def test_alert_list_from_a_server(served: Served) -> None:
+    code, out, err = served.run("alert", "list", "--unrouted", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out) == []
+    code, out, err = served.run("alert", "list")
+    assert code == 0, err
+    assert out.strip() == "no alerts match"

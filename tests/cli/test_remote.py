@@ -26,6 +26,7 @@ def test_status_from_a_server_is_what_it_serves(served: Served) -> None:
     served.evaluator.statuses = [status_for("checkout", "availability", 0.8)]
     code, out, err = served.run("status", "--format", "json")
     assert code == 0, err
+    assert err.strip() == f"from the server at {served.url}"
     import httpx
 
     direct = httpx.get(
@@ -61,7 +62,7 @@ def test_the_gate_from_a_server_is_its_decision(served: Served) -> None:
     assert "refused the token in SREKIT_TOKEN" in err
 
 
-def test_server_mistakes_are_said_in_words(served: Served) -> None:
+def test_server_mistakes_are_said_in_words(served: Served, tmp_path: Path) -> None:
     code, _, err = served.run("status", role=None)
     assert (code, "--server needs a token: set SREKIT_TOKEN" in err) == (2, True)
     code, _, err = run("status", "--server", served.url, env={"SREKIT_TOKEN": "srk_wrong"})
@@ -82,7 +83,7 @@ def test_server_mistakes_are_said_in_words(served: Served) -> None:
     code, _, err = served.run("status", "-f", str(EXAMPLES / "slos"))
     assert code == 2
     assert "not both" in err
-    code, _, err = run("status")
+    code, _, err = run("status", env={"SREKIT_HOME": str(tmp_path / "empty")})
     assert code == 2
     assert "no spec given" in err
 

@@ -12,8 +12,11 @@ from tests.rules.promtool import promtool
 
 def test_rules_generate_passes_promtool(tmp_path: Path) -> None:
     out = tmp_path / "rules" / "slos.yml"
-    code, _, err = run("rules", "generate", "-f", EXAMPLES, "-o", out, "-l", "env=prod")
-    assert code == 0
+    specs = [
+        arg for folder in ("slos", "prometheus", "srekit") for arg in ("-f", EXAMPLES / folder)
+    ]
+    code, _, err = run("rules", "generate", *specs, "-o", out, "-l", "env=prod")
+    assert code == 0, err
     assert "skipped checkout/availability: reads srekit's event store" in " ".join(err.split())
     document = yaml.safe_load(out.read_text())
     records = {r.get("record") for g in document["groups"] for r in g["rules"]}

@@ -17,7 +17,7 @@ import httpx
 
 from srekit.config import Settings
 from srekit.store.database import head_revision
-from tests.cli.conftest import EXAMPLES
+from tests.cli.conftest import EXAMPLES, run
 
 
 def _free_port() -> int:
@@ -65,6 +65,21 @@ def test_serve_migrates_serves_and_prints_the_docs_url(tmp_path: Path) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/api/v1/status").status_code == 401
     assert f"API docs: http://127.0.0.1:{port}/docs" in output[0]
     assert "evaluating every 5s" in output[0]
+
+
+def test_serve_watches_silences_when_alertmanager_is_configured(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"  # nothing holds silences: it is never asked
+    with _serving(tmp_path / "ok", SREKIT_ALERTMANAGER_URL=url) as (port, output):
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    assert f"watching silenced incidents in Alertmanager at {url} every 15s" in output[0]
+    code, _, err = run(
+        "serve",
+        "--port",
+        str(_free_port()),
+        env={"SREKIT_HOME": str(tmp_path / "bad"), "SREKIT_ALERTMANAGER_URL": "alertmanager:9093"},
+    )
+    assert code == 2
+    assert "SREKIT_ALERTMANAGER_URL: expected an http:// or https:// URL" in err
 
 
 def _ask(connection: socket.socket) -> bytes:

@@ -249,5 +249,7 @@ def test_an_empty_file_or_a_directory_without_specs_is_an_error(
     for path in (empty, elsewhere):
         code, out, err = run(*args, "-f", path)
         assert code == 2, err
-        assert "no SLO or policy found" in " ".join(err.split())
+        # validate also checks alert routings
+        found = "no SLO, policy or alert routing" if command == "validate" else "no SLO or policy"
+        assert f"{found} found" in " ".join(err.split())
         assert "valid" not in out

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from srekit.core.sli import SourceSet
 from srekit.core.status import DataState
@@ -57,3 +60,22 @@ def test_a_costly_slo_times_out_alone_and_its_neighbours_keep_their_statuses(
     assert elapsed < 3.0, elapsed
     assert [s.data for s in by_source.statuses] == [DataState.ERROR, DataState.OK]
     assert "ran past" in by_source.failures["events"]
+
+
+def test_the_stored_specs_are_the_applied_ones(engine: Engine) -> None:
+    """What the CLI reads from the store in place of spec files: the same SLOs and policies."""
+    from srekit.flows.evaluate import stored_specs
+    from srekit.spec.loader import load_specs
+    from srekit.store.database import transaction
+    from srekit.store.repo import apply_specs
+
+    applied = load_specs([Path(__file__).resolve().parents[2] / "examples" / "slos"])
+    assert stored_specs(engine).slos == ()
+    with transaction(engine) as session:
+        apply_specs(session, specs=applied, actor="ci")
+    stored = stored_specs(engine)
+    by_id = {slo.id: slo for slo in applied.slos}
+    assert sorted(slo.id for slo in stored.slos) == sorted(by_id)
+    for slo in stored.slos:  # the stored row keeps no file: all else is as written
+        assert slo == replace(by_id[slo.id], source_file=slo.source_file)
+    assert stored.policies == applied.policies

@@ -442,3 +442,49 @@ def test_a_replica_conflicting_with_a_batch_on_postgresql_loses_no_notification(
         assert [a.fingerprint for a in row.alerts] == ["a1"]
     replica.dispose()
     engine.dispose()
+
+
+# --- the sequence a real Alertmanager sent (tests/alertmanager_capture.py made it) ----------
+
+CAPTURED = Path(__file__).resolve().parents[1] / "data" / "alertmanager_sequence.json"
+
+
+def _captured(body: dict[str, Any], *, sender: str | None = None) -> Notification:
+    from srekit.alertmanager.webhook import WebhookIn, received_alerts
+
+    if sender is not None:  # an HA pair's twin: another externalURL, the same alerts
+        body = {**body, "externalURL": f"http://{sender}.local"}
+    raw = json.dumps(body).encode()
+    payload = WebhookIn.model_validate_json(raw)
+    return Notification(
+        receiver=payload.receiver,
+        status=payload.status,
+        group_key=payload.group_key,
+        alerts=received_alerts(payload),
+        body=raw,
+    )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_alertmanagers_own_sequence_stores_the_same_state_however_delivered(
+    tmp_path: Path, seed: int
+) -> None:
+    bodies = json.loads(CAPTURED.read_text())
+    in_order = _sqlite(tmp_path / "in-order.db")
+    _deliver(in_order, [_captured(body) for body in bodies])
+    expected = _state(in_order)
+    # checkout's page and ticket alerts take different routes: two incidents, by opening
+    assert [(i[2], i[3], i[4], i[5], i[7]) for i in expected["incidents"]] == [
+        ("P1", "resolved", "2026-11-01T11:30:00+00:00", ("checkout",), ("c65ff6eec51f0e2d",)),
+        ("P3", "resolved", "2026-11-01T11:00:00+00:00", ("checkout",), ("1cf0df99385502f8",)),
+        ("P1", "resolved", "2026-11-01T11:15:00+00:00", ("payments",), ("6d98cae97cd159a9",)),
+    ]
+    rng = random.Random(seed)
+    deliveries: list[tuple[float, Notification]] = []
+    for position, body in enumerate(bodies):
+        for copy in range(rng.randint(1, 3)):  # retries (same bytes) and an HA twin
+            sender = None if copy == 0 else rng.choice([None, "am-2"])
+            deliveries.append((position + rng.uniform(0, 1.8), _captured(body, sender=sender)))
+    shuffled = _sqlite(tmp_path / "shuffled.db")
+    _deliver(shuffled, [n for _, n in sorted(deliveries, key=lambda pair: pair[0])])
+    assert _state(shuffled) == expected

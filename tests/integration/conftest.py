@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 from tests.integration.prometheus_fixture import (
     TEST_SERVICES,
     Backfilled,
@@ -17,6 +18,15 @@ from tests.integration.prometheus_fixture import (
     serve_with_rollups,
 )
 from tests.integration.slos import recorded_slos, rollup_slos
+
+__all__ = [
+    "alertmanager",
+    "prometheus",
+    "prometheus_recordings",
+    "prometheus_rollups",
+    "start_alertmanager",
+    "webhook_recorder",
+]
 
 
 def _require_prometheus() -> None:

@@ -474,7 +474,9 @@ def _free_port() -> int:
 
 class PrometheusServer:
     """Debian's `prometheus` on 127.0.0.1, on its own data directory; no scrape targets unless
-    `scrape_configs` (entries of `prometheus.yml`'s list) are given, and `rule_files` to load."""
+    `scrape_configs` (entries of `prometheus.yml`'s list) are given, and `rule_files` to load.
+    `global_config` is merged over `scrape_interval: 1m`; `alertmanagers` (`host:port`) are
+    sent the alerts its rules fire."""
 
     def __init__(
         self,
@@ -483,11 +485,15 @@ class PrometheusServer:
         *,
         scrape_configs: Sequence[dict[str, object]] = (),
         rule_files: Sequence[Path] = (),
+        global_config: dict[str, str] | None = None,
+        alertmanagers: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
         self.workdir = workdir
         self.scrape_configs = list(scrape_configs)
         self.rule_files = [str(path) for path in rule_files]
+        self.global_config = {"scrape_interval": "1m", **(global_config or {})}
+        self.alertmanagers = list(alertmanagers)
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -501,11 +507,15 @@ class PrometheusServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "prometheus.yml"
         settings: dict[str, object] = {
-            "global": {"scrape_interval": "1m"},
+            "global": self.global_config,
             "scrape_configs": self.scrape_configs,
         }
         if self.rule_files:
             settings["rule_files"] = self.rule_files
+        if self.alertmanagers:
+            settings["alerting"] = {
+                "alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]
+            }
         config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         self.port = _free_port()
         log = (self.workdir / "prometheus.log").open("wb")

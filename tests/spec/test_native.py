@@ -80,7 +80,7 @@ def test_defaults(tmp_path: Path) -> None:
             " with a letter or digit, at most 200 characters; got 'Avail ability', where 'A' is"
             " not allowed",
         ),
-        (("kind: SLO", "kind: Thing"), "kind", "expected SLO or Policy"),
+        (("kind: SLO", "kind: Thing"), "kind", "expected SLO, Policy or AlertRouting"),
         (("  ratio:", "  ratios:"), "indicator.ratios", "unknown field"),
         (("    bad: ", "    good: x\n    bad: "), "indicator.ratio", "exactly one of good and bad"),
         (("objective: 99.9%", "objective: 99.9%\nwindow: 30 days"), "window", "duration like"),

@@ -1,5 +1,6 @@
 """Silences in Alertmanager, through its API v2: create one for a set of alerts, expire it,
-read one, list them.
+read one, list them; and what a silenced incident's watch reads: the alerts Alertmanager holds,
+and when it started.
 
 A silence made here holds one equality matcher per label, so it mutes exactly the alerts
 carrying all those labels with those values. What Alertmanager (0.25) answers shapes the
@@ -25,6 +26,7 @@ from typing import Any, Literal, Self, get_args
 import httpx
 
 from srekit.core.instant import parse_instant
+from srekit.core.silences import ReportedAlert
 from srekit.errors import NotFound, NotifierUnavailable, SpecError
 from srekit.sources.prometheus import transport_failure, url_problem
 
@@ -204,6 +206,29 @@ class AlertmanagerClient:
             raise self._malformed("listing silences", answer)
         return [self._silence(item, what="listing silences") for item in answer]
 
+    def list_alerts(self, labels: Mapping[str, str] | None = None) -> list[ReportedAlert]:
+        """The alerts Alertmanager holds and has not seen end (active, silenced, inhibited or
+        not yet processed; it leaves out those whose end has passed), or those carrying every
+        one of `labels`."""
+        params = httpx.QueryParams(
+            [("filter", _filter(name, value)) for name, value in (labels or {}).items()]
+        )
+        answer = self._request("GET", "/api/v2/alerts", what="listing alerts", params=params)
+        if not isinstance(answer, list):
+            raise self._malformed("listing alerts", answer)
+        try:
+            return [_parse_alert(item) for item in answer]
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed("listing alerts", answer) from None
+
+    def started_at(self) -> datetime:
+        """When Alertmanager started: the `uptime` of its `/api/v2/status`."""
+        answer = self._request("GET", "/api/v2/status", what="reading its status")
+        try:
+            return parse_instant(_string(_mapping(answer)["uptime"]))
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed("reading its status", answer) from None
+
     def _check_id(self, silence_id: str) -> None:
         try:
             uuid.UUID(silence_id)
@@ -326,6 +351,23 @@ def _parse_silence(item: object) -> Silence:
         updated_at=parse_instant(_string(fields["updatedAt"])),
         created_by=_string(fields["createdBy"]),
         comment=_string(fields["comment"]),
+    )
+
+
+def _parse_alert(item: object) -> ReportedAlert:
+    """A GettableAlert; KeyError, TypeError or ValueError when it is not one."""
+    fields = _mapping(item)
+    status = _mapping(fields["status"])
+    labels = _mapping(fields["labels"])
+    ends = fields.get("endsAt")
+    ends_at = None if not ends else parse_instant(_string(ends))
+    return ReportedAlert(
+        fingerprint=_string(fields["fingerprint"]),
+        starts_at=parse_instant(_string(fields["startsAt"])),
+        ends_at=None if ends_at is None or ends_at.year == 1 else ends_at,  # Go's zero time
+        labels={_string(name): _string(value) for name, value in labels.items()},
+        state=_string(status["state"]),
+        silenced_by=tuple(_string(one) for one in status.get("silencedBy") or ()),
     )
 
 

@@ -33,7 +33,7 @@ from srekit.api.gatekeeper import GateKeeper
 from srekit.api.guard import RequestGuard
 from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
-from srekit.core.ports import IncidentRepository
+from srekit.core.ports import IncidentRepository, Silencer
 from srekit.errors import (
     Conflict,
     NotFound,
@@ -196,6 +196,7 @@ def create_app(
     evaluator: StatusProvider | None = None,
     metrics: SrekitMetrics | None = None,
     incidents: IncidentRepository | None = None,
+    silencer: Silencer | None = None,
     catalog_ttl_s: float = 2.0,
     status_ttl_s: float = 1.0,
 ) -> FastAPI:
@@ -206,15 +207,21 @@ def create_app(
     `status_ttl_s` and the gate's catalog (services, SLOs, policies) for `catalog_ttl_s`, so
     the gate and status endpoints answer from memory. `metrics` is the registry the
     evaluator reports into, shared so `/metrics` shows both. `incidents` tells the gate
-    which P0/P1 incidents are open on a service (by default, the store's).
+    which P0/P1 incidents are open on a service (by default, the store's). `silencer` is the
+    Alertmanager incidents' silences are made in (by default, SREKIT_ALERTMANAGER_URL's, if
+    set, closed at exit).
     """
+    from srekit.alertmanager import alertmanager_of
     from srekit.api.routes import (
         alertmanager,
+        alerts,
         audit,
         deployments,
         gate,
         health,
         policies,
+        postmortems,
+        routings,
         services,
         slos,
         status,
@@ -223,7 +230,9 @@ def create_app(
     )
     from srekit.api.routes import incidents as incident_routes
     from srekit.store.database import create_store_engine
+    from srekit.store.repo import active_routing
 
+    owned_silencer = alertmanager_of(settings) if silencer is None else None
     owns_engine = engine is None
     store = engine if engine is not None else create_store_engine(settings.effective_database_url)
     registry = metrics if metrics is not None else SrekitMetrics()
@@ -245,6 +254,7 @@ def create_app(
         metrics=registry,
         evaluator=evaluator,
         statuses=statuses,
+        routing_of=active_routing,
         gate=GateKeeper(
             engine=store,
             statuses=statuses,
@@ -253,6 +263,7 @@ def create_app(
             catalog_ttl_s=catalog_ttl_s,
             max_status_age_s=settings.gate_max_status_age_s,
         ),
+        silencer=silencer if silencer is not None else owned_silencer,
     )
 
     @asynccontextmanager
@@ -267,6 +278,8 @@ def create_app(
         finally:
             state.intake.stop()
             recorder.stop()
+            if owned_silencer is not None:
+                owned_silencer.close()
             if owns_engine:
                 store.dispose()
             # Frozen objects are never collected, not even at exit: DuckDB's binding (nanobind)
@@ -279,10 +292,10 @@ def create_app(
         summary="SLOs, error budgets and the deploy gate, as a JSON API.",
         description=(
             "Authenticate with `Authorization: Bearer <token>` (`srekit token create`). Roles: "
-            "viewer reads; editor changes SLOs, services and teams; admin also policies and "
-            "tokens; deploy asks the gate only; ingest delivers Alertmanager's alerts only."
-            " Errors: 401 no or bad token, 403 wrong role, "
-            "404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
+            "viewer reads; editor changes SLOs, services, teams and alert routings, and runs "
+            "incidents; admin also policies and tokens; deploy asks the gate only; ingest "
+            "delivers Alertmanager's alerts only. Errors: 401 no or bad token, 403 wrong "
+            "role, 404 unknown, 409 conflict, 413 body too large (SREKIT_MAX_BODY_BYTES), "
             "422 bad input (naming the field), 503 store down."
         ),
         lifespan=lifespan,
@@ -318,10 +331,13 @@ def create_app(
         services,
         teams,
         policies,
+        routings,
         deployments,
         audit,
+        postmortems,  # before the incidents' `/incidents/{id}/{verb}`, which would take it
         incident_routes,
         alertmanager,
+        alerts,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

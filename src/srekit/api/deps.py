@@ -28,6 +28,7 @@ from starlette.types import Scope
 
 from srekit.config import Settings
 from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
+from srekit.core.ports import Silencer
 from srekit.core.routing import DEFAULT_ROUTING, AlertRouting
 from srekit.core.status import SloStatus
 from srekit.jobs.intake_queue import IntakeQueue
@@ -158,6 +159,8 @@ class ApiState:
     tokens: TokenCache = field(default_factory=TokenCache)
     # the alert routing the intake applies (None: srekit's built-in default)
     routing_of: Callable[[StoreSession], AlertRouting] | None = None
+    # Alertmanager, for incidents' silences (None: SREKIT_ALERTMANAGER_URL is not set)
+    silencer: Silencer | None = None
     auth_failures: AuthFailures = field(init=False)
     # the Alertmanager webhook's writer: notifications stored in batches, one commit each
     intake: IntakeQueue = field(init=False)

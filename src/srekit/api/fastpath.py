@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from srekit.api.deps import ApiState, authenticate, bearer_token
 from srekit.api.gatekeeper import answer_gate
-from srekit.api.intake import receive_webhook
+from srekit.api.intake import receive_webhook, silences_expiry
 from srekit.api.schemas.alertmanager import ALERTMANAGER_PATH, WebhookIn
 from srekit.core.access import Role
 from srekit.errors import SrekitError
@@ -113,7 +113,11 @@ class HotPaths:
         except Exception as error:  # the notification failed: the app's handler answers
             response = await _handled(scope, error)
         else:
-            response = Response(answer.model_dump_json(), media_type="application/json")
+            response = Response(
+                answer.model_dump_json(),
+                media_type="application/json",
+                background=silences_expiry(self.state, answer),
+            )
         await response(scope, receive, send)
 
     async def _gate(self, token: str, query: dict[str, str]) -> Any:

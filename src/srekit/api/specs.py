@@ -22,7 +22,8 @@ def parse_documents(
     """The SLOs and policies `raw` declares, and the format of each document's label.
 
     As `srekit slo apply` reads files (`spec.loader.parse_spec_documents`); the policies the
-    SLOs name may also be stored ones, which the caller checks against the store.
+    SLOs name may also be stored ones, which the caller checks against the store. Alert
+    routings have their own endpoint: a document declaring one is refused here.
     """
     documents: list[Document] = []
     formats: dict[str, str] = {}
@@ -30,6 +31,10 @@ def parse_documents(
         where = f"{label}[{index}]" if len(raw) > 1 or label == "documents" else label
         document = Document(data=data, file=where, index=0)
         formats[where] = detect_format(document)
+        if formats[where] == "srekit/v1" and data.get("kind") == "AlertRouting":
+            raise document.error(
+                "kind", "an AlertRouting: PUT /api/v1/routings/{name} stores alert routings"
+            )
         documents.append(document)
     return parse_spec_documents(documents), formats
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from srekit.cli.context import settings_of
 from srekit.cli.help import examples
 from srekit.cli.options import (
     FormatOption,
@@ -15,8 +16,11 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     plain_table,
 )
-from srekit.cli.remote import ServerOption, server_rows
-from srekit.cli.store_common import store_session
+from srekit.cli.remote import ServerOption, nothing_to_read, reading_from, server_rows
+from srekit.cli.store_common import existing_store, store_location, store_origin
+
+if TYPE_CHECKING:
+    from srekit.config import Settings
 
 __all__ = ["EXAMPLES", "audit"]
 
@@ -50,7 +54,9 @@ def audit(
     ] = 50,
     kind: Annotated[
         str | None,
-        typer.Option(metavar="KIND", help="only this kind of entity: slo, service, team, policy"),
+        typer.Option(
+            metavar="KIND", help="only this kind of entity: slo, service, team, policy, routing"
+        ),
     ] = None,
     entity: Annotated[
         str | None,
@@ -60,14 +66,16 @@ def audit(
     server: ServerOption = None,
 ) -> None:
     """List the audit log: every change to stored SLOs, services, teams and policies (with
-    --server, a running srekit's, read with the token in SREKIT_TOKEN)."""
+    --server, a running srekit's, read with the token in SREKIT_TOKEN). A state store that
+    does not exist is exit 2, saying where else to look."""
     if server:
+        reading_from(f"the server at {server}")
         params = {"limit": str(limit)}
         params.update({"entity_kind": kind} if kind else {})
         params.update({"entity_id": entity} if entity else {})
         entries = server_rows(server, "/api/v1/audit", params, _AUDIT_FIELDS)
     else:
-        entries = _stored_entries(ctx, limit, kind, entity)
+        entries = _stored_entries(settings_of(ctx), limit, kind, entity)
     if output is not OutputFormat.TABLE:
         emit(entries, output)
         return
@@ -84,22 +92,31 @@ def audit(
 
 
 def _stored_entries(
-    ctx: typer.Context, limit: int, kind: str | None, entity: str | None
+    settings: Settings, limit: int, kind: str | None, entity: str | None
 ) -> list[dict[str, Any]]:
+    """The store's audit entries, said to come from it. A store that does not exist (srekit
+    never stored anything there) is exit 2 saying where else to look; an empty log is []."""
     from srekit.core.instant import format_instant
+    from srekit.store.database import transaction
     from srekit.store.repo import list_audit
 
-    with errors_to_exit_codes(), store_session(ctx, read_only=True) as session:
-        return [
-            {
-                "id": row.id,
-                "at": format_instant(row.at),
-                "actor": row.actor,
-                "action": row.action,
-                "entity_kind": row.entity_kind,
-                "entity_id": row.entity_id,
-                "before": row.before,
-                "after": row.after,
-            }
-            for row in list_audit(session, limit=limit, entity_kind=kind, entity_id=entity)
-        ]
+    where = store_location(settings)
+    with errors_to_exit_codes(), existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                rows = list_audit(session, limit=limit, entity_kind=kind, entity_id=entity)
+                reading_from(f"the store at {where}")
+                return [
+                    {
+                        "id": row.id,
+                        "at": format_instant(row.at),
+                        "actor": row.actor,
+                        "action": row.action,
+                        "entity_kind": row.entity_kind,
+                        "entity_id": row.entity_id,
+                        "before": row.before,
+                        "after": row.after,
+                    }
+                    for row in rows
+                ]
+    nothing_to_read(where, origin=store_origin(settings), holds="audit entry", takes_files=False)

@@ -1,4 +1,5 @@
-"""What several commands do the same way: load specs and the sources they read, evaluate."""
+"""What several commands do the same way: load specs (from files, or the state store) and the
+sources they read, evaluate."""
 
 from __future__ import annotations
 
@@ -18,19 +19,23 @@ from srekit.spec.loader import SpecSet, load_specs
 __all__ = ["evaluate", "load", "load_with_sources"]
 
 
-def load(files: Sequence[Path]) -> SpecSet:
+def load(files: Sequence[Path], *, routings: bool = False) -> SpecSet:
     """Parse the spec files and check what their schema cannot (`flows.validate`); at least
-    one path is required."""
+    one path is required, and at least one SLO or policy (or, with `routings`, alert
+    routing) found."""
     from srekit.cli.options import abort
+    from srekit.cli.progress import spec_progress
     from srekit.flows.validate import check_slos
 
     if not files:
         abort("no spec given: pass --file PATH (a file or a directory)")
-    specs = load_specs(files)
-    if not specs.slos and not specs.policies:
+    with spec_progress(files) as progress:
+        specs = load_specs(files, progress=progress)
+    if not specs.slos and not specs.policies and not (routings and specs.routings):
         # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
+        what = "SLO, policy or alert routing" if routings else "SLO or policy"
         raise SpecError(
-            "no SLO or policy found: expected at least one srekit/v1, openslo/v1 or Sloth"
+            f"no {what} found: expected at least one srekit/v1, openslo/v1 or Sloth"
             " (prometheus/v1) document in a .yaml, .yml or .json file",
             file=", ".join(str(path) for path in files),
         )
@@ -54,11 +59,14 @@ def load_with_sources(
     *,
     prometheus_url: str | None,
     events_store: Path | None,
+    announce: bool = True,
 ) -> tuple[SpecSet, SourceSet]:
-    """The specs of `files` and the SLI sources they read: the flags, else the settings."""
+    """The specs of `files` (none: those of the state store, said on stderr when `announce`)
+    and the SLI sources they read: the flags, else the settings."""
+    from srekit.cli.store_common import stored_specs
     from srekit.sources.factory import build_sources
 
-    specs = load(files)
+    specs = load(files) if files else stored_specs(ctx, announce=announce)
     settings = settings_of(ctx)
     return specs, build_sources(
         settings, prometheus_url=prometheus_url, events_store=events_store, name_paths=True

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["config"]
 
-_SECRETS = frozenset({"prometheus_token"})
+_SECRETS = frozenset({"prometheus_token", "alertmanager_token"})
 # shown first, as paths; the rest of the settings follow in their declared order
 _PLACES = ("home", "database_url", "event_store", "rules", "prometheus_url")
 
@@ -88,7 +88,7 @@ def describe(settings: Settings) -> tuple[dict[str, dict[str, Any]], list[str]]:
         value = getattr(settings, name)
         if name in _SECRETS and value is not None:
             value = "***"
-        elif name == "prometheus_url" and value is not None:
+        elif name in ("prometheus_url", "alertmanager_url") and value is not None:
             value = _without_password(value)
         entries[name] = {
             "variable": _variable(name),

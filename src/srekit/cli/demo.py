@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from srekit.core.status import SloStatus
     from srekit.sources.events import EventStore
     from srekit.spec.loader import SpecSet
+    from srekit.store import StoreEngine
 
 _LOG_SUFFIX = ".access.log.gz"
 
@@ -84,7 +85,7 @@ def demo(
         specs = load([examples / "slos"])
         for log in logs:
             _replay(store, log, at)
-        statuses, seeded = _seed_and_evaluate(settings, specs, store, at)
+        statuses, seeded = _seed_and_evaluate(settings, specs, store, at, examples)
         _render(statuses)
         if seeded:
             _show_gates(specs, store, at)
@@ -97,8 +98,13 @@ def demo(
 
 def _replay(store: EventStore, log: Path, at: datetime) -> None:
     """Replay `log` so its last event is at `at`, in place of an earlier copy of it."""
+    from srekit.cli.progress import ingest_progress
+
     service = log.name.removesuffix(_LOG_SUFFIX)
-    report = store.ingest_file(log, service=service, format="nginx", replace=True, end_at=at)
+    with ingest_progress(log, description=f"replaying {log.name}") as progress:
+        report = store.ingest_file(
+            log, service=service, format="nginx", replace=True, end_at=at, progress=progress
+        )
     again = ""
     if report.replaced:
         before = report.replaced_last_ts
@@ -113,7 +119,7 @@ def _replay(store: EventStore, log: Path, at: datetime) -> None:
 
 
 def _seed_and_evaluate(
-    settings: Settings, specs: SpecSet, store: EventStore, at: datetime
+    settings: Settings, specs: SpecSet, store: EventStore, at: datetime, examples_dir: Path
 ) -> tuple[list[SloStatus], bool]:
     """Store the example SLOs when the state store never held any; the stored SLOs' statuses
     at `at`, and whether it was seeded."""
@@ -133,7 +139,11 @@ def _seed_and_evaluate(
             held_some = bool(list_audit(session, limit=1, entity_kind="slo"))
             seeded = not stored and not held_some
             if seeded:
-                applied = apply_specs(session, specs=specs, actor="srekit-demo")
+                applied = apply_specs(
+                    session, specs=specs, actor="srekit-demo", source_formats=specs.formats
+                )
+        if seeded:
+            _replay_incidents(engine, examples_dir, at)
         slos = []
         with transaction(engine, read_only=True) as session:
             for row in list_slos(session):
@@ -175,6 +185,58 @@ def _seed_and_evaluate(
             soft_wrap=True,
         )
     return statuses, seeded
+
+
+def _replay_incidents(engine: StoreEngine, examples: Path, at: datetime) -> None:
+    """Deliver the example Alertmanager notifications through the intake, shifted so that the
+    file's `now` is `at`, and acknowledge the incidents left open, as someone would have."""
+    import json
+
+    from srekit.alertmanager.webhook import WebhookIn, received_alerts
+    from srekit.core.incident import IncidentState
+    from srekit.core.instant import format_instant, parse_instant
+    from srekit.flows.incidents import change_incident_state, list_incident_views
+    from srekit.flows.intake import Notification, receive_notification
+    from srekit.store.repo import active_routing
+
+    path = examples / "incidents" / "alertmanager-webhooks.json"
+    if not path.exists():
+        return
+    example = json.loads(path.read_text(encoding="utf-8"))
+    shift = at - parse_instant(example["now"])
+    for body in example["notifications"]:
+        for alert in body["alerts"]:
+            for field in ("startsAt", "endsAt"):
+                moment = parse_instant(alert[field])
+                if moment.year > 1:  # Alertmanager's zero time stays "none"
+                    alert[field] = format_instant(moment + shift)
+        raw = json.dumps(body).encode()
+        payload = WebhookIn.model_validate_json(raw)
+        notification = Notification(
+            receiver=payload.receiver,
+            status=payload.status,
+            group_key=payload.group_key,
+            alerts=received_alerts(payload),
+            body=raw,
+        )
+        receive_notification(engine, notification, routing_of=active_routing, now=at)
+    for view in list_incident_views(engine, state=IncidentState.TRIGGERED):
+        change_incident_state(
+            engine,
+            incident_id=view.incident.id,
+            to=IncidentState.ACKNOWLEDGED,
+            actor="srekit-demo",
+            now=at,
+            note="looking at it (the demo acknowledged it)",
+        )
+    views = list_incident_views(engine, state="all")
+    still_open = sum(1 for view in views if view.incident.open)
+    console.print(
+        f"replayed {len(example['notifications'])} Alertmanager notifications from {path}:"
+        f" {len(views)} incidents, {still_open} open (srekit incident list --state all)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _render(statuses: list[SloStatus]) -> None:

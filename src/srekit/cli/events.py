@@ -141,6 +141,7 @@ def ingest(
 ) -> None:
     """Parse FILE into events of SERVICE; report rows, rejected records and speed."""
     from srekit.cli.options import at_or_now
+    from srekit.cli.progress import ingest_progress
     from srekit.sources.events import EventStore
 
     chosen = input_format or _guess_format(file)
@@ -153,6 +154,7 @@ def ingest(
     with (
         errors_to_exit_codes(),
         EventStore(_store_path(ctx, store), name_directories=True) as event_store,
+        ingest_progress(file, description=f"ingesting {file.name}") as progress,
     ):
         report = event_store.ingest_file(
             file,
@@ -161,6 +163,7 @@ def ingest(
             max_rejected_ratio=max_rejected,
             replace=replace,
             end_at=shift_to,
+            progress=progress,
         )
     if report.duplicate:
         console.print(

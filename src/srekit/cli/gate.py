@@ -21,7 +21,12 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     print_json,
 )
-from srekit.cli.remote import FilesOrServerOption, ServerOption, check_files_or_server
+from srekit.cli.remote import (
+    FilesOrServerOption,
+    ServerOption,
+    check_files_or_server,
+    reading_from,
+)
 
 if TYPE_CHECKING:
     from srekit.core.policy import GateDecision
@@ -60,11 +65,13 @@ def gate(
     server: ServerOption = None,
 ) -> None:
     """Apply the error-budget policy to a deploy of SERVICE: from spec files evaluated here,
-    or with --server as a running srekit decides it (and records it; a deploy token)."""
+    with --server as a running srekit decides it (and records it; a deploy token), or with
+    neither from the SLOs and policies of the state store, evaluated here."""
     from srekit.contracts import gate_document
 
-    check_files_or_server(files, server, at)
+    server = check_files_or_server(ctx, files, server, at)
     if server:
+        reading_from(f"the server at {server}")
         document, policy = _asked(server, service, change_type, fail_open=fail_open)
     else:
         decision, statuses, policy = _decided(

@@ -3,7 +3,9 @@
 Changes go to the state store (SREKIT_HOME or SREKIT_DATABASE_URL), each in the audit log under
 `--actor` (default: the OS user). Reads also work against a running srekit with `--server`.
 A change the lifecycle refuses (acknowledging a resolved incident, say) exits 2 saying what
-it allows.
+it allows. `ack --silence` silences the incident's alerts in the Alertmanager at
+SREKIT_ALERTMANAGER_URL, and `resolve` and `close` expire its silences there: a change stored
+while Alertmanager failed exits 3, saying what failed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from srekit.cli.options import (
     abort,
     console,
     emit,
+    error_console,
     errors_to_exit_codes,
     plain_table,
 )
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from srekit.store import StoreEngine
     from srekit.store.repo import StateFilter
 
-__all__ = ["app", "task_app"]
+__all__ = ["alert_app", "app", "task_app"]
 
 app = SrekitTyper(
     help="Incidents: declare, acknowledge, mitigate, resolve, close; notes, roles, tasks.",
@@ -130,6 +133,7 @@ def _print_incident(document: dict[str, Any]) -> None:
         ("closed", document["closed_at"] or "-"),
         ("roles", ", ".join(f"{k}: {v}" for k, v in document["roles"].items()) or "-"),
         ("alerts", ", ".join(document["alerts"]) or "-"),
+        ("silences", ", ".join(document["silences"]) or "-"),
     ]
     if document.get("summary"):
         rows.insert(0, ("summary", document["summary"]))
@@ -209,7 +213,8 @@ def list_command(
         ),
     ] = "open",
     severity: Annotated[
-        str | None, typer.Option(metavar="SEV", help=f"only this severity: {_SEVERITIES}")
+        Severity | None,
+        typer.Option(metavar="SEV", parser=_severity, help=f"only this severity: {_SEVERITIES}"),
     ] = None,
     limit: Annotated[int, typer.Option(metavar="N", min=1, help="at most N, newest first")] = 100,
     output: FormatOption = OutputFormat.TABLE,
@@ -223,7 +228,7 @@ def list_command(
     allowed = {"open", "closed", "all", *(s.value for s in IncidentState)}
     if chosen not in allowed:
         abort(f"--state: expected one of {', '.join(sorted(allowed))}, got {state!r}")
-    sev = None if severity is None else _checked_severity(severity)
+    sev = severity
     if server:
         params = {"state": chosen, "limit": str(limit)}
         params.update({"service": service} if service else {})
@@ -253,13 +258,6 @@ def _state_filter(chosen: str) -> StateFilter:
     if chosen == "all":
         return "all"
     return IncidentState(chosen)
-
-
-def _checked_severity(value: str) -> Severity:
-    try:
-        return Severity(value.upper())
-    except ValueError:
-        abort(f"--severity: expected one of {_SEVERITIES}, got {value!r}")
 
 
 @app.command(
@@ -340,7 +338,13 @@ def stats_command(
             )
             try:
                 figures = stored_incident_stats(
-                    engine, sources=sources, start=since, end=until, now=now, service=service
+                    engine,
+                    sources=sources,
+                    start=since,
+                    end=until,
+                    now=now,
+                    service=service,
+                    severities=settings_of(ctx).severity_definitions(),
                 )
             finally:
                 close_sources(sources)
@@ -490,53 +494,114 @@ def _move(
     actor: str | None,
     output: OutputFormat,
     waived: str | None = None,
+    silence: bool = False,
 ) -> None:
-    from srekit.contracts import incident_document
-    from srekit.flows.incidents import change_incident_state
+    """Move the incident, with its silences (`flows.silences.change_incident`); exit 3 when
+    the move is stored but Alertmanager failed."""
+    from srekit.alertmanager import alertmanager_of
+    from srekit.cli.context import settings_of
+    from srekit.contracts import incident_change_document
+    from srekit.flows.silences import change_incident
 
+    settings = settings_of(ctx)
     with _engine(ctx) as engine:
-        view = change_incident_state(
-            engine,
-            incident_id=incident,
-            to=to,
-            actor=actor_or_user(actor),
-            now=_now(),
-            note=note,
-            postmortem_waived=waived,
-        )
-    _show(incident_document(view, detail=True), output)
+        silencer = alertmanager_of(settings)
+        try:
+            view, outcome = change_incident(
+                engine,
+                incident_id=incident,
+                to=to,
+                actor=actor_or_user(actor),
+                now=_now(),
+                note=note,
+                postmortem_waived=waived,
+                silence=silence,
+                silencer=silencer,
+                duration_s=settings.silence_duration_s,
+            )
+        finally:
+            if silencer is not None:
+                silencer.close()
+    document = incident_change_document(
+        view,
+        silence_created=outcome.created,
+        silences_expired=outcome.expired,
+        silence_failures=outcome.failures,
+    )
+    if output is OutputFormat.TABLE:
+        _print_incident(document)
+        if outcome.created:
+            console.print(f"\nsilenced in Alertmanager: silence {outcome.created}", highlight=False)
+        for expired in outcome.expired:
+            console.print(f"\nexpired silence {expired} in Alertmanager", highlight=False)
+    else:
+        emit(document, output)
+    if outcome.failures:
+        from rich.markup import escape
+
+        for failure in outcome.failures:
+            error_console.print(f"[bold red]error:[/] {escape(failure)}", highlight=False)
+        raise typer.Exit(3)
 
 
-for _verb, _state, _help, _example in (
-    (
-        "ack",
-        IncidentState.ACKNOWLEDGED,
-        "Acknowledge an incident: someone is on it.",
-        "srekit incident ack 1",
-    ),
+@app.command(
+    "ack",
+    epilog=examples("srekit incident ack 1"),
+)
+def ack_command(
+    ctx: typer.Context,
+    incident: IncidentArgument,
+    silence: Annotated[
+        bool,
+        typer.Option(
+            "--silence",
+            help="also silence its firing alerts in Alertmanager (SREKIT_ALERTMANAGER_URL) until"
+            " it resolves or closes; exit 3 when it is acknowledged but the silence failed",
+        ),
+    ] = False,
+    note: NoteOption = None,
+    actor: ActorOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Acknowledge an incident: someone is on it."""
+    _move(
+        ctx,
+        incident,
+        to=IncidentState.ACKNOWLEDGED,
+        note=note,
+        actor=actor,
+        output=output,
+        silence=silence,
+    )
+
+
+for _verb, _state, _help, _examples in (
     (
         "mitigate",
         IncidentState.MITIGATED,
         "Mark an incident mitigated: the impact has stopped.",
-        'srekit incident mitigate 1 --note "rolled back"',
+        ('srekit incident mitigate 1 --note "rolled back"',),
     ),
     (
         "resolve",
         IncidentState.RESOLVED,
-        "Resolve an incident: the cause is dealt with.",
-        "srekit incident resolve 1",
+        "Resolve an incident: the cause is dealt with (its Alertmanager silences are expired).",
+        ("srekit incident resolve 1", 'srekit incident resolve 2 --note "index rebuilt"'),
     ),
 ):
     app.command(
         _verb,
         help=_help,
-        epilog=examples(_example),
+        epilog=examples(*_examples),
     )(_transition(_state))
 
 
 @app.command(
     "close",
-    epilog=examples('srekit incident close 1 --waive-postmortem "a known flake"'),
+    epilog=examples(
+        "srekit incident close 1",
+        'srekit incident close 2 --waive-postmortem "a known flake"',
+    ),
 )
 def close_command(
     ctx: typer.Context,
@@ -551,7 +616,8 @@ def close_command(
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Close a resolved incident: its post-mortem is published, or waived with a reason."""
+    """Close a resolved incident: its post-mortem is published (srekit postmortem publish),
+    or, while none is, waived with a reason."""
     _move(
         ctx,
         incident,
@@ -745,3 +811,64 @@ def task_done_command(ctx: typer.Context, task: TaskArgument, actor: ActorOption
 def task_cancel_command(ctx: typer.Context, task: TaskArgument, actor: ActorOption = None) -> None:
     """Cancel a task that will not be done."""
     _set_task(ctx, task, state=TaskState.CANCELLED, actor=actor)
+
+
+# --- srekit alert ---------------------------------------------------------------------------
+
+alert_app = SrekitTyper(
+    help="Alerts Alertmanager delivered: those that opened incidents, and those no route took.",
+    epilog=examples("srekit alert list", "srekit alert list --unrouted"),
+    no_args_is_help=True,
+)
+
+
+@alert_app.command(
+    "list",
+    epilog=examples(
+        "srekit alert list", "srekit alert list --unrouted", "srekit alert list --incident 1"
+    ),
+)
+def alert_list_command(
+    ctx: typer.Context,
+    unrouted: Annotated[
+        bool, typer.Option(help="only the alerts no route took (kept, never dropped)")
+    ] = False,
+    incident: Annotated[
+        int | None, typer.Option(metavar="N", min=1, help="only this incident's")
+    ] = None,
+    limit: Annotated[int, typer.Option(metavar="N", min=1, help="at most N, newest first")] = 100,
+    output: FormatOption = OutputFormat.TABLE,
+    server: ServerOption = None,
+) -> None:
+    """List the alert instances srekit received, newest first."""
+    from srekit.contracts import alert_document
+    from srekit.flows.incidents import list_received_alerts
+
+    if server:
+        params = {"unrouted": "true" if unrouted else "false", "limit": str(limit)}
+        params.update({"incident": str(incident)} if incident else {})
+        fields = frozenset({"fingerprint", "alertname", "status", "starts_at", "incident"})
+        documents = server_rows(server, "/api/v1/alerts", params, fields)
+    else:
+        with _engine(ctx) as engine:
+            alerts = list_received_alerts(
+                engine, unrouted=unrouted, incident_id=incident, limit=limit
+            )
+        documents = [alert_document(alert) for alert in alerts]
+    if output is not OutputFormat.TABLE:
+        emit(documents, output)
+        return
+    if not documents:
+        console.print("no alerts match")
+        return
+    table = plain_table("fingerprint", "alertname", "status", "started", "ended", "incident")
+    for document in documents:
+        table.add_row(
+            document["fingerprint"],
+            document["alertname"] or "-",
+            document["status"],
+            document["starts_at"],
+            document["ends_at"] or "-",
+            f"#{document['incident']}" if document["incident"] else "-",
+        )
+    console.print(table)

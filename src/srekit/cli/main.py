@@ -10,13 +10,16 @@ import typer
 from pydantic import ValidationError
 
 from srekit.cli import (
+    apply,
     audit,
     config,
     db,
     demo,
     events,
     gate,
+    get,
     incident,
+    postmortem,
     rules,
     serve,
     slo,
@@ -40,6 +43,8 @@ app = SrekitTyper(
     pretty_exceptions_enable=False,
 )
 app.add_typer(slo.app, name="slo")
+app.command("apply", epilog=apply.EXAMPLES)(apply.apply)
+app.command("get", epilog=get.EXAMPLES)(get.get)
 app.add_typer(rules.app, name="rules")
 app.command("status", epilog=status.EXAMPLES)(status.status)
 app.command("gate", epilog=gate.EXAMPLES)(gate.gate)
@@ -50,6 +55,8 @@ app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
 app.add_typer(incident.app, name="incident")
 app.add_typer(incident.task_app, name="task")
+app.add_typer(incident.alert_app, name="alert")
+app.add_typer(postmortem.app, name="postmortem")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

@@ -1,4 +1,7 @@
-"""A running srekit server as the CLI's source: `--server URL` with the token in SREKIT_TOKEN.
+"""Where the CLI reads SLOs from: spec files (`--file`), a running srekit server (`--server
+URL`, or SREKIT_SERVER, with the token in SREKIT_TOKEN), or, given neither, the local state
+store (`store_common.stored_specs`). Each command says on stderr which server or store it read;
+when there is nothing to read it says how to reach the server `make run` starts.
 
 Every failure is one line in the user's words and exit 2 (bad input: no token, a URL that is
 not one) or 3 (the server could not answer), never a traceback; the server's own JSON errors
@@ -10,16 +13,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from srekit.cli.options import abort
+from srekit.cli.options import abort, error_console
 
 __all__ = [
+    "MAKE_RUN_URL",
     "FilesOrServerOption",
     "ServerOption",
     "check_files_or_server",
+    "nothing_to_read",
+    "reading_from",
     "server_get",
     "server_object",
     "server_rows",
@@ -43,22 +49,57 @@ FilesOrServerOption = Annotated[
         "--file",
         "-f",
         metavar="FILE",
-        help="spec file or directory (repeatable); or --server",
+        help="spec file or directory (repeatable); or --server; neither: the state store",
         show_default=False,
     ),
 ]
 
 _UNREACHABLE = 3  # the figures could not be had: as `srekit status` when a source is down
+MAKE_RUN_URL = "http://127.0.0.1:8000"  # where `make run` serves, by default
 
 
-def check_files_or_server(files: list[Any] | None, server: str | None, at: str | None) -> None:
-    """Exit 2 unless exactly one of --file and --server is given (--at only with --file)."""
+def check_files_or_server(
+    ctx: typer.Context, files: list[Any] | None, server: str | None, at: str | None
+) -> str | None:
+    """The server to ask, or None: read the --file specs or, given neither, the local state
+    store. --file beats a server set by SREKIT_SERVER (the variable is a default, the flag
+    a choice); both flags, or --at with a server (which answers from its latest statuses),
+    is exit 2."""
+    source = ctx.get_parameter_source("server")
+    if server and files and source is not None and source.name == "ENVIRONMENT":
+        return None
     if server and files:
         abort("give --file (evaluate spec files here) or --server (ask a running srekit), not both")
-    if not server and not files:
-        abort("no spec given: pass --file PATH (a file or a directory), or --server URL")
     if server and at:
-        abort("--at evaluates --file specs; a server answers from its latest statuses")
+        abort("--at evaluates specs here; a server answers from its latest statuses")
+    return server
+
+
+def reading_from(source: str) -> None:
+    """Say on stderr what a command reads (`the server at URL`, `the store at PATH`): stdout
+    stays the data alone, for pipes."""
+    error_console.print(
+        f"from {source}", style="dim", highlight=False, markup=False, soft_wrap=True
+    )
+
+
+def nothing_to_read(
+    store: str, *, origin: str, holds: str = "SLO", takes_files: bool = True
+) -> NoReturn:
+    """Exit 2: given neither --file (when the command `takes_files`) nor --server, the local
+    store (at `store`, chosen by `origin`) holds nothing to read; say the ways to something
+    that does."""
+    given = "no spec given, and the" if takes_files else "the"
+    files = "  - spec files: --file PATH (a file or a directory)\n" if takes_files else ""
+    abort(
+        f"{given} state store at {store} ({origin}) holds no {holds}. Read:\n"
+        f"{files}"
+        f"  - the server `make run` started: --server {MAKE_RUN_URL}, or export"
+        f" SREKIT_SERVER={MAKE_RUN_URL}, with a token in SREKIT_TOKEN (`srekit token create"
+        " --role viewer`, run in the project directory, gives one)\n"
+        "  - its state store: run srekit in the project directory (it reads .srekit/ there),"
+        " or export SREKIT_HOME=PROJECT/.srekit"
+    )
 
 
 def server_get(server: str, path: str, params: Mapping[str, str] | None = None) -> Any:

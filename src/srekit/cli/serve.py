@@ -2,7 +2,9 @@
 
 On start the state store is migrated to this srekit's schema (`srekit db upgrade`; replicas
 starting together take turns through an advisory lock), the evaluator starts evaluating every
-stored SLO each `--interval`, and uvicorn serves the API (uvloop and httptools when installed).
+stored SLO each `--interval`, the silence watch (with SREKIT_ALERTMANAGER_URL) checks silenced
+incidents' alerts every SREKIT_SILENCE_WATCH_INTERVAL_S, and uvicorn serves the API (uvloop and
+httptools when installed).
 """
 
 from __future__ import annotations
@@ -110,8 +112,10 @@ def serve(
 
     import uvicorn
 
+    from srekit.alertmanager import alertmanager_of
     from srekit.api import create_app
     from srekit.jobs.evaluator import Evaluator
+    from srekit.jobs.silence_watch import SilenceWatch
     from srekit.store.database import create_store_engine, safe_url, upgrade
     from srekit.telemetry import SrekitMetrics
 
@@ -120,6 +124,7 @@ def serve(
         from srekit.sources.factory import prometheus_url_of
 
         prometheus_url_of(settings)  # one that is not a URL is refused now, not every round
+        silencer = alertmanager_of(settings)  # likewise SREKIT_ALERTMANAGER_URL
         engine = create_store_engine(settings.effective_database_url)
         revision = upgrade(engine)
     metrics = SrekitMetrics()
@@ -127,15 +132,35 @@ def serve(
         Evaluator(engine, settings, metrics=metrics, interval_s=interval) if evaluate else None
     )
     app = create_app(settings, engine=engine, evaluator=evaluator, metrics=metrics)
+    watch = (
+        SilenceWatch(
+            engine,
+            silencer,
+            interval_s=settings.silence_watch_interval_s,
+            startup_grace_s=settings.alertmanager_startup_grace_s,
+            routing_of=app.state.srekit.routing_of,
+            on_resolved=lambda _: app.state.srekit.gate.incidents_changed(),
+        )
+        if silencer is not None
+        else None
+    )
     shown = f"[{host}]" if ":" in host else host
     typer.echo(
         f"srekit serving on http://{shown}:{port} — API docs: http://{shown}:{port}/docs\n"
         f"state directory {settings.home} ({settings.home_origin})\n"
         f"state store {safe_url(engine.url)} at schema {revision}"
         + (f"; evaluating every {interval:g}s" if evaluator else "; not evaluating")
+        + (
+            f"\nwatching silenced incidents in Alertmanager at {silencer.url} every"
+            f" {settings.silence_watch_interval_s:g}s"
+            if silencer is not None
+            else ""
+        )
     )
     if evaluator is not None:
         evaluator.start()
+    if watch is not None:
+        watch.start()
     try:
         uvicorn.run(
             app,
@@ -147,6 +172,10 @@ def serve(
             timeout_keep_alive=settings.keep_alive_s,
         )
     finally:
+        if watch is not None:
+            watch.stop()
+        if silencer is not None:
+            silencer.close()
         if evaluator is not None:
             evaluator.stop()
         engine.dispose()

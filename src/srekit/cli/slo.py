@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from srekit.cli.apply import DryRunOption
 from srekit.cli.context import settings_of
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
@@ -24,21 +25,35 @@ from srekit.cli.options import (
     abort,
     console,
     emit,
+    error_console,
     errors_to_exit_codes,
     indicator_kind,
     percent,
     plain_table,
     print_json,
 )
-from srekit.cli.remote import ServerOption, server_object, server_rows
-from srekit.cli.store_common import actor_or_user, open_engine, store_session
+from srekit.cli.remote import (
+    ServerOption,
+    check_files_or_server,
+    nothing_to_read,
+    reading_from,
+    server_object,
+    server_rows,
+)
+from srekit.cli.store_common import (
+    actor_or_user,
+    existing_store,
+    store_location,
+    store_origin,
+    store_session,
+)
 from srekit.errors import SrekitError
 
 if TYPE_CHECKING:
     from srekit.config import Settings
-    from srekit.store.repo import Applied, SloRow, SloVersionRow
+    from srekit.store.repo import SloRow, SloVersionRow
 
-__all__ = ["app"]
+__all__ = ["STORED_FIELDS", "app", "print_stored", "served_slo", "stored_rows", "summary_row"]
 
 app = SrekitTyper(
     help="Validate and list SLO specs (native, OpenSLO, Sloth).",
@@ -57,6 +72,7 @@ SloArgument = Annotated[str, typer.Argument(metavar="SERVICE/NAME", help="the st
     epilog=examples(
         "srekit slo validate -f examples/slos",
         "srekit slo validate -f examples/slos/checkout.yaml -f examples/sloth",
+        "srekit slo validate -f examples/slos -f examples/routing.yaml",
     )
 )
 def validate(files: FilesOption) -> None:
@@ -64,11 +80,12 @@ def validate(files: FilesOption) -> None:
     from srekit.cli.common import load
 
     with errors_to_exit_codes():
-        specs = load(files)
+        specs = load(files, routings=True)
     console.print(
         f"[green]valid:[/] {len(specs.slos)} SLO(s) for {len(specs.services())} service(s) "
         f"in {len(specs.files)} file(s)"
-        + (f", {len(specs.policies)} policy(ies)" if specs.policies else ""),
+        + (f", {len(specs.policies)} policy(ies)" if specs.policies else "")
+        + (f", {len(specs.routings)} alert routing(s)" if specs.routings else ""),
         highlight=False,
     )
 
@@ -98,19 +115,22 @@ def list_slos(
     server: ServerOption = None,
 ) -> None:
     """List the SLOs the specs declare (or, with --stored, those in the state store; with
-    --server, those a running srekit stores, read with the token in SREKIT_TOKEN)."""
+    --server, those a running srekit stores, read with the token in SREKIT_TOKEN). Given
+    neither --file nor --server, the state store's, and exit 2 saying where to look when it
+    holds none."""
     from srekit.cli.common import load
     from srekit.core.window import window_label
 
+    server = check_files_or_server(ctx, files, server, None)
     if server:
+        reading_from(f"the server at {server}")
         params = {"service": service} if service else None
-        rows = server_rows(server, "/api/v1/slos", params, _STORED_FIELDS)
-        _print_stored(rows, output=output)
+        rows = server_rows(server, "/api/v1/slos", params, STORED_FIELDS)
+        print_stored(rows, output=output)
         return
-    if stored:
-        _print_stored(_stored_rows(settings_of(ctx), service=service), output=output)
+    if stored or not files:
+        print_stored(stored_rows(settings_of(ctx), service=service, stored=stored), output=output)
         return
-    files = files or []
 
     with errors_to_exit_codes():
         specs = load(files)
@@ -150,33 +170,6 @@ def list_slos(
     console.print(table)
 
 
-def _source_formats(files: Sequence[Path]) -> dict[str, str]:
-    """The format each spec file is written in (files mixing formats are left out)."""
-    from srekit.spec.document import read_documents
-    from srekit.spec.loader import detect_format
-
-    found: dict[str, set[str]] = {}
-    for path in files:
-        for document in read_documents(path):
-            found.setdefault(document.file, set()).add(detect_format(document))
-    return {file: next(iter(kinds)) for file, kinds in found.items() if len(kinds) == 1}
-
-
-def _outcome(applied: Applied[Any]) -> str:
-    if not applied.changed:
-        return "unchanged"
-    return "created" if applied.created else "updated"
-
-
-def _applied_document(kind: str, name: str, applied: Applied[Any]) -> dict[str, Any]:
-    return {
-        kind: name,
-        "result": _outcome(applied),
-        "version": applied.row.version,
-        "changes": [] if applied.created else list(applied.diff),
-    }
-
-
 @app.command(
     epilog=examples(
         "srekit slo apply -f examples/slos",
@@ -189,48 +182,26 @@ def apply(
     files: FilesOption,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="show what would be created, updated or left, and store nothing"
-        ),
-    ] = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Store the SLOs and policies of the specs: each is created, updated (a new version) or
-    unchanged. Services and their teams (an SLO's owner) are created as needed."""
+    unchanged. Services and their teams (an SLO's owner) are created as needed. `srekit apply`
+    also stores alert routings."""
+    from srekit.cli.apply import print_applied, store_specs
     from srekit.cli.common import load
-    from srekit.store.repo import apply_specs
 
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
-        formats = _source_formats(files)
-        try:
-            with store_session(ctx) as session:
-                result = apply_specs(session, specs=specs, actor=who, source_formats=formats)
-                slos = [_applied_document("slo", a.row.key, a) for a in result.slos]
-                policies = [_applied_document("policy", a.row.name, a) for a in result.policies]
-                if dry_run:
-                    # the very changes apply would make, diffs and versions included; then
-                    # the transaction is rolled back, audit rows and all
-                    raise _DryRun
-        except _DryRun:
-            pass
-    if output is not OutputFormat.TABLE:
-        emit({"actor": who, "dry_run": dry_run, "slos": slos, "policies": policies}, output)
-        return
-    colours = {"created": "green", "updated": "yellow", "unchanged": "dim"}
-    for item in [*policies, *slos]:
-        name = f"policy {item['policy']}" if "policy" in item else str(item["slo"])
-        outcome = f"would be {item['result']}" if dry_run else item["result"]
-        line = f"[{colours[item['result']]}]{outcome}[/] {name} (version {item['version']})"
-        if item["changes"]:
-            line += ": " + "; ".join(item["changes"])
-        console.print(line, highlight=False)
-
-
-class _DryRun(Exception):  # noqa: N818 (not an error: it ends a dry run's transaction)
-    """Raised inside `apply --dry-run`'s transaction so that it rolls back."""
+        done = store_specs(ctx, files, specs, actor=who, dry_run=dry_run, routings=False)
+    print_applied(done, output)
+    if specs.routings:
+        error_console.print(
+            f"note: alert routing(s) {', '.join(sorted(specs.routings))} not stored:"
+            " `srekit apply -f` stores them",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _version_document(version: SloVersionRow) -> dict[str, Any]:
@@ -252,7 +223,7 @@ _SHOWN_FIELDS = frozenset(
 )
 
 
-def _served_slo(server: str, service: str, name: str) -> dict[str, Any]:
+def served_slo(server: str, service: str, name: str) -> dict[str, Any]:
     """A server's SLO (`GET /api/v1/slos/{service}/{name}`) with its srekit/v1 `document`."""
     from pydantic import ValidationError
 
@@ -312,18 +283,15 @@ def show(
     """Show a stored SLO's current spec, as srekit/v1 is written, and every version applied
     to it (with --server, as a running srekit stores it). `--format json` carries both forms:
     `document` (as written) and `spec` (stored)."""
-    from srekit.store.repo import get_slo, slo_versions, split_slo_key
+    from srekit.store.repo import split_slo_key
 
     with errors_to_exit_codes():
         service, name = split_slo_key(slo)
         if server:
-            document = _served_slo(server, service, name)
+            reading_from(f"the server at {server}")
+            document = served_slo(server, service, name)
         else:
-            with store_session(ctx, read_only=True) as session:
-                document = _slo_document(
-                    get_slo(session, service=service, name=name),
-                    slo_versions(session, service=service, name=name),
-                )
+            document = _stored_slo(settings_of(ctx), service, name)
     if output is not OutputFormat.TABLE:
         emit(document, output)
         return
@@ -353,6 +321,28 @@ def show(
     console.print(history)
 
 
+def _stored_slo(settings: Settings, service: str, name: str) -> dict[str, Any]:
+    """A stored SLO's document, said to come from the store; a store without any SLO is exit 2
+    saying where else to look (one without this SLO, NotFound)."""
+    from srekit.errors import NotFound
+    from srekit.store.database import transaction
+    from srekit.store.repo import get_slo, list_slos, slo_versions
+
+    where = store_location(settings)
+    with existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                try:
+                    row = get_slo(session, service=service, name=name)
+                except NotFound:
+                    if list_slos(session):
+                        raise
+                else:
+                    reading_from(f"the store at {where}")
+                    return _slo_document(row, slo_versions(session, service=service, name=name))
+    nothing_to_read(where, origin=store_origin(settings), takes_files=False)
+
+
 @app.command(epilog=examples("srekit slo delete catalog/good-minutes --actor alice"))
 def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> None:
     """Delete a stored SLO and its versions; the audit log keeps its last spec."""
@@ -367,34 +357,53 @@ def delete(ctx: typer.Context, slo: SloArgument, actor: ActorOption = None) -> N
     console.print(f"deleted {service}/{name} (was version {version})", highlight=False)
 
 
-_STORED_FIELDS = frozenset(
+STORED_FIELDS = frozenset(
     {"service", "slo", "team", "objective", "window", "version", "source_format", "updated_at"}
 )
 
 
-def _stored_rows(settings: Settings, *, service: str | None) -> list[dict[str, Any]]:
+def summary_row(row: SloRow) -> dict[str, Any]:
+    """A stored SLO as `slo list --stored` (and `srekit get slos`) lists it."""
     from srekit.core.instant import format_instant
     from srekit.core.window import window_label
+
+    return {
+        "service": row.service.name,
+        "slo": row.name,
+        "team": row.service.team.name if row.service.team else None,
+        "objective": row.spec()["objective"],
+        "window": window_label(row.to_slo().window),
+        "version": row.version,
+        "source_format": row.source_format,
+        "updated_at": format_instant(row.updated_at),
+    }
+
+
+def stored_rows(
+    settings: Settings, *, service: str | None, stored: bool = True
+) -> list[dict[str, Any]]:
+    """The stored SLOs (of `service`), said to come from the store. Asked for (`stored`), a
+    store without SLOs is an empty list; read in place of missing --file, it is exit 2 with
+    where else to look."""
     from srekit.store.database import transaction
     from srekit.store.repo import list_slos
 
-    with errors_to_exit_codes(), open_engine(settings) as engine, transaction(engine) as session:
-        return [
-            {
-                "service": row.service.name,
-                "slo": row.name,
-                "team": row.service.team.name if row.service.team else None,
-                "objective": row.spec()["objective"],
-                "window": window_label(row.to_slo().window),
-                "version": row.version,
-                "source_format": row.source_format,
-                "updated_at": format_instant(row.updated_at),
-            }
-            for row in list_slos(session, service=service)
-        ]
+    where = store_location(settings)
+    held = False
+    documents: list[dict[str, Any]] = []
+    with errors_to_exit_codes(), existing_store(settings) as engine:
+        if engine is not None:
+            with transaction(engine, read_only=True) as session:
+                rows = list_slos(session, service=service)
+                held = bool(rows) or (service is not None and bool(list_slos(session)))
+                documents = [summary_row(row) for row in rows]
+    if not held and not stored:
+        nothing_to_read(where, origin=store_origin(settings))
+    reading_from(f"the store at {where}")
+    return documents
 
 
-def _print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
+def print_stored(rows: list[dict[str, Any]], *, output: OutputFormat) -> None:
     """The stored SLOs' list: what `srekit slo list --stored` (or `--server`) prints."""
     if output is not OutputFormat.TABLE:
         emit(rows, output)

@@ -24,7 +24,12 @@ from srekit.cli.options import (
     percent,
     print_json,
 )
-from srekit.cli.remote import FilesOrServerOption, ServerOption, check_files_or_server
+from srekit.cli.remote import (
+    FilesOrServerOption,
+    ServerOption,
+    check_files_or_server,
+    reading_from,
+)
 from srekit.core.status import BURN_RATE_WINDOWS_S
 from srekit.core.window import format_duration
 
@@ -238,22 +243,31 @@ def status(
     ] = 10.0,
 ) -> None:
     """Evaluate every SLO in the specs now (or --at) and show its standing; with --server,
-    show a running srekit's stored SLOs as its evaluator last saw them.
+    show a running srekit's stored SLOs as its evaluator last saw them; with neither, evaluate
+    the SLOs of the state store (`make run` stores the examples' in .srekit/).
 
     Exit codes: 0 every SLO was evaluated (some may have no data in their window), 2 bad input,
     3 an SLO's SLI data could not be read, or no SLO had any data: the figures shown are not
     the whole truth (with --server also: the server could not be reached, or holds no SLO).
+    What was read (a server, the state store) is said on stderr.
     """
     from srekit.contracts import status_document
 
-    check_files_or_server(files, server, at)
+    server = check_files_or_server(ctx, files, server, at)
     if watch and (output is not OutputFormat.TABLE or wide):
         abort("--watch redraws the table: it takes neither --format json|yaml nor --wide")
+    if server:
+        reading_from(f"the server at {server}")
+    rounds = 0
 
     def read() -> list[SloStatus]:
+        nonlocal rounds
+        rounds += 1
         if server:
             return _from_server(server, service)
-        return _evaluated(ctx, files or [], at, prometheus_url, events_store, service)
+        return _evaluated(
+            ctx, files or [], at, prometheus_url, events_store, service, announce=rounds == 1
+        )
 
     if watch:
         _watch(read, every_s=every)
@@ -282,6 +296,8 @@ def _evaluated(
     prometheus_url: str | None,
     events_store: Path | None,
     service: str | None,
+    *,
+    announce: bool,
 ) -> list[SloStatus]:
     from srekit.cli.common import evaluate, load_with_sources
     from srekit.flows.gate import require_service
@@ -289,7 +305,11 @@ def _evaluated(
     when = at_or_now(at)
     with errors_to_exit_codes():
         specs, sources = load_with_sources(
-            ctx, files, prometheus_url=prometheus_url, events_store=events_store
+            ctx,
+            files,
+            prometheus_url=prometheus_url,
+            events_store=events_store,
+            announce=announce,
         )
         if service:
             require_service(specs, service)

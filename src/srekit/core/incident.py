@@ -197,7 +197,8 @@ class FollowUpTask:
 
 @dataclass(frozen=True)
 class IncidentAlert:
-    """An alert instance of an incident, as its page shows it."""
+    """An alert instance as srekit stored it: of an incident (`incident_id`), or of none when
+    no route took it (`routed` false) or its route opens no incident."""
 
     fingerprint: str
     alertname: str
@@ -205,6 +206,8 @@ class IncidentAlert:
     starts_at: datetime
     ends_at: datetime | None
     labels: dict[str, str]
+    incident_id: int | None = None
+    routed: bool = True
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class IncidentView:
     resolved_by: str | None
     silences: tuple[str, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
+    participants: tuple[str, ...] = ()  # the people who held a role or acted on it
     tasks: tuple[FollowUpTask, ...] = ()
     alert_details: tuple[IncidentAlert, ...] = ()
     related: tuple[tuple[int, str], ...] = ()

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
+from srekit.core.silences import ReportedAlert
 from srekit.core.sli import SliSource
 
-__all__ = ["IncidentRepository", "NoIncidents", "SliSource"]
+__all__ = ["IncidentRepository", "NoIncidents", "Silencer", "SliSource"]
 
 
 class IncidentRepository(Protocol):
@@ -26,3 +28,33 @@ class NoIncidents:
 
     def open_severe_incidents(self, service: str) -> Sequence[str]:
         return ()
+
+
+class Silencer(Protocol):
+    """What srekit asks of Alertmanager for incidents' silences (`alertmanager.AlertmanagerClient`).
+
+    Every method raises NotifierUnavailable when Alertmanager cannot answer; `expire_silence`
+    raises NotFound for a silence Alertmanager does not know.
+    """
+
+    url: str
+
+    def create_silence(
+        self,
+        labels: Mapping[str, str],
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
+    ) -> str:
+        """Silence the alerts carrying all of `labels`; the new silence's id."""
+
+    def expire_silence(self, silence_id: str) -> None:
+        """End the silence now (an expired one stays expired)."""
+
+    def list_alerts(self, labels: Mapping[str, str] | None = None) -> list[ReportedAlert]:
+        """The alerts Alertmanager holds and has not seen end, those carrying `labels` only."""
+
+    def started_at(self) -> datetime:
+        """When this Alertmanager started (its uptime's origin)."""

@@ -1,5 +1,5 @@
-"""A set of specs as one unit: the SLOs and policies some files (or an API body) declare, and
-the rules that hold across them."""
+"""A set of specs as one unit: the SLOs, policies and alert routings some files (or an API
+body) declare, and the rules that hold across them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from srekit.core.policy import BudgetPolicy, policy_for_slo
+from srekit.core.routing import AlertRouting
 from srekit.core.slo import SLO
 
 __all__ = [
@@ -22,11 +23,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SpecSet:
-    """What a set of spec files declares: SLOs and the error-budget policies they name."""
+    """What a set of spec files declares: SLOs, the error-budget policies they name, and
+    alert routings (by name)."""
 
     slos: tuple[SLO, ...]
     policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
+    routings: Mapping[str, AlertRouting] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    # each file written in one format, by its format (a file mixing formats is left out)
+    formats: Mapping[str, str] = field(default_factory=dict)
 
     def policy_for(self, slo: SLO) -> BudgetPolicy:
         return policy_for_slo(slo.policy, self.policies)

@@ -18,6 +18,7 @@ from datetime import datetime
 from srekit.core.policy import BudgetPolicy, policy_for_slo
 from srekit.core.sli import EventCounts, SliSource, SourceSet, WindowQuery
 from srekit.core.slo import SLO, BudgetingMethod
+from srekit.core.specs import SpecSet
 from srekit.core.status import (
     DataState,
     SloStatus,
@@ -45,6 +46,7 @@ __all__ = [
     "evaluate_by_source",
     "evaluate_statuses",
     "evaluate_stored",
+    "stored_specs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -191,6 +193,16 @@ def _stored_slos(session: StoreSession) -> tuple[list[SLO], dict[tuple[str, str]
             continue
         ids[row.service.name, row.name] = row.id
     return slos, ids
+
+
+def stored_specs(engine: StoreEngine) -> SpecSet:
+    """The stored SLOs and policies as one spec set, as if read from files: what the CLI
+    evaluates and gates when it reads the state store. An SLO whose row no longer decodes is
+    logged and left out, as an evaluation round leaves it out."""
+    with transaction(engine, read_only=True) as session:
+        slos, _ = _stored_slos(session)
+        policies = {row.name: row.to_policy() for row in list_policies(session)}
+    return SpecSet(slos=tuple(slos), policies=policies)
 
 
 def evaluate_stored(

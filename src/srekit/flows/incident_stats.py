@@ -175,9 +175,11 @@ def stored_incident_stats(
     end: datetime,
     now: datetime,
     service: str | None = None,
+    severities: Mapping[Severity, SeverityDefinition] = DEFAULT_SEVERITIES,
 ) -> IncidentStats:
     """The figures of the stored incidents opened in `[start, end)` (of one service, if
-    given), with the budget each consumed of the stored SLOs it names."""
+    given), with the budget each consumed of the stored SLOs it names, judged against
+    `severities`' response targets."""
     from srekit.store.database import transaction
     from srekit.store.repo import incident_of, list_incidents, list_slos
 
@@ -206,5 +208,11 @@ def stored_incident_stats(
                 except SpecError:
                     continue  # an unreadable stored SLO: its budgets say "no spec"
     return compute_incident_stats(
-        incidents, slos=slos, sources=sources, start=start, end=end, now=now
+        incidents,
+        slos=slos,
+        sources=sources,
+        start=start,
+        end=end,
+        now=now,
+        severities=severities,
     )

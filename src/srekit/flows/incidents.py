@@ -29,16 +29,20 @@ from srekit.core.incident import (
     change_state,
 )
 from srekit.core.instant import format_instant
+from srekit.core.intake import AlertStatus
+from srekit.core.postmortem import PostmortemState, closing_note
 from srekit.errors import Conflict, SpecError
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.store.repo import (
+    AlertRow,
     IncidentRow,
     IncidentTaskRow,
     StateFilter,
     add_event,
     add_task,
     create_incident,
+    find_postmortem,
     get_incident,
     incident_events,
     incident_fingerprints,
@@ -63,12 +67,15 @@ __all__ = [
     "incident_view",
     "list_follow_ups",
     "list_incident_views",
+    "list_received_alerts",
     "new_task",
     "note_incident",
 ]
 
 #: How far before an incident the gate's records of deploys on its services are shown.
 DEPLOYS_BEFORE = timedelta(hours=24)
+# actors of the timeline that are not people taking part
+_MACHINES = frozenset({"alertmanager", "gate", "srekit", "srekit-demo"})
 
 _VERBS = {
     IncidentState.ACKNOWLEDGED: "acknowledge",
@@ -77,6 +84,35 @@ _VERBS = {
     IncidentState.CLOSED: "close",
     IncidentState.TRIGGERED: "reopen",
 }
+
+
+def _alert_of(row: AlertRow) -> IncidentAlert:
+    return IncidentAlert(
+        fingerprint=row.fingerprint,
+        alertname=row.alertname,
+        status=row.status,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        labels=row.labels,
+        incident_id=row.incident_id,
+        routed=row.route_index is not None,
+    )
+
+
+def list_received_alerts(
+    engine: StoreEngine,
+    *,
+    unrouted: bool = False,
+    incident_id: int | None = None,
+    status: AlertStatus | None = None,
+    limit: int = 100,
+) -> list[IncidentAlert]:
+    """Stored alert instances, newest first: all, an incident's, or those no route took."""
+    with transaction(engine, read_only=True) as session:
+        rows = list_alerts(
+            session, incident_id=incident_id, unrouted=unrouted, status=status, limit=limit
+        )
+        return [_alert_of(row) for row in rows]
 
 
 def task_of(row: IncidentTaskRow) -> FollowUpTask:
@@ -122,15 +158,7 @@ def _view(
         for event in incident_events(session, incident_id=row.id)
     )
     alerts = tuple(
-        IncidentAlert(
-            fingerprint=alert.fingerprint,
-            alertname=alert.alertname,
-            status=alert.status,
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            labels=alert.labels,
-        )
-        for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
+        _alert_of(alert) for alert in reversed(list_alerts(session, incident_id=row.id, limit=None))
     )
     deployments = tuple(
         PriorDeployment(
@@ -147,13 +175,30 @@ def _view(
             end=incident.opened_at,
         )
     )
+    deploy_entries = tuple(
+        TimelineEntry(
+            at=deploy.requested_at,
+            kind=TimelineKind.DEPLOYMENT,
+            actor="gate",
+            text=(
+                f"{deploy.change_type} deploy of {deploy.service}"
+                f"{' ' + deploy.version if deploy.version else ''}:"
+                f" {'allowed' if deploy.allowed else 'denied'} by the gate"
+            ),
+            data={"service": deploy.service, "version": deploy.version},
+        )
+        for deploy in deployments
+    )
+    people = set(incident.roles.values())
+    people |= {entry.actor for entry in timeline if entry.actor not in _MACHINES}
     return IncidentView(
         incident=incident,
         summary=row.summary,
         created_by=row.created_by,
         resolved_by=row.resolved_by,
         silences=row.silences,
-        timeline=timeline,
+        timeline=tuple(sorted((*deploy_entries, *timeline), key=lambda entry: entry.at)),
+        participants=tuple(sorted(people)),
         tasks=tuple(task_of(t) for t in list_tasks(session, incident_id=row.id, limit=None)),
         alert_details=alerts,
         related=tuple((r.id, r.title) for r in related_incidents(session, row=row)),
@@ -207,24 +252,28 @@ def change_incident_state(
 ) -> IncidentView:
     """Acknowledge, mitigate, resolve, close or reopen (`to` triggered) an incident.
 
-    Closing needs the post-mortem published, or a reason to waive it.
+    Closing needs the post-mortem published, or a reason to waive it while none is
+    (`core.postmortem.closing_note`).
     """
     with transaction(engine) as session:
         row = get_incident(session, incident_id=incident_id)
         incident = incident_of(row)
-        if to is IncidentState.CLOSED and not (postmortem_waived or "").strip():
-            raise Conflict(
-                f"incident {incident_id} closes when its post-mortem is published, or with a"
-                " reason to waive it (--waive-postmortem REASON)"
-            )
+        closing = ""
         try:
             changed = change_state(incident, to=to, at=now)
+            if to is IncidentState.CLOSED:
+                postmortem = find_postmortem(session, incident_id=incident_id)
+                closing = closing_note(
+                    incident_id,
+                    postmortem=None if postmortem is None else PostmortemState(postmortem.state),
+                    waiver=postmortem_waived,
+                )
         except TransitionRefusedError as error:
             raise Conflict(str(error)) from None
         verb = _VERBS[to]
         text = f"{verb}d" if verb.endswith("e") else f"{verb}ed"
-        if to is IncidentState.CLOSED:
-            text += f" (post-mortem waived: {(postmortem_waived or '').strip()})"
+        if closing:
+            text += f" ({closing})"
         if note:
             text += f": {note}"
         save_incident(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -19,6 +20,7 @@ __all__ = [
     "DOCUMENT_VALUES",
     "SPEC_SUFFIXES",
     "Document",
+    "ReadProgress",
     "read_documents",
     "spec_files",
 ]
@@ -96,20 +98,27 @@ def spec_files(path: Path) -> list[Path]:
     return [path]
 
 
-def read_documents(path: Path) -> Iterator[Document]:
-    """Every non-empty document of every spec file at `path`; a top-level list counts as many."""
+class ReadProgress(Protocol):
+    """Told how far reading spec files has got, for a display of progress (the CLI's bar)."""
+
+    def document_read(self, *, bytes_read: int) -> None:
+        """One more document; `bytes_read`: bytes of its file read since the last call."""
+
+    def file_read(self, *, bytes_read: int) -> None:
+        """A file read to its end; `bytes_read`: its bytes read since the last call."""
+
+
+def read_documents(path: Path, *, progress: ReadProgress | None = None) -> Iterator[Document]:
+    """Every non-empty document of every spec file at `path`; a top-level list counts as many.
+
+    Documents are parsed one at a time as they are asked for, from the file as it is read: a
+    file of many documents is never held whole, as text or as parsed documents. A YAML error
+    is raised when the document holding it is reached.
+    """
     for file in spec_files(path):
         name = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SpecError(f"cannot read: {error}", file=name) from error
-        try:
-            raw_documents = list(yaml.load_all(text, Loader=_SAFE_LOADER))
-        except yaml.YAMLError as error:
-            raise yaml_error(error, file=name) from error
         index = 0
-        for raw in raw_documents:
+        for raw in _parsed(file, progress):
             items = raw if isinstance(raw, list) else [raw]
             for item in items:
                 if item is None:
@@ -121,3 +130,34 @@ def read_documents(path: Path) -> Iterator[Document]:
                     )
                 yield Document(data=item, file=name, index=index)
                 index += 1
+
+
+def _parsed(file: Path, progress: ReadProgress | None) -> Iterator[Any]:
+    """The YAML documents of `file` as libyaml parses them from the stream, one at a time."""
+    name = str(file)
+    try:
+        binary = file.open("rb")
+    except OSError as error:
+        raise SpecError(f"cannot read: {error}", file=name) from error
+    # newline=None: \r\n read as \n, as Path.read_text reads it
+    with io.TextIOWrapper(binary, encoding="utf-8") as text:
+        reported = 0
+        try:
+            for raw in yaml.load_all(text, Loader=_SAFE_LOADER):
+                if progress is not None:
+                    position = binary.tell()
+                    progress.document_read(bytes_read=position - reported)
+                    reported = position
+                yield raw
+        except yaml.YAMLError as error:
+            raise yaml_error(error, file=name) from error
+        except UnicodeDecodeError as error:
+            # the decoder saw one chunk (`error.object`), which ends where the file now is
+            at = binary.tell() - len(error.object) + error.start
+            raise SpecError(
+                f"cannot read: expected UTF-8 text, got {error.reason} at byte {at}", file=name
+            ) from error
+        except OSError as error:
+            raise SpecError(f"cannot read: {error}", file=name) from error
+        if progress is not None:
+            progress.file_read(bytes_read=binary.tell() - reported)

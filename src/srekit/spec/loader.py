@@ -1,4 +1,4 @@
-"""Read spec files of every supported format into one set of SLOs and policies.
+"""Read spec files of every supported format into one set of SLOs, policies and alert routings.
 
 Formats are told apart by their header: `apiVersion: srekit/v1` (native), `openslo/v1`,
 `openslo/v1alpha` (as Sloth reads it), `version: prometheus/v1` and the Sloth CRD
@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from srekit.core.policy import BudgetPolicy
+from srekit.core.routing import AlertRouting
 from srekit.core.slo import SLO
 from srekit.core.specs import SpecSet
 from srekit.errors import SpecError
-from srekit.spec.document import Document, read_documents
+from srekit.spec.document import Document, ReadProgress, read_documents
 
 __all__ = ["FORMATS", "SpecSet", "detect_format", "load_specs", "parse_spec_documents"]
 
@@ -39,40 +40,59 @@ def detect_format(document: Document) -> str:
     )
 
 
-def _parse_format(name: str, documents: list[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
-    if name == "srekit/v1":
-        from srekit.spec import native
-
-        return native.parse_documents(documents)
+def _parse_format(name: str, documents: list[Document]) -> list[SLO]:
     if name == "openslo/v1":
         from srekit.spec import openslo
 
-        return openslo.parse_documents(documents), []
+        return openslo.parse_documents(documents)
     from srekit.sloth import spec as sloth
 
-    return sloth.parse_documents(documents), []
+    return sloth.parse_documents(documents)
 
 
 def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     """Parse documents of any supported format; SLO ids (`service-name`) must be unique.
 
-    Documents are grouped by format first, so OpenSLO references may cross documents.
+    The documents are consumed as they come: each is checked for size and format, and a
+    srekit/v1 document is parsed there and then, so a file of many documents is never held
+    whole. OpenSLO and Sloth documents are kept until the last one is read: OpenSLO references
+    cross documents, and Sloth's SLO ids must be unique across them.
     """
-    by_format: dict[str, list[Document]] = {}
-    files: list[str] = []
-    for document in documents:
-        document.check_size()
-        by_format.setdefault(detect_format(document), []).append(document)
-        if document.file not in files:
-            files.append(document.file)
+    from srekit.spec import native
+    from srekit.spec.routing import KIND as ROUTING
+    from srekit.spec.routing import parse_routing
+
+    routings: dict[str, AlertRouting] = {}
+    routing_seen: dict[str, str] = {}
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
+    kept: dict[str, list[Document]] = {}
+    formats: dict[str, set[str]] = {}
+    for document in documents:
+        document.check_size()
+        name = detect_format(document)
+        formats.setdefault(document.file, set()).add(name)
+        if name == native.API_VERSION and document.data.get("kind") == ROUTING:
+            routing = parse_routing(document)
+            if routing.name in routings:
+                raise document.error(
+                    "metadata.name",
+                    f"AlertRouting {routing.name!r} is defined twice"
+                    f" (also in {routing_seen[routing.name]})",
+                )
+            routings[routing.name] = routing
+            routing_seen[routing.name] = document.where
+        elif name == native.API_VERSION:
+            parsed = native.parse_document(document)
+            if isinstance(parsed, BudgetPolicy):
+                policies[parsed.name] = parsed
+            else:
+                slos.append(parsed)
+        else:
+            kept.setdefault(name, []).append(document)
     for name in FORMATS:
-        if name in by_format:
-            found_slos, found_policies = _parse_format(name, by_format[name])
-            slos.extend(found_slos)
-            for policy in found_policies:
-                policies[policy.name] = policy
+        if name in kept:
+            slos.extend(_parse_format(name, kept.pop(name)))
     seen: dict[str, SLO] = {}
     for slo in slos:
         if slo.id in seen:
@@ -83,12 +103,21 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
                 field="name",
             )
         seen[slo.id] = slo
-    return SpecSet(slos=tuple(slos), policies=policies, files=tuple(files))
+    return SpecSet(
+        slos=tuple(slos),
+        policies=policies,
+        routings=routings,
+        files=tuple(formats),
+        formats={file: next(iter(found)) for file, found in formats.items() if len(found) == 1},
+    )
 
 
-def load_specs(paths: Iterable[Path]) -> SpecSet:
-    """Parse every document under `paths`; every policy an SLO names must be defined there."""
-    specs = parse_spec_documents(document for path in paths for document in read_documents(path))
+def load_specs(paths: Iterable[Path], *, progress: ReadProgress | None = None) -> SpecSet:
+    """Parse every document under `paths`, one at a time; every policy an SLO names must be
+    defined there. `progress` is told of each document and file read."""
+    specs = parse_spec_documents(
+        document for path in paths for document in read_documents(path, progress=progress)
+    )
     for slo in specs.slos:
         if slo.policy and slo.policy != "default" and slo.policy not in specs.policies:
             raise SpecError(

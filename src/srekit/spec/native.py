@@ -57,7 +57,7 @@ from srekit.spec.model import (
 )
 from srekit.spec.validation import shown_value, validate_model
 
-__all__ = ["API_VERSION", "parse_documents", "slo_document"]
+__all__ = ["API_VERSION", "parse_document", "parse_documents", "policy_document", "slo_document"]
 
 API_VERSION = "srekit/v1"
 # `99.9%`: ASCII digits, at most one point, the sign right after (Python's own float() and
@@ -290,18 +290,28 @@ def _to_policy(model: _Policy, document: Document) -> BudgetPolicy:
         raise document.error("levels", error.detail + hint) from None
 
 
+def parse_document(document: Document) -> SLO | BudgetPolicy:
+    """Parse one srekit/v1 document: an SLO or an error-budget policy."""
+    kind = document.data.get("kind")
+    if kind == "SLO":
+        return _to_slo(validate_model(_Slo, document.data, document), document)
+    if kind == "Policy":
+        return _to_policy(validate_model(_Policy, document.data, document), document)
+    raise document.error(
+        "kind", f"expected SLO, Policy or AlertRouting for {API_VERSION}, got {kind!r}"
+    )
+
+
 def parse_documents(documents: Sequence[Document]) -> tuple[list[SLO], list[BudgetPolicy]]:
     """Parse srekit/v1 documents into SLOs and error-budget policies."""
     slos: list[SLO] = []
     policies: list[BudgetPolicy] = []
     for document in documents:
-        kind = document.data.get("kind")
-        if kind == "SLO":
-            slos.append(_to_slo(validate_model(_Slo, document.data, document), document))
-        elif kind == "Policy":
-            policies.append(_to_policy(validate_model(_Policy, document.data, document), document))
+        parsed = parse_document(document)
+        if isinstance(parsed, BudgetPolicy):
+            policies.append(parsed)
         else:
-            raise document.error("kind", f"expected SLO or Policy for {API_VERSION}, got {kind!r}")
+            slos.append(parsed)
     return slos, policies
 
 
@@ -347,6 +357,33 @@ def slo_document(slo: SLO) -> dict[str, Any]:
 
 
 _DEFAULT_WINDOW_S = 30 * 86400
+
+
+def policy_document(policy: BudgetPolicy) -> dict[str, Any]:
+    """`policy` as a srekit/v1 document, the way a person writes one (a level's floor as
+    `above`, defaults left out): parsing it gives `policy` back."""
+    levels: list[dict[str, Any]] = []
+    for level in policy.levels:
+        written: dict[str, Any] = {"state": level.state}
+        if level.floor is not None:
+            written["above"] = float(level.floor)
+        written["decision"] = level.decision.value
+        if level.actions:
+            written["actions"] = list(level.actions)
+        if level.change_types:
+            written["change_types"] = {k: v.value for k, v in level.change_types.items()}
+        levels.append(written)
+    document: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "Policy",
+        "name": policy.name,
+        "levels": levels,
+    }
+    if tuple(policy.exceptions) != tuple(DEFAULT_EXCEPTIONS):
+        document["exceptions"] = list(policy.exceptions)
+    if policy.no_data is not Decision.DENY:
+        document["no_data"] = policy.no_data.value
+    return document
 
 
 def _indicator_document(indicator: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ __all__ = [
     "require_current",
     "safe_url",
     "savepoint",
+    "sqlite_file",
     "transaction",
     "upgrade",
 ]
@@ -104,6 +105,15 @@ def _private_sqlite_file(path: Path) -> None:
     _make_private_dirs(path.parent)
     with suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite store at `url` lives in; None for a server database or memory. What
+    tells whether a store exists before opening it would create it."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def create_store_engine(url: str, *, echo: bool = False) -> Engine:

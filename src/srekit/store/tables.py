@@ -592,3 +592,35 @@ __all__ += [
     "IncidentServiceRow",
     "IncidentTaskRow",
 ]
+
+
+# --- Post-mortems -------------------------------------------------------------------------------
+
+
+class PostmortemRow(Base):
+    """An incident's post-mortem (at most one): its state (`core.postmortem.PostmortemState`),
+    its sections as canonical JSON (`core.postmortem.sections_document`), the version of that
+    text, and who wrote, last changed and published it when."""
+
+    __tablename__ = "postmortems"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    body_json: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    published_by: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return dict(json.loads(self.body_json))
+
+
+__all__ += ["PostmortemRow"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from srekit.errors import NotFound, SpecError
 from srekit.sources.events import EventStore
+from srekit.sources.events.ingest import file_sha256, watch_progress
 from tests.sources.events.conftest import END, Event, make_events, nginx_line, write_nginx
 
 
@@ -80,3 +83,63 @@ def test_replace_drops_the_same_bytes_ingested_under_another_path(
     assert store.stats()[0].last_ts == end
     fresh = store.ingest_file(copy, service="other", format="nginx", replace=True)
     assert (fresh.replaced, fresh.replaced_last_ts) == (0, None)
+
+
+class Steps:
+    """An `IngestProgress` that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, float | None]] = []
+
+    def step(self, name: str, *, done: float | None) -> None:
+        self.told.append((name, done))
+
+
+def test_an_ingest_tells_how_far_it_has_got(tmp_path: Path) -> None:
+    log = Path(__file__).resolve().parents[3] / "examples" / "logs" / "checkout.access.log.gz"
+    steps = Steps()
+    told = EventStore(tmp_path / "told").ingest_file(
+        log, service="checkout", format="nginx", progress=steps
+    )
+    quiet = EventStore(tmp_path / "quiet").ingest_file(log, service="checkout", format="nginx")
+    assert (told.rows, told.rejected) == (quiet.rows, quiet.rejected)
+    names = [name for name, _ in steps.told]
+    assert sorted(set(names), key=names.index) == ["hashing", "reading", "storing"]
+    assert names == sorted(names, key=["hashing", "reading", "storing"].index)
+    for name in ("hashing", "reading"):
+        done = [value for step, value in steps.told if step == name]
+        assert all(value is not None and 0 <= value <= 1 for value in done)
+        assert done[-1] == 1.0
+    # how far an INSERT has written, DuckDB does not say: under way, then done
+    assert [value for step, value in steps.told if step == "storing"] == [None, 1.0]
+
+
+def test_hashing_counts_every_megabyte(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    path.write_bytes(bytes(range(256)) * 10_000)  # 2.56 MB: three reads of a megabyte
+    steps = Steps()
+    assert file_sha256(path, progress=steps) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert steps.told == [
+        ("hashing", 1_048_576 / 2_560_000),
+        ("hashing", 2_097_152 / 2_560_000),
+        ("hashing", 1.0),
+    ]
+
+
+def test_a_long_statement_is_followed_as_it_runs() -> None:
+    """DuckDB's own measure of a statement, read while it runs, rises to the end."""
+    connection = duckdb.connect()
+    cur = connection.cursor()
+    steps = Steps()
+    with watch_progress(cur, steps, "reading"):
+        (count,) = cur.execute(
+            "SELECT count(*) FROM range(100000000) t(i) WHERE i % 7 = 3"
+        ).fetchall()[0]
+    cur.close()
+    connection.close()
+    assert count == 14_285_714  # i = 3, 10, ... below 1e8: (1e8 - 1 - 3) // 7 + 1
+    done = [value for _, value in steps.told if value is not None]
+    assert len(done) == len(steps.told)
+    assert any(0 < value < 1 for value in done), done
+    assert done == sorted(done)
+    assert done[-1] == 1.0

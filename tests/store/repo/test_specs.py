@@ -43,3 +43,19 @@ def test_a_failing_multi_slo_apply_stores_nothing(engine: Engine) -> None:
         assert [row.key for row in repo.list_slos(session)] == ["checkout/availability"]
         assert repo.get_slo(session, service="checkout", name="availability").version == 1
     assert audit(engine) == before
+
+
+def test_progress_is_told_each_slo_stored(engine: Engine) -> None:
+    told: list[tuple[int, list[str]]] = []
+
+    def stored(count: int) -> None:
+        # what the transaction holds when it is told: the SLOs stored so far
+        told.append((count, [row.key for row in repo.list_slos(session)]))
+
+    specs = SpecSet(slos=(AVAILABILITY, LATENCY))
+    with transaction(engine) as session:
+        repo.apply_specs(session, specs=specs, actor="a", progress=stored)
+    assert told == [
+        (1, ["checkout/availability"]),
+        (2, ["checkout/availability", "checkout/latency"]),
+    ]

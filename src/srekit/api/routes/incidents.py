@@ -2,10 +2,13 @@
 
 Anyone may read; an editor runs incidents (declare, acknowledge … close, notes, roles, tasks).
 Every change is in the audit log, and the gate sees a P0/P1 opening or closing at once.
+Acknowledging with `{"silence": true}` silences the incident's alerts in Alertmanager;
+resolving or closing expires its silences (`flows.silences`).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -14,6 +17,7 @@ from fastapi import APIRouter, Path, Query
 from srekit.api.deps import ApiState, Editor, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.incidents import (
+    AcknowledgeIn,
     DeclareIn,
     NoteIn,
     RoleIn,
@@ -22,16 +26,18 @@ from srekit.api.schemas.incidents import (
     TransitionIn,
 )
 from srekit.contracts import (
+    IncidentChangeOut,
     IncidentDetailOut,
     IncidentOut,
     IncidentStatsOut,
     TaskOut,
+    incident_change_document,
     incident_document,
     incident_stats_document,
     task_document,
 )
 from srekit.core.incident import IncidentRole, IncidentState, Severity, TaskState
-from srekit.errors import SpecError
+from srekit.errors import SpecError, SrekitError
 from srekit.sources.factory import close_sources
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -131,7 +137,13 @@ def stats(
     sources = build_sources(state.settings)
     try:
         figures = stored_incident_stats(
-            state.engine, sources=sources, start=since, end=until, now=now, service=service
+            state.engine,
+            sources=sources,
+            start=since,
+            end=until,
+            now=now,
+            service=service,
+            severities=state.settings.severity_definitions(),
         )
     finally:
         close_sources(sources)
@@ -143,6 +155,8 @@ def show(incident_id: IncidentId, state: StateDep, principal: Viewer) -> dict[st
     """The incident with its timeline, tasks, alerts, related incidents and prior deploys."""
     from srekit.flows.incidents import incident_view
 
+    with suppress(SrekitError):  # the gate's decisions of the last moments are written first
+        state.gate.recorder.flush()
     return incident_document(incident_view(state.engine, incident_id=incident_id), detail=True)
 
 
@@ -247,32 +261,76 @@ def update_task(
     return task_document(task)
 
 
+def _move(
+    state: ApiState,
+    incident_id: int,
+    verb: str,
+    principal: str,
+    given: TransitionIn,
+    *,
+    silence: bool = False,
+) -> dict[str, Any]:
+    from srekit.flows.silences import change_incident
+
+    view, outcome = change_incident(
+        state.engine,
+        incident_id=incident_id,
+        to=_TRANSITIONS[verb],
+        actor=principal,
+        now=_now(),
+        note=given.note,
+        postmortem_waived=given.waive_postmortem,
+        silence=silence,
+        silencer=state.silencer,
+        duration_s=state.settings.silence_duration_s,
+    )
+    _changed(state)
+    return incident_change_document(
+        view,
+        silence_created=outcome.created,
+        silences_expired=outcome.expired,
+        silence_failures=outcome.failures,
+    )
+
+
+@router.post(
+    "/incidents/{incident_id}/acknowledge",
+    response_model=IncidentChangeOut,
+    responses=WRITE_ERRORS,
+)
+def acknowledge(
+    incident_id: IncidentId,
+    state: StateDep,
+    principal: Editor,
+    body: AcknowledgeIn | None = None,
+) -> dict[str, Any]:
+    """Acknowledge the incident; with `{"silence": true}` also silence its firing alerts in
+    Alertmanager (one silence on the labels they all share, `alertname` included) until it
+    resolves or closes, at most SREKIT_SILENCE_DURATION_S.
+
+    409 when the lifecycle refuses, when no Alertmanager is configured, or when its alerts
+    cannot be silenced (nothing is changed then). When Alertmanager fails after the
+    acknowledgement is stored, the answer is still 200: `silence_failures` says what failed.
+    """
+    given = body or AcknowledgeIn()
+    return _move(state, incident_id, "acknowledge", principal.name, given, silence=given.silence)
+
+
 # after the routes under /incidents/{id}/ with fixed names, which it would otherwise take
 @router.post(
     "/incidents/{incident_id}/{verb}",
-    response_model=IncidentDetailOut,
+    response_model=IncidentChangeOut,
     responses=WRITE_ERRORS,
 )
 def transition(
     incident_id: IncidentId,
-    verb: Literal["acknowledge", "mitigate", "resolve", "close", "reopen"],
+    verb: Literal["mitigate", "resolve", "close", "reopen"],
     state: StateDep,
     principal: Editor,
     body: TransitionIn | None = None,
 ) -> dict[str, Any]:
     """Move the incident through its lifecycle; 409 when the lifecycle does not allow it
-    (closing needs `waive_postmortem` until the post-mortem is published)."""
-    from srekit.flows.incidents import change_incident_state
-
-    given = body or TransitionIn()
-    view = change_incident_state(
-        state.engine,
-        incident_id=incident_id,
-        to=_TRANSITIONS[verb],
-        actor=principal.name,
-        now=_now(),
-        note=given.note,
-        postmortem_waived=given.waive_postmortem,
-    )
-    _changed(state)
-    return incident_document(view, detail=True)
+    (closing needs the post-mortem published, or `waive_postmortem` with a reason). Resolving
+    or closing expires the Alertmanager silences it holds (`silences_expired`; what failed in
+    `silence_failures`, the move stored all the same)."""
+    return _move(state, incident_id, verb, principal.name, body or TransitionIn())

@@ -13,6 +13,7 @@ from srekit.core.incident import Severity, TaskState
 from srekit.core.instant import parse_instant
 
 __all__ = [
+    "AcknowledgeIn",
     "DeclareIn",
     "NoteIn",
     "RoleIn",
@@ -50,11 +51,18 @@ class DeclareIn(RequestModel):
 
 
 class TransitionIn(RequestModel):
-    """An optional note for the timeline; closing also needs the post-mortem waived (a
-    reason) until srekit's post-mortem is published."""
+    """An optional note for the timeline; closing needs the incident's post-mortem published,
+    or a reason to waive it (`waive_postmortem`) while it has none published."""
 
     note: Text | None = None
     waive_postmortem: Line | None = None
+
+
+class AcknowledgeIn(TransitionIn):
+    """An acknowledgement: with `silence`, also one Alertmanager silence for the incident's
+    firing alerts, until it resolves or closes (SREKIT_SILENCE_DURATION_S at most)."""
+
+    silence: Annotated[bool, Field(strict=True)] = False
 
 
 class NoteIn(RequestModel):

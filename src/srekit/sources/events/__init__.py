@@ -7,7 +7,7 @@ share about DuckDB values and errors).
 """
 
 from srekit.sources.events.formats import EVENT_FORMATS, EventFormat
-from srekit.sources.events.ingest import IngestReport
+from srekit.sources.events.ingest import IngestProgress, IngestReport
 from srekit.sources.events.queries import ServiceStats
 from srekit.sources.events.schema import EVENT_COLUMNS
 from srekit.sources.events.store import EventStore
@@ -17,6 +17,7 @@ __all__ = [
     "EVENT_FORMATS",
     "EventFormat",
     "EventStore",
+    "IngestProgress",
     "IngestReport",
     "ServiceStats",
 ]

@@ -8,11 +8,14 @@ are malformed, optionally shifted in time, then inserted time-sorted with the id
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import duckdb
 
@@ -21,9 +24,26 @@ from srekit.sources.events.formats import EVENT_FORMATS, FORMAT_EXPECTED, EventF
 from srekit.sources.events.schema import EVENT_COLUMNS
 from srekit.sources.events.sql import first_line, from_us, to_us
 
-__all__ = ["IngestReport", "check_file", "file_sha256", "load_file"]
+__all__ = [
+    "IngestProgress",
+    "IngestReport",
+    "check_file",
+    "file_sha256",
+    "load_file",
+    "watch_progress",
+]
 
 _SAMPLES: Final = 3
+_HASH_CHUNK: Final = 1 << 20
+_POLL_EVERY_S: Final = 0.1
+
+
+class IngestProgress(Protocol):
+    """Told how far an ingest has got, for a display of progress (the CLI's bar)."""
+
+    def step(self, name: str, *, done: float | None) -> None:
+        """Step `name` (`hashing`, `reading`, `storing`) is `done` (0 to 1) of the way; None:
+        under way, how far unknown."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +82,48 @@ def check_file(source: Path, *, service: str, format: EventFormat) -> None:
         raise NotFound(f"{source}: no such file")
 
 
-def file_sha256(path: Path) -> str:
-    """The hex SHA-256 of a file's bytes."""
+def file_sha256(path: Path, *, progress: IngestProgress | None = None) -> str:
+    """The hex SHA-256 of a file's bytes (`progress` told of each megabyte hashed)."""
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        if progress is None:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+        size = max(path.stat().st_size, 1)
+        digest = hashlib.sha256()
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+            progress.step("hashing", done=min(handle.tell() / size, 1.0))
+        return digest.hexdigest()
+
+
+@contextmanager
+def watch_progress(
+    cur: duckdb.DuckDBPyConnection, progress: IngestProgress | None, step: str
+) -> Iterator[None]:
+    """While the block runs a statement on `cur`, tell `progress` how far DuckDB says it is
+    (`query_progress`, read from a thread of its own ten times a second)."""
+    if progress is None:
+        yield
+        return
+    # DuckDB measures a statement's progress only when asked to (and must never print it)
+    for setting in ("enable_progress_bar = true", "enable_progress_bar_print = false"):
+        cur.execute(f"SET {setting}")
+    cur.execute("SET progress_bar_time = 0")
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(_POLL_EVERY_S):
+            percent = cur.query_progress()
+            if percent >= 0:  # -1: no statement running, or none that DuckDB can measure
+                progress.step(step, done=min(percent / 100, 1.0))
+
+    watcher = threading.Thread(target=watch, name=f"srekit-ingest-{step}", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
+    progress.step(step, done=1.0)
 
 
 def load_file(
@@ -80,6 +138,7 @@ def load_file(
     replace: bool,
     started: float,
     end_at: datetime | None = None,
+    progress: IngestProgress | None = None,
 ) -> IngestReport:
     """Load a checked file into the store within the caller's transaction (see
     `EventStore.ingest_file`); `digest` is the file's SHA-256, `name` its resolved path."""
@@ -100,7 +159,8 @@ def load_file(
                 duplicate=True,
             )
     try:
-        structural_rejects = stage(cur, source=source, format=format)
+        with watch_progress(cur, progress, "reading"):
+            structural_rejects = stage(cur, source=source, format=format)
     except duckdb.Error as exc:
         raise SpecError(
             f"cannot read it as {format}: {first_line(exc)}; expected {FORMAT_EXPECTED[format]}",
@@ -153,11 +213,16 @@ def load_file(
     # second) and DuckDB keeps insertion order: sorting it again would cost a fifth of the
     # ingest for nothing. Other files may come in any order and are sorted.
     order = "" if format == "nginx" else " ORDER BY ts"
+    if progress is not None:
+        # DuckDB's measure of an INSERT is its scan, over at once; the writing is not measured
+        progress.step("storing", done=None)
     cur.execute(
         f"INSERT INTO events ({', '.join(columns)}) "
         f"SELECT {selected} FROM srekit_staging WHERE ts IS NOT NULL{order}",
         [service, ingest_id],
     )
+    if progress is not None:
+        progress.step("storing", done=1.0)
     rows, first_us, last_us = cur.execute(
         "SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE ingest_id = $1",
         [ingest_id],

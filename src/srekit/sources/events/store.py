@@ -33,7 +33,13 @@ from srekit.core.slo import SLO
 from srekit.errors import SourceTimeout, SourceUnavailable
 from srekit.sources.events import queries
 from srekit.sources.events.formats import EventFormat
-from srekit.sources.events.ingest import IngestReport, check_file, file_sha256, load_file
+from srekit.sources.events.ingest import (
+    IngestProgress,
+    IngestReport,
+    check_file,
+    file_sha256,
+    load_file,
+)
 from srekit.sources.events.predicates import check_events_slo
 from srekit.sources.events.queries import ServiceStats
 from srekit.sources.events.schema import SCHEMA_VERSION, create_schema
@@ -133,6 +139,7 @@ class EventStore:
         max_rejected_ratio: float = 0.01,
         replace: bool = False,
         end_at: datetime | None = None,
+        progress: IngestProgress | None = None,
     ) -> IngestReport:
         """Parse a file into events of `service`, all or nothing.
 
@@ -143,12 +150,13 @@ class EventStore:
         re-running an ingest never double-counts; `replace` first removes what earlier ingests
         of the same path stored for the service (a log that has grown since). `end_at` shifts
         every event by the same amount so the last one falls at that instant: a sample log
-        replayed as if it were live.
+        replayed as if it were live. `progress` is told how far hashing, reading and storing
+        the file have got.
         """
         started = time.perf_counter()
         source = Path(path)
         check_file(source, service=service, format=format)
-        digest = file_sha256(source)
+        digest = file_sha256(source, progress=progress)
         name = str(source.resolve())
         with self._cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
@@ -164,6 +172,7 @@ class EventStore:
                     replace=replace,
                     started=started,
                     end_at=end_at,
+                    progress=progress,
                 )
                 cur.execute("COMMIT")
             except BaseException as exc:

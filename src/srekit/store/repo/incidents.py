@@ -3,7 +3,9 @@
 The lifecycle's rules are `core.incident`'s: callers compute the incident after a change with
 `core.incident.change_state` and store it with `save_incident`, which writes the timeline entry
 and the audit row in the same transaction. An open incident holds its routing group in
-`open_group_key`, unique, so two writers cannot open two incidents for one group.
+`open_group_key`, unique, so two writers cannot open two incidents for one group. The
+Alertmanager silences an incident holds are listed on it (`add_silence`, `remove_silence`),
+each change with its timeline entry and audit row.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "GroupIncident",
     "StateFilter",
     "add_event",
+    "add_silence",
     "add_task",
     "alert_standing",
     "create_incident",
@@ -58,6 +61,7 @@ __all__ = [
     "incident_events",
     "incident_fingerprints",
     "incident_of",
+    "incidents_holding_silences",
     "insert_events",
     "latest_group_incident",
     "latest_incident_of_group",
@@ -65,6 +69,7 @@ __all__ = [
     "list_tasks",
     "open_severe_incidents",
     "related_incidents",
+    "remove_silence",
     "save_incident",
     "update_task",
 ]
@@ -528,6 +533,115 @@ def related_incidents(session: Session, *, row: IncidentRow, limit: int = 10) ->
             .order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
             .limit(limit)
         )
+    )
+
+
+# --- silences --------------------------------------------------------------------------------
+
+_NO_SILENCES = "[]"
+
+
+def incidents_holding_silences(
+    session: Session, *, incident_ids: Iterable[int] | None = None
+) -> list[IncidentRow]:
+    """Incidents that hold Alertmanager silences (of these ids only, when given), oldest
+    first."""
+    query = select(IncidentRow).where(IncidentRow.silences_json != _NO_SILENCES)
+    if incident_ids is not None:
+        query = query.where(IncidentRow.id.in_(sorted(set(incident_ids))))
+    return list(session.scalars(query.options(*_loaded()).order_by(IncidentRow.id)))
+
+
+def _set_silences(
+    session: Session,
+    *,
+    row: IncidentRow,
+    silences: list[str],
+    actor: str,
+    action: str,
+    text: str,
+    at: datetime,
+    data: dict[str, Any],
+    now: datetime | None,
+) -> IncidentRow:
+    before = list(row.silences)
+    row.silences_json = canonical_json(silences) if silences else _NO_SILENCES
+    row.updated_at = when(now)
+    session.flush()
+    add_event(
+        session,
+        incident_id=row.id,
+        kind=TimelineKind.SILENCE,
+        actor=actor,
+        text=text,
+        at=at,
+        data=data,
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action=f"incident.{action}",
+        entity_kind="incident",
+        entity_id=str(row.id),
+        before={"silences": before},
+        after={"silences": silences},
+        now=now,
+    )
+    return row
+
+
+def add_silence(
+    session: Session,
+    *,
+    row: IncidentRow,
+    silence_id: str,
+    actor: str,
+    text: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> IncidentRow:
+    """List a silence made for the incident on it, with a timeline entry (`text`, `data`) and
+    an audit row (`incident.silence`)."""
+    silences = [*(s for s in row.silences if s != silence_id), silence_id]
+    return _set_silences(
+        session,
+        row=row,
+        silences=silences,
+        actor=actor,
+        action="silence",
+        text=text,
+        at=at,
+        data={"silence": silence_id, **(data or {})},
+        now=now,
+    )
+
+
+def remove_silence(
+    session: Session,
+    *,
+    row: IncidentRow,
+    silence_id: str,
+    actor: str,
+    text: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> IncidentRow:
+    """Take a silence (expired, or gone from Alertmanager) off the incident, with a timeline
+    entry and an audit row (`incident.unsilence`); one it does not hold changes nothing."""
+    if silence_id not in row.silences:
+        return row
+    return _set_silences(
+        session,
+        row=row,
+        silences=[s for s in row.silences if s != silence_id],
+        actor=actor,
+        action="unsilence",
+        text=text,
+        at=at,
+        data={"silence": silence_id, **(data or {})},
+        now=now,
     )
 
 

@@ -3,7 +3,7 @@ transaction, so a set that fails part-way stores nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -47,11 +47,13 @@ def apply_specs(
     actor: str,
     source_formats: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SpecApplied:
     """Store every policy, then every SLO, of a parsed spec set (in the caller's transaction).
 
     `source_formats` maps a spec file to the format it was written in. SLOs stored earlier but
-    absent from `specs` are kept: apply adds and updates, `delete_slo` removes.
+    absent from `specs` are kept: apply adds and updates, `delete_slo` removes. `progress` is
+    told how many of the SLOs are stored so far, after each one.
     """
     check_one_owner_per_service(specs.slos)
     formats = source_formats or {}
@@ -59,14 +61,17 @@ def apply_specs(
         apply_policy(session, policy=policy, actor=actor, now=now)
         for policy in specs.policies.values()
     )
-    slos = tuple(
-        apply_slo(
-            session,
-            slo=slo,
-            actor=actor,
-            source_format=formats.get(slo.source_file or ""),
-            now=now,
+    slos: list[Applied[SloRow]] = []
+    for slo in specs.slos:
+        slos.append(
+            apply_slo(
+                session,
+                slo=slo,
+                actor=actor,
+                source_format=formats.get(slo.source_file or ""),
+                now=now,
+            )
         )
-        for slo in specs.slos
-    )
-    return SpecApplied(slos=slos, policies=policies)
+        if progress is not None:
+            progress(len(slos))
+    return SpecApplied(slos=tuple(slos), policies=policies)
