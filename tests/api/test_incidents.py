@@ -254,6 +254,32 @@ def test_many_senders_at_once_open_one_incident(api: Api) -> None:
     assert sorted(incidents[0]["alerts"]) == ["a1", "b2"]
 
 
+def test_a_bad_notification_among_many_senders_is_refused_alone(api: Api) -> None:
+    """Notifications arriving together are stored together; one srekit cannot store (its
+    service label is not a name) is a 422 for its sender, and the others' are stored."""
+    answers: dict[int, Any] = {}
+
+    def send(copy: int) -> None:
+        alert = _alert(f"f{copy}", starts=T0 + timedelta(minutes=copy))
+        if copy == 3:
+            alert["labels"]["srekit_service"] = "Not A Name"
+        body = _webhook(alert, externalURL=f"http://am-{copy}.local")
+        answers[copy] = api.post("/api/v1/alertmanager", role="ingest", json=body)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {copy: answer.status_code for copy, answer in answers.items()} == {
+        copy: 422 if copy == 3 else 200 for copy in range(8)
+    }
+    assert "services" in json.dumps(answers[3].json()["detail"])
+    incidents = api.get("/api/v1/incidents", role="viewer").json()
+    assert len(incidents) == 1
+    assert sorted(incidents[0]["alerts"]) == [f"f{copy}" for copy in range(8) if copy != 3]
+
+
 def test_stats_of_a_period_from_the_alerts_instants(api: Api) -> None:
     minute = timedelta(minutes=1)
     for fingerprint, start, length in (("a1", T0, 30), ("b2", T0 + 120 * minute, 10)):

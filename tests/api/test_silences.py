@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from srekit.alertmanager import AlertmanagerClient
+from srekit.api.fastpath import HotPaths
 from tests.alertmanager_fixture import AlertmanagerServer
 from tests.api.conftest import Api, FakeEvaluator, TestClient, make_app, make_tokens
 from tests.served import free_port
@@ -113,9 +114,19 @@ def test_an_acknowledgement_silences_and_resolving_expires(
         assert client.get_silence(silence_id).state == "expired"
 
 
+@pytest.mark.parametrize("road", ["short road", "route"])
 def test_the_alerts_resolving_the_incident_expire_its_silence(
-    silencing_api: Api, alertmanager: AlertmanagerServer
+    silencing_api: Api,
+    alertmanager: AlertmanagerServer,
+    road: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if road == "route":  # the webhook's short road steps aside: FastAPI's route answers
+
+        async def step_aside(self: HotPaths, token: str, role: object) -> bool:
+            return False
+
+        monkeypatch.setattr(HotPaths, "_allowed", step_aside)
     number = _open(silencing_api)
     acked = silencing_api.post(
         f"/api/v1/incidents/{number}/acknowledge", role="editor", json={"silence": True}

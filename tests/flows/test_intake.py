@@ -6,20 +6,30 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
 
 from srekit.core.incident import IncidentState, Severity
 from srekit.core.intake import AlertStatus, ReceivedAlert
-from srekit.core.routing import AlertRoute, AlertRouting
-from srekit.flows.intake import Notification, receive_notification
+from srekit.core.routing import DEFAULT_ROUTING, AlertRoute, AlertRouting, route_alert
+from srekit.errors import SpecError, StoreUnavailable
+from srekit.flows.intake import (
+    IntakeResult,
+    Notification,
+    receive_notification,
+    receive_notifications,
+)
 from srekit.store import repo
 from srekit.store.database import create_store_engine, transaction, upgrade
+from tests.postgres_fixture import PostgresServer
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=6)
@@ -274,6 +284,164 @@ def _sqlite(path: Path) -> Engine:
     engine = create_store_engine(f"sqlite:///{path}")
     upgrade(engine)
     return engine
+
+
+# --- many notifications in one transaction (the intake queue's group commit) ----------------
+
+
+def _received(notifications: Sequence[Notification]) -> list[tuple[Notification, datetime]]:
+    return [(notification, NOW) for notification in notifications]
+
+
+def _bad_service(fingerprint: str, *, starts: datetime) -> ReceivedAlert:
+    """An alert srekit cannot open an incident for: its service label is not a name."""
+    alert = _alert(fingerprint, starts=starts)
+    return replace(alert, labels={**alert.labels, "srekit_service": "Not A Name"})
+
+
+def _figures(result: IntakeResult | Exception) -> tuple[object, ...]:
+    assert isinstance(result, IntakeResult), result
+    assert result.incidents_opened is not None
+    assert result.incidents_resolved is not None
+    return (
+        result.duplicate,
+        result.new_alerts,
+        result.resolved_alerts,
+        result.unrouted_alerts,
+        len(result.incidents_opened),
+        len(result.incidents_resolved),
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_batch_stores_and_answers_what_one_by_one_deliveries_do(
+    engine: Engine, tmp_path: Path, seed: int
+) -> None:
+    shuffled = _local_shuffle(random.Random(seed), SEQUENCE)
+    deliveries = [*shuffled, shuffled[0]]  # and a body received before, at the end
+    one_by_one = _sqlite(tmp_path / "one-by-one.db")
+    expected = [receive_notification(one_by_one, n, now=NOW) for n in deliveries]
+    outcomes = receive_notifications(engine, _received(deliveries))
+    assert [_figures(o) for o in outcomes] == [_figures(r) for r in expected]
+    assert _figures(expected[-1])[0]  # the duplicate
+    assert _state(engine) == _state(one_by_one)
+
+
+def test_a_bad_notification_in_a_batch_rolls_back_alone(engine: Engine, tmp_path: Path) -> None:
+    bad = _notification(_alert("x1", starts=T0 + 3 * M), _bad_service("x2", starts=T0 + 4 * M))
+    outcomes = receive_notifications(engine, _received([SEQUENCE[0], bad, *SEQUENCE[1:3]]))
+    assert isinstance(outcomes[1], SpecError)
+    assert outcomes[1].field == "services"
+    assert [_figures(outcomes[i]) for i in (0, 2, 3)] == [
+        (False, 1, 0, 0, 1, 0),  # a1 opens the checkout incident
+        (False, 1, 0, 0, 0, 0),  # b2 joins it
+        (False, 1, 0, 0, 1, 0),  # c3 opens the search incident
+    ]
+    expected = _sqlite(tmp_path / "without-the-bad-one.db")
+    _deliver(expected, SEQUENCE[:3])
+    assert _state(engine) == _state(expected)  # nothing of the bad one: neither x1 nor x2
+    with transaction(engine, read_only=True) as session:
+        assert not repo.notification_seen(session, body=bad.body)
+    again = receive_notifications(engine, _received([bad]))  # refused again, not a duplicate
+    assert isinstance(again[0], SpecError)
+
+
+def test_a_batch_the_store_cannot_begin_gives_every_sender_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _sqlite(tmp_path / "busy.db")
+    monkeypatch.setattr("srekit.store.database.BUSY_TIMEOUT_S", 0.1)
+    with transaction(engine):  # another writer of the process holds the write lock
+        outcomes = receive_notifications(engine, _received(SEQUENCE[:3]))
+    assert [type(outcome) for outcome in outcomes] == [StoreUnavailable] * 3
+    assert _state(engine) == {"incidents": [], "alerts": []}
+
+
+def test_a_batch_that_fails_as_a_whole_is_applied_one_by_one(engine: Engine) -> None:
+    """The routing is read once per transaction: when that fails, the batch is given up and
+    each notification applied alone, each getting the error that applying it alone gives."""
+    reads: list[int] = []
+
+    def unreadable(_: object) -> AlertRouting:
+        reads.append(1)
+        raise SpecError("the stored routing is unreadable", field="routes")
+
+    outcomes = receive_notifications(engine, _received(SEQUENCE[:3]), routing_of=unreadable)
+    assert [str(outcome) for outcome in outcomes] == [
+        "routes: the stored routing is unreadable"
+    ] * 3
+    assert len(reads) == 4  # the batch's transaction, then each notification's own
+    assert _state(engine) == {"incidents": [], "alerts": []}
+
+
+def _lock_waiter(postgres: PostgresServer, database: str) -> int:
+    """The process id of the backend waiting for a row lock in `database` (polled: the
+    other transaction is started by another thread)."""
+    with psycopg.connect(postgres.dsn(database), autocommit=True) as admin:
+        for _ in range(1000):
+            row = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                (database,),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            time.sleep(0.01)
+    raise AssertionError("no backend waited for the lock")
+
+
+def _apply_in_thread(engine: Engine, deliveries: Sequence[Notification]) -> Any:
+    outcomes: list[IntakeResult | Exception] = []
+    thread = threading.Thread(
+        target=lambda: outcomes.extend(receive_notifications(engine, _received(deliveries)))
+    )
+    thread.start()
+    return thread, outcomes
+
+
+@pytest.mark.parametrize("terminated", [False, True])
+def test_a_replica_conflicting_with_a_batch_on_postgresql_loses_no_notification(
+    postgres: PostgresServer, tmp_path: Path, terminated: bool
+) -> None:
+    """Another replica opens the checkout group's incident and commits while the batch waits
+    on its row: the batch's notification for that group conflicts, and is applied alone after
+    the batch, joining the replica's incident. With `terminated`, the batch's connection is
+    killed meanwhile: the transaction is lost, and every notification is applied alone."""
+    url = postgres.create_database("replicas")
+    database = url.rsplit("/", 1)[1]
+    engine, replica = create_store_engine(url), create_store_engine(url)
+    upgrade(engine)
+    checkout = route_alert(DEFAULT_ROUTING, SEQUENCE[0].alerts[0].labels)
+    assert checkout is not None
+    with transaction(replica) as session:
+        opened = repo.create_incident(
+            session,
+            title="checkout/availability is burning its error budget",
+            severity=Severity.P1,
+            opened_at=T0,
+            actor="alertmanager",
+            services=("checkout",),
+            slos=("checkout/availability",),
+            group_key=checkout.group_key,
+            now=NOW,
+        )
+        thread, outcomes = _apply_in_thread(engine, [SEQUENCE[2], SEQUENCE[0]])
+        waiter = _lock_waiter(postgres, database)
+        if terminated:
+            with psycopg.connect(postgres.dsn(database), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (waiter,))
+    thread.join()
+    assert [_figures(outcome) for outcome in outcomes] == [
+        (False, 1, 0, 0, 1, 0),  # c3 opens the search incident
+        (False, 1, 0, 0, 0, 0),  # a1 joins the replica's incident instead of opening one
+    ]
+    expected = _sqlite(tmp_path / "expected.db")
+    _deliver(expected, [SEQUENCE[0], SEQUENCE[2]])
+    assert _state(engine) == _state(expected)
+    with transaction(engine, read_only=True) as session:
+        (row,) = [r for r in repo.list_incidents(session, state="all") if r.id == opened.id]
+        assert [a.fingerprint for a in row.alerts] == ["a1"]
+    replica.dispose()
+    engine.dispose()
 
 
 # --- the sequence a real Alertmanager sent (tests/alertmanager_capture.py made it) ----------

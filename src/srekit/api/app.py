@@ -272,9 +272,11 @@ def create_app(
 
         gc.freeze()
         recorder.start()
+        state.intake.start()
         try:
             yield
         finally:
+            state.intake.stop()
             recorder.stop()
             if owned_silencer is not None:
                 owned_silencer.close()

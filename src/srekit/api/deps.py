@@ -29,8 +29,9 @@ from starlette.types import Scope
 from srekit.config import Settings
 from srekit.core.access import TOKEN_CACHE_TTL_S, Role, grants
 from srekit.core.ports import Silencer
-from srekit.core.routing import AlertRouting
+from srekit.core.routing import DEFAULT_ROUTING, AlertRouting
 from srekit.core.status import SloStatus
+from srekit.jobs.intake_queue import IntakeQueue
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.telemetry import SrekitMetrics
@@ -161,6 +162,8 @@ class ApiState:
     # Alertmanager, for incidents' silences (None: SREKIT_ALERTMANAGER_URL is not set)
     silencer: Silencer | None = None
     auth_failures: AuthFailures = field(init=False)
+    # the Alertmanager webhook's writer: notifications stored in batches, one commit each
+    intake: IntakeQueue = field(init=False)
     lookups: dict[str, asyncio.Future[Principal | None]] = field(default_factory=dict)
     # status JSON bodies rendered from one refresh of `statuses`, by (id(list), service); the
     # list itself is kept in the value so its id cannot be reused while the entry lives
@@ -172,6 +175,11 @@ class ApiState:
         self.auth_failures = AuthFailures(
             limit=self.settings.auth_failure_limit, window_s=self.settings.auth_failure_window_s
         )
+        self.intake = IntakeQueue(self.engine, routing_of=self.intake_routing)
+
+    def intake_routing(self, session: StoreSession) -> AlertRouting:
+        """The alert routing the intake applies now (`routing_of` may be set after start)."""
+        return DEFAULT_ROUTING if self.routing_of is None else self.routing_of(session)
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[StoreSession]:

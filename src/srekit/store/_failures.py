@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 
 from srekit.errors import Conflict, SpecError, StoreUnavailable
 
-__all__ = ["busy_message", "public_cause", "safe_url", "store_errors"]
+__all__ = ["busy", "busy_message", "public_cause", "safe_url", "store_errors"]
 
 # an absolute path: a / not inside a word or a URL's //, up to a space or a quote
 _PATH = re.compile(r"(?<![\w:/.~-])/[^\s\"',;:]*")
@@ -33,6 +33,13 @@ def busy_message(engine: Engine, timeout_s: float) -> str:
     )
 
 
+def busy(engine: Engine, timeout_s: float) -> StoreUnavailable:
+    """The error for a write given up on a busy SQLite store; the API's answer (`public`)
+    says it without the database's file path."""
+    message = busy_message(engine, timeout_s)
+    return StoreUnavailable(message, public=message.replace(f" at {safe_url(engine.url)}", ""))
+
+
 @contextmanager
 def store_errors(engine: Engine) -> Iterator[None]:
     """Raise srekit's errors for the driver errors raised in the block.
@@ -49,7 +56,7 @@ def store_errors(engine: Engine) -> Iterator[None]:
         if engine.dialect.name == "sqlite" and "database is locked" in str(error.orig):
             from srekit.store.database import BUSY_TIMEOUT_S
 
-            raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S)) from error
+            raise busy(engine, BUSY_TIMEOUT_S) from error
         raise StoreUnavailable(
             f"the state store at {safe_url(engine.url)} failed: {error.orig}",
             public=f"the state store failed: {public_cause(error.orig)}",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from srekit.errors import StoreUnavailable
 from srekit.store import StoreSession
-from srekit.store._failures import busy_message, safe_url, store_errors
+from srekit.store._failures import busy, safe_url, store_errors
 from srekit.store.locks import lock_transaction
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "open_store",
     "require_current",
     "safe_url",
+    "savepoint",
     "sqlite_file",
     "transaction",
     "upgrade",
@@ -143,7 +144,7 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSes
     """
     lock = None if read_only else _WRITER_LOCKS.get(engine)
     if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_S):
-        raise StoreUnavailable(busy_message(engine, BUSY_TIMEOUT_S))
+        raise busy(engine, BUSY_TIMEOUT_S)
     try:
         bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
         with (
@@ -155,6 +156,16 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[StoreSes
     finally:
         if lock is not None:
             lock.release()
+
+
+@contextmanager
+def savepoint(session: StoreSession) -> Iterator[None]:
+    """A part of a `transaction` that, when the block raises, rolls back alone (a SAVEPOINT):
+    the transaction goes on, and commits what its other parts did. Errors are translated as
+    `transaction` translates them."""
+    bind = session.get_bind()
+    with store_errors(bind if isinstance(bind, Engine) else bind.engine), session.begin_nested():
+        yield
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from srekit.store.repo._base import Applied
 from srekit.store.repo.alerts import (
+    StoredAlert,
     add_alert,
     alert_values,
     find_alert,
-    find_alerts,
     insert_alerts,
     list_alerts,
     notification_seen,
     record_notification,
-    resolve_alert,
+    resolve_alerts,
+    stored_alerts,
 )
 from srekit.store.repo.audit import list_audit, newest_audit_id, record_audit
 from srekit.store.repo.deployments import (
@@ -37,6 +38,7 @@ from srekit.store.repo.deployments import (
     record_deployments,
 )
 from srekit.store.repo.incidents import (
+    GroupIncident,
     StateFilter,
     add_event,
     add_silence,
@@ -51,6 +53,7 @@ from srekit.store.repo.incidents import (
     incident_of,
     incidents_holding_silences,
     insert_events,
+    latest_group_incident,
     latest_incident_of_group,
     list_incidents,
     list_tasks,
@@ -141,6 +144,7 @@ __all__ = [
     "Applied",
     "AuditRow",
     "DeploymentRow",
+    "GroupIncident",
     "IncidentEventRow",
     "IncidentRow",
     "IncidentTaskRow",
@@ -152,6 +156,7 @@ __all__ = [
     "SnapshotRow",
     "SpecApplied",
     "StateFilter",
+    "StoredAlert",
     "TeamRow",
     "active_routing",
     "add_alert",
@@ -175,7 +180,6 @@ __all__ = [
     "delete_team",
     "deployment_values",
     "find_alert",
-    "find_alerts",
     "find_postmortem",
     "find_routing",
     "find_team",
@@ -196,6 +200,7 @@ __all__ = [
     "insert_alerts",
     "insert_events",
     "last_good_snapshot",
+    "latest_group_incident",
     "latest_incident_of_group",
     "latest_snapshots",
     "list_alerts",
@@ -224,7 +229,7 @@ __all__ = [
     "record_snapshots",
     "related_incidents",
     "remove_silence",
-    "resolve_alert",
+    "resolve_alerts",
     "revoke_token",
     "routing_of",
     "save_incident",
@@ -233,6 +238,7 @@ __all__ = [
     "slo_history",
     "slo_versions",
     "split_slo_key",
+    "stored_alerts",
     "update_task",
     "upsert_service",
     "upsert_team",

@@ -1,6 +1,6 @@
 """What the repo modules share: the default clock, the check on names, the look-up of a
-row by its unique name, constraint refusals turned into Conflict, and `Applied`, what applying
-one versioned spec did."""
+row by its unique name, constraint refusals turned into Conflict, the connection for Core
+statements, and `Applied`, what applying one versioned spec did."""
 
 from __future__ import annotations
 
@@ -10,15 +10,23 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Generic, NamedTuple, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from srekit.core.names import name_problem
 from srekit.errors import Conflict, SpecError
-from srekit.store.tables import ApiTokenRow, PolicyRow, ServiceRow, TeamRow
+from srekit.store.tables import ApiTokenRow, Base, PolicyRow, ServiceRow, TeamRow
 
-__all__ = ["Applied", "check_name", "find_named", "refused_as_conflict", "when"]
+__all__ = [
+    "Applied",
+    "check_name",
+    "core_connection",
+    "find_named",
+    "refused_as_conflict",
+    "table_of",
+    "when",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,21 @@ class Applied(NamedTuple, Generic[RowT]):
 def when(now: datetime | None) -> datetime:
     """`now`, or the current time when the caller gave none."""
     return now if now is not None else datetime.now(UTC)
+
+
+def core_connection(session: Session) -> Connection:
+    """The session's connection, for Core statements (no ORM rows: cheaper on hot paths),
+    after what the session holds pending is flushed: statements then run in the order they
+    were called, and reads see the session's own changes."""
+    session.flush()
+    return session.connection()
+
+
+def table_of(row_type: type[Base]) -> Table:
+    """The table a row class maps, for Core statements."""
+    table = row_type.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def find_named(session: Session, row_type: type[NamedRowT], name: str) -> NamedRowT | None:

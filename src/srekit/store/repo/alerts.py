@@ -1,6 +1,8 @@
 """Alerts as Alertmanager sent them: the webhook bodies, once each, and the alert instances.
 
-Records, not configuration: they are not audited (the incidents they open are).
+Records, not configuration: they are not audited (the incidents they open are). The intake's
+statements go through the session's connection as SQLAlchemy Core, not the ORM: it writes a
+storm's alerts, and the ORM's unit of work and row objects cost more than the statements.
 """
 
 from __future__ import annotations
@@ -8,27 +10,59 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from srekit.core.intake import AlertStatus, ReceivedAlert
 from srekit.core.routing import RoutedAlert
 from srekit.core.specs import canonical_json
-from srekit.store.repo._base import when
+from srekit.store.repo._base import core_connection, table_of, when
 from srekit.store.tables import AlertNotificationRow, AlertRow
 
 __all__ = [
+    "StoredAlert",
     "add_alert",
     "alert_values",
     "find_alert",
-    "find_alerts",
     "insert_alerts",
     "list_alerts",
     "notification_seen",
     "record_notification",
-    "resolve_alert",
+    "resolve_alerts",
+    "stored_alerts",
 ]
+
+_ALERTS = table_of(AlertRow)
+_NOTIFICATIONS = table_of(AlertNotificationRow)
+# The intake's statements, built once: building one costs more than running it.
+_NEW_BODY = {  # by dialect: INSERT … ON CONFLICT DO NOTHING is spelled by each
+    "postgresql": postgresql.insert(_NOTIFICATIONS)
+    .on_conflict_do_nothing(index_elements=["body_sha256"])
+    .returning(_NOTIFICATIONS.c.id),
+    "sqlite": sqlite.insert(_NOTIFICATIONS)
+    .on_conflict_do_nothing(index_elements=["body_sha256"])
+    .returning(_NOTIFICATIONS.c.id),
+}
+_STORED = select(
+    _ALERTS.c.id,
+    _ALERTS.c.fingerprint,
+    _ALERTS.c.starts_at,
+    _ALERTS.c.status,
+    _ALERTS.c.incident_id,
+).where(_ALERTS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)))
+_INSERT = insert(_ALERTS)
+_RESOLVE = _ALERTS.update().where(_ALERTS.c.id == bindparam("alert_id"))
+
+
+class StoredAlert(NamedTuple):
+    """What the intake reads of a stored alert instance: not its labels or annotations."""
+
+    id: int
+    status: AlertStatus
+    incident_id: int | None
 
 
 def notification_seen(session: Session, *, body: bytes) -> bool:
@@ -51,21 +85,24 @@ def record_notification(
     status: str,
     alert_count: int,
     now: datetime | None = None,
-) -> AlertNotificationRow:
-    """Keep a webhook body as received; a concurrent writer storing the same body first makes
-    the flush fail with a constraint violation (the caller retries, and then sees it)."""
-    row = AlertNotificationRow(
-        body_sha256=hashlib.sha256(body).hexdigest(),
-        receiver=receiver[:200],
-        group_key=group_key,
-        status=status,
-        alert_count=alert_count,
-        received_at=when(now),
-        body=body.decode("utf-8", errors="replace"),
+) -> bool:
+    """Keep a webhook body as received; False, storing nothing, when this exact body was
+    received before. A concurrent writer storing the same body makes this statement wait for
+    its transaction: committed, the body counts as received before; rolled back, as new."""
+    connection = core_connection(session)
+    inserted = connection.execute(
+        _NEW_BODY[connection.dialect.name],
+        {
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "receiver": receiver[:200],
+            "group_key": group_key,
+            "status": status,
+            "alert_count": alert_count,
+            "received_at": when(now),
+            "body": body.decode("utf-8", errors="replace"),
+        },
     )
-    session.add(row)
-    session.flush()
-    return row
+    return inserted.first() is not None
 
 
 def find_alert(session: Session, *, fingerprint: str, starts_at: datetime) -> AlertRow | None:
@@ -74,20 +111,20 @@ def find_alert(session: Session, *, fingerprint: str, starts_at: datetime) -> Al
     ).one_or_none()
 
 
-def find_alerts(
+def stored_alerts(
     session: Session, *, keys: Sequence[tuple[str, datetime]]
-) -> dict[tuple[str, datetime], AlertRow]:
+) -> dict[tuple[str, datetime], StoredAlert]:
     """The stored instances among these (fingerprint, starts_at) keys, in one query."""
     if not keys:
         return {}
     wanted = set(keys)
-    rows = session.scalars(
-        select(AlertRow).where(AlertRow.fingerprint.in_({fingerprint for fingerprint, _ in keys}))
+    rows = core_connection(session).execute(
+        _STORED, {"fingerprints": sorted({fingerprint for fingerprint, _ in keys})}
     )
     return {
-        (row.fingerprint, row.starts_at): row
-        for row in rows
-        if (row.fingerprint, row.starts_at) in wanted
+        (fingerprint, starts_at): StoredAlert(alert_id, AlertStatus(status), incident_id)
+        for alert_id, fingerprint, starts_at, status, incident_id in rows
+        if (fingerprint, starts_at) in wanted
     }
 
 
@@ -119,10 +156,9 @@ def alert_values(
 
 
 def insert_alerts(session: Session, *, rows: Sequence[dict[str, object]]) -> None:
-    """Store new alert instances (`alert_values` each) in one executemany: the ORM's unit of
-    work costs more than the insert for a storm's thousand alerts."""
+    """Store new alert instances (`alert_values` each) in one executemany."""
     if rows:
-        session.execute(insert(AlertRow), list(rows))
+        core_connection(session).execute(_INSERT, list(rows))
 
 
 def add_alert(
@@ -158,15 +194,28 @@ def add_alert(
     return row
 
 
-def resolve_alert(
-    session: Session, *, row: AlertRow, ends_at: datetime | None, now: datetime | None = None
-) -> AlertRow:
-    """Mark a firing instance resolved (never the other way round); flushed with the next
-    flush."""
-    row.status = AlertStatus.RESOLVED.value
-    row.ends_at = ends_at
-    row.updated_at = when(now)
-    return row
+def resolve_alerts(
+    session: Session,
+    *,
+    ends: Sequence[tuple[int, datetime | None]],
+    now: datetime | None = None,
+) -> None:
+    """Mark firing instances resolved (never the other way round), given (id, ends_at) each,
+    in one executemany."""
+    if ends:
+        at = when(now)
+        core_connection(session).execute(
+            _RESOLVE,
+            [
+                {
+                    "alert_id": alert_id,
+                    "status": AlertStatus.RESOLVED.value,
+                    "ends_at": ends_at,
+                    "updated_at": at,
+                }
+                for alert_id, ends_at in ends
+            ],
+        )
 
 
 def list_alerts(

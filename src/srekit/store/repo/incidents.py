@@ -10,11 +10,12 @@ each change with its timeline entry and audit row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.incident import (
@@ -30,7 +31,13 @@ from srekit.core.incident import (
 from srekit.core.instant import format_instant
 from srekit.core.specs import canonical_json
 from srekit.errors import NotFound
-from srekit.store.repo._base import check_name, refused_as_conflict, when
+from srekit.store.repo._base import (
+    check_name,
+    core_connection,
+    refused_as_conflict,
+    table_of,
+    when,
+)
 from srekit.store.repo.audit import record_audit
 from srekit.store.tables import (
     AlertRow,
@@ -41,6 +48,7 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "GroupIncident",
     "StateFilter",
     "add_event",
     "add_silence",
@@ -55,6 +63,7 @@ __all__ = [
     "incident_of",
     "incidents_holding_silences",
     "insert_events",
+    "latest_group_incident",
     "latest_incident_of_group",
     "list_incidents",
     "list_tasks",
@@ -68,28 +77,88 @@ __all__ = [
 StateFilter = Literal["open", "closed", "all"] | IncidentState
 
 _OPEN = tuple(s.value for s in IncidentState if is_open(s))
+_INCIDENTS = table_of(IncidentRow)
+_INCIDENT_SERVICES = table_of(IncidentServiceRow)
+_EVENTS = table_of(IncidentEventRow)
+_INSERT_EVENTS = insert(_EVENTS)
 
 
 def incident_of(row: IncidentRow, *, alerts: Sequence[str] = ()) -> Incident:
     """The core incident a row stores (its services loaded by the repo's queries), with the
     fingerprints of its alerts when the caller read them (`incident_fingerprints`): the intake
     never reads them, as a long incident gathers thousands."""
+    return _incident(row, services=row.service_names, alerts=alerts)
+
+
+def _incident(columns: Any, *, services: tuple[str, ...], alerts: Sequence[str] = ()) -> Incident:
+    """The core incident from an incident's columns: an `IncidentRow`, or a row of a Core
+    select of `_INCIDENT_COLUMNS`."""
     return Incident(
-        id=row.id,
-        title=row.title,
-        severity=Severity(row.severity),
-        state=IncidentState(row.state),
-        opened_at=row.opened_at,
-        services=row.service_names,
-        slos=row.slos,
-        acknowledged_at=row.acknowledged_at,
-        mitigated_at=row.mitigated_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
+        id=columns.id,
+        title=columns.title,
+        severity=Severity(columns.severity),
+        state=IncidentState(columns.state),
+        opened_at=columns.opened_at,
+        services=services,
+        slos=tuple(json.loads(columns.slos_json)),
+        acknowledged_at=columns.acknowledged_at,
+        mitigated_at=columns.mitigated_at,
+        resolved_at=columns.resolved_at,
+        closed_at=columns.closed_at,
         alerts=tuple(alerts),
-        roles={IncidentRole(k): v for k, v in row.roles.items()},
-        reopened=row.reopened,
+        roles={IncidentRole(k): v for k, v in json.loads(columns.roles_json).items()},
+        reopened=columns.reopened,
     )
+
+
+class GroupIncident(NamedTuple):
+    """A routing group's latest incident as the intake reads it: the core incident (without
+    its alerts) and who resolved it."""
+
+    incident: Incident
+    resolved_by: str | None
+
+
+_INCIDENT_COLUMNS = [
+    _INCIDENTS.c[name]
+    for name in (
+        "id",
+        "title",
+        "severity",
+        "state",
+        "opened_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+        "closed_at",
+        "reopened",
+        "slos_json",
+        "roles_json",
+        "resolved_by",
+    )
+]
+_LATEST_OF_GROUP = (
+    select(*_INCIDENT_COLUMNS)
+    .where(_INCIDENTS.c.group_key == bindparam("group_key"))
+    .order_by(_INCIDENTS.c.opened_at.desc(), _INCIDENTS.c.id.desc())
+    .limit(1)
+)
+_SERVICES_OF = (
+    select(_INCIDENT_SERVICES.c.service)
+    .where(_INCIDENT_SERVICES.c.incident_id == bindparam("incident_id"))
+    .order_by(_INCIDENT_SERVICES.c.service)
+)
+
+
+def latest_group_incident(session: Session, *, group_key: str) -> GroupIncident | None:
+    """The newest incident opened for a routing group, open or not, read as values (no ORM
+    row: the intake reads it for every notification and rarely changes it)."""
+    connection = core_connection(session)
+    columns = connection.execute(_LATEST_OF_GROUP, {"group_key": group_key}).first()
+    if columns is None:
+        return None
+    services = connection.execute(_SERVICES_OF, {"incident_id": columns.id}).scalars()
+    return GroupIncident(_incident(columns, services=tuple(services)), columns.resolved_by)
 
 
 def _audit_view(row: IncidentRow) -> dict[str, Any]:
@@ -133,6 +202,19 @@ def incident_fingerprints(
     return {incident_id: tuple(prints) for incident_id, prints in found.items()}
 
 
+_ALERTS = table_of(AlertRow)
+_STANDING = (
+    select(
+        _ALERTS.c.incident_id,
+        func.count(_ALERTS.c.id),
+        func.count(_ALERTS.c.id).filter(_ALERTS.c.status == "firing"),
+        func.max(_ALERTS.c.ends_at),
+    )
+    .where(_ALERTS.c.incident_id.in_(bindparam("incident_ids", expanding=True)))
+    .group_by(_ALERTS.c.incident_id)
+)
+
+
 def alert_standing(
     session: Session, *, incident_ids: Sequence[int]
 ) -> dict[int, tuple[int, int, datetime | None]]:
@@ -140,16 +222,7 @@ def alert_standing(
     intake needs to tell whether all its alerts have resolved, without reading them."""
     if not incident_ids:
         return {}
-    rows = session.execute(
-        select(
-            AlertRow.incident_id,
-            func.count(AlertRow.id),
-            func.count(AlertRow.id).filter(AlertRow.status == "firing"),
-            func.max(AlertRow.ends_at),
-        )
-        .where(AlertRow.incident_id.in_(list(incident_ids)))
-        .group_by(AlertRow.incident_id)
-    )
+    rows = core_connection(session).execute(_STANDING, {"incident_ids": sorted(incident_ids)})
     standing: dict[int, tuple[int, int, datetime | None]] = {}
     for incident_id, total, firing, ended in rows:
         if incident_id is not None:  # the query asked for these incidents only
@@ -401,8 +474,8 @@ def add_event(
 def insert_events(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
     """Append many timeline entries (incident_id, at, kind, actor, text, data) at once."""
     if rows:
-        session.execute(
-            insert(IncidentEventRow),
+        core_connection(session).execute(
+            _INSERT_EVENTS,
             [
                 {
                     "incident_id": row["incident_id"],
