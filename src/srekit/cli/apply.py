@@ -7,8 +7,6 @@ fails part-way stores nothing. `srekit slo apply` stores the SLOs and policies t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -66,7 +64,6 @@ class _DryRun(Exception):  # noqa: N818 (not an error: it ends a dry run's trans
 
 def store_specs(
     ctx: typer.Context,
-    files: Sequence[Path],
     specs: SpecSet,
     *,
     actor: str,
@@ -146,5 +143,5 @@ def apply(
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files, routings=True)
-        done = store_specs(ctx, files, specs, actor=who, dry_run=dry_run, routings=True)
+        done = store_specs(ctx, specs, actor=who, dry_run=dry_run, routings=True)
     print_applied(done, output)

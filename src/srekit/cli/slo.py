@@ -193,7 +193,7 @@ def apply(
     who = actor_or_user(actor)
     with errors_to_exit_codes():
         specs = load(files)
-        done = store_specs(ctx, files, specs, actor=who, dry_run=dry_run, routings=False)
+        done = store_specs(ctx, specs, actor=who, dry_run=dry_run, routings=False)
     print_applied(done, output)
     if specs.routings:
         error_console.print(

@@ -24,9 +24,7 @@ from srekit.store.tables import AlertNotificationRow, AlertRow
 
 __all__ = [
     "StoredAlert",
-    "add_alert",
     "alert_values",
-    "find_alert",
     "insert_alerts",
     "list_alerts",
     "notification_seen",
@@ -105,12 +103,6 @@ def record_notification(
     return inserted.first() is not None
 
 
-def find_alert(session: Session, *, fingerprint: str, starts_at: datetime) -> AlertRow | None:
-    return session.scalars(
-        select(AlertRow).where(AlertRow.fingerprint == fingerprint, AlertRow.starts_at == starts_at)
-    ).one_or_none()
-
-
 def stored_alerts(
     session: Session, *, keys: Sequence[tuple[str, datetime]]
 ) -> dict[tuple[str, datetime], StoredAlert]:
@@ -159,39 +151,6 @@ def insert_alerts(session: Session, *, rows: Sequence[dict[str, object]]) -> Non
     """Store new alert instances (`alert_values` each) in one executemany."""
     if rows:
         core_connection(session).execute(_INSERT, list(rows))
-
-
-def add_alert(
-    session: Session,
-    *,
-    alert: ReceivedAlert,
-    routed: RoutedAlert | None,
-    incident_id: int | None,
-    now: datetime | None = None,
-    flush: bool = True,
-) -> AlertRow:
-    """Store a newly seen alert instance, with where the routing sent it (flushed with the
-    next flush when `flush` is false: a notification's alerts go in one statement)."""
-    row = AlertRow(
-        fingerprint=alert.fingerprint,
-        starts_at=alert.starts_at,
-        ends_at=alert.ends_at if alert.status is AlertStatus.RESOLVED else None,
-        status=alert.status.value,
-        alertname=alert.alertname[:200],
-        service=None if routed is None or routed.service is None else routed.service[:200],
-        severity=None if routed is None else routed.severity.value,
-        labels_json=canonical_json(dict(alert.labels)),
-        annotations_json=canonical_json(dict(alert.annotations)),
-        generator_url=alert.generator_url,
-        route_index=None if routed is None else routed.route_index,
-        incident_id=incident_id,
-        first_seen_at=when(now),
-        updated_at=when(now),
-    )
-    session.add(row)
-    if flush:
-        session.flush()
-    return row
 
 
 def resolve_alerts(

@@ -64,7 +64,6 @@ __all__ = [
     "incidents_holding_silences",
     "insert_events",
     "latest_group_incident",
-    "latest_incident_of_group",
     "list_incidents",
     "list_tasks",
     "open_severe_incidents",
@@ -363,17 +362,6 @@ def open_severe_incidents(session: Session, *, service: str) -> list[IncidentRow
             .order_by(IncidentRow.opened_at, IncidentRow.id)
         )
     )
-
-
-def latest_incident_of_group(session: Session, *, group_key: str) -> IncidentRow | None:
-    """The newest incident opened for a routing group, open or not."""
-    return session.scalars(
-        select(IncidentRow)
-        .where(IncidentRow.group_key == group_key)
-        .options(*_loaded())
-        .order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc())
-        .limit(1)
-    ).one_or_none()
 
 
 def save_incident(
