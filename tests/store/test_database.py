@@ -29,6 +29,7 @@ from srekit.store.database import (
     upgrade,
 )
 from srekit.store.tables import AuditRow, Base
+from tests.postgres_fixture import PostgresServer
 
 TABLES = {*Base.metadata.tables, "alembic_version"}
 
@@ -105,6 +106,30 @@ def test_an_unreachable_server_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1/none failed") as caught:
         current_revision(engine)
     assert "secret" not in str(caught.value)
+
+
+def test_postgresql_plans_each_execution_for_its_values(postgres: PostgresServer) -> None:
+    """psycopg prepares a statement run often; PostgreSQL may then plan it once for any values,
+    and a plan made while `alerts` was new and small scanned the whole table as it grew.
+    Statements are planned for their values on srekit's connections."""
+    engine = create_store_engine(postgres.create_database())
+    upgrade(engine)
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    keys = [(f"f{index}", moment) for index in range(10)]
+    with transaction(engine) as session:
+        for _ in range(12):  # psycopg prepares it after 5 executions
+            assert repo.stored_alerts(session, keys=keys) == {}
+        plans = session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE :alerts"
+            ),
+            {"alerts": "%FROM alerts%"},
+        )
+        (generic, custom), *others = plans.all()
+    assert others == []
+    assert (generic, custom) == (0, 12 - 5)
+    engine.dispose()
 
 
 def test_urls() -> None:

@@ -128,7 +128,21 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         _WRITER_LOCKS[engine] = threading.Lock()
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _postgresql_settings)
+    return engine
+
+
+def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
+    # psycopg prepares a statement on the server after a few executions, and PostgreSQL may
+    # then plan it once for any parameters: planned while a table was new and small, the
+    # intake's look-up of alerts by fingerprint became a scan of the whole table, 5 ms a
+    # notification and growing with the table. Each execution is planned for its values.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET plan_cache_mode = force_custom_plan")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 @contextmanager
