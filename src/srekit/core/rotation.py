@@ -46,10 +46,12 @@ All instants are aware datetimes; every `Shift` is in UTC.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from calendar import monthrange
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from types import MappingProxyType
 
 __all__ = [
@@ -371,27 +373,330 @@ class PersonLoad:
     pages: int
 
 
+def _aware_utc(instant: datetime, what: str) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"expected {what} with an offset, got {instant.isoformat()}")
+    return instant.astimezone(UTC)
+
+
+def _instant(wall: datetime, zone: tzinfo) -> datetime:
+    """A naive local wall time as an instant (UTC): fold 0 is the first occurrence of a time
+    that happens twice, and reads a time that does not exist with the offset before the jump,
+    which moves it forward by the gap."""
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _wall(instant: datetime, zone: tzinfo) -> datetime:
+    """The naive local wall time of `instant` in `zone`."""
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+class _Timeline:
+    """One layer's handoffs as instants: handoff `k` is `wall(k)` localised; a handoff moved
+    forward through a gap past a later one takes that one's instant (its shift is empty).
+
+    Wall times are aware datetimes in the zone: Python adds to and subtracts them in wall-clock
+    arithmetic, and compares two of one zone by their wall clocks.
+    """
+
+    def __init__(self, layer: Layer, zone: tzinfo) -> None:
+        self.zone = zone
+        self.first = layer.first_handoff.replace(tzinfo=zone)
+        self.months = layer.shift.months
+        self.step = timedelta(minutes=layer.shift.total_minutes)
+        self.day = layer.handoff.day_of_month or self.first.day
+        self.clock = self.first.time()
+
+    def wall(self, index: int) -> datetime:
+        if not self.months:
+            return self.first + index * self.step
+        month = self.first.month - 1 + index * self.months
+        year, month = self.first.year + month // 12, month % 12 + 1
+        return datetime.combine(_clamped(year, month, self.day), self.clock, tzinfo=self.zone)
+
+    def boundary(self, index: int) -> datetime:
+        """The instant of handoff `index`, non-decreasing in `index`."""
+        wall = self.wall(index)
+        instant = wall.astimezone(UTC)
+        if instant.astimezone(self.zone) == wall:
+            return instant
+        # in a gap: the next handoff that exists may come first (a gap is at most a day long)
+        later = index + 1
+        while True:
+            wall = self.wall(later)
+            after = wall.astimezone(UTC)
+            if after.astimezone(self.zone) == wall:
+                return min(instant, after)
+            later += 1
+
+    def locate(self, instant: datetime) -> tuple[int, datetime | None, datetime]:
+        """The handoff at or before `instant` (-1: before the first), its instant (None for
+        -1) and the next one's. The index comes from the wall clock, then is corrected by the
+        few handoffs a DST offset can move it."""
+        local = instant.astimezone(self.zone)
+        if self.months:
+            elapsed = (local.year - self.first.year) * 12 + local.month - self.first.month
+            index = max(elapsed // self.months, -1)
+        else:
+            index = max((local - self.first) // self.step, -1)
+        low = self.boundary(index) if index >= 0 else None
+        high: datetime | None = None
+        while low is not None and low > instant:
+            index, high = index - 1, low
+            low = self.boundary(index) if index >= 0 else None
+        if high is None:
+            high = self.boundary(index + 1)
+        while high <= instant:
+            index, low = index + 1, high
+            high = self.boundary(index + 1)
+        return index, low, high
+
+
+class _OverridePiece:
+    __slots__ = ("end", "member", "start")
+
+    def __init__(self, start: datetime, end: datetime, member: str) -> None:
+        self.start, self.end, self.member = start, end, member
+
+
+def _override_pieces(overrides: Sequence[Override]) -> list[_OverridePiece]:
+    """Where each override holds its layer, the later-listed winning, sorted by start; the
+    pieces of one override that meet are one piece."""
+    spans = [
+        (_aware_utc(o.start, "an override's start"), _aware_utc(o.end, "an override's end"))
+        for o in overrides
+    ]
+    points = sorted({point for span in spans for point in span})
+    pieces: list[tuple[int, datetime, datetime]] = []
+    for low, high in pairwise(points):
+        owner = next(
+            (i for i in reversed(range(len(spans))) if spans[i][0] <= low and high <= spans[i][1]),
+            None,
+        )
+        if owner is None:
+            continue
+        if pieces and pieces[-1][0] == owner and pieces[-1][2] == low:
+            pieces[-1] = (owner, pieces[-1][1], high)
+        else:
+            pieces.append((owner, low, high))
+    return [_OverridePiece(low, high, overrides[owner].member) for owner, low, high in pieces]
+
+
+class _LayerPlan:
+    """Everything needed to find the segment of one layer holding an instant."""
+
+    def __init__(self, rotation: Rotation, layer: Layer) -> None:
+        self.name = layer.name
+        self.members = layer.members
+        self.zone = rotation.timezone
+        self.timeline = _Timeline(layer, rotation.timezone)
+        self.restrictions = [r for r in rotation.restrictions if r.layer == layer.name]
+        overrides = [o for o in rotation.overrides if o.layer == layer.name]
+        self.pieces = _override_pieces(overrides) if overrides else []
+        self.starts = [piece.start for piece in self.pieces]
+
+    def segment_at(self, instant: datetime) -> Shift:
+        """The shift or gap holding `instant`, with the bounds `shifts` gives it."""
+        if self.pieces:
+            found = bisect_right(self.starts, instant) - 1
+            if found >= 0 and instant < self.pieces[found].end:
+                piece = self.pieces[found]
+                return Shift(self.name, piece.member, piece.start, piece.end, override=True)
+        shift = self._layer_segment_at(instant)
+        if not self.pieces:
+            return shift
+        low, high = shift.start, shift.end
+        found = bisect_right(self.starts, instant)
+        if found > 0:
+            low = max(low, self.pieces[found - 1].end)
+        if found < len(self.pieces):
+            high = min(high, self.pieces[found].start)
+        return replace(shift, start=low, end=high)
+
+    def _layer_segment_at(self, instant: datetime) -> Shift:
+        index, low, high = self.timeline.locate(instant)
+        if low is None:
+            return Shift(self.name, None, SINCE_EVER, high, gap=BEFORE_START)
+        member = self.members[index % len(self.members)]
+        if not self.restrictions:
+            return Shift(self.name, member, low, high)
+        previous_end, next_start = low, high
+        for window_start, window_end in self._windows(low, high):
+            if window_start <= instant < window_end:
+                return Shift(self.name, member, max(low, window_start), min(high, window_end))
+            if window_end <= instant:
+                previous_end = max(previous_end, window_end)
+            elif window_start > instant:
+                next_start = min(next_start, window_start)
+        return Shift(self.name, None, previous_end, next_start, gap=RESTRICTED)
+
+    def _windows(self, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
+        """The restriction windows meeting [low, high), those that overlap or meet merged."""
+        first = _wall(low, self.zone).date() - timedelta(days=1)
+        last = _wall(high, self.zone).date()
+        windows: list[tuple[datetime, datetime]] = []
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            for restriction in self.restrictions:
+                if day.weekday() not in restriction.weekdays:
+                    continue
+                ends_on = day if restriction.end > restriction.start else day + timedelta(days=1)
+                opens = _instant(datetime.combine(day, restriction.start), self.zone)
+                closes = _instant(datetime.combine(ends_on, restriction.end), self.zone)
+                if opens < closes:
+                    windows.append((opens, closes))
+        windows.sort()
+        merged: list[tuple[datetime, datetime]] = []
+        for opens, closes in windows:
+            if merged and opens <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+            else:
+                merged.append((opens, closes))
+        return merged
+
+
+def _clipped(shift: Shift, start: datetime, end: datetime) -> Shift:
+    if shift.start >= start and shift.end <= end:
+        return shift
+    return replace(shift, start=max(shift.start, start), end=min(shift.end, end))
+
+
 def shifts(rotation: Rotation, *, start: datetime, end: datetime) -> list[Shift]:
     """Every layer's shifts and gaps covering [start, end) exactly, clipped at both ends,
-    sorted by (layer order, start)."""
-    raise NotImplementedError
+    sorted by (layer order, start).
+
+    Consecutive shifts of a layer meet (one's end is the next one's start) and never overlap;
+    they are cut at every handoff (even between two shifts of one member), at restriction
+    windows and at overrides. An empty range gives no shifts.
+    """
+    start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
+    found: list[Shift] = []
+    for layer in rotation.layers:
+        plan = _LayerPlan(rotation, layer)
+        moment = start
+        while moment < end:
+            segment = plan.segment_at(moment)
+            found.append(_clipped(segment, start, end))
+            moment = segment.end
+    return found
 
 
 def on_call(rotation: Rotation, *, at: datetime) -> dict[str, Shift]:
-    """Layer name -> the shift (or gap) holding `at`."""
-    raise NotImplementedError
+    """Layer name -> the shift (or gap) holding `at`, in layer order.
+
+    The shift index is computed from the local wall clock, so the cost does not grow with the
+    number of shifts since a layer's start. The shift's bounds are those `shifts` gives it over
+    a range holding it whole; a gap before a layer's first shift begins at `SINCE_EVER`.
+    """
+    at = _aware_utc(at, "at")
+    return {layer.name: _LayerPlan(rotation, layer).segment_at(at) for layer in rotation.layers}
+
+
+def _in_order(versions: Sequence[RotationVersion]) -> list[RotationVersion]:
+    if not versions:
+        raise ValueError("expected at least one rotation version")
+    ordered = sorted(versions, key=lambda version: version.effective_from)
+    for earlier, later in pairwise(ordered):
+        if earlier.effective_from == later.effective_from:
+            raise ValueError(
+                "expected one version per effective_from, got two from"
+                f" {later.effective_from.isoformat()}"
+            )
+    return ordered
+
+
+def _layer_order(versions: Sequence[RotationVersion]) -> dict[str, int]:
+    """Layers in the order they first appear, version by version."""
+    order: dict[str, int] = {}
+    for version in versions:
+        for layer in version.rotation.layers:
+            order.setdefault(layer.name, len(order))
+    return order
 
 
 def versioned_shifts(
     versions: Sequence[RotationVersion], *, start: datetime, end: datetime
 ) -> list[Shift]:
-    """`shifts` of each version over the part of [start, end) it rules."""
-    raise NotImplementedError
+    """`shifts` of each version over the part of [start, end) it rules, sorted by (layer order
+    across versions, start).
+
+    Each version rules from its `effective_from` until the next one's, and a version change
+    cuts shifts there. Before the first version, each of its layers is a gap ("before
+    effective_from"); a layer missing from a later version has no shifts while it rules.
+    """
+    start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
+    ordered = _in_order(versions)
+    found: list[Shift] = []
+    first_from = _aware_utc(ordered[0].effective_from, "effective_from")
+    if start < min(end, first_from):
+        found.extend(
+            Shift(layer.name, None, start, min(end, first_from), gap=BEFORE_EFFECTIVE_FROM)
+            for layer in ordered[0].rotation.layers
+        )
+    for index, version in enumerate(ordered):
+        low = max(start, version.effective_from)
+        high = end if index + 1 == len(ordered) else min(end, ordered[index + 1].effective_from)
+        if low < high:
+            found.extend(shifts(version.rotation, start=low, end=high))
+    order = _layer_order(ordered)
+    found.sort(key=lambda shift: (order[shift.layer], shift.start))
+    return found
 
 
 def versioned_on_call(versions: Sequence[RotationVersion], *, at: datetime) -> dict[str, Shift]:
-    """`on_call` of the version ruling at `at`."""
-    raise NotImplementedError
+    """`on_call` of the version ruling at `at`, its shifts cut at the version's bounds; before
+    the first version, each of its layers is a gap ("before effective_from")."""
+    at = _aware_utc(at, "at")
+    ordered = _in_order(versions)
+    ruling = [index for index, version in enumerate(ordered) if version.effective_from <= at]
+    if not ruling:
+        first_from = _aware_utc(ordered[0].effective_from, "effective_from")
+        return {
+            layer.name: Shift(layer.name, None, SINCE_EVER, first_from, gap=BEFORE_EFFECTIVE_FROM)
+            for layer in ordered[0].rotation.layers
+        }
+    index = ruling[-1]
+    low = _aware_utc(ordered[index].effective_from, "effective_from")
+    high = ordered[index + 1].effective_from if index + 1 < len(ordered) else None
+    held = on_call(ordered[index].rotation, at=at)
+    return {
+        name: _clipped(shift, low, shift.end if high is None else min(shift.end, high))
+        for name, shift in held.items()
+    }
+
+
+def _overlap_hours(start: datetime, end: datetime, low: datetime, high: datetime) -> float:
+    seconds = (min(end, high) - max(start, low)).total_seconds()
+    return max(seconds, 0.0) / 3600
+
+
+def _night_and_weekend_hours(shift: Shift, zone: tzinfo) -> tuple[float, float]:
+    """Hours of `shift` in nights (22:00-07:00) and weekends (Saturday 00:00 to Monday
+    00:00), wall clock in `zone`: a night across a DST change is 8 or 10 hours long."""
+    first = _wall(shift.start, zone).date() - timedelta(days=1)
+    last = _wall(shift.end, zone).date()
+    night = weekend = 0.0
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        following = day + timedelta(days=1)
+        night += _overlap_hours(
+            shift.start,
+            shift.end,
+            _instant(datetime.combine(day, _NIGHT_STARTS), zone),
+            _instant(datetime.combine(following, _NIGHT_ENDS), zone),
+        )
+        if day.weekday() >= 5:
+            weekend += _overlap_hours(
+                shift.start,
+                shift.end,
+                _instant(datetime.combine(day, time()), zone),
+                _instant(datetime.combine(following, time()), zone),
+            )
+    return night, weekend
+
+
+_NIGHT_STARTS = time(22)
+_NIGHT_ENDS = time(7)
 
 
 def fairness(
@@ -401,5 +706,32 @@ def fairness(
     default_timezone: tzinfo,
     pages: Mapping[str, int] = MappingProxyType({}),
 ) -> list[PersonLoad]:
-    """Each person's load over `shifts` (gaps count for nobody), sorted by person."""
-    raise NotImplementedError
+    """Each person's load over `shifts`, sorted by person: hours held, of which at night
+    (22:00-07:00) and at weekends (Saturday and Sunday), local to the person's time zone
+    (`timezones`, else `default_timezone`, usually the rotation's); the number of shifts, and
+    the pages given. Gaps count for nobody; a person with pages and no shift is listed too.
+    """
+    totals: dict[str, list[float]] = {}
+    for shift in shifts:
+        if shift.member is None:
+            continue
+        zone = timezones.get(shift.member, default_timezone)
+        night, weekend = _night_and_weekend_hours(shift, zone)
+        held = totals.setdefault(shift.member, [0.0, 0.0, 0.0, 0])
+        held[0] += shift.duration.total_seconds() / 3600
+        held[1] += night
+        held[2] += weekend
+        held[3] += 1
+    for person in pages:
+        totals.setdefault(person, [0.0, 0.0, 0.0, 0])
+    return [
+        PersonLoad(
+            person=person,
+            hours=held[0],
+            night_hours=held[1],
+            weekend_hours=held[2],
+            shifts=int(held[3]),
+            pages=pages.get(person, 0),
+        )
+        for person, held in sorted(totals.items())
+    ]
