@@ -219,6 +219,8 @@ class Layer:
     start: date
     #: The first shift's start, in naive local wall-clock time (derived from the above).
     first_handoff: datetime = field(init=False, repr=False, compare=False)
+    # (step, months, day of month, time of day) of the handoffs, worked out once
+    _timing: tuple[timedelta, int, int, time] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -241,7 +243,15 @@ class Layer:
                 f"layer {self.name!r}: a day-of-month handoff ({self.handoff}) needs a shift in"
                 f" months (1mo, 3mo, ...), got {self.shift}"
             )
-        object.__setattr__(self, "first_handoff", _first_handoff(self.handoff, self.start))
+        first = _first_handoff(self.handoff, self.start)
+        object.__setattr__(self, "first_handoff", first)
+        timing = (
+            timedelta(minutes=self.shift.total_minutes),
+            self.shift.months,
+            self.handoff.day_of_month or first.day,
+            first.time(),
+        )
+        object.__setattr__(self, "_timing", timing)
 
 
 def _first_handoff(handoff: Handoff, start: date) -> datetime:
@@ -399,13 +409,12 @@ class _Timeline:
     arithmetic, and compares two of one zone by their wall clocks.
     """
 
+    __slots__ = ("clock", "day", "first", "months", "step", "zone")
+
     def __init__(self, layer: Layer, zone: tzinfo) -> None:
         self.zone = zone
         self.first = layer.first_handoff.replace(tzinfo=zone)
-        self.months = layer.shift.months
-        self.step = timedelta(minutes=layer.shift.total_minutes)
-        self.day = layer.handoff.day_of_month or self.first.day
-        self.clock = self.first.time()
+        self.step, self.months, self.day, self.clock = layer._timing
 
     def wall(self, index: int) -> datetime:
         if not self.months:
