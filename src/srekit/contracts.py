@@ -338,6 +338,9 @@ class IncidentOut(ResponseModel):
     alerts: list[str] = Field(description="fingerprints of the incident's alerts")
     roles: dict[str, str]
     reopened: int
+    noise: bool = Field(
+        description="closed as noise: a false alarm, whose alerts count as false positives"
+    )
     summary: str | None
     created_by: str
     resolved_by: str | None
@@ -467,6 +470,7 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
         "alerts": list(incident.alerts),
         "roles": {str(role): person for role, person in incident.roles.items()},
         "reopened": incident.reopened,
+        "noise": incident.noise,
         "summary": view.summary,
         "created_by": view.created_by,
         "resolved_by": view.resolved_by,

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -489,6 +490,8 @@ class IncidentRow(Base):
     silences_json: Mapped[str] = mapped_column(Text, default="[]")
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    # closed as noise (a false alarm): its alerts count as false positives (alert quality)
+    noise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     services: Mapped[list[IncidentServiceRow]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="IncidentServiceRow.service"

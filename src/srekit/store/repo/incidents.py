@@ -11,7 +11,7 @@ each change with its timeline entry and audit row.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -107,6 +107,7 @@ def _incident(columns: Any, *, services: tuple[str, ...], alerts: Sequence[str] 
         alerts=tuple(alerts),
         roles={IncidentRole(k): v for k, v in json.loads(columns.roles_json).items()},
         reopened=columns.reopened,
+        noise=columns.noise,
     )
 
 
@@ -131,6 +132,7 @@ _INCIDENT_COLUMNS = [
         "resolved_at",
         "closed_at",
         "reopened",
+        "noise",
         "slos_json",
         "roles_json",
         "resolved_by",
@@ -176,6 +178,7 @@ def _audit_view(row: IncidentRow) -> dict[str, Any]:
         "resolved_at": instant(row.resolved_at),
         "closed_at": instant(row.closed_at),
         "roles": row.roles,
+        "noise": row.noise,
     }
 
 
@@ -374,11 +377,13 @@ def save_incident(
     text: str,
     at: datetime | None = None,
     kind: TimelineKind = TimelineKind.STATE_CHANGED,
+    data: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> IncidentRow:
     """Store `incident` (the row's incident after a change `core` computed) over `row`: state,
-    instants, severity, services, SLOs and roles; then its timeline entry (at `at`, else now)
-    and its audit row (`incident.<action>`).
+    instants, severity, services, SLOs, roles and noise mark; then its timeline entry (at
+    `at`, else now, with `data` beside the state and severity, and `noise` when closed as
+    noise) and its audit row (`incident.<action>`).
 
     Leaving the open states releases the routing group; reopening takes it back unless another
     open incident holds it by then.
@@ -393,6 +398,7 @@ def save_incident(
     row.resolved_at = incident.resolved_at
     row.closed_at = incident.closed_at
     row.reopened = incident.reopened
+    row.noise = incident.noise
     row.slos_json = canonical_json(sorted(set(incident.slos)))
     row.roles_json = canonical_json({str(k): v for k, v in incident.roles.items()})
     if incident.resolved_at is None:
@@ -421,7 +427,12 @@ def save_incident(
         actor=actor,
         text=text,
         at=when(at if at is not None else now),
-        data={"state": incident.state.value, "severity": incident.severity.value},
+        data={
+            "state": incident.state.value,
+            "severity": incident.severity.value,
+            **({"noise": True} if incident.noise else {}),
+            **(data or {}),
+        },
     )
     record_audit(
         session,
