@@ -428,6 +428,7 @@ class AlertRow(Base):
         UniqueConstraint("fingerprint", "starts_at"),
         Index("ix_alerts_incident_id", "incident_id"),
         Index("ix_alerts_alertname_service", "alertname", "service"),
+        Index("ix_alerts_starts_at", "starts_at"),  # the alert quality report's period
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -67,6 +67,7 @@ __all__ = [
     "list_incidents",
     "list_tasks",
     "open_severe_incidents",
+    "page_counts",
     "related_incidents",
     "remove_silence",
     "save_incident",
@@ -498,6 +499,24 @@ def incident_events(session: Session, *, incident_id: int) -> list[IncidentEvent
             .order_by(IncidentEventRow.at, IncidentEventRow.id)
         )
     )
+
+
+def page_counts(session: Session, *, incident_ids: Iterable[int]) -> dict[int, int]:
+    """Per incident, the pages sent for it (its timeline's `page_sent` entries); incidents
+    without any are left out."""
+    wanted = sorted(set(incident_ids))
+    counts: dict[int, int] = {}
+    for first in range(0, len(wanted), 1000):
+        rows = core_connection(session).execute(
+            select(_EVENTS.c.incident_id, func.count(_EVENTS.c.id))
+            .where(
+                _EVENTS.c.incident_id.in_(wanted[first : first + 1000]),
+                _EVENTS.c.kind == TimelineKind.PAGE_SENT.value,
+            )
+            .group_by(_EVENTS.c.incident_id)
+        )
+        counts.update((incident_id, int(count)) for incident_id, count in rows)
+    return counts
 
 
 def related_incidents(session: Session, *, row: IncidentRow, limit: int = 10) -> list[IncidentRow]:

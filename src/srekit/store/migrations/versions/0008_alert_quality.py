@@ -1,4 +1,5 @@
-"""Alert quality: an incident closed as noise (a false alarm) says so.
+"""Alert quality: an incident closed as noise (a false alarm) says so, and alerts are found
+by when they started.
 
 Revision ID: 0008_alert_quality
 Revises: 0005
@@ -23,8 +24,12 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("noise", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("alerts") as batch:
+        batch.create_index("ix_alerts_starts_at", ["starts_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_index("ix_alerts_starts_at")
     with op.batch_alter_table("incidents") as batch:
         batch.drop_column("noise")
