@@ -155,8 +155,14 @@ def test_an_empty_period_and_bad_parameters(engine: Engine) -> None:
     with pytest.raises(SpecError, match="when or before it starts") as refused:
         stored_alert_quality(engine, start=END, end=START)
     assert refused.value.field == "to"
-    for name, value in (("auto_resolve_s", math.nan), ("shift_s", math.inf), ("shift_s", 0.0)):
-        with pytest.raises(SpecError, match="expected a positive number of seconds") as bad:
+    for name, value, field in (
+        ("auto_resolve_s", math.nan, "auto_resolve_window"),
+        ("auto_resolve_s", 86_401.0, "auto_resolve_window"),
+        ("shift_s", math.inf, "shift"),
+        ("shift_s", 0.0, "shift"),
+        ("shift_s", 366 * 86_400 + 1.0, "shift"),
+    ):
+        with pytest.raises(SpecError, match="expected a positive number of seconds up to") as bad:
             stored_alert_quality(engine, start=START, end=END, **{name: value})  # type: ignore[arg-type]
-        assert bad.value.field == name
+        assert bad.value.field == field
     assert START + timedelta(days=14) == END

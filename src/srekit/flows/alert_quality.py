@@ -23,7 +23,12 @@ from srekit.core.instant import format_instant
 from srekit.errors import SpecError
 from srekit.store import StoreEngine
 
-__all__ = ["stored_alert_quality"]
+__all__ = ["MAX_AUTO_RESOLVE_S", "MAX_SHIFT_S", "stored_alert_quality"]
+
+#: The longest window for resolving alone that still means "a false alarm": a day.
+MAX_AUTO_RESOLVE_S = 86_400
+#: The longest on-call shift: a year.
+MAX_SHIFT_S = 366 * 86_400
 
 
 def stored_alert_quality(
@@ -38,8 +43,9 @@ def stored_alert_quality(
     targets: QualityTargets = DEFAULT_TARGETS,
 ) -> AlertQualityReport:
     """The alert quality of the stored alerts that started in `[start, end)` (those routed to
-    `service`, if given). A period that ends when or before it starts, or a parameter
-    `core.alert_quality.alert_quality` refuses, is a SpecError naming the option."""
+    `service`, if given). A period that ends when or before it starts, a window for resolving
+    alone outside (0, 1 day] or a shift outside (0, 366 days] is a SpecError naming the
+    option."""
     from srekit.store.database import transaction
     from srekit.store.repo import (
         alerts_ended,
@@ -55,9 +61,15 @@ def stored_alert_quality(
             f" ({format_instant(start)})",
             field="to",
         )
-    for name, value in (("auto_resolve_s", auto_resolve_s), ("shift_s", shift_s)):
-        if not value > 0 or value == float("inf"):
-            raise SpecError(f"expected a positive number of seconds, got {value!r}", field=name)
+    for name, value, longest in (
+        ("auto_resolve_window", auto_resolve_s, MAX_AUTO_RESOLVE_S),
+        ("shift", shift_s, MAX_SHIFT_S),
+    ):
+        if not 0 < value <= longest:
+            raise SpecError(
+                f"expected a positive number of seconds up to {longest:.0f}, got {value!r}",
+                field=name,
+            )
     with transaction(engine, read_only=True) as session:
         fires = alerts_started(session, start=start, end=end, service=service)
         earlier = alerts_ended(
