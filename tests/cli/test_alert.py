@@ -128,3 +128,18 @@ def test_bad_input_exits_2(replayed: Cli, args: tuple[str, ...], message: str) -
     code, _, err = replayed("alerts", "report", *args)
     assert code == 2
     assert message in " ".join(err.replace("│", " ").split()), err
+
+
+def test_the_documented_sample_is_what_the_report_prints(replayed: Cli) -> None:
+    import re
+    import shlex
+
+    from tests.cli.conftest import ROOT
+
+    page = (ROOT / "docs" / "alert-quality.md").read_text(encoding="utf-8")
+    command, sample = re.search(
+        r"<!-- sample: (srekit [^\n]*?) -->\n```markdown\n(.*?)```", page, re.DOTALL
+    ).groups()  # type: ignore[union-attr]
+    code, printed, err = replayed(*shlex.split(command)[1:])
+    assert code == 0, err
+    assert printed == sample
