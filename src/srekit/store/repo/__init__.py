@@ -1,6 +1,6 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
 per noun (alerts, audit, incidents, teams, services, slos, policies, routings, specs,
-snapshots, deployments, tokens).
+snapshots, deployments, tokens, people, rotations).
 per noun (alerts, audit, incidents, post-mortems, teams, services, slos, policies, specs, snapshots,
 deployments, tokens).
 
@@ -59,6 +59,16 @@ from srekit.store.repo.incidents import (
     remove_silence,
     save_incident,
     update_task,
+)
+from srekit.store.repo.people import (
+    add_person,
+    delete_person,
+    find_person,
+    get_person,
+    list_people,
+    person_of,
+    put_person,
+    update_person,
 )
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
 from srekit.store.repo.postmortems import (
@@ -122,6 +132,7 @@ from srekit.store.tables import (
     IncidentEventRow,
     IncidentRow,
     IncidentTaskRow,
+    PersonRow,
     PolicyRow,
     PostmortemRow,
     ServiceRow,
@@ -145,6 +156,7 @@ __all__ = [
     "IncidentEventRow",
     "IncidentRow",
     "IncidentTaskRow",
+    "PersonRow",
     "PolicyRow",
     "PostmortemRow",
     "ServiceRow",
@@ -157,6 +169,7 @@ __all__ = [
     "TeamRow",
     "active_routing",
     "add_event",
+    "add_person",
     "add_silence",
     "add_task",
     "alert_standing",
@@ -170,16 +183,19 @@ __all__ = [
     "create_incident",
     "create_postmortem",
     "create_token",
+    "delete_person",
     "delete_routing",
     "delete_service",
     "delete_slo",
     "delete_team",
     "deployment_values",
+    "find_person",
     "find_postmortem",
     "find_routing",
     "find_team",
     "get_incident",
     "get_incidents",
+    "get_person",
     "get_policy",
     "get_postmortem",
     "get_routing",
@@ -202,6 +218,7 @@ __all__ = [
     "list_deployments",
     "list_deployments_between",
     "list_incidents",
+    "list_people",
     "list_policies",
     "list_routings",
     "list_services",
@@ -213,8 +230,10 @@ __all__ = [
     "newest_snapshot_id",
     "notification_seen",
     "open_severe_incidents",
+    "person_of",
     "postmortem_of",
     "prune_snapshots",
+    "put_person",
     "readable_spec",
     "record_audit",
     "record_deployment",
@@ -233,6 +252,7 @@ __all__ = [
     "slo_versions",
     "split_slo_key",
     "stored_alerts",
+    "update_person",
     "update_task",
     "upsert_service",
     "upsert_team",
