@@ -219,6 +219,7 @@ def create_app(
         deployments,
         gate,
         health,
+        oncall,
         people,
         policies,
         postmortems,
@@ -340,6 +341,7 @@ def create_app(
         alertmanager,
         alerts,
         people,
+        oncall,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
