@@ -19,6 +19,7 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    oncall,
     person,
     postmortem,
     rules,
@@ -59,6 +60,7 @@ app.add_typer(incident.task_app, name="task")
 app.add_typer(incident.alert_app, name="alert")
 app.add_typer(postmortem.app, name="postmortem")
 app.add_typer(person.app, name="person")
+app.add_typer(oncall.app, name="oncall")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
