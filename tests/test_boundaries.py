@@ -2,7 +2,7 @@
 
 `core` is pure: the standard library and itself. Only the store touches SQLAlchemy, Alembic,
 its tables and its codec. Only `api.app` wires the API's routes. Nothing imports the CLI but
-the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`) and the
+the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`, `ical`) and the
 layers above them but below the surfaces (`flows`, `jobs`) import no surface. Imports inside
 functions and under TYPE_CHECKING count as much as any other.
 """
@@ -74,6 +74,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.spec",
         "srekit.store",
         "srekit.alertmanager",
+        "srekit.ical",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES

@@ -219,6 +219,8 @@ def create_app(
         deployments,
         gate,
         health,
+        oncall,
+        people,
         policies,
         postmortems,
         routings,
@@ -338,6 +340,8 @@ def create_app(
         incident_routes,
         alertmanager,
         alerts,
+        people,
+        oncall,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

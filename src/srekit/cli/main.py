@@ -20,6 +20,8 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    oncall,
+    person,
     postmortem,
     rules,
     serve,
@@ -59,6 +61,8 @@ app.add_typer(incident.task_app, name="task")
 app.add_typer(alert.app, name="alert")
 app.add_typer(alert.app, name="alerts", hidden=True)  # the same noun, either spelling
 app.add_typer(postmortem.app, name="postmortem")
+app.add_typer(person.app, name="person")
+app.add_typer(oncall.app, name="oncall")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
