@@ -87,7 +87,7 @@ def rotation_fairness(
     zone (the stored person's, else the rotation's), shifts, and pages the incident
     timelines record (`page_sent` entries naming them). Every member is listed, with zero
     hours when they held no shift."""
-    from srekit.store.repo import list_people, page_counts
+    from srekit.store.repo import list_people, pages_per_person
 
     shifts = schedule(versions, start=start, end=end)
     # every member of a layer, on call in the range or not (a member with no hours is the
@@ -102,7 +102,7 @@ def rotation_fairness(
             for row in list_people(session)
             if row.name in members and row.timezone
         }
-        pages = page_counts(session, people=members, start=start, end=end)
+        pages = pages_per_person(session, people=members, start=start, end=end)
     latest = versions[-1].rotation
     return fairness(shifts, timezones=zones, default_timezone=latest.timezone, pages=pages)
 

@@ -26,7 +26,7 @@ __all__ = [
     "find_person",
     "get_person",
     "list_people",
-    "page_counts",
+    "pages_per_person",
     "person_of",
     "put_person",
     "update_person",
@@ -158,7 +158,7 @@ def delete_person(session: Session, *, name: str, actor: str, now: datetime | No
     audited_write(session, actor=actor, action="person.delete", target=name, before=before, now=now)
 
 
-def page_counts(
+def pages_per_person(
     session: Session, *, people: Collection[str], start: datetime, end: datetime
 ) -> dict[str, int]:
     """How many `page_sent` entries of incident timelines in [start, end) name each of
