@@ -78,6 +78,7 @@ from srekit.store.repo.routings import (
     list_routings,
     routing_of,
 )
+from srekit.store.repo.secrets import ACK_LINK_SECRET, server_secret
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -132,6 +133,7 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "ACK_LINK_SECRET",
     "ACTIVE_ROUTING",
     "TOKEN_PREFIX",
     "AlertNotificationRow",
@@ -228,6 +230,7 @@ __all__ = [
     "routing_of",
     "save_incident",
     "save_postmortem",
+    "server_secret",
     "service_names",
     "slo_history",
     "slo_versions",
