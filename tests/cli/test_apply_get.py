@@ -154,8 +154,8 @@ def test_an_unknown_kind_or_name_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     said = " ".join(err.replace("│", " ").split())  # the error box wraps lines
     assert (
-        "expected slo(s), policy/policies, routing(s)/alertrouting or rotation(s), got 'deployments'"
-        in said
+        "expected slo(s), policy/policies, routing(s)/alertrouting or rotation(s),"
+        " got 'deployments'" in said
     )
     for args, said in (
         (("slo", "checkout"), "expected SERVICE/NAME, got 'checkout'"),

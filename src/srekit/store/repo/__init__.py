@@ -103,6 +103,7 @@ from srekit.store.repo.routings import (
     list_routings,
     routing_of,
 )
+from srekit.store.repo.secrets import ACK_LINK_SECRET, server_secret
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -160,6 +161,7 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "ACK_LINK_SECRET",
     "ACTIVE_ROUTING",
     "TOKEN_PREFIX",
     "AlertNotificationRow",
@@ -279,6 +281,7 @@ __all__ = [
     "ruling_rotation_versions",
     "save_incident",
     "save_postmortem",
+    "server_secret",
     "service_names",
     "slo_history",
     "slo_versions",
