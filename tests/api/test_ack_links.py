@@ -286,7 +286,7 @@ def _routes() -> Iterator[APIRoute]:
         yield from (route for route in router.routes if isinstance(route, APIRoute))
 
 
-def test_the_link_is_the_only_api_route_taking_no_bearer_token() -> None:
+def test_only_the_link_and_the_calendars_take_no_bearer_token() -> None:
     public = {
         (method, route.path)
         for route in _routes()
@@ -297,4 +297,7 @@ def test_the_link_is_the_only_api_route_taking_no_bearer_token() -> None:
         ("GET", "/api/v1/gate"),  # authenticates inside, to refuse in the gate's own shape
         ("GET", "/api/v1/incidents/{incident_id}/ack"),
         ("POST", "/api/v1/incidents/{incident_id}/ack"),
+        # calendar clients send no headers: these take a bearer or a viewer's ?token= inside
+        ("GET", "/api/v1/oncall/rotations/{name}/calendar.ics"),
+        ("GET", "/api/v1/oncall/people/{name}/calendar.ics"),
     }
