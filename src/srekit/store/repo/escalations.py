@@ -9,10 +9,11 @@ by the incident) holds `core.escalation.EscalationState`; the rules that move it
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.escalation import EscalationPolicy, EscalationState, EscalationStatus
 from srekit.core.incident import IncidentState
@@ -26,6 +27,7 @@ from srekit.store.tables import (
     EscalationPolicyVersionRow,
     IncidentEscalationRow,
     IncidentRow,
+    IncidentServiceRow,
 )
 
 __all__ = [
@@ -176,9 +178,16 @@ def list_escalations(
     return list(session.scalars(query))
 
 
-def unescalated_incidents(session: Session, *, limit: int = 100) -> list[IncidentRow]:
-    """Triggered incidents nobody acknowledged and no escalation started for, oldest first:
-    what a round of the escalation job starts escalations for (or finds no policy for)."""
+def unescalated_incidents(
+    session: Session, *, services: Collection[str], limit: int = 100
+) -> list[IncidentRow]:
+    """Triggered incidents on any of `services` that nobody acknowledged and no escalation
+    started for, oldest first: what a round of the escalation job starts escalations for."""
+    if not services:
+        return []
+    on_services = select(IncidentServiceRow.incident_id).where(
+        IncidentServiceRow.service.in_(sorted(services))
+    )
     return list(
         session.scalars(
             select(IncidentRow)
@@ -187,7 +196,9 @@ def unescalated_incidents(session: Session, *, limit: int = 100) -> list[Inciden
                 IncidentEscalationRow.incident_id.is_(None),
                 IncidentRow.state == IncidentState.TRIGGERED.value,
                 IncidentRow.acknowledged_at.is_(None),
+                IncidentRow.id.in_(on_services),
             )
+            .options(selectinload(IncidentRow.services))
             .order_by(IncidentRow.opened_at, IncidentRow.id)
             .limit(limit)
         )
