@@ -174,3 +174,22 @@ def test_incident_change_documents_hold_to_their_model() -> None:
     ):
         assert IncidentChangeOut.model_validate(document).model_dump() == document
     assert incident_change_document(view)["silence_created"] is None
+
+
+def test_person_documents_hold_to_their_model() -> None:
+    from srekit.contracts import PersonOut, person_document
+    from srekit.core.people import ContactKind, ContactMethod, Person
+
+    for person in (
+        Person(name="bob"),
+        Person(
+            name="alice",
+            display_name="Alice",
+            email="alice@example.com",
+            timezone="Europe/Berlin",
+            team="payments",
+            contacts=(ContactMethod(ContactKind.SLACK, "#oncall"),),
+        ),
+    ):
+        document = person_document(person)
+        assert PersonOut.model_validate(document).model_dump() == document

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
+from srekit.core.people import Person
 from srekit.core.policy import GateDecision
 from srekit.core.postmortem import PostmortemView, publish_problems, sections_document
 from srekit.core.status import SloStatus
@@ -25,6 +26,7 @@ from srekit.core.window import parse_duration
 
 __all__ = [
     "AlertOut",
+    "ContactOut",
     "ErrorBudgetOut",
     "EventsOut",
     "GateOut",
@@ -35,6 +37,7 @@ __all__ = [
     "IncidentFiguresOut",
     "IncidentOut",
     "IncidentStatsOut",
+    "PersonOut",
     "PostmortemOut",
     "ReceivedAlertOut",
     "ResponseModel",
@@ -47,6 +50,7 @@ __all__ = [
     "incident_change_document",
     "incident_document",
     "incident_stats_document",
+    "person_document",
     "postmortem_document",
     "status_document",
     "status_from_document",
@@ -701,4 +705,36 @@ def postmortem_document(view: PostmortemView) -> dict[str, Any]:
         "published_by": postmortem.published_by,
         "publish_problems": list(publish_problems(postmortem, incident=view.incident)),
         "sections": sections_document(postmortem.sections),
+    }
+
+
+# --- on call -----------------------------------------------------------------------------------
+
+
+class ContactOut(ResponseModel):
+    kind: Literal["email", "webhook", "slack", "pagerduty"]
+    target: str
+
+
+class PersonOut(ResponseModel):
+    """A person as `srekit person show --format json` prints it and `PUT /api/v1/people/{name}`
+    takes it back (without `name`, which the path gives)."""
+
+    name: str = Field(description="the handle rotations list as a member")
+    display_name: str | None
+    email: str | None
+    timezone: str | None = Field(description="IANA; null: the rotation's own zone")
+    team: str | None
+    contacts: list[ContactOut] = Field(description="in the order to try them")
+
+
+def person_document(person: Person) -> dict[str, Any]:
+    """`PersonOut` of a person (also what the audit log keeps of one)."""
+    return {
+        "name": person.name,
+        "display_name": person.display_name,
+        "email": person.email,
+        "timezone": person.timezone,
+        "team": person.team,
+        "contacts": [{"kind": c.kind.value, "target": c.target} for c in person.contacts],
     }

@@ -219,6 +219,7 @@ def create_app(
         deployments,
         gate,
         health,
+        people,
         policies,
         postmortems,
         routings,
@@ -338,6 +339,7 @@ def create_app(
         incident_routes,
         alertmanager,
         alerts,
+        people,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

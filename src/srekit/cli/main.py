@@ -19,6 +19,7 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    person,
     postmortem,
     rules,
     serve,
@@ -57,6 +58,7 @@ app.add_typer(incident.app, name="incident")
 app.add_typer(incident.task_app, name="task")
 app.add_typer(incident.alert_app, name="alert")
 app.add_typer(postmortem.app, name="postmortem")
+app.add_typer(person.app, name="person")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

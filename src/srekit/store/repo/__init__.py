@@ -1,6 +1,6 @@
 """Reading and changing the stored state: keyword-only functions taking a session, one module
 per noun (alerts, audit, incidents, teams, services, slos, policies, routings, specs,
-snapshots, deployments, tokens).
+snapshots, deployments, tokens, people, rotations).
 per noun (alerts, audit, incidents, post-mortems, teams, services, slos, policies, specs, snapshots,
 deployments, tokens).
 
@@ -77,6 +77,16 @@ from srekit.store.repo.incidents import (
     save_incident,
     update_task,
 )
+from srekit.store.repo.people import (
+    add_person,
+    delete_person,
+    find_person,
+    get_person,
+    list_people,
+    person_of,
+    put_person,
+    update_person,
+)
 from srekit.store.repo.policies import apply_policy, get_policy, list_policies
 from srekit.store.repo.postmortems import (
     create_postmortem,
@@ -142,6 +152,7 @@ from srekit.store.tables import (
     IncidentEventRow,
     IncidentRow,
     IncidentTaskRow,
+    PersonRow,
     PolicyRow,
     PostmortemRow,
     ServiceRow,
@@ -168,6 +179,7 @@ __all__ = [
     "IncidentEventRow",
     "IncidentRow",
     "IncidentTaskRow",
+    "PersonRow",
     "PolicyRow",
     "PostmortemRow",
     "ServiceRow",
@@ -180,6 +192,7 @@ __all__ = [
     "TeamRow",
     "active_routing",
     "add_event",
+    "add_person",
     "add_silence",
     "add_task",
     "alert_standing",
@@ -196,6 +209,7 @@ __all__ = [
     "create_postmortem",
     "create_token",
     "delete_escalation_policy",
+    "delete_person",
     "delete_routing",
     "delete_service",
     "delete_slo",
@@ -207,12 +221,14 @@ __all__ = [
     "escalation_state_of",
     "find_escalation",
     "find_escalation_policy",
+    "find_person",
     "find_postmortem",
     "find_routing",
     "find_team",
     "get_escalation_policy",
     "get_incident",
     "get_incidents",
+    "get_person",
     "get_policy",
     "get_postmortem",
     "get_routing",
@@ -237,6 +253,7 @@ __all__ = [
     "list_escalation_policies",
     "list_escalations",
     "list_incidents",
+    "list_people",
     "list_policies",
     "list_routings",
     "list_services",
@@ -248,8 +265,10 @@ __all__ = [
     "newest_snapshot_id",
     "notification_seen",
     "open_severe_incidents",
+    "person_of",
     "postmortem_of",
     "prune_snapshots",
+    "put_person",
     "readable_spec",
     "record_audit",
     "record_deployment",
@@ -271,6 +290,7 @@ __all__ = [
     "start_incident_escalation",
     "stored_alerts",
     "unescalated_incidents",
+    "update_person",
     "update_task",
     "upsert_service",
     "upsert_team",

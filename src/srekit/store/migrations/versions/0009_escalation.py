@@ -1,7 +1,7 @@
 """Escalation: policies and their versions, and each incident's escalation state.
 
 Revision ID: 0009_escalation
-Revises: 0005
+Revises: 0006_oncall
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_escalation"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006_oncall"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
