@@ -108,7 +108,12 @@ def test_escalations_start_advance_and_come_due(engine: Engine) -> None:
     second = _incident(engine, minutes=1, title="second")
     with transaction(engine) as session:
         # both unescalated, oldest first
-        assert [r.id for r in repo.unescalated_incidents(session)] == [first, second]
+        checkout = repo.unescalated_incidents(session, services={"checkout", "search"})
+        assert [r.id for r in checkout] == [first, second]
+        assert checkout[0].service_names == ("checkout",)
+        # only incidents on the services some policy names
+        assert repo.unescalated_incidents(session, services={"search"}) == []
+        assert repo.unescalated_incidents(session, services=set()) == []
         row = repo.start_incident_escalation(
             session,
             incident_id=first,
@@ -119,7 +124,9 @@ def test_escalations_start_advance_and_come_due(engine: Engine) -> None:
         )
         assert (row.state, row.started_at) == ("active", AT)
     with transaction(engine) as session:
-        assert [r.id for r in repo.unescalated_incidents(session)] == [second]
+        assert [r.id for r in repo.unescalated_incidents(session, services={"checkout"})] == [
+            second
+        ]
         # due at AT: due at AT and after, not before
         assert repo.due_escalations(session, now=AT - timedelta(seconds=1)) == []
         (due,) = repo.due_escalations(session, now=AT)
@@ -172,7 +179,7 @@ def test_acknowledged_or_closed_incidents_are_answered_and_never_start(engine: E
                 session, row=row, incident=changed, actor="alice", action=to.value, text="x"
             )
     with transaction(engine) as session:
-        assert repo.unescalated_incidents(session) == []
+        assert repo.unescalated_incidents(session, services={"checkout"}) == []
         # not due for an hour, yet answered now
         answered = repo.answered_escalations(session)
         assert [r.incident_id for r in answered] == [acknowledged, resolved]
