@@ -217,6 +217,7 @@ def create_app(
         alerts,
         audit,
         deployments,
+        escalation,
         gate,
         health,
         people,
@@ -340,6 +341,7 @@ def create_app(
         alertmanager,
         alerts,
         people,
+        escalation,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
