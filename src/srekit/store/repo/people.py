@@ -3,18 +3,22 @@ with the person before and after."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.contracts import person_document
+from srekit.core.incident import TimelineKind
+from srekit.core.oncall import names_person
 from srekit.core.people import ContactKind, ContactMethod, Person
 from srekit.core.specs import canonical_json
 from srekit.errors import Conflict, NotFound
 from srekit.store.repo._base import check_name, when
 from srekit.store.repo.audit import audited_write
-from srekit.store.tables import PersonRow
+from srekit.store.tables import IncidentEventRow, PersonRow
 
 __all__ = [
     "add_person",
@@ -22,6 +26,7 @@ __all__ = [
     "find_person",
     "get_person",
     "list_people",
+    "page_counts",
     "person_of",
     "put_person",
     "update_person",
@@ -151,3 +156,24 @@ def delete_person(session: Session, *, name: str, actor: str, now: datetime | No
     before = person_document(person_of(row))
     session.delete(row)
     audited_write(session, actor=actor, action="person.delete", target=name, before=before, now=now)
+
+
+def page_counts(
+    session: Session, *, people: Collection[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """How many `page_sent` entries of incident timelines in [start, end) name each of
+    `people` (`core.oncall.names_person`); zero for those none names."""
+    counts = dict.fromkeys(people, 0)
+    data = session.scalars(
+        select(IncidentEventRow.data_json).where(
+            IncidentEventRow.kind == TimelineKind.PAGE_SENT.value,
+            IncidentEventRow.at >= start,
+            IncidentEventRow.at < end,
+        )
+    )
+    for text in data:
+        entry = json.loads(text)
+        if isinstance(entry, dict):
+            for person in counts:
+                counts[person] += names_person(entry, person)
+    return counts
