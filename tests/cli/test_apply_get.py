@@ -153,7 +153,10 @@ def test_an_unknown_kind_or_name_is_exit_2(tmp_path: Path) -> None:
     code, _, err = run("get", "deployments", env=env)
     assert code == 2
     said = " ".join(err.replace("│", " ").split())  # the error box wraps lines
-    assert "expected slo(s), policy/policies or routing(s)/alertrouting, got 'deployments'" in said
+    assert (
+        "expected slo(s), policy/policies, routing(s)/alertrouting or"
+        " escalationpolicy/escalationpolicies, got 'deployments'"
+    ) in said
     for args, said in (
         (("slo", "checkout"), "expected SERVICE/NAME, got 'checkout'"),
         (("slo", "checkout/nope"), "no SLO checkout/nope in the store"),

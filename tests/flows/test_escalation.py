@@ -5,18 +5,29 @@ what the timeline records, what stops an escalation, and a restart in the middle
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from srekit.core.escalation import EscalationPolicy, EscalationStatus, EscalationStep, NotifyTarget
 from srekit.core.incident import DEFAULT_SEVERITIES, IncidentState, Severity, TimelineKind
+from srekit.core.notify import ContactKind, ContactMethod, verify_ack_token
+from srekit.core.people import ContactKind as PeopleKind
+from srekit.core.people import ContactMethod as PeopleContact
+from srekit.core.people import Person
+from srekit.errors import NotFound
 from srekit.flows.escalation import (
+    OnCall,
     Paging,
+    SignedLinks,
+    StoredDirectory,
     escalate,
     escalation_view,
     list_escalation_views,
 )
 from srekit.flows.incidents import change_incident_state, declare_incident, incident_view
+from srekit.spec.rotation import parse_rotation
 from srekit.store import repo
 from srekit.store.database import transaction
 from tests.escalation_fakes import FakeDirectory, FakeLinks, RecordingSender
@@ -333,3 +344,103 @@ def test_repeats_page_the_first_step_again_after_the_window(engine: Engine) -> N
     ]
     cycles = [data["cycle"] for _, data in _entries(engine, incident_id, TimelineKind.PAGE_SENT)]
     assert cycles == [0, 1]
+
+
+# --- the store's people and rotations ----------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _store_oncall(engine: Engine) -> None:
+    rotation = parse_rotation(
+        (EXAMPLES / "oncall" / "payments.yaml").read_text(), source="payments.yaml"
+    )
+    with transaction(engine) as session:
+        repo.apply_rotation(
+            session, rotation=rotation, actor="alice", now=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        repo.add_person(
+            session,
+            person=Person(
+                name="carol",
+                contacts=(
+                    PeopleContact(PeopleKind.WEBHOOK, "https://hooks.example.com/carol"),
+                    PeopleContact(PeopleKind.EMAIL, "carol@example.com"),
+                ),
+            ),
+            actor="alice",
+        )
+        repo.add_person(session, person=Person(name="erin"), actor="alice")
+
+
+def test_the_stored_directory_reads_rotations_and_contacts(engine: Engine) -> None:
+    _store_oncall(engine)
+    directory = StoredDirectory(engine)
+    # Monday 2 March 2026, 11:00 in Berlin. By hand: primary hands over Mondays 09:00 from
+    # 5 January: 8 weeks later is shift 8, 8 mod 3 = carol; secondary Thursdays from 8
+    # January: 26 February is shift 7, erin; manager monthly from 1 January: March is
+    # shift 2, grace
+    monday = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert directory.on_call(rotation="payments", layer="primary", at=monday) == OnCall("carol")
+    assert directory.on_call(rotation="payments", layer="secondary", at=monday) == OnCall("erin")
+    assert directory.on_call(rotation="payments", layer="manager", at=monday) == OnCall("grace")
+    # bob's override: Saturday 28 March 18:00 to Monday 30 March 09:00, Berlin time
+    sunday = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    assert directory.on_call(rotation="payments", layer="primary", at=sunday) == OnCall("bob")
+    # before the first layer's start: a gap, and why
+    before = directory.on_call(
+        rotation="payments", layer="primary", at=datetime(2026, 1, 2, tzinfo=UTC)
+    )
+    assert before.person is None
+    assert before.gap is not None
+    with pytest.raises(NotFound, match="has no layer 'night'"):
+        directory.on_call(rotation="payments", layer="night", at=monday)
+    with pytest.raises(NotFound):
+        directory.on_call(rotation="search", layer="primary", at=monday)
+    assert list(directory.contact_methods(person="carol")) == [
+        ContactMethod(ContactKind.WEBHOOK, "https://hooks.example.com/carol"),
+        ContactMethod(ContactKind.EMAIL, "carol@example.com"),
+    ]
+    assert list(directory.contact_methods(person="erin")) == []
+    with pytest.raises(NotFound):
+        directory.contact_methods(person="mallory")
+
+
+def test_a_round_pages_the_stored_on_call_member_through_each_contact(engine: Engine) -> None:
+    _store_oncall(engine)
+    _apply(engine)
+    monday = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    incident_id = declare_incident(
+        engine, title="x", severity=Severity.P1, actor="a", now=monday, services=["checkout"]
+    ).incident.id
+    sender = RecordingSender()
+    paging = Paging(StoredDirectory(engine), sender, FakeLinks(), DEFAULT_SEVERITIES)
+    escalate(engine, paging, now=monday)
+    assert [(page.person, contact.kind) for page, contact in sender.sent] == [
+        ("carol", ContactKind.WEBHOOK),
+        ("carol", ContactKind.EMAIL),
+    ]
+    # erin (secondary, no contact method) is unreached at 10:10: grace at once, unknown
+    # as a person here, is recorded too; the escalation is over
+    escalate(engine, paging, now=monday + timedelta(minutes=10))
+    details = [
+        data["detail"]
+        for _, data in _entries(engine, incident_id, TimelineKind.NOTE)
+        if data["escalation"] == "unreached"
+    ]
+    assert details == [
+        "rotation payments, layer secondary: erin has no contact method",
+        "person grace: no person 'grace' in the store",
+    ]
+
+
+def test_signed_links_carry_a_token_for_the_incident_and_the_person() -> None:
+    links = SignedLinks("https://srekit.example.com", b"0123456789abcdef", ttl_s=3600)
+    url = links.ack_url(incident_id=7, person="carol", now=OPENED)
+    prefix = "https://srekit.example.com/api/v1/incidents/7/ack?token="
+    assert url.startswith(prefix)
+    claim = verify_ack_token(
+        b"0123456789abcdef", url.removeprefix(prefix), incident_id=7, now=OPENED
+    )
+    assert (claim.person, claim.expires_at) == ("carol", OPENED + timedelta(hours=1))
+    assert links.incident_url(incident_id=7) == "https://srekit.example.com/api/v1/incidents/7"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from srekit.core.escalation import (
@@ -46,7 +46,8 @@ from srekit.core.escalation import (
 )
 from srekit.core.incident import Incident, Severity, SeverityDefinition, TimelineKind
 from srekit.core.instant import format_instant
-from srekit.core.notify import ContactMethod, Delivery, Page
+from srekit.core.notify import ContactKind, ContactMethod, Delivery, Page, ack_token
+from srekit.core.rotation import versioned_on_call
 from srekit.errors import NotFound, SrekitError
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
@@ -60,9 +61,12 @@ from srekit.store.repo import (
     escalation_state_of,
     find_escalation,
     get_incident,
+    get_person,
     incident_of,
     list_escalation_policies,
     list_escalations,
+    person_of,
+    ruling_rotation_versions,
     save_escalation,
     start_incident_escalation,
     unescalated_incidents,
@@ -78,7 +82,10 @@ __all__ = [
     "Paging",
     "Sender",
     "SentPage",
+    "SignedLinks",
+    "StoredDirectory",
     "escalate",
+    "escalation_plan_of",
     "escalation_view",
     "list_escalation_views",
     "policy_step_number",
@@ -123,6 +130,51 @@ class Links(Protocol):
     def ack_url(self, *, incident_id: int, person: str, now: datetime) -> str: ...
 
     def incident_url(self, *, incident_id: int) -> str: ...
+
+
+class StoredDirectory:
+    """The store's people and rotations: who holds a layer's pager at an instant (the rotation's
+    ruling versions, `core.rotation.versioned_on_call`), and a person's contact methods in
+    the order they listed them."""
+
+    def __init__(self, engine: StoreEngine) -> None:
+        self.engine = engine
+
+    def on_call(self, *, rotation: str, layer: str, at: datetime) -> OnCall:
+        with transaction(self.engine, read_only=True) as session:
+            versions = ruling_rotation_versions(session, name=rotation)
+        shift = versioned_on_call(versions, at=at).get(layer)
+        if shift is None:
+            raise NotFound(f"rotation {rotation!r} has no layer {layer!r} at {format_instant(at)}")
+        return OnCall(shift.member, shift.gap)
+
+    def contact_methods(self, *, person: str) -> Sequence[ContactMethod]:
+        with transaction(self.engine, read_only=True) as session:
+            stored = person_of(get_person(session, name=person))
+        return [ContactMethod(ContactKind(c.kind.value), c.target) for c in stored.contacts]
+
+
+@dataclass(frozen=True)
+class SignedLinks:
+    """Links under `public_url` (SREKIT_PUBLIC_URL): the incident, and the acknowledgement
+    link, whose token (`core.notify.ack_token`, signed with `secret`) lets the person paged
+    acknowledge that incident for `ttl_s` seconds."""
+
+    public_url: str
+    secret: bytes
+    ttl_s: float
+
+    def ack_url(self, *, incident_id: int, person: str, now: datetime) -> str:
+        token = ack_token(
+            self.secret,
+            incident_id=incident_id,
+            person=person,
+            expires_at=now + timedelta(seconds=self.ttl_s),
+        )
+        return f"{self.public_url}/api/v1/incidents/{incident_id}/ack?token={token}"
+
+    def incident_url(self, *, incident_id: int) -> str:
+        return f"{self.public_url}/api/v1/incidents/{incident_id}"
 
 
 @dataclass(frozen=True)
@@ -563,3 +615,23 @@ def list_escalation_views(
         return [
             _view(session, row) for row in list_escalations(session, status=status, limit=limit)
         ]
+
+
+def escalation_plan_of(
+    engine: StoreEngine, *, incident_id: int, severities: Mapping[Severity, SeverityDefinition]
+) -> tuple[PlannedStep, ...]:
+    """Every page the incident's escalation plans, in order, with its due instant: entries
+    before the view's `steps_paged` were handled. NotFound when it has no escalation."""
+    with transaction(engine, read_only=True) as session:
+        row = find_escalation(session, incident_id=incident_id)
+        if row is None:
+            raise NotFound(f"incident {incident_id} has no escalation")
+        incident = incident_of(get_incident(session, incident_id=incident_id))
+        policy = escalation_policy_version(
+            session, name=row.policy_name, version=row.policy_version
+        )
+        return escalation_plan(
+            policy,
+            opened_at=incident.opened_at,
+            window_s=severities[incident.severity].escalation_after_s,
+        )
