@@ -626,6 +626,24 @@ class PostmortemRow(Base):
 __all__ += ["PostmortemRow"]
 
 
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class ServerSecretRow(Base):
+    """A secret the servers share, made at random on first use (`repo.secrets.server_secret`):
+    `ack-link` signs the acknowledgement links in pages. `value` is hex; it never leaves the
+    store but to sign or verify."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+
+__all__ += ["ServerSecretRow"]
+
+
 # --- On call: people and rotations --------------------------------------------------------------
 
 

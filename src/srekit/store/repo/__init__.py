@@ -116,6 +116,7 @@ from srekit.store.repo.routings import (
     list_routings,
     routing_of,
 )
+from srekit.store.repo.secrets import ACK_LINK_SECRET, server_secret
 from srekit.store.repo.services import (
     delete_service,
     get_service,
@@ -176,6 +177,7 @@ from srekit.store.tables import (
 )
 
 __all__ = [
+    "ACK_LINK_SECRET",
     "ACTIVE_ROUTING",
     "TOKEN_PREFIX",
     "AlertNotificationRow",
@@ -307,6 +309,7 @@ __all__ = [
     "save_escalation",
     "save_incident",
     "save_postmortem",
+    "server_secret",
     "service_names",
     "slo_history",
     "slo_versions",

@@ -1,7 +1,7 @@
 """Escalation: policies and their versions, and each incident's escalation state.
 
 Revision ID: 0009_escalation
-Revises: 0006_oncall
+Revises: 0006_oncall, 0007_notify
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_escalation"
-down_revision: str | None = "0006_oncall"
+# the branches merged so far; the revisions are chained in order when they land together
+down_revision: str | Sequence[str] | None = ("0006_oncall", "0007_notify")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
