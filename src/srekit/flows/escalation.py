@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from srekit.core.escalation import (
@@ -46,9 +46,10 @@ from srekit.core.escalation import (
 )
 from srekit.core.incident import Incident, Severity, SeverityDefinition, TimelineKind
 from srekit.core.instant import format_instant
-from srekit.core.notify import ContactKind, ContactMethod, Delivery, Page, ack_token
+from srekit.core.notify import ContactKind, ContactMethod, Delivery, Page
 from srekit.core.rotation import versioned_on_call
 from srekit.errors import NotFound, SrekitError
+from srekit.flows.notify import incident_url, page_link
 from srekit.store import StoreEngine, StoreSession
 from srekit.store.database import transaction
 from srekit.store.repo import (
@@ -165,16 +166,17 @@ class SignedLinks:
     ttl_s: float
 
     def ack_url(self, *, incident_id: int, person: str, now: datetime) -> str:
-        token = ack_token(
-            self.secret,
+        return page_link(
+            secret=self.secret,
+            public_url=self.public_url,
             incident_id=incident_id,
             person=person,
-            expires_at=now + timedelta(seconds=self.ttl_s),
+            now=now,
+            ttl_s=self.ttl_s,
         )
-        return f"{self.public_url}/api/v1/incidents/{incident_id}/ack?token={token}"
 
     def incident_url(self, *, incident_id: int) -> str:
-        return f"{self.public_url}/api/v1/incidents/{incident_id}"
+        return incident_url(self.public_url, incident_id)
 
 
 @dataclass(frozen=True)

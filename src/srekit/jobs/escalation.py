@@ -15,7 +15,16 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from srekit.flows.escalation import EscalationReport, Paging, escalate
+from srekit.config import Settings
+from srekit.flows.escalation import (
+    EscalationReport,
+    Paging,
+    SignedLinks,
+    StoredDirectory,
+    escalate,
+)
+from srekit.flows.notify import ack_secret
+from srekit.notifiers import notifiers_of
 from srekit.store import StoreEngine
 from srekit.store.locks import LeaderLock
 
@@ -51,6 +60,28 @@ class EscalationJob:
         self._lock = LeaderLock(engine, key=ESCALATION_LOCK_KEY, name="escalation")
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._closing: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_settings(cls, engine: StoreEngine, settings: Settings) -> EscalationJob:
+        """The job `srekit serve` runs: the store's people and rotations, every notifier the
+        settings configure (closed by `stop`), links under SREKIT_PUBLIC_URL signed with
+        SREKIT_ACK_LINK_SECRET (or the store's shared secret), the severities' escalation
+        windows, a round every SREKIT_ESCALATION_INTERVAL_S."""
+        notifiers = notifiers_of(settings)
+        paging = Paging(
+            directory=StoredDirectory(engine),
+            send=notifiers.send,
+            links=SignedLinks(
+                public_url=settings.public_url,
+                secret=ack_secret(engine, settings=settings),
+                ttl_s=settings.ack_link_ttl_s,
+            ),
+            severities=settings.severity_definitions(),
+        )
+        job = cls(engine, paging, interval_s=settings.escalation_interval_s)
+        job._closing.append(notifiers.close)
+        return job
 
     def run_once(self, *, at: datetime | None = None) -> EscalationReport | None:
         """One round at `at` (default: the clock's now); None when another replica leads."""
@@ -79,6 +110,9 @@ class EscalationJob:
             self._thread = None
         with self._round:
             self._lock.release()
+        for close in self._closing:
+            close()
+        self._closing.clear()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
