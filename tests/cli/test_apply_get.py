@@ -109,7 +109,9 @@ def test_nothing_to_apply_and_no_file_are_exit_2(cli: Cli, tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     code, _, err = cli("apply", "-f", tmp_path / "empty")
     assert code == 2
-    assert "no SLO, policy, alert routing, rotation or escalation policy found" in " ".join(err.split())
+    assert "no SLO, policy, alert routing, rotation or escalation policy found" in " ".join(
+        err.split()
+    )
     assert cli("apply")[0] == 2
     assert cli("apply", "-f", tmp_path / "missing.yaml")[0] == 2
 

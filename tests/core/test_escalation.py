@@ -122,7 +122,7 @@ def test_the_first_policy_by_name_that_names_a_service_and_the_severity_takes_th
 
 
 def test_the_plan_counts_every_wait_from_the_opening() -> None:
-    plan = escalation_plan(PAYMENTS, opened_at=OPENED, window_s=15 * 60)
+    plan = escalation_plan(PAYMENTS, start=OPENED, window_s=15 * 60)
     # by hand: 10:00 primary; +10m 10:10 secondary; +15m 10:25 manager; +15m (window) 10:40 grace
     assert [(p.index, p.step, p.cycle, p.notify, p.due_at) for p in plan] == [
         (0, 1, 0, PRIMARY, _at(0)),
@@ -141,7 +141,7 @@ def test_steps_without_after_wait_the_severitys_window_and_repeats_start_over() 
     )
     # P0's window, 5 minutes: primary 0, secondary +5 = 5, manager +2 = 7; a repeat's step 1
     # one window after the last step: 12, 17, 19; then 24, 29, 31
-    plan = escalation_plan(policy, opened_at=OPENED, window_s=300)
+    plan = escalation_plan(policy, start=OPENED, window_s=300)
     assert [(p.step, p.cycle, p.due_at) for p in plan] == [
         (1, 0, _at(0)),
         (2, 0, _at(5)),
@@ -158,12 +158,12 @@ def test_steps_without_after_wait_the_severitys_window_and_repeats_start_over() 
 
 def test_a_plan_needs_a_positive_window() -> None:
     with pytest.raises(ValueError, match="positive escalation window"):
-        escalation_plan(PAYMENTS, opened_at=OPENED, window_s=0)
+        escalation_plan(PAYMENTS, start=OPENED, window_s=0)
 
 
 # --- the rounds ---------------------------------------------------------------------------------
 
-PLAN = escalation_plan(PAYMENTS, opened_at=OPENED, window_s=15 * 60)
+PLAN = escalation_plan(PAYMENTS, start=OPENED, window_s=15 * 60)
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_nobody_answering_pages_each_step_when_due_then_the_escalation_is_exhaus
     _apply(engine)
     incident_id = _open(engine)
     paging, sender = _paging()
-    first = escalate(engine, paging, now=_at(0.1))
+    first = escalate(engine, paging, now=_at(0))
     assert first.started == (incident_id,)
     assert sender.people() == [("alice", 1)]
     page = sender.sent[0][0]
@@ -149,6 +149,24 @@ def test_nobody_answering_pages_each_step_when_due_then_the_escalation_is_exhaus
         None,
         3,
     )
+
+
+def test_the_plan_counts_from_the_escalations_start_not_the_alerts(engine: Engine) -> None:
+    # an alert pending 7 minutes (`for: 7m`) opens its incident with startsAt 10:00; srekit
+    # first sees it at 10:07: dave is due 10 minutes after that, at 10:17, not at 10:10
+    _apply(engine)
+    incident_id = _open(engine)
+    paging, sender = _paging()
+    escalate(engine, paging, now=_at(7))
+    assert escalate(engine, paging, now=_at(16.9)).pages == ()
+    escalate(engine, paging, now=_at(17))
+    assert [(page.person, page.at) for page, _ in sender.sent] == [
+        ("alice", _at(7)),
+        ("dave", _at(17)),
+    ]
+    view = escalation_view(engine, incident_id=incident_id)
+    assert view is not None
+    assert (view.started_at, view.next_at) == (_at(7), _at(22))  # grace 5 minutes on
 
 
 def test_acknowledging_stops_the_escalation_at_the_next_round(engine: Engine) -> None:
@@ -213,7 +231,7 @@ def test_only_covered_incidents_escalate_and_answered_ones_never_start(engine: E
     )
     covered = _open(engine, services=("search", "checkout"))
     paging, sender = _paging()
-    report = escalate(engine, paging, now=_at(0.1))
+    report = escalate(engine, paging, now=_at(0))
     assert report.started == (covered,)
     assert [page.incident_id for page, _ in sender.sent] == [covered]
     for incident_id in (other_service, too_minor, answered):
@@ -236,8 +254,8 @@ def test_a_gap_or_an_unreachable_person_brings_the_next_step_forward(engine: Eng
     sender = RecordingSender(failing={"http://127.0.0.1:9/dave"})
     paging, _ = _paging(directory, sender)
     report = escalate(engine, paging, now=_at(1))
-    # the gap at step 1 brings dave (due 10:10) forward to 10:01; dave's page fails, which
-    # brings grace (due 10:15) forward too: all in one round
+    # escalating from 10:01: the gap at step 1 brings dave (due 10:11) forward to 10:01;
+    # dave's page fails, which brings grace (due 10:16) forward too: all in one round
     assert [(page.step, page.person) for page in report.pages] == [
         (1, None),
         (2, "dave"),

@@ -8,8 +8,12 @@ acknowledgement (by default the severity's escalation window,
 over `repeat` times, step 1 again one window after the last step. An incident escalates by the
 first policy, by name, that names one of its services and its severity.
 
-The plan is absolute: every step's due instant counts from the incident's `opened_at`, so an
-escalation that resumes after a restart pages exactly what fell due meanwhile. The state of one
+The plan is absolute: every step's due instant counts from the escalation's start, a stored
+instant, so an escalation that resumes after a restart pages exactly what fell due meanwhile.
+The start is when srekit began escalating the incident (its first round after the incident
+opened), not the incident's `opened_at`: that is the alert's `startsAt`, which Prometheus sets
+when the alert began pending, minutes before it fired with `for: 10m`; counting from there
+would page the second step together with the first. The state of one
 escalation is the plan's next step and when it is due (`EscalationState`); `decide` says what a
 round does with it, and `advance` what the state is after the round paged (or could not page)
 that step:
@@ -140,19 +144,19 @@ class PlannedStep:
 
 
 def escalation_plan(
-    policy: EscalationPolicy, *, opened_at: datetime, window_s: float
+    policy: EscalationPolicy, *, start: datetime, window_s: float
 ) -> tuple[PlannedStep, ...]:
-    """Every page the policy would send for an incident opened at `opened_at` that nobody
+    """Every page the policy would send for an incident escalated from `start` that nobody
     acknowledges, in order, with absolute due instants.
 
-    due(1) = opened_at; due(k) = due(k-1) + after(k), where after(k) is the step's `after_s`,
+    due(1) = start; due(k) = due(k-1) + after(k), where after(k) is the step's `after_s`,
     else `window_s` (the severity's escalation window, seconds); a repeat's first step is due
     `window_s` after the previous pass's last step. `(1 + repeat) × len(steps)` entries.
     """
     if not window_s > 0:
         raise ValueError(f"expected a positive escalation window, got {window_s}s")
     plan: list[PlannedStep] = []
-    due = opened_at
+    due = start
     for cycle in range(policy.repeat + 1):
         for number, step in enumerate(policy.steps, start=1):
             if plan:
@@ -179,7 +183,7 @@ class EscalationState:
 
 
 def start_escalation(plan: Sequence[PlannedStep]) -> EscalationState:
-    """The state of a new escalation: step 1, due when the incident opened."""
+    """The state of a new escalation: step 1, due at the plan's start."""
     return EscalationState(next_step=0, next_at=plan[0].due_at)
 
 

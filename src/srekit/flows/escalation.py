@@ -4,8 +4,9 @@
 
 1. It starts an escalation for every triggered, unacknowledged incident that has none yet and
    that a stored policy covers (`core.escalation.policy_for_incident`: the first by name naming
-   one of its services and its severity): the row records the policy's version, and step 1 is
-   due at the incident's opening. The intake knows nothing of this: its hot path stays as it is.
+   one of its services and its severity): the row records the policy's version and the round's
+   instant, from which every step's due instant counts (`core.escalation.escalation_plan`);
+   step 1 is due at once. The intake knows nothing of this: its hot path stays as it is.
 2. It stops every active escalation whose incident was acknowledged (by the CLI, the API or the
    signed link in a page), mitigated, resolved or closed, with an `escalation stopped` entry on
    the timeline, whether or not a step is due.
@@ -226,7 +227,7 @@ def _plan(
 ) -> tuple[PlannedStep, ...]:
     policy = escalation_policy_version(session, name=row.policy_name, version=row.policy_version)
     return escalation_plan(
-        policy, opened_at=incident.opened_at, window_s=_window_s(paging, incident.severity)
+        policy, start=row.started_at, window_s=_window_s(paging, incident.severity)
     )
 
 
@@ -263,9 +264,7 @@ def _start(engine: StoreEngine, paging: Paging, *, now: datetime) -> list[int]:
             policy = policy_for_incident([p for p, _ in policies], incident)
             if policy is None:
                 continue
-            plan = escalation_plan(
-                policy, opened_at=incident.opened_at, window_s=_window_s(paging, incident.severity)
-            )
+            plan = escalation_plan(policy, start=now, window_s=_window_s(paging, incident.severity))
             state = start_escalation(plan)
             start_incident_escalation(
                 session,
@@ -634,6 +633,6 @@ def escalation_plan_of(
         )
         return escalation_plan(
             policy,
-            opened_at=incident.opened_at,
+            start=row.started_at,
             window_s=severities[incident.severity].escalation_after_s,
         )
