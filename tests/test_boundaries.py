@@ -3,8 +3,8 @@
 `core` is pure: the standard library and itself. Only the store touches SQLAlchemy, Alembic,
 its tables and its codec. Only `api.app` wires the API's routes. Nothing imports the CLI but
 the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`,
-`notifiers`) and the layers above them but below the surfaces (`flows`, `jobs`) import no
-surface. Imports inside functions and under TYPE_CHECKING count as much as any other.
+`notifiers`, `ical`) and the layers above them but below the surfaces (`flows`, `jobs`) import
+no surface. Imports inside functions and under TYPE_CHECKING count as much as any other.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.store",
         "srekit.alertmanager",
         "srekit.notifiers",
+        "srekit.ical",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES

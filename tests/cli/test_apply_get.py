@@ -157,7 +157,7 @@ def test_an_unknown_kind_or_name_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     said = " ".join(err.replace("│", " ").split())  # the error box wraps lines
     assert (
-        "expected slo(s), policy/policies, routing(s)/alertrouting or"
+        "expected slo(s), policy/policies, routing(s)/alertrouting, rotation(s) or"
         " escalationpolicy/escalationpolicies, got 'deployments'"
     ) in said
     for args, said in (

@@ -222,6 +222,7 @@ def create_app(
         escalation,
         gate,
         health,
+        oncall,
         people,
         policies,
         postmortems,
@@ -345,6 +346,7 @@ def create_app(
         alerts,
         people,
         escalation,
+        oncall,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

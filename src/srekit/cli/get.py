@@ -1,8 +1,8 @@
 """`srekit get KIND [NAME]`: what the state store (or, with --server, a running srekit) holds,
 as `kubectl get` shows it.
 
-KIND is `slo`, `policy`, `routing` (`alertrouting` too) or `escalationpolicy`, in any case,
-singular or plural.
+KIND is `slo`, `policy`, `routing` (`alertrouting` too), `rotation` or `escalationpolicy`, in
+any case, singular or plural.
 The table lists names, versions and a few settings; `--format json|yaml` prints the srekit/v1
 documents themselves (YAML as one document after another), which `srekit apply -f` takes back
 as they are. While no alert routing named `default` is stored, the built-in one is in force:
@@ -44,6 +44,7 @@ EXAMPLES = examples(
     "srekit get slo checkout/availability --format yaml",
     "srekit get policies",
     "srekit get routing default --format yaml",
+    "srekit get rotations",
     "srekit get escalationpolicies",
 )
 
@@ -52,6 +53,7 @@ class Kind(StrEnum):
     SLO = "slo"
     POLICY = "policy"
     ROUTING = "routing"
+    ROTATION = "rotation"
     ESCALATION_POLICY = "escalationpolicy"
 
 
@@ -64,6 +66,8 @@ _KINDS = {
     "routings": Kind.ROUTING,
     "alertrouting": Kind.ROUTING,
     "alertroutings": Kind.ROUTING,
+    "rotation": Kind.ROTATION,
+    "rotations": Kind.ROTATION,
     "escalationpolicy": Kind.ESCALATION_POLICY,
     "escalationpolicies": Kind.ESCALATION_POLICY,
 }
@@ -73,7 +77,7 @@ def _kind(value: str) -> Kind:
     kind = _KINDS.get(value.lower())
     if kind is None:
         raise typer.BadParameter(
-            "expected slo(s), policy/policies, routing(s)/alertrouting or"
+            "expected slo(s), policy/policies, routing(s)/alertrouting, rotation(s) or"
             f" escalationpolicy/escalationpolicies, got {value!r}"
         )
     return kind
@@ -97,12 +101,14 @@ _COLUMNS = {
     Kind.SLO: ("service", "slo", "team", "objective", "window", "version", "format", "updated"),
     Kind.POLICY: ("name", "version", "levels", "no data", "updated"),
     Kind.ROUTING: ("name", "version", "routes", "service label", "on resolved", "updated"),
+    Kind.ROTATION: ("name", "version", "team", "timezone", "layers", "effective from"),
     Kind.ESCALATION_POLICY: ("name", "version", "services", "severities", "steps", "updated"),
 }
 _FOLDED = {
     Kind.SLO: "window",
     Kind.POLICY: "levels",
     Kind.ROUTING: None,
+    Kind.ROTATION: "layers",
     Kind.ESCALATION_POLICY: "services",
 }
 
@@ -114,7 +120,7 @@ def get(
         typer.Argument(
             metavar="KIND",
             parser=_kind,
-            help="slo(s), policy/policies, routing(s)/alertrouting or"
+            help="slo(s), policy/policies, routing(s)/alertrouting, rotation(s) or"
             " escalationpolicy/escalationpolicies, in any case",
             show_default=False,
         ),
@@ -348,6 +354,60 @@ def _served_routings(server: str, name: str | None) -> list[_Item]:
     return items
 
 
+# --- on-call rotations --------------------------------------------------------------------
+
+
+def _rotation_item(document: dict[str, Any], *, version: object) -> _Item:
+    spec = document["spec"]
+    row = {
+        "name": str(document["metadata"]["name"]),
+        "version": str(version),
+        "team": str(spec.get("team") or "-"),
+        "timezone": str(spec["timezone"]),
+        "layers": ", ".join(str(layer["name"]) for layer in spec["layers"]),
+        "effective from": str(spec.get("effective_from") or "-"),
+    }
+    return _Item(row, document)
+
+
+def _stored_rotations(ctx: typer.Context, name: str | None) -> list[_Item]:
+    from srekit.spec.rotation import rotation_document
+    from srekit.store.repo import get_rotation, list_rotations, rotation_of
+
+    with store_session(ctx, read_only=True) as session:
+        rows = [get_rotation(session, name=name)] if name is not None else list_rotations(session)
+        return [
+            _rotation_item(
+                rotation_document(rotation_of(row), effective_from=row.effective_from),
+                version=row.version,
+            )
+            for row in rows
+        ]
+
+
+_ROTATION_FIELDS = frozenset({"name", "version", "document"})
+
+
+def _served_rotations(server: str, name: str | None) -> list[_Item]:
+    from pydantic import ValidationError
+
+    from srekit.spec.rotation import RotationDocument
+
+    path = "/api/v1/oncall/rotations"
+    if name is not None:
+        answers = [server_object(server, f"{path}/{_segment(name)}", _ROTATION_FIELDS)]
+    else:
+        answers = server_rows(server, path, None, _ROTATION_FIELDS)
+    items = []
+    for answer in answers:
+        try:
+            RotationDocument.model_validate(answer["document"])
+        except ValidationError as error:
+            abort(f"srekit at {server} answered a rotation srekit cannot read: {error}", 3)
+        items.append(_rotation_item(dict(answer["document"]), version=answer["version"]))
+    return items
+
+
 # --- escalation policies ------------------------------------------------------------------
 
 
@@ -423,11 +483,13 @@ _STORED: dict[Kind, Callable[[typer.Context, str | None], list[_Item]]] = {
     Kind.SLO: _stored_slos,
     Kind.POLICY: _stored_policies,
     Kind.ROUTING: _stored_routings,
+    Kind.ROTATION: _stored_rotations,
     Kind.ESCALATION_POLICY: _stored_escalation_policies,
 }
 _SERVED: dict[Kind, Callable[[str, str | None], list[_Item]]] = {
     Kind.SLO: _served_slos,
     Kind.POLICY: _served_policies,
     Kind.ROUTING: _served_routings,
+    Kind.ROTATION: _served_rotations,
     Kind.ESCALATION_POLICY: _served_escalation_policies,
 }

@@ -15,10 +15,12 @@ from srekit.cli import (
     config,
     db,
     demo,
+    escalation,
     events,
     gate,
     get,
     incident,
+    oncall,
     person,
     postmortem,
     rules,
@@ -59,6 +61,8 @@ app.add_typer(incident.task_app, name="task")
 app.add_typer(incident.alert_app, name="alert")
 app.add_typer(postmortem.app, name="postmortem")
 app.add_typer(person.app, name="person")
+app.add_typer(oncall.app, name="oncall")
+oncall.app.add_typer(escalation.app, name="escalation")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

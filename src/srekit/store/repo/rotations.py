@@ -107,7 +107,7 @@ def apply_rotation(
         and (effective_from is None or effective_from == row.effective_from)
     ):
         return Applied(row, False, ())
-    starts = effective_from if effective_from is not None else at
+    starts = effective_from if effective_from is not None else at.replace(microsecond=0)
     problem = effective_from_problem(starts, now=at)
     if problem is not None:
         raise SpecError(problem, field="spec.effective_from")
