@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import Engine
 
+from srekit.core.incident import DEFAULT_SEVERITIES, Severity
+from srekit.flows.escalation import Paging, escalate
+from srekit.flows.incidents import declare_incident
 from srekit.store.database import create_store_engine, upgrade
 from tests.api.conftest import FakeEvaluator, make_app, make_tokens
 from tests.cli.conftest import EXAMPLES, Cli, run
+from tests.escalation_fakes import FakeDirectory, FakeLinks, RecordingSender
 from tests.served import serving
 
 POLICY = EXAMPLES / "oncall" / "escalation.yaml"
@@ -89,3 +94,107 @@ def test_get_from_a_server_prints_what_the_store_holds(
                 there = run("get", *args, "-o", output, env=remote)
                 assert here[0] == there[0] == 0, (args, there[2])
                 assert there[1] == here[1], (args, output)
+
+
+def test_oncall_escalation_list_and_show_read_the_store(cli: Cli, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    assert cli("apply", "-f", POLICY)[0] == 0
+    assert cli("oncall", "escalation", "list")[1].strip() == (
+        "no escalations: apply an EscalationPolicy (srekit apply -f FILE)"
+    )
+    code, _, err = cli("oncall", "escalation", "show", "1")
+    assert code == 2
+    assert "no incident 1" in err
+    engine = create_store_engine(cli.env["SREKIT_DATABASE_URL"])
+    try:
+        number = declare_incident(
+            engine,
+            title="checkout is down",
+            severity=Severity.P1,
+            actor="ci",
+            now=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            services=["checkout"],
+        ).incident.id
+        sender = RecordingSender()
+        paging = Paging(FakeDirectory(), sender, FakeLinks(), DEFAULT_SEVERITIES)
+        escalate(engine, paging, now=datetime(2026, 3, 2, 10, 0, 5, tzinfo=UTC))
+        uncovered = declare_incident(
+            engine,
+            title="search is slow",
+            severity=Severity.P1,
+            actor="ci",
+            now=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            services=["search"],
+        ).incident.id
+    finally:
+        engine.dispose()
+    assert sender.people() == [("alice", 1)]
+    assert cli.json("oncall", "escalation", "show", str(uncovered)) is None
+    code, said, _ = cli("oncall", "escalation", "show", str(uncovered))
+    assert code == 0
+    assert f"incident {uncovered} has no escalation" in " ".join(said.split())
+    (listed,) = cli.json("oncall", "escalation", "list", "--state", "active")  # type: ignore[misc]
+    assert listed == {
+        "incident_id": number,
+        "policy": "payments",
+        "policy_version": 1,
+        "state": "active",
+        "next_step": 2,
+        "next_at": "2026-03-02T10:10:05Z",
+        "steps_paged": 1,
+        "reason": None,
+        "started_at": "2026-03-02T10:00:05Z",
+        "updated_at": "2026-03-02T10:00:05Z",
+    }
+    assert cli.json("oncall", "escalation", "list", "--state", "stopped") == []
+    shown = cli.json("oncall", "escalation", "show", str(number))
+    # by hand: from 10:00:05, secondary +10m, manager +15m, grace +15m (P1's window)
+    assert shown["plan"] == [  # type: ignore[index]
+        {
+            "step": 1,
+            "cycle": 0,
+            "notify": "rotation payments, layer primary",
+            "due_at": "2026-03-02T10:00:05Z",
+            "handled": True,
+        },
+        {
+            "step": 2,
+            "cycle": 0,
+            "notify": "rotation payments, layer secondary",
+            "due_at": "2026-03-02T10:10:05Z",
+            "handled": False,
+        },
+        {
+            "step": 3,
+            "cycle": 0,
+            "notify": "rotation payments, layer manager",
+            "due_at": "2026-03-02T10:25:05Z",
+            "handled": False,
+        },
+        {
+            "step": 4,
+            "cycle": 0,
+            "notify": "person grace",
+            "due_at": "2026-03-02T10:40:05Z",
+            "handled": False,
+        },
+    ]
+    code, table, err = cli("oncall", "escalation", "show", str(number))
+    assert code == 0, err
+    lines = [line.split() for line in table.splitlines()]
+    assert ["next", "step", "2"] in lines
+    assert ["4", "1", "person", "grace", "2026-03-02T10:40:05Z"] in lines
+    assert [
+        "1",
+        "1",
+        "rotation",
+        "payments,",
+        "layer",
+        "primary",
+        "2026-03-02T10:00:05Z",
+        "handled",
+    ] in lines
+    code, _, err = cli("oncall", "escalation", "list", "--state", "paused")
+    assert code == 2
+    said = " ".join(err.replace("│", " ").split())  # the error box wraps lines
+    assert "expected one of active, stopped, exhausted, got 'paused'" in said

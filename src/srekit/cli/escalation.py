@@ -26,7 +26,7 @@ app = SrekitTyper(
     help="Escalations: which step each incident's escalation is at, and what comes next.",
     epilog=examples(
         "srekit oncall escalation list --state active",
-        "srekit oncall escalation show 42",
+        "srekit oncall escalation show 1",
     ),
     no_args_is_help=True,
 )
@@ -88,24 +88,33 @@ def list_command(
     console.print(table)
 
 
-@app.command("show", epilog=examples("srekit oncall escalation show 42 --format json"))
+@app.command("show", epilog=examples("srekit oncall escalation show 1 --format json"))
 def show(
     ctx: typer.Context,
-    incident_id: Annotated[
-        int, typer.Argument(metavar="INCIDENT", min=1, help="the incident's number")
-    ],
+    incident_id: Annotated[int, typer.Argument(metavar="INCIDENT", help="the incident's number")],
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """An incident's escalation and its plan: each step, whom it pages, when it is due."""
+    """An incident's escalation and its plan: each step, whom it pages, when it is due (an
+    incident without one says so; exit 2 for no such incident)."""
     from srekit.core.instant import format_instant
-    from srekit.errors import NotFound
     from srekit.flows.escalation import escalation_plan_of, escalation_view
+    from srekit.flows.incidents import incident_view
 
     settings = settings_of(ctx)
     with errors_to_exit_codes(), open_engine(settings) as engine:
         view = escalation_view(engine, incident_id=incident_id)
         if view is None:
-            raise NotFound(f"incident {incident_id} has no escalation")
+            incident_view(engine, incident_id=incident_id)  # exit 2 for no such incident
+            if output is not OutputFormat.TABLE:
+                emit(None, output)
+            else:
+                console.print(
+                    f"incident {incident_id} has no escalation: no escalation policy names its"
+                    " services and severity, or it was acknowledged before the server's"
+                    " escalation job saw it",
+                    highlight=False,
+                )
+            return
         plan = escalation_plan_of(
             engine, incident_id=incident_id, severities=settings.severity_definitions()
         )
