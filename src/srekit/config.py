@@ -211,7 +211,6 @@ class Settings(BaseSettings):
     )
     ack_link_secret: SecretStr | None = Field(
         None,
-        min_length=16,
         description="signs acknowledgement links (default: a random secret kept in the store)",
     )
 
@@ -238,6 +237,15 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         # SREKIT_ALERTMANAGER_URL= (empty) in an environment file means none, as for a shell
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ack_link_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError(
+                "expected at least 16 characters (a random string: openssl rand -hex 32)"
+            )
+        return value
 
     @field_validator("public_url", "pagerduty_events_url")
     @classmethod
