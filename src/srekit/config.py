@@ -214,6 +214,15 @@ class Settings(BaseSettings):
         description="signs acknowledgement links (default: a random secret kept in the store)",
     )
 
+    # escalation (docs/escalation.md)
+    escalation_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="seconds between the escalation job's rounds in `srekit serve`",
+    )
+
     @field_validator(
         "alertmanager_url",
         "alertmanager_token",

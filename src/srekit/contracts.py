@@ -31,6 +31,7 @@ __all__ = [
     "AlertQualityOut",
     "ContactOut",
     "ErrorBudgetOut",
+    "EscalationOut",
     "EventsOut",
     "FairnessOut",
     "GapOut",
@@ -41,6 +42,7 @@ __all__ = [
     "IncidentDetailOut",
     "IncidentFiguresOut",
     "IncidentOut",
+    "IncidentShownOut",
     "IncidentStatsOut",
     "OnCallShiftOut",
     "PersonLoadOut",
@@ -425,6 +427,21 @@ class PriorDeploymentOut(ResponseModel):
     requested_at: Time
 
 
+class EscalationOut(ResponseModel):
+    """Where an incident's escalation is (`srekit oncall escalation show --format json`)."""
+
+    incident_id: int
+    policy: str
+    policy_version: int = Field(description="the policy's version it follows to its end")
+    state: Literal["active", "stopped", "exhausted"]
+    next_step: int | None = Field(description="the policy's step due next, from 1; null once over")
+    next_at: Time | None = Field(description="when the next step is due; null once over")
+    steps_paged: int = Field(description="steps paged (or found nobody to page) so far")
+    reason: str | None = Field(description="why it stopped: acknowledged, resolved or closed")
+    started_at: Time
+    updated_at: Time
+
+
 class IncidentDetailOut(IncidentOut):
     """An incident as `srekit incident show --format json` prints it: with its timeline, tasks,
     alerts, earlier related incidents and the deploys on its services in the 24 h before."""
@@ -438,6 +455,16 @@ class IncidentDetailOut(IncidentOut):
     alert_details: list[IncidentAlertOut]
     related: list[RelatedIncidentOut]
     deployments: list[PriorDeploymentOut]
+
+
+class IncidentShownOut(IncidentDetailOut):
+    """An incident as `GET /api/v1/incidents/{id}` shows it: its detail, and where its
+    escalation is."""
+
+    escalation: EscalationOut | None = Field(
+        description="where its escalation is; null when none started (no policy covers it, or"
+        " it was acknowledged first)"
+    )
 
 
 class IncidentChangeOut(IncidentDetailOut):

@@ -219,6 +219,7 @@ def create_app(
         alerts,
         audit,
         deployments,
+        escalation,
         gate,
         health,
         oncall,
@@ -344,6 +345,7 @@ def create_app(
         alertmanager,
         alerts,
         people,
+        escalation,
         oncall,
     ):
         app.include_router(module.router)

@@ -39,6 +39,12 @@ def parse_documents(
             raise document.error(
                 "kind", "a Rotation: PUT /api/v1/oncall/rotations/{name} stores rotations"
             )
+        if formats[where] == "srekit/v1" and data.get("kind") == "EscalationPolicy":
+            raise document.error(
+                "kind",
+                "an EscalationPolicy: PUT /api/v1/oncall/escalation-policies/{name} stores"
+                " escalation policies",
+            )
         documents.append(document)
     return parse_spec_documents(documents), formats
 

@@ -77,7 +77,12 @@ def store_specs(
     transaction; a dry run makes the very same changes, then rolls them back, audit rows and
     all. What each did, as `--format json` prints it."""
     from srekit.cli.progress import stored_progress
-    from srekit.store.repo import apply_rotation, apply_routing, apply_specs
+    from srekit.store.repo import (
+        apply_escalation_policy,
+        apply_rotation,
+        apply_routing,
+        apply_specs,
+    )
 
     try:
         with (
@@ -117,6 +122,14 @@ def store_specs(
                     )
                     for name, change in specs.rotations.items()
                 ]
+                done["escalation_policies"] = [
+                    _applied_document(
+                        "escalation_policy",
+                        name,
+                        apply_escalation_policy(session, policy=policy, actor=actor),
+                    )
+                    for name, policy in specs.escalation_policies.items()
+                ]
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -136,6 +149,10 @@ def print_applied(done: dict[str, Any], output: OutputFormat) -> None:
         *((f"policy {item['policy']}", item) for item in done["policies"]),
         *((f"routing {item['routing']}", item) for item in done.get("routings", [])),
         *((f"rotation {item['rotation']}", item) for item in done.get("rotations", [])),
+        *(
+            (f"escalation policy {item['escalation_policy']}", item)
+            for item in done.get("escalation_policies", [])
+        ),
         *((str(item["slo"]), item) for item in done["slos"]),
     ]
     for name, item in named:

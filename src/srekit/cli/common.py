@@ -31,10 +31,14 @@ def load(files: Sequence[Path], *, routings: bool = False) -> SpecSet:
         abort("no spec given: pass --file PATH (a file or a directory)")
     with spec_progress(files) as progress:
         specs = load_specs(files, progress=progress)
-    declared = specs.routings or specs.rotations
+    declared = specs.routings or specs.rotations or specs.escalation_policies
     if not specs.slos and not specs.policies and not (routings and declared):
         # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
-        what = "SLO, policy, alert routing or rotation" if routings else "SLO or policy"
+        what = (
+            "SLO, policy, alert routing, rotation or escalation policy"
+            if routings
+            else "SLO or policy"
+        )
         raise SpecError(
             f"no {what} found: expected at least one srekit/v1, openslo/v1 or Sloth"
             " (prometheus/v1) document in a .yaml, .yml or .json file",

@@ -1,7 +1,8 @@
 """`srekit get KIND [NAME]`: what the state store (or, with --server, a running srekit) holds,
 as `kubectl get` shows it.
 
-KIND is `slo`, `policy` or `routing`, in any case, singular or plural (`alertrouting` too).
+KIND is `slo`, `policy`, `routing` (`alertrouting` too), `rotation` or `escalationpolicy`, in
+any case, singular or plural.
 The table lists names, versions and a few settings; `--format json|yaml` prints the srekit/v1
 documents themselves (YAML as one document after another), which `srekit apply -f` takes back
 as they are. While no alert routing named `default` is stored, the built-in one is in force:
@@ -33,6 +34,7 @@ from srekit.cli.store_common import store_session
 from srekit.errors import NotFound, SrekitError
 
 if TYPE_CHECKING:
+    from srekit.core.escalation import EscalationPolicy
     from srekit.core.routing import AlertRouting
 
 __all__ = ["EXAMPLES", "Kind", "get"]
@@ -43,6 +45,7 @@ EXAMPLES = examples(
     "srekit get policies",
     "srekit get routing default --format yaml",
     "srekit get rotations",
+    "srekit get escalationpolicies",
 )
 
 
@@ -51,6 +54,7 @@ class Kind(StrEnum):
     POLICY = "policy"
     ROUTING = "routing"
     ROTATION = "rotation"
+    ESCALATION_POLICY = "escalationpolicy"
 
 
 _KINDS = {
@@ -64,6 +68,8 @@ _KINDS = {
     "alertroutings": Kind.ROUTING,
     "rotation": Kind.ROTATION,
     "rotations": Kind.ROTATION,
+    "escalationpolicy": Kind.ESCALATION_POLICY,
+    "escalationpolicies": Kind.ESCALATION_POLICY,
 }
 
 
@@ -71,8 +77,8 @@ def _kind(value: str) -> Kind:
     kind = _KINDS.get(value.lower())
     if kind is None:
         raise typer.BadParameter(
-            "expected slo(s), policy/policies, routing(s)/alertrouting or rotation(s),"
-            f" got {value!r}"
+            "expected slo(s), policy/policies, routing(s)/alertrouting, rotation(s) or"
+            f" escalationpolicy/escalationpolicies, got {value!r}"
         )
     return kind
 
@@ -96,8 +102,15 @@ _COLUMNS = {
     Kind.POLICY: ("name", "version", "levels", "no data", "updated"),
     Kind.ROUTING: ("name", "version", "routes", "service label", "on resolved", "updated"),
     Kind.ROTATION: ("name", "version", "team", "timezone", "layers", "effective from"),
+    Kind.ESCALATION_POLICY: ("name", "version", "services", "severities", "steps", "updated"),
 }
-_FOLDED = {Kind.SLO: "window", Kind.POLICY: "levels", Kind.ROUTING: None, Kind.ROTATION: "layers"}
+_FOLDED = {
+    Kind.SLO: "window",
+    Kind.POLICY: "levels",
+    Kind.ROUTING: None,
+    Kind.ROTATION: "layers",
+    Kind.ESCALATION_POLICY: "services",
+}
 
 
 def get(
@@ -107,7 +120,8 @@ def get(
         typer.Argument(
             metavar="KIND",
             parser=_kind,
-            help="slo(s), policy/policies, routing(s)/alertrouting or rotation(s), in any case",
+            help="slo(s), policy/policies, routing(s)/alertrouting, rotation(s) or"
+            " escalationpolicy/escalationpolicies, in any case",
             show_default=False,
         ),
     ],
@@ -394,15 +408,88 @@ def _served_rotations(server: str, name: str | None) -> list[_Item]:
     return items
 
 
+# --- escalation policies ------------------------------------------------------------------
+
+
+def _escalation_item(policy: EscalationPolicy, *, version: object, updated_at: object) -> _Item:
+    from srekit.spec.escalation import escalation_policy_document
+
+    row = {
+        "name": policy.name,
+        "version": str(version),
+        "services": ", ".join(policy.services),
+        "severities": ", ".join(sorted(severity.value for severity in policy.severities)),
+        "steps": str(len(policy.steps)) + (f" (x{policy.repeat + 1})" if policy.repeat else ""),
+        "updated": str(updated_at),
+    }
+    return _Item(row, escalation_policy_document(policy))
+
+
+def _stored_escalation_policies(ctx: typer.Context, name: str | None) -> list[_Item]:
+    from srekit.core.instant import format_instant
+    from srekit.store.repo import (
+        escalation_policy_of,
+        get_escalation_policy,
+        list_escalation_policies,
+    )
+
+    with store_session(ctx, read_only=True) as session:
+        rows = (
+            [get_escalation_policy(session, name=name)]
+            if name is not None
+            else list_escalation_policies(session)
+        )
+        return [
+            _escalation_item(
+                escalation_policy_of(row),
+                version=row.version,
+                updated_at=format_instant(row.updated_at),
+            )
+            for row in rows
+        ]
+
+
+_ESCALATION_FIELDS = frozenset({"name", "version", "updated_at", "document"})
+
+
+def _served_escalation_policies(server: str, name: str | None) -> list[_Item]:
+    from pydantic import ValidationError
+
+    from srekit.spec.escalation import EscalationPolicyDocument
+    from srekit.spec.model import NO_INTAKE_BOUNDS
+
+    path = "/api/v1/oncall/escalation-policies"
+    if name is not None:
+        answers = [server_object(server, f"{path}/{_segment(name)}", _ESCALATION_FIELDS)]
+    else:
+        answers = server_rows(server, path, None, _ESCALATION_FIELDS)
+    items = []
+    for answer in answers:
+        try:
+            document = EscalationPolicyDocument.model_validate(
+                answer["document"], context=NO_INTAKE_BOUNDS
+            )
+        except ValidationError as error:
+            abort(f"srekit at {server} answered a policy srekit cannot read: {error}", 3)
+        items.append(
+            _escalation_item(
+                document.to_policy(), version=answer["version"], updated_at=answer["updated_at"]
+            )
+        )
+    return items
+
+
 _STORED: dict[Kind, Callable[[typer.Context, str | None], list[_Item]]] = {
     Kind.SLO: _stored_slos,
     Kind.POLICY: _stored_policies,
     Kind.ROUTING: _stored_routings,
     Kind.ROTATION: _stored_rotations,
+    Kind.ESCALATION_POLICY: _stored_escalation_policies,
 }
 _SERVED: dict[Kind, Callable[[str, str | None], list[_Item]]] = {
     Kind.SLO: _served_slos,
     Kind.POLICY: _served_policies,
     Kind.ROUTING: _served_routings,
     Kind.ROTATION: _served_rotations,
+    Kind.ESCALATION_POLICY: _served_escalation_policies,
 }

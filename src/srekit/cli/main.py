@@ -16,6 +16,7 @@ from srekit.cli import (
     config,
     db,
     demo,
+    escalation,
     events,
     gate,
     get,
@@ -63,6 +64,7 @@ app.add_typer(alert.app, name="alerts", hidden=True)  # the same noun, either sp
 app.add_typer(postmortem.app, name="postmortem")
 app.add_typer(person.app, name="person")
 app.add_typer(oncall.app, name="oncall")
+oncall.app.add_typer(escalation.app, name="escalation")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

@@ -3,8 +3,9 @@
 On start the state store is migrated to this srekit's schema (`srekit db upgrade`; replicas
 starting together take turns through an advisory lock), the evaluator starts evaluating every
 stored SLO each `--interval`, the silence watch (with SREKIT_ALERTMANAGER_URL) checks silenced
-incidents' alerts every SREKIT_SILENCE_WATCH_INTERVAL_S, and uvicorn serves the API (uvloop and
-httptools when installed).
+incidents' alerts every SREKIT_SILENCE_WATCH_INTERVAL_S, the escalation job pages the people
+of unacknowledged incidents every SREKIT_ESCALATION_INTERVAL_S, and uvicorn serves the API
+(uvloop and httptools when installed).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def serve(
 
     from srekit.alertmanager import alertmanager_of
     from srekit.api import create_app
+    from srekit.jobs.escalation import EscalationJob
     from srekit.jobs.evaluator import Evaluator
     from srekit.jobs.silence_watch import SilenceWatch
     from srekit.store.database import create_store_engine, safe_url, upgrade
@@ -127,6 +129,7 @@ def serve(
         silencer = alertmanager_of(settings)  # likewise SREKIT_ALERTMANAGER_URL
         engine = create_store_engine(settings.effective_database_url)
         revision = upgrade(engine)
+        escalation = EscalationJob.from_settings(engine, settings)
     metrics = SrekitMetrics()
     evaluator = (
         Evaluator(engine, settings, metrics=metrics, interval_s=interval) if evaluate else None
@@ -156,11 +159,13 @@ def serve(
             if silencer is not None
             else ""
         )
+        + f"\nescalating unacknowledged incidents every {settings.escalation_interval_s:g}s"
     )
     if evaluator is not None:
         evaluator.start()
     if watch is not None:
         watch.start()
+    escalation.start()
     try:
         uvicorn.run(
             app,
@@ -172,6 +177,7 @@ def serve(
             timeout_keep_alive=settings.keep_alive_s,
         )
     finally:
+        escalation.stop()
         if watch is not None:
             watch.stop()
         if silencer is not None:

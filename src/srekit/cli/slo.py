@@ -86,7 +86,12 @@ def validate(files: FilesOption) -> None:
         f"in {len(specs.files)} file(s)"
         + (f", {len(specs.policies)} policy(ies)" if specs.policies else "")
         + (f", {len(specs.routings)} alert routing(s)" if specs.routings else "")
-        + (f", {len(specs.rotations)} rotation(s)" if specs.rotations else ""),
+        + (f", {len(specs.rotations)} rotation(s)" if specs.rotations else "")
+        + (
+            f", {len(specs.escalation_policies)} escalation policy(ies)"
+            if specs.escalation_policies
+            else ""
+        ),
         highlight=False,
     )
 

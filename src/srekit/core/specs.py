@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from srekit.core.escalation import EscalationPolicy
 from srekit.core.oncall import RotationChange
 from srekit.core.policy import BudgetPolicy, policy_for_slo
 from srekit.core.routing import AlertRouting
@@ -31,6 +32,7 @@ class SpecSet:
     policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
     routings: Mapping[str, AlertRouting] = field(default_factory=dict)
     rotations: Mapping[str, RotationChange] = field(default_factory=dict)
+    escalation_policies: Mapping[str, EscalationPolicy] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     # each file written in one format, by its format (a file mixing formats is left out)
     formats: Mapping[str, str] = field(default_factory=dict)

@@ -1,4 +1,5 @@
-"""Read spec files of every supported format into one set of SLOs, policies and alert routings.
+"""Read spec files of every supported format into one set of SLOs, policies, alert routings,
+rotations and escalation policies.
 
 Formats are told apart by their header: `apiVersion: srekit/v1` (native), `openslo/v1`,
 `openslo/v1alpha` (as Sloth reads it), `version: prometheus/v1` and the Sloth CRD
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from srekit.core.escalation import EscalationPolicy
 from srekit.core.oncall import RotationChange
 from srekit.core.policy import BudgetPolicy
 from srekit.core.routing import AlertRouting
@@ -59,6 +61,23 @@ def _rotation_change(document: Document) -> RotationChange:
     return RotationChange(rotation, effective_from_of(spec) if isinstance(spec, dict) else None)
 
 
+def _add_escalation_policy(
+    document: Document, found: dict[str, EscalationPolicy], seen: dict[str, str]
+) -> None:
+    """Parse an EscalationPolicy document into `found`; one defined twice is refused naming
+    both places (`seen`: where each kind's names were read)."""
+    from srekit.spec.escalation import parse_escalation_policy
+
+    policy = parse_escalation_policy(document)
+    where = seen.get("escalation " + policy.name)
+    if where is not None:
+        raise document.error(
+            "metadata.name", f"EscalationPolicy {policy.name!r} is defined twice (also in {where})"
+        )
+    found[policy.name] = policy
+    seen["escalation " + policy.name] = document.where
+
+
 def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     """Parse documents of any supported format; SLO ids (`service-name`) must be unique.
 
@@ -68,6 +87,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     cross documents, and Sloth's SLO ids must be unique across them.
     """
     from srekit.spec import native
+    from srekit.spec.escalation import KIND as ESCALATION_POLICY
     from srekit.spec.rotation import KIND as ROTATION
     from srekit.spec.routing import KIND as ROUTING
     from srekit.spec.routing import parse_routing
@@ -75,6 +95,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     routings: dict[str, AlertRouting] = {}
     routing_seen: dict[str, str] = {}
     rotations: dict[str, RotationChange] = {}
+    escalation_policies: dict[str, EscalationPolicy] = {}
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
     kept: dict[str, list[Document]] = {}
@@ -103,6 +124,8 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
                 )
             rotations[change.rotation.name] = change
             routing_seen["rotation " + change.rotation.name] = document.where
+        elif name == native.API_VERSION and document.data.get("kind") == ESCALATION_POLICY:
+            _add_escalation_policy(document, escalation_policies, routing_seen)
         elif name == native.API_VERSION:
             parsed = native.parse_document(document)
             if isinstance(parsed, BudgetPolicy):
@@ -129,6 +152,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
         policies=policies,
         routings=routings,
         rotations=rotations,
+        escalation_policies=escalation_policies,
         files=tuple(formats),
         formats={file: next(iter(found)) for file, found in formats.items() if len(found) == 1},
     )

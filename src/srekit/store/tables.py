@@ -718,3 +718,62 @@ class ServerSecretRow(Base):
 
 
 __all__ += ["ServerSecretRow"]
+
+
+# --- Escalation ---------------------------------------------------------------------------------
+
+
+class EscalationPolicyRow(Base):
+    """An escalation policy (srekit/v1 `kind: EscalationPolicy`) by name, its current version."""
+
+    __tablename__ = "escalation_policies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+class EscalationPolicyVersionRow(Base):
+    """Every version a policy had, kept after the policy changes or goes: an escalation follows
+    the version it started with to its end."""
+
+    __tablename__ = "escalation_policy_versions"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+class IncidentEscalationRow(Base):
+    """Where an incident's escalation is (`core.escalation.EscalationState`): the policy
+    version it follows, the plan's next step (an index, from 0) and when it is due, and its
+    state (active, stopped, exhausted; `reason` says why it stopped). Kept in the store so a
+    restarted server resumes each escalation where it was."""
+
+    __tablename__ = "incident_escalations"
+    __table_args__ = (Index("ix_incident_escalations_state_next_at", "state", "next_at"),)
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    policy_name: Mapped[str] = mapped_column(String(200))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    next_step: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16))  # a core.escalation.EscalationStatus value
+    reason: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+
+__all__ += ["EscalationPolicyRow", "EscalationPolicyVersionRow", "IncidentEscalationRow"]

@@ -30,6 +30,7 @@ from srekit.contracts import (
     IncidentChangeOut,
     IncidentDetailOut,
     IncidentOut,
+    IncidentShownOut,
     IncidentStatsOut,
     TaskOut,
     incident_change_document,
@@ -151,14 +152,20 @@ def stats(
     return incident_stats_document(figures)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, responses=READ_ERRORS)
+@router.get("/incidents/{incident_id}", response_model=IncidentShownOut, responses=READ_ERRORS)
 def show(incident_id: IncidentId, state: StateDep, principal: Viewer) -> dict[str, Any]:
-    """The incident with its timeline, tasks, alerts, related incidents and prior deploys."""
+    """The incident with its timeline, tasks, alerts, related incidents, prior deploys and
+    where its escalation is."""
     from srekit.flows.incidents import incident_view
 
     with suppress(SrekitError):  # the gate's decisions of the last moments are written first
         state.gate.recorder.flush()
-    return incident_document(incident_view(state.engine, incident_id=incident_id), detail=True)
+    from srekit.flows.escalation import escalation_view
+
+    document = incident_document(incident_view(state.engine, incident_id=incident_id), detail=True)
+    escalation = escalation_view(state.engine, incident_id=incident_id)
+    document["escalation"] = None if escalation is None else escalation.document()
+    return document
 
 
 @router.post(

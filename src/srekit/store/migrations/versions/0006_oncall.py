@@ -2,7 +2,7 @@
 
 Revision ID: 0006_oncall
 Revises: 0005
-Create Date: 2026-12-03
+Create Date: 2026-12-02
 """
 
 from __future__ import annotations

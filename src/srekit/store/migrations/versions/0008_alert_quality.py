@@ -3,7 +3,7 @@ by when they started.
 
 Revision ID: 0008_alert_quality
 Revises: 0007_notify
-Create Date: 2026-12-03
+Create Date: 2026-12-02
 """
 
 from __future__ import annotations
