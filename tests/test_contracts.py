@@ -174,3 +174,18 @@ def test_incident_change_documents_hold_to_their_model() -> None:
     ):
         assert IncidentChangeOut.model_validate(document).model_dump() == document
     assert incident_change_document(view)["silence_created"] is None
+
+
+def test_alert_quality_documents_hold_to_their_model() -> None:
+    from srekit.contracts import AlertQualityOut, alert_quality_document
+    from srekit.core.alert_quality import alert_quality
+    from tests.core.test_alert_quality import ALERTS, END, INCIDENTS, PAGES, START
+
+    full = alert_quality(ALERTS, incidents=INCIDENTS, start=START, end=END, pages=PAGES)
+    empty = alert_quality([], incidents=[], start=START, end=END)
+    for document in (
+        alert_quality_document(full, service="checkout"),
+        alert_quality_document(empty),
+    ):
+        assert AlertQualityOut.model_validate(document).model_dump() == document
+    assert alert_quality_document(full)["overall"]["mttr_s"] == 1491.42857143  # 10440 / 7

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQuality
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
@@ -25,6 +26,7 @@ from srekit.core.window import parse_duration
 
 __all__ = [
     "AlertOut",
+    "AlertQualityOut",
     "ErrorBudgetOut",
     "EventsOut",
     "GateOut",
@@ -36,12 +38,15 @@ __all__ = [
     "IncidentOut",
     "IncidentStatsOut",
     "PostmortemOut",
+    "QualityTargetsOut",
     "ReceivedAlertOut",
     "ResponseModel",
+    "RuleQualityOut",
     "StatusOut",
     "TaskOut",
     "Time",
     "alert_document",
+    "alert_quality_document",
     "figure",
     "gate_document",
     "incident_change_document",
@@ -338,6 +343,9 @@ class IncidentOut(ResponseModel):
     alerts: list[str] = Field(description="fingerprints of the incident's alerts")
     roles: dict[str, str]
     reopened: int
+    noise: bool = Field(
+        description="closed as noise: a false alarm, whose alerts count as false positives"
+    )
     summary: str | None
     created_by: str
     resolved_by: str | None
@@ -467,6 +475,7 @@ def incident_document(view: IncidentView, *, detail: bool = False) -> dict[str, 
         "alerts": list(incident.alerts),
         "roles": {str(role): person for role, person in incident.roles.items()},
         "reopened": incident.reopened,
+        "noise": incident.noise,
         "summary": view.summary,
         "created_by": view.created_by,
         "resolved_by": view.resolved_by,
@@ -623,6 +632,117 @@ def incident_stats_document(stats: IncidentStats) -> dict[str, Any]:
         },
         "by_service": by_service,
         "budgets": [_incident_budget(budget) for budget in stats.budgets],
+    }
+
+
+# -- alert quality: `AlertQualityOut` and its builder -----------------------------------------
+
+
+class RuleQualityOut(ResponseModel):
+    """One alert rule's figures over the period (`core.alert_quality` defines each); seconds,
+    fractions."""
+
+    rule: str = Field(description="the alertname; `*` for every rule together")
+    fires: int = Field(description="instances that started in the period")
+    actionable: int = Field(description="fires whose incident was acknowledged, not noise")
+    actionable_rate: float
+    false_positives: int = Field(description="noise, or resolved alone before any ack")
+    false_positive_rate: float
+    noise: int = Field(description="fires whose incident was closed as noise")
+    auto_resolved: int = Field(
+        description="fires that ended within auto_resolve_s of firing, before any ack"
+    )
+    refires: int = Field(description="fires within an hour of the same fingerprint's last end")
+    refire_share: float
+    without_incident: int = Field(description="fires that joined no incident")
+    unrouted: int = Field(description="of those, fires no route took")
+    incidents: int = Field(description="distinct incidents of the fires")
+    acknowledged: int
+    resolved: int
+    tta_median_s: float | None = Field(description="median time to acknowledge; null: none")
+    tta_p90_s: float | None = Field(description="90th percentile by nearest rank; null: none")
+    mttr_s: float | None = Field(description="mean time to resolve; null: none resolved")
+    pages: int
+    pages_per_shift: float
+    targets: dict[str, bool | None] = Field(
+        description="per target (actionable, false_positives, mtta, mttr): met, missed, or"
+        " null when it cannot be judged"
+    )
+    missed_targets: list[str]
+
+
+class QualityTargetsOut(ResponseModel):
+    actionable_min: float
+    false_positive_max: float
+    mtta_max_s: float
+    mttr_max_s: float
+
+
+class AlertQualityOut(ResponseModel):
+    """Which alert rules are worth waking up for: per rule, noisiest first, over the alerts
+    that started in [start, end) (of one service, if asked), and every rule together."""
+
+    start: Time
+    end: Time
+    service: str | None
+    auto_resolve_s: float
+    shift_s: float
+    shifts: float = Field(description="on-call shifts in the period: pages_per_shift divides")
+    targets: QualityTargetsOut
+    overall: RuleQualityOut | None = Field(description="every rule together; null: no fires")
+    rules: list[RuleQualityOut]
+
+
+def _rule_quality(rule: RuleQuality) -> dict[str, Any]:
+    return {
+        "rule": rule.rule,
+        "fires": rule.fires,
+        "actionable": rule.actionable,
+        "actionable_rate": figure(rule.actionable_rate),
+        "false_positives": rule.false_positives,
+        "false_positive_rate": figure(rule.false_positive_rate),
+        "noise": rule.noise,
+        "auto_resolved": rule.auto_resolved,
+        "refires": rule.refires,
+        "refire_share": figure(rule.refire_share),
+        "without_incident": rule.without_incident,
+        "unrouted": rule.unrouted,
+        "incidents": rule.incidents,
+        "acknowledged": rule.acknowledged,
+        "resolved": rule.resolved,
+        "tta_median_s": figure(rule.tta_median_s),
+        "tta_p90_s": figure(rule.tta_p90_s),
+        "mttr_s": figure(rule.mttr_s),
+        "pages": rule.pages,
+        "pages_per_shift": figure(rule.pages_per_shift),
+        "targets": dict(rule.targets),
+        "missed_targets": list(rule.missed_targets),
+    }
+
+
+def _targets(targets: QualityTargets) -> dict[str, float]:
+    return {
+        "actionable_min": targets.actionable_min,
+        "false_positive_max": targets.false_positive_max,
+        "mtta_max_s": targets.mtta_max_s,
+        "mttr_max_s": targets.mttr_max_s,
+    }
+
+
+def alert_quality_document(
+    report: AlertQualityReport, *, service: str | None = None
+) -> dict[str, Any]:
+    """The alert quality report as `AlertQualityOut` describes it."""
+    return {
+        "start": format_instant(report.start),
+        "end": format_instant(report.end),
+        "service": service,
+        "auto_resolve_s": float(report.auto_resolve_s),
+        "shift_s": float(report.shift_s),
+        "shifts": figure(report.shifts),
+        "targets": _targets(report.targets),
+        "overall": None if report.overall is None else _rule_quality(report.overall),
+        "rules": [_rule_quality(rule) for rule in report.rules],
     }
 
 

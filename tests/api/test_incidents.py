@@ -390,3 +390,34 @@ def test_the_timeline_holds_the_deploys_before_and_the_people_who_took_part(api:
     assert [d["version"] for d in shown["deployments"]] == ["v1.4.2"]
     assert shown["timeline"][0]["kind"] == "deployment"  # it came before the incident
     assert shown["participants"] == ["ana", "editor-bot"]
+
+
+def test_closing_as_noise_through_the_api(api: Api) -> None:
+    created = api.post(
+        "/api/v1/incidents", role="editor", json={"title": "probe flapped", "severity": "P3"}
+    )
+    number = created.json()["id"]
+    assert created.json()["noise"] is False
+    api.post(f"/api/v1/incidents/{number}/resolve", role="editor")
+    for body, status in (
+        ({"reason": "flaky"}, 422),  # a reason without the mark
+        ({"noise": "yes"}, 422),  # strict: a boolean
+        ({"noise": True, "reason": "a\x00b"}, 422),
+        ({"noise": True, "reason": "x" * 401}, 422),
+        ({"noise": True, "extra": 1}, 422),
+    ):
+        refused = api.post(f"/api/v1/incidents/{number}/close", role="editor", json=body)
+        assert refused.status_code == status, (body, refused.text)
+    still = api.get(f"/api/v1/incidents/{number}", role="viewer").json()
+    assert (still["state"], still["noise"]) == ("resolved", False)
+    closed = api.post(
+        f"/api/v1/incidents/{number}/close",
+        role="editor",
+        json={"noise": True, "reason": "the probe flapped"},
+    )
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["state"], closed.json()["noise"]) == ("closed", True)
+    assert closed.json()["timeline"][-1]["data"]["noise_reason"] == "the probe flapped"
+    assert api.post(f"/api/v1/incidents/{number}/reopen", role="editor").json()["noise"] is False
+    listed = api.get("/api/v1/incidents?state=all", role="viewer").json()
+    assert [i["noise"] for i in listed] == [False]

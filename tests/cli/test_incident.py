@@ -154,3 +154,29 @@ def test_alert_list_from_a_server(served: Served) -> None:
     code, out, err = served.run("alert", "list")
     assert code == 0, err
     assert out.strip() == "no alerts match"
+
+
+def test_closing_as_noise_marks_the_incident_until_it_is_reopened(cli: Cli) -> None:
+    number = str(_declare(cli, "probe flapped", "--severity", "P3")["id"])
+    cli.json("incident", "resolve", number)
+    code, _, err = cli("incident", "close", number, "--reason", "flaky")
+    assert code == 2
+    assert "--reason: give it with --noise" in err
+    code, _, err = cli("incident", "close", number, "--noise", "--reason", "a\x1bb")
+    assert code == 2
+    assert "--reason: expected one printable line" in err
+    closed = cli.json("incident", "close", number, "--noise", "--reason", "the probe flapped")
+    assert (closed["state"], closed["noise"]) == ("closed", True)  # type: ignore[index]
+    entry = closed["timeline"][-1]  # type: ignore[index]
+    assert entry["text"] == "closed as noise (post-mortem waived: the probe flapped)"
+    assert entry["data"] == {
+        "state": "closed", "severity": "P3", "noise": True, "noise_reason": "the probe flapped",
+    }  # fmt: skip
+    reopened = cli.json("incident", "reopen", number)
+    assert (reopened["state"], reopened["noise"]) == ("triggered", False)  # type: ignore[index]
+    cli.json("incident", "resolve", number)
+    plain = cli.json("incident", "close", number, "--noise")
+    assert plain["noise"] is True  # type: ignore[index]
+    assert plain["timeline"][-1]["text"] == (  # type: ignore[index]
+        "closed as noise (post-mortem waived: a false alarm)"
+    )

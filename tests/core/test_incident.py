@@ -154,6 +154,24 @@ def test_refused_moves_say_what_is_allowed(
         change_state(_incident(state=state), to=to, at=T0 + timedelta(hours=1))
 
 
+def test_closing_as_noise_marks_it_and_reopening_clears_the_mark() -> None:
+    resolved = change_state(_incident(), to=S.RESOLVED, at=T0 + timedelta(minutes=2))
+    assert resolved.noise is False
+    noise = change_state(resolved, to=S.CLOSED, at=T0 + timedelta(hours=1), noise=True)
+    assert (noise.state, noise.noise, noise.closed_at) == (S.CLOSED, True, T0 + timedelta(hours=1))
+    reopened = change_state(noise, to=S.TRIGGERED, at=T0 + timedelta(hours=2))
+    assert (reopened.noise, reopened.closed_at, reopened.reopened) == (False, None, 1)
+    resolved_again = change_state(reopened, to=S.RESOLVED, at=T0 + timedelta(hours=3))
+    plain = change_state(resolved_again, to=S.CLOSED, at=T0 + timedelta(hours=4))
+    assert plain.noise is False
+
+
+@pytest.mark.parametrize("to", [S.ACKNOWLEDGED, S.MITIGATED, S.RESOLVED])
+def test_only_closing_marks_noise(to: IncidentState) -> None:
+    with pytest.raises(TransitionRefusedError, match=f"only closing .* noise, not {to.value}"):
+        change_state(_incident(), to=to, at=T0 + timedelta(minutes=1), noise=True)
+
+
 def test_no_state_before_the_incident_opened() -> None:
     with pytest.raises(TransitionRefusedError, match="cannot become acknowledged before"):
         change_state(_incident(), to=S.ACKNOWLEDGED, at=T0 - timedelta(seconds=1))

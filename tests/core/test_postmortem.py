@@ -335,6 +335,20 @@ def test_closing_needs_a_published_post_mortem_or_a_waiver(
             closing_note(9, postmortem=state, waiver=waiver)
 
 
+def test_closing_as_noise_waives_the_postmortem_unless_it_is_published() -> None:
+    assert closing_note(9, postmortem=None, waiver=None, noise=True) == (
+        "post-mortem waived: a false alarm"
+    )
+    draft = PostmortemState.DRAFT
+    assert closing_note(9, postmortem=draft, waiver="flaky probe", noise=True) == (
+        "post-mortem waived: flaky probe"
+    )
+    published = PostmortemState.PUBLISHED
+    assert closing_note(9, postmortem=published, waiver=None, noise=True) == (
+        "post-mortem published"
+    )
+
+
 # --- documents ----------------------------------------------------------------------------------
 
 

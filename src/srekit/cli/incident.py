@@ -495,6 +495,8 @@ def _move(
     output: OutputFormat,
     waived: str | None = None,
     silence: bool = False,
+    noise: bool = False,
+    noise_reason: str | None = None,
 ) -> None:
     """Move the incident, with its silences (`flows.silences.change_incident`); exit 3 when
     the move is stored but Alertmanager failed."""
@@ -515,6 +517,8 @@ def _move(
                 now=_now(),
                 note=note,
                 postmortem_waived=waived,
+                noise=noise,
+                noise_reason=noise_reason,
                 silence=silence,
                 silencer=silencer,
                 duration_s=settings.silence_duration_s,
@@ -600,7 +604,7 @@ for _verb, _state, _help, _examples in (
     "close",
     epilog=examples(
         "srekit incident close 1",
-        'srekit incident close 2 --waive-postmortem "a known flake"',
+        'srekit incident close 2 --noise --reason "the probe flapped"',
     ),
 )
 def close_command(
@@ -612,12 +616,28 @@ def close_command(
             metavar="REASON", help="close without a published post-mortem, for this reason"
         ),
     ] = None,
+    noise: Annotated[
+        bool,
+        typer.Option(
+            "--noise",
+            help="mark it a false alarm: its alerts count as false positives in srekit alerts"
+            " report (no post-mortem needed)",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="why it was noise (with --noise), for the timeline"),
+    ] = None,
     note: NoteOption = None,
     actor: ActorOption = None,
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Close a resolved incident: its post-mortem is published (srekit postmortem publish),
-    or, while none is, waived with a reason."""
+    or, while none is, waived with a reason, or the incident was noise (--noise)."""
+    if reason is not None and not noise:
+        abort("--reason: give it with --noise (why the incident was noise)")
+    if reason is not None and (len(reason) > 400 or not reason.strip() or not reason.isprintable()):
+        abort("--reason: expected one printable line of at most 400 characters")
     _move(
         ctx,
         incident,
@@ -626,6 +646,8 @@ def close_command(
         actor=actor,
         output=output,
         waived=waive_postmortem,
+        noise=noise,
+        noise_reason=reason,
     )
 
 

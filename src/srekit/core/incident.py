@@ -12,7 +12,10 @@ after the change, with the instants it stamped; a change the lifecycle refuses r
 
 Instants keep their first value: the first acknowledgement stays the incident's acknowledgement
 after a reopening, so the time to acknowledge is measured once. Reopening clears the mitigation,
-resolution and closing, which happen again.
+resolution and closing, which happen again, and the noise mark.
+
+Closing may mark an incident as noise (`noise`): its alerts woke someone for nothing. The alert
+quality report (`core.alert_quality`) counts such incidents' alerts as false positives.
 """
 
 from __future__ import annotations
@@ -247,6 +250,7 @@ class Incident:
     """An incident as its figures and rules see it; `id` is the store's number for it.
 
     Instants are aware UTC datetimes, None until they happen. `reopened` counts reopenings.
+    `noise` marks an incident closed as noise (a false alarm); reopening clears it.
     """
 
     id: int
@@ -263,6 +267,7 @@ class Incident:
     alerts: tuple[str, ...] = ()
     roles: Mapping[IncidentRole, str] = field(default_factory=dict)
     reopened: int = 0
+    noise: bool = False
 
     @property
     def open(self) -> bool:
@@ -300,14 +305,21 @@ def next_states(state: IncidentState) -> tuple[IncidentState, ...]:
     return tuple(s for s in later if s is not IncidentState.CLOSED)
 
 
-def change_state(incident: Incident, *, to: IncidentState, at: datetime) -> Incident:
+def change_state(
+    incident: Incident, *, to: IncidentState, at: datetime, noise: bool = False
+) -> Incident:
     """The incident after moving to `to` at `at`.
 
     Stamps the instant of the new state (keeping a first acknowledgement, and stamping one when
     an unacknowledged incident is mitigated: mitigating is answering). Moving back to triggered
-    is a reopening: it clears mitigation, resolution and closing, and counts. An instant before
-    the incident opened, or a move the lifecycle does not allow, raises TransitionRefusedError.
+    is a reopening: it clears mitigation, resolution, closing and the noise mark, and counts.
+    `noise` closes the incident as noise; only closing takes it. An instant before the incident
+    opened, or a move the lifecycle does not allow, raises TransitionRefusedError.
     """
+    if noise and to is not IncidentState.CLOSED:
+        raise TransitionRefusedError(
+            f"incident {incident.id}: only closing marks an incident as noise, not {to.value}"
+        )
     if to is incident.state:
         raise TransitionRefusedError(f"incident {incident.id} is {to.value} already")
     allowed = next_states(incident.state)
@@ -329,6 +341,7 @@ def change_state(incident: Incident, *, to: IncidentState, at: datetime) -> Inci
             resolved_at=None,
             closed_at=None,
             reopened=incident.reopened + 1,
+            noise=False,
         )
     stamped = {
         IncidentState.ACKNOWLEDGED: "acknowledged_at",
@@ -341,4 +354,6 @@ def change_state(incident: Incident, *, to: IncidentState, at: datetime) -> Inci
         changes[stamped] = incident.acknowledged_at
     if to is IncidentState.MITIGATED and incident.acknowledged_at is None:
         changes["acknowledged_at"] = at
+    if to is IncidentState.CLOSED:
+        changes["noise"] = noise
     return replace(incident, **changes)  # type: ignore[arg-type]

@@ -399,14 +399,19 @@ def publish_postmortem(
 
 
 def closing_note(
-    incident_id: int, *, postmortem: PostmortemState | None, waiver: str | None
+    incident_id: int,
+    *,
+    postmortem: PostmortemState | None,
+    waiver: str | None,
+    noise: bool = False,
 ) -> str:
     """What closing the incident records, given its post-mortem's state (None: it has none)
     and the reason given to waive the post-mortem, if any.
 
     A published post-mortem closes it, and then a waiver contradicts it: refused. Otherwise a
-    reason to waive is needed, and recorded. Raises TransitionRefusedError (the lifecycle's
-    refusal) saying what would do.
+    reason to waive is needed, and recorded; closing as `noise` (a false alarm) is that reason
+    when none is given, as a false alarm has nothing to learn from in a post-mortem. Raises
+    TransitionRefusedError (the lifecycle's refusal) saying what would do.
     """
     reason = (waiver or "").strip()
     if postmortem is PostmortemState.PUBLISHED:
@@ -415,6 +420,8 @@ def closing_note(
                 f"incident {incident_id}'s post-mortem is published: close it without a waiver"
             )
         return "post-mortem published"
+    if noise and not reason:
+        return "post-mortem waived: a false alarm"
     if not reason:
         pending = "" if postmortem is None else f" (its post-mortem is {postmortem.value})"
         raise TransitionRefusedError(

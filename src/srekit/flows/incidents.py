@@ -249,29 +249,41 @@ def change_incident_state(
     now: datetime,
     note: str | None = None,
     postmortem_waived: str | None = None,
+    noise: bool = False,
+    noise_reason: str | None = None,
 ) -> IncidentView:
     """Acknowledge, mitigate, resolve, close or reopen (`to` triggered) an incident.
 
     Closing needs the post-mortem published, or a reason to waive it while none is
-    (`core.postmortem.closing_note`).
+    (`core.postmortem.closing_note`). Closing with `noise` marks the incident a false alarm
+    (`noise_reason` says why, kept in the timeline entry and the waiver when none is given);
+    reopening clears the mark.
     """
+    reason = (noise_reason or "").strip() or None
+    if reason is not None and not noise:
+        raise SpecError("a reason is given with the noise mark only", field="reason")
     with transaction(engine) as session:
         row = get_incident(session, incident_id=incident_id)
         incident = incident_of(row)
         closing = ""
         try:
-            changed = change_state(incident, to=to, at=now)
+            changed = change_state(incident, to=to, at=now, noise=noise)
             if to is IncidentState.CLOSED:
                 postmortem = find_postmortem(session, incident_id=incident_id)
+                written = None if postmortem is None else PostmortemState(postmortem.state)
+                published = written is PostmortemState.PUBLISHED
                 closing = closing_note(
                     incident_id,
-                    postmortem=None if postmortem is None else PostmortemState(postmortem.state),
-                    waiver=postmortem_waived,
+                    postmortem=written,
+                    waiver=postmortem_waived or (None if published else reason),
+                    noise=noise,
                 )
         except TransitionRefusedError as error:
             raise Conflict(str(error)) from None
         verb = _VERBS[to]
         text = f"{verb}d" if verb.endswith("e") else f"{verb}ed"
+        if noise:
+            text += " as noise"
         if closing:
             text += f" ({closing})"
         if note:
@@ -283,6 +295,7 @@ def change_incident_state(
             actor=actor,
             action=verb,
             text=text,
+            data={"noise_reason": reason} if reason else None,
             now=now,
         )
         return _view(session, row, full=True)

@@ -117,6 +117,8 @@ def change_incident(
     now: datetime,
     note: str | None = None,
     postmortem_waived: str | None = None,
+    noise: bool = False,
+    noise_reason: str | None = None,
     silence: bool = False,
     silencer: Silencer | None = None,
     duration_s: float = DEFAULT_SILENCE_S,
@@ -149,6 +151,8 @@ def change_incident(
         now=now,
         note=note,
         postmortem_waived=postmortem_waived,
+        noise=noise,
+        noise_reason=noise_reason,
     )
     outcome = SilenceOutcome()
     if labels is not None and silencer is not None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -427,6 +428,7 @@ class AlertRow(Base):
         UniqueConstraint("fingerprint", "starts_at"),
         Index("ix_alerts_incident_id", "incident_id"),
         Index("ix_alerts_alertname_service", "alertname", "service"),
+        Index("ix_alerts_starts_at", "starts_at"),  # the alert quality report's period
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -489,6 +491,8 @@ class IncidentRow(Base):
     silences_json: Mapped[str] = mapped_column(Text, default="[]")
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    # closed as noise (a false alarm): its alerts count as false positives (alert quality)
+    noise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     services: Mapped[list[IncidentServiceRow]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="IncidentServiceRow.service"

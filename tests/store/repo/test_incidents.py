@@ -96,3 +96,34 @@ def test_resolved_incidents_holding_silences_are_found_too(engine: Engine) -> No
     with transaction(engine, read_only=True) as session:
         (held,) = incidents_holding_silences(session, incident_ids=[number, number + 1])
         assert (held.id, held.state, held.silences) == (number, "resolved", (S1,))
+
+
+def test_the_noise_mark_is_stored_on_closing_and_cleared_on_reopening(engine: Engine) -> None:
+    number = _open(engine, "probe flapped")
+    steps = [
+        (IncidentState.RESOLVED, False, "resolve"),
+        (IncidentState.CLOSED, True, "close"),
+        (IncidentState.TRIGGERED, False, "reopen"),
+    ]
+    for minutes, (to, noise, action) in enumerate(steps, start=1):
+        with transaction(engine) as session:
+            row = get_incident(session, incident_id=number)
+            at = T0 + timedelta(minutes=minutes)
+            changed = change_state(incident_of(row), to=to, at=at, noise=noise)
+            data = {"noise_reason": "probe flapped"} if noise else None
+            save_incident(
+                session, row=row, incident=changed, actor="ana", action=action, text=action,
+                at=at, data=data, now=at,
+            )  # fmt: skip
+        with transaction(engine, read_only=True) as session:
+            row = get_incident(session, incident_id=number)
+            assert (row.noise, incident_of(row).noise) == (noise, noise)
+    with transaction(engine, read_only=True) as session:
+        entries = [e.data for e in incident_events(session, incident_id=number)]
+        assert entries[2] == {
+            "state": "closed", "severity": "P1", "noise": True, "noise_reason": "probe flapped",
+        }  # fmt: skip
+        assert entries[3] == {"state": "triggered", "severity": "P1"}
+        audit = [a for a in list_audit(session, limit=10) if a.action == "incident.close"]
+        assert audit[0].after["noise"] is True
+        assert audit[0].before["noise"] is False

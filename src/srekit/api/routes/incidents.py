@@ -18,6 +18,7 @@ from srekit.api.deps import ApiState, Editor, StateDep, Viewer
 from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.incidents import (
     AcknowledgeIn,
+    CloseIn,
     DeclareIn,
     NoteIn,
     RoleIn,
@@ -269,6 +270,8 @@ def _move(
     given: TransitionIn,
     *,
     silence: bool = False,
+    noise: bool = False,
+    noise_reason: str | None = None,
 ) -> dict[str, Any]:
     from srekit.flows.silences import change_incident
 
@@ -280,6 +283,8 @@ def _move(
         now=_now(),
         note=given.note,
         postmortem_waived=given.waive_postmortem,
+        noise=noise,
+        noise_reason=noise_reason,
         silence=silence,
         silencer=state.silencer,
         duration_s=state.settings.silence_duration_s,
@@ -316,6 +321,34 @@ def acknowledge(
     return _move(state, incident_id, "acknowledge", principal.name, given, silence=given.silence)
 
 
+@router.post(
+    "/incidents/{incident_id}/close",
+    response_model=IncidentChangeOut,
+    responses=WRITE_ERRORS,
+)
+def close(
+    incident_id: IncidentId,
+    state: StateDep,
+    principal: Editor,
+    body: CloseIn | None = None,
+) -> dict[str, Any]:
+    """Close a resolved incident: its post-mortem is published, or `waive_postmortem` gives a
+    reason, or `{"noise": true}` marks it a false alarm (`reason` says why), which needs no
+    post-mortem and counts its alerts as false positives in `GET /api/v1/alerts/report`.
+    Closing expires the Alertmanager silences it holds, as resolving does. 409 when the
+    lifecycle does not allow it; 422 for a `reason` without `noise`."""
+    given = body or CloseIn()
+    return _move(
+        state,
+        incident_id,
+        "close",
+        principal.name,
+        given,
+        noise=given.noise,
+        noise_reason=given.reason,
+    )
+
+
 # after the routes under /incidents/{id}/ with fixed names, which it would otherwise take
 @router.post(
     "/incidents/{incident_id}/{verb}",
@@ -324,13 +357,12 @@ def acknowledge(
 )
 def transition(
     incident_id: IncidentId,
-    verb: Literal["mitigate", "resolve", "close", "reopen"],
+    verb: Literal["mitigate", "resolve", "reopen"],
     state: StateDep,
     principal: Editor,
     body: TransitionIn | None = None,
 ) -> dict[str, Any]:
-    """Move the incident through its lifecycle; 409 when the lifecycle does not allow it
-    (closing needs the post-mortem published, or `waive_postmortem` with a reason). Resolving
-    or closing expires the Alertmanager silences it holds (`silences_expired`; what failed in
+    """Move the incident through its lifecycle; 409 when the lifecycle does not allow it.
+    Resolving expires the Alertmanager silences it holds (`silences_expired`; what failed in
     `silence_failures`, the move stored all the same)."""
     return _move(state, incident_id, verb, principal.name, body or TransitionIn())

@@ -14,6 +14,7 @@ from srekit.core.instant import parse_instant
 
 __all__ = [
     "AcknowledgeIn",
+    "CloseIn",
     "DeclareIn",
     "NoteIn",
     "RoleIn",
@@ -63,6 +64,15 @@ class AcknowledgeIn(TransitionIn):
     firing alerts, until it resolves or closes (SREKIT_SILENCE_DURATION_S at most)."""
 
     silence: Annotated[bool, Field(strict=True)] = False
+
+
+class CloseIn(TransitionIn):
+    """A closing: with `noise`, the incident was a false alarm (its alerts count as false
+    positives in the alert quality report, and no post-mortem is needed); `reason` says why,
+    with `noise` only."""
+
+    noise: Annotated[bool, Field(strict=True)] = False
+    reason: Line | None = None
 
 
 class NoteIn(RequestModel):

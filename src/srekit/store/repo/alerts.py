@@ -23,8 +23,11 @@ from srekit.store.repo._base import core_connection, table_of, when
 from srekit.store.tables import AlertNotificationRow, AlertRow
 
 __all__ = [
+    "AlertSpan",
     "StoredAlert",
     "alert_values",
+    "alerts_ended",
+    "alerts_started",
     "insert_alerts",
     "list_alerts",
     "notification_seen",
@@ -53,6 +56,31 @@ _STORED = select(
 ).where(_ALERTS.c.fingerprint.in_(bindparam("fingerprints", expanding=True)))
 _INSERT = insert(_ALERTS)
 _RESOLVE = _ALERTS.update().where(_ALERTS.c.id == bindparam("alert_id"))
+
+
+class AlertSpan(NamedTuple):
+    """What the alert quality report reads of an alert instance: not its labels."""
+
+    fingerprint: str
+    alertname: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    incident_id: int | None
+    routed: bool
+
+
+_SPAN = select(
+    _ALERTS.c.fingerprint,
+    _ALERTS.c.alertname,
+    _ALERTS.c.status,
+    _ALERTS.c.starts_at,
+    _ALERTS.c.ends_at,
+    _ALERTS.c.incident_id,
+    _ALERTS.c.route_index.is_not(None),
+)
+#: Fingerprints asked at once: far below the bound parameters any database takes.
+_CHUNK = 1000
 
 
 class StoredAlert(NamedTuple):
@@ -197,3 +225,34 @@ def list_alerts(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def alerts_started(
+    session: Session, *, start: datetime, end: datetime, service: str | None = None
+) -> list[AlertSpan]:
+    """The alert instances that started in `[start, end)` (of one routed service, if given),
+    oldest first."""
+    query = _SPAN.where(_ALERTS.c.starts_at >= start, _ALERTS.c.starts_at < end)
+    if service is not None:
+        query = query.where(_ALERTS.c.service == service)
+    query = query.order_by(_ALERTS.c.starts_at, _ALERTS.c.id)
+    return [AlertSpan(*row) for row in core_connection(session).execute(query)]
+
+
+def alerts_ended(
+    session: Session, *, fingerprints: Sequence[str], start: datetime, end: datetime
+) -> list[AlertSpan]:
+    """The instances of these fingerprints that ended in `[start, end)`, whenever they
+    started, oldest start first: the earlier fires a refire follows."""
+    wanted = sorted(set(fingerprints))
+    found: list[AlertSpan] = []
+    connection = core_connection(session)
+    for first in range(0, len(wanted), _CHUNK):
+        query = _SPAN.where(
+            _ALERTS.c.fingerprint.in_(wanted[first : first + _CHUNK]),
+            _ALERTS.c.ends_at >= start,
+            _ALERTS.c.ends_at < end,
+        )
+        found.extend(AlertSpan(*row) for row in connection.execute(query))
+    found.sort(key=lambda span: (span.starts_at, span.fingerprint))
+    return found

@@ -11,7 +11,7 @@ each change with its timeline entry and audit row.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -67,6 +67,7 @@ __all__ = [
     "list_incidents",
     "list_tasks",
     "open_severe_incidents",
+    "page_counts",
     "related_incidents",
     "remove_silence",
     "save_incident",
@@ -107,6 +108,7 @@ def _incident(columns: Any, *, services: tuple[str, ...], alerts: Sequence[str] 
         alerts=tuple(alerts),
         roles={IncidentRole(k): v for k, v in json.loads(columns.roles_json).items()},
         reopened=columns.reopened,
+        noise=columns.noise,
     )
 
 
@@ -131,6 +133,7 @@ _INCIDENT_COLUMNS = [
         "resolved_at",
         "closed_at",
         "reopened",
+        "noise",
         "slos_json",
         "roles_json",
         "resolved_by",
@@ -176,6 +179,7 @@ def _audit_view(row: IncidentRow) -> dict[str, Any]:
         "resolved_at": instant(row.resolved_at),
         "closed_at": instant(row.closed_at),
         "roles": row.roles,
+        "noise": row.noise,
     }
 
 
@@ -374,11 +378,13 @@ def save_incident(
     text: str,
     at: datetime | None = None,
     kind: TimelineKind = TimelineKind.STATE_CHANGED,
+    data: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> IncidentRow:
     """Store `incident` (the row's incident after a change `core` computed) over `row`: state,
-    instants, severity, services, SLOs and roles; then its timeline entry (at `at`, else now)
-    and its audit row (`incident.<action>`).
+    instants, severity, services, SLOs, roles and noise mark; then its timeline entry (at
+    `at`, else now, with `data` beside the state and severity, and `noise` when closed as
+    noise) and its audit row (`incident.<action>`).
 
     Leaving the open states releases the routing group; reopening takes it back unless another
     open incident holds it by then.
@@ -393,6 +399,7 @@ def save_incident(
     row.resolved_at = incident.resolved_at
     row.closed_at = incident.closed_at
     row.reopened = incident.reopened
+    row.noise = incident.noise
     row.slos_json = canonical_json(sorted(set(incident.slos)))
     row.roles_json = canonical_json({str(k): v for k, v in incident.roles.items()})
     if incident.resolved_at is None:
@@ -421,7 +428,12 @@ def save_incident(
         actor=actor,
         text=text,
         at=when(at if at is not None else now),
-        data={"state": incident.state.value, "severity": incident.severity.value},
+        data={
+            "state": incident.state.value,
+            "severity": incident.severity.value,
+            **({"noise": True} if incident.noise else {}),
+            **(data or {}),
+        },
     )
     record_audit(
         session,
@@ -487,6 +499,24 @@ def incident_events(session: Session, *, incident_id: int) -> list[IncidentEvent
             .order_by(IncidentEventRow.at, IncidentEventRow.id)
         )
     )
+
+
+def page_counts(session: Session, *, incident_ids: Iterable[int]) -> dict[int, int]:
+    """Per incident, the pages sent for it (its timeline's `page_sent` entries); incidents
+    without any are left out."""
+    wanted = sorted(set(incident_ids))
+    counts: dict[int, int] = {}
+    for first in range(0, len(wanted), 1000):
+        rows = core_connection(session).execute(
+            select(_EVENTS.c.incident_id, func.count(_EVENTS.c.id))
+            .where(
+                _EVENTS.c.incident_id.in_(wanted[first : first + 1000]),
+                _EVENTS.c.kind == TimelineKind.PAGE_SENT.value,
+            )
+            .group_by(_EVENTS.c.incident_id)
+        )
+        counts.update((incident_id, int(count)) for incident_id, count in rows)
+    return counts
 
 
 def related_incidents(session: Session, *, row: IncidentRow, limit: int = 10) -> list[IncidentRow]:
