@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from srekit.core.alert_quality import RuleQuality
 from srekit.core.budget import ErrorBudget
 from srekit.core.handoff import (
     CONFIRMATIONS,
@@ -31,6 +32,7 @@ from srekit.core.handoff import (
     maintenance_silences,
     open_incidents,
     open_tasks,
+    rate_rules,
     recent_deployments,
     render_markdown,
     silence_matches_service,
@@ -575,7 +577,11 @@ CHECKLIST = HandoffChecklist(
     slos=tuple(slo_order(STATUSES)),
     alerts_from=_utc("2026-03-28T17:00"),
     alerts_to=AT,
-    alerts=tuple(RULES),
+    alerts=(
+        replace(RULES[0], actionable_rate=0.5, missed_targets=("actionable", "mtta")),
+        RULES[1],
+        replace(RULES[2], actionable_rate=1.0),
+    ),
     tasks=tuple(open_tasks(TASKS, at=AT)),
     maintenance=MAINTENANCE,
 )
@@ -631,11 +637,11 @@ EXPECTED_MARKDOWN = """\
 
 From 2026-03-28T17:00:00Z to 2026-03-30T07:00:00Z.
 
-| Alert | Fired | Still firing | Services | Incidents |
-| --- | --- | --- | --- | --- |
-| CheckoutErrorBudgetBurn | 2 | 1 | checkout | #12 |
-| HighLatency | 1 | 1 | - | - |
-| PaymentsDown | 1 | 1 | payments-api | #14 |
+| Alert | Fired | Still firing | Services | Incidents | Actionable | Missed |
+| --- | --- | --- | --- | --- | --- | --- |
+| CheckoutErrorBudgetBurn | 2 | 1 | checkout | #12 | 50% | actionable, mtta |
+| HighLatency | 1 | 1 | - | - | - | - |
+| PaymentsDown | 1 | 1 | payments-api | #14 | 100% | - |
 
 ## Open follow-ups
 
@@ -791,6 +797,8 @@ def test_the_json_document_carries_the_same_parts_in_utc() -> None:
         "firing": 1,
         "services": ["checkout"],
         "incidents": [12],
+        "actionable_rate": 0.5,
+        "missed_targets": ["actionable", "mtta"],
     }
     assert [(t["id"], t["overdue"]) for t in document["tasks"]] == [
         (2, True),
@@ -814,3 +822,40 @@ def test_the_json_document_carries_the_same_parts_in_utc() -> None:
         ],
     }
     assert document["confirmations"] == list(CONFIRMATIONS)
+
+
+def _quality(rule: str, *, fires: int, actionable: int, missed: tuple[str, ...]) -> RuleQuality:
+    return RuleQuality(
+        rule=rule,
+        fires=fires,
+        actionable=actionable,
+        false_positives=0,
+        noise=0,
+        auto_resolved=0,
+        refires=0,
+        without_incident=0,
+        unrouted=0,
+        incidents=0,
+        acknowledged=0,
+        resolved=0,
+        tta_median_s=None,
+        tta_p90_s=None,
+        mttr_s=None,
+        pages=0,
+        pages_per_shift=0.0,
+        targets=dict.fromkeys(missed, False),
+    )
+
+
+def test_rules_take_their_quality_over_the_same_interval() -> None:
+    qualities = {
+        "CheckoutErrorBudgetBurn": _quality(
+            "CheckoutErrorBudgetBurn", fires=4, actionable=1, missed=("actionable", "mtta")
+        ),
+        "PaymentsDown": _quality("PaymentsDown", fires=0, actionable=0, missed=()),
+    }
+    rated = rate_rules(RULES, qualities=qualities)
+    assert rated[0].actionable_rate == 0.25  # 1 of 4
+    assert rated[0].missed_targets == ("actionable", "mtta")
+    assert rated[1] == RULES[1]  # no figures for it
+    assert rated[2] == RULES[2]  # no fires: no rate

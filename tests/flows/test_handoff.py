@@ -65,9 +65,27 @@ def test_the_story_at_monday_nine(sqlite_engine: Engine) -> None:
         ("checkout", "availability", 0.9995)
     ]
     assert (checklist.alerts_from, checklist.alerts_to) == (_utc("2026-03-28T17:00"), AT)
+    # quality over bob's turn: 1 of the 2 burn alerts joined an incident acknowledged 10 min
+    # after it fired (target 5 min); PaymentsDown's incident was never acknowledged
     assert checklist.alerts == (
-        FiredRule("CheckoutErrorBudgetBurn", 2, 1, ("checkout",), (numbers["checkout"],)),
-        FiredRule("PaymentsDown", 1, 1, ("payments-api",), (numbers["payments"],)),
+        FiredRule(
+            "CheckoutErrorBudgetBurn",
+            2,
+            1,
+            ("checkout",),
+            (numbers["checkout"],),
+            actionable_rate=0.5,
+            missed_targets=("actionable", "mtta"),
+        ),
+        FiredRule(
+            "PaymentsDown",
+            1,
+            1,
+            ("payments-api",),
+            (numbers["payments"],),
+            actionable_rate=0.0,
+            missed_targets=("actionable",),
+        ),
     )
     assert [t.title for t in checklist.tasks] == [
         "Add a canary stage to the checkout rollout",

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 
+from srekit.core.alert_quality import RuleQuality
 from srekit.core.incident import (
     FollowUpTask,
     Incident,
@@ -76,6 +77,7 @@ __all__ = [
     "maintenance_silences",
     "open_incidents",
     "open_tasks",
+    "rate_rules",
     "recent_deployments",
     "render_markdown",
     "silence_matches_service",
@@ -362,6 +364,29 @@ class FiredRule:
     firing: int
     services: tuple[str, ...]
     incidents: tuple[int, ...]
+    actionable_rate: float | None = None
+    missed_targets: tuple[str, ...] = ()
+
+
+def rate_rules(
+    rules: Iterable[FiredRule], *, qualities: Mapping[str, RuleQuality]
+) -> list[FiredRule]:
+    """The rules with their quality over the same interval (`core.alert_quality`, by rule
+    name): the share of fires someone acted on, and the targets the rule missed."""
+    rated: list[FiredRule] = []
+    for rule in rules:
+        quality = qualities.get(rule.alertname)
+        if quality is None or quality.fires == 0:
+            rated.append(rule)
+        else:
+            rated.append(
+                replace(
+                    rule,
+                    actionable_rate=quality.actionable_rate,
+                    missed_targets=quality.missed_targets,
+                )
+            )
+    return rated
 
 
 def alerts_by_rule(
@@ -523,7 +548,9 @@ def _percent(fraction: float | None, *, digits: int) -> str:
     no figure."""
     if fraction is None:
         return "-"
-    text = f"{fraction * 100:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{fraction * 100:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return f"{'0' if text in ('', '-0') else text}%"
 
 
@@ -646,10 +673,12 @@ def render_markdown(checklist: HandoffChecklist) -> str:
                     str(rule.firing),
                     ", ".join(rule.services),
                     ", ".join(f"#{n}" for n in rule.incidents),
+                    _percent(rule.actionable_rate, digits=0),
+                    ", ".join(rule.missed_targets),
                 )
                 for rule in checklist.alerts
             ],
-            ("Alert", "Fired", "Still firing", "Services", "Incidents"),
+            ("Alert", "Fired", "Still firing", "Services", "Incidents", "Actionable", "Missed"),
         )
     )
     tasks = _none_or(
@@ -818,6 +847,8 @@ def handoff_document(checklist: HandoffChecklist) -> dict[str, Any]:
                     "firing": r.firing,
                     "services": list(r.services),
                     "incidents": list(r.incidents),
+                    "actionable_rate": r.actionable_rate,
+                    "missed_targets": list(r.missed_targets),
                 }
                 for r in checklist.alerts
             ],

@@ -4,7 +4,9 @@ what maintenance is planned. `core.handoff` decides what counts and in which ord
 
 The services are those the rotation's `team` owns in the store (a rotation without a team
 covers none). The SLO figures are the latest statuses (`flows.status`), aged to the handoff
-instant; everything else is read as it stood at that instant (`core.handoff`).
+instant; everything else is read as it stood at that instant (`core.handoff`). The quality of
+the outgoing shift's alert rules is `flows.alert_quality`'s over that shift, over every
+service (a rule is judged by all its fires).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from srekit.core.alert_quality import RuleQuality
 from srekit.core.handoff import (
     SHIFT_LOOKAROUND,
     FiredAlert,
@@ -27,12 +30,14 @@ from srekit.core.handoff import (
     maintenance_silences,
     open_incidents,
     open_tasks,
+    rate_rules,
     recent_deployments,
     slo_order,
 )
 from srekit.core.incident import PriorDeployment
 from srekit.core.rotation import Rotation, RotationVersion, versioned_shifts
 from srekit.errors import NotifierUnavailable
+from srekit.flows.alert_quality import stored_alert_quality
 from srekit.flows.incidents import task_of
 from srekit.flows.status import latest_statuses
 from srekit.store import StoreEngine
@@ -149,6 +154,11 @@ def handoff_checklist(
         held = frozenset(
             silence_id for row in incidents_holding_silences(session) for silence_id in row.silences
         )
+    fired = alerts_by_rule(alerts, start=alerts_from, end=alerts_to)
+    qualities: dict[str, RuleQuality] = {}
+    if fired:
+        report = stored_alert_quality(engine, start=alerts_from, end=alerts_to)
+        qualities = {rule.rule: rule for rule in report.rules}
     wanted = set(services)
     statuses = [
         status
@@ -169,7 +179,7 @@ def handoff_checklist(
         slos=tuple(slo_order(statuses)),
         alerts_from=alerts_from,
         alerts_to=alerts_to,
-        alerts=tuple(alerts_by_rule(alerts, start=alerts_from, end=alerts_to)),
+        alerts=tuple(rate_rules(fired, qualities=qualities)),
         tasks=tuple(open_tasks(tasks, at=at)),
         maintenance=_maintenance(silences, services=services, at=at, held=held),
     )

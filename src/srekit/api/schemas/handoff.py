@@ -71,6 +71,8 @@ class FiredRuleOut(ResponseModel):
     firing: int
     services: list[str]
     incidents: list[int]
+    actionable_rate: float | None
+    missed_targets: list[str]
 
 
 class HandoffAlertsOut(ResponseModel):
