@@ -6,6 +6,7 @@ from benchmarks import (
     bench_api,
     bench_events,
     bench_incident_stats,
+    bench_oncall,
     bench_rules,
     bench_specs,
     bench_status_prometheus,
@@ -15,6 +16,7 @@ from benchmarks import (
 def main() -> None:
     bench_rules.main()
     bench_incident_stats.main()
+    bench_oncall.main()
     bench_specs.main([])
     bench_events.main([])
     bench_status_prometheus.main()

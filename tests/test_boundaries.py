@@ -2,9 +2,9 @@
 
 `core` is pure: the standard library and itself. Only the store touches SQLAlchemy, Alembic,
 its tables and its codec. Only `api.app` wires the API's routes. Nothing imports the CLI but
-the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`) and the
-layers above them but below the surfaces (`flows`, `jobs`) import no surface. Imports inside
-functions and under TYPE_CHECKING count as much as any other.
+the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`, `ical`,
+`notifiers`) and the layers above them but below the surfaces (`flows`, `jobs`) import no
+surface. Imports inside functions and under TYPE_CHECKING count as much as any other.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.spec",
         "srekit.store",
         "srekit.alertmanager",
+        "srekit.ical",
+        "srekit.notifiers",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES
@@ -126,6 +128,8 @@ def test_the_house_has_no_wrong_arrows() -> None:
         ("alertmanager/silences.py", "from srekit.cli import options", "nothing outside cli"),
         ("alertmanager/silences.py", "from srekit.api import deps", "import no surface"),
         ("alertmanager/silences.py", "from srekit.flows import intake", "adapters import no"),
+        ("notifiers/http.py", "from srekit.api import deps", "import no surface"),
+        ("notifiers/smtp.py", "from srekit.flows import notify", "adapters import no"),
     ],
 )
 def test_a_planted_wrong_import_is_caught(

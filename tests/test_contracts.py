@@ -189,3 +189,65 @@ def test_alert_quality_documents_hold_to_their_model() -> None:
     ):
         assert AlertQualityOut.model_validate(document).model_dump() == document
     assert alert_quality_document(full)["overall"]["mttr_s"] == 1491.42857143  # 10440 / 7
+
+
+def test_person_documents_hold_to_their_model() -> None:
+    from srekit.contracts import PersonOut, person_document
+    from srekit.core.people import ContactKind, ContactMethod, Person
+
+    for person in (
+        Person(name="bob"),
+        Person(
+            name="alice",
+            display_name="Alice",
+            email="alice@example.com",
+            timezone="Europe/Berlin",
+            team="payments",
+            contacts=(ContactMethod(ContactKind.SLACK, "#oncall"),),
+        ),
+    ):
+        document = person_document(person)
+        assert PersonOut.model_validate(document).model_dump() == document
+
+
+def test_on_call_documents_hold_to_their_models() -> None:
+    from pathlib import Path
+
+    from srekit.contracts import (
+        FairnessOut,
+        PersonScheduleOut,
+        ScheduleOut,
+        WhoOut,
+        fairness_document,
+        person_schedule_document,
+        schedule_document,
+        who_document,
+    )
+    from srekit.core.rotation import fairness, on_call, shifts
+    from srekit.spec.rotation import parse_rotation
+
+    text = (Path(__file__).parents[1] / "examples" / "oncall" / "payments.yaml").read_text()
+    rotation = parse_rotation(text, source="payments.yaml")
+    start, end = datetime(2025, 12, 29, tzinfo=UTC), datetime(2026, 1, 12, tzinfo=UTC)
+    found = shifts(rotation, start=start, end=end)
+    assert any(shift.member is None for shift in found)  # gaps, before each layer's start
+    loads = fairness(found, timezones={}, default_timezone=rotation.timezone, pages={"zed": 2})
+    for model, document in (
+        (WhoOut, who_document("payments", at=start, held=on_call(rotation, at=start))),
+        (WhoOut, who_document("payments", at=end, held=on_call(rotation, at=end))),
+        (ScheduleOut, schedule_document("payments", start=start, end=end, shifts=found)),
+        (FairnessOut, fairness_document("payments", start=start, end=end, loads=loads)),
+        (
+            PersonScheduleOut,
+            person_schedule_document(
+                "alice", start=start, end=end, shifts=[("payments", s) for s in found]
+            ),
+        ),
+    ):
+        assert model.model_validate(document).model_dump(by_alias=True) == document
+    before = who_document("payments", at=start, held=on_call(rotation, at=start))
+    assert before["layers"]["primary"] == {
+        "member": None,
+        "shift_start": None,
+        "shift_end": "2026-01-05T08:00:00Z",
+    }

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from srekit.core.incident import Severity, SeverityDefinition, severity_definitions
@@ -167,11 +167,84 @@ class Settings(BaseSettings):
         " up this long (Prometheus re-sends firing alerts every minute by default)",
     )
 
-    @field_validator("alertmanager_url", "alertmanager_token", mode="before")
+    # notifications: paging people (docs/notifiers.md)
+    smtp_host: str | None = Field(None, description="SMTP server that sends pages by email")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="default: 25, 587 with starttls, 465 with tls"
+    )
+    smtp_username: str | None = Field(None, description="SMTP login (none: no AUTH)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_from: str = Field("srekit@localhost", description="the From address of paging mail")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "starttls", description="none, STARTTLS on a plain connection, or implicit TLS"
+    )
+    smtp_timeout_s: float = Field(10.0, gt=0, le=300, allow_inf_nan=False)
+    notify_retries: int = Field(
+        4, ge=1, le=20, description="attempts at delivering a page to one contact method"
+    )
+    notify_backoff_s: float = Field(
+        1.0,
+        ge=0,
+        le=300,
+        allow_inf_nan=False,
+        description="the first wait between attempts; each next one doubles, up to 30 s",
+    )
+    notify_timeout_s: float = Field(
+        10.0, gt=0, le=300, allow_inf_nan=False, description="an HTTP channel's answer time"
+    )
+    notify_webhook_token: SecretStr | None = Field(
+        None, description="bearer token sent with generic webhook pages"
+    )
+    pagerduty_events_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="PagerDuty's Events API v2"
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="the base of links in pages (where people reach `srekit serve`)",
+    )
+    ack_link_ttl_s: float = Field(
+        86_400.0,
+        gt=0,
+        le=30 * 86_400,
+        allow_inf_nan=False,
+        description="an acknowledgement link in a page works for this long",
+    )
+    ack_link_secret: SecretStr | None = Field(
+        None,
+        description="signs acknowledgement links (default: a random secret kept in the store)",
+    )
+
+    @field_validator(
+        "alertmanager_url",
+        "alertmanager_token",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "ack_link_secret",
+        "notify_webhook_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # SREKIT_ALERTMANAGER_URL= (empty) in an environment file means none, as for a shell
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ack_link_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError(
+                "expected at least 16 characters (a random string: openssl rand -hex 32)"
+            )
+        return value
+
+    @field_validator("public_url", "pagerduty_events_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        cleaned = value.strip().rstrip("/")
+        if not cleaned.startswith(("http://", "https://")) or len(cleaned) <= len("https://"):
+            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+        return cleaned
 
     @field_validator("home", mode="before")
     @classmethod

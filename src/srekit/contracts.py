@@ -9,7 +9,7 @@ answer would cost more than the answer; a test holds every built document to its
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
@@ -19,16 +19,21 @@ from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQu
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
+from srekit.core.people import Person
 from srekit.core.policy import GateDecision
 from srekit.core.postmortem import PostmortemView, publish_problems, sections_document
+from srekit.core.rotation import PersonLoad, Shift
 from srekit.core.status import SloStatus
 from srekit.core.window import parse_duration
 
 __all__ = [
     "AlertOut",
     "AlertQualityOut",
+    "ContactOut",
     "ErrorBudgetOut",
     "EventsOut",
+    "FairnessOut",
+    "GapOut",
     "GateOut",
     "GateSloOut",
     "IncidentBudgetOut",
@@ -37,26 +42,40 @@ __all__ = [
     "IncidentFiguresOut",
     "IncidentOut",
     "IncidentStatsOut",
+    "OnCallShiftOut",
+    "PersonLoadOut",
+    "PersonOut",
+    "PersonScheduleOut",
+    "PersonShiftOut",
     "PostmortemOut",
     "QualityTargetsOut",
     "ReceivedAlertOut",
     "ResponseModel",
     "RuleQualityOut",
+    "ScheduleOut",
+    "ShiftOut",
     "StatusOut",
     "TaskOut",
     "Time",
+    "WhoOut",
     "alert_document",
     "alert_quality_document",
+    "fairness_document",
     "figure",
     "gate_document",
     "incident_change_document",
     "incident_document",
     "incident_stats_document",
+    "person_document",
+    "person_schedule_document",
     "postmortem_document",
+    "schedule_document",
+    "shift_document",
     "status_document",
     "status_from_document",
     "task_document",
     "token_document",
+    "who_document",
 ]
 
 Time = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-01T00:00:00Z"])]
@@ -821,4 +840,208 @@ def postmortem_document(view: PostmortemView) -> dict[str, Any]:
         "published_by": postmortem.published_by,
         "publish_problems": list(publish_problems(postmortem, incident=view.incident)),
         "sections": sections_document(postmortem.sections),
+    }
+
+
+# --- on call -----------------------------------------------------------------------------------
+
+
+class ContactOut(ResponseModel):
+    kind: Literal["email", "webhook", "slack", "pagerduty"]
+    target: str
+
+
+class PersonOut(ResponseModel):
+    """A person as `srekit person show --format json` prints it and `PUT /api/v1/people/{name}`
+    takes it back (without `name`, which the path gives)."""
+
+    name: str = Field(description="the handle rotations list as a member")
+    display_name: str | None
+    email: str | None
+    timezone: str | None = Field(description="IANA; null: the rotation's own zone")
+    team: str | None
+    contacts: list[ContactOut] = Field(description="in the order to try them")
+
+
+def person_document(person: Person) -> dict[str, Any]:
+    """`PersonOut` of a person (also what the audit log keeps of one)."""
+    return {
+        "name": person.name,
+        "display_name": person.display_name,
+        "email": person.email,
+        "timezone": person.timezone,
+        "team": person.team,
+        "contacts": [{"kind": c.kind.value, "target": c.target} for c in person.contacts],
+    }
+
+
+class OnCallShiftOut(ResponseModel):
+    member: str | None = Field(description="null: nobody holds the layer (a gap)")
+    shift_start: Time | None = Field(description="null: since ever (before any shift)")
+    shift_end: Time | None
+
+
+class WhoOut(ResponseModel):
+    """Who holds each layer of a rotation at one instant, as `srekit oncall who --format
+    json` prints it."""
+
+    rotation: str
+    at: Time
+    layers: dict[str, OnCallShiftOut] = Field(description="by layer, in the rotation's order")
+
+
+def _bound(moment: datetime) -> str | None:
+    return None if moment.year in (1, 9999) else format_instant(moment)
+
+
+def who_document(rotation: str, *, at: datetime, held: Mapping[str, Shift]) -> dict[str, Any]:
+    """`WhoOut` of `core.rotation.versioned_on_call`'s answer."""
+    return {
+        "rotation": rotation,
+        "at": format_instant(at),
+        "layers": {
+            layer: {
+                "member": shift.member,
+                "shift_start": _bound(shift.start),
+                "shift_end": _bound(shift.end),
+            }
+            for layer, shift in held.items()
+        },
+    }
+
+
+class ShiftOut(ResponseModel):
+    layer: str
+    member: str | None = Field(description="null in a gap")
+    start: Time
+    end: Time
+    override: bool
+    gap: str | None = Field(description="why nobody holds the layer, in a gap")
+
+
+class GapOut(ResponseModel):
+    layer: str
+    start: Time
+    end: Time
+    reason: str
+
+
+class ScheduleOut(ResponseModel):
+    """Every shift of a rotation from `from` to `to`, overrides applied, and the gaps."""
+
+    rotation: str
+    from_: Time = Field(alias="from")
+    to: Time
+    shifts: list[ShiftOut] = Field(description="by layer, then start; gaps included")
+    gaps: list[GapOut] = Field(description="where a layer has nobody")
+
+
+def shift_document(shift: Shift) -> dict[str, Any]:
+    return {
+        "layer": shift.layer,
+        "member": shift.member,
+        "start": format_instant(shift.start),
+        "end": format_instant(shift.end),
+        "override": shift.override,
+        "gap": shift.gap,
+    }
+
+
+def schedule_document(
+    rotation: str, *, start: datetime, end: datetime, shifts: Sequence[Shift]
+) -> dict[str, Any]:
+    """`ScheduleOut` of `core.rotation.versioned_shifts`'s answer."""
+    return {
+        "rotation": rotation,
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "shifts": [shift_document(shift) for shift in shifts],
+        "gaps": [
+            {
+                "layer": shift.layer,
+                "start": format_instant(shift.start),
+                "end": format_instant(shift.end),
+                "reason": shift.gap or "nobody",
+            }
+            for shift in shifts
+            if shift.member is None
+        ],
+    }
+
+
+class PersonLoadOut(ResponseModel):
+    person: str
+    hours: float
+    night_hours: float = Field(description="22:00-07:00 in the person's time zone")
+    weekend_hours: float = Field(description="Saturday and Sunday in the person's time zone")
+    shifts: int
+    pages: int = Field(description="page_sent entries of incident timelines naming them")
+
+
+class FairnessOut(ResponseModel):
+    """Each member's on-call load over a range, as `srekit oncall fairness` prints it."""
+
+    rotation: str
+    from_: Time = Field(alias="from")
+    to: Time
+    people: list[PersonLoadOut]
+
+
+def fairness_document(
+    rotation: str, *, start: datetime, end: datetime, loads: Sequence[PersonLoad]
+) -> dict[str, Any]:
+    """`FairnessOut` of `core.rotation.fairness`'s answer."""
+    return {
+        "rotation": rotation,
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "people": [
+            {
+                "person": load.person,
+                "hours": figure(load.hours),
+                "night_hours": figure(load.night_hours),
+                "weekend_hours": figure(load.weekend_hours),
+                "shifts": load.shifts,
+                "pages": load.pages,
+            }
+            for load in loads
+        ],
+    }
+
+
+class PersonShiftOut(ResponseModel):
+    rotation: str
+    layer: str
+    start: Time
+    end: Time
+    override: bool
+
+
+class PersonScheduleOut(ResponseModel):
+    """One person's shifts across every stored rotation."""
+
+    person: str
+    from_: Time = Field(alias="from")
+    to: Time
+    shifts: list[PersonShiftOut] = Field(description="by start")
+
+
+def person_schedule_document(
+    person: str, *, start: datetime, end: datetime, shifts: Sequence[tuple[str, Shift]]
+) -> dict[str, Any]:
+    """`PersonScheduleOut` of (rotation, shift) pairs."""
+    return {
+        "person": person,
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "shifts": [
+            {
+                "rotation": rotation,
+                "layer": shift.layer,
+                "start": format_instant(shift.start),
+                "end": format_instant(shift.end),
+                "override": shift.override,
+            }
+            for rotation, shift in shifts
+        ],
     }

@@ -71,6 +71,7 @@ def test_apply_stores_every_kind_once_and_then_leaves_it(cli: Cli, everything: P
                 "changes": ['on_resolved: "resolve" → "keep"'],
             }
         ],
+        "rotations": [],
     }
     audited = cli.json("audit", "--kind", "routing")
     assert [(e["action"], e["actor"]) for e in audited] == [  # type: ignore[union-attr, index]
@@ -107,7 +108,7 @@ def test_nothing_to_apply_and_no_file_are_exit_2(cli: Cli, tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     code, _, err = cli("apply", "-f", tmp_path / "empty")
     assert code == 2
-    assert "no SLO, policy or alert routing found" in " ".join(err.split())
+    assert "no SLO, policy, alert routing or rotation found" in " ".join(err.split())
     assert cli("apply")[0] == 2
     assert cli("apply", "-f", tmp_path / "missing.yaml")[0] == 2
 
@@ -152,7 +153,10 @@ def test_an_unknown_kind_or_name_is_exit_2(tmp_path: Path) -> None:
     code, _, err = run("get", "deployments", env=env)
     assert code == 2
     said = " ".join(err.replace("│", " ").split())  # the error box wraps lines
-    assert "expected slo(s), policy/policies or routing(s)/alertrouting, got 'deployments'" in said
+    assert (
+        "expected slo(s), policy/policies, routing(s)/alertrouting or rotation(s),"
+        " got 'deployments'" in said
+    )
     for args, said in (
         (("slo", "checkout"), "expected SERVICE/NAME, got 'checkout'"),
         (("slo", "checkout/nope"), "no SLO checkout/nope in the store"),

@@ -5,8 +5,9 @@ srekit's errors into HTTP answers: bad input 422 (naming the field), NotFound 40
 an unreachable store, SLI source or Alertmanager 503 with Retry-After; `api/guard.py` checks
 tokens before bodies are read and refuses bodies over `max_body_bytes` (413). Public without a
 token: `/healthz`, `/readyz`, the API docs (`/docs`, `/openapi.json`: they describe the API,
-never data) and `/metrics` when `SREKIT_METRICS_PUBLIC=true`; everything else needs a bearer
-token (see `api/deps.py`).
+never data) and `/metrics` when `SREKIT_METRICS_PUBLIC=true`; `/api/v1/incidents/{id}/ack`
+takes the signed token of a page's link instead (`api/routes/ack_links.py`); everything else
+needs a bearer token (see `api/deps.py`).
 """
 
 from __future__ import annotations
@@ -213,12 +214,15 @@ def create_app(
     """
     from srekit.alertmanager import alertmanager_of
     from srekit.api.routes import (
+        ack_links,
         alertmanager,
         alerts,
         audit,
         deployments,
         gate,
         health,
+        oncall,
+        people,
         policies,
         postmortems,
         routings,
@@ -334,10 +338,13 @@ def create_app(
         routings,
         deployments,
         audit,
+        ack_links,  # public by its signed token; before `/incidents/{id}/{verb}` too
         postmortems,  # before the incidents' `/incidents/{id}/{verb}`, which would take it
         incident_routes,
         alertmanager,
         alerts,
+        people,
+        oncall,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

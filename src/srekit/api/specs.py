@@ -35,6 +35,10 @@ def parse_documents(
             raise document.error(
                 "kind", "an AlertRouting: PUT /api/v1/routings/{name} stores alert routings"
             )
+        if formats[where] == "srekit/v1" and data.get("kind") == "Rotation":
+            raise document.error(
+                "kind", "a Rotation: PUT /api/v1/oncall/rotations/{name} stores rotations"
+            )
         documents.append(document)
     return parse_spec_documents(documents), formats
 

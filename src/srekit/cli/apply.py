@@ -1,8 +1,9 @@
 """`srekit apply -f FILE|DIR`: store every document of the specs, as `kubectl apply` does.
 
-SLOs (srekit/v1, OpenSLO, Sloth), srekit/v1 policies and alert routings, in one transaction:
-each is created, updated (a new version, with what changed) or left unchanged, and a set that
-fails part-way stores nothing. `srekit slo apply` stores the SLOs and policies the same way.
+SLOs (srekit/v1, OpenSLO, Sloth), srekit/v1 policies, alert routings and on-call rotations, in
+one transaction: each is created, updated (a new version, with what changed) or left unchanged,
+and a set that fails part-way stores nothing. `srekit slo apply` stores the SLOs and policies
+the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = ["EXAMPLES", "DryRunOption", "apply", "print_applied", "store_specs"]
 
 EXAMPLES = examples(
     "srekit apply -f examples/routing.yaml",
+    "srekit apply -f examples/oncall/payments.yaml",
     "srekit apply -f examples/slos -f examples/routing.yaml --dry-run",
     "srekit apply -f examples/slos --format json",
 )
@@ -70,11 +72,12 @@ def store_specs(
     dry_run: bool,
     routings: bool,
 ) -> dict[str, Any]:
-    """Store the policies and SLOs of `specs` (and, with `routings`, its alert routings) in one
+    """Store the policies and SLOs of `specs` (and, with `routings`, its alert routings and
+    on-call rotations) in one
     transaction; a dry run makes the very same changes, then rolls them back, audit rows and
     all. What each did, as `--format json` prints it."""
     from srekit.cli.progress import stored_progress
-    from srekit.store.repo import apply_routing, apply_specs
+    from srekit.store.repo import apply_rotation, apply_routing, apply_specs
 
     try:
         with (
@@ -101,6 +104,19 @@ def store_specs(
                     )
                     for name, routing in specs.routings.items()
                 ]
+                done["rotations"] = [
+                    _applied_document(
+                        "rotation",
+                        name,
+                        apply_rotation(
+                            session,
+                            rotation=change.rotation,
+                            effective_from=change.effective_from,
+                            actor=actor,
+                        ),
+                    )
+                    for name, change in specs.rotations.items()
+                ]
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -119,6 +135,7 @@ def print_applied(done: dict[str, Any], output: OutputFormat) -> None:
     named = [
         *((f"policy {item['policy']}", item) for item in done["policies"]),
         *((f"routing {item['routing']}", item) for item in done.get("routings", [])),
+        *((f"rotation {item['rotation']}", item) for item in done.get("rotations", [])),
         *((str(item["slo"]), item) for item in done["slos"]),
     ]
     for name, item in named:
@@ -136,8 +153,9 @@ def apply(
     output: FormatOption = OutputFormat.TABLE,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Store every document of the specs: SLOs (srekit/v1, OpenSLO, Sloth), srekit/v1 policies
-    and alert routings. Each is created, updated (a new version) or unchanged; all or nothing."""
+    """Store every document of the specs: SLOs (srekit/v1, OpenSLO, Sloth), srekit/v1 policies,
+    alert routings and on-call rotations. Each is created, updated (a new version) or
+    unchanged; all or nothing."""
     from srekit.cli.common import load
 
     who = actor_or_user(actor)

@@ -22,7 +22,7 @@ __all__ = ["evaluate", "load", "load_with_sources"]
 def load(files: Sequence[Path], *, routings: bool = False) -> SpecSet:
     """Parse the spec files and check what their schema cannot (`flows.validate`); at least
     one path is required, and at least one SLO or policy (or, with `routings`, alert
-    routing) found."""
+    routing or rotation) found."""
     from srekit.cli.options import abort
     from srekit.cli.progress import spec_progress
     from srekit.flows.validate import check_slos
@@ -31,9 +31,10 @@ def load(files: Sequence[Path], *, routings: bool = False) -> SpecSet:
         abort("no spec given: pass --file PATH (a file or a directory)")
     with spec_progress(files) as progress:
         specs = load_specs(files, progress=progress)
-    if not specs.slos and not specs.policies and not (routings and specs.routings):
+    declared = specs.routings or specs.rotations
+    if not specs.slos and not specs.policies and not (routings and declared):
         # an empty file or a directory of other files is a mistake, never "valid: 0 SLO(s)"
-        what = "SLO, policy or alert routing" if routings else "SLO or policy"
+        what = "SLO, policy, alert routing or rotation" if routings else "SLO or policy"
         raise SpecError(
             f"no {what} found: expected at least one srekit/v1, openslo/v1 or Sloth"
             " (prometheus/v1) document in a .yaml, .yml or .json file",

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 
 __all__ = ["config"]
 
-_SECRETS = frozenset({"prometheus_token", "alertmanager_token"})
+_SECRETS = frozenset(
+    {
+        "prometheus_token",
+        "alertmanager_token",
+        "smtp_password",
+        "ack_link_secret",
+        "notify_webhook_token",
+    }
+)
 # shown first, as paths; the rest of the settings follow in their declared order
 _PLACES = ("home", "database_url", "event_store", "rules", "prometheus_url")
 

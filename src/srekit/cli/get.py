@@ -42,6 +42,7 @@ EXAMPLES = examples(
     "srekit get slo checkout/availability --format yaml",
     "srekit get policies",
     "srekit get routing default --format yaml",
+    "srekit get rotations",
 )
 
 
@@ -49,6 +50,7 @@ class Kind(StrEnum):
     SLO = "slo"
     POLICY = "policy"
     ROUTING = "routing"
+    ROTATION = "rotation"
 
 
 _KINDS = {
@@ -60,6 +62,8 @@ _KINDS = {
     "routings": Kind.ROUTING,
     "alertrouting": Kind.ROUTING,
     "alertroutings": Kind.ROUTING,
+    "rotation": Kind.ROTATION,
+    "rotations": Kind.ROTATION,
 }
 
 
@@ -67,7 +71,8 @@ def _kind(value: str) -> Kind:
     kind = _KINDS.get(value.lower())
     if kind is None:
         raise typer.BadParameter(
-            f"expected slo(s), policy/policies or routing(s)/alertrouting, got {value!r}"
+            "expected slo(s), policy/policies, routing(s)/alertrouting or rotation(s),"
+            f" got {value!r}"
         )
     return kind
 
@@ -90,8 +95,9 @@ _COLUMNS = {
     Kind.SLO: ("service", "slo", "team", "objective", "window", "version", "format", "updated"),
     Kind.POLICY: ("name", "version", "levels", "no data", "updated"),
     Kind.ROUTING: ("name", "version", "routes", "service label", "on resolved", "updated"),
+    Kind.ROTATION: ("name", "version", "team", "timezone", "layers", "effective from"),
 }
-_FOLDED = {Kind.SLO: "window", Kind.POLICY: "levels", Kind.ROUTING: None}
+_FOLDED = {Kind.SLO: "window", Kind.POLICY: "levels", Kind.ROUTING: None, Kind.ROTATION: "layers"}
 
 
 def get(
@@ -101,7 +107,7 @@ def get(
         typer.Argument(
             metavar="KIND",
             parser=_kind,
-            help="slo(s), policy/policies or routing(s)/alertrouting, in any case",
+            help="slo(s), policy/policies, routing(s)/alertrouting or rotation(s), in any case",
             show_default=False,
         ),
     ],
@@ -334,13 +340,69 @@ def _served_routings(server: str, name: str | None) -> list[_Item]:
     return items
 
 
+# --- on-call rotations --------------------------------------------------------------------
+
+
+def _rotation_item(document: dict[str, Any], *, version: object) -> _Item:
+    spec = document["spec"]
+    row = {
+        "name": str(document["metadata"]["name"]),
+        "version": str(version),
+        "team": str(spec.get("team") or "-"),
+        "timezone": str(spec["timezone"]),
+        "layers": ", ".join(str(layer["name"]) for layer in spec["layers"]),
+        "effective from": str(spec.get("effective_from") or "-"),
+    }
+    return _Item(row, document)
+
+
+def _stored_rotations(ctx: typer.Context, name: str | None) -> list[_Item]:
+    from srekit.spec.rotation import rotation_document
+    from srekit.store.repo import get_rotation, list_rotations, rotation_of
+
+    with store_session(ctx, read_only=True) as session:
+        rows = [get_rotation(session, name=name)] if name is not None else list_rotations(session)
+        return [
+            _rotation_item(
+                rotation_document(rotation_of(row), effective_from=row.effective_from),
+                version=row.version,
+            )
+            for row in rows
+        ]
+
+
+_ROTATION_FIELDS = frozenset({"name", "version", "document"})
+
+
+def _served_rotations(server: str, name: str | None) -> list[_Item]:
+    from pydantic import ValidationError
+
+    from srekit.spec.rotation import RotationDocument
+
+    path = "/api/v1/oncall/rotations"
+    if name is not None:
+        answers = [server_object(server, f"{path}/{_segment(name)}", _ROTATION_FIELDS)]
+    else:
+        answers = server_rows(server, path, None, _ROTATION_FIELDS)
+    items = []
+    for answer in answers:
+        try:
+            RotationDocument.model_validate(answer["document"])
+        except ValidationError as error:
+            abort(f"srekit at {server} answered a rotation srekit cannot read: {error}", 3)
+        items.append(_rotation_item(dict(answer["document"]), version=answer["version"]))
+    return items
+
+
 _STORED: dict[Kind, Callable[[typer.Context, str | None], list[_Item]]] = {
     Kind.SLO: _stored_slos,
     Kind.POLICY: _stored_policies,
     Kind.ROUTING: _stored_routings,
+    Kind.ROTATION: _stored_rotations,
 }
 _SERVED: dict[Kind, Callable[[str, str | None], list[_Item]]] = {
     Kind.SLO: _served_slos,
     Kind.POLICY: _served_policies,
     Kind.ROUTING: _served_routings,
+    Kind.ROTATION: _served_rotations,
 }

@@ -1,4 +1,5 @@
-"""`srekit incident …` and `srekit task …`: run incidents from the terminal.
+"""`srekit incident …` and `srekit task …`: run incidents from the terminal (their alerts:
+`srekit alert …`, in cli/alert.py).
 
 Changes go to the state store (SREKIT_HOME or SREKIT_DATABASE_URL), each in the audit log under
 `--actor` (default: the OS user). Reads also work against a running srekit with `--server`.
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from srekit.store import StoreEngine
     from srekit.store.repo import StateFilter
 
-__all__ = ["alert_app", "app", "task_app"]
+__all__ = ["app", "task_app"]
 
 app = SrekitTyper(
     help="Incidents: declare, acknowledge, mitigate, resolve, close; notes, roles, tasks.",
@@ -833,64 +834,3 @@ def task_done_command(ctx: typer.Context, task: TaskArgument, actor: ActorOption
 def task_cancel_command(ctx: typer.Context, task: TaskArgument, actor: ActorOption = None) -> None:
     """Cancel a task that will not be done."""
     _set_task(ctx, task, state=TaskState.CANCELLED, actor=actor)
-
-
-# --- srekit alert ---------------------------------------------------------------------------
-
-alert_app = SrekitTyper(
-    help="Alerts Alertmanager delivered: those that opened incidents, and those no route took.",
-    epilog=examples("srekit alert list", "srekit alert list --unrouted"),
-    no_args_is_help=True,
-)
-
-
-@alert_app.command(
-    "list",
-    epilog=examples(
-        "srekit alert list", "srekit alert list --unrouted", "srekit alert list --incident 1"
-    ),
-)
-def alert_list_command(
-    ctx: typer.Context,
-    unrouted: Annotated[
-        bool, typer.Option(help="only the alerts no route took (kept, never dropped)")
-    ] = False,
-    incident: Annotated[
-        int | None, typer.Option(metavar="N", min=1, help="only this incident's")
-    ] = None,
-    limit: Annotated[int, typer.Option(metavar="N", min=1, help="at most N, newest first")] = 100,
-    output: FormatOption = OutputFormat.TABLE,
-    server: ServerOption = None,
-) -> None:
-    """List the alert instances srekit received, newest first."""
-    from srekit.contracts import alert_document
-    from srekit.flows.incidents import list_received_alerts
-
-    if server:
-        params = {"unrouted": "true" if unrouted else "false", "limit": str(limit)}
-        params.update({"incident": str(incident)} if incident else {})
-        fields = frozenset({"fingerprint", "alertname", "status", "starts_at", "incident"})
-        documents = server_rows(server, "/api/v1/alerts", params, fields)
-    else:
-        with _engine(ctx) as engine:
-            alerts = list_received_alerts(
-                engine, unrouted=unrouted, incident_id=incident, limit=limit
-            )
-        documents = [alert_document(alert) for alert in alerts]
-    if output is not OutputFormat.TABLE:
-        emit(documents, output)
-        return
-    if not documents:
-        console.print("no alerts match")
-        return
-    table = plain_table("fingerprint", "alertname", "status", "started", "ended", "incident")
-    for document in documents:
-        table.add_row(
-            document["fingerprint"],
-            document["alertname"] or "-",
-            document["status"],
-            document["starts_at"],
-            document["ends_at"] or "-",
-            f"#{document['incident']}" if document["incident"] else "-",
-        )
-    console.print(table)

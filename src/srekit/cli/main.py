@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 
 from srekit.cli import (
+    alert,
     apply,
     audit,
     config,
@@ -19,6 +20,8 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    oncall,
+    person,
     postmortem,
     rules,
     serve,
@@ -55,8 +58,11 @@ app.command("audit", epilog=audit.EXAMPLES)(audit.audit)
 app.add_typer(token.app, name="token")
 app.add_typer(incident.app, name="incident")
 app.add_typer(incident.task_app, name="task")
-app.add_typer(incident.alert_app, name="alert")
+app.add_typer(alert.app, name="alert")
+app.add_typer(alert.app, name="alerts", hidden=True)  # the same noun, either spelling
 app.add_typer(postmortem.app, name="postmortem")
+app.add_typer(person.app, name="person")
+app.add_typer(oncall.app, name="oncall")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

@@ -85,7 +85,8 @@ def validate(files: FilesOption) -> None:
         f"[green]valid:[/] {len(specs.slos)} SLO(s) for {len(specs.services())} service(s) "
         f"in {len(specs.files)} file(s)"
         + (f", {len(specs.policies)} policy(ies)" if specs.policies else "")
-        + (f", {len(specs.routings)} alert routing(s)" if specs.routings else ""),
+        + (f", {len(specs.routings)} alert routing(s)" if specs.routings else "")
+        + (f", {len(specs.rotations)} rotation(s)" if specs.rotations else ""),
         highlight=False,
     )
 

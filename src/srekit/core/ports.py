@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from srekit.core.notify import ContactMethod, Delivery, Page
 from srekit.core.silences import ReportedAlert
 from srekit.core.sli import SliSource
 
-__all__ = ["IncidentRepository", "NoIncidents", "Silencer", "SliSource"]
+__all__ = ["IncidentRepository", "NoIncidents", "Notifier", "Silencer", "SliSource"]
 
 
 class IncidentRepository(Protocol):
@@ -58,3 +59,12 @@ class Silencer(Protocol):
 
     def started_at(self) -> datetime:
         """When this Alertmanager started (its uptime's origin)."""
+
+
+class Notifier(Protocol):
+    """Pages people (`srekit.notifiers.Notifiers`): sends a page to one contact method, with
+    retries, and says what happened. Never raises for a delivery that failed: the Delivery
+    says so."""
+
+    def send(self, page: Page, contact: ContactMethod) -> Delivery:
+        """Deliver `page` to `contact`; the outcome, delivered or not."""

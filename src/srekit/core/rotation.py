@@ -219,6 +219,8 @@ class Layer:
     start: date
     #: The first shift's start, in naive local wall-clock time (derived from the above).
     first_handoff: datetime = field(init=False, repr=False, compare=False)
+    # (step, months, day of month, time of day) of the handoffs, worked out once
+    _timing: tuple[timedelta, int, int, time] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -241,7 +243,15 @@ class Layer:
                 f"layer {self.name!r}: a day-of-month handoff ({self.handoff}) needs a shift in"
                 f" months (1mo, 3mo, ...), got {self.shift}"
             )
-        object.__setattr__(self, "first_handoff", _first_handoff(self.handoff, self.start))
+        first = _first_handoff(self.handoff, self.start)
+        object.__setattr__(self, "first_handoff", first)
+        timing = (
+            timedelta(minutes=self.shift.total_minutes),
+            self.shift.months,
+            self.handoff.day_of_month or first.day,
+            first.time(),
+        )
+        object.__setattr__(self, "_timing", timing)
 
 
 def _first_handoff(handoff: Handoff, start: date) -> datetime:
@@ -399,13 +409,12 @@ class _Timeline:
     arithmetic, and compares two of one zone by their wall clocks.
     """
 
+    __slots__ = ("clock", "day", "first", "months", "step", "zone")
+
     def __init__(self, layer: Layer, zone: tzinfo) -> None:
         self.zone = zone
         self.first = layer.first_handoff.replace(tzinfo=zone)
-        self.months = layer.shift.months
-        self.step = timedelta(minutes=layer.shift.total_minutes)
-        self.day = layer.handoff.day_of_month or self.first.day
-        self.clock = self.first.time()
+        self.step, self.months, self.day, self.clock = layer._timing
 
     def wall(self, index: int) -> datetime:
         if not self.months:
@@ -462,9 +471,11 @@ class _OverridePiece:
 def _override_pieces(overrides: Sequence[Override]) -> list[_OverridePiece]:
     """Where each override holds its layer, the later-listed winning, sorted by start; the
     pieces of one override that meet are one piece."""
+    if len(overrides) == 1:
+        (only,) = overrides
+        return [_OverridePiece(only.start.astimezone(UTC), only.end.astimezone(UTC), only.member)]
     spans = [
-        (_aware_utc(o.start, "an override's start"), _aware_utc(o.end, "an override's end"))
-        for o in overrides
+        (override.start.astimezone(UTC), override.end.astimezone(UTC)) for override in overrides
     ]
     points = sorted({point for span in spans for point in span})
     pieces: list[tuple[int, datetime, datetime]] = []
@@ -485,50 +496,59 @@ def _override_pieces(overrides: Sequence[Override]) -> list[_OverridePiece]:
 class _LayerPlan:
     """Everything needed to find the segment of one layer holding an instant."""
 
-    def __init__(self, rotation: Rotation, layer: Layer) -> None:
+    __slots__ = ("members", "name", "pieces", "restrictions", "starts", "timeline", "zone")
+
+    def __init__(
+        self,
+        layer: Layer,
+        zone: tzinfo,
+        restrictions: list[Restriction],
+        overrides: list[Override],
+    ) -> None:
         self.name = layer.name
         self.members = layer.members
-        self.zone = rotation.timezone
-        self.timeline = _Timeline(layer, rotation.timezone)
-        self.restrictions = [r for r in rotation.restrictions if r.layer == layer.name]
-        overrides = [o for o in rotation.overrides if o.layer == layer.name]
+        self.zone = zone
+        self.timeline = _Timeline(layer, zone)
+        self.restrictions = restrictions
         self.pieces = _override_pieces(overrides) if overrides else []
         self.starts = [piece.start for piece in self.pieces]
 
     def segment_at(self, instant: datetime) -> Shift:
         """The shift or gap holding `instant`, with the bounds `shifts` gives it."""
-        if self.pieces:
-            found = bisect_right(self.starts, instant) - 1
-            if found >= 0 and instant < self.pieces[found].end:
-                piece = self.pieces[found]
-                return Shift(self.name, piece.member, piece.start, piece.end, override=True)
-        shift = self._layer_segment_at(instant)
-        if not self.pieces:
-            return shift
-        low, high = shift.start, shift.end
+        pieces = self.pieces
+        if not pieces:
+            member, low, high, gap = self._layer_segment_at(instant)
+            return Shift(self.name, member, low, high, False, gap)
         found = bisect_right(self.starts, instant)
+        if found > 0 and instant < pieces[found - 1].end:
+            piece = pieces[found - 1]
+            return Shift(self.name, piece.member, piece.start, piece.end, True)
+        member, low, high, gap = self._layer_segment_at(instant)
         if found > 0:
-            low = max(low, self.pieces[found - 1].end)
-        if found < len(self.pieces):
-            high = min(high, self.pieces[found].start)
-        return replace(shift, start=low, end=high)
+            low = max(low, pieces[found - 1].end)
+        if found < len(pieces):
+            high = min(high, pieces[found].start)
+        return Shift(self.name, member, low, high, False, gap)
 
-    def _layer_segment_at(self, instant: datetime) -> Shift:
+    def _layer_segment_at(
+        self, instant: datetime
+    ) -> tuple[str | None, datetime, datetime, str | None]:
+        """(member, start, end, gap) of the layer's own segment holding `instant`."""
         index, low, high = self.timeline.locate(instant)
         if low is None:
-            return Shift(self.name, None, SINCE_EVER, high, gap=BEFORE_START)
+            return None, SINCE_EVER, high, BEFORE_START
         member = self.members[index % len(self.members)]
         if not self.restrictions:
-            return Shift(self.name, member, low, high)
+            return member, low, high, None
         previous_end, next_start = low, high
         for window_start, window_end in self._windows(low, high):
             if window_start <= instant < window_end:
-                return Shift(self.name, member, max(low, window_start), min(high, window_end))
+                return member, max(low, window_start), min(high, window_end), None
             if window_end <= instant:
                 previous_end = max(previous_end, window_end)
             elif window_start > instant:
                 next_start = min(next_start, window_start)
-        return Shift(self.name, None, previous_end, next_start, gap=RESTRICTED)
+        return None, previous_end, next_start, RESTRICTED
 
     def _windows(self, low: datetime, high: datetime) -> list[tuple[datetime, datetime]]:
         """The restriction windows meeting [low, high), those that overlap or meet merged."""
@@ -571,8 +591,7 @@ def shifts(rotation: Rotation, *, start: datetime, end: datetime) -> list[Shift]
     """
     start, end = _aware_utc(start, "start"), _aware_utc(end, "end")
     found: list[Shift] = []
-    for layer in rotation.layers:
-        plan = _LayerPlan(rotation, layer)
+    for plan in _plans(rotation):
         moment = start
         while moment < end:
             segment = plan.segment_at(moment)
@@ -589,7 +608,25 @@ def on_call(rotation: Rotation, *, at: datetime) -> dict[str, Shift]:
     a range holding it whole; a gap before a layer's first shift begins at `SINCE_EVER`.
     """
     at = _aware_utc(at, "at")
-    return {layer.name: _LayerPlan(rotation, layer).segment_at(at) for layer in rotation.layers}
+    return {plan.name: plan.segment_at(at) for plan in _plans(rotation)}
+
+
+def _plans(rotation: Rotation) -> list[_LayerPlan]:
+    restrictions: dict[str, list[Restriction]] = {}
+    for restriction in rotation.restrictions:
+        restrictions.setdefault(restriction.layer, []).append(restriction)
+    overrides: dict[str, list[Override]] = {}
+    for override in rotation.overrides:
+        overrides.setdefault(override.layer, []).append(override)
+    return [
+        _LayerPlan(
+            layer,
+            rotation.timezone,
+            restrictions.get(layer.name, []),
+            overrides.get(layer.name, []),
+        )
+        for layer in rotation.layers
+    ]
 
 
 def _in_order(versions: Sequence[RotationVersion]) -> list[RotationVersion]:

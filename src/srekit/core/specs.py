@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from srekit.core.oncall import RotationChange
 from srekit.core.policy import BudgetPolicy, policy_for_slo
 from srekit.core.routing import AlertRouting
 from srekit.core.slo import SLO
@@ -24,11 +25,12 @@ __all__ = [
 @dataclass(frozen=True)
 class SpecSet:
     """What a set of spec files declares: SLOs, the error-budget policies they name, and
-    alert routings (by name)."""
+    alert routings and on-call rotations (by name)."""
 
     slos: tuple[SLO, ...]
     policies: Mapping[str, BudgetPolicy] = field(default_factory=dict)
     routings: Mapping[str, AlertRouting] = field(default_factory=dict)
+    rotations: Mapping[str, RotationChange] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     # each file written in one format, by its format (a file mixing formats is left out)
     formats: Mapping[str, str] = field(default_factory=dict)

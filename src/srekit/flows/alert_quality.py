@@ -52,7 +52,7 @@ def stored_alert_quality(
         alerts_started,
         get_incidents,
         incident_of,
-        page_counts,
+        pages_per_incident,
     )
 
     if end <= start:
@@ -82,7 +82,7 @@ def stored_alert_quality(
         incidents = [
             incident_of(row) for row in get_incidents(session, incident_ids=incident_ids).values()
         ]
-        pages = page_counts(session, incident_ids=incident_ids)
+        pages = pages_per_incident(session, incident_ids=incident_ids)
     alerts = [
         IncidentAlert(
             fingerprint=span.fingerprint,

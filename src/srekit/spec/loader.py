@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from srekit.core.oncall import RotationChange
 from srekit.core.policy import BudgetPolicy
 from srekit.core.routing import AlertRouting
 from srekit.core.slo import SLO
@@ -50,6 +51,14 @@ def _parse_format(name: str, documents: list[Document]) -> list[SLO]:
     return sloth.parse_documents(documents)
 
 
+def _rotation_change(document: Document) -> RotationChange:
+    from srekit.spec.rotation import effective_from_of, parse_rotation_document
+
+    rotation = parse_rotation_document(document)
+    spec = document.data.get("spec")
+    return RotationChange(rotation, effective_from_of(spec) if isinstance(spec, dict) else None)
+
+
 def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     """Parse documents of any supported format; SLO ids (`service-name`) must be unique.
 
@@ -59,11 +68,13 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     cross documents, and Sloth's SLO ids must be unique across them.
     """
     from srekit.spec import native
+    from srekit.spec.rotation import KIND as ROTATION
     from srekit.spec.routing import KIND as ROUTING
     from srekit.spec.routing import parse_routing
 
     routings: dict[str, AlertRouting] = {}
     routing_seen: dict[str, str] = {}
+    rotations: dict[str, RotationChange] = {}
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
     kept: dict[str, list[Document]] = {}
@@ -82,6 +93,16 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
                 )
             routings[routing.name] = routing
             routing_seen[routing.name] = document.where
+        elif name == native.API_VERSION and document.data.get("kind") == ROTATION:
+            change = _rotation_change(document)
+            if change.rotation.name in rotations:
+                raise document.error(
+                    "metadata.name",
+                    f"Rotation {change.rotation.name!r} is defined twice"
+                    f" (also in {routing_seen['rotation ' + change.rotation.name]})",
+                )
+            rotations[change.rotation.name] = change
+            routing_seen["rotation " + change.rotation.name] = document.where
         elif name == native.API_VERSION:
             parsed = native.parse_document(document)
             if isinstance(parsed, BudgetPolicy):
@@ -107,6 +128,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
         slos=tuple(slos),
         policies=policies,
         routings=routings,
+        rotations=rotations,
         files=tuple(formats),
         formats={file: next(iter(found)) for file, found in formats.items() if len(found) == 1},
     )

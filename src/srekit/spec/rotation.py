@@ -227,7 +227,7 @@ class RestrictionSpec(_Spec):
     the start ends the next day)."""
 
     layer: Name
-    weekdays: Annotated[list[_Weekday], Bounded(min_length=1, max_length=7)]
+    weekdays: Annotated[list[_Weekday], Field(min_length=1, max_length=7)]
     start: _Clock
     end: _Clock
 

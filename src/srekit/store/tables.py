@@ -628,3 +628,93 @@ class PostmortemRow(Base):
 
 
 __all__ += ["PostmortemRow"]
+
+
+# --- On call: people and rotations --------------------------------------------------------------
+
+
+class PersonRow(Base):
+    """A person who can be on call (`core.people.Person`); `name` is the handle rotations list.
+    `contacts_json` is a JSON list of `[kind, target]` pairs, in the order to try them."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(500))
+    timezone: Mapped[str | None] = mapped_column(String(100))
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
+    contacts_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    @property
+    def contacts(self) -> list[tuple[str, str]]:
+        return [(str(kind), str(target)) for kind, target in json.loads(self.contacts_json)]
+
+
+class RotationRow(Base):
+    """An on-call rotation (srekit/v1 `kind: Rotation`) by name: its latest version's spec and
+    the instant that version takes effect. Earlier versions stay in `rotation_versions`: each
+    rules the schedule from its own `effective_from`, so a change never rewrites the past."""
+
+    __tablename__ = "rotations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    spec_json: Mapped[str] = mapped_column(Text)  # spec.rotation.rotation_spec, canonical
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+    versions: Mapped[list[RotationVersionRow]] = relationship(
+        back_populates="rotation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="RotationVersionRow.version",
+    )
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+class RotationVersionRow(Base):
+    """One applied version of a rotation: its spec, from when it rules, who applied it when."""
+
+    __tablename__ = "rotation_versions"
+    __table_args__ = (UniqueConstraint("rotation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(ForeignKey("rotations.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    spec_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    actor: Mapped[str] = mapped_column(String(200))
+
+    rotation: Mapped[RotationRow] = relationship(back_populates="versions")
+
+    def spec(self) -> dict[str, Any]:
+        return dict(json.loads(self.spec_json))
+
+
+__all__ += ["PersonRow", "RotationRow", "RotationVersionRow"]
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class ServerSecretRow(Base):
+    """A secret the servers share, made at random on first use (`repo.secrets.server_secret`):
+    `ack-link` signs the acknowledgement links in pages. `value` is hex; it never leaves the
+    store but to sign or verify."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+
+
+__all__ += ["ServerSecretRow"]

@@ -20,7 +20,7 @@ from srekit.store.repo import (
     alerts_started,
     create_incident,
     insert_alerts,
-    page_counts,
+    pages_per_incident,
 )
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -109,8 +109,8 @@ def test_pages_per_incident_from_the_timeline(engine: Engine) -> None:
         ):
             add_event(session, incident_id=incident_id, kind=kind, actor="srekit", text="x", at=T0)
     with transaction(engine, read_only=True) as session:
-        assert page_counts(session, incident_ids=[first, second, third, 999]) == {
+        assert pages_per_incident(session, incident_ids=[first, second, third, 999]) == {
             first: 2,
             second: 1,
         }
-        assert page_counts(session, incident_ids=[]) == {}
+        assert pages_per_incident(session, incident_ids=[]) == {}

@@ -67,7 +67,7 @@ __all__ = [
     "list_incidents",
     "list_tasks",
     "open_severe_incidents",
-    "page_counts",
+    "pages_per_incident",
     "related_incidents",
     "remove_silence",
     "save_incident",
@@ -501,7 +501,7 @@ def incident_events(session: Session, *, incident_id: int) -> list[IncidentEvent
     )
 
 
-def page_counts(session: Session, *, incident_ids: Iterable[int]) -> dict[int, int]:
+def pages_per_incident(session: Session, *, incident_ids: Iterable[int]) -> dict[int, int]:
     """Per incident, the pages sent for it (its timeline's `page_sent` entries); incidents
     without any are left out."""
     wanted = sorted(set(incident_ids))

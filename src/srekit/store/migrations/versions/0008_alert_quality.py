@@ -2,7 +2,7 @@
 by when they started.
 
 Revision ID: 0008_alert_quality
-Revises: 0005
+Revises: 0007_notify
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_alert_quality"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
