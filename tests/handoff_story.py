@@ -29,7 +29,7 @@ from srekit.store import repo
 from srekit.store.database import transaction
 from srekit.store.repo.incidents import incident_of
 
-__all__ = ["AT", "ROTATION_YAML", "rotation", "versions", "write_story"]
+__all__ = ["AT", "ROTATION_YAML", "rotation", "store_rotation", "versions", "write_story"]
 
 #: Monday 2026-03-30 09:00 in Berlin (CEST, the day after the clocks went forward).
 AT = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
@@ -69,6 +69,16 @@ def rotation() -> Rotation:
 
 def versions() -> list[RotationVersion]:
     return [RotationVersion(rotation(), datetime(2026, 1, 1, tzinfo=UTC))]
+
+
+def store_rotation(engine: Engine) -> None:
+    """Store the rotation as applied on 2026-01-01, in effect from then: the stored rotation's
+    handoff is then the file's."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with transaction(engine) as session:
+        repo.apply_rotation(
+            session, rotation=rotation(), actor="ana", effective_from=start, now=start
+        )
 
 
 def _utc(text: str) -> datetime:

@@ -1,5 +1,6 @@
-"""`srekit oncall handoff` through CliRunner on a SQLite store holding the story of
-tests/handoff_story.py, and the sample of docs/handoff.md, which must be what it prints."""
+"""`srekit oncall handoff` through CliRunner and the real app, on a SQLite store holding the
+story of tests/handoff_story.py (its rotation stored, and as a file), and the sample of
+docs/handoff.md, which must be what it prints."""
 
 from __future__ import annotations
 
@@ -8,18 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from srekit.cli.handoff import handoff
+from srekit.cli.main import app
 from srekit.store.database import create_store_engine, upgrade
-from tests.handoff_story import ROTATION_YAML, write_story
+from tests.handoff_story import ROTATION_YAML, store_rotation, write_story
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = "2026-03-30T07:00:00Z"
 
-app = typer.Typer()
-app.command()(handoff)
 runner = CliRunner()
 
 
@@ -29,6 +27,7 @@ def story(tmp_path: Path) -> tuple[dict[str, str], Path]:
     engine = create_store_engine(url)
     upgrade(engine)
     write_story(engine)
+    store_rotation(engine)
     engine.dispose()
     rotation = tmp_path / "payments.yaml"
     rotation.write_text(ROTATION_YAML, encoding="utf-8")
@@ -37,7 +36,7 @@ def story(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def _run(env: dict[str, str], *args: str | Path) -> tuple[int, str, str]:
-    result = runner.invoke(app, [str(a) for a in args], env=env)
+    result = runner.invoke(app, ["oncall", "handoff", *(str(a) for a in args)], env=env)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
@@ -55,6 +54,28 @@ def test_the_markdown_is_the_sample_of_the_docs(story: tuple[dict[str, str], Pat
     code, out, err = _run(env, "--file", rotation, "--at", AT)
     assert code == 0, err
     assert out == _docs_sample()
+
+
+def test_the_stored_rotation_hands_over_as_its_file_does(
+    story: tuple[dict[str, str], Path],
+) -> None:
+    env, rotation = story
+    code, out, err = _run(env, "--rotation", "payments", "--at", AT)
+    assert code == 0, err
+    assert out == _docs_sample()
+    code, stored, err = _run(env, "-r", "payments", "--at", AT, "--format", "json")
+    assert code == 0, err
+    code, filed, err = _run(env, "-f", rotation, "--at", AT, "--format", "json")
+    assert code == 0, err
+    assert json.loads(stored) == json.loads(filed)
+
+
+def test_an_unknown_stored_rotation_exits_2(story: tuple[dict[str, str], Path]) -> None:
+    env, _ = story
+    code, out, err = _run(env, "--rotation", "nope", "--at", AT)
+    assert code == 2
+    assert "no rotation 'nope' in the store" in err
+    assert out == ""
 
 
 def test_json_for_tools(story: tuple[dict[str, str], Path]) -> None:
@@ -113,4 +134,7 @@ def test_a_bad_rotation_document_exits_2_naming_the_file(
     assert "missing.yaml" in err
     code, _, err = _run(env)
     assert code == 2
-    assert "--file" in err
+    assert "expected one of --rotation NAME (a stored rotation) or -f FILE" in err
+    code, _, err = _run(env, "--rotation", "payments", "--file", bad)
+    assert code == 2
+    assert "expected one of --rotation NAME" in err

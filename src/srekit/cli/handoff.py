@@ -26,8 +26,8 @@ __all__ = ["EXAMPLES", "HandoffFormat", "handoff"]
 
 EXAMPLES = examples(
     "srekit oncall handoff --rotation payments",
-    "srekit oncall handoff --rotation payments --at 2026-03-30T07:00:00Z --format json",
-    "srekit oncall handoff --file rotations/payments.yaml",
+    "srekit oncall handoff --rotation payments --format json",
+    "srekit oncall handoff -f examples/oncall/payments.yaml \\\n  --at 2026-03-30T07:00:00Z",
 )
 
 
@@ -40,7 +40,13 @@ def handoff(
     ctx: typer.Context,
     rotation: Annotated[
         str | None,
-        typer.Option("--rotation", metavar="NAME", help="the stored rotation", show_default=False),
+        typer.Option(
+            "--rotation",
+            "-r",
+            metavar="NAME",
+            help="a rotation in the state store",
+            show_default=False,
+        ),
     ] = None,
     file: Annotated[
         Path | None,
@@ -48,7 +54,7 @@ def handoff(
             "--file",
             "-f",
             metavar="FILE",
-            help="read the rotation from this kind: Rotation document instead of the store",
+            help="a rotation file (kind: Rotation) instead",
             show_default=False,
         ),
     ] = None,
@@ -63,22 +69,21 @@ def handoff(
     from srekit.cli.context import settings_of
     from srekit.cli.store_common import open_engine
     from srekit.core.handoff import handoff_document, render_markdown
-    from srekit.flows.handoff import handoff_checklist
+    from srekit.flows.handoff import handoff_checklist, stored_rotation_versions
 
-    if file is None:
-        abort(
-            "--rotation: stored rotations are not readable in this build yet;"
-            " give the rotation's document with --file FILE"
-            if rotation is not None
-            else "expected --file FILE (a kind: Rotation document)"
-        )
+    if (rotation is None) == (file is None):
+        abort("expected one of --rotation NAME (a stored rotation) or -f FILE (a rotation file)")
     moment = at_or_now(at)
     settings = settings_of(ctx)
     with errors_to_exit_codes():
-        versions = _file_versions(file)
         silences = alertmanager_of(settings)
         try:
             with open_engine(settings) as engine:
+                versions = (
+                    stored_rotation_versions(engine, rotation=rotation)
+                    if rotation is not None
+                    else _file_versions(file)
+                )
                 checklist = handoff_checklist(
                     engine,
                     versions=versions,
@@ -95,17 +100,15 @@ def handoff(
         typer.echo(render_markdown(checklist), nl=False)
 
 
-def _file_versions(file: Path) -> list[RotationVersion]:
-    """The rotation a document describes, ruling since ever."""
-    from datetime import UTC, datetime
+def _file_versions(file: Path | None) -> list[RotationVersion]:
+    """The rotation of a file, ruling from its `spec.effective_from` (or since ever), as
+    `srekit oncall who -f` reads it."""
+    from srekit.flows.oncall import file_versions
+    from srekit.spec.document import read_documents
+    from srekit.spec.loader import parse_spec_documents
 
-    from srekit.core.rotation import RotationVersion
-    from srekit.errors import SpecError
-    from srekit.spec.rotation import parse_rotation
-
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"cannot read the file: {error.strerror}", file=str(file)) from None
-    rotation = parse_rotation(text, source=str(file))
-    return [RotationVersion(rotation, datetime.min.replace(tzinfo=UTC))]
+    assert file is not None
+    specs = parse_spec_documents(read_documents(file))
+    if len(specs.rotations) != 1:
+        abort(f"{file}: expected one kind: Rotation document, got {len(specs.rotations)}")
+    return file_versions(next(iter(specs.rotations.values())))

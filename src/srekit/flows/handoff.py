@@ -51,7 +51,7 @@ from srekit.store.repo.handoff import (
     team_services,
 )
 
-__all__ = ["SilenceSource", "handoff_checklist", "rotation_at"]
+__all__ = ["SilenceSource", "handoff_checklist", "rotation_at", "stored_rotation_versions"]
 
 # list_deployments_between reads [start, end): one microsecond past the handoff keeps a deploy
 # asked about at that very instant, as core.handoff.recent_deployments does
@@ -92,6 +92,14 @@ class SilenceSource(Protocol):
     url: str
 
     def list_silences(self) -> Sequence[_Silence]: ...
+
+
+def stored_rotation_versions(engine: StoreEngine, *, rotation: str) -> list[RotationVersion]:
+    """The versions of the stored rotation that rule its schedule, oldest first (NotFound
+    when none is stored under that name): a change since the handoff does not rewrite it."""
+    from srekit.flows.oncall import stored_versions
+
+    return stored_versions(engine, name=rotation)
 
 
 def rotation_at(versions: Sequence[RotationVersion], *, at: datetime) -> Rotation:
