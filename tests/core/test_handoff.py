@@ -26,6 +26,7 @@ from srekit.core.handoff import (
     alerts_by_rule,
     alerts_interval,
     awaiting_postmortem,
+    handoff_at_problem,
     handoff_document,
     incident_state_at,
     layer_handoffs,
@@ -859,3 +860,23 @@ def test_rules_take_their_quality_over_the_same_interval() -> None:
     assert rated[0].missed_targets == ("actionable", "mtta")
     assert rated[1] == RULES[1]  # no figures for it
     assert rated[2] == RULES[2]  # no fires: no rate
+
+
+@pytest.mark.parametrize(
+    ("at", "problem"),
+    [
+        (AT, None),
+        (AT + timedelta(seconds=60), None),  # a clock a minute fast
+        (datetime(1970, 1, 1, tzinfo=UTC), None),
+        (
+            AT + timedelta(seconds=61),
+            "2026-03-30T07:01:01Z is in the future (now is 2026-03-30T07:00:00Z)",
+        ),
+        (
+            datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+            "expected 1970-01-01T00:00:00Z or later, got 1969-12-31T23:59:59Z",
+        ),
+    ],
+)
+def test_a_handoff_is_taken_from_1970_to_now(at: datetime, problem: str | None) -> None:
+    assert handoff_at_problem(at, now=AT) == problem

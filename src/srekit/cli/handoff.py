@@ -10,6 +10,7 @@ for tools.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -68,12 +69,15 @@ def handoff(
     from srekit.alertmanager import alertmanager_of
     from srekit.cli.context import settings_of
     from srekit.cli.store_common import open_engine
-    from srekit.core.handoff import handoff_document, render_markdown
+    from srekit.core.handoff import handoff_at_problem, handoff_document, render_markdown
     from srekit.flows.handoff import handoff_checklist, stored_rotation_versions
 
     if (rotation is None) == (file is None):
         abort("expected one of --rotation NAME (a stored rotation) or -f FILE (a rotation file)")
     moment = at_or_now(at)
+    problem = handoff_at_problem(moment, now=datetime.now(UTC))
+    if problem is not None:
+        abort(f"--at: {problem}")
     settings = settings_of(ctx)
     with errors_to_exit_codes():
         silences = alertmanager_of(settings)

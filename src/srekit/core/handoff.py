@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, Protocol
 
 from srekit.core.alert_quality import RuleQuality
@@ -55,6 +55,7 @@ from srekit.core.status import DataState, SloStatus
 __all__ = [
     "CONFIRMATIONS",
     "DEPLOY_WINDOW",
+    "EARLIEST_HANDOFF",
     "SERVICE_LABELS",
     "SHIFT_LOOKAROUND",
     "SREKIT_SILENCE_PREFIX",
@@ -71,6 +72,7 @@ __all__ = [
     "alerts_by_rule",
     "alerts_interval",
     "awaiting_postmortem",
+    "handoff_at_problem",
     "handoff_document",
     "incident_state_at",
     "layer_handoffs",
@@ -87,6 +89,13 @@ __all__ = [
 #: How far before and after `at` the flow reads the rotation's shifts: a turn longer than this
 #: (a one-member layer) is cut at these bounds.
 SHIFT_LOOKAROUND = timedelta(days=100)
+
+#: The earliest instant a handoff is taken at: srekit keeps nothing from before, and the
+#: shifts read around an instant near the year 1 would leave the calendar.
+EARLIEST_HANDOFF = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: How far ahead of the clock an `at` may be (another machine's clock running fast).
+_CLOCK_SKEW = timedelta(minutes=1)
 
 #: The deploys a handoff lists: those of the 24 hours before it.
 DEPLOY_WINDOW = timedelta(hours=24)
@@ -217,6 +226,17 @@ def _turn(ordered: Sequence[ShiftLike], first: int, last: int, *, side: ShiftLik
         override=side.override,
         gap=side.gap,
     )
+
+
+def handoff_at_problem(at: datetime, *, now: datetime) -> str | None:
+    """Why no handoff is taken at `at` (None: one is): before `EARLIEST_HANDOFF`, or in the
+    future (past `now` and a minute of clock skew), where nothing has happened yet and what
+    stands now would read as what stood then."""
+    if at < EARLIEST_HANDOFF:
+        return f"expected {format_instant(EARLIEST_HANDOFF)} or later, got {format_instant(at)}"
+    if at > now + _CLOCK_SKEW:
+        return f"{format_instant(at)} is in the future (now is {format_instant(now)})"
+    return None
 
 
 def alerts_interval(handoffs: Sequence[LayerHandoff], *, at: datetime) -> tuple[datetime, datetime]:
