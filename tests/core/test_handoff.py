@@ -28,7 +28,9 @@ from srekit.core.handoff import (
     awaiting_postmortem,
     handoff_at_problem,
     handoff_document,
+    handoff_notice,
     incident_state_at,
+    incoming_primary,
     layer_handoffs,
     maintenance_silences,
     open_incidents,
@@ -880,3 +882,24 @@ def test_rules_take_their_quality_over_the_same_interval() -> None:
 )
 def test_a_handoff_is_taken_from_1970_to_now(at: datetime, problem: str | None) -> None:
     assert handoff_at_problem(at, now=AT) == problem
+
+
+def test_the_incoming_primary_is_told_in_a_notice() -> None:
+    assert incoming_primary(CHECKLIST) == "carol"
+    assert incoming_primary(replace(CHECKLIST, layers=())) is None
+    gap = LayerHandoff(
+        "primary", AT, None, Turn(None, AT, AT + timedelta(hours=1), gap="restricted")
+    )
+    assert incoming_primary(replace(CHECKLIST, layers=(gap,))) is None
+    notice = handoff_notice(CHECKLIST, person="carol", link="http://srekit.test/h")
+    assert notice.kind == "handoff"
+    assert notice.person == "carol"
+    assert notice.subject == (
+        "On-call handoff: payments, primary bob (override) → carol at Mon 2026-03-30 09:00 CEST"
+    )
+    assert notice.text == notice.markdown == render_markdown(CHECKLIST)
+    assert notice.at == AT
+    assert notice.link == "http://srekit.test/h"
+    bare = handoff_notice(replace(CHECKLIST, layers=()), person="carol", link=None)
+    assert bare.subject == "On-call handoff: payments"
+    assert bare.link is None

@@ -21,6 +21,8 @@ from srekit.cli.help import examples
 from srekit.cli.options import AtOption, abort, at_or_now, choice, errors_to_exit_codes, print_json
 
 if TYPE_CHECKING:
+    from srekit.config import Settings
+    from srekit.core.handoff import HandoffChecklist
     from srekit.core.rotation import RotationVersion
 
 __all__ = ["EXAMPLES", "HandoffFormat", "handoff"]
@@ -64,8 +66,17 @@ def handoff(
         HandoffFormat,
         choice(HandoffFormat, "--format", metavar="FORMAT", help="output: {choices}"),
     ] = HandoffFormat.MD,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="also send it to the incoming primary's contact methods (exit 1 when none"
+            " received it)",
+        ),
+    ] = False,
 ) -> None:
-    """Print the handoff checklist of a rotation: who hands to whom, and what is going on."""
+    """Print the handoff checklist of a rotation: who hands to whom, and what is going on;
+    with --send, also send it to the incoming primary (each delivery is listed on stderr)."""
     from srekit.alertmanager import alertmanager_of
     from srekit.cli.context import settings_of
     from srekit.cli.store_common import open_engine
@@ -102,6 +113,35 @@ def handoff(
         print_json(handoff_document(checklist))
     else:
         typer.echo(render_markdown(checklist), nl=False)
+    if send:
+        _send(settings, checklist, stored=rotation is not None)
+
+
+def _send(settings: Settings, checklist: HandoffChecklist, *, stored: bool) -> None:
+    """Send the handoff to the incoming primary and list each delivery on stderr; exit 1
+    unless one of their contact methods received it."""
+    from srekit.cli.store_common import open_engine
+    from srekit.flows.handoff import handoff_link, send_handoff
+    from srekit.notifiers import notifiers_of
+
+    link = (
+        handoff_link(settings.public_url, rotation=checklist.rotation, at=checklist.at)
+        if stored
+        else None
+    )
+    with errors_to_exit_codes(), open_engine(settings) as engine, notifiers_of(settings) as sender:
+        sent = send_handoff(engine, checklist=checklist, sender=sender, link=link)
+    if sent.problem is not None:
+        abort(f"--send: not sent: {sent.problem}", code=1)
+    for delivery in sent.deliveries:
+        tries = f"{delivery.attempts} attempt{'' if delivery.attempts == 1 else 's'}"
+        typer.echo(
+            f"{'delivered' if delivery.delivered else 'not delivered'} to {sent.person}"
+            f" by {delivery.channel.value} ({delivery.target}), {tries}: {delivery.detail}",
+            err=True,
+        )
+    if not sent.delivered:
+        abort(f"--send: none of {sent.person}'s contact methods received the handoff", code=1)
 
 
 def _file_versions(file: Path | None) -> list[RotationVersion]:

@@ -49,6 +49,7 @@ from srekit.core.incident import (
     is_open,
 )
 from srekit.core.instant import format_age, format_instant
+from srekit.core.notify import Notice
 from srekit.core.postmortem import PostmortemState
 from srekit.core.status import DataState, SloStatus
 
@@ -74,7 +75,9 @@ __all__ = [
     "awaiting_postmortem",
     "handoff_at_problem",
     "handoff_document",
+    "handoff_notice",
     "incident_state_at",
+    "incoming_primary",
     "layer_handoffs",
     "maintenance_silences",
     "open_incidents",
@@ -770,6 +773,41 @@ def _maintenance(maintenance: Maintenance, zone: tzinfo) -> str:
             for silence, state, services in maintenance.silences
         ],
         ("Silence", "State", "From", "To", "Services", "By", "Comment"),
+    )
+
+
+# --- sending it -------------------------------------------------------------------------------
+
+
+def incoming_primary(checklist: HandoffChecklist) -> str | None:
+    """Who takes over the first (primary) layer at the handoff, whom `--send` tells; None
+    when the layer is a gap then, or the rotation holds no layer at that instant."""
+    if not checklist.layers:
+        return None
+    return checklist.layers[0].incoming.member
+
+
+def handoff_notice(checklist: HandoffChecklist, *, person: str, link: str | None) -> Notice:
+    """The handoff as a notice for `person`: its subject names the rotation, the first
+    layer's change of hands and the instant on the rotation's wall clock; its text and
+    Markdown are `render_markdown`'s (Markdown reads as plain text); `link` where to read it
+    in srekit."""
+    subject = f"On-call handoff: {checklist.rotation}"
+    if checklist.layers:
+        first = checklist.layers[0]
+        subject += (
+            f", {first.layer} {_holder(first.outgoing)} → {_holder(first.incoming)}"
+            f" at {_local(first.at, checklist.timezone)}"
+        )
+    text = render_markdown(checklist)
+    return Notice(
+        kind="handoff",
+        person=person,
+        subject=subject,
+        text=text,
+        markdown=text,
+        at=checklist.at,
+        link=link,
     )
 
 

@@ -7,13 +7,18 @@ covers none). The SLO figures are the latest statuses (`flows.status`), aged to 
 instant; everything else is read as it stood at that instant (`core.handoff`). The quality of
 the outgoing shift's alert rules is `flows.alert_quality`'s over that shift, over every
 service (a rule is judged by all its fires).
+
+`send_handoff` sends the checklist to the incoming primary (the first layer's incoming
+holder) through each of their stored contact methods, as a `core.notify.Notice`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import quote
 
 from srekit.core.alert_quality import RuleQuality
 from srekit.core.handoff import (
@@ -26,6 +31,8 @@ from srekit.core.handoff import (
     alerts_by_rule,
     alerts_interval,
     awaiting_postmortem,
+    handoff_notice,
+    incoming_primary,
     layer_handoffs,
     maintenance_silences,
     open_incidents,
@@ -35,6 +42,8 @@ from srekit.core.handoff import (
     slo_order,
 )
 from srekit.core.incident import PriorDeployment
+from srekit.core.instant import format_instant
+from srekit.core.notify import ContactKind, ContactMethod, Delivery, Notice
 from srekit.core.rotation import Rotation, RotationVersion, versioned_shifts
 from srekit.errors import NotifierUnavailable
 from srekit.flows.alert_quality import stored_alert_quality
@@ -51,7 +60,16 @@ from srekit.store.repo.handoff import (
     team_services,
 )
 
-__all__ = ["SilenceSource", "handoff_checklist", "rotation_at", "stored_rotation_versions"]
+__all__ = [
+    "HandoffSent",
+    "NoticeSender",
+    "SilenceSource",
+    "handoff_checklist",
+    "handoff_link",
+    "rotation_at",
+    "send_handoff",
+    "stored_rotation_versions",
+]
 
 # list_deployments_between reads [start, end): one microsecond past the handoff keeps a deploy
 # asked about at that very instant, as core.handoff.recent_deployments does
@@ -217,3 +235,75 @@ def _maintenance(
         for silence in listed
     ]
     return maintenance_silences(silences, services=services, at=at, incident_silences=held)
+
+
+class NoticeSender(Protocol):
+    """Sends a notice to one contact method, retries included (`notifiers.Notifiers`);
+    never raises for a failed delivery: the Delivery says so."""
+
+    def send_notice(self, notice: Notice, contact: ContactMethod) -> Delivery: ...
+
+
+@dataclass(frozen=True)
+class HandoffSent:
+    """What sending the handoff did: to whom, each delivery in the order of their contact
+    methods, and why nothing was tried (`problem`: nobody incoming, no stored person, no
+    contact method)."""
+
+    person: str | None
+    deliveries: tuple[Delivery, ...] = ()
+    problem: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """Whether at least one contact method received it."""
+        return any(delivery.delivered for delivery in self.deliveries)
+
+
+def handoff_link(public_url: str, *, rotation: str, at: datetime) -> str:
+    """Where the API serves this handoff as Markdown (a viewer token required):
+    `<public_url>/api/v1/oncall/rotations/<name>/handoff?at=<at>&format=md`."""
+    name = quote(rotation, safe="")
+    return (
+        f"{public_url.rstrip('/')}/api/v1/oncall/rotations/{name}/handoff"
+        f"?at={format_instant(at)}&format=md"
+    )
+
+
+def send_handoff(
+    engine: StoreEngine,
+    *,
+    checklist: HandoffChecklist,
+    sender: NoticeSender,
+    link: str | None = None,
+) -> HandoffSent:
+    """Send the handoff to the incoming primary through every contact method the store
+    holds for them, in order. Nothing is tried when the first layer is a gap at the handoff,
+    or its holder is not a stored person or has no contact method: `problem` says which."""
+    from srekit.store.repo import find_person, person_of
+
+    person = incoming_primary(checklist)
+    if person is None:
+        return HandoffSent(
+            None, problem="nobody takes over the first layer at this handoff: nobody to tell"
+        )
+    with transaction(engine, read_only=True) as session:
+        row = find_person(session, name=person)
+        stored = None if row is None else person_of(row)
+    if stored is None:
+        return HandoffSent(
+            person,
+            problem=f"{person} is not a stored person, so has no contact methods"
+            " (srekit person add)",
+        )
+    if not stored.contacts:
+        return HandoffSent(
+            person,
+            problem=f"{person} has no contact methods (srekit person update {person} --contact)",
+        )
+    notice = handoff_notice(checklist, person=person, link=link)
+    deliveries = tuple(
+        sender.send_notice(notice, ContactMethod(ContactKind(c.kind.value), c.target))
+        for c in stored.contacts
+    )
+    return HandoffSent(person, deliveries)
