@@ -251,3 +251,27 @@ def test_on_call_documents_hold_to_their_models() -> None:
         "shift_start": None,
         "shift_end": "2026-01-05T08:00:00Z",
     }
+
+
+def test_handoff_documents_hold_to_their_model() -> None:
+    """The CLI's `--format json` and the API's answer are one shape: `HandoffOut`."""
+    from srekit.contracts import HandoffOut
+    from srekit.core.handoff import Maintenance, handoff_document
+    from tests.core.test_handoff import CHECKLIST
+
+    bare = replace(
+        CHECKLIST,
+        layers=(),
+        incidents=(),
+        postmortems=(),
+        deployments=(),
+        slos=(),
+        alerts=(),
+        tasks=(),
+        maintenance=Maintenance(configured=True, problem="connection refused"),
+    )
+    for checklist in (CHECKLIST, bare):
+        document = handoff_document(checklist)
+        held = HandoffOut.model_validate(document).model_dump(by_alias=True)
+        assert held == document
+    assert handoff_document(CHECKLIST)["maintenance"]["silences"], "the sample has silences"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQuality
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
@@ -37,6 +37,7 @@ __all__ = [
     "GapOut",
     "GateOut",
     "GateSloOut",
+    "HandoffOut",
     "IncidentBudgetOut",
     "IncidentChangeOut",
     "IncidentDetailOut",
@@ -1072,3 +1073,132 @@ def person_schedule_document(
             for rotation, shift in shifts
         ],
     }
+
+
+# --- the on-call handoff -----------------------------------------------------------------------
+
+
+class HandoffTurnOut(ResponseModel):
+    member: str | None
+    start: str
+    end: str
+    override: bool
+    gap: str | None
+
+
+class HandoffLayerOut(ResponseModel):
+    layer: str
+    at: str
+    outgoing: HandoffTurnOut | None
+    incoming: HandoffTurnOut
+
+
+class HandoffIncidentOut(ResponseModel):
+    id: int
+    title: str
+    severity: str
+    state: str
+    opened_at: str
+    age_s: float
+    commander: str | None
+    services: list[str]
+
+
+class HandoffPostmortemOut(ResponseModel):
+    id: int
+    title: str
+    severity: str
+    resolved_at: str | None
+    postmortem: str | None
+
+
+class HandoffDeploymentOut(ResponseModel):
+    service: str
+    version: str | None
+    change_type: str
+    allowed: bool
+    requested_at: str
+
+
+class HandoffSloOut(ResponseModel):
+    service: str
+    slo: str
+    objective: float
+    sli: float | None
+    error_budget_remaining: float | None
+    burn_rate_1h: float | None
+    policy_state: str
+    data: str
+
+
+class HandoffRuleOut(ResponseModel):
+    alertname: str
+    fired: int
+    firing: int
+    services: list[str]
+    incidents: list[int]
+    actionable_rate: float | None
+    missed_targets: list[str]
+
+
+class HandoffAlertsOut(ResponseModel):
+    """The outgoing shift reviewed, [from, to), and its alerts by rule."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    rules: list[HandoffRuleOut]
+
+
+class HandoffTaskOut(ResponseModel):
+    id: int
+    incident_id: int
+    title: str
+    owner: str | None
+    due_at: str | None
+    overdue: bool
+
+
+class HandoffMatcherOut(ResponseModel):
+    name: str
+    value: str
+    is_regex: bool
+    is_equal: bool
+
+
+class HandoffSilenceOut(ResponseModel):
+    id: str
+    state: Literal["active", "pending"]
+    starts_at: str
+    ends_at: str
+    created_by: str
+    comment: str
+    services: list[str]
+    matchers: list[HandoffMatcherOut]
+
+
+class HandoffMaintenanceOut(ResponseModel):
+    configured: bool
+    problem: str | None
+    silences: list[HandoffSilenceOut]
+
+
+class HandoffOut(ResponseModel):
+    """The on-call handoff, as `srekit oncall handoff --format json` prints it and
+    `GET /api/v1/oncall/rotations/{name}/handoff` serves it (`core.handoff.handoff_document`)."""
+
+    rotation: str
+    team: str | None
+    at: str
+    timezone: str
+    services: list[str]
+    layers: list[HandoffLayerOut]
+    incidents: list[HandoffIncidentOut]
+    awaiting_postmortem: list[HandoffPostmortemOut]
+    deployments: list[HandoffDeploymentOut]
+    slos: list[HandoffSloOut]
+    alerts: HandoffAlertsOut
+    tasks: list[HandoffTaskOut]
+    maintenance: HandoffMaintenanceOut
+    confirmations: list[str]

@@ -31,6 +31,9 @@ def test_parse_instant_gives_aware_utc(text: str, expected: datetime) -> None:
         ("yesterday", "expected an RFC 3339 time like 2026-11-01T00:00:00Z, got 'yesterday'"),
         ("", "expected an RFC 3339 time like 2026-11-01T00:00:00Z, got ''"),
         ("2026-13-01T00:00:00Z", "got '2026-13-01T00:00:00Z'"),
+        ("2026-11-01T10:00:00Z\x00junk", "got '2026-11-01T10:00:00Z\\x00junk'"),
+        ("0001-01-01T00:00:00+01:00", "between the years 1 and 9999 in UTC"),
+        ("9999-12-31T23:59:59-01:00", "between the years 1 and 9999 in UTC"),
     ],
 )
 def test_parse_instant_says_what_was_expected(text: str, message: str) -> None:

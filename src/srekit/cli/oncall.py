@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from srekit.cli import handoff
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     FormatOption,
@@ -269,3 +270,7 @@ def calendar(
         calendar_feed(f"on call: {name}", [(name, s) for s in shifts], now=_now())
     )
     sys.stdout.flush()
+
+
+# `srekit oncall handoff`: its own module, a command of this noun
+app.command("handoff", epilog=handoff.EXAMPLES)(handoff.handoff)

@@ -15,6 +15,8 @@ def parse_instant(text: str) -> datetime:
     """
     cleaned = text.strip()
     try:
+        if not cleaned.isprintable():  # fromisoformat reads "...Z\x00anything" up to the NUL
+            raise ValueError
         parsed = datetime.fromisoformat(cleaned.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError(
@@ -22,7 +24,12 @@ def parse_instant(text: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise ValueError(f"expected a time zone (Z or +02:00) in {text!r}")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant Python has
+        raise ValueError(
+            f"expected a time between the years 1 and 9999 in UTC, got {text!r}"
+        ) from None
 
 
 def format_instant(moment: datetime) -> str:

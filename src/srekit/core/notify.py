@@ -1,7 +1,8 @@
 """Paging people: what a page says, where it goes, how delivery is retried, and the signed
 acknowledgement link.
 
-A `Page` tells one person about one incident at one step of its escalation; it goes to one of
+A `Page` tells one person about one incident at one step of its escalation; a `Notice` tells
+one person something that is no incident (the on-call handoff). Either goes to one of
 their `ContactMethod`s (email, a generic webhook, a Slack-compatible incoming webhook, or a
 PagerDuty Events v2 routing key). Each channel's message is rendered here as plain data, so
 every transport sends the same words. Adapters (`srekit.notifiers`) make one attempt at a
@@ -41,6 +42,8 @@ __all__ = [
     "ContactMethod",
     "Delivery",
     "EmailText",
+    "Message",
+    "Notice",
     "Page",
     "RetryPolicy",
     "ack_token",
@@ -49,9 +52,13 @@ __all__ = [
     "delay_before_retry",
     "delivery_of",
     "http_status_retryable",
+    "notice_refusal",
     "parse_retry_after",
     "redacted_target",
     "render_email",
+    "render_notice_email",
+    "render_notice_slack",
+    "render_notice_webhook",
     "render_pagerduty",
     "render_slack",
     "render_webhook",
@@ -102,6 +109,26 @@ class Page:
     at: datetime
     services: tuple[str, ...] = ()
     summary: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for one person about something that is no incident: `kind` names what it is
+    (`handoff`: the generic webhook's `kind`), `subject` is one line, `text` plain text (an
+    email's body), `markdown` what chat shows, `link` where to read it in srekit (optional);
+    `at` when it was made (aware)."""
+
+    kind: str
+    person: str
+    subject: str
+    text: str
+    markdown: str
+    at: datetime
+    link: str | None = None
+
+
+#: What a transport sends: a page about an incident, or a notice.
+Message = Page | Notice
 
 
 @dataclass(frozen=True)
@@ -400,6 +427,94 @@ def render_webhook(page: Page) -> dict[str, object]:
         "ack_url": page.ack_url,
         "incident_url": page.incident_url,
         "at": format_instant(page.at),
+    }
+
+
+# --- notices ------------------------------------------------------------------------------------
+
+_SLACK_SECTION_CHARS = 3000  # Slack's limit for a section's text
+_SLACK_SECTIONS = 45  # of Slack's 50 blocks per message, leaving room for the header and link
+
+
+def notice_refusal(notice: Notice, contact: ContactMethod) -> str | None:
+    """Why a notice is not sent to `contact` (None: it is sent). PagerDuty's events open
+    incidents and page whoever is on call there: a notice is no incident."""
+    if contact.kind is ContactKind.PAGERDUTY:
+        return (
+            f"not sent: a {notice.kind} is not an incident, and PagerDuty events are for incidents"
+        )
+    return None
+
+
+def render_notice_email(notice: Notice) -> EmailText:
+    """The mail: the subject on one line; the text, then the link when there is one."""
+    body = notice.text.rstrip("\n") + "\n"
+    if notice.link:
+        body += f"\nIn srekit: {notice.link}\n"
+    return EmailText(subject=_one_line(notice.subject), body=body)
+
+
+def _slack_sections(markdown: str) -> list[str]:
+    """The text cut at line ends into sections Slack accepts; a line longer than a section is
+    cut; past the sections Slack allows, the rest is left to the link."""
+    limit = _SLACK_SECTION_CHARS
+    pieces = [
+        line[start : start + limit]
+        for line in markdown.splitlines()
+        for start in range(0, max(len(line), 1), limit)
+    ]
+    sections: list[str] = []
+    current = ""
+    for piece in pieces:
+        joined = f"{current}\n{piece}" if current else piece
+        if len(joined) > limit:
+            sections.append(current)
+            current = piece
+        else:
+            current = joined
+    sections.append(current)
+    return [section for section in sections if section.strip()][:_SLACK_SECTIONS]
+
+
+def render_notice_slack(notice: Notice) -> dict[str, object]:
+    """A Slack incoming-webhook message: `text` (the notification's fallback: subject and
+    link) and `blocks`: a header, the Markdown in sections, and a button to the link."""
+    subject = _one_line(notice.subject)
+    blocks: list[dict[str, object]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
+    ]
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": section}}
+        for section in _slack_sections(notice.markdown)
+    ]
+    if notice.link:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open in srekit"},
+                        "url": notice.link,
+                    }
+                ],
+            }
+        )
+    text = f"{subject}: {notice.link}" if notice.link else subject
+    return {"text": text, "blocks": blocks}
+
+
+def render_notice_webhook(notice: Notice) -> dict[str, object]:
+    """The generic webhook's JSON: `kind` says what the notice is (`handoff`), the rest its
+    fields, snake_case, `at` in RFC 3339 UTC."""
+    return {
+        "kind": notice.kind,
+        "person": notice.person,
+        "subject": notice.subject,
+        "text": notice.text,
+        "markdown": notice.markdown,
+        "link": notice.link,
+        "at": format_instant(notice.at),
     }
 
 

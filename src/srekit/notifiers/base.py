@@ -1,7 +1,8 @@
-"""Delivering a page: one transport per channel, retried by core's schedule.
+"""Delivering a page or a notice: one transport per channel, retried by core's schedule.
 
-`deliver` never raises for a failed delivery: a page that could not be sent is a result the
-escalation records and acts on (the next contact method, the next person), not an error.
+`deliver` (a page) and `deliver_notice` (a notice, such as the on-call handoff) never raise
+for a failed delivery: a message that could not be sent is a result the caller records and
+acts on (the next contact method, the next person), not an error. Both retry in one loop.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from srekit.core.instant import format_instant
 from srekit.core.notify import (
     Attempt,
     ContactKind,
     ContactMethod,
     Delivery,
+    Message,
+    Notice,
     Page,
     RetryPolicy,
     backoff_delays,
     delay_before_retry,
     delivery_of,
+    notice_refusal,
     redacted_target,
 )
 
-__all__ = ["Clock", "Notifiers", "Sleep", "Transport", "deliver", "utc_now"]
+__all__ = ["Clock", "Notifiers", "Sleep", "Transport", "deliver", "deliver_notice", "utc_now"]
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +51,10 @@ def utc_now() -> datetime:
 
 
 class Transport(Protocol):
-    """One channel's sender: a single attempt, reported; never raises for a failure it can
-    name (an unexpected exception is still caught by `deliver`)."""
+    """One channel's sender: a single attempt at a page or a notice, reported; never raises
+    for a failure it can name (an unexpected exception is still caught by `deliver`)."""
 
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt: ...
+    def attempt(self, message: Message, contact: ContactMethod) -> Attempt: ...
 
     def close(self) -> None: ...
 
@@ -68,24 +73,9 @@ def deliver(
     attempts. Waits come from `core.notify.backoff_delays`, jittered by the page and contact
     so that pages sent together do not retry together; `sleep` is injectable for tests."""
     if transport is None:
-        return Delivery(
-            contact.kind, redacted_target(contact), False, 0, _UNCONFIGURED[contact.kind], now()
-        )
+        return _unconfigured(contact, now)
     seed = f"{page.incident_id}:{page.person}:{page.step}:{contact.kind.value}"
-    delays = backoff_delays(policy.attempts, policy.base_s, policy.cap_s, seed=seed)
-    attempts: list[Attempt] = []
-    while True:
-        try:
-            attempt = transport.attempt(page, contact)
-        except Exception as error:  # a bug in a transport must not stop an escalation
-            log.exception("paging through %s failed unexpectedly", contact.kind.value)
-            attempt = Attempt(False, f"unexpected {type(error).__name__}: {error}"[:300])
-        attempts.append(attempt)
-        wait = delay_before_retry(attempt, tried=len(attempts), delays=delays, policy=policy)
-        if wait is None:
-            break
-        sleep(wait)
-    delivery = delivery_of(contact, attempts, at=now(), policy=policy)
+    delivery = _retried(transport, page, contact, seed=seed, policy=policy, sleep=sleep, now=now)
     log.info(
         "page of incident %d to %s via %s: %s",
         page.incident_id,
@@ -96,8 +86,73 @@ def deliver(
     return delivery
 
 
+def deliver_notice(
+    notice: Notice,
+    contact: ContactMethod,
+    *,
+    transport: Transport | None,
+    policy: RetryPolicy,
+    sleep: Sleep = time.sleep,
+    now: Clock = utc_now,
+) -> Delivery:
+    """Send `notice` to `contact` as `deliver` sends a page, with the same retries. A channel
+    that carries no notices (`core.notify.notice_refusal`: PagerDuty) is not tried: 0
+    attempts, the Delivery saying why."""
+    refusal = notice_refusal(notice, contact)
+    if refusal is not None:
+        return Delivery(contact.kind, redacted_target(contact), False, 0, refusal, now())
+    if transport is None:
+        return _unconfigured(contact, now)
+    seed = f"{notice.kind}:{notice.person}:{format_instant(notice.at)}:{contact.kind.value}"
+    delivery = _retried(transport, notice, contact, seed=seed, policy=policy, sleep=sleep, now=now)
+    log.info(
+        "%s notice to %s via %s: %s",
+        notice.kind,
+        notice.person,
+        contact.kind.value,
+        "delivered" if delivery.delivered else delivery.detail,
+    )
+    return delivery
+
+
+def _unconfigured(contact: ContactMethod, now: Clock) -> Delivery:
+    return Delivery(
+        contact.kind, redacted_target(contact), False, 0, _UNCONFIGURED[contact.kind], now()
+    )
+
+
+def _retried(
+    transport: Transport,
+    message: Message,
+    contact: ContactMethod,
+    *,
+    seed: str,
+    policy: RetryPolicy,
+    sleep: Sleep,
+    now: Clock,
+) -> Delivery:
+    """The one retry loop: attempts until delivered, refused for good, or out of tries, with
+    waits from `core.notify.backoff_delays` jittered by `seed` (so that messages sent
+    together do not retry together)."""
+    delays = backoff_delays(policy.attempts, policy.base_s, policy.cap_s, seed=seed)
+    attempts: list[Attempt] = []
+    while True:
+        try:
+            attempt = transport.attempt(message, contact)
+        except Exception as error:  # a bug in a transport must not stop an escalation
+            log.exception("sending through %s failed unexpectedly", contact.kind.value)
+            attempt = Attempt(False, f"unexpected {type(error).__name__}: {error}"[:300])
+        attempts.append(attempt)
+        wait = delay_before_retry(attempt, tried=len(attempts), delays=delays, policy=policy)
+        if wait is None:
+            break
+        sleep(wait)
+    return delivery_of(contact, attempts, at=now(), policy=policy)
+
+
 class Notifiers:
-    """The `core.ports.Notifier` of srekit: a transport per contact kind, one retry policy.
+    """The `core.ports.Notifier` of srekit: a transport per contact kind, one retry policy;
+    `send` pages, `send_notice` sends a notice.
 
     Close it (or use it as a context manager) to release the HTTP connections.
     """
@@ -119,6 +174,17 @@ class Notifiers:
         """Deliver `page` to `contact` (see `deliver`)."""
         return deliver(
             page,
+            contact,
+            transport=self.transports.get(contact.kind),
+            policy=self.policy,
+            sleep=self.sleep,
+            now=self.now,
+        )
+
+    def send_notice(self, notice: Notice, contact: ContactMethod) -> Delivery:
+        """Deliver `notice` to `contact` (see `deliver_notice`)."""
+        return deliver_notice(
+            notice,
             contact,
             transport=self.transports.get(contact.kind),
             policy=self.policy,

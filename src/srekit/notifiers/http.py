@@ -20,9 +20,13 @@ from srekit import __version__
 from srekit.core.notify import (
     Attempt,
     ContactMethod,
+    Message,
     Page,
     http_status_retryable,
+    notice_refusal,
     parse_retry_after,
+    render_notice_slack,
+    render_notice_webhook,
     render_pagerduty,
     render_slack,
     render_webhook,
@@ -91,8 +95,9 @@ class _JsonPoster:
 
 
 class WebhookTransport:
-    """POSTs the page (`core.notify.render_webhook`) to the contact's URL, with an optional
-    bearer token and extra headers (e.g. a shared secret a receiver checks)."""
+    """POSTs the page (`core.notify.render_webhook`) or the notice (`render_notice_webhook`)
+    to the contact's URL, with an optional bearer token and extra headers (e.g. a shared
+    secret a receiver checks)."""
 
     def __init__(
         self,
@@ -108,24 +113,28 @@ class WebhookTransport:
             sent["Authorization"] = f"Bearer {bearer}"
         self._poster = _JsonPoster(timeout_s=timeout_s, client=client, headers=sent, now=now)
 
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt:
-        return self._poster.post(contact.target, render_webhook(page), name="webhook")[0]
+    def attempt(self, message: Message, contact: ContactMethod) -> Attempt:
+        body = (
+            render_webhook(message) if isinstance(message, Page) else render_notice_webhook(message)
+        )
+        return self._poster.post(contact.target, body, name="webhook")[0]
 
     def close(self) -> None:
         self._poster.close()
 
 
 class SlackTransport:
-    """POSTs `core.notify.render_slack` to a Slack (or Mattermost, Rocket.Chat...) incoming
-    webhook URL, the contact's target."""
+    """POSTs `core.notify.render_slack` (a page) or `render_notice_slack` (a notice) to a
+    Slack (or Mattermost, Rocket.Chat...) incoming webhook URL, the contact's target."""
 
     def __init__(
         self, *, timeout_s: float = 10.0, client: httpx.Client | None = None, now: Clock = utc_now
     ) -> None:
         self._poster = _JsonPoster(timeout_s=timeout_s, client=client, now=now)
 
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt:
-        return self._poster.post(contact.target, render_slack(page), name="slack")[0]
+    def attempt(self, message: Message, contact: ContactMethod) -> Attempt:
+        body = render_slack(message) if isinstance(message, Page) else render_notice_slack(message)
+        return self._poster.post(contact.target, body, name="slack")[0]
 
     def close(self) -> None:
         self._poster.close()
@@ -133,7 +142,8 @@ class SlackTransport:
 
 class PagerDutyTransport:
     """Triggers a PagerDuty alert through the Events API v2 at `events_url`, with the
-    contact's target as routing (integration) key: `core.notify.render_pagerduty`."""
+    contact's target as routing (integration) key: `core.notify.render_pagerduty`. Pages
+    only: a notice is refused unsent (`core.notify.notice_refusal`)."""
 
     def __init__(
         self,
@@ -146,8 +156,10 @@ class PagerDutyTransport:
         self.events_url = events_url
         self._poster = _JsonPoster(timeout_s=timeout_s, client=client, now=now)
 
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt:
-        event = render_pagerduty(page, routing_key=contact.target.strip())
+    def attempt(self, message: Message, contact: ContactMethod) -> Attempt:
+        if not isinstance(message, Page):
+            return Attempt(False, f"pagerduty: {notice_refusal(message, contact)}")
+        event = render_pagerduty(message, routing_key=contact.target.strip())
         attempt, response = self._poster.post(self.events_url, event, name="pagerduty")
         if attempt.delivered and response is not None:
             return Attempt(True, f"pagerduty: HTTP {response.status_code}, {_accepted(response)}")

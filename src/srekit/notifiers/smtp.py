@@ -20,9 +20,11 @@ from srekit import __version__
 from srekit.core.notify import (
     Attempt,
     ContactMethod,
+    Message,
     Page,
     dedup_key,
     render_email,
+    render_notice_email,
     smtp_reply_retryable,
 )
 
@@ -33,7 +35,8 @@ _DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
 
 
 class SmtpTransport:
-    """Sends pages as plain-text mail from `from_address` through one SMTP server."""
+    """Sends pages and notices as plain-text mail from `from_address` through one SMTP
+    server."""
 
     def __init__(
         self,
@@ -56,26 +59,30 @@ class SmtpTransport:
         self.timeout_s = timeout_s
         self.ssl_context = ssl_context
 
-    def message(self, page: Page, contact: ContactMethod) -> EmailMessage:
-        """The mail of `page` to `contact`'s address."""
-        text = render_email(page)
+    def message(self, sent: Message, contact: ContactMethod) -> EmailMessage:
+        """The mail of a page or a notice to `contact`'s address."""
+        text = render_email(sent) if isinstance(sent, Page) else render_notice_email(sent)
         message = EmailMessage()
         message["Subject"] = text.subject
         message["From"] = self.from_address
         message["To"] = contact.target.strip()
-        message["Date"] = format_datetime(page.at)
+        message["Date"] = format_datetime(sent.at)
         domain = self.from_address.rpartition("@")[2] or "srekit.invalid"
-        message["Message-ID"] = make_msgid(dedup_key(page.incident_id), domain=domain)
-        message["X-Srekit-Incident"] = str(page.incident_id)
+        if isinstance(sent, Page):
+            message["Message-ID"] = make_msgid(dedup_key(sent.incident_id), domain=domain)
+            message["X-Srekit-Incident"] = str(sent.incident_id)
+        else:
+            message["Message-ID"] = make_msgid(f"srekit-{sent.kind}", domain=domain)
+            message["X-Srekit-Notice"] = sent.kind
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
         message["X-Mailer"] = f"srekit/{__version__}"
         message.set_content(text.body)
         return message
 
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt:
+    def attempt(self, sent: Message, contact: ContactMethod) -> Attempt:
         where = f"smtp {self.host}:{self.port}"
         try:
-            message = self.message(page, contact)
+            message = self.message(sent, contact)
         except (ValueError, TypeError) as error:  # an address the headers cannot hold
             return Attempt(False, f"{where}: cannot address mail to it: {error}")
         try:

@@ -1,5 +1,5 @@
 """`/api/v1/oncall`: rotations (srekit/v1 `kind: Rotation`), who is on call, schedules,
-fairness, and calendar feeds of rotations and people.
+fairness, the handoff checklist, and calendar feeds of rotations and people.
 
 Viewers read; editors change rotations. A change takes effect from its `spec.effective_from`
 (default: now); one before now is a 422 at that field. The calendar feeds (`calendar.ics`)
@@ -10,7 +10,7 @@ token of the viewer role is taken there, as a URL ends up in clients' settings a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -27,6 +27,7 @@ from srekit.api.schemas.oncall import (
 )
 from srekit.contracts import (
     FairnessOut,
+    HandoffOut,
     PersonScheduleOut,
     ScheduleOut,
     WhoOut,
@@ -222,6 +223,66 @@ def fairness(
         state.engine, stored_versions(state.engine, name=name), start=low, end=high
     )
     return fairness_document(name, start=low, end=high, loads=loads)
+
+
+@router.get(
+    "/rotations/{name}/handoff",
+    response_model=HandoffOut,
+    responses={
+        **READ_ERRORS,
+        200: {
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+            "description": "the handoff: JSON, or the Markdown checklist with `format=md`",
+        },
+    },
+)
+def handoff(
+    name: StoredName,
+    state: StateDep,
+    principal: Viewer,
+    at: Annotated[
+        str | None,
+        Query(max_length=64, description="RFC 3339, from 1970 to now; default: now"),
+    ] = None,
+    output: Annotated[
+        Literal["json", "md"],
+        Query(alias="format", description="json, or md (the Markdown checklist)"),
+    ] = "json",
+) -> Any:
+    """Who hands to whom on each layer of the stored rotation at `at`, and what the incoming
+    on-call takes over on the services of the rotation's team: what `srekit oncall handoff`
+    prints. 404 for an unknown rotation, 422 naming `at` for a bad instant."""
+    from srekit.alertmanager import alertmanager_of
+    from srekit.core.handoff import handoff_at_problem, handoff_document, render_markdown
+    from srekit.core.instant import parse_instant
+    from srekit.flows.handoff import handoff_checklist, stored_rotation_versions
+
+    now = _now()
+    moment = now
+    if at is not None:
+        try:
+            moment = parse_instant(at)
+        except ValueError as error:
+            raise SpecError(str(error), file="query", field="at") from None
+    problem = handoff_at_problem(moment, now=now)
+    if problem is not None:
+        raise SpecError(problem, file="query", field="at")
+    versions = stored_rotation_versions(state.engine, rotation=name)
+    silences = alertmanager_of(state.settings)
+    try:
+        checklist = handoff_checklist(
+            state.engine,
+            versions=versions,
+            at=moment,
+            max_status_age_s=state.settings.gate_max_status_age_s,
+            silences=silences,
+        )
+    finally:
+        if silences is not None:
+            silences.close()
+    if output == "md":
+        return Response(render_markdown(checklist), media_type="text/markdown; charset=utf-8")
+    return handoff_document(checklist)
 
 
 @router.get("/people/{name}/schedule", response_model=PersonScheduleOut, responses=READ_ERRORS)
