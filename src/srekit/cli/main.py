@@ -23,6 +23,7 @@ from srekit.cli import (
     oncall,
     person,
     postmortem,
+    report,
     rules,
     serve,
     slo,
@@ -63,6 +64,7 @@ app.add_typer(alert.app, name="alerts", hidden=True)  # the same noun, either sp
 app.add_typer(postmortem.app, name="postmortem")
 app.add_typer(person.app, name="person")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(report.app, name="report")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
