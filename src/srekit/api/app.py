@@ -225,6 +225,7 @@ def create_app(
         people,
         policies,
         postmortems,
+        reports,
         routings,
         services,
         slos,
@@ -345,6 +346,7 @@ def create_app(
         alerts,
         people,
         oncall,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
