@@ -22,14 +22,19 @@ from srekit.core.instant import format_instant
 from srekit.core.people import Person
 from srekit.core.policy import GateDecision
 from srekit.core.postmortem import PostmortemView, publish_problems, sections_document
+from srekit.core.report import SreReport
 from srekit.core.rotation import PersonLoad, Shift
 from srekit.core.status import SloStatus
 from srekit.core.window import parse_duration
 
 __all__ = [
+    "TOIL_NOT_TRACKED",
+    "ActionItemReportOut",
     "AlertOut",
     "AlertQualityOut",
+    "BurnDownPointOut",
     "ContactOut",
+    "DeploymentSummaryOut",
     "ErrorBudgetOut",
     "EscalationOut",
     "EventsOut",
@@ -53,13 +58,19 @@ __all__ = [
     "PostmortemOut",
     "QualityTargetsOut",
     "ReceivedAlertOut",
+    "ReportBudgetOut",
+    "ReportOut",
+    "ReportPeriodOut",
+    "ReportSloOut",
     "ResponseModel",
     "RuleQualityOut",
     "ScheduleOut",
     "ShiftOut",
+    "SloChangeOut",
     "StatusOut",
     "TaskOut",
     "Time",
+    "ToilOut",
     "WhoOut",
     "alert_document",
     "alert_quality_document",
@@ -72,6 +83,7 @@ __all__ = [
     "person_document",
     "person_schedule_document",
     "postmortem_document",
+    "report_document",
     "schedule_document",
     "shift_document",
     "status_document",
@@ -1202,3 +1214,153 @@ class HandoffOut(ResponseModel):
     tasks: list[HandoffTaskOut]
     maintenance: HandoffMaintenanceOut
     confirmations: list[str]
+
+
+# -- the SRE report: `ReportOut` and its builder ------------------------------------------------
+
+
+class ReportPeriodOut(ResponseModel):
+    kind: Literal["monthly", "weekly"]
+    label: str = Field(examples=["2026-11", "2026-W47"])
+    title: str
+    start: Time
+    end: Time
+
+
+class ReportBudgetOut(ResponseModel):
+    remaining: float | None = Field(description="at the period's end; negative: overspent")
+    consumed: float | None = Field(description="over the SLO window ending at the period's end")
+    days_left: float | None = Field(description="to exhaustion at the current burn; null: none")
+
+
+class BurnDownPointOut(ResponseModel):
+    day_end: Time
+    remaining: float | None
+
+
+class ReportSloOut(ResponseModel):
+    """One SLO over the period (`core.report` defines each figure); fractions."""
+
+    service: str
+    slo: str
+    objective: float
+    window: str
+    at: Time | None = Field(description="the newest snapshot the figures are from")
+    sli: float | None
+    met: bool | None
+    days_met: int
+    days_with_data: int
+    compliance: float | None = Field(description="days met / days with data")
+    error_budget: ReportBudgetOut
+    burn_down: list[BurnDownPointOut]
+
+
+class DeploymentSummaryOut(ResponseModel):
+    total: int
+    allowed: int
+    denied: int
+    rollbacks: int
+
+
+class SloChangeOut(ResponseModel):
+    at: Time
+    service: str
+    slo: str
+    action: Literal["created", "changed", "deleted"]
+    version: int | None
+    actor: str
+    changes: list[str] = Field(description="`field: old → new`, values as JSON")
+
+
+class ActionItemReportOut(TaskOut):
+    overdue: bool
+
+
+class ToilOut(ResponseModel):
+    tracked: bool
+    note: str
+
+
+class ReportOut(ResponseModel):
+    """The monthly SRE report or the weekly error-budget review."""
+
+    period: ReportPeriodOut
+    at: Time
+    scope: str
+    summary: list[str]
+    slos: list[ReportSloOut]
+    incidents: IncidentStatsOut | None = Field(description="null: no incident in the period")
+    deployments: DeploymentSummaryOut
+    toil: ToilOut
+    changes: list[SloChangeOut]
+    action_items: list[ActionItemReportOut]
+
+
+#: What the toil section says until srekit tracks toil.
+TOIL_NOT_TRACKED = "Toil is not tracked yet."
+
+
+def report_document(report: SreReport) -> dict[str, Any]:
+    """The report as `ReportOut` describes it; figures rounded as `figure` rounds them."""
+    period = report.period
+    return {
+        "period": {
+            "kind": period.kind,
+            "label": period.label,
+            "title": period.title,
+            "start": format_instant(period.start),
+            "end": format_instant(period.end),
+        },
+        "at": format_instant(report.at),
+        "scope": report.scope,
+        "summary": list(report.summary),
+        "slos": [
+            {
+                "service": slo.service,
+                "slo": slo.slo,
+                "objective": slo.objective,
+                "window": slo.window,
+                "at": _instant(slo.at),
+                "sli": figure(slo.sli),
+                "met": slo.met,
+                "days_met": slo.days_met,
+                "days_with_data": slo.days_with_data,
+                "compliance": figure(slo.compliance),
+                "error_budget": {
+                    "remaining": figure(slo.remaining),
+                    "consumed": figure(slo.consumed),
+                    "days_left": figure(slo.days_left),
+                },
+                "burn_down": [
+                    {"day_end": format_instant(day_end), "remaining": figure(remaining)}
+                    for day_end, remaining in slo.burn_down
+                ],
+            }
+            for slo in report.slos
+        ],
+        "incidents": None
+        if report.incidents is None
+        else incident_stats_document(report.incidents),
+        "deployments": {
+            "total": report.deployments.total,
+            "allowed": report.deployments.allowed,
+            "denied": report.deployments.denied,
+            "rollbacks": report.deployments.rollbacks,
+        },
+        "toil": {"tracked": False, "note": TOIL_NOT_TRACKED},
+        "changes": [
+            {
+                "at": format_instant(change.at),
+                "service": change.service,
+                "slo": change.slo,
+                "action": change.action,
+                "version": change.version,
+                "actor": change.actor,
+                "changes": list(change.changes),
+            }
+            for change in report.changes
+        ],
+        "action_items": [
+            {**task_document(item.task), "overdue": item.overdue} for item in report.actions
+        ],
+    }

@@ -226,6 +226,7 @@ def create_app(
         people,
         policies,
         postmortems,
+        reports,
         routings,
         services,
         slos,
@@ -347,6 +348,7 @@ def create_app(
         people,
         escalation,
         oncall,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

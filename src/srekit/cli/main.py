@@ -24,6 +24,7 @@ from srekit.cli import (
     oncall,
     person,
     postmortem,
+    report,
     rules,
     serve,
     slo,
@@ -65,6 +66,7 @@ app.add_typer(postmortem.app, name="postmortem")
 app.add_typer(person.app, name="person")
 app.add_typer(oncall.app, name="oncall")
 oncall.app.add_typer(escalation.app, name="escalation")
+app.add_typer(report.app, name="report")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

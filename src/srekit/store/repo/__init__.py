@@ -30,8 +30,9 @@ from srekit.store.repo.alerts import (
     resolve_alerts,
     stored_alerts,
 )
-from srekit.store.repo.audit import list_audit, newest_audit_id, record_audit
+from srekit.store.repo.audit import audit_between, list_audit, newest_audit_id, record_audit
 from srekit.store.repo.deployments import (
+    deployment_decisions,
     deployment_values,
     list_deployments,
     list_deployments_between,
@@ -138,6 +139,8 @@ from srekit.store.repo.slos import (
     split_slo_key,
 )
 from srekit.store.repo.snapshots import (
+    SnapshotPoint,
+    daily_snapshots,
     last_good_snapshot,
     latest_snapshots,
     newest_snapshot_id,
@@ -207,6 +210,7 @@ __all__ = [
     "ServiceRow",
     "SloRow",
     "SloVersionRow",
+    "SnapshotPoint",
     "SnapshotRow",
     "SpecApplied",
     "StateFilter",
@@ -228,11 +232,13 @@ __all__ = [
     "apply_routing",
     "apply_slo",
     "apply_specs",
+    "audit_between",
     "authenticate_token",
     "check_one_owner_per_service",
     "create_incident",
     "create_postmortem",
     "create_token",
+    "daily_snapshots",
     "delete_escalation_policy",
     "delete_person",
     "delete_rotation",
@@ -240,6 +246,7 @@ __all__ = [
     "delete_service",
     "delete_slo",
     "delete_team",
+    "deployment_decisions",
     "deployment_values",
     "due_escalations",
     "escalation_policy_of",

@@ -16,7 +16,7 @@ from srekit.core.specs import canonical_json
 from srekit.store.repo._base import refused_as_conflict, when
 from srekit.store.tables import AuditRow
 
-__all__ = ["audited_write", "list_audit", "newest_audit_id", "record_audit"]
+__all__ = ["audit_between", "audited_write", "list_audit", "newest_audit_id", "record_audit"]
 
 
 def record_audit(
@@ -99,3 +99,15 @@ def list_audit(
 def newest_audit_id(session: Session) -> int | None:
     """The newest audit row's id (None: none yet): it moves whenever the configuration did."""
     return session.scalar(select(func.max(AuditRow.id)))
+
+
+def audit_between(
+    session: Session, *, entity_kind: str, start: datetime, end: datetime
+) -> list[AuditRow]:
+    """Audit rows of one kind of entity written in [start, end), oldest first."""
+    query = (
+        select(AuditRow)
+        .where(AuditRow.entity_kind == entity_kind, AuditRow.at >= start, AuditRow.at < end)
+        .order_by(AuditRow.at, AuditRow.id)
+    )
+    return list(session.scalars(query))

@@ -16,6 +16,7 @@ from srekit.store.repo._base import check_name, when
 from srekit.store.tables import DeploymentRow
 
 __all__ = [
+    "deployment_decisions",
     "deployment_values",
     "list_deployments",
     "list_deployments_between",
@@ -126,3 +127,17 @@ def list_deployments_between(
             .limit(limit)
         )
     )
+
+
+def deployment_decisions(
+    session: Session, *, start: datetime, end: datetime, services: Sequence[str] | None = None
+) -> list[tuple[str, str, bool]]:
+    """`(service, change_type, allowed)` of every deploy the gate was asked about in
+    [start, end) (of these services, if given), oldest first: what a report counts."""
+    query = select(DeploymentRow.service, DeploymentRow.change_type, DeploymentRow.allowed).where(
+        DeploymentRow.requested_at >= start, DeploymentRow.requested_at < end
+    )
+    if services is not None:
+        query = query.where(DeploymentRow.service.in_(list(services)))
+    query = query.order_by(DeploymentRow.requested_at, DeploymentRow.id)
+    return [(row.service, row.change_type, row.allowed) for row in session.execute(query)]

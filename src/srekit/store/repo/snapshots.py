@@ -4,6 +4,7 @@ change the configuration: they are not audited."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,6 +18,8 @@ from srekit.store.repo.slos import get_slo
 from srekit.store.tables import ServiceRow, SloRow, SnapshotRow
 
 __all__ = [
+    "SnapshotPoint",
+    "daily_snapshots",
     "last_good_snapshot",
     "latest_snapshots",
     "newest_snapshot_id",
@@ -26,6 +29,17 @@ __all__ = [
 ]
 
 _GOOD_DATA = (DataState.OK.value, DataState.NO_DATA.value)
+
+
+@dataclass(frozen=True)
+class SnapshotPoint:
+    """The figures of one snapshot a report samples: when, the SLI, the budget."""
+
+    evaluated_at: datetime
+    sli: float | None
+    remaining: float | None
+    consumed: float | None
+    time_to_exhaustion_s: float | None
 
 
 def _snapshot_values(status: SloStatus, slo: SloRow, at: datetime) -> dict[str, Any]:
@@ -173,3 +187,52 @@ def prune_snapshots(session: Session, *, older_than: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount
+
+
+def daily_snapshots(
+    session: Session, *, slo_ids: Sequence[int], days: Sequence[tuple[datetime, datetime]]
+) -> dict[int, list[SnapshotPoint | None]]:
+    """Per SLO id, for each `(start, end)` of `days`, its newest snapshot taken in
+    `(start, end]`, or None when it has none then.
+
+    One query per day, each SLO's row found through the `(slo_id, evaluated_at, id)` index:
+    the cost grows with SLOs × days, not with the history kept.
+    """
+    found: dict[int, list[SnapshotPoint | None]] = {slo_id: [] for slo_id in slo_ids}
+    if not slo_ids:
+        return found
+    for day_start, day_end in days:
+        newer = aliased(SnapshotRow)
+        newest_id = (
+            select(newer.id)
+            .where(
+                newer.slo_id == SloRow.id,
+                newer.evaluated_at > day_start,
+                newer.evaluated_at <= day_end,
+            )
+            .order_by(newer.evaluated_at.desc(), newer.id.desc())
+            .limit(1)
+            .correlate(SloRow)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                SnapshotRow.slo_id,
+                SnapshotRow.evaluated_at,
+                SnapshotRow.sli,
+                SnapshotRow.remaining,
+                SnapshotRow.consumed,
+                SnapshotRow.time_to_exhaustion_s,
+            )
+            .join(SloRow, SloRow.id == SnapshotRow.slo_id)
+            .where(SloRow.id.in_(list(slo_ids)), SnapshotRow.id == newest_id)
+        )
+        points = {
+            row.slo_id: SnapshotPoint(
+                row.evaluated_at, row.sli, row.remaining, row.consumed, row.time_to_exhaustion_s
+            )
+            for row in session.execute(query)
+        }
+        for slo_id, series in found.items():
+            series.append(points.get(slo_id))
+    return found
