@@ -120,8 +120,9 @@ def _produce(
     "monthly",
     epilog=examples(
         "srekit report monthly --month 2026-11",
-        "srekit report monthly --month 2026-11 --team team-payments --format html -o nov.html",
-        "srekit report monthly --month 2026-11 --format pdf -o nov.pdf --at 2026-12-01T00:00:00Z",
+        "srekit report monthly --month 2026-11 --format html -o nov.html",
+        "srekit report monthly --month 2026-11 --team team-payments",
+        "srekit report monthly --month 2026-11 --format pdf -o nov.pdf",
     ),
 )
 def monthly_command(
