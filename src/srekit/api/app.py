@@ -348,4 +348,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
+    from srekit.web import add_web
+
+    add_web(app, state)  # the dashboard's pages under /ui, on the same state
     return app
