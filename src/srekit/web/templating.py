@@ -106,6 +106,11 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """`template` rendered with `context`, the request and its user (if any) added."""
-    values = {"request": request, "user": getattr(request.state, "page_user", None), **context}
+    values = {
+        "request": request,
+        "user": getattr(request.state, "page_user", None),
+        "active": None,
+        **context,
+    }
     body = environment().get_template(template).render(values)
     return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})})
