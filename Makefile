@@ -18,8 +18,9 @@ $(BIN)/srekit: pyproject.toml requirements.lock
 setup: $(BIN)/srekit
 
 # The main job: replay the bundled access logs, store the example SLOs in an empty store, then
-# serve the API (http://127.0.0.1:8000/docs) with the evaluation loop, on SQLite and DuckDB under
-# .srekit/. The demo first checks the port is free, so a second `make run` changes nothing.
+# serve the API (http://127.0.0.1:8000/docs) and the dashboard (/ui/: the demo prints how to log
+# in) with the evaluation loop, on SQLite and DuckDB under .srekit/. The demo first checks the
+# port is free, so a second `make run` changes nothing.
 run: export SREKIT_HOME ?= $(CURDIR)/.srekit
 run: setup
 	$(BIN)/srekit demo --examples $(EXAMPLES) --host $(HOST) --port $(PORT)

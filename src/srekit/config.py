@@ -213,6 +213,13 @@ class Settings(BaseSettings):
         None,
         description="signs acknowledgement links (default: a random secret kept in the store)",
     )
+    web_session_ttl_s: float = Field(
+        8 * 3600.0,
+        ge=60,
+        le=30 * 86_400,
+        allow_inf_nan=False,
+        description="a dashboard login lasts this long (the session cookie's lifetime)",
+    )
 
     # escalation (docs/escalation.md)
     escalation_interval_s: float = Field(

@@ -7,7 +7,8 @@ tokens before bodies are read and refuses bodies over `max_body_bytes` (413). Pu
 token: `/healthz`, `/readyz`, the API docs (`/docs`, `/openapi.json`: they describe the API,
 never data) and `/metrics` when `SREKIT_METRICS_PUBLIC=true`; `/api/v1/incidents/{id}/ack`
 takes the signed token of a page's link instead (`api/routes/ack_links.py`); everything else
-needs a bearer token (see `api/deps.py`).
+needs a bearer token (see `api/deps.py`). The dashboard (`srekit.web`, mounted last) serves
+its pages under `/ui/` behind its own login and session cookie; `/` leads there.
 """
 
 from __future__ import annotations
@@ -352,4 +353,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
+    from srekit.web import add_web
+
+    add_web(app, state)  # the dashboard's pages under /ui, on the same state
     return app

@@ -94,6 +94,48 @@ def demo(
         rules_file.parent.mkdir(parents=True, exist_ok=True)
         rules_file.write_text(render_rules(generated, version=__version__), encoding="utf-8")
     console.print(f"wrote Prometheus rules to {rules_file}", highlight=False, soft_wrap=True)
+    with errors_to_exit_codes():
+        token_file = _dashboard_token(settings)
+    where = f"http://{host}:{port if port is not None else 8000}/ui/"
+    console.print(
+        f"dashboard: {where} (log in with the admin token in {token_file}: cat {token_file})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+_TOKEN_FILE = "dashboard-admin.token"
+_TOKEN_NAME = "demo-admin"
+
+
+def _dashboard_token(settings: Settings) -> Path:
+    """The file holding an admin token for the dashboard: `<home>/dashboard-admin.token`,
+    readable by its owner only. Made once; made again when its token was revoked or lost."""
+    import os
+
+    from srekit.store.database import create_store_engine, transaction, upgrade
+    from srekit.store.repo import authenticate_token, create_token, list_tokens
+
+    path = settings.home / _TOKEN_FILE
+    engine = create_store_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+        with transaction(engine) as session:
+            kept = path.read_text(encoding="utf-8").strip() if path.exists() else ""
+            if kept and authenticate_token(session, token=kept) is not None:
+                return path
+            name = _TOKEN_NAME
+            if any(row.name == name for row in list_tokens(session, include_revoked=True)):
+                name = f"{_TOKEN_NAME}-{os.urandom(3).hex()}"
+            _, token = create_token(session, role="admin", name=name, actor="srekit-demo")
+    finally:
+        engine.dispose()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(token + "\n")
+    path.chmod(0o600)
+    return path
 
 
 def _replay(store: EventStore, log: Path, at: datetime) -> None:

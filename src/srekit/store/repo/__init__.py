@@ -144,6 +144,7 @@ from srekit.store.repo.snapshots import (
     last_good_snapshot,
     latest_snapshots,
     newest_snapshot_id,
+    newest_snapshots_between,
     prune_snapshots,
     record_snapshots,
     slo_history,
@@ -152,6 +153,7 @@ from srekit.store.repo.specs import SpecApplied, apply_specs, check_one_owner_pe
 from srekit.store.repo.teams import delete_team, find_team, get_team, list_teams, upsert_team
 from srekit.store.repo.tokens import (
     TOKEN_PREFIX,
+    active_token_by_hash,
     authenticate_token,
     create_token,
     hash_token,
@@ -217,6 +219,7 @@ __all__ = [
     "StoredAlert",
     "TeamRow",
     "active_routing",
+    "active_token_by_hash",
     "add_event",
     "add_person",
     "add_silence",
@@ -299,6 +302,7 @@ __all__ = [
     "list_tokens",
     "newest_audit_id",
     "newest_snapshot_id",
+    "newest_snapshots_between",
     "notification_seen",
     "open_severe_incidents",
     "pages_per_incident",

@@ -20,6 +20,7 @@ from srekit.store.tables import ApiTokenRow
 
 __all__ = [
     "TOKEN_PREFIX",
+    "active_token_by_hash",
     "authenticate_token",
     "create_token",
     "hash_token",
@@ -132,3 +133,12 @@ def revoke_token(
         now=now,
     )
     return row
+
+
+def active_token_by_hash(session: Session, *, token_hash: str) -> ApiTokenRow | None:
+    """The active token whose SHA-256 digest is `token_hash`, or None (unknown or revoked): a
+    dashboard session keeps the digest of the token it was opened with, never the token."""
+    row = session.scalars(
+        select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash)
+    ).one_or_none()
+    return None if row is None or row.revoked_at is not None else row

@@ -1,0 +1,250 @@
+"""`/ui/slos`: every SLO in one table, worst budget first.
+
+Columns: service, team, SLO, objective, window, SLI, budget remaining (a bar), burn rates over
+1h, 6h and 3d, time to exhaustion, a 30-day sparkline of the remaining budget, the service's
+gate for a feature change, open incidents and the health class. Every figure is the status's
+(`flows.dashboard.slo_lines`), formatted only.
+
+Every choice is in the URL query, so a view is a link: `service`, `team`, `state` (a health
+class) filter; `sort` (a column's key) and `dir` (`asc`, `desc`) order; `group` (`service`,
+`team`, `state` or `label:<name>`) groups. A value that is too long, holds control characters
+or names nothing known is ignored, never an error. htmx re-renders the view (`#slo-view`)
+when a filter changes; a plain GET of the same URL renders the whole page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from srekit.core.dashboard import SloHealth
+from srekit.core.policy import Decision
+from srekit.flows.dashboard import SloLine, slo_lines
+from srekit.web import svg
+from srekit.web.auth import PageViewer, web_state
+from srekit.web.pages.overview import HEALTH_LABELS
+from srekit.web.templating import render
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+_VALUE_LIMIT = 200
+_GATE_ORDER = {Decision.DENY: 0, Decision.REVIEW: 1, Decision.ALLOW: 2}
+_HEALTH_ORDER = {
+    SloHealth.BREACHED: 0,
+    SloHealth.AT_RISK: 1,
+    SloHealth.NO_DATA: 2,
+    SloHealth.MET: 3,
+}
+
+
+def _remaining(line: SloLine) -> float | None:
+    budget = line.status.error_budget
+    return budget.remaining if budget is not None else None
+
+
+def _burn(window: str) -> Callable[[SloLine], float | None]:
+    return lambda line: line.status.burn_rates.get(window)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    value: Callable[[SloLine], object]
+    numeric: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("service", "Service", lambda line: line.status.service),
+    Column("team", "Team", lambda line: line.team),
+    Column("slo", "SLO", lambda line: line.status.slo),
+    Column("objective", "Objective", lambda line: line.status.objective, numeric=True),
+    Column("window", "Window", lambda line: line.status.window_s, numeric=True),
+    Column("sli", "SLI", lambda line: line.status.sli, numeric=True),
+    Column("budget", "Budget left", _remaining, numeric=True),
+    Column("burn_1h", "Burn 1h", _burn("1h"), numeric=True),
+    Column("burn_6h", "Burn 6h", _burn("6h"), numeric=True),
+    Column("burn_3d", "Burn 3d", _burn("3d"), numeric=True),
+    Column("exhaustion", "Empty in", lambda line: line.status.time_to_exhaustion_s, True),
+    Column("trend", "30 days", lambda line: None),
+    Column("gate", "Gate", lambda line: _GATE_ORDER[line.gate.decision]),
+    Column("incidents", "Incidents", lambda line: line.open_incidents, numeric=True),
+    Column("state", "State", lambda line: _HEALTH_ORDER[line.health]),
+)
+_SORTABLE = {column.key: column for column in COLUMNS if column.key != "trend"}
+DEFAULT_SORT = "budget"
+
+
+def _clean(value: str | None) -> str | None:
+    """A query value worth reading: present, not too long, without control characters."""
+    if not value or len(value) > _VALUE_LIMIT:
+        return None
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """The view the URL asks for, every value checked (unknown ones dropped)."""
+
+    service: str | None = None
+    team: str | None = None
+    state: SloHealth | None = None
+    sort: str = DEFAULT_SORT
+    descending: bool = False
+    group: str | None = None
+
+    def params(self, **changes: object) -> str:
+        """This view's query string, with `changes` applied (None drops a parameter)."""
+        values: dict[str, object] = {
+            "service": self.service,
+            "team": self.team,
+            "state": self.state.value if self.state else None,
+            "sort": self.sort if self.sort != DEFAULT_SORT else None,
+            "dir": "desc" if self.descending else None,
+            "group": self.group,
+        }
+        values.update(changes)
+        return urlencode({key: str(value) for key, value in values.items() if value is not None})
+
+
+def read_query(request: Request, *, labels: Sequence[str]) -> TableQuery:
+    params = request.query_params
+    state = _clean(params.get("state"))
+    sort = _clean(params.get("sort"))
+    group = _clean(params.get("group"))
+    groups = {"service", "team", "state", *(f"label:{name}" for name in labels)}
+    return TableQuery(
+        service=_clean(params.get("service")),
+        team=_clean(params.get("team")),
+        state=SloHealth(state) if state in set(SloHealth) else None,
+        sort=sort if sort in _SORTABLE else DEFAULT_SORT,
+        descending=params.get("dir") == "desc",
+        group=group if group in groups else None,
+    )
+
+
+def sort_lines(lines: Sequence[SloLine], *, key: str, descending: bool) -> list[SloLine]:
+    """`lines` ordered by column `key`; SLOs without a value last either way, ties by
+    service then SLO."""
+    column = _SORTABLE[key]
+    ordered = sorted(lines, key=lambda line: (line.status.service, line.status.slo))
+
+    def value(line: SloLine) -> Any:
+        found = column.value(line)
+        return None if isinstance(found, float) and math.isnan(found) else found
+
+    known = [line for line in ordered if value(line) is not None]
+    missing = [line for line in ordered if value(line) is None]
+    known.sort(key=value, reverse=descending)
+    return known + missing
+
+
+def _group_of(line: SloLine, group: str) -> str:
+    if group == "service":
+        return line.status.service
+    if group == "team":
+        return line.team or "(no team)"
+    if group == "state":
+        return HEALTH_LABELS[line.health]
+    return line.status.labels.get(group.removeprefix("label:"), "(no label)")
+
+
+def _row(line: SloLine) -> dict[str, Any]:
+    status = line.status
+    remaining = _remaining(line)
+    trend = [reading.remaining for reading in line.history]
+    return {
+        "line": line,
+        "remaining": remaining,
+        "bar": svg.budget_bar(remaining, label=None),
+        "spark": svg.sparkline(
+            trend, width=100, height=20, label=f"{line.key}: remaining budget, 30 days"
+        ),
+        "has_trend": any(value is not None for value in trend),
+        "burns": [status.burn_rates.get(window) for window in ("1h", "6h", "3d")],
+        "health_label": HEALTH_LABELS[line.health],
+    }
+
+
+def _view(request: Request, lines: list[SloLine]) -> dict[str, Any]:
+    labels = sorted({name for line in lines for name in line.status.labels})
+    query = read_query(request, labels=labels)
+    chosen = [
+        line
+        for line in lines
+        if (query.service is None or line.status.service == query.service)
+        and (query.team is None or line.team == query.team)
+        and (query.state is None or line.health is query.state)
+    ]
+    ordered = sort_lines(chosen, key=query.sort, descending=query.descending)
+    groups: list[tuple[str | None, list[dict[str, Any]]]] = []
+    if query.group is None:
+        groups.append((None, [_row(line) for line in ordered]))
+    else:
+        named: dict[str, list[dict[str, Any]]] = {}
+        for line in ordered:
+            named.setdefault(_group_of(line, query.group), []).append(_row(line))
+        groups.extend(sorted(named.items()))
+    headers = []
+    for column in COLUMNS:
+        sortable = column.key in _SORTABLE
+        active = sortable and column.key == query.sort
+        descending = not query.descending if active else False
+        headers.append(
+            {
+                "column": column,
+                "sortable": sortable,
+                "aria_sort": ("descending" if query.descending else "ascending")
+                if active
+                else None,
+                "href": "/ui/slos?"
+                + query.params(sort=column.key, dir="desc" if descending else None),
+            }
+        )
+    return {
+        "title": "SLOs",
+        "active": "slos",
+        "query": query,
+        "headers": headers,
+        "groups": groups,
+        "shown": len(ordered),
+        "total": len(lines),
+        "services": sorted({line.status.service for line in lines}),
+        "teams": sorted({line.team for line in lines if line.team}),
+        "states": [(health.value, HEALTH_LABELS[health]) for health in SloHealth],
+        "group_options": [
+            ("service", "service"),
+            ("team", "team"),
+            ("state", "state"),
+            *((f"label:{name}", f"label {name}") for name in labels),
+        ],
+    }
+
+
+@router.get("/slos", response_class=HTMLResponse)
+async def slo_list(request: Request, user: PageViewer) -> HTMLResponse:
+    state = web_state(request).api
+    statuses = await state.statuses.get()
+    lines = await run_in_threadpool(
+        slo_lines,
+        state.engine,
+        statuses=statuses,
+        incidents=state.gate.incidents,
+        now=datetime.now(UTC),
+        max_status_age_s=state.settings.gate_max_status_age_s,
+    )
+    view = _view(request, lines)
+    partial = request.headers.get("hx-request") == "true" and not request.headers.get(
+        "hx-history-restore-request"
+    )
+    return render(request, "slos_view.html" if partial else "slos.html", view)
