@@ -203,7 +203,7 @@ def test_person_documents_hold_to_their_model() -> None:
             email="alice@example.com",
             timezone="Europe/Berlin",
             team="payments",
-            contacts=(ContactMethod(ContactKind.SLACK, "#oncall"),),
+            contacts=(ContactMethod(ContactKind.SLACK, "https://chat.example.com/hooks/oncall"),),
         ),
     ):
         document = person_document(person)

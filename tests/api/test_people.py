@@ -19,7 +19,7 @@ ALICE: dict[str, Any] = {
     "timezone": "Europe/Berlin",
     "team": "payments",
     "contacts": [
-        {"kind": "slack", "target": "#payments-oncall"},
+        {"kind": "slack", "target": "https://chat.example.com/hooks/payments-oncall"},
         {"kind": "webhook", "target": "https://hooks.example.com/alice"},
     ],
 }

@@ -26,7 +26,8 @@ def _upgraded(request: pytest.FixtureRequest) -> None:
 ADD = (
     "person", "add", "alice", "--email", "alice@example.com", "--timezone", "Europe/Berlin",
     "--team", "payments", "--display-name", "Alice Liddell",
-    "--contact", "slack=#payments-oncall", "--contact", "email=alice@example.com",
+    "--contact", "slack=https://chat.example.com/hooks/payments-oncall",
+    "--contact", "email=alice@example.com",
 )  # fmt: skip
 
 
@@ -41,7 +42,7 @@ def test_add_show_update_list_remove(cli: Cli) -> None:
         "timezone": "Europe/Berlin",
         "team": "payments",
         "contacts": [
-            {"kind": "slack", "target": "#payments-oncall"},
+            {"kind": "slack", "target": "https://chat.example.com/hooks/payments-oncall"},
             {"kind": "email", "target": "alice@example.com"},
         ],
     }

@@ -68,7 +68,7 @@ def test_a_person_with_every_detail() -> None:
         contacts=(
             ContactMethod(ContactKind.EMAIL, "alice@example.com"),
             ContactMethod(ContactKind.WEBHOOK, "https://hooks.example.com/a?b=c"),
-            ContactMethod(ContactKind.SLACK, "#payments-oncall"),
+            ContactMethod(ContactKind.SLACK, "https://chat.example.com/hooks/payments-oncall"),
             ContactMethod(ContactKind.PAGERDUTY, "R0UT1NGK3Y"),
         ),
     )
@@ -89,7 +89,8 @@ def test_a_person_with_every_detail() -> None:
         (
             {
                 "name": "alice",
-                "contacts": (ContactMethod(ContactKind.SLACK, "#a"),) * (CONTACTS + 1),
+                "contacts": (ContactMethod(ContactKind.SLACK, "https://chat.example.com/a"),)
+                * (CONTACTS + 1),
             },
             f"contacts: expected at most {CONTACTS}",
         ),
@@ -109,7 +110,8 @@ def test_a_person_refuses_what_is_wrong_naming_the_field(
         (ContactKind.WEBHOOK, "ftp://example.com", "contact webhook: expected an http"),
         (ContactKind.WEBHOOK, "https://", "contact webhook: expected an http"),
         (ContactKind.SLACK, "", "contact slack: expected a slack target of 1 to 500"),
-        (ContactKind.SLACK, "#a b", "without spaces"),
+        (ContactKind.SLACK, "https://a b", "without spaces"),
+        (ContactKind.SLACK, "#payments-oncall", "expected a Slack-compatible incoming-webhook URL"),
         (ContactKind.PAGERDUTY, "key\x00", "without spaces"),
         (ContactKind.PAGERDUTY, "k" * 501, "1 to 500"),
     ],

@@ -1,8 +1,8 @@
 """`srekit person add|update|list|show|remove`: the people rotations list, by handle.
 
 Changes go to the state store, each in the audit log under `--actor`. A contact is
-`KIND=TARGET` (`email=alice@example.com`, `slack=#payments-oncall`, `webhook=https://...`,
-`pagerduty=KEY`), repeatable, in the order to try them.
+`KIND=TARGET` (`email=alice@example.com`, `slack=https://hooks.slack.com/...` (an incoming
+webhook), `webhook=https://...`, `pagerduty=KEY`), repeatable, in the order to try them.
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ def _print(document: dict[str, Any]) -> None:
     "add",
     epilog=examples(
         "srekit person add alice --email alice@example.com \\\n"
-        "  --timezone Europe/Berlin --team payments --contact slack=#payments-oncall",
+        "  --timezone Europe/Berlin --team payments \\\n"
+        "  --contact slack=https://chat.example.com/hooks/payments-oncall",
     ),
 )
 def add(

@@ -4,7 +4,8 @@ A person's `name` is their handle, the one name rotations list as members; it fo
 name rule (`core.names`). Their time zone (IANA, `Europe/Berlin`) says which of their hours are
 nights and weekends when on-call load is counted; None means the rotation's own zone. Contact
 methods are (kind, target) pairs in the order to try them: an email address, a webhook URL
-(http or https), a Slack channel, member or webhook, a PagerDuty routing key.
+(http or https), a Slack-compatible incoming-webhook URL (Slack, Mattermost and Rocket.Chat
+bind each to a channel: srekit posts to it and needs no bot token), a PagerDuty routing key.
 """
 
 from __future__ import annotations
@@ -71,12 +72,17 @@ def _target_problem(kind: ContactKind, target: str) -> str | None:
         return email_problem(target)
     if kind is ContactKind.WEBHOOK and _URL.fullmatch(target) is None:
         return f"expected an http(s) URL, got {target[:80]!r}"
+    if kind is ContactKind.SLACK and _URL.fullmatch(target) is None:
+        return (
+            "expected a Slack-compatible incoming-webhook URL (https://hooks.slack.com/services/...;"
+            f" it names its channel), got {target[:80]!r}"
+        )
     return None
 
 
 @dataclass(frozen=True)
 class ContactMethod:
-    """One way to reach a person: `email alice@example.com`, `slack #payments-oncall`."""
+    """One way to reach a person: `email alice@example.com`, `slack https://hooks.slack.com/...`."""
 
     kind: ContactKind
     target: str

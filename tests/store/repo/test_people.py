@@ -21,7 +21,7 @@ ALICE = Person(
     timezone="Europe/Berlin",
     team="payments",
     contacts=(
-        ContactMethod(ContactKind.SLACK, "#payments-oncall"),
+        ContactMethod(ContactKind.SLACK, "https://chat.example.com/hooks/payments-oncall"),
         ContactMethod(ContactKind.EMAIL, "alice@example.com"),
     ),
 )
@@ -47,7 +47,7 @@ def test_add_get_list_and_the_contacts_keep_their_order(engine: Engine) -> None:
             ("person.create", "alice"),
         ]
         assert json.loads(created[1].after_json)["contacts"] == [
-            {"kind": "slack", "target": "#payments-oncall"},
+            {"kind": "slack", "target": "https://chat.example.com/hooks/payments-oncall"},
             {"kind": "email", "target": "alice@example.com"},
         ]
 
