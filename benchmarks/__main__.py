@@ -7,6 +7,7 @@ from benchmarks import (
     bench_events,
     bench_incident_stats,
     bench_oncall,
+    bench_report,
     bench_rules,
     bench_specs,
     bench_status_prometheus,
@@ -17,6 +18,7 @@ def main() -> None:
     bench_rules.main()
     bench_incident_stats.main()
     bench_oncall.main()
+    bench_report.main()
     bench_specs.main([])
     bench_events.main([])
     bench_status_prometheus.main()

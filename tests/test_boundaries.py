@@ -2,9 +2,10 @@
 
 `core` is pure: the standard library and itself. Only the store touches SQLAlchemy, Alembic,
 its tables and its codec. Only `api.app` wires the API's routes. Nothing imports the CLI but
-the CLI. The adapters (`sources`, `rules`, `sloth`, `spec`, `store`, `alertmanager`, `ical`,
-`notifiers`) and the layers above them but below the surfaces (`flows`, `jobs`) import no
-surface. Imports inside functions and under TYPE_CHECKING count as much as any other.
+the CLI. The adapters (`sources`, `rules`, `dashboards`, `sloth`, `spec`, `store`,
+`alertmanager`, `ical`, `notifiers`) and the layers above them but below the surfaces
+(`flows`, `jobs`) import no surface. Imports inside functions and under TYPE_CHECKING count
+as much as any other.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
     below = (
         "srekit.sources",
         "srekit.rules",
+        "srekit.dashboards",
         "srekit.sloth",
         "srekit.spec",
         "srekit.store",

@@ -14,6 +14,7 @@ from srekit.cli import (
     apply,
     audit,
     config,
+    dashboards,
     db,
     demo,
     escalation,
@@ -67,6 +68,7 @@ app.add_typer(person.app, name="person")
 app.add_typer(oncall.app, name="oncall")
 oncall.app.add_typer(escalation.app, name="escalation")
 app.add_typer(report.app, name="report")
+app.add_typer(dashboards.app, name="dashboards")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
