@@ -21,4 +21,5 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry("overview", "Overview", "/ui/"),
     NavEntry("slos", "SLOs", "/ui/slos"),
+    NavEntry("incidents", "Incidents", "/ui/incidents"),
 )
