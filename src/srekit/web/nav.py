@@ -22,4 +22,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("overview", "Overview", "/ui/"),
     NavEntry("slos", "SLOs", "/ui/slos"),
     NavEntry("incidents", "Incidents", "/ui/incidents"),
+    NavEntry("oncall", "On-call", "/ui/oncall"),
 )
