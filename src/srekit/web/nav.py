@@ -23,4 +23,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("slos", "SLOs", "/ui/slos"),
     NavEntry("incidents", "Incidents", "/ui/incidents"),
     NavEntry("oncall", "On-call", "/ui/oncall"),
+    NavEntry("deployments", "Deployments", "/ui/deployments"),
 )
