@@ -24,4 +24,5 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("incidents", "Incidents", "/ui/incidents"),
     NavEntry("oncall", "On-call", "/ui/oncall"),
     NavEntry("deployments", "Deployments", "/ui/deployments"),
+    NavEntry("audit", "Audit", "/ui/audit"),
 )
