@@ -21,4 +21,8 @@ class NavEntry:
 NAV: tuple[NavEntry, ...] = (
     NavEntry("overview", "Overview", "/ui/"),
     NavEntry("slos", "SLOs", "/ui/slos"),
+    NavEntry("incidents", "Incidents", "/ui/incidents"),
+    NavEntry("oncall", "On-call", "/ui/oncall"),
+    NavEntry("deployments", "Deployments", "/ui/deployments"),
+    NavEntry("audit", "Audit", "/ui/audit"),
 )

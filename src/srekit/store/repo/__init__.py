@@ -30,7 +30,13 @@ from srekit.store.repo.alerts import (
     resolve_alerts,
     stored_alerts,
 )
-from srekit.store.repo.audit import audit_between, list_audit, newest_audit_id, record_audit
+from srekit.store.repo.audit import (
+    audit_between,
+    audit_entity_kinds,
+    list_audit,
+    newest_audit_id,
+    record_audit,
+)
 from srekit.store.repo.deployments import (
     deployment_decisions,
     deployment_values,
@@ -236,6 +242,7 @@ __all__ = [
     "apply_slo",
     "apply_specs",
     "audit_between",
+    "audit_entity_kinds",
     "authenticate_token",
     "check_one_owner_per_service",
     "create_incident",

@@ -84,16 +84,28 @@ def list_audit(
     limit: int | None = 50,
     entity_kind: str | None = None,
     entity_id: str | None = None,
+    actor: str | None = None,
+    offset: int = 0,
 ) -> list[AuditRow]:
-    """Audit rows, newest first (by id: the order they were written)."""
+    """Audit rows, newest first (by id: the order they were written), `offset` newest ones
+    skipped (a page of them)."""
     query = select(AuditRow).order_by(AuditRow.id.desc())
     if entity_kind is not None:
         query = query.where(AuditRow.entity_kind == entity_kind)
     if entity_id is not None:
         query = query.where(AuditRow.entity_id == entity_id)
+    if actor is not None:
+        query = query.where(AuditRow.actor == actor)
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def audit_entity_kinds(session: Session) -> list[str]:
+    """The kinds of entity the audit log names, by name."""
+    return list(session.scalars(select(AuditRow.entity_kind).distinct().order_by("entity_kind")))
 
 
 def newest_audit_id(session: Session) -> int | None:

@@ -97,15 +97,23 @@ def record_deployments(session: Session, *, rows: Sequence[Mapping[str, Any]]) -
 
 
 def list_deployments(
-    session: Session, *, service: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    service: str | None = None,
+    limit: int = 100,
+    allowed: bool | None = None,
+    offset: int = 0,
 ) -> list[DeploymentRow]:
-    """Recorded deploys, newest first, optionally of one service."""
+    """Recorded deploys, newest first, optionally of one service or one answer (`allowed`),
+    `offset` newest ones skipped (a page of them)."""
     query = select(DeploymentRow).order_by(
         DeploymentRow.requested_at.desc(), DeploymentRow.id.desc()
     )
     if service is not None:
         query = query.where(DeploymentRow.service == service)
-    return list(session.scalars(query.limit(limit)))
+    if allowed is not None:
+        query = query.where(DeploymentRow.allowed == allowed)
+    return list(session.scalars(query.offset(offset).limit(limit)))
 
 
 def list_deployments_between(

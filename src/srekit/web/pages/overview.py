@@ -1,25 +1,23 @@
 """`/ui/`: the Overview. How many SLOs are met, at risk, breached or without data
 (`core.dashboard`), the burn-rate alerts firing, open incidents (editors may acknowledge a
-triggered one here), who is on call now, each service's deploy gate for a feature change, and
-a 30-day heatmap of each SLO's daily burn rate (`flows.dashboard`)."""
+triggered one: the form posts to `web.pages.incidents`), who is on call now, each service's
+deploy gate for a feature change, and a 30-day heatmap of each SLO's daily burn rate
+(`flows.dashboard`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from srekit.core.access import Role
 from srekit.core.dashboard import SloHealth, burn_level, health_counts
-from srekit.core.incident import IncidentState
-from srekit.errors import NotFound, SrekitError
 from srekit.flows.dashboard import Overview, SloLine, overview
 from srekit.web import svg
-from srekit.web.auth import PageRefusedError, PageViewer, posted_form, require, web_state
-from srekit.web.templating import PAGE_HEADERS, render
+from srekit.web.auth import PageViewer, web_state
+from srekit.web.templating import render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -98,33 +96,3 @@ async def overview_page(request: Request, user: PageViewer) -> HTMLResponse:
         max_status_age_s=state.settings.gate_max_status_age_s,
     )
     return render(request, "overview.html", _view(found))
-
-
-@router.post("/incidents/{incident_id}/acknowledge", response_model=None)
-async def acknowledge(
-    request: Request,
-    user: PageViewer,
-    incident_id: Annotated[int, Path(ge=1, le=2**62)],
-) -> Response:
-    """Acknowledge a triggered incident (editors), then back to the Overview."""
-    await posted_form(request, user)
-    require(user, Role.EDITOR)
-    from srekit.flows.incidents import change_incident_state
-
-    state = web_state(request).api
-    try:
-        await run_in_threadpool(
-            change_incident_state,
-            state.engine,
-            incident_id=incident_id,
-            to=IncidentState.ACKNOWLEDGED,
-            actor=user.name,
-            now=datetime.now(UTC),
-            note="acknowledged from the dashboard",
-        )
-    except NotFound as error:
-        raise PageRefusedError(404, str(error)) from None
-    except (SrekitError, ValueError) as error:
-        raise PageRefusedError(409, str(error).splitlines()[0]) from None
-    state.gate.incidents_changed()
-    return RedirectResponse("/ui/#incidents", status_code=303, headers=PAGE_HEADERS)
