@@ -29,6 +29,7 @@ from srekit.cli import (
     serve,
     slo,
     status,
+    status_page,
     token,
 )
 from srekit.cli.context import CliContext
@@ -67,6 +68,8 @@ app.add_typer(person.app, name="person")
 app.add_typer(oncall.app, name="oncall")
 oncall.app.add_typer(escalation.app, name="escalation")
 app.add_typer(report.app, name="report")
+app.add_typer(status_page.app, name="status-page")
+app.add_typer(status_page.badge_app, name="badge")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
