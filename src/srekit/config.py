@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from srekit.core.incident import Severity, SeverityDefinition, severity_definitions
@@ -247,6 +247,11 @@ class Settings(BaseSettings):
         """`status_page_services` as sorted names, blanks dropped."""
         names = {name.strip() for name in self.status_page_services.split(",")}
         return tuple(sorted(name for name in names if name))
+
+    @model_validator(mode="after")
+    def _badge_thresholds_in_order(self) -> Settings:
+        self.badge_thresholds()  # refused at start, not on every badge request
+        return self
 
     def badge_thresholds(self) -> BadgeThresholds:
         """The badge colour thresholds (ValueError when they are out of order)."""

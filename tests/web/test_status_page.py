@@ -269,3 +269,18 @@ def test_an_overspent_budget_keeps_its_sign(
     for client in _client(sqlite_engine, evaluator, tmp_path, "catalog"):
         body = client.get("/badge/slo/catalog/availability/budget.json").json()
         assert (body["message"], body["color"]) == ("-25.0% left", "red")
+
+
+def test_badge_thresholds_out_of_order_are_refused_at_start(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from srekit.config import Settings
+
+    with pytest.raises(ValidationError, match="badge budget thresholds"):
+        Settings(home=tmp_path, badge_budget_green_above=0.2, badge_budget_yellow_above=0.3)
+    with pytest.raises(ValidationError, match="badge burn thresholds"):
+        Settings(home=tmp_path, badge_burn_yellow_from=7, badge_burn_red_from=6)
+    assert Settings(home=tmp_path, status_page_services=" b, a,,a ").status_page_service_names == (
+        "a",
+        "b",
+    )

@@ -117,10 +117,9 @@ def _daily_slis(
     found: dict[tuple[str, str], list[tuple[date, float | None]]] = {}
     for key in keys:
         series = points.get(ids[key], []) if key in ids else []
-        found[key] = [
-            (day, series[index].sli if index < len(series) and series[index] else None)  # type: ignore[union-attr]
-            for index, (day, _, _) in enumerate(ranges)
-        ]
+        slis = [None if point is None else point.sli for point in series]
+        slis += [None] * (len(ranges) - len(slis))
+        found[key] = [(day, sli) for (day, _, _), sli in zip(ranges, slis, strict=True)]
     return found
 
 
