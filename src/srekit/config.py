@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from srekit.core.incident import Severity, SeverityDefinition, severity_definitions
+from srekit.core.status_page import BadgeThresholds
 
 __all__ = ["PROJECT_HOME", "Settings", "default_home"]
 
@@ -229,6 +230,37 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="seconds between the escalation job's rounds in `srekit serve`",
     )
+
+    # the public status page and badges (docs/status-page.md)
+    status_page_services: str = Field(
+        "",
+        max_length=10_000,
+        description="services shown on the public /status page and its badges, comma-separated",
+    )
+    badge_budget_green_above: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
+    badge_budget_yellow_above: float = Field(0.25, ge=0, le=1, allow_inf_nan=False)
+    badge_burn_yellow_from: float = Field(1.0, gt=0, le=1e6, allow_inf_nan=False)
+    badge_burn_red_from: float = Field(6.0, gt=0, le=1e6, allow_inf_nan=False)
+
+    @property
+    def status_page_service_names(self) -> tuple[str, ...]:
+        """`status_page_services` as sorted names, blanks dropped."""
+        names = {name.strip() for name in self.status_page_services.split(",")}
+        return tuple(sorted(name for name in names if name))
+
+    @model_validator(mode="after")
+    def _badge_thresholds_in_order(self) -> Settings:
+        self.badge_thresholds()  # refused at start, not on every badge request
+        return self
+
+    def badge_thresholds(self) -> BadgeThresholds:
+        """The badge colour thresholds (ValueError when they are out of order)."""
+        return BadgeThresholds(
+            budget_green_above=self.badge_budget_green_above,
+            budget_yellow_above=self.badge_budget_yellow_above,
+            burn_yellow_from=self.badge_burn_yellow_from,
+            burn_red_from=self.badge_burn_red_from,
+        )
 
     @field_validator(
         "alertmanager_url",

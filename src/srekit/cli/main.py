@@ -30,6 +30,7 @@ from srekit.cli import (
     serve,
     slo,
     status,
+    status_page,
     token,
 )
 from srekit.cli.context import CliContext
@@ -69,6 +70,8 @@ app.add_typer(oncall.app, name="oncall")
 oncall.app.add_typer(escalation.app, name="escalation")
 app.add_typer(report.app, name="report")
 app.add_typer(dashboards.app, name="dashboards")
+app.add_typer(status_page.app, name="status-page")
+app.add_typer(status_page.badge_app, name="badge")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

@@ -92,13 +92,22 @@ async def _refused(request: Request, error: Exception) -> Response:
 
 def add_web(app: FastAPI, api: ApiState) -> None:
     """Mount the dashboard's pages and static files on `app`."""
-    from srekit.web.pages import audit, deployments, incidents, login, oncall, overview, slos
+    from srekit.web.pages import (
+        audit,
+        deployments,
+        incidents,
+        login,
+        oncall,
+        overview,
+        slos,
+        status,
+    )
 
     app.state.srekit_web = WebState(api)
     app.add_exception_handler(LoginRequiredError, _to_login)
     app.add_exception_handler(PageRefusedError, _refused)
     app.mount(STATIC_PREFIX, _CachedStatic(directory=STATIC_DIR), name="ui-static")
-    for module in (login, overview, slos, incidents, oncall, deployments, audit):
+    for module in (login, overview, slos, incidents, oncall, deployments, audit, status):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
