@@ -115,6 +115,7 @@ def serve(
     from srekit.alertmanager import alertmanager_of
     from srekit.api import create_app
     from srekit.jobs.evaluator import Evaluator
+    from srekit.jobs.history_compactor import HistoryCompactor
     from srekit.jobs.silence_watch import SilenceWatch
     from srekit.store.database import create_store_engine, safe_url, upgrade
     from srekit.telemetry import SrekitMetrics
@@ -129,7 +130,16 @@ def serve(
         revision = upgrade(engine)
     metrics = SrekitMetrics()
     evaluator = (
-        Evaluator(engine, settings, metrics=metrics, interval_s=interval) if evaluate else None
+        # retention is the history compaction's (SREKIT_HISTORY_RAW_S, SREKIT_HISTORY_HOURLY_S)
+        Evaluator(engine, settings, metrics=metrics, interval_s=interval, retention_s=None)
+        if evaluate
+        else None
+    )
+    compactor = HistoryCompactor(
+        engine,
+        raw_s=settings.history_raw_s,
+        hourly_s=settings.history_hourly_s,
+        interval_s=settings.history_compact_interval_s,
     )
     app = create_app(settings, engine=engine, evaluator=evaluator, metrics=metrics)
     watch = (
@@ -161,6 +171,7 @@ def serve(
         evaluator.start()
     if watch is not None:
         watch.start()
+    compactor.start()
     try:
         uvicorn.run(
             app,
@@ -172,6 +183,7 @@ def serve(
             timeout_keep_alive=settings.keep_alive_s,
         )
     finally:
+        compactor.stop()
         if watch is not None:
             watch.stop()
         if silencer is not None:
