@@ -179,3 +179,44 @@ def test_the_heatmap_sums_each_days_hours(stored: Engine) -> None:
 def test_compaction_refuses_no_horizon(stored: Engine) -> None:
     with pytest.raises(ValueError, match="positive horizons"):
         compact_history(stored, now=T0, raw_s=0, hourly_s=3600)
+
+
+def test_a_calendar_windows_lines_follow_its_period(engine: Engine) -> None:
+    from srekit.core.window import CalendarWindow
+
+    monthly = SLO(
+        service="billing",
+        name="availability",
+        objective=0.99,
+        window=CalendarWindow("month"),
+        indicator=EventsRatio(good="status < 500"),
+    )
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=monthly, actor="alice", now=T0)
+    # the last hour of October and the first of November: two periods
+    statuses = [
+        evaluate_slo(
+            monthly,
+            readings={"month": EventCounts(good=1000 - bad, total=1000)},
+            at=T0 - HOUR + timedelta(minutes=minute),
+        )
+        for minute, bad in ((0, 1), (30, 2), (60, 3), (90, 4))
+    ]
+    with transaction(engine) as session:
+        repo.record_snapshots(session, statuses=statuses)
+    chart = slo_history_chart(
+        engine,
+        service="billing",
+        name="availability",
+        start=T0 - HOUR,
+        end=T0 + HOUR,
+        width=2,
+        now=T0 + 2 * HOUR,
+        raw_s=86400,
+    )
+    # November's period: the ideal line runs over its 30 days
+    assert chart.ideal == ((T0, 1.0), (T0 + 30 * DAY, 0.0))
+    assert chart.window_s == 30 * 86400
+    # the burn-down is November's remaining budget: 1 − 4/1000/0.01 at 01:00
+    assert chart.burndown == [(T0 + HOUR, pytest.approx(0.6))]
+    assert chart.series["remaining"].last == pytest.approx([0.8, 0.6])
