@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from srekit.core.history import (
@@ -58,7 +58,6 @@ __all__ = [
 ]
 
 _HOUR = timedelta(hours=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIGURES = ("sli", "remaining", "bad_events", "total_events")
 
 
@@ -157,7 +156,7 @@ class HistoryChart:
 
 
 def _epoch(moment: datetime) -> float:
-    return (moment - _EPOCH).total_seconds()
+    return moment.timestamp()
 
 
 def _rollup_figures(rollup: HourRollup) -> dict[str, Extent | None]:
@@ -167,20 +166,29 @@ def _rollup_figures(rollup: HourRollup) -> dict[str, Extent | None]:
     return figures
 
 
-def _point_figures(point: SnapshotPoint) -> dict[str, Extent | None]:
-    bad = (
-        point.total_events - point.good_events
-        if point.total_events is not None and point.good_events is not None
-        else None
-    )
-    values = {
-        "sli": point.sli,
-        "remaining": point.remaining,
-        "bad_events": bad,
-        "total_events": point.total_events,
-        **{f"burn_rate:{window}": value for window, value in point.burn_rates.items()},
-    }
-    return {name: None if value is None else Extent.of(value) for name, value in values.items()}
+def _add_points(points_of: dict[str, list[tuple[float, Extent]]], raw: list[SnapshotPoint]) -> None:
+    """Each raw snapshot's figures as one-reading extents, appended per figure (the hot loop
+    of a chart's read: plain tuples, no per-point dicts)."""
+    sli = points_of.setdefault("sli", [])
+    remaining = points_of.setdefault("remaining", [])
+    bad = points_of.setdefault("bad_events", [])
+    total = points_of.setdefault("total_events", [])
+    for point in raw:
+        t = _epoch(point.at)
+        good, count = point.good_events, point.total_events
+        for into, value in (
+            (sli, point.sli),
+            (remaining, point.remaining),
+            (total, count),
+            (bad, None if good is None or count is None else count - good),
+        ):
+            if value is not None:
+                into.append((t, Extent(value, value, value, value)))
+        for window, rate in point.burn_rates.items():
+            if rate is not None:
+                points_of.setdefault(f"burn_rate:{window}", []).append(
+                    (t, Extent(rate, rate, rate, rate))
+                )
 
 
 def slo_history_chart(
@@ -216,17 +224,20 @@ def slo_history_chart(
     for point in points:
         raw_hours.setdefault(hour_floor(point.at), []).append(point)
     # hour by hour, one source: raw within the raw horizon or where no rollup exists
-    timeline: list[tuple[float, dict[str, Extent | None]]] = []
+    points_of: dict[str, list[tuple[float, Extent]]] = {}
     hourly: list[tuple[datetime, float | None, float | None, int]] = []
     for hour in sorted({*rolled, *raw_hours}):
         raw = raw_hours.get(hour)
         if raw is not None and (hour >= seam or hour not in rolled):
-            timeline.extend((_epoch(point.at), _point_figures(point)) for point in raw)
+            _add_points(points_of, raw)
             last = raw[-1]
             hourly.append((hour, last.burn_rates.get("1h"), last.remaining, last.window_s))
         else:
             rollup = rolled[hour]
-            timeline.append((_epoch(hour), _rollup_figures(rollup)))
+            t = _epoch(hour)
+            for figure, extent in _rollup_figures(rollup).items():
+                if extent is not None:
+                    points_of.setdefault(figure, []).append((t, extent))
             burn = rollup.burn_rates.get("1h")
             hourly.append(
                 (
@@ -236,15 +247,9 @@ def slo_history_chart(
                     rollup.window_s,
                 )
             )
-    names = list(dict.fromkeys(name for _, figures in timeline for name in figures))
     series: dict[str, Buckets] = {}
-    for figure in names:
-        buckets = downsample(
-            ((t, extent) for t, figures in timeline if (extent := figures.get(figure)) is not None),
-            start=_epoch(start),
-            end=_epoch(end),
-            width=width,
-        )
+    for figure, figure_points in points_of.items():
+        buckets = downsample(figure_points, start=_epoch(start), end=_epoch(end), width=width)
         if buckets.t:
             series[figure] = buckets
     if isinstance(slo.window, RollingWindow):
