@@ -266,6 +266,8 @@ def slo_history_chart(
             for hour, _, remaining, _ in hourly
             if remaining is not None and hour >= window_start
         ]
+    # the hour in progress ends in the future: its point stands at the chart's end instead
+    burndown = [(min(at, moment), remaining) for at, remaining in burndown]
     return HistoryChart(
         service=service,
         slo=name,
