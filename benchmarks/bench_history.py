@@ -97,9 +97,9 @@ def _generate(engine: Any, *, now: datetime) -> dict[str, float]:
             session.execute(insert(table), batch)
         batch.clear()
 
-    for position, slo_id in enumerate(ids):
-        hour = first_hour
-        while hour < seam:
+    hour = first_hour
+    while hour < seam:  # hour by hour, every SLO, as compaction writes them
+        for position, slo_id in enumerate(ids):
             burn = _wave(position, hour.timestamp())
             remaining = 0.5 + 0.3 * math.sin(hour.timestamp() / 86400 / 7 + position)
             burns = {w: [burn * 0.9, burn * 1.1, burn, burn] for w in WINDOWS}
@@ -132,9 +132,9 @@ def _generate(engine: Any, *, now: datetime) -> dict[str, float]:
                 }
             )
             rollups += 1
-            hour += timedelta(hours=1)
             if len(batch) >= BATCH:
                 flush(SloHourRow)
+        hour += timedelta(hours=1)
     if batch:
         flush(SloHourRow)
     rollups_s = time.perf_counter() - started
@@ -145,8 +145,8 @@ def _generate(engine: Any, *, now: datetime) -> dict[str, float]:
     while minute < now:
         moments.append(minute)
         minute += timedelta(minutes=1)
-    for position, slo_id in enumerate(ids):
-        for moment in moments:
+    for moment in moments:  # round by round, every SLO, as the evaluator writes them
+        for position, slo_id in enumerate(ids):
             burn = _wave(position, moment.timestamp())
             remaining = 0.5 + 0.3 * math.sin(moment.timestamp() / 86400 / 7 + position)
             batch.append(

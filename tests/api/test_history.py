@@ -78,6 +78,29 @@ def test_history_reads_rollups_then_raw_snapshots(api: Api) -> None:
     assert body["burndown"]["remaining"] == pytest.approx([1 - n * 0.5 / 720 for n in (1, 2, 3, 4)])
 
 
+def test_buckets_under_an_hour_read_the_raw_snapshots(api: Api) -> None:
+    old, this_hour = _history(api)
+    # 4 days in 4000 buckets of 86.4 s: the old hours from their rollups (their raw
+    # snapshots are gone), the last two hours from raw snapshots, one every 10 minutes
+    body = api.get(
+        f"{PATH}/history",
+        params={"from": old.isoformat(), "to": this_hour.isoformat(), "width": 4000},
+    ).json()
+    sli = body["series"]["sli"]
+    raw = [this_hour - 2 * HOUR + n * 10 * timedelta(minutes=1) for n in range(12)]
+    # each bucket starts at its edge: from + i × 86.4 s, i = floor((t − from) / 86.4 s)
+    edges = [
+        old.timestamp() + ((moment - old).total_seconds() // 86.4) * 86.4
+        for moment in [old, old + HOUR, *raw]
+    ]
+    assert sli["t"] == pytest.approx(edges)
+    assert sli["min"][:2] == [0.95, 0.95]  # a rollup keeps its hour's extremes
+    assert sli["max"][:2] == [1.0, 1.0]
+    assert sli["min"][2:] == [1 - minute / 1000 for minute in (0, 10, 20, 30, 40, 50) * 2]
+    # burn(1h) = minute / 10 / 1000 / 0.01
+    assert body["burn_rates"]["1h"]["last"][2:] == [m / 100 for m in (0, 10, 20, 30, 40, 50) * 2]
+
+
 def test_the_default_range_is_the_last_30_days_at_600(api: Api) -> None:
     _history(api)
     body = api.get(f"{PATH}/history", role="viewer").json()

@@ -119,8 +119,8 @@ def test_hours_are_due_once_complete_and_not_rolled_up() -> None:
 
 def test_downsampling_keeps_each_buckets_extremes_and_ends() -> None:
     # [0, 100) in 4 buckets of 25 s; the spike at t=30 stays in bucket 1's max
-    points = [(t, Extent.of(v)) for t, v in [(0, 1), (10, 3), (24.9, 2), (30, 9), (49, 4)]]
-    points += [(80, Extent(1, 7, 2, 5)), (100, Extent.of(99)), (-1, Extent.of(99))]
+    points = [(t, v, v, v, v) for t, v in [(0, 1), (10, 3), (24.9, 2), (30, 9), (49, 4)]]
+    points += [(80, 1, 7, 2, 5), (100, 99, 99, 99, 99), (-1, 99, 99, 99, 99)]
     buckets = downsample(points, start=0, end=100, width=4)
     assert buckets.t == [0, 25, 75]
     assert buckets.low == [1, 4, 1]
@@ -150,7 +150,7 @@ def test_downsampled_extremes_are_each_buckets_true_extremes(
     raw: list[tuple[float, float]], width: int
 ) -> None:
     points = sorted(raw, key=lambda point: point[0])
-    buckets = downsample(((t, Extent.of(v)) for t, v in points), start=0.0, end=1000.0, width=width)
+    buckets = downsample(((t, v, v, v, v) for t, v in points), start=0.0, end=1000.0, width=width)
     expected: dict[int, list[float]] = {}
     for t, v in points:
         expected.setdefault(min(int(t * width // 1000.0), width - 1), []).append(v)

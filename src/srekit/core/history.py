@@ -27,6 +27,7 @@ __all__ = [
     "Buckets",
     "Extent",
     "HourRollup",
+    "Point",
     "SnapshotPoint",
     "budget_burndown",
     "budget_burned_in_hour",
@@ -221,11 +222,14 @@ class Buckets:
     last: list[float]
 
 
-def downsample(
-    points: Iterable[tuple[float, Extent]], *, start: float, end: float, width: int
-) -> Buckets:
-    """M4 downsampling of time-ordered `(t, extent)` points over `[start, end)` into `width`
-    equal buckets.
+#: A point to downsample: its time, then its span's low, high, first and last values (a
+#: reading is `(t, v, v, v, v)`; a rollup `(t, *extent)`). Flat, since a chart reads tens of
+#: thousands.
+Point = tuple[float, float, float, float, float]
+
+
+def downsample(points: Iterable[Point], *, start: float, end: float, width: int) -> Buckets:
+    """M4 downsampling of time-ordered points over `[start, end)` into `width` equal buckets.
 
     Bucket i covers `[start + i·(end − start)/width, start + (i + 1)·(end − start)/width)`;
     a point's bucket is `floor((t − start) · width / (end − start))`, so the edges depend on
@@ -238,22 +242,23 @@ def downsample(
         raise ValueError(f"expected a width of at least 1, got {width}")
     span = end - start
     out = Buckets([], [], [], [], [])
+    times, lows, highs, firsts, lasts = out.t, out.low, out.high, out.first, out.last
     current = -1
-    for t, extent in points:
+    for t, low, high, first, last in points:
         if not start <= t < end:
             continue
-        index = min(int((t - start) * width // span), width - 1)
+        index = min(int((t - start) * width // span), width - 1)  # rounding at the very end
         if index != current:
             current = index
-            out.t.append(start + index * span / width)
-            out.low.append(extent.low)
-            out.high.append(extent.high)
-            out.first.append(extent.first)
-            out.last.append(extent.last)
+            times.append(start + index * span / width)
+            lows.append(low)
+            highs.append(high)
+            firsts.append(first)
+            lasts.append(last)
             continue
-        out.low[-1] = min(out.low[-1], extent.low)
-        out.high[-1] = max(out.high[-1], extent.high)
-        out.last[-1] = extent.last
+        lows[-1] = min(lows[-1], low)
+        highs[-1] = max(highs[-1], high)
+        lasts[-1] = last
     return out
 
 

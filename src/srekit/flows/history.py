@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from srekit.core.history import (
+    HOUR_S,
     Buckets,
     Extent,
     HourRollup,
+    Point,
     SnapshotPoint,
     budget_burndown,
     budget_burned_in_hour,
@@ -159,16 +161,21 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def _rollup_figures(rollup: HourRollup) -> dict[str, Extent | None]:
-    figures: dict[str, Extent | None] = {name: getattr(rollup, name) for name in _FIGURES}
+def _add_rollup(points_of: dict[str, list[Point]], rollup: HourRollup) -> None:
+    """The rollup's figures as one point each, at the hour's start."""
+    t = _epoch(rollup.hour_start)
+    for figure in _FIGURES:
+        extent: Extent | None = getattr(rollup, figure)
+        if extent is not None:
+            points_of.setdefault(figure, []).append((t, *extent))
     for window, extent in rollup.burn_rates.items():
-        figures[f"burn_rate:{window}"] = extent
-    return figures
+        if extent is not None:
+            points_of.setdefault(f"burn_rate:{window}", []).append((t, *extent))
 
 
-def _add_points(points_of: dict[str, list[tuple[float, Extent]]], raw: list[SnapshotPoint]) -> None:
-    """Each raw snapshot's figures as one-reading extents, appended per figure (the hot loop
-    of a chart's read: plain tuples, no per-point dicts)."""
+def _add_points(points_of: dict[str, list[Point]], raw: list[SnapshotPoint]) -> None:
+    """Each raw snapshot's figures as one reading each (the hot loop of a chart's read:
+    flat tuples, no per-point objects)."""
     sli = points_of.setdefault("sli", [])
     remaining = points_of.setdefault("remaining", [])
     bad = points_of.setdefault("bad_events", [])
@@ -183,12 +190,10 @@ def _add_points(points_of: dict[str, list[tuple[float, Extent]]], raw: list[Snap
             (bad, None if good is None or count is None else count - good),
         ):
             if value is not None:
-                into.append((t, Extent(value, value, value, value)))
+                into.append((t, value, value, value, value))
         for window, rate in point.burn_rates.items():
             if rate is not None:
-                points_of.setdefault(f"burn_rate:{window}", []).append(
-                    (t, Extent(rate, rate, rate, rate))
-                )
+                points_of.setdefault(f"burn_rate:{window}", []).append((t, rate, rate, rate, rate))
 
 
 def slo_history_chart(
@@ -218,13 +223,18 @@ def slo_history_chart(
             window_start, window_end = calendar_period(slo.window, moment)
         read_from = hour_floor(min(start, window_start))
         rollups = hour_rollups(session, slo_id=row.id, start=read_from, end=end)
-        points = snapshot_points(session, slo_id=row.id, start=read_from, end=end)
+        # Buckets of an hour or more show nothing an hour's rollup does not: raw snapshots
+        # are read only past the newest rollup (the hour in progress). Shorter buckets read
+        # them wherever they are kept.
+        coarse = (end - start).total_seconds() / width >= HOUR_S
+        raw_from = rollups[-1].hour_start + _HOUR if coarse and rollups else read_from
+        points = snapshot_points(session, slo_id=row.id, start=raw_from, end=end)
     rolled = {rollup.hour_start: rollup for rollup in rollups}
     raw_hours: dict[datetime, list[SnapshotPoint]] = {}
     for point in points:
         raw_hours.setdefault(hour_floor(point.at), []).append(point)
     # hour by hour, one source: raw within the raw horizon or where no rollup exists
-    points_of: dict[str, list[tuple[float, Extent]]] = {}
+    points_of: dict[str, list[Point]] = {}
     hourly: list[tuple[datetime, float | None, float | None, int]] = []
     for hour in sorted({*rolled, *raw_hours}):
         raw = raw_hours.get(hour)
@@ -234,10 +244,7 @@ def slo_history_chart(
             hourly.append((hour, last.burn_rates.get("1h"), last.remaining, last.window_s))
         else:
             rollup = rolled[hour]
-            t = _epoch(hour)
-            for figure, extent in _rollup_figures(rollup).items():
-                if extent is not None:
-                    points_of.setdefault(figure, []).append((t, extent))
+            _add_rollup(points_of, rollup)
             burn = rollup.burn_rates.get("1h")
             hourly.append(
                 (

@@ -737,7 +737,8 @@ class SloHourRow(Base):
     __tablename__ = "slo_history_hours"
     __table_args__ = (
         UniqueConstraint("slo_id", "hour_start"),
-        Index("ix_slo_history_hours_hour_start", "hour_start"),  # horizons, the heatmap
+        # the hourly horizon, and the heatmap's per-day sums read from the index alone
+        Index("ix_slo_history_hours_hour_start", "hour_start", "slo_id", "budget_burned"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

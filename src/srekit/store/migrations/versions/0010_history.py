@@ -51,7 +51,11 @@ def upgrade() -> None:
             "slo_id", "hour_start", name=op.f("uq_slo_history_hours_slo_id_hour_start")
         ),
     )
-    op.create_index("ix_slo_history_hours_hour_start", "slo_history_hours", ["hour_start"])
+    op.create_index(
+        "ix_slo_history_hours_hour_start",
+        "slo_history_hours",
+        ["hour_start", "slo_id", "budget_burned"],
+    )
 
 
 def downgrade() -> None:
