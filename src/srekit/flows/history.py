@@ -18,7 +18,6 @@ from typing import Any
 from srekit.core.history import (
     HOUR_S,
     Buckets,
-    Extent,
     HourRollup,
     Point,
     SnapshotPoint,
@@ -60,7 +59,6 @@ __all__ = [
 ]
 
 _HOUR = timedelta(hours=1)
-_FIGURES = ("sli", "remaining", "bad_events", "total_events")
 
 
 # -- compaction ------------------------------------------------------------------------------
@@ -164,8 +162,12 @@ def _epoch(moment: datetime) -> float:
 def _add_rollup(points_of: dict[str, list[Point]], rollup: HourRollup) -> None:
     """The rollup's figures as one point each, at the hour's start."""
     t = _epoch(rollup.hour_start)
-    for figure in _FIGURES:
-        extent: Extent | None = getattr(rollup, figure)
+    for figure, extent in (
+        ("sli", rollup.sli),
+        ("remaining", rollup.remaining),
+        ("bad_events", rollup.bad_events),
+        ("total_events", rollup.total_events),
+    ):
         if extent is not None:
             points_of.setdefault(figure, []).append((t, *extent))
     for window, extent in rollup.burn_rates.items():
