@@ -5,6 +5,7 @@ from __future__ import annotations
 from benchmarks import (
     bench_api,
     bench_events,
+    bench_history,
     bench_incident_stats,
     bench_oncall,
     bench_report,
@@ -23,6 +24,7 @@ def main() -> None:
     bench_events.main([])
     bench_status_prometheus.main()
     bench_api.main()
+    bench_history.main([])
 
 
 if __name__ == "__main__":

@@ -262,6 +262,29 @@ class Settings(BaseSettings):
             burn_red_from=self.badge_burn_red_from,
         )
 
+    history_raw_s: float = Field(
+        2 * 86_400.0,
+        gt=0,
+        le=400 * 86_400,
+        allow_inf_nan=False,
+        description="raw evaluation snapshots (one a round) are kept this long, then only their"
+        " hourly rollups",
+    )
+    history_hourly_s: float = Field(
+        396 * 86_400.0,
+        gt=0,
+        le=20 * 366 * 86_400,
+        allow_inf_nan=False,
+        description="hourly rollups of the SLO history are kept this long (default 13 months)",
+    )
+    history_compact_interval_s: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        allow_inf_nan=False,
+        description="how often the history compaction looks for hours to roll up",
+    )
+
     @field_validator(
         "alertmanager_url",
         "alertmanager_token",

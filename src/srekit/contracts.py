@@ -31,9 +31,13 @@ __all__ = [
     "TOIL_NOT_TRACKED",
     "ActionItemReportOut",
     "AlertOut",
+    "AlertPeriodOut",
     "AlertQualityOut",
+    "BudgetLineOut",
     "BurnDownPointOut",
     "ContactOut",
+    "DenialMarkOut",
+    "DeploymentMarkOut",
     "DeploymentSummaryOut",
     "ErrorBudgetOut",
     "EscalationOut",
@@ -43,14 +47,20 @@ __all__ = [
     "GateOut",
     "GateSloOut",
     "HandoffOut",
+    "HeatmapOut",
+    "HeatmapRowOut",
+    "HistoryOut",
+    "HistorySeriesOut",
     "IncidentBudgetOut",
     "IncidentChangeOut",
     "IncidentDetailOut",
     "IncidentFiguresOut",
+    "IncidentMarkOut",
     "IncidentOut",
     "IncidentShownOut",
     "IncidentStatsOut",
     "OnCallShiftOut",
+    "OverlaysOut",
     "PersonLoadOut",
     "PersonOut",
     "PersonScheduleOut",
@@ -77,9 +87,12 @@ __all__ = [
     "fairness_document",
     "figure",
     "gate_document",
+    "heatmap_document",
+    "history_document",
     "incident_change_document",
     "incident_document",
     "incident_stats_document",
+    "overlays_document",
     "person_document",
     "person_schedule_document",
     "postmortem_document",
@@ -1363,4 +1376,185 @@ def report_document(report: SreReport) -> dict[str, Any]:
         "action_items": [
             {**task_document(item.task), "overdue": item.overdue} for item in report.actions
         ],
+    }
+
+
+# --- SLO history (the dashboard's charts) ---------------------------------------------------
+
+
+class HistorySeriesOut(ResponseModel):
+    """A downsampled series as parallel arrays, one entry per bucket holding data: the bucket's
+    start (`t`, Unix seconds, as chart libraries take it) and the min, max, first and last
+    value in it."""
+
+    t: list[float]
+    min: list[float]
+    max: list[float]
+    first: list[float]
+    last: list[float]
+
+
+class BudgetLineOut(ResponseModel):
+    """Remaining budget (fraction of the window's) at instants `t` (Unix seconds)."""
+
+    t: list[float]
+    remaining: list[float]
+
+
+class HistoryOut(ResponseModel):
+    """One SLO's chart data over `[from, to)`, cut into `width` buckets of `bucket_s`."""
+
+    service: str
+    slo: str
+    objective: float
+    window: str
+    window_s: int
+    from_: Time = Field(alias="from")
+    to: Time
+    width: int
+    bucket_s: float
+    raw_from: Time = Field(description="raw snapshots from here on, hourly rollups before")
+    series: dict[str, HistorySeriesOut] = Field(
+        description="`sli`, `remaining`, `bad_events` and `total_events` (counts in the SLO"
+        " window), each present when the history holds it"
+    )
+    burn_rates: dict[str, HistorySeriesOut] = Field(description="per window, shortest first")
+    ideal: BudgetLineOut = Field(
+        description="a steady burn of 1: all at the window's start, none at its end"
+    )
+    burndown: BudgetLineOut = Field(
+        description="remaining budget since the window's start, at each hour's end"
+    )
+
+
+def _series(buckets: Any) -> dict[str, list[float]]:
+    # 12 decimals drop floating-point noise (0.30000000000000004) as `figure` does, at a
+    # tenth of its cost: a chart holds tens of thousands of values
+    return {
+        "t": buckets.t,
+        "min": [round(v, 12) for v in buckets.low],
+        "max": [round(v, 12) for v in buckets.high],
+        "first": [round(v, 12) for v in buckets.first],
+        "last": [round(v, 12) for v in buckets.last],
+    }
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def history_document(chart: Any) -> dict[str, Any]:
+    """`flows.history.HistoryChart` as `HistoryOut`."""
+    burn = {
+        name.removeprefix("burn_rate:"): buckets
+        for name, buckets in chart.series.items()
+        if name.startswith("burn_rate:")
+    }
+    return {
+        "service": chart.service,
+        "slo": chart.slo,
+        "objective": chart.objective,
+        "window": chart.window,
+        "window_s": chart.window_s,
+        "from": format_instant(chart.start),
+        "to": format_instant(chart.end),
+        "width": chart.width,
+        "bucket_s": figure((chart.end - chart.start).total_seconds() / chart.width),
+        "raw_from": format_instant(chart.raw_from),
+        "series": {
+            name: _series(buckets)
+            for name, buckets in chart.series.items()
+            if not name.startswith("burn_rate:")
+        },
+        "burn_rates": {name: _series(burn[name]) for name in _shortest_first(dict.fromkeys(burn))},
+        "ideal": {
+            "t": [_seconds(moment) for moment, _ in chart.ideal],
+            "remaining": [value for _, value in chart.ideal],
+        },
+        "burndown": {
+            "t": [_seconds(moment) for moment, _ in chart.burndown],
+            "remaining": [figure(value) for _, value in chart.burndown],
+        },
+    }
+
+
+class DeploymentMarkOut(ResponseModel):
+    at: Time
+    version: str | None
+    change_type: str
+    decision: str
+    source: str
+
+
+class DenialMarkOut(DeploymentMarkOut):
+    reasons: list[str]
+
+
+class IncidentMarkOut(ResponseModel):
+    id: int
+    title: str
+    severity: str
+    state: str
+    opened_at: Time
+    resolved_at: Time | None
+
+
+class AlertPeriodOut(ResponseModel):
+    alertname: str
+    severity: str | None
+    starts_at: Time
+    ends_at: Time | None = Field(description="null while firing")
+    incident_id: int | None
+
+
+class OverlaysOut(ResponseModel):
+    """What to draw over an SLO's charts in `[from, to)`."""
+
+    service: str
+    slo: str
+    from_: Time = Field(alias="from")
+    to: Time
+    deployments: list[DeploymentMarkOut] = Field(description="deploys the gate allowed")
+    gate_denials: list[DenialMarkOut] = Field(description="deploys the gate denied or held")
+    incidents: list[IncidentMarkOut] = Field(description="incidents on the service")
+    alerts: list[AlertPeriodOut] = Field(description="the SLO's alerts (label `srekit_slo`)")
+
+
+def overlays_document(
+    overlays: Any, *, service: str, slo: str, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """`flows.history.Overlays` as `OverlaysOut`."""
+    return {
+        "service": service,
+        "slo": slo,
+        "from": format_instant(start),
+        "to": format_instant(end),
+        "deployments": overlays.deployments,
+        "gate_denials": overlays.gate_denials,
+        "incidents": overlays.incidents,
+        "alerts": overlays.alerts,
+    }
+
+
+class HeatmapRowOut(ResponseModel):
+    service: str
+    slo: str
+    objective: float
+    burned: list[float | None] = Field(
+        description="per day, the share of the window's budget spent (null: no data)"
+    )
+
+
+class HeatmapOut(ResponseModel):
+    """Per SLO per UTC day, the budget spent that day, oldest day first."""
+
+    days: list[str] = Field(description="UTC dates, YYYY-MM-DD")
+    slos: list[HeatmapRowOut]
+
+
+def heatmap_document(days: Sequence[datetime], rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`flows.history.budget_heatmap`'s answer as `HeatmapOut`."""
+    return {
+        "days": [day.date().isoformat() for day in days],
+        "slos": [{**row, "burned": [figure(value) for value in row["burned"]]} for row in rows],
     }

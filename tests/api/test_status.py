@@ -40,18 +40,18 @@ def test_one_slos_status_and_history(lite_api: Api) -> None:
     lite_api.evaluator.statuses = [status_for("checkout", "availability", 0.7)]
     now = lite_api.get("/api/v1/slos/checkout/availability/status").json()
     assert now["error_budget"]["remaining"] == 0.7
-    history = lite_api.get("/api/v1/slos/checkout/availability/history").json()
+    history = lite_api.get("/api/v1/slos/checkout/availability/snapshots").json()
     assert [h["error_budget"]["remaining"] for h in history] == [0.9, 0.8, 0.7]
     assert history[0]["at"] == "2026-11-01T00:00:00Z"
     window = lite_api.get(
-        "/api/v1/slos/checkout/availability/history",
+        "/api/v1/slos/checkout/availability/snapshots",
         params={"since": "2026-11-01T00:30:00Z", "until": "2026-11-01T01:30:00+00:00"},
     ).json()
     assert [h["error_budget"]["remaining"] for h in window] == [0.8]
-    naive = lite_api.get("/api/v1/slos/checkout/availability/history?since=2026-11-01T00:00:00")
+    naive = lite_api.get("/api/v1/slos/checkout/availability/snapshots?since=2026-11-01T00:00:00")
     assert naive.status_code == 422
     assert naive.json()["detail"][0]["loc"] == ["query", "since"]
-    assert lite_api.get("/api/v1/slos/checkout/none/history").status_code == 404
+    assert lite_api.get("/api/v1/slos/checkout/none/snapshots").status_code == 404
 
 
 def test_metrics_count_requests_by_route_template(lite_api: Api) -> None:

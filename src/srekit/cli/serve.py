@@ -117,6 +117,7 @@ def serve(
     from srekit.api import create_app
     from srekit.jobs.escalation import EscalationJob
     from srekit.jobs.evaluator import Evaluator
+    from srekit.jobs.history_compactor import HistoryCompactor
     from srekit.jobs.silence_watch import SilenceWatch
     from srekit.store.database import create_store_engine, safe_url, upgrade
     from srekit.telemetry import SrekitMetrics
@@ -132,7 +133,16 @@ def serve(
         escalation = EscalationJob.from_settings(engine, settings)
     metrics = SrekitMetrics()
     evaluator = (
-        Evaluator(engine, settings, metrics=metrics, interval_s=interval) if evaluate else None
+        # retention is the history compaction's (SREKIT_HISTORY_RAW_S, SREKIT_HISTORY_HOURLY_S)
+        Evaluator(engine, settings, metrics=metrics, interval_s=interval, retention_s=None)
+        if evaluate
+        else None
+    )
+    compactor = HistoryCompactor(
+        engine,
+        raw_s=settings.history_raw_s,
+        hourly_s=settings.history_hourly_s,
+        interval_s=settings.history_compact_interval_s,
     )
     app = create_app(settings, engine=engine, evaluator=evaluator, metrics=metrics)
     watch = (
@@ -166,6 +176,7 @@ def serve(
     if watch is not None:
         watch.start()
     escalation.start()
+    compactor.start()
     try:
         uvicorn.run(
             app,
@@ -178,6 +189,7 @@ def serve(
         )
     finally:
         escalation.stop()
+        compactor.stop()
         if watch is not None:
             watch.stop()
         if silencer is not None:

@@ -777,3 +777,56 @@ class IncidentEscalationRow(Base):
 
 
 __all__ += ["EscalationPolicyRow", "EscalationPolicyVersionRow", "IncidentEscalationRow"]
+# --- SLO history ------------------------------------------------------------------------------
+
+
+class SloHourRow(Base):
+    """One SLO's hour of snapshots rolled up (`core.history.rollup_hour`): for each figure the
+    hour's min, max, first and last, so long ranges chart from one row an hour. The raw
+    snapshots of the hour are deleted once they pass the raw horizon; the row itself once it
+    passes the hourly horizon.
+
+    `(slo_id, hour_start)` is unique: compaction inserts each hour once however often, or
+    however many replicas, run it. `burn_rates_json` maps each window the snapshots held to
+    `[min, max, first, last]` (null where no snapshot had a figure).
+    `budget_burned` is the share of the window's budget the hour spent
+    (`core.history.budget_burned_in_hour` of the last 1 h burn rate): the heatmap sums it.
+    """
+
+    __tablename__ = "slo_history_hours"
+    __table_args__ = (
+        UniqueConstraint("slo_id", "hour_start"),
+        # the hourly horizon, and the heatmap's per-day sums read from the index alone
+        Index("ix_slo_history_hours_hour_start", "hour_start", "slo_id", "budget_burned"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
+    hour_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    samples: Mapped[int] = mapped_column(Integer)
+    objective: Mapped[float] = mapped_column(Float)
+    window: Mapped[str] = mapped_column(String(40))
+    window_s: Mapped[int] = mapped_column(Integer)
+    sli_min: Mapped[float | None] = mapped_column(Float)
+    sli_max: Mapped[float | None] = mapped_column(Float)
+    sli_first: Mapped[float | None] = mapped_column(Float)
+    sli_last: Mapped[float | None] = mapped_column(Float)
+    remaining_min: Mapped[float | None] = mapped_column(Float)
+    remaining_max: Mapped[float | None] = mapped_column(Float)
+    remaining_first: Mapped[float | None] = mapped_column(Float)
+    remaining_last: Mapped[float | None] = mapped_column(Float)
+    bad_events_min: Mapped[float | None] = mapped_column(Float)
+    bad_events_max: Mapped[float | None] = mapped_column(Float)
+    bad_events_first: Mapped[float | None] = mapped_column(Float)
+    bad_events_last: Mapped[float | None] = mapped_column(Float)
+    total_events_min: Mapped[float | None] = mapped_column(Float)
+    total_events_max: Mapped[float | None] = mapped_column(Float)
+    total_events_first: Mapped[float | None] = mapped_column(Float)
+    total_events_last: Mapped[float | None] = mapped_column(Float)
+    burn_rates_json: Mapped[str] = mapped_column(Text)
+    budget_burned: Mapped[float | None] = mapped_column(Float)
+    worst_data: Mapped[str] = mapped_column(String(16))
+    worst_policy_state: Mapped[str] = mapped_column(String(40))
+
+
+__all__ += ["SloHourRow"]

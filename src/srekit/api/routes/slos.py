@@ -267,12 +267,12 @@ def _unevaluated(state: ApiState, service: str, name: str) -> SloStatus:
 
 
 @router.get(
-    "/{service}/{name}/history",
+    "/{service}/{name}/snapshots",
     response_model=list[StatusOut],
     response_class=JSONResponse,
     responses=READ_ERRORS,
 )
-def slo_history(
+def slo_snapshots(
     *,
     service: StoredName,
     name: StoredName,
@@ -282,7 +282,8 @@ def slo_history(
     until: Annotated[datetime | None, Query(description="RFC 3339; up to this time")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="the newest this many")] = 1000,
 ) -> JSONResponse:
-    """The SLO's evaluated statuses (snapshots) in [since, until], oldest first."""
+    """The SLO's raw snapshots (evaluated statuses) in [since, until], oldest first: kept for
+    SREKIT_HISTORY_RAW_S; `/history` charts longer ranges from hourly rollups."""
     from srekit.store.repo import slo_history
 
     for moment, label in ((since, "since"), (until, "until")):

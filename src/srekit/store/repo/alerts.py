@@ -27,6 +27,7 @@ __all__ = [
     "StoredAlert",
     "alert_values",
     "alerts_ended",
+    "alerts_overlapping",
     "alerts_started",
     "insert_alerts",
     "list_alerts",
@@ -256,3 +257,22 @@ def alerts_ended(
         found.extend(AlertSpan(*row) for row in connection.execute(query))
     found.sort(key=lambda span: (span.starts_at, span.fingerprint))
     return found
+
+
+def alerts_overlapping(
+    session: Session, *, start: datetime, end: datetime, labels_holding: str, limit: int = 1000
+) -> list[AlertRow]:
+    """Alert instances firing at some point of `[start, end)` (started before `end`, not
+    ended before `start`) whose labels' JSON holds `labels_holding` (a cheap first cut the
+    caller refines on the parsed labels), oldest first, at most `limit`."""
+    query = (
+        select(AlertRow)
+        .where(
+            AlertRow.starts_at < end,
+            (AlertRow.ends_at.is_(None)) | (AlertRow.ends_at >= start),
+            AlertRow.labels_json.contains(labels_holding, autoescape=True),
+        )
+        .order_by(AlertRow.starts_at, AlertRow.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,294 @@
+"""SLO history: hourly rollups of the snapshots (`core.history`), the raw snapshots they
+replace, and what the charts read back. Records, not configuration: not audited.
+
+Compaction is a few statements a caller runs in transactions of its own
+(`flows.history.compact_history`): `snapshot_hours` finds the hours holding snapshots,
+`roll_up_hour` inserts the rollups an hour lacks (`INSERT … ON CONFLICT DO NOTHING` on
+`(slo_id, hour_start)`, so a second run, or a second replica, adds nothing),
+`delete_rolled_snapshots` removes the raw snapshots of an hour once it is rolled up, keeping
+each SLO's newest, and `delete_rollups_before` applies the hourly horizon.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from srekit.core.history import (
+    Extent,
+    HourRollup,
+    SnapshotPoint,
+    budget_burned_in_hour,
+    hour_floor,
+    rollup_hour,
+)
+from srekit.core.specs import canonical_json
+from srekit.store.repo._base import core_connection, table_of
+from srekit.store.tables import SloHourRow, SnapshotRow
+
+__all__ = [
+    "budget_burned_by_day",
+    "delete_rolled_snapshots",
+    "delete_rollups_before",
+    "hour_rollups",
+    "roll_up_hour",
+    "snapshot_hours",
+    "snapshot_points",
+]
+
+_HOUR = timedelta(hours=1)
+_HOURS = table_of(SloHourRow)
+_SNAPSHOTS = table_of(SnapshotRow)
+_FIGURES = ("sli", "remaining", "bad_events", "total_events")
+_INSERT = {  # by dialect: INSERT … ON CONFLICT DO NOTHING is spelled by each
+    "postgresql": postgresql.insert(_HOURS).on_conflict_do_nothing(
+        index_elements=["slo_id", "hour_start"]
+    ),
+    "sqlite": sqlite.insert(_HOURS).on_conflict_do_nothing(index_elements=["slo_id", "hour_start"]),
+}
+_POINT_COLUMNS = (
+    _SNAPSHOTS.c.evaluated_at,
+    _SNAPSHOTS.c.objective,
+    _SNAPSHOTS.c.window,
+    _SNAPSHOTS.c.window_s,
+    _SNAPSHOTS.c.sli,
+    _SNAPSHOTS.c.remaining,
+    _SNAPSHOTS.c.good_events,
+    _SNAPSHOTS.c.total_events,
+    _SNAPSHOTS.c.burn_rates_json,
+    _SNAPSHOTS.c.policy_state,
+    _SNAPSHOTS.c.data,
+)
+
+
+def snapshot_hours(session: Session, *, since: datetime, before: datetime) -> list[datetime]:
+    """The start of every UTC hour in `[since, before)` holding a snapshot, oldest first.
+
+    One index seek per hour found, jumping over hours without any: a store stopped for a
+    month costs no more than one that was not."""
+    connection = core_connection(session)
+    hours: list[datetime] = []
+    cursor = since
+    while cursor < before:
+        found = connection.execute(
+            select(func.min(_SNAPSHOTS.c.evaluated_at)).where(
+                _SNAPSHOTS.c.evaluated_at >= cursor, _SNAPSHOTS.c.evaluated_at < before
+            )
+        ).scalar_one()
+        if found is None:
+            break
+        hour = hour_floor(found)
+        hours.append(hour)
+        cursor = hour + _HOUR
+    return hours
+
+
+def _point(row: Any) -> SnapshotPoint:
+    return SnapshotPoint(
+        at=row.evaluated_at,
+        objective=row.objective,
+        window=row.window,
+        window_s=row.window_s,
+        sli=row.sli,
+        remaining=row.remaining,
+        good_events=row.good_events,
+        total_events=row.total_events,
+        burn_rates=json.loads(row.burn_rates_json),
+        policy_state=row.policy_state,
+        data=row.data,
+    )
+
+
+def _rollup_values(slo_id: int, rollup: HourRollup) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "slo_id": slo_id,
+        "hour_start": rollup.hour_start,
+        "samples": rollup.samples,
+        "objective": rollup.objective,
+        "window": rollup.window,
+        "window_s": rollup.window_s,
+        "burn_rates_json": canonical_json(
+            {
+                name: None
+                if extent is None
+                else [extent.low, extent.high, extent.first, extent.last]
+                for name, extent in rollup.burn_rates.items()
+            }
+        ),
+        "worst_data": rollup.worst_data,
+        "worst_policy_state": rollup.worst_policy_state,
+    }
+    for figure in _FIGURES:
+        extent: Extent | None = getattr(rollup, figure)
+        for part, value in zip(
+            ("min", "max", "first", "last"),
+            (None, None, None, None)
+            if extent is None
+            else (extent.low, extent.high, extent.first, extent.last),
+            strict=True,
+        ):
+            values[f"{figure}_{part}"] = value
+    burn_1h = rollup.burn_rates.get("1h")
+    values["budget_burned"] = budget_burned_in_hour(
+        burn_1h.last if burn_1h is not None else None, window_s=rollup.window_s
+    )
+    return values
+
+
+def roll_up_hour(session: Session, *, hour_start: datetime) -> int:
+    """Insert the rollup of `hour_start` for every SLO with snapshots in that hour and no
+    rollup of it yet; returns how many were inserted. Running it twice inserts nothing."""
+    connection = core_connection(session)
+    rolled = select(_HOURS.c.slo_id).where(_HOURS.c.hour_start == hour_start)
+    rows = connection.execute(
+        select(_SNAPSHOTS.c.slo_id, *_POINT_COLUMNS)
+        .where(
+            _SNAPSHOTS.c.evaluated_at >= hour_start,
+            _SNAPSHOTS.c.evaluated_at < hour_start + _HOUR,
+            _SNAPSHOTS.c.slo_id.not_in(rolled),
+        )
+        .order_by(_SNAPSHOTS.c.slo_id, _SNAPSHOTS.c.evaluated_at, _SNAPSHOTS.c.id)
+    )
+    by_slo: dict[int, list[SnapshotPoint]] = {}
+    for row in rows:
+        by_slo.setdefault(row.slo_id, []).append(_point(row))
+    values = [
+        _rollup_values(slo_id, rollup_hour(points, hour_start=hour_start))
+        for slo_id, points in by_slo.items()
+    ]
+    if not values:
+        return 0
+    result = connection.execute(_INSERT[connection.dialect.name], values)
+    inserted = cast(CursorResult[Any], result).rowcount
+    return inserted if inserted >= 0 else len(values)
+
+
+def delete_rolled_snapshots(session: Session, *, hour_start: datetime) -> int:
+    """Delete the snapshots of `hour_start` whose SLO has that hour rolled up, keeping each
+    SLO's newest snapshot (a status can still be shown, as stale, after a long stop);
+    returns how many were deleted."""
+    newer = aliased(SnapshotRow)
+    newest_at = (
+        select(func.max(newer.evaluated_at))
+        .where(newer.slo_id == SnapshotRow.slo_id)
+        .scalar_subquery()
+    )
+    rolled = select(SloHourRow.slo_id).where(SloHourRow.hour_start == hour_start)
+    result = session.execute(
+        delete(SnapshotRow)
+        .where(
+            SnapshotRow.evaluated_at >= hour_start,
+            SnapshotRow.evaluated_at < hour_start + _HOUR,
+            SnapshotRow.evaluated_at < newest_at,
+            SnapshotRow.slo_id.in_(rolled),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
+def delete_rollups_before(session: Session, *, before: datetime) -> int:
+    """Delete the rollups of hours starting before `before` (the hourly horizon)."""
+    result = core_connection(session).execute(delete(_HOURS).where(_HOURS.c.hour_start < before))
+    return cast(CursorResult[Any], result).rowcount
+
+
+def snapshot_points(
+    session: Session, *, slo_id: int, start: datetime, end: datetime
+) -> list[SnapshotPoint]:
+    """The SLO's raw snapshots in `[start, end)`, oldest first, as history points."""
+    rows = core_connection(session).execute(
+        select(*_POINT_COLUMNS)
+        .where(
+            _SNAPSHOTS.c.slo_id == slo_id,
+            _SNAPSHOTS.c.evaluated_at >= start,
+            _SNAPSHOTS.c.evaluated_at < end,
+        )
+        .order_by(_SNAPSHOTS.c.evaluated_at, _SNAPSHOTS.c.id)
+    )
+    return [_point(row) for row in rows]
+
+
+_ROLLUP_COLUMNS = (
+    _HOURS.c.hour_start,
+    _HOURS.c.samples,
+    _HOURS.c.objective,
+    _HOURS.c.window,
+    _HOURS.c.window_s,
+    *(
+        _HOURS.c[f"{figure}_{part}"]
+        for figure in _FIGURES
+        for part in ("min", "max", "first", "last")
+    ),
+    _HOURS.c.burn_rates_json,
+    _HOURS.c.worst_data,
+    _HOURS.c.worst_policy_state,
+)
+
+
+def _extent_at(row: Sequence[Any], position: int) -> Extent | None:
+    """The four figure columns from `position` (min, max, first, last) as an extent."""
+    return None if row[position] is None else Extent(*row[position : position + 4])
+
+
+def hour_rollups(
+    session: Session, *, slo_id: int, start: datetime, end: datetime
+) -> list[HourRollup]:
+    """The SLO's rollups of hours starting in `[start, end)`, oldest first. Columns by
+    position: a year's chart reads thousands of rows."""
+    rows = core_connection(session).execute(
+        select(*_ROLLUP_COLUMNS)
+        .where(
+            _HOURS.c.slo_id == slo_id,
+            _HOURS.c.hour_start >= start,
+            _HOURS.c.hour_start < end,
+        )
+        .order_by(_HOURS.c.hour_start)
+    )
+    loads = json.loads
+    return [
+        HourRollup(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            _extent_at(row, 5),
+            _extent_at(row, 9),
+            _extent_at(row, 13),
+            _extent_at(row, 17),
+            {
+                name: None if parts is None else Extent(*parts)
+                for name, parts in loads(row[21]).items()
+            },
+            row[22],
+            row[23],
+        )
+        for row in rows
+    ]
+
+
+def budget_burned_by_day(
+    session: Session, *, days: Sequence[datetime]
+) -> dict[int, list[float | None]]:
+    """Per SLO id, the budget each day (a UTC midnight of `days`) spent: the sum of its
+    rolled-up hours' `budget_burned`; None for a day without one. One grouped query a day."""
+    connection = core_connection(session)
+    burned: dict[int, list[float | None]] = {}
+    for position, day in enumerate(days):
+        rows = connection.execute(
+            select(_HOURS.c.slo_id, func.sum(_HOURS.c.budget_burned))
+            .where(and_(_HOURS.c.hour_start >= day, _HOURS.c.hour_start < day + timedelta(days=1)))
+            .group_by(_HOURS.c.slo_id)
+        )
+        for slo_id, total in rows:
+            burned.setdefault(slo_id, [None] * len(days))[position] = (
+                None if total is None else float(total)
+            )
+    return burned

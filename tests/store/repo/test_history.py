@@ -1,0 +1,222 @@
+"""SLO history compaction on SQLite and PostgreSQL: hours rolled up once, raw snapshots
+deleted past the raw horizon (each SLO's newest kept), rollups past the hourly horizon, and
+a crash half-way leaving nothing doubled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from srekit.core.sli import EventCounts
+from srekit.core.slo import SLO, EventsRatio
+from srekit.core.status import evaluate_slo
+from srekit.core.window import RollingWindow
+from srekit.flows.history import compact_history, slo_history_chart
+from srekit.store import repo
+from srekit.store.database import transaction
+from srekit.store.repo import history as history_repo
+from srekit.store.tables import SloHourRow, SnapshotRow
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+SLO_ = SLO(
+    service="checkout",
+    name="availability",
+    objective=0.99,
+    window=RollingWindow(30 * 86400),
+    indicator=EventsRatio(good="status < 500"),
+)
+OTHER = SLO(
+    service="search",
+    name="availability",
+    objective=0.99,
+    window=RollingWindow(30 * 86400),
+    indicator=EventsRatio(good="status < 500"),
+)
+
+
+def _record(engine: Engine, *, start: datetime, hours: int, every_min: int = 10) -> None:
+    """A snapshot every `every_min` minutes for `hours` from `start`, both SLOs: the 1 h
+    burn rate is the minute of the hour / 10 (0 at :00, 5 at :50), the SLI 1 − bad/1000."""
+    statuses = []
+    moment = start
+    while moment < start + hours * HOUR:
+        bad = moment.minute
+        readings = {
+            "1h": EventCounts(good=1000 - moment.minute / 10, total=1000),
+            "30d": EventCounts(good=1000 - bad, total=1000),
+        }
+        statuses += [evaluate_slo(slo, readings=readings, at=moment) for slo in (SLO_, OTHER)]
+        moment += timedelta(minutes=every_min)
+    with transaction(engine) as session:
+        repo.record_snapshots(session, statuses=statuses)
+
+
+@pytest.fixture
+def stored(engine: Engine) -> Engine:
+    with transaction(engine) as session:
+        for slo in (SLO_, OTHER):
+            repo.apply_slo(session, slo=slo, actor="alice", now=T0)
+    return engine
+
+
+def _count(engine: Engine, table: type[SnapshotRow] | type[SloHourRow]) -> int:
+    with transaction(engine, read_only=True) as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_compaction_rolls_up_complete_hours_once(stored: Engine) -> None:
+    _record(stored, start=T0, hours=3)  # 18 snapshots an SLO, 10:00..02:50
+    now = T0 + 2 * HOUR + timedelta(minutes=10)  # the 01:00 hour ended 10 minutes ago
+    first = compact_history(stored, now=now, raw_s=2 * 86400, hourly_s=396 * 86400)
+    assert first.rolled_hours == (T0, T0 + HOUR)
+    assert _count(stored, SloHourRow) == 4
+    assert first.deleted_snapshots == 0  # nothing is past the raw horizon
+    assert _count(stored, SnapshotRow) == 36
+    again = compact_history(stored, now=now, raw_s=2 * 86400, hourly_s=396 * 86400)
+    assert again.rollups == 0
+    assert _count(stored, SloHourRow) == 4
+    with transaction(stored, read_only=True) as session:
+        slo_id = repo.get_slo(session, service="checkout", name="availability").id
+        [rollup, _] = history_repo.hour_rollups(session, slo_id=slo_id, start=T0, end=now)
+    assert rollup.samples == 6
+    # minutes 0, 10, …, 50: bad events 0..50 of 1000, the SLI from 1.0 down to 0.95
+    assert rollup.sli is not None
+    assert (rollup.sli.low, rollup.sli.high, rollup.sli.last) == pytest.approx((0.95, 1.0, 0.95))
+    assert rollup.bad_events is not None
+    assert (rollup.bad_events.first, rollup.bad_events.last) == (0, 50)
+    burn = rollup.burn_rates["1h"]
+    # 1 h error ratio minute/10/1000, burn = that / 0.01: 0 at :00, 0.5 at :50
+    assert burn is not None
+    assert (burn.low, burn.high, burn.last) == pytest.approx((0.0, 0.5, 0.5))
+
+
+def test_raw_snapshots_go_past_the_raw_horizon_keeping_each_newest(stored: Engine) -> None:
+    _record(stored, start=T0, hours=2)
+    now = T0 + 3 * HOUR  # raw horizon 1 h: hours ending by 02:00 lose their raw snapshots
+    report = compact_history(stored, now=now, raw_s=3600, hourly_s=396 * 86400)
+    assert report.rolled_hours == (T0, T0 + HOUR)
+    # 24 raw snapshots; each SLO's newest (01:50) stays
+    assert report.deleted_snapshots == 22
+    assert _count(stored, SnapshotRow) == 2
+    with transaction(stored, read_only=True) as session:
+        latest = repo.latest_snapshots(session)
+    assert {row.evaluated_at for row in latest.values()} == {T0 + HOUR + timedelta(minutes=50)}
+    # the chart reads the rollups where the raw snapshots went: both hours, no double
+    chart = slo_history_chart(
+        stored,
+        service="checkout",
+        name="availability",
+        start=T0,
+        end=T0 + 2 * HOUR,
+        width=2,
+        now=now,
+        raw_s=3600,
+    )
+    assert chart.series["sli"].low == pytest.approx([0.95, 0.95])
+    assert chart.series["burn_rate:1h"].high == pytest.approx([0.5, 0.5])
+
+
+def test_rollups_go_past_the_hourly_horizon(stored: Engine) -> None:
+    _record(stored, start=T0, hours=2)
+    compact_history(stored, now=T0 + 3 * HOUR, raw_s=86400, hourly_s=86400)
+    assert _count(stored, SloHourRow) == 4
+    later = compact_history(
+        stored, now=T0 + DAY + 90 * timedelta(minutes=1), raw_s=86400, hourly_s=86400
+    )
+    # the hourly horizon is 00:00 + 1 d 1:30 − 1 d, to the hour: 01:00; 00:00 goes
+    assert later.deleted_rollups == 2
+    assert _count(stored, SloHourRow) == 2
+    assert later.rollups == 0  # the newest snapshots left in an expired hour are not rolled again
+
+
+def test_a_crash_half_way_leaves_no_double(stored: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    _record(stored, start=T0, hours=3)
+    now = T0 + 3 * HOUR + timedelta(minutes=10)
+    real = history_repo.delete_rolled_snapshots
+    calls = 0
+
+    def crash_on_the_second_hour(session: object, *, hour_start: datetime) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the process died")
+        return real(session, hour_start=hour_start)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("srekit.flows.history.delete_rolled_snapshots", crash_on_the_second_hour)
+    with pytest.raises(RuntimeError, match="died"):
+        compact_history(stored, now=now, raw_s=3600, hourly_s=396 * 86400)
+    # the first hour is done; the second's rollups went with its transaction
+    with transaction(stored, read_only=True) as session:
+        hours = sorted(session.scalars(select(SloHourRow.hour_start).distinct()))
+    assert hours == [T0]
+    monkeypatch.setattr("srekit.flows.history.delete_rolled_snapshots", real)
+    compact_history(stored, now=now, raw_s=3600, hourly_s=396 * 86400)
+    compact_history(stored, now=now, raw_s=3600, hourly_s=396 * 86400)
+    assert _count(stored, SloHourRow) == 6
+    with transaction(stored, read_only=True) as session:
+        samples = list(session.scalars(select(SloHourRow.samples)))
+    assert samples == [6] * 6
+    # raw: hours 00 and 01 past the 1 h horizon (02:00 + … ) go, 02:00's stay
+    assert _count(stored, SnapshotRow) == 12
+
+
+def test_the_heatmap_sums_each_days_hours(stored: Engine) -> None:
+    _record(stored, start=T0, hours=3)
+    compact_history(stored, now=T0 + 4 * HOUR, raw_s=86400, hourly_s=396 * 86400)
+    with transaction(stored, read_only=True) as session:
+        burned = history_repo.budget_burned_by_day(session, days=[T0 - DAY, T0])
+    # each hour's last 1 h burn is 0.5: 0.5 × 3600 / 30 d spends 1/1440; three hours 1/480
+    assert sorted(burned.values(), key=str) == [
+        [None, pytest.approx(1 / 480)],
+        [None, pytest.approx(1 / 480)],
+    ]
+
+
+def test_compaction_refuses_no_horizon(stored: Engine) -> None:
+    with pytest.raises(ValueError, match="positive horizons"):
+        compact_history(stored, now=T0, raw_s=0, hourly_s=3600)
+
+
+def test_a_calendar_windows_lines_follow_its_period(engine: Engine) -> None:
+    from srekit.core.window import CalendarWindow
+
+    monthly = SLO(
+        service="billing",
+        name="availability",
+        objective=0.99,
+        window=CalendarWindow("month"),
+        indicator=EventsRatio(good="status < 500"),
+    )
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=monthly, actor="alice", now=T0)
+    # the last hour of October and the first of November: two periods
+    statuses = [
+        evaluate_slo(
+            monthly,
+            readings={"month": EventCounts(good=1000 - bad, total=1000)},
+            at=T0 - HOUR + timedelta(minutes=minute),
+        )
+        for minute, bad in ((0, 1), (30, 2), (60, 3), (90, 4))
+    ]
+    with transaction(engine) as session:
+        repo.record_snapshots(session, statuses=statuses)
+    chart = slo_history_chart(
+        engine,
+        service="billing",
+        name="availability",
+        start=T0 - HOUR,
+        end=T0 + HOUR,
+        width=2,
+        now=T0 + 2 * HOUR,
+        raw_s=86400,
+    )
+    # November's period: the ideal line runs over its 30 days
+    assert chart.ideal == ((T0, 1.0), (T0 + 30 * DAY, 0.0))
+    assert chart.window_s == 30 * 86400
+    # the burn-down is November's remaining budget: 1 − 4/1000/0.01 at 01:00
+    assert chart.burndown == [(T0 + HOUR, pytest.approx(0.6))]
+    assert chart.series["remaining"].last == pytest.approx([0.8, 0.6])
