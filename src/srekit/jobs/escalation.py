@@ -10,8 +10,6 @@ escalation where it was. A round that fails is logged and the next one starts af
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -24,19 +22,17 @@ from srekit.flows.escalation import (
     escalate,
 )
 from srekit.flows.notify import ack_secret
+from srekit.jobs.periodic import PeriodicJob
 from srekit.notifiers import notifiers_of
 from srekit.store import StoreEngine
-from srekit.store.locks import LeaderLock
 
 __all__ = ["ESCALATION_LOCK_KEY", "EscalationJob"]
-
-logger = logging.getLogger(__name__)
 
 # Any constant works, as long as every replica uses it and it differs from the other locks.
 ESCALATION_LOCK_KEY = 0x5E_5C_A1_A7
 
 
-class EscalationJob:
+class EscalationJob(PeriodicJob):
     """Runs a round now and then every `interval_s`, in a daemon thread.
 
     `clock` gives the rounds' `now` (tests pass their own).
@@ -50,16 +46,11 @@ class EscalationJob:
         interval_s: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"expected a positive interval, got {interval_s}s")
-        self.engine = engine
+        super().__init__(
+            engine, lock_key=ESCALATION_LOCK_KEY, name="escalation job", interval_s=interval_s
+        )
         self.paging = paging
-        self.interval_s = interval_s
         self.clock = clock
-        self._round = threading.Lock()
-        self._lock = LeaderLock(engine, key=ESCALATION_LOCK_KEY, name="escalation")
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._closing: list[Callable[[], None]] = []
 
     @classmethod
@@ -85,40 +76,16 @@ class EscalationJob:
 
     def run_once(self, *, at: datetime | None = None) -> EscalationReport | None:
         """One round at `at` (default: the clock's now); None when another replica leads."""
-        with self._round:
-            if not self._lock.try_acquire():
-                return None
-            return escalate(self.engine, self.paging, now=at if at is not None else self.clock())
+        return self._led(
+            lambda: escalate(self.engine, self.paging, now=at if at is not None else self.clock())
+        )
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        """Escalate in a daemon thread until `stop()`."""
-        if self.running:
-            raise RuntimeError("the escalation job is already running")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="srekit-escalation", daemon=True)
-        self._thread.start()
+    def _tick(self) -> None:
+        self.run_once()
 
     def stop(self) -> None:
-        """Stop the loop, wait for a round in progress, and release the lock."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        with self._round:
-            self._lock.release()
+        """Stop the loop, wait for a round in progress, release the lock, close the notifiers."""
+        super().stop()
         for close in self._closing:
             close()
         self._closing.clear()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                # never let one round end the loop: the next one starts afresh
-                logger.exception("escalation round failed; retrying in %gs", self.interval_s)
-            self._stopping.wait(self.interval_s)

@@ -13,13 +13,12 @@ always compacts, and two processes sharing a file still insert each rollup once 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 
 from srekit.core.history import rollup_horizon
 from srekit.flows.history import CompactionReport, compact_history
+from srekit.jobs.periodic import PeriodicJob
 from srekit.store import StoreEngine
-from srekit.store.locks import LeaderLock
 
 __all__ = ["HISTORY_LOCK_KEY", "HistoryCompactor"]
 
@@ -29,7 +28,7 @@ logger = logging.getLogger(__name__)
 HISTORY_LOCK_KEY = 0x5E_41_57_0C
 
 
-class HistoryCompactor:
+class HistoryCompactor(PeriodicJob):
     """Compacts the SLO history now and then every `interval_s`, in a daemon thread.
 
     It remembers the hours it rolled up and purged, so a round after the first queries only
@@ -47,36 +46,19 @@ class HistoryCompactor:
         for label, value in (("raw", raw_s), ("hourly", hourly_s), ("interval", interval_s)):
             if value <= 0:
                 raise ValueError(f"expected a positive {label} duration, got {value}s")
-        self.engine = engine
+        super().__init__(
+            engine, lock_key=HISTORY_LOCK_KEY, name="history compaction", interval_s=interval_s
+        )
         self.raw_s = raw_s
         self.hourly_s = hourly_s
-        self.interval_s = interval_s
-        self._round = threading.Lock()
-        self._lock = LeaderLock(engine, key=HISTORY_LOCK_KEY, name="history compaction")
         self._rolled: set[datetime] = set()
         self._purged: set[datetime] = set()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self, *, at: datetime) -> CompactionReport | None:
         """One round at `at`; None when another replica holds the compaction's lock."""
-        with self._round:
-            if not self._lock.try_acquire():
-                return None
-            report = compact_history(
-                self.engine,
-                now=at,
-                raw_s=self.raw_s,
-                hourly_s=self.hourly_s,
-                rolled=self._rolled,
-                purged=self._purged,
-            )
-            self._rolled.update(report.rolled_hours)
-            self._purged.update(report.purged_hours)
-            # hours past the hourly horizon are gone: no need to remember them
-            keep_from = rollup_horizon(at, hourly_s=self.hourly_s)
-            self._rolled = {hour for hour in self._rolled if hour >= keep_from}
-            self._purged = {hour for hour in self._purged if hour >= keep_from}
+        report = self._led(lambda: self._compact(at))
+        if report is None:
+            return None
         if report.rollups or report.deleted_snapshots or report.deleted_rollups:
             logger.info(
                 "history: %d rollups of %d hours, %d raw snapshots and %d rollups deleted",
@@ -87,32 +69,22 @@ class HistoryCompactor:
             )
         return report
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _compact(self, at: datetime) -> CompactionReport:
+        report = compact_history(
+            self.engine,
+            now=at,
+            raw_s=self.raw_s,
+            hourly_s=self.hourly_s,
+            rolled=self._rolled,
+            purged=self._purged,
+        )
+        self._rolled.update(report.rolled_hours)
+        self._purged.update(report.purged_hours)
+        # hours past the hourly horizon are gone: no need to remember them
+        keep_from = rollup_horizon(at, hourly_s=self.hourly_s)
+        self._rolled = {hour for hour in self._rolled if hour >= keep_from}
+        self._purged = {hour for hour in self._purged if hour >= keep_from}
+        return report
 
-    def start(self) -> None:
-        """Compact in a daemon thread until `stop()`."""
-        if self.running:
-            raise RuntimeError("the history compaction is already running")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="srekit-history", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the loop, wait for a round in progress, and release the lock."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        with self._round:
-            self._lock.release()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.run_once(at=datetime.now(UTC))
-            except Exception:
-                # never let one round end the loop: the next one starts afresh
-                logger.exception("history compaction failed; retrying in %gs", self.interval_s)
-            self._stopping.wait(self.interval_s)
+    def _tick(self) -> None:
+        self.run_once(at=datetime.now(UTC))
