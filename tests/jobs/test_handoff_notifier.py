@@ -152,3 +152,18 @@ def test_the_loop_sends_on_its_own_clock(story: Engine, receiver: HttpReceiver) 
         job.stop()
     assert [r.path for r in receiver.received] == ["/hooks/alice"]
     assert job.last_checked == AT + 5 * MINUTE
+
+
+def test_the_settings_are_off_by_default_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    defaults = Settings()
+    assert (defaults.handoff_notify, defaults.handoff_notify_interval_s) == (False, 60.0)
+    monkeypatch.setenv("SREKIT_HANDOFF_NOTIFY", "true")
+    monkeypatch.setenv("SREKIT_HANDOFF_NOTIFY_INTERVAL_S", "15")
+    assert (Settings().handoff_notify, Settings().handoff_notify_interval_s) == (True, 15.0)
+    monkeypatch.setenv("SREKIT_HANDOFF_NOTIFY_INTERVAL_S", "0")
+    with pytest.raises(ValidationError, match="handoff_notify_interval_s"):
+        Settings()
