@@ -285,6 +285,20 @@ class Settings(BaseSettings):
         description="how often the history compaction looks for hours to roll up",
     )
 
+    # the on-call handoff notifier (docs/handoff.md)
+    handoff_notify: bool = Field(
+        False,
+        description="send each rotation's primary handoff checklist to the incoming primary"
+        " as it happens (`srekit serve`)",
+    )
+    handoff_notify_interval_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="seconds between the handoff notifier's rounds in `srekit serve`",
+    )
+
     @field_validator(
         "alertmanager_url",
         "alertmanager_token",

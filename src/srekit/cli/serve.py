@@ -4,7 +4,9 @@ On start the state store is migrated to this srekit's schema (`srekit db upgrade
 starting together take turns through an advisory lock), the evaluator starts evaluating every
 stored SLO each `--interval`, the silence watch (with SREKIT_ALERTMANAGER_URL) checks silenced
 incidents' alerts every SREKIT_SILENCE_WATCH_INTERVAL_S, the escalation job pages the people
-of unacknowledged incidents every SREKIT_ESCALATION_INTERVAL_S, and uvicorn serves the API
+of unacknowledged incidents every SREKIT_ESCALATION_INTERVAL_S, the handoff notifier (with
+SREKIT_HANDOFF_NOTIFY) sends each rotation's handoff checklist to the incoming primary, and
+uvicorn serves the API
 (uvloop and httptools when installed).
 """
 
@@ -12,13 +14,19 @@ from __future__ import annotations
 
 import errno
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from srekit.cli.context import settings_of
 from srekit.cli.help import examples
 from srekit.cli.options import abort, errors_to_exit_codes
+
+if TYPE_CHECKING:
+    from srekit.alertmanager import AlertmanagerClient
+    from srekit.config import Settings
+    from srekit.jobs.handoff_notifier import HandoffNotifier
+    from srekit.store import StoreEngine
 
 __all__ = ["EXAMPLES", "refuse_unusable_port", "serve"]
 
@@ -131,6 +139,7 @@ def serve(
         engine = create_store_engine(settings.effective_database_url)
         revision = upgrade(engine)
         escalation = EscalationJob.from_settings(engine, settings)
+        handoffs = _handoff_notifier(engine, settings, silencer)
     metrics = SrekitMetrics()
     evaluator = (
         # retention is the history compaction's (SREKIT_HISTORY_RAW_S, SREKIT_HISTORY_HOURLY_S)
@@ -170,13 +179,21 @@ def serve(
             else ""
         )
         + f"\nescalating unacknowledged incidents every {settings.escalation_interval_s:g}s"
+        + (
+            "\nsending on-call handoffs to the incoming primary, checked every"
+            f" {settings.handoff_notify_interval_s:g}s"
+            if handoffs is not None
+            else ""
+        )
     )
     if evaluator is not None:
         evaluator.start()
     if watch is not None:
         watch.start()
-    escalation.start()
-    compactor.start()
+    # the jobs every replica runs, each leading its rounds on one replica at a time
+    periodic = [escalation, compactor, *([handoffs] if handoffs is not None else [])]
+    for job in periodic:
+        job.start()
     try:
         uvicorn.run(
             app,
@@ -188,8 +205,8 @@ def serve(
             timeout_keep_alive=settings.keep_alive_s,
         )
     finally:
-        escalation.stop()
-        compactor.stop()
+        for job in periodic:
+            job.stop()
         if watch is not None:
             watch.stop()
         if silencer is not None:
@@ -199,3 +216,14 @@ def serve(
         engine.dispose()
         # the app unfreezes what its start froze; this covers a start that failed half-way
         gc.unfreeze()
+
+
+def _handoff_notifier(
+    engine: StoreEngine, settings: Settings, silences: AlertmanagerClient | None
+) -> HandoffNotifier | None:
+    """The handoff notifier when SREKIT_HANDOFF_NOTIFY is on."""
+    from srekit.jobs.handoff_notifier import HandoffNotifier
+
+    if not settings.handoff_notify:
+        return None
+    return HandoffNotifier.from_settings(engine, settings, silences=silences)

@@ -57,9 +57,12 @@ __all__ = [
     "CONFIRMATIONS",
     "DEPLOY_WINDOW",
     "EARLIEST_HANDOFF",
+    "NOTIFY_LOOKBACK",
     "SERVICE_LABELS",
     "SHIFT_LOOKAROUND",
     "SREKIT_SILENCE_PREFIX",
+    "STALE_HANDOFF",
+    "DueHandoff",
     "FiredAlert",
     "FiredRule",
     "HandoffChecklist",
@@ -75,13 +78,16 @@ __all__ = [
     "awaiting_postmortem",
     "handoff_at_problem",
     "handoff_document",
+    "handoff_is_stale",
     "handoff_notice",
     "incident_state_at",
     "incoming_primary",
     "layer_handoffs",
     "maintenance_silences",
+    "notify_since",
     "open_incidents",
     "open_tasks",
+    "primary_handoffs",
     "rate_rules",
     "recent_deployments",
     "render_markdown",
@@ -123,6 +129,14 @@ CONFIRMATIONS: tuple[str, ...] = (
     "I have seen the overdue follow-ups and the post-mortems still to publish",
     "I can reach the next level of escalation, and have my laptop, VPN and access at hand",
 )
+
+#: A handoff first seen more than this after it happened (the server was down) is recorded as
+#: seen but not sent: the incoming on-call took over long ago.
+STALE_HANDOFF = timedelta(hours=1)
+
+#: How far back the handoff notifier looks at most: its first round, or a replica taking the
+#: lead after a long stop, starts here rather than at an older last check.
+NOTIFY_LOOKBACK = timedelta(days=1)
 
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(Severity)}
 _STATE_INSTANTS = (
@@ -204,6 +218,51 @@ def layer_handoffs(shifts: Sequence[ShiftLike], *, at: datetime) -> list[LayerHa
             LayerHandoff(layer=layer, at=incoming.start, outgoing=outgoing, incoming=incoming)
         )
     return handoffs
+
+
+@dataclass(frozen=True)
+class DueHandoff:
+    """A change of holder of a rotation's primary layer: `member` takes `layer` over at `at`."""
+
+    at: datetime
+    layer: str
+    member: str
+
+
+def primary_handoffs(
+    shifts: Sequence[ShiftLike], *, since: datetime, until: datetime
+) -> list[DueHandoff]:
+    """The primary layer's handoffs to a member in (since, until], oldest first.
+
+    A handoff is a shift starting in the interval where the primary layer (the first layer
+    holding that instant, as `layer_handoffs` orders them) changes holder to a member: a cut
+    that keeps the holder (a new version, a one-member layer's next shift) is not one, nor is a
+    change to a gap. `shifts` must cover [since, until] (`versioned_shifts` over
+    [since, until + 1 µs)): a turn already held at `since` is not handed over again.
+    """
+    starts = sorted({shift.start for shift in shifts if since < shift.start <= until})
+    found: list[DueHandoff] = []
+    for at in starts:
+        # a shift starts at `at`, so some layer holds it: there is a first one
+        primary = layer_handoffs(shifts, at=at)[0]
+        if primary.at == at and primary.incoming.member is not None:
+            found.append(DueHandoff(at=at, layer=primary.layer, member=primary.incoming.member))
+    return found
+
+
+def handoff_is_stale(at: datetime, *, now: datetime) -> bool:
+    """Whether a handoff at `at`, first seen at `now`, is too old to send (`STALE_HANDOFF`):
+    strictly more than an hour ago."""
+    return now - at > STALE_HANDOFF
+
+
+def notify_since(last_checked: datetime | None, *, now: datetime) -> datetime:
+    """Where the notifier's round at `now` starts looking (exclusive): its last check, but
+    never more than `NOTIFY_LOOKBACK` before `now`; the lookback itself on a first round."""
+    earliest = now - NOTIFY_LOOKBACK
+    if last_checked is None or last_checked < earliest:
+        return earliest
+    return last_checked
 
 
 def _run(ordered: Sequence[ShiftLike], index: int) -> tuple[int, int]:

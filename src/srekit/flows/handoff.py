@@ -9,7 +9,9 @@ the outgoing shift's alert rules is `flows.alert_quality`'s over that shift, ove
 service (a rule is judged by all its fires).
 
 `send_handoff` sends the checklist to the incoming primary (the first layer's incoming
-holder) through each of their stored contact methods, as a `core.notify.Notice`.
+holder) through each of their stored contact methods, as a `core.notify.Notice`;
+`notify_handoffs` does so for every stored rotation's handoffs as they happen (the server's
+handoff notifier), each once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import quote
 from srekit.core.alert_quality import RuleQuality
 from srekit.core.handoff import (
     SHIFT_LOOKAROUND,
+    DueHandoff,
     FiredAlert,
     HandoffChecklist,
     Maintenance,
@@ -31,12 +34,14 @@ from srekit.core.handoff import (
     alerts_by_rule,
     alerts_interval,
     awaiting_postmortem,
+    handoff_is_stale,
     handoff_notice,
     incoming_primary,
     layer_handoffs,
     maintenance_silences,
     open_incidents,
     open_tasks,
+    primary_handoffs,
     rate_rules,
     recent_deployments,
     slo_order,
@@ -61,11 +66,13 @@ from srekit.store.repo.handoff import (
 )
 
 __all__ = [
+    "HandoffNotified",
     "HandoffSent",
     "NoticeSender",
     "SilenceSource",
     "handoff_checklist",
     "handoff_link",
+    "notify_handoffs",
     "rotation_at",
     "send_handoff",
     "stored_rotation_versions",
@@ -307,3 +314,94 @@ def send_handoff(
         for c in stored.contacts
     )
     return HandoffSent(person, deliveries)
+
+
+@dataclass(frozen=True)
+class HandoffNotified:
+    """What the notifier did with one handoff of a rotation's primary layer: `sent` None when
+    it was not sent because it was seen too late (`stale`)."""
+
+    rotation: str
+    due: DueHandoff
+    stale: bool
+    sent: HandoffSent | None = None
+
+
+def notify_handoffs(
+    engine: StoreEngine,
+    *,
+    sender: NoticeSender,
+    since: datetime,
+    now: datetime,
+    max_status_age_s: float,
+    public_url: str,
+    silences: SilenceSource | None = None,
+) -> list[HandoffNotified]:
+    """Send every stored rotation's primary handoffs in (since, now] to their incoming
+    primary, each once across rounds, restarts and replicas.
+
+    Each handoff is claimed in the store (`handoff_notices`, unique per rotation and instant)
+    before it is sent, and its outcome recorded after: at most once, so a process stopping
+    between the claim and the send loses that notice. One seen more than an hour late
+    (`core.handoff.STALE_HANDOFF`: the server was down) is recorded, not sent."""
+    from srekit.store.repo import list_rotations, ruling_rotation_versions
+    from srekit.store.repo.handoff_notices import (
+        claim_handoff_notice,
+        record_handoff_delivery,
+        seen_handoffs,
+    )
+
+    with transaction(engine, read_only=True) as session:
+        rotations = [
+            (row.name, ruling_rotation_versions(session, name=row.name))
+            for row in list_rotations(session)
+        ]
+    done: list[HandoffNotified] = []
+    for name, versions in rotations:
+        shifts = versioned_shifts(versions, start=since, end=now + _INCLUSIVE)
+        due = primary_handoffs(shifts, since=since, until=now)
+        if not due:
+            continue
+        with transaction(engine, read_only=True) as session:
+            seen = seen_handoffs(session, rotation=name, since=since)
+        for handoff in due:
+            if handoff.at in seen:
+                continue
+            stale = handoff_is_stale(handoff.at, now=now)
+            if stale:
+                with transaction(engine) as session:
+                    claimed = claim_handoff_notice(
+                        session,
+                        rotation=name,
+                        at=handoff.at,
+                        member=handoff.member,
+                        delivered=False,
+                    )
+                if claimed:
+                    done.append(HandoffNotified(name, handoff, stale=True))
+                continue
+            checklist = handoff_checklist(
+                engine,
+                versions=versions,
+                at=handoff.at,
+                max_status_age_s=max_status_age_s,
+                silences=silences,
+            )
+            with transaction(engine) as session:
+                claimed = claim_handoff_notice(
+                    session, rotation=name, at=handoff.at, member=handoff.member
+                )
+            if not claimed:  # another replica or an earlier round took it meanwhile
+                continue
+            sent = send_handoff(
+                engine,
+                checklist=checklist,
+                sender=sender,
+                link=handoff_link(public_url, rotation=name, at=handoff.at),
+            )
+            with transaction(engine) as session:
+                record_handoff_delivery(
+                    session, rotation=name, at=handoff.at, sent_at=now, delivered=sent.delivered
+                )
+            done.append(HandoffNotified(name, handoff, stale=False, sent=sent))
+    return done

@@ -830,3 +830,28 @@ class SloHourRow(Base):
 
 
 __all__ += ["SloHourRow"]
+
+
+# --- On-call handoff notices --------------------------------------------------------------------
+
+
+class HandoffNoticeRow(Base):
+    """A handoff of a rotation's primary layer the notifier has seen (`jobs.handoff_notifier`):
+    `(rotation, at)` is unique, and the row is inserted before the checklist is sent, so a
+    restarted server or a second replica never sends it twice. `sent_at` is when it was sent
+    (None: not sent); `delivered` whether a contact method received it (None: the outcome was
+    never recorded, the process stopped between the insert and the send; False with no
+    `sent_at`: seen too late to send)."""
+
+    __tablename__ = "handoff_notices"
+    __table_args__ = (UniqueConstraint("rotation", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rotation: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    member: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered: Mapped[bool | None] = mapped_column(Boolean)
+
+
+__all__ += ["HandoffNoticeRow"]
