@@ -249,7 +249,11 @@ def test_an_empty_file_or_a_directory_without_specs_is_an_error(
     for path in (empty, elsewhere):
         code, out, err = run(*args, "-f", path)
         assert code == 2, err
-        # validate also checks alert routings
-        found = "no SLO, policy or alert routing" if command == "validate" else "no SLO or policy"
+        # validate also checks alert routings, rotations and escalation policies
+        found = (
+            "no SLO, policy, alert routing, rotation or escalation policy"
+            if command == "validate"
+            else "no SLO or policy"
+        )
         assert f"{found} found" in " ".join(err.split())
         assert "valid" not in out
