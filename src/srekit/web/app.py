@@ -99,6 +99,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         login,
         oncall,
         overview,
+        slo_detail,
         slos,
         status,
     )
@@ -107,7 +108,17 @@ def add_web(app: FastAPI, api: ApiState) -> None:
     app.add_exception_handler(LoginRequiredError, _to_login)
     app.add_exception_handler(PageRefusedError, _refused)
     app.mount(STATIC_PREFIX, _CachedStatic(directory=STATIC_DIR), name="ui-static")
-    for module in (login, overview, slos, incidents, oncall, deployments, audit, status):
+    for module in (
+        login,
+        overview,
+        slos,
+        slo_detail,
+        incidents,
+        oncall,
+        deployments,
+        audit,
+        status,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

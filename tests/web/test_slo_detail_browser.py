@@ -1,0 +1,71 @@
+"""The SLO detail page in a real browser: `srekit demo` then `srekit serve`, a headless
+Chromium logged in with the demo's admin token opens checkout/availability from the SLO list:
+the tiles show the API's figures, both uPlot charts draw (their canvases hold pixels),
+"Explain this number" opens, nothing logs an error, no request leaves 127.0.0.1, and axe-core
+finds no serious or critical violation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import ConsoleMessage
+
+from tests.browser import BrowserPage
+from tests.served import srekit_serve
+from tests.web.test_browser import Served, _axe, _demo, _login
+
+pytestmark = pytest.mark.integration
+
+_PAINTED = """(selector) => {
+  const canvas = document.querySelector(selector + ' canvas');
+  if (!canvas || !canvas.width || !canvas.height) { return 0; }
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted += 1; } }
+  return painted;
+}"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    home = tmp_path_factory.mktemp("detail-home")
+    _demo(home)
+    token = (home / "dashboard-admin.token").read_text(encoding="utf-8").strip()
+    with srekit_serve(home) as url:
+        yield Served(url, token)
+
+
+def test_the_detail_page_draws_its_charts(served: Served, browser_page: BrowserPage) -> None:
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page = browser_page.page
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(page, served, "/ui/slos")
+    page.locator('tr[data-slo="checkout/availability"] a').first.click()
+    page.wait_for_url(f"{served.url}/ui/slos/checkout/availability")
+    page.wait_for_selector('#slo-charts[data-drawn="true"]', timeout=15_000)
+    for chart in ("#chart-budget", "#chart-sli"):
+        assert page.evaluate(_PAINTED, chart) > 0, chart
+
+    status = next(
+        s for s in served.statuses() if s["service"] == "checkout" and s["slo"] == "availability"
+    )
+    assert page.locator('[data-field="objective"]').inner_text() == f"{status['objective']:.3%}"
+    remaining = status["error_budget"]["remaining"]
+    shown = page.locator('[data-field="remaining"]').inner_text()
+    assert shown == ("—" if remaining is None else f"{remaining:.1%}")
+
+    tile = page.locator('[data-tile="remaining"] details')
+    tile.locator("summary").click()
+    assert page.locator('[data-explain="remaining"]').is_visible()
+
+    assert _axe(page) == []
+    assert errors == []
+    assert browser_page.outside() == []
+    assert any(url.endswith("/history.json") for url in browser_page.requests)
