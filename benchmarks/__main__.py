@@ -12,6 +12,7 @@ from benchmarks import (
     bench_rules,
     bench_specs,
     bench_status_prometheus,
+    bench_web,
 )
 
 
@@ -25,6 +26,7 @@ def main() -> None:
     bench_status_prometheus.main()
     bench_api.main()
     bench_history.main([])
+    bench_web.main([])
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def _wave(slo_index: int, moment: float) -> float:
     return cycle + spike
 
 
-def _generate(engine: Any, *, now: datetime) -> dict[str, float]:
+def _generate(engine: Any, *, now: datetime, days: int = DAYS) -> dict[str, float]:
     from srekit.store import repo
     from srekit.store.tables import SloHourRow, SnapshotRow
 
@@ -87,7 +87,7 @@ def _generate(engine: Any, *, now: datetime) -> dict[str, float]:
         ids = [row.id for row in repo.list_slos(session)]
     applied = time.perf_counter() - started
     seam = raw_horizon(now, raw_s=RAW_S)
-    first_hour = hour_floor(now - timedelta(days=DAYS))
+    first_hour = hour_floor(now - timedelta(days=days))
     rollups = 0
     started = time.perf_counter()
     batch: list[dict[str, Any]] = []
