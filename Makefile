@@ -6,6 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EXAMPLES := examples
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test`: each runs whole test files and starts its own servers
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test lint system-deps bench lock clean
 
@@ -59,7 +61,7 @@ test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --cov --cov-report=
 	$(BIN)/python -m tests.coverage_by_package
 
 bench: setup system-deps

@@ -3,6 +3,7 @@ flake it, and the state store on a SQLite file and on a real PostgreSQL server."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from sqlalchemy import Engine
 
 from srekit.store.database import create_store_engine, upgrade
 from tests.postgres_fixture import PostgresServer
+
+# pytest-xdist's workers inherit COLUMNS=80 from it; the CLI would then wrap its messages at 80
+# columns in one worker and not in a plain run. The tests see what CI and pipes see: no COLUMNS.
+os.environ.pop("COLUMNS", None)
 
 # `browser_page`: a headless Chromium page, for any test of what srekit serves to browsers
 pytest_plugins = ("tests.browser",)

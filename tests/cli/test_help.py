@@ -9,6 +9,8 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,8 +188,17 @@ def test_shell_completion_is_offered() -> None:
     text = _help([])
     assert "--install-completion" in text
     assert "--show-completion" in text
-    script = runner.invoke(app, ["--show-completion", "bash"])
-    assert script.exit_code == 0
+    # the installed command in its own process, as a shell would run it
+    srekit = shutil.which("srekit", path=str(Path(sys.executable).parent))
+    assert srekit is not None
+    script = subprocess.run(
+        [srekit, "--show-completion", "bash"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert script.returncode == 0, script.stderr
     assert "_SREKIT_COMPLETE=complete_bash" in script.stdout
     assert "complete -o default -F _srekit_completion srekit" in script.stdout
 

@@ -116,6 +116,15 @@ def test_watch_redraws_in_place_until_ctrl_c(home: dict[str, str]) -> None:
         if ready:
             output += os.read(primary, 65536)
     process.send_signal(signal.SIGINT)
+    # a terminal keeps reading after Ctrl-C: a full pty buffer would block the last write
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.2)
+        if ready:
+            try:
+                output += os.read(primary, 65536)
+            except OSError:  # the child closed its side
+                break
     assert process.wait(timeout=10) == 0
     os.close(primary)
     assert output.count(b"SLO status at 2026-11-19 12:00:00Z") >= 3
