@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from srekit.api.responses import ChartJSONResponse
 from srekit.contracts import history_document, overlays_document
 from srekit.core.compliance import BURNDOWN_VIEWS, BurndownView, MonthCompliance
 from srekit.core.status import SloStatus
@@ -412,4 +413,4 @@ async def slo_detail_history(
         document = await run_in_threadpool(read)
     except NotFound:
         raise PageRefusedError(404, "No such SLO.") from None
-    return JSONResponse(document, headers=PAGE_HEADERS)
+    return ChartJSONResponse(document, headers=PAGE_HEADERS)
