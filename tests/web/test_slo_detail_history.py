@@ -192,3 +192,54 @@ def test_hostile_picker_values_are_a_400_page(web: Web, query: str) -> None:
         answer = web.client.get(path + query)
         assert answer.status_code == 400, (path, query)
         assert "expected one of" in answer.text
+
+
+def test_the_alert_bands_are_the_slo_s_received_alerts(web: Web) -> None:
+    import json
+
+    from srekit.store import repo
+
+    now = datetime.now(UTC).replace(microsecond=0)  # instants are written to the second
+    labels = {"srekit_slo": "availability", "srekit_service": "checkout", "severity": "page"}
+    rows = [
+        ("mine", labels, now - 3 * HOUR, now - 2 * HOUR),
+        ("still-firing", labels, now - HOUR, None),
+        ("other-slo", {**labels, "srekit_slo": "latency"}, now - HOUR, None),
+        ("before-the-range", labels, now - 3 * 24 * HOUR, now - 2 * 24 * HOUR),
+    ]
+    with transaction(_engine(web)) as session:
+        repo.insert_alerts(
+            session,
+            rows=[
+                {
+                    "fingerprint": fingerprint,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "status": "firing" if ends is None else "resolved",
+                    "alertname": "SloBurn",
+                    "service": None,
+                    "severity": None,
+                    "labels_json": json.dumps(alert_labels, sort_keys=True, separators=(",", ":")),
+                    "annotations_json": "{}",
+                    "generator_url": None,
+                    "route_index": None,
+                    "incident_id": None,
+                    "first_seen_at": starts,
+                    "updated_at": starts,
+                }
+                for fingerprint, alert_labels, starts, ends in rows
+            ],
+        )
+    web.login("viewer")
+    alerts = web.client.get(PAGE + "/history.json?range=1d").json()["overlays"]["alerts"]
+    got = [
+        (
+            datetime.fromisoformat(a["starts_at"]),
+            a["ends_at"] and datetime.fromisoformat(a["ends_at"]),
+        )
+        for a in alerts
+    ]
+    assert sorted(got, key=lambda band: band[0]) == [
+        (now - 3 * HOUR, now - 2 * HOUR),
+        (now - HOUR, None),
+    ]

@@ -4,7 +4,9 @@ Tiles (objective, SLI, budget remaining as a share and in events or minutes, bur
 to exhaustion, the service's gate for a feature change), each with an "Explain this number"
 block showing its formula with the status's own inputs filled in; two uPlot charts (remaining
 budget against the ideal line, the SLI against the objective) drawn by `static/slo_detail.js`
-from `/ui/slos/{service}/{name}/history.json`, with deploys and incidents as markers; the
+from `/ui/slos/{service}/{name}/history.json`, with deploys and incidents as markers and the
+SLO's alerts as bands, over the range and burn-down view the URL picks (`?range=&view=`);
+the month-by-month compliance grid (`flows.history.slo_monthly_compliance`); the
 multi-window burn-rate table; the spec as YAML and its versions.
 
 Every figure is the status's (`flows.dashboard.slo_lines`, as on the SLO list) or the history
