@@ -68,4 +68,47 @@ def test_the_detail_page_draws_its_charts(served: Served, browser_page: BrowserP
     assert _axe(page) == []
     assert errors == []
     assert browser_page.outside() == []
-    assert any(url.endswith("/history.json") for url in browser_page.requests)
+    assert any("/history.json?" in url for url in browser_page.requests)
+
+
+_ALL_VIOLATIONS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+    .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target)}))"""
+
+
+def test_the_range_picker_redraws_the_charts_and_keeps_the_url(
+    served: Served, browser_page: BrowserPage
+) -> None:
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page = browser_page.page
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(page, served, "/ui/slos/checkout/availability")
+    page.wait_for_selector('#slo-charts[data-drawn="true"]', timeout=15_000)
+    before = page.evaluate("() => document.querySelector('#chart-sli canvas').toDataURL()")
+    page.select_option("#pick-range", "1d")
+    page.wait_for_selector('#slo-charts[data-drawn="true"][data-range="1d"]', timeout=15_000)
+    assert page.url == f"{served.url}/ui/slos/checkout/availability?range=1d&view=rolling"
+    after = page.evaluate("() => document.querySelector('#chart-sli canvas').toDataURL()")
+    assert after != before
+    assert page.evaluate(_PAINTED, "#chart-sli") > 0
+    assert page.locator("#chart-sli canvas").count() == 1  # redrawn, not stacked
+
+    page.select_option("#pick-view", "month")
+    page.wait_for_selector('#slo-charts[data-drawn="true"][data-view="month"]', timeout=15_000)
+    assert page.url.endswith("?range=1d&view=month")
+    # a deep link opens on the same choice
+    page.goto(page.url)
+    page.wait_for_selector('#slo-charts[data-drawn="true"][data-view="month"]', timeout=15_000)
+    assert page.locator("#pick-range").input_value() == "1d"
+    assert page.locator("#month-grid li").count() == 13
+
+    _axe(page)  # loads axe-core
+    assert page.evaluate(_ALL_VIOLATIONS) == []
+    assert errors == []
+    assert browser_page.outside() == []
+    assert any(url.endswith("/history.json?range=1d&view=month") for url in browser_page.requests)

@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from srekit.core.compliance import (
+    BurndownView,
+    MonthCompliance,
+    burndown_window,
+    month_starts,
+    monthly_compliance,
+)
 from srekit.core.history import (
     HOUR_S,
     Buckets,
@@ -30,7 +37,13 @@ from srekit.core.history import (
     raw_horizon,
     rollup_horizon,
 )
-from srekit.core.window import RollingWindow, calendar_period, window_label, window_length_s
+from srekit.core.window import (
+    RollingWindow,
+    calendar_period,
+    window_label,
+    window_length_s,
+    window_span,
+)
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
 from srekit.store.repo import (
@@ -55,7 +68,9 @@ __all__ = [
     "budget_heatmap",
     "compact_history",
     "slo_history_chart",
+    "slo_monthly_compliance",
     "slo_overlays",
+    "slo_window_start",
 ]
 
 _HOUR = timedelta(hours=1)
@@ -208,9 +223,14 @@ def slo_history_chart(
     width: int,
     now: datetime,
     raw_s: float,
+    view: BurndownView = "rolling",
 ) -> HistoryChart:
     """The SLO's history over `[start, end)` downsampled to `width` buckets (NotFound when
-    the SLO is not stored). Raises ValueError for an empty range or width."""
+    the SLO is not stored). Raises ValueError for an empty range or width.
+
+    `view` picks the burn-down's window: the SLO's own, or the current calendar week, month
+    or quarter (`core.compliance.burndown_window`): the budget left since that period's
+    start, each hour spending `budget_burned_in_hour` of the period's budget."""
     if not end > start:
         raise ValueError("expected the range to end after it starts")
     seam = raw_horizon(now, raw_s=raw_s)
@@ -219,7 +239,11 @@ def slo_history_chart(
         row = get_slo(session, service=service, name=name)
         slo = row.to_slo()
         window_s = window_length_s(slo.window, moment)
-        if isinstance(slo.window, RollingWindow):
+        period = burndown_window(view, slo_window=slo.window)
+        if period is not None:
+            window_start, window_end = calendar_period(period, moment)
+            period_s = int((window_end - window_start).total_seconds())
+        elif isinstance(slo.window, RollingWindow):
             window_start, window_end = moment - timedelta(seconds=window_s), moment
         else:
             window_start, window_end = calendar_period(slo.window, moment)
@@ -261,7 +285,12 @@ def slo_history_chart(
         buckets = downsample(figure_points, start=_epoch(start), end=_epoch(end), width=width)
         if buckets.t:
             series[figure] = buckets
-    if isinstance(slo.window, RollingWindow):
+    if period is not None:
+        burndown = budget_burndown(
+            [(hour, budget_burned_in_hour(burn, window_s=period_s)) for hour, burn, _, _ in hourly],
+            window_start=window_start,
+        )
+    elif isinstance(slo.window, RollingWindow):
         burndown = budget_burndown(
             [
                 (hour, budget_burned_in_hour(burn, window_s=hour_window_s))
@@ -291,6 +320,31 @@ def slo_history_chart(
         ideal=ideal_budget_line(window_start=window_start, window_end=window_end),
         burndown=burndown,
     )
+
+
+def slo_window_start(engine: StoreEngine, *, service: str, name: str, now: datetime) -> datetime:
+    """Where the SLO's own window starts at `now` (the chart range "window"); NotFound when
+    the SLO is not stored."""
+    with transaction(engine, read_only=True) as session:
+        slo = get_slo(session, service=service, name=name).to_slo()
+    start, _ = window_span(slo.window, now)
+    return start
+
+
+# -- month-by-month compliance --------------------------------------------------------------
+
+
+def slo_monthly_compliance(
+    engine: StoreEngine, *, service: str, name: str, now: datetime, months: int = 13
+) -> list[MonthCompliance]:
+    """The SLO's compliance in each of the last `months` UTC months (this one so far
+    included), from its hourly rollups (`core.compliance.monthly_compliance`). NotFound when
+    the SLO is not stored."""
+    starts = month_starts(now, count=months)
+    with transaction(engine, read_only=True) as session:
+        row = get_slo(session, service=service, name=name)
+        rollups = hour_rollups(session, slo_id=row.id, start=starts[0], end=now)
+    return monthly_compliance(rollups, months=starts)
 
 
 # -- overlays --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from srekit.api.deps import StateDep, Viewer
-from srekit.api.responses import AUTH_ERRORS, READ_ERRORS
+from srekit.api.responses import AUTH_ERRORS, READ_ERRORS, ChartJSONResponse
 from srekit.api.schemas.base import StoredName
 from srekit.contracts import (
     HeatmapOut,
@@ -65,7 +65,7 @@ def _range(
 @router.get(
     "/slos/{service}/{name}/history",
     response_model=HistoryOut,
-    response_class=JSONResponse,
+    response_class=ChartJSONResponse,
     responses=READ_ERRORS,
 )
 def slo_history(
@@ -95,7 +95,7 @@ def slo_history(
         now=now,
         raw_s=state.settings.history_raw_s,
     )
-    return JSONResponse(history_document(chart))
+    return ChartJSONResponse(history_document(chart))
 
 
 @router.get(

@@ -4,7 +4,9 @@ Tiles (objective, SLI, budget remaining as a share and in events or minutes, bur
 to exhaustion, the service's gate for a feature change), each with an "Explain this number"
 block showing its formula with the status's own inputs filled in; two uPlot charts (remaining
 budget against the ideal line, the SLI against the objective) drawn by `static/slo_detail.js`
-from `/ui/slos/{service}/{name}/history.json`, with deploys and incidents as markers; the
+from `/ui/slos/{service}/{name}/history.json`, with deploys and incidents as markers and the
+SLO's alerts as bands, over the range and burn-down view the URL picks (`?range=&view=`);
+the month-by-month compliance grid (`flows.history.slo_monthly_compliance`); the
 multi-window burn-rate table; the spec as YAML and its versions.
 
 Every figure is the status's (`flows.dashboard.slo_lines`, as on the SLO list) or the history
@@ -18,14 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from srekit.api.responses import ChartJSONResponse
 from srekit.contracts import history_document, overlays_document
+from srekit.core.compliance import BURNDOWN_VIEWS, BurndownView, MonthCompliance
 from srekit.core.status import SloStatus
 from srekit.errors import NotFound
 from srekit.flows.dashboard import SloLine, slo_lines
@@ -34,7 +38,16 @@ from srekit.web.auth import PageRefusedError, PageViewer, web_state
 from srekit.web.pages.overview import HEALTH_LABELS
 from srekit.web.templating import PAGE_HEADERS, render
 
-__all__ = ["CHART_RANGE", "CHART_WIDTH", "Explained", "explain", "router"]
+__all__ = [
+    "CHART_RANGE",
+    "CHART_RANGES",
+    "CHART_WIDTH",
+    "ChartChoice",
+    "Explained",
+    "chart_choice",
+    "explain",
+    "router",
+]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -42,6 +55,52 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 CHART_RANGE = timedelta(days=30)
 CHART_WIDTH = 600
 _VALUE_LIMIT = 200
+#: The range picker's choices ("window": the SLO's own window up to now).
+CHART_RANGES: dict[str, timedelta | None] = {
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": CHART_RANGE,
+    "90d": timedelta(days=90),
+    "window": None,
+}
+_VIEW_LABELS = {
+    "rolling": "the SLO's window",
+    "week": "this calendar week",
+    "month": "this calendar month",
+    "quarter": "this calendar quarter",
+}
+
+
+@dataclass(frozen=True)
+class ChartChoice:
+    """What the charts show: the range picker's value and the burn-down's view, as the URL
+    holds them (`?range=…&view=…`, so a view can be linked)."""
+
+    range: str = "30d"
+    view: BurndownView = "rolling"
+
+    def query(self, **changes: str) -> str:
+        """This choice's query string with `changes` applied (for the pickers' links)."""
+        values = {"range": self.range, "view": self.view, **changes}
+        return "?" + urlencode(values)
+
+
+def chart_choice(request: Request) -> ChartChoice:
+    """The `range` and `view` query values, checked: an unknown one is a 400 page (a deep
+    link that cannot be honoured is said so, not silently replaced). Other query values are
+    ignored."""
+    chosen_range = request.query_params.get("range", "30d")
+    chosen_view = request.query_params.get("view", "rolling")
+    if chosen_range not in CHART_RANGES:
+        raise PageRefusedError(
+            400, f"Unknown chart range: expected one of {', '.join(CHART_RANGES)}."
+        )
+    for view in BURNDOWN_VIEWS:
+        if chosen_view == view:
+            return ChartChoice(chosen_range, view)
+    raise PageRefusedError(
+        400, f"Unknown burn-down view: expected one of {', '.join(BURNDOWN_VIEWS)}."
+    )
 
 
 @dataclass(frozen=True)
@@ -223,11 +282,45 @@ async def _stored(request: Request, service: str, name: str) -> StoredSlo:
         raise PageRefusedError(404, "No such SLO.") from None
 
 
+def _month_cells(months: list[MonthCompliance]) -> list[dict[str, Any]]:
+    """The compliance grid's cells, newest last: label, figures as shown, and the state the
+    cell's colour and text name (met, missed, no data)."""
+    cells = []
+    for month in months:
+        state = "no-data" if month.met is None else ("met" if month.met else "missed")
+        cells.append(
+            {
+                "key": month.month.strftime("%Y-%m"),
+                "label": month.month.strftime("%b %Y"),
+                "state": state,
+                "state_label": {"no-data": "no data", "met": "met", "missed": "missed"}[state],
+                "sli": _p(month.sli, 3),
+                "objective": _p(month.objective, 3),
+                "consumed": _p(month.budget_consumed, 1),
+                "hours": month.hours,
+            }
+        )
+    return cells
+
+
 @router.get("/slos/{service}/{name}", response_class=HTMLResponse)
 async def slo_detail(request: Request, service: str, name: str, user: PageViewer) -> HTMLResponse:
+    from srekit.flows.history import slo_monthly_compliance
+
     service, name = _path_value(service), _path_value(name)
+    choice = chart_choice(request)
     stored = await _stored(request, service, name)
     state = web_state(request).api
+    try:
+        months = await run_in_threadpool(
+            slo_monthly_compliance,
+            state.engine,
+            service=service,
+            name=name,
+            now=datetime.now(UTC),
+        )
+    except NotFound:
+        raise PageRefusedError(404, "No such SLO.") from None
     found = [
         status
         for status in await state.statuses.get()
@@ -263,7 +356,12 @@ async def slo_detail(request: Request, service: str, name: str, user: PageViewer
             "spec_yaml": _yaml(stored.spec),
             "versions": [(version, _yaml(version.spec)) for version in stored.versions],
             "history_url": f"/ui/slos/{quote(service, safe='')}/{quote(name, safe='')}"
-            "/history.json",
+            "/history.json" + choice.query(),
+            "choice": choice,
+            "ranges": list(CHART_RANGES),
+            "views": [(view, _VIEW_LABELS[view]) for view in BURNDOWN_VIEWS],
+            "view_label": _VIEW_LABELS[choice.view],
+            "months": _month_cells(months),
         },
     )
 
@@ -273,15 +371,25 @@ async def slo_detail_history(
     request: Request, service: str, name: str, user: PageViewer
 ) -> JSONResponse:
     """The charts' data: the history and overlays documents of the API's endpoints, over the
-    last 30 days at 600 buckets, for the session's user."""
-    from srekit.flows.history import slo_history_chart, slo_overlays
+    chosen range (`?range=`, 30 days by default) at 600 buckets, the burn-down over the
+    chosen view (`?view=`), for the session's user."""
+    from srekit.flows.history import slo_history_chart, slo_overlays, slo_window_start
 
     service, name = _path_value(service), _path_value(name)
+    choice = chart_choice(request)
     state = web_state(request).api
     now = datetime.now(UTC)
-    start = now - CHART_RANGE
+    span = CHART_RANGES[choice.range]
 
     def read() -> dict[str, Any]:
+        start = (
+            now - span
+            if span is not None
+            else min(
+                slo_window_start(state.engine, service=service, name=name, now=now),
+                now - timedelta(hours=1),
+            )
+        )
         chart = slo_history_chart(
             state.engine,
             service=service,
@@ -291,9 +399,12 @@ async def slo_detail_history(
             width=CHART_WIDTH,
             now=now,
             raw_s=state.settings.history_raw_s,
+            view=choice.view,
         )
         overlays = slo_overlays(state.engine, service=service, name=name, start=start, end=now)
         return {
+            "range": choice.range,
+            "view": choice.view,
             "history": history_document(chart),
             "overlays": overlays_document(
                 overlays, service=service, slo=name, start=start, end=now
@@ -304,4 +415,4 @@ async def slo_detail_history(
         document = await run_in_threadpool(read)
     except NotFound:
         raise PageRefusedError(404, "No such SLO.") from None
-    return JSONResponse(document, headers=PAGE_HEADERS)
+    return ChartJSONResponse(document, headers=PAGE_HEADERS)
