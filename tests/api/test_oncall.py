@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from srekit.core.incident import Severity, TimelineKind
 from srekit.core.oncall import RotationChange
 from srekit.core.rotation import versioned_shifts
-from srekit.flows.oncall import calendar_shifts, store_rotation
+from srekit.flows.oncall import calendar_shifts, signed_calendar_path, store_rotation
 from srekit.spec.rotation import parse_rotation
 from srekit.store.database import transaction
 from srekit.store.repo import add_event, create_incident, ruling_rotation_versions
@@ -297,6 +297,33 @@ def test_calendar_feeds_take_a_viewer_token_in_the_url(seeded: Api) -> None:
         assert client.get(path, headers=seeded.headers("admin")).status_code == 200
     assert (
         client.get(f"/api/v1/oncall/people/nobody/calendar.ics?token={viewer}").status_code == 404
+    )
+
+
+def test_a_rotations_signed_calendar_url_opens_that_feed_only(seeded: Api) -> None:
+    engine = seeded.client.app.state.srekit.engine  # type: ignore[attr-defined]
+    search = _with("metadata.name", "search")
+    assert seeded.put("/api/v1/oncall/rotations/search", role="editor", json=search).is_success
+    client = seeded.client
+    signed = signed_calendar_path(engine, rotation="payments")
+    path, signature = signed.split("?sig=")
+    assert path == f"{PATH}/calendar.ics"
+    assert len(signature) == 64
+    answer = client.get(signed)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/calendar")
+    assert b"BEGIN:VEVENT" in answer.content
+    # a wrong signature, an altered one, or another rotation's: refused
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    other = signed_calendar_path(engine, rotation="search").split("?sig=")[1]
+    for bad in ("0" * 64, flipped, other, ""):
+        refused = client.get(f"{path}?sig={bad}")
+        assert refused.status_code in (401, 403), bad
+    assert client.get(f"/api/v1/oncall/rotations/search/calendar.ics?sig={other}").is_success
+    # the signature opens the feed only: not the rotation, not a person's calendar
+    assert client.get(f"{PATH}?sig={signature}").status_code == 401
+    assert (
+        client.get(f"/api/v1/oncall/people/alice/calendar.ics?sig={signature}").status_code == 401
     )
 
 

@@ -4,6 +4,7 @@ the store, figures checked by hand; bad input exits 2."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from icalendar import Calendar
@@ -82,6 +83,20 @@ def test_apply_get_who_fairness_and_calendar_from_the_store(cli: Cli) -> None:
     events = Calendar.from_ical(out.encode()).walk("VEVENT")
     assert len(events) > 20  # 30 days back (from when it was stored) to 180 ahead
     assert all(str(e["SUMMARY"]).startswith("payments ") for e in events)
+
+
+def test_calendar_url_prints_the_rotations_signed_feed(cli: Cli) -> None:
+    assert cli("apply", "-f", FILE)[0] == 0
+    code, out, err = cli("oncall", "calendar-url", "payments")
+    assert code == 0, err
+    link = out.strip()
+    assert re.fullmatch(
+        r"https?://\S+/api/v1/oncall/rotations/payments/calendar\.ics\?sig=[0-9a-f]{64}", link
+    ), link
+    assert cli("oncall", "calendar-url", "payments")[1].strip() == link  # one stored secret
+    code, _, err = cli("oncall", "calendar-url", "nobody")
+    assert code == 2
+    assert "nobody" in err
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """`srekit status-page export` and `srekit badge url` through CliRunner, on a store holding
-the example SLOs, a day of snapshots and an incident."""
+the example SLOs, three days of snapshots rolled up into hours, and an incident."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from srekit.cli.main import app
 from srekit.core.incident import Severity
 from srekit.core.status_page import BadgeKind, badge_path, sign_badge_path
+from srekit.flows.history import compact_history
 from srekit.flows.incidents import declare_incident
 from srekit.flows.status_page import badge_secret
 from srekit.spec.loader import load_specs
@@ -38,6 +39,8 @@ def home(tmp_path: Path) -> Path:
                 status_for("checkout", "availability", left, at=moment),
             ]
             record_snapshots(session, statuses=statuses)
+    # the daily bars read the hourly rollups
+    compact_history(engine, now=AT, raw_s=86400, hourly_s=400 * 86400, grace_s=0)
     declare_incident(
         engine,
         title="Catalog search slow",

@@ -1,5 +1,5 @@
-"""What the dashboard reads: the daily history from stored snapshots (newest of each UTC day),
-teams, gates and incidents per SLO, on SQLite and PostgreSQL."""
+"""What the dashboard reads: the daily history from the hourly rollups (the last rolled-up hour
+of each UTC day), teams, gates and incidents per SLO, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from srekit.core.dashboard import SloHealth
 from srekit.core.incident import Severity
 from srekit.core.ports import NoIncidents
+from srekit.core.specs import canonical_json
 from srekit.flows.dashboard import overview, slo_lines
+from srekit.flows.history import compact_history
 from srekit.flows.incidents import declare_incident
 from srekit.spec.loader import load_specs
 from srekit.store.database import transaction
-from srekit.store.repo import apply_specs, record_snapshots
+from srekit.store.repo import apply_specs, get_slo, record_snapshots
+from srekit.store.tables import SloHourRow, SnapshotRow
 from tests.api.conftest import status_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -34,17 +37,48 @@ def _with_burn(remaining: float, burn_1d: float, at: datetime):  # type: ignore[
     return replace(status, burn_rates={**status.burn_rates, "1d": burn_1d})
 
 
-def test_history_is_each_days_newest_snapshot(engine: Engine) -> None:
-    _store(engine)
-    day_before = NOW - timedelta(days=1)
-    snapshots = [
-        _with_burn(0.8, 0.5, day_before.replace(hour=1)),
-        _with_burn(0.7, 2.0, day_before.replace(hour=23, minute=59)),  # that day's newest
-        _with_burn(0.6, 7.0, NOW - timedelta(hours=1)),  # today's
-        _with_burn(0.1, 9.0, NOW + timedelta(hours=1)),  # after now: not shown
-    ]
+def _insert_rollup(
+    engine: Engine, *, slo: str, hour_start: datetime, remaining: float, burn_1d: float
+) -> None:
+    """One hourly rollup row as compaction writes it, with chosen last figures."""
     with transaction(engine) as session:
-        record_snapshots(session, statuses=snapshots)
+        slo_id = get_slo(session, service="checkout", name=slo).id
+        session.add(
+            SloHourRow(
+                slo_id=slo_id,
+                hour_start=hour_start,
+                samples=6,
+                objective=0.999,
+                window="30d",
+                window_s=30 * 86400,
+                sli_last=1 - 0.001 * (1 - remaining),
+                remaining_first=remaining + 0.05,
+                remaining_min=remaining,
+                remaining_max=remaining + 0.05,
+                remaining_last=remaining,
+                burn_rates_json=canonical_json(
+                    {"1d": [burn_1d - 1, burn_1d + 1, burn_1d - 1, burn_1d], "1h": None}
+                ),
+                worst_data="ok",
+                worst_policy_state="normal",
+            )
+        )
+
+
+def test_history_is_each_days_last_rolled_up_hour(engine: Engine) -> None:
+    _store(engine)
+    day_before = NOW.replace(hour=0) - timedelta(days=1)
+    rollups = [
+        (day_before.replace(hour=1), 0.8, 0.5),
+        (day_before.replace(hour=23), 0.7, 2.0),  # that day's last hour
+        (NOW - timedelta(hours=2), 0.65, 6.0),
+        (NOW - timedelta(hours=1), 0.6, 7.0),  # today's last hour that ended by NOW
+        (NOW, 0.1, 9.0),  # the hour NOW is in has not ended: not shown
+    ]
+    for hour_start, remaining, burn in rollups:
+        _insert_rollup(
+            engine, slo="availability", hour_start=hour_start, remaining=remaining, burn_1d=burn
+        )
     current = [status_for("checkout", "availability", 0.6, at=NOW)]
     (line,) = slo_lines(
         engine,
@@ -65,6 +99,37 @@ def test_history_is_each_days_newest_snapshot(engine: Engine) -> None:
     assert line.health is SloHealth.MET
     assert line.gate.service == "checkout"
     assert line.open_incidents == 0
+
+
+def test_the_history_survives_compaction_of_the_raw_snapshots(engine: Engine) -> None:
+    """30 days of snapshots, compacted with a 2-day raw horizon: the raw snapshots of 28 days
+    are gone, and every day still shows the remaining budget and 1-day burn rate of its last
+    snapshot (the last of its last hour)."""
+    _store(engine)
+    first_day = NOW.replace(hour=0) - timedelta(days=29)
+    statuses = []
+    expected: dict[date, tuple[float, float]] = {}
+    for back in range(30):
+        day = first_day + timedelta(days=back)
+        for hour in (3, 22) if day < NOW.replace(hour=0) else (3, 10):
+            moment = day.replace(hour=hour, minute=30)
+            remaining, burn = round(0.9 - back / 100 - hour / 1000, 6), back + hour / 100
+            statuses.append(_with_burn(remaining, burn, moment))
+            expected[day.date()] = (remaining, burn)
+    with transaction(engine) as session:
+        record_snapshots(session, statuses=statuses)
+    compact_history(engine, now=NOW, raw_s=2 * 86400, hourly_s=400 * 86400)
+    with transaction(engine, read_only=True) as session:
+        oldest_raw = session.scalar(select(func.min(SnapshotRow.evaluated_at)))
+    assert oldest_raw is not None
+    assert oldest_raw >= NOW - timedelta(days=2, hours=1)
+    current = [status_for("checkout", "availability", 0.6, at=NOW)]
+    (line,) = slo_lines(
+        engine, statuses=current, incidents=NoIncidents(), now=NOW, max_status_age_s=1e9
+    )
+    assert len(line.history) == 30
+    assert all(reading.recorded for reading in line.history)
+    assert {r.day: (r.remaining, r.burn_1d) for r in line.history} == expected
 
 
 def test_incidents_count_against_their_slo_or_their_whole_service(engine: Engine) -> None:

@@ -290,3 +290,50 @@ def test_a_phone_gets_cards_without_sideways_scrolling(
     assert _axe(page) == []
     assert errors == []
     assert shutil.which("chromium") is not None
+
+
+def test_slo_detail_incidents_and_oncall_pages_draw(
+    served: Served, watched: tuple[BrowserPage, list[str]], tmp_path: Path
+) -> None:
+    """The SLO detail (its charts drawn), incidents and on-call pages, each with its heading,
+    without an error or a request leaving 127.0.0.1; screenshots of each, written to
+    docs/img/ as well with `SREKIT_DOCS_SCREENSHOTS=1`."""
+    import yaml
+
+    recorded, errors = watched
+    page = recorded.page
+    rotation = yaml.safe_load((ROOT / "examples" / "oncall" / "payments.yaml").read_text())
+    for layer in rotation["spec"]["layers"]:
+        layer["start"] = str(layer["start"])  # JSON has no dates
+    stored = httpx.put(
+        f"{served.url}/api/v1/oncall/rotations/payments",
+        json=rotation,
+        headers={"Authorization": f"Bearer {served.token}"},
+        timeout=10,
+    )
+    assert stored.status_code in (200, 201), stored.text
+    first = served.statuses()[0]
+    detail = f"/ui/slos/{first['service']}/{first['slo']}"
+    _login(page, served, detail)
+    pages = {
+        "web-slo-detail.png": (detail, f"{first['service']}/{first['slo']}"),
+        "web-incidents.png": ("/ui/incidents", "Incidents"),
+        "web-oncall.png": ("/ui/oncall", "On-call"),
+    }
+    for name, (path, heading) in pages.items():
+        page.goto(f"{served.url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert page.get_by_role("heading", level=1).first.inner_text() == heading
+        if name == "web-slo-detail.png":
+            page.wait_for_selector("canvas")  # uPlot drew the history charts
+        if name == "web-oncall.png":
+            link = page.locator("a.calendar-subscribe").first.get_attribute("href")
+            assert link is not None
+            assert "calendar.ics?sig=" in link
+        page.screenshot(path=str(tmp_path / name), full_page=True)
+        if os.environ.get("SREKIT_DOCS_SCREENSHOTS") == "1":
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_IMG / name))
+    assert errors == []
+    assert recorded.outside() == []
+    assert recorded.failed == []

@@ -90,6 +90,15 @@ def test_now_next_and_the_grid_are_the_apis(web: Web) -> None:
         assert shown == expected, day
     assert 'href="/api/v1/oncall/rotations/payments/calendar.ics"' in page
     assert 'href="/api/v1/oncall/people/alice/calendar.ics"' in page
+    # the subscribe link is signed and opens the feed without a token or a session
+    subscribe = re.search(r'class="calendar-subscribe" href="([^"]+)"', page)
+    assert subscribe is not None
+    signed = unescape(subscribe.group(1))
+    assert signed.startswith("/api/v1/oncall/rotations/payments/calendar.ics?sig=")
+    web.client.cookies.clear()  # a calendar client: no session, no token
+    feed = web.client.get(signed)
+    assert feed.status_code == 200
+    assert b"BEGIN:VCALENDAR" in feed.content
 
 
 def test_the_handoff_checklist_is_the_apis_markdown_without_raw_html(web: Web) -> None:

@@ -303,6 +303,39 @@ def test_the_slo_list_shows_the_api_figures_worst_budget_first(web: Web) -> None
     assert _cells(page.text, "catalog/availability")["State"] == "Met"
 
 
+def test_the_slo_list_pages_in_order_and_keeps_the_view(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 3 (instead of 100) over the 4 SLOs: page 1 the 3 worst, page 2 the last; the
+    pages keep the sort and filters; a page past the end shows the last; a sort link goes back
+    to page 1."""
+    from srekit.web.pages import slos
+
+    monkeypatch.setattr(slos, "PAGE_SIZE", 3)
+    web.login("viewer")
+    everything = [
+        "checkout/availability",
+        "checkout/latency",
+        "catalog/availability",
+        "catalog/good-minutes",
+    ]
+    first = web.client.get("/ui/slos").text
+    assert _order(first) == everything[:3]
+    assert "4 of 4 SLOs. Showing 1–3 (page 1 of 2)." in first
+    assert 'href="/ui/slos?page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    second = web.client.get("/ui/slos?page=2").text
+    assert _order(second) == everything[3:]
+    assert 'href="/ui/slos" rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert _order(web.client.get("/ui/slos?page=99").text) == everything[3:]
+    assert "page=" not in re.findall(r'<a href="(/ui/slos\?sort=[^"]*)"', second)[0]
+    descending = web.client.get("/ui/slos?sort=budget&dir=desc&page=2").text
+    # best budget first: 0.6, 0.1, −0.2 on page 1; the SLO without a figure stays last
+    assert _order(descending) == ["catalog/good-minutes"]
+    assert 'href="/ui/slos?dir=desc" rel="prev"' in descending
+
+
 def test_the_gate_column_is_the_gates_decision(web: Web) -> None:
     web.login("viewer")
     page = web.client.get("/ui/slos")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from srekit.core.incident import IncidentState, Severity
 from srekit.core.status_page import BadgeKind, badge_path, sign_badge_path
+from srekit.flows.history import compact_history
 from srekit.flows.incidents import change_incident_state, declare_incident, note_incident
 from srekit.flows.status_page import badge_secret
 from srekit.spec.loader import load_specs
@@ -164,7 +165,9 @@ def _bar_colours(html: str, slo: str) -> list[str]:
 def test_day_bars_are_coloured_by_the_days_sli(public: TestClient, sqlite_engine: Engine) -> None:
     today = NOW.replace(hour=0, minute=0, second=0)
     # remaining r gives SLI 1 - 0.001 (1 - r) (objective 0.999): 0.5 → 0.9995 (met),
-    # -1 → 0.998 (missed); two days ago met then missed the same day: the newest counts
+    # -1 → 0.998 (missed); two days ago met then missed the same day: the last hour counts.
+    # The bars read the hourly rollups: compacted with a 1-hour raw horizon, the raw
+    # snapshots are gone and the bars stay.
     readings = [
         (today - timedelta(days=2, hours=-1), 0.5),
         (today - timedelta(days=2, hours=-5), -1.0),
@@ -174,6 +177,7 @@ def test_day_bars_are_coloured_by_the_days_sli(public: TestClient, sqlite_engine
         for moment, left in readings:
             status = status_for("catalog", "availability", left, at=moment)
             record_snapshots(session, statuses=[status])
+    compact_history(sqlite_engine, now=datetime.now(UTC), raw_s=3600, hourly_s=400 * 86400)
     classes = _bar_colours(public.get("/status").text, "availability")
     assert len(classes) == 90
     assert classes[-3:] == ["day-bad", "day-good", "day-none"]

@@ -1,6 +1,6 @@
-"""`srekit oncall who|schedule|fairness|calendar`: who holds the pager, from the state store's
-rotations (`--rotation NAME`) or a rotation file (`-f FILE`, ruling since ever unless its
-`spec.effective_from` says otherwise).
+"""`srekit oncall who|schedule|fairness|calendar|calendar-url`: who holds the pager, from the
+state store's rotations (`--rotation NAME`) or a rotation file (`-f FILE`, ruling since ever
+unless its `spec.effective_from` says otherwise).
 
 Times are RFC 3339; `--at` and `--from`/`--to` may lie in the future (who is on call next
 week). A schedule with gaps exits 0 and lists them plainly.
@@ -270,6 +270,28 @@ def calendar(
         calendar_feed(f"on call: {name}", [(name, s) for s in shifts], now=_now())
     )
     sys.stdout.flush()
+
+
+@app.command(
+    "calendar-url",
+    epilog=examples("srekit oncall calendar-url payments"),
+)
+def calendar_url(
+    ctx: typer.Context,
+    rotation: Annotated[str, typer.Argument(metavar="ROTATION", help="a stored rotation")],
+) -> None:
+    """Print the URL a calendar client subscribes to for the rotation's shifts, under
+    SREKIT_PUBLIC_URL and signed (`?sig=`): it opens that rotation's feed only, without a
+    token. Exits 2 for an unknown rotation."""
+    from srekit.cli.context import settings_of
+    from srekit.cli.store_common import open_engine
+    from srekit.flows.oncall import signed_calendar_path, stored_versions
+
+    settings = settings_of(ctx)
+    with errors_to_exit_codes(), open_engine(settings) as engine:
+        stored_versions(engine, name=rotation)  # NotFound for an unknown rotation
+        link = f"{settings.public_url}{signed_calendar_path(engine, rotation=rotation)}"
+    typer.echo(link)
 
 
 # `srekit oncall handoff`: its own module, a command of this noun

@@ -4,9 +4,10 @@ The SLO figures are the evaluator's latest statuses (the caller passes the API's
 each SLO's health class is `core.dashboard`'s, a service's gate state is `flows.gate`'s
 decision for a `feature` change (without recording a deployment: nothing was asked to ship),
 open incidents are `flows.incidents`', who is on call is `flows.oncall`'s, and the 30-day
-history is the newest stored snapshot of each day (`store.repo.newest_snapshots_between`):
-its remaining budget and its 1-day burn rate. A day without a snapshot is `recorded=False`,
-shown as missing history, never as zero.
+history is each day's last hourly rollup (`store.repo.day_closes`): its last remaining budget
+and 1-day burn rate. Rollups outlive the raw snapshots, so a compacted store still shows the
+30 days; today shows up to its last rolled-up hour, as the history heatmap does. A day without
+a rollup is `recorded=False`, shown as missing history, never as zero.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from srekit.core.dashboard import SloHealth, slo_health
+from srekit.core.history import hour_floor
 from srekit.core.incident import IncidentView
 from srekit.core.policy import FailMode, GateDecision
 from srekit.core.ports import IncidentRepository
@@ -48,8 +50,8 @@ _DAILY_BURN_WINDOW = "1d"
 
 @dataclass(frozen=True)
 class DailyReading:
-    """One UTC day of an SLO's history: the day's newest snapshot's remaining budget and 1-day
-    burn rate; `recorded` is False when no snapshot was taken that day."""
+    """One UTC day of an SLO's history: the remaining budget and 1-day burn rate its last
+    rolled-up hour ended with; `recorded` is False when no hour of the day was rolled up."""
 
     day: date
     recorded: bool
@@ -103,24 +105,31 @@ def _days(now: datetime, count: int) -> list[date]:
 def _history(
     engine: StoreEngine, *, now: datetime, days: Sequence[date]
 ) -> dict[tuple[str, str], list[DailyReading]]:
-    from srekit.store.repo import newest_snapshots_between
+    """Each SLO's readings of `days`, from the rollups of hours that ended by `now`."""
+    from srekit.store.repo import day_closes, list_slos
 
-    found: dict[tuple[str, str], dict[date, DailyReading]] = {}
+    last_hour_end = hour_floor(now)
+    ranges = []
+    for day in days:
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        ranges.append((start, min(start + timedelta(days=1), last_hour_end)))
     with transaction(engine, read_only=True) as session:
-        for day in days:
-            start = datetime.combine(day, time(), tzinfo=UTC)
-            end = min(start + timedelta(days=1), now + timedelta(microseconds=1))
-            for key, row in newest_snapshots_between(session, since=start, until=end).items():
-                status = row.to_status()
-                found.setdefault(key, {})[day] = DailyReading(
-                    day=day,
-                    recorded=True,
-                    remaining=status.error_budget.remaining if status.error_budget else None,
-                    burn_1d=status.burn_rates.get(_DAILY_BURN_WINDOW),
-                )
+        keys = {row.id: (row.service.name, row.name) for row in list_slos(session)}
+        closes = day_closes(session, days=ranges)
     return {
-        key: [readings.get(day, DailyReading(day=day, recorded=False)) for day in days]
-        for key, readings in found.items()
+        keys[slo_id]: [
+            DailyReading(day=day, recorded=False)
+            if close is None
+            else DailyReading(
+                day=day,
+                recorded=True,
+                remaining=close.remaining,
+                burn_1d=close.burn_rates.get(_DAILY_BURN_WINDOW),
+            )
+            for day, close in zip(days, series, strict=True)
+        ]
+        for slo_id, series in closes.items()
+        if slo_id in keys
     }
 
 

@@ -29,14 +29,18 @@ from srekit.store import StoreEngine
 from srekit.store.database import transaction
 
 __all__ = [
+    "CALENDAR_SECRET",
     "StoredRotationChange",
     "calendar_shifts",
+    "calendar_signature_matches",
     "check_range",
     "file_versions",
     "person_calendar_shifts",
     "person_shifts",
+    "rotation_calendar_path",
     "rotation_fairness",
     "schedule",
+    "signed_calendar_path",
     "store_rotation",
     "stored_versions",
     "who",
@@ -190,3 +194,40 @@ def store_rotation(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: The name of the store's secret that signs rotations' calendar URLs (`store.repo.server_secret`);
+#: its own, so no other signed URL (a badge's) can stand in for a calendar's.
+CALENDAR_SECRET = "calendars"
+
+
+def rotation_calendar_path(rotation: str) -> str:
+    """The path of a rotation's iCalendar feed, the name percent-encoded: what its signature
+    covers, so a signature opens that rotation's feed and no other."""
+    from urllib.parse import quote
+
+    return f"/api/v1/oncall/rotations/{quote(rotation, safe='')}/calendar.ics"
+
+
+def _calendar_secret(engine: StoreEngine) -> bytes:
+    from srekit.store.repo import server_secret
+
+    with transaction(engine) as session:
+        return server_secret(session, name=CALENDAR_SECRET)
+
+
+def signed_calendar_path(engine: StoreEngine, *, rotation: str) -> str:
+    """The rotation's feed path with `?sig=`: a calendar client subscribes to it without a
+    token (it cannot log in). It reads that rotation's feed only, and only while the stored
+    secret stays."""
+    from srekit.core.status_page import sign_badge_path as sign_path  # HMAC-SHA256 of a path
+
+    path = rotation_calendar_path(rotation)
+    return f"{path}?sig={sign_path(_calendar_secret(engine), path)}"
+
+
+def calendar_signature_matches(engine: StoreEngine, *, rotation: str, signature: str) -> bool:
+    """Whether `signature` signs `rotation`'s feed path, compared in constant time."""
+    from srekit.core.status_page import signature_matches
+
+    return signature_matches(_calendar_secret(engine), rotation_calendar_path(rotation), signature)

@@ -3,8 +3,9 @@
 Only the services named in `services` (the opt-in list, `SREKIT_STATUS_PAGE_SERVICES`) are
 read at all: the page cannot show what it never loaded. For each, its SLOs' current figures
 (the statuses passed in) give its condition (`core.status_page`); each SLO's 90 daily bars
-are the SLI of the newest snapshot of each UTC day (`store.repo.daily_snapshots`: the SLI
-over the SLO window as that day's last evaluation found it), and the 90-day figure is their
+are the SLI of the last hourly rollup of each UTC day (`store.repo.day_closes`: the SLI over
+the SLO window as that day's last evaluation found it; rollups outlive the raw snapshots, so
+the 90 days survive compaction), and the 90-day figure is their
 mean (`core.status_page.mean_sli`). Incidents are those touching an opted-in service, opened
 in the 90 days or still open at `now`, with their titles and public updates, never notes.
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from srekit.core.dashboard import SloHealth, slo_health
+from srekit.core.history import hour_floor
 from srekit.core.incident import is_open
 from srekit.core.status import SloStatus, outdated_status
 from srekit.core.status_page import (
@@ -89,19 +91,22 @@ class StatusPage:
 
 
 def _day_ranges(now: datetime, count: int) -> list[tuple[date, datetime, datetime]]:
+    """Each day with the range of hour starts whose rollup it reads: hours that ended by
+    `now` (a rollup of a later hour holds what `now` had not seen)."""
     today = now.astimezone(UTC).date()
+    last_hour_end = hour_floor(now)
     ranges = []
     for back in range(count - 1, -1, -1):
         day = today - timedelta(days=back)
         start = datetime.combine(day, time(), tzinfo=UTC)
-        ranges.append((day, start, min(start + timedelta(days=1), now)))
+        ranges.append((day, start, min(start + timedelta(days=1), last_hour_end)))
     return ranges
 
 
 def _daily_slis(
     engine: StoreEngine, keys: Sequence[tuple[str, str]], *, now: datetime, days: int
 ) -> dict[tuple[str, str], list[tuple[date, float | None]]]:
-    from srekit.store.repo import daily_snapshots, list_slos
+    from srekit.store.repo import day_closes, list_slos
 
     ranges = _day_ranges(now, days)
     with transaction(engine, read_only=True) as session:
@@ -111,13 +116,11 @@ def _daily_slis(
             for row in list_slos(session, service=service)
         }
         known = [ids[key] for key in keys if key in ids]
-        points = daily_snapshots(
-            session, slo_ids=known, days=[(start, end) for _, start, end in ranges]
-        )
+        closes = day_closes(session, slo_ids=known, days=[(start, end) for _, start, end in ranges])
     found: dict[tuple[str, str], list[tuple[date, float | None]]] = {}
     for key in keys:
-        series = points.get(ids[key], []) if key in ids else []
-        slis = [None if point is None else point.sli for point in series]
+        series = closes.get(ids[key], []) if key in ids else []
+        slis = [None if close is None else close.sli for close in series]
         slis += [None] * (len(ranges) - len(slis))
         found[key] = [(day, sli) for (day, _, _), sli in zip(ranges, slis, strict=True)]
     return found
@@ -198,15 +201,18 @@ def statuses_at(
     """The statuses of `services`' SLOs as the newest snapshot at or before `at` recorded them;
     one older than `max_age_s` is marked stale (`core.status.outdated_status`, the gate's
     rule), so it counts as no data."""
-    from srekit.store.repo import newest_snapshots_between
+    from srekit.store.repo import latest_snapshots
 
     if not services:
         return []
+    since = at - timedelta(days=STATUS_DAYS)
     with transaction(engine, read_only=True) as session:
-        rows = newest_snapshots_between(
-            session, since=at - timedelta(days=STATUS_DAYS), until=at + timedelta(microseconds=1)
-        )
-        found = [row.to_status() for key, row in sorted(rows.items()) if key[0] in services]
+        rows = latest_snapshots(session, at=at)
+        found = [
+            row.to_status()
+            for key, row in sorted(rows.items())
+            if key[0] in services and row.evaluated_at >= since
+        ]
     return [outdated_status(status, now=at, max_age_s=max_age_s) for status in found]
 
 

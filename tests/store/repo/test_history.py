@@ -220,3 +220,25 @@ def test_a_calendar_windows_lines_follow_its_period(engine: Engine) -> None:
     # the burn-down is November's remaining budget: 1 − 4/1000/0.01 at 01:00
     assert chart.burndown == [(T0 + HOUR, pytest.approx(0.6))]
     assert chart.series["remaining"].last == pytest.approx([0.8, 0.6])
+
+
+def test_day_closes_are_each_days_last_rolled_up_hour(stored: Engine) -> None:
+    """Two days of snapshots every 10 minutes, rolled up: each day's close is its 23:00 hour's
+    last snapshot (:50: bad 50 of 1000, and 5 of 1000 over 1 h, burn rate 0.5); a day without
+    rollups is None, and `slo_ids` limits the SLOs read."""
+    _record(stored, start=T0, hours=48)
+    compact_history(stored, now=T0 + 3 * DAY, raw_s=86400, hourly_s=400 * 86400)
+    days = [(T0 + back * DAY, T0 + (back + 1) * DAY) for back in range(3)]
+    with transaction(stored, read_only=True) as session:
+        checkout = repo.get_slo(session, service="checkout", name="availability").id
+        closes = history_repo.day_closes(session, days=days)
+        only = history_repo.day_closes(session, days=days[:1], slo_ids=[checkout])
+    assert len(closes) == 2
+    first, second, third = closes[checkout]
+    assert third is None
+    for close, day in ((first, T0), (second, T0 + DAY)):
+        assert close is not None
+        assert close.hour_start == day + 23 * HOUR
+        assert close.sli == pytest.approx(1 - 50 / 1000)
+        assert close.burn_rates["1h"] == pytest.approx((5 / 1000) / 0.01)
+    assert list(only) == [checkout]

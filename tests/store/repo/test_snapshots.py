@@ -133,6 +133,15 @@ def test_latest_is_the_newest_per_slo_whatever_the_insertion_order(stored: Engin
             ("checkout", "latency"),
         ]
         assert repo.latest_snapshots(session, service="nobody") == {}
+        # as of a past instant: the newest at or before it; SLOs with none then are absent
+        then = repo.latest_snapshots(session, at=T0 + MINUTE)
+        assert {key: row.evaluated_at for key, row in then.items()} == {
+            ("checkout", "availability"): T0 + MINUTE,
+            ("checkout", "latency"): T0,
+            ("search", "availability"): T0 + MINUTE,
+        }
+        assert then["checkout", "availability"].consumed == pytest.approx(0.2)
+        assert repo.latest_snapshots(session, at=T0 - MINUTE) == {}
 
 
 def test_the_last_good_snapshot_skips_failed_and_stale_ones(stored: Engine) -> None:

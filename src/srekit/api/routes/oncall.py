@@ -4,7 +4,9 @@ fairness, the handoff checklist, and calendar feeds of rotations and people.
 Viewers read; editors change rotations. A change takes effect from its `spec.effective_from`
 (default: now); one before now is a 422 at that field. The calendar feeds (`calendar.ics`)
 also take a viewer token as `?token=`: calendar clients poll a URL and send no headers. Only a
-token of the viewer role is taken there, as a URL ends up in clients' settings and logs.
+token of the viewer role is taken there, as a URL ends up in clients' settings and logs. A
+rotation's feed also opens with a signature as `?sig=` (`srekit oncall calendar-url`): it reads
+that rotation's feed and nothing else, so a leaked URL leaks one schedule, not a token.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ TokenQuery = Annotated[
     Query(
         max_length=200,
         description="a viewer token, for calendar clients that cannot send headers",
+    ),
+]
+
+SignatureQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="the feed's signature (`srekit oncall calendar-url`), instead of a token",
     ),
 ]
 
@@ -339,14 +349,22 @@ async def rotation_calendar(
     start: From = None,
     end: To = None,
     token: TokenQuery = None,
+    sig: SignatureQuery = None,
 ) -> Response:
     """The rotation's shifts as an iCalendar feed (30 days back to 180 ahead by default; at
     most two years), one event per shift."""
     from starlette.concurrency import run_in_threadpool
 
-    from srekit.flows.oncall import calendar_shifts, stored_versions
+    from srekit.flows.oncall import calendar_shifts, calendar_signature_matches, stored_versions
 
-    await _calendar_reader(state, bearer, request, token)
+    if sig is not None and bearer is None and not token:
+        matches = await run_in_threadpool(
+            calendar_signature_matches, state.engine, rotation=name, signature=sig
+        )
+        if not matches:
+            raise HTTPException(403, "sig does not sign this rotation's calendar feed")
+    else:
+        await _calendar_reader(state, bearer, request, token)
     low, high = _range(start, end, default_calendar_range(_now()))
 
     def build() -> Response:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import CursorResult, and_, delete, func, select
@@ -31,10 +31,12 @@ from srekit.core.history import (
 )
 from srekit.core.specs import canonical_json
 from srekit.store.repo._base import core_connection, table_of
-from srekit.store.tables import SloHourRow, SnapshotRow
+from srekit.store.tables import SloHourRow, SloRow, SnapshotRow
 
 __all__ = [
+    "DayClose",
     "budget_burned_by_day",
+    "day_closes",
     "delete_rolled_snapshots",
     "delete_rollups_before",
     "hour_rollups",
@@ -293,3 +295,76 @@ def budget_burned_by_day(
                 None if total is None else float(total)
             )
     return burned
+
+
+class DayClose(NamedTuple):
+    """How an SLO's day ended, as its last rolled-up hour of the day recorded it: that hour's
+    last SLI and remaining budget (over the SLO window) and the last value of each burn-rate
+    window (None: not held). A tuple: a 30-day view of 1,000 SLOs reads 30,000."""
+
+    hour_start: datetime
+    sli: float | None
+    remaining: float | None
+    burn_rates: dict[str, float | None]
+
+
+def day_closes(
+    session: Session,
+    *,
+    days: Sequence[tuple[datetime, datetime]],
+    slo_ids: Sequence[int] | None = None,
+) -> dict[int, list[DayClose | None]]:
+    """Per SLO id (every stored SLO, or those of `slo_ids`), for each `(start, end)` of `days`,
+    its last rollup of an hour starting in `[start, end)`, or None when it has none there.
+
+    One query a day, each SLO's rollup found by one seek of the `(slo_id, hour_start)` unique
+    index: the cost grows with SLOs × days, not with the history kept. Rollups outlive the
+    raw snapshots (the retention's raw horizon), so a compacted store still answers."""
+    slos = select(SloRow.id)
+    if slo_ids is not None:
+        slos = slos.where(SloRow.id.in_(list(slo_ids)))
+    ids = list(session.scalars(slos))
+    found: dict[int, list[DayClose | None]] = {slo_id: [None] * len(days) for slo_id in ids}
+    if not ids:
+        return found
+    connection = core_connection(session)
+    slo_table = table_of(SloRow)
+    newer = _HOURS.alias("newer")
+    loads = json.loads
+    for position, (start, end) in enumerate(days):
+        last_id = (
+            select(newer.c.id)
+            .where(
+                newer.c.slo_id == slo_table.c.id,
+                newer.c.hour_start >= start,
+                newer.c.hour_start < end,
+            )
+            .order_by(newer.c.hour_start.desc())
+            .limit(1)
+            .correlate(slo_table)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                _HOURS.c.slo_id,
+                _HOURS.c.hour_start,
+                _HOURS.c.sli_last,
+                _HOURS.c.remaining_last,
+                _HOURS.c.burn_rates_json,
+            )
+            .select_from(slo_table)
+            .join(_HOURS, _HOURS.c.id == last_id)
+        )
+        if slo_ids is not None:
+            query = query.where(slo_table.c.id.in_(ids))
+        for slo_id, hour_start, sli, remaining, burn_rates_json in connection.execute(query):
+            found[slo_id][position] = DayClose(
+                hour_start,
+                sli,
+                remaining,
+                {
+                    name: None if parts is None else parts[3]
+                    for name, parts in loads(burn_rates_json).items()
+                },
+            )
+    return found

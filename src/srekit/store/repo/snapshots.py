@@ -23,7 +23,6 @@ __all__ = [
     "last_good_snapshot",
     "latest_snapshots",
     "newest_snapshot_id",
-    "newest_snapshots_between",
     "prune_snapshots",
     "record_snapshots",
     "slo_history",
@@ -109,9 +108,10 @@ def _with_slo(query: Any) -> Any:
 
 
 def latest_snapshots(
-    session: Session, *, service: str | None = None
+    session: Session, *, service: str | None = None, at: datetime | None = None
 ) -> dict[tuple[str, str], SnapshotRow]:
-    """The newest snapshot of every SLO (of one service), keyed by `(service, slo)`.
+    """The newest snapshot of every SLO (of one service), taken at or before `at` (None: the
+    newest of all), keyed by `(service, slo)`; SLOs with none then are absent.
 
     One query; each SLO's newest row is found through the `(slo_id, evaluated_at, id)` index,
     so the cost grows with the number of SLOs, not with the history kept.
@@ -119,7 +119,7 @@ def latest_snapshots(
     newer = aliased(SnapshotRow)
     newest_id = (
         select(newer.id)
-        .where(newer.slo_id == SloRow.id)
+        .where(newer.slo_id == SloRow.id, *(() if at is None else (newer.evaluated_at <= at,)))
         .order_by(newer.evaluated_at.desc(), newer.id.desc())
         .limit(1)
         .correlate(SloRow)
@@ -237,23 +237,3 @@ def daily_snapshots(
         for slo_id, series in found.items():
             series.append(points.get(slo_id))
     return found
-
-
-def newest_snapshots_between(
-    session: Session, *, since: datetime, until: datetime
-) -> dict[tuple[str, str], SnapshotRow]:
-    """The newest snapshot of every SLO taken in `[since, until)`, keyed by `(service, slo)`;
-    SLOs with none in the range are absent. One query through the `(slo_id, evaluated_at, id)`
-    index: the dashboard asks it once per day of its 30-day views."""
-    newer = aliased(SnapshotRow)
-    newest_id = (
-        select(newer.id)
-        .where(newer.slo_id == SloRow.id, newer.evaluated_at >= since, newer.evaluated_at < until)
-        .order_by(newer.evaluated_at.desc(), newer.id.desc())
-        .limit(1)
-        .correlate(SloRow)
-        .scalar_subquery()
-    )
-    query = _with_slo(select(SnapshotRow)).where(SnapshotRow.id == newest_id)
-    rows: list[SnapshotRow] = list(session.scalars(query))
-    return {(row.slo.service.name, row.slo.name): row for row in rows}

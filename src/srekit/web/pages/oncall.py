@@ -53,6 +53,7 @@ class RotationPage:
     members: list[str]
     checklist: Markup | None
     problem: str | None = None
+    calendar_path: str | None = None  # the signed feed a calendar client subscribes to
 
 
 def calendar_grid(
@@ -108,7 +109,7 @@ def _checklist(request: Request, versions: Sequence[RotationVersion], *, now: da
 def _rotation(
     request: Request, name: str, team: str | None, *, now: datetime, with_checklist: bool
 ) -> RotationPage:
-    from srekit.flows.oncall import schedule, stored_versions, who
+    from srekit.flows.oncall import schedule, signed_calendar_path, stored_versions, who
 
     engine = web_state(request).api.engine
     versions = stored_versions(engine, name=name)
@@ -138,6 +139,7 @@ def _rotation(
         grid=calendar_grid(shifts, layers=names, days=days),
         members=members,
         checklist=_checklist(request, versions, now=now) if with_checklist else None,
+        calendar_path=signed_calendar_path(engine, rotation=name),
     )
 
 
@@ -171,6 +173,7 @@ async def oncall_page(request: Request, user: PageViewer) -> HTMLResponse:
             "title": "On-call",
             "active": "oncall",
             "rotations": rotations,
+            "base_url": str(request.base_url).rstrip("/"),
             "at": now,
             "days": DAYS,
         },
