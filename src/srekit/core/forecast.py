@@ -54,6 +54,8 @@ __all__ = [
     "SkippedModel",
     "forecast_many",
     "forecast_series",
+    "initial_states",
+    "smooth",
 ]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
