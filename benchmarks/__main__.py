@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchmarks import (
     bench_api,
+    bench_capacity,
     bench_events,
     bench_history,
     bench_incident_stats,
@@ -27,6 +28,7 @@ def main() -> None:
     bench_api.main()
     bench_history.main([])
     bench_web.main([])
+    bench_capacity.main([])
 
 
 if __name__ == "__main__":

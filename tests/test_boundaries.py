@@ -1,11 +1,12 @@
 """The arrows of the house (docs/architecture.md), checked on every module's imports.
 
-`core` is pure: the standard library and itself. Only the store touches SQLAlchemy, Alembic,
-its tables and its codec. Only `api.app` wires the API's routes. Nothing imports the CLI but
-the CLI. The adapters (`sources`, `rules`, `dashboards`, `sloth`, `spec`, `store`,
-`alertmanager`, `ical`, `notifiers`) and the layers above them but below the surfaces
-(`flows`, `jobs`) import no surface. Imports inside functions and under TYPE_CHECKING count
-as much as any other.
+`core` is pure: the standard library, itself, and the third-party packages in
+`CORE_ALLOWED` (pure numerics without I/O: numpy, for the forecasting models). Only the
+store touches SQLAlchemy, Alembic, its tables and its codec. Only `api.app` wires the API's
+routes. Nothing imports the CLI but the CLI. The adapters (`sources`, `rules`, `dashboards`,
+`sloth`, `spec`, `store`, `alertmanager`, `ical`, `notifiers`) and the layers above them but
+below the surfaces (`flows`, `jobs`) import no surface. Imports inside functions and under
+TYPE_CHECKING count as much as any other.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 _SURFACES = ("srekit.api", "srekit.cli", "srekit.web")
+# The only third-party packages core may import: pure numerics, no I/O, no clock.
+CORE_ALLOWED = frozenset({"numpy"})
 _STORE_ONLY = ("sqlalchemy", "alembic", "srekit.store.tables", "srekit.store.codec")
 
 
@@ -52,8 +55,11 @@ def _rule_broken(importer: str, imported: str) -> str | None:
     if _within(importer, "srekit.core"):
         if top == "srekit" and not _within(imported, "srekit.core"):
             return "core imports only the standard library and core"
-        if top not in ("srekit", "__future__") and top not in sys.stdlib_module_names:
-            return "core imports only the standard library and core"
+        if (
+            top not in ("srekit", "__future__", *CORE_ALLOWED)
+            and top not in sys.stdlib_module_names
+        ):
+            return "core imports only the standard library, core and numpy"
     if any(_within(imported, name) for name in _STORE_ONLY) and not _within(
         importer, "srekit.store"
     ):
@@ -109,11 +115,20 @@ def test_the_house_has_no_wrong_arrows() -> None:
     assert violations(SRC) == []
 
 
+def test_core_may_import_numpy_and_nothing_else_from_outside() -> None:
+    assert {"numpy"} == CORE_ALLOWED
+    assert _rule_broken("srekit.core.forecast", "numpy") is None
+    assert _rule_broken("srekit.core.forecast", "numpy.linalg") is None
+    assert _rule_broken("srekit.core.forecast", "numpyro") is not None
+
+
 @pytest.mark.parametrize(
     ("file", "source", "rule"),
     [
         ("core/budget.py", "from srekit.store import repo", "core imports only"),
         ("core/budget.py", "import httpx", "core imports only"),
+        ("core/forecast.py", "import pandas", "core imports only"),
+        ("core/forecast.py", "from scipy import stats", "core imports only"),
         ("core/budget.py", "def f():\n    from srekit.config import Settings", "core imports only"),
         ("sources/factory.py", "from srekit.cli.options import abort", "nothing outside cli"),
         ("flows/gate.py", "from sqlalchemy import select", "only the store touches"),
