@@ -7,7 +7,9 @@ A month is the mean Gregorian month, 365.2425 / 12 days = 2,629,746 s.
 Kubernetes HPA rule (pkg/controller/podautoscaler): for each metric the usage ratio is
 current / target; within the tolerance (|1 − ratio| ≤ 0.1) the replica count is kept, otherwise
 desired = ceil(ratio × current_replicas); the HPA takes the maximum over metrics, clamped to
-[min_replicas, max_replicas].
+[min_replicas, max_replicas]. Every current pod is taken as ready and reporting: Kubernetes'
+extra handling of unready or missing pods (counted as 0 % or 100 % to damp a change) is not
+modelled, nor its scale-up rate limit; `behavior` policies apply in the cluster.
 """
 
 from __future__ import annotations
