@@ -4,9 +4,9 @@
 `CORE_ALLOWED` (pure numerics without I/O: numpy, for the forecasting models). Only the
 store touches SQLAlchemy, Alembic, its tables and its codec. Only `api.app` wires the API's
 routes. Nothing imports the CLI but the CLI. The adapters (`sources`, `rules`, `dashboards`,
-`sloth`, `spec`, `store`, `alertmanager`, `ical`, `notifiers`) and the layers above them but
-below the surfaces (`flows`, `jobs`) import no surface. Imports inside functions and under
-TYPE_CHECKING count as much as any other.
+`sloth`, `spec`, `store`, `alertmanager`, `ical`, `notifiers`, `capacity`) and the layers
+above them but below the surfaces (`flows`, `jobs`) import no surface. Imports inside
+functions and under TYPE_CHECKING count as much as any other.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.alertmanager",
         "srekit.ical",
         "srekit.notifiers",
+        "srekit.capacity",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES
@@ -147,6 +148,8 @@ def test_core_may_import_numpy_and_nothing_else_from_outside() -> None:
         ("alertmanager/silences.py", "from srekit.flows import intake", "adapters import no"),
         ("notifiers/http.py", "from srekit.api import deps", "import no surface"),
         ("notifiers/smtp.py", "from srekit.flows import notify", "adapters import no"),
+        ("capacity/plot.py", "from srekit.web import svg", "import no surface"),
+        ("capacity/hpa.py", "from srekit.flows import intake", "adapters import no"),
     ],
 )
 def test_a_planted_wrong_import_is_caught(

@@ -1,0 +1,1 @@
+"""Capacity planning adapters: series files in, HPA manifests and SVG plots out."""
