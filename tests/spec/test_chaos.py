@@ -731,3 +731,8 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_a_tolerance_without_target_judges_the_whole_output() -> None:
     experiment = _parse(_hypothesis({"type": "regex", "pattern": "^ok"}))
     assert experiment.probes[0].tolerance == RegexTolerance("^ok")
+
+
+def test_the_docs_show_the_example_experiment_as_it_is() -> None:
+    page = (EXAMPLE.parents[2] / "docs" / "chaos.md").read_text()
+    assert f"```yaml\n{EXAMPLE.read_text()}```" in page
