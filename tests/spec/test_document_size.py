@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from srekit.errors import SpecError
 from srekit.spec.document import DOCUMENT_ENTRIES, DOCUMENT_TEXT_CHARS
 from srekit.spec.loader import load_specs
+from srekit.spec.postmortem import parse_sections_text
+from srekit.spec.rotation import parse_rotation
+from srekit.spec.validation import YAML_DEPTH, SafeYamlLoader
 
 NATIVE = """apiVersion: srekit/v1
 kind: SLO
@@ -104,3 +108,51 @@ def test_yaml_aliases_cannot_multiply_a_document(tmp_path: Path) -> None:
     text = NATIVE.format(description="fine") + "\n".join(lines) + "\n"
     with pytest.raises(SpecError, match="values in a document"):
         load_specs([_write(tmp_path, text)])
+
+
+# The document is level 1, so the first node refused is at level 65 (YAML_DEPTH + 1):
+# - lists: the 64th `[`, after "deep: " (6 characters): column 6 + 64;
+# - maps: the key `a` inside the 63rd `{a: ` (each 4 characters): column 6 + 62 × 4 + 2;
+# - block: key k63 (level 63 + 2), on line 63 + 2 and indented 2 × 63: column 127.
+@pytest.mark.parametrize(
+    ("nesting", "where"),
+    [
+        ("[" * 100_000 + "]" * 100_000, f"line 1, column {6 + 64}"),
+        ("{a: " * 100_000 + "1" + "}" * 100_000, f"line 1, column {6 + 62 * 4 + 2}"),
+        (
+            "\n"
+            + "".join("  " * depth + f"k{depth}:\n" for depth in range(200))
+            + "  " * 200
+            + "1",
+            f"line {63 + 2}, column {2 * 63 + 1}",
+        ),
+    ],
+    ids=["lists", "maps", "block"],
+)
+def test_nesting_deeper_than_any_spec_is_refused_where_it_starts(
+    tmp_path: Path, nesting: str, where: str
+) -> None:
+    """libyaml's own composer overflowed the C stack on 100,000 `[` and killed the process."""
+    file = _write(tmp_path, "deep: " + nesting + "\n")
+    with pytest.raises(SpecError) as refused:
+        load_specs([file])
+    assert refused.value.detail == (
+        f"invalid YAML at {where}: expected nesting at most {YAML_DEPTH} levels deep"
+    )
+
+
+def test_every_yaml_reader_bounds_the_nesting() -> None:
+    deep = "a: " + "[" * 10_000 + "]" * 10_000
+    with pytest.raises(SpecError, match=f"nesting at most {YAML_DEPTH} levels"):
+        parse_rotation(deep, source="r.yaml")
+    with pytest.raises(SpecError, match=f"nesting at most {YAML_DEPTH} levels"):
+        parse_sections_text(deep, file="pm.yaml")
+    # as deep as allowed still reads: the document, then 63 lists
+    assert yaml.load("a: " + "[" * 63 + "]" * 63, Loader=SafeYamlLoader) == {"a": _nested(63)}
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value

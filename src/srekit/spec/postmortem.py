@@ -37,7 +37,7 @@ from srekit.core.postmortem import (
 from srekit.errors import SpecError
 from srekit.spec.document import Document
 from srekit.spec.model import Bounded
-from srekit.spec.validation import validate_model, yaml_error
+from srekit.spec.validation import SafeYamlLoader, validate_model, yaml_error
 
 __all__ = [
     "ActionItemSpec",
@@ -246,8 +246,7 @@ def read_sections_file(path: Path) -> SectionsSpec:
 def parse_sections_text(text: str, *, file: str) -> SectionsSpec:
     """`read_sections_file` of text already read."""
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        documents = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+        documents = [d for d in yaml.load_all(text, Loader=SafeYamlLoader) if d is not None]
     except yaml.YAMLError as error:
         raise yaml_error(error, file=file) from None
     if len(documents) > 1:

@@ -62,7 +62,7 @@ from srekit.core.rotation import (
 from srekit.errors import SpecError
 from srekit.spec.document import Document
 from srekit.spec.model import NO_INTAKE_BOUNDS, Bounded, Name
-from srekit.spec.validation import dotted_field, validate_model, yaml_error
+from srekit.spec.validation import SafeYamlLoader, dotted_field, validate_model, yaml_error
 
 __all__ = [
     "KIND",
@@ -85,7 +85,6 @@ MEMBERS = 200
 RESTRICTIONS = 100
 OVERRIDES = 1_000
 ZONE_CHARS = 64
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CLOCK = re.compile(r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})")
 
 
@@ -350,7 +349,7 @@ def parse_rotation_document(document: Document) -> Rotation:
 def parse_rotation(text: str, *, source: str) -> Rotation:
     """The rotation one YAML (or JSON) document declares; `source` names it in errors."""
     try:
-        data = yaml.load(text, Loader=_SAFE_LOADER)
+        data = yaml.load(text, Loader=SafeYamlLoader)
     except yaml.YAMLError as error:
         raise yaml_error(error, file=source) from None
     if not isinstance(data, dict):

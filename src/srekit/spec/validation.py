@@ -23,7 +23,15 @@ from srekit.errors import SpecError
 if TYPE_CHECKING:
     from srekit.spec.document import Document
 
-__all__ = ["dotted_field", "shown_value", "validate_model", "validation_error", "yaml_error"]
+__all__ = [
+    "YAML_DEPTH",
+    "SafeYamlLoader",
+    "dotted_field",
+    "shown_value",
+    "validate_model",
+    "validation_error",
+    "yaml_error",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -48,6 +56,62 @@ def dotted_field(location: Sequence[int | str], prefix: str = "") -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+YAML_DEPTH = 64
+"""The deepest nesting any srekit document has need of (specs nest about 8 levels)."""
+
+
+class _DepthBoundComposer(yaml.composer.Composer):
+    """PyYAML's composer that refuses nesting deeper than YAML_DEPTH.
+
+    libyaml's own composer recurses in C: a file of 100,000 `[` overflows the C stack and kills
+    the process, where this one stops at the first level too deep with an error at its mark.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > YAML_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                raise yaml.composer.ComposerError(
+                    None, None, f"expected nesting at most {YAML_DEPTH} levels deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _PurePythonParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's own reader, scanner and parser, for a PyYAML built without libyaml."""
+
+    def __init__(self, stream: Any) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+# libyaml's parser (an iterative state machine, 8x faster) when PyYAML was built with it
+_Parser: Any = _PurePythonParser
+if yaml.__with_libyaml__:
+    _Parser = yaml.cyaml.CParser  # type: ignore[attr-defined]
+
+
+class SafeYamlLoader(
+    _DepthBoundComposer,
+    _Parser,  # type: ignore[misc]
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+):
+    """yaml.safe_load's loader with libyaml's parser (when PyYAML has it) and a nesting bound."""
+
+    def __init__(self, stream: Any) -> None:
+        _Parser.__init__(self, stream)
+        _DepthBoundComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
 
 
 def yaml_error(error: yaml.YAMLError, *, file: str) -> SpecError:
