@@ -1,0 +1,288 @@
+"""`srekit canary analyze`: is the canary worse than the baseline? (docs/canary.md)
+
+Exit 0 pass, 1 fail, 2 bad input (or Prometheus unreadable), 3 inconclusive: too little
+traffic to judge fails closed unless `--allow-inconclusive`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from srekit.cli.help import SrekitTyper, examples
+from srekit.cli.options import (
+    AtOption,
+    FormatOption,
+    OutputFormat,
+    abort,
+    at_or_now,
+    choice,
+    console,
+    emit,
+    errors_to_exit_codes,
+    plain_table,
+)
+
+if TYPE_CHECKING:
+    from srekit.core.canary import CanaryMetric, Thresholds
+
+__all__ = ["INCONCLUSIVE_EXIT", "app"]
+
+INCONCLUSIVE_EXIT = 3
+
+app = SrekitTyper(
+    help="Canary analysis: the canary's metrics against the baseline's, with a confidence.",
+    epilog=examples(
+        "srekit canary analyze --prometheus http://prometheus:9090 \\\n"
+        '    --canary \'app="checkout",track="canary"\' \\\n'
+        '    --baseline \'app="checkout",track="stable"\' --window 30m'
+    ),
+    no_args_is_help=True,
+)
+
+
+class MetricChoice(StrEnum):
+    ERROR_RATE = "error-rate"
+    LATENCY_P95 = "latency-p95"
+    LATENCY_P99 = "latency-p99"
+
+
+def _seconds(option: str, text: str) -> int:
+    from srekit.core.window import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        abort(f"{option}: {error}")
+
+
+def _tolerances(values: list[str]) -> dict[CanaryMetric, tuple[float, float]]:
+    """`--tolerance METRIC=RELATIVE:ABSOLUTE` (`latency-p95=0.1:0.005`), checked."""
+    import math
+
+    from srekit.core.canary import CanaryMetric
+
+    expected = "METRIC=RELATIVE:ABSOLUTE such as error-rate=0.2:0.001"
+    tolerances: dict[CanaryMetric, tuple[float, float]] = {}
+    for value in values:
+        name, _, numbers = value.partition("=")
+        relative, _, absolute = numbers.partition(":")
+        try:
+            metric = CanaryMetric(name.strip().lower())
+            pair = (float(relative), float(absolute or "0"))
+        except ValueError:
+            abort(f"--tolerance: expected {expected}, got {value!r}")
+        if not all(math.isfinite(number) and number >= 0 for number in pair):
+            abort(f"--tolerance: expected finite numbers of at least 0, got {value!r}")
+        tolerances[metric] = pair
+    return tolerances
+
+
+def _thresholds(
+    metrics: list[CanaryMetric],
+    *,
+    alpha: float | None,
+    min_requests: float | None,
+    min_intervals: int | None,
+    tolerances: dict[CanaryMetric, tuple[float, float]],
+) -> dict[CanaryMetric, Thresholds]:
+    from dataclasses import replace
+
+    from srekit.core.canary import DEFAULT_THRESHOLDS
+
+    chosen: dict[CanaryMetric, Thresholds] = {}
+    for metric in metrics:
+        changes: dict[str, Any] = {}
+        if alpha is not None:
+            changes["alpha"] = alpha
+        if min_requests is not None:
+            changes["min_requests"] = min_requests
+        if min_intervals is not None:
+            changes["min_intervals"] = min_intervals
+        if metric in tolerances:
+            changes["max_relative_increase"], changes["max_absolute_increase"] = tolerances[metric]
+        chosen[metric] = replace(DEFAULT_THRESHOLDS[metric], **changes)
+    return chosen
+
+
+def _figure(value: float | None, *, percent: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:.4g}%" if percent else f"{value:.4g}"
+
+
+@app.command(
+    "analyze",
+    epilog=examples(
+        "srekit canary analyze --prometheus http://prometheus:9090 \\\n"
+        '    --canary \'app="checkout",track="canary"\' \\\n'
+        '    --baseline \'app="checkout",track="stable"\' --window 30m \\\n'
+        "    --metric error-rate --metric latency-p99 --format json"
+    ),
+)
+def analyze(
+    ctx: typer.Context,
+    canary: Annotated[
+        str,
+        typer.Option(metavar="SELECTOR", help="the canary's label matchers: 'track=\"canary\"'"),
+    ],
+    baseline: Annotated[
+        str,
+        typer.Option(metavar="SELECTOR", help="the baseline's label matchers (the stable pods)"),
+    ],
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus",
+            "--prometheus-url",
+            metavar="URL",
+            help="Prometheus HTTP API (or SREKIT_PROMETHEUS_URL)",
+        ),
+    ] = None,
+    window: Annotated[
+        str, typer.Option(metavar="DURATION", help="how far back to compare, ending --at")
+    ] = "30m",
+    step: Annotated[
+        str, typer.Option(metavar="DURATION", help="the interval each value covers")
+    ] = "1m",
+    metrics: Annotated[
+        list[MetricChoice] | None,
+        choice(
+            MetricChoice,
+            "--metric",
+            metavar="METRIC",
+            help="{choices} (repeatable; default error-rate and latency-p95)",
+            show_default=False,
+        ),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(metavar="P", help="significance level (default 0.05: 95 % confidence)"),
+    ] = None,
+    min_requests: Annotated[
+        float | None,
+        typer.Option(metavar="N", help="requests an interval needs to count (default 20)"),
+    ] = None,
+    min_intervals: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="counted intervals each side needs (default 10)"),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="METRIC=REL:ABS",
+            help="tolerated increase of a metric's mean over the baseline's: a fraction of it"
+            " plus an absolute amount (error-rate=0.2:0.001, latency-p95=0.1:0.005)",
+            show_default=False,
+        ),
+    ] = None,
+    requests_metric: Annotated[
+        str, typer.Option(metavar="NAME", help="the request counter")
+    ] = "http_requests_total",
+    errors_matchers: Annotated[
+        str, typer.Option(metavar="MATCHERS", help="which of its requests are errors")
+    ] = 'code=~"5.."',
+    latency_metric: Annotated[
+        str, typer.Option(metavar="NAME", help="the latency histogram (without _bucket)")
+    ] = "http_request_duration_seconds",
+    allow_inconclusive: Annotated[
+        bool,
+        typer.Option("--allow-inconclusive", help="exit 0 rather than 3 when inconclusive"),
+    ] = False,
+    at: AtOption = None,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Compare the canary's error rate and latency percentiles with the baseline's, interval
+    by interval over --window, with a one-sided Mann-Whitney U test. Exit 0 pass, 1 fail,
+    2 bad input, 3 inconclusive (too little traffic; 0 with --allow-inconclusive)."""
+    from srekit.cli.context import settings_of
+    from srekit.core.canary import CanaryError, CanaryMetric, CanaryQueries, plan_analysis
+    from srekit.errors import SpecError
+    from srekit.flows.canary import analyze_canary, prometheus_querier, report_document
+    from srekit.sources.factory import prometheus_url_of
+
+    when = at_or_now(at)
+    chosen = [CanaryMetric(metric.value) for metric in metrics or ()] or [
+        CanaryMetric.ERROR_RATE,
+        CanaryMetric.LATENCY_P95,
+    ]
+    window_s, step_s = _seconds("--window", window), _seconds("--step", step)
+    settings = settings_of(ctx)
+    with errors_to_exit_codes():
+        url = prometheus_url_of(settings, prometheus_url)
+        if not url:
+            raise SpecError("expected a Prometheus URL: --prometheus or SREKIT_PROMETHEUS_URL")
+        try:
+            plan = plan_analysis(
+                canary=canary,
+                baseline=baseline,
+                window_s=window_s,
+                step_s=step_s,
+                metrics=chosen,
+                thresholds=_thresholds(
+                    chosen,
+                    alpha=alpha,
+                    min_requests=min_requests,
+                    min_intervals=min_intervals,
+                    tolerances=_tolerances(tolerance or []),
+                ),
+                queries=CanaryQueries(
+                    requests_metric=requests_metric,
+                    errors_matchers=errors_matchers,
+                    latency_metric=latency_metric,
+                ),
+            )
+        except CanaryError as error:
+            abort(f"--{error.field.replace('_', '-')}: {error.message}")
+        with prometheus_querier(settings, url) as querier:
+            report = analyze_canary(querier, plan, at=when)
+    document = report_document(report, plan, at=when)
+    if output is OutputFormat.TABLE:
+        _print_table(document)
+    else:
+        emit(document, output)
+    verdict = document["verdict"]
+    if verdict == "fail":
+        raise typer.Exit(1)
+    if verdict == "inconclusive" and not allow_inconclusive:
+        raise typer.Exit(INCONCLUSIVE_EXIT)
+
+
+def _print_table(document: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    colours = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
+    verdict = document["verdict"]
+    console.print(
+        f"[bold {colours[verdict]}]{verdict.upper()}[/] canary {escape(document['canary'])}"
+        f" against baseline {escape(document['baseline'])},"
+        f" {document['window_s']} s to {document['at']}",
+        highlight=False,
+        markup=True,
+    )
+    table = plain_table(
+        "METRIC",
+        "VERDICT",
+        "CONFIDENCE",
+        "CANARY",
+        "BASELINE",
+        "LIMIT",
+        "INTERVALS",
+        "REASON",
+        fold="REASON",
+    )
+    for metric in document["metrics"]:
+        percent = metric["metric"] == "error-rate"
+        table.add_row(
+            metric["metric"],
+            metric["verdict"],
+            _figure(metric["confidence"]),
+            _figure(metric["canary"]["mean"], percent=percent),
+            _figure(metric["baseline"]["mean"], percent=percent),
+            _figure(metric["limit"], percent=percent),
+            f"{metric['canary']['intervals']}/{metric['baseline']['intervals']}",
+            metric["reason"],
+        )
+    console.print(table, markup=False)
