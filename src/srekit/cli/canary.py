@@ -7,7 +7,7 @@ traffic to judge fails closed unless `--allow-inconclusive`.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -24,9 +24,6 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     plain_table,
 )
-
-if TYPE_CHECKING:
-    from srekit.core.canary import CanaryMetric, Thresholds
 
 __all__ = ["INCONCLUSIVE_EXIT", "app"]
 
@@ -49,62 +46,19 @@ class MetricChoice(StrEnum):
     LATENCY_P99 = "latency-p99"
 
 
-def _seconds(option: str, text: str) -> int:
-    from srekit.core.window import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as error:
-        abort(f"{option}: {error}")
-
-
-def _tolerances(values: list[str]) -> dict[CanaryMetric, tuple[float, float]]:
-    """`--tolerance METRIC=RELATIVE:ABSOLUTE` (`latency-p95=0.1:0.005`), checked."""
-    import math
-
-    from srekit.core.canary import CanaryMetric
-
+def _tolerances(values: list[str]) -> dict[str, tuple[float, float]]:
+    """`--tolerance METRIC=RELATIVE:ABSOLUTE` (`latency-p95=0.1:0.005`), read as numbers
+    (the flow checks the metric's name and the numbers' range)."""
     expected = "METRIC=RELATIVE:ABSOLUTE such as error-rate=0.2:0.001"
-    tolerances: dict[CanaryMetric, tuple[float, float]] = {}
+    tolerances: dict[str, tuple[float, float]] = {}
     for value in values:
         name, _, numbers = value.partition("=")
         relative, _, absolute = numbers.partition(":")
         try:
-            metric = CanaryMetric(name.strip().lower())
-            pair = (float(relative), float(absolute or "0"))
+            tolerances[name.strip().lower()] = (float(relative), float(absolute or "0"))
         except ValueError:
             abort(f"--tolerance: expected {expected}, got {value!r}")
-        if not all(math.isfinite(number) and number >= 0 for number in pair):
-            abort(f"--tolerance: expected finite numbers of at least 0, got {value!r}")
-        tolerances[metric] = pair
     return tolerances
-
-
-def _thresholds(
-    metrics: list[CanaryMetric],
-    *,
-    alpha: float | None,
-    min_requests: float | None,
-    min_intervals: int | None,
-    tolerances: dict[CanaryMetric, tuple[float, float]],
-) -> dict[CanaryMetric, Thresholds]:
-    from dataclasses import replace
-
-    from srekit.core.canary import DEFAULT_THRESHOLDS
-
-    chosen: dict[CanaryMetric, Thresholds] = {}
-    for metric in metrics:
-        changes: dict[str, Any] = {}
-        if alpha is not None:
-            changes["alpha"] = alpha
-        if min_requests is not None:
-            changes["min_requests"] = min_requests
-        if min_intervals is not None:
-            changes["min_intervals"] = min_intervals
-        if metric in tolerances:
-            changes["max_relative_increase"], changes["max_absolute_increase"] = tolerances[metric]
-        chosen[metric] = replace(DEFAULT_THRESHOLDS[metric], **changes)
-    return chosen
 
 
 def _figure(value: float | None, *, percent: bool = False) -> str:
@@ -198,44 +152,38 @@ def analyze(
     by interval over --window, with a one-sided Mann-Whitney U test. Exit 0 pass, 1 fail,
     2 bad input, 3 inconclusive (too little traffic; 0 with --allow-inconclusive)."""
     from srekit.cli.context import settings_of
-    from srekit.core.canary import CanaryError, CanaryMetric, CanaryQueries, plan_analysis
     from srekit.errors import SpecError
-    from srekit.flows.canary import analyze_canary, prometheus_querier, report_document
+    from srekit.flows.canary import (
+        analyze_canary,
+        plan_request,
+        prometheus_querier,
+        report_document,
+    )
     from srekit.sources.factory import prometheus_url_of
 
     when = at_or_now(at)
-    chosen = [CanaryMetric(metric.value) for metric in metrics or ()] or [
-        CanaryMetric.ERROR_RATE,
-        CanaryMetric.LATENCY_P95,
-    ]
-    window_s, step_s = _seconds("--window", window), _seconds("--step", step)
     settings = settings_of(ctx)
+    try:
+        plan = plan_request(
+            canary=canary,
+            baseline=baseline,
+            window=window,
+            step=step,
+            metrics=[metric.value for metric in metrics or ()],
+            alpha=alpha,
+            min_requests=min_requests,
+            min_intervals=min_intervals,
+            tolerances=_tolerances(tolerance or []),
+            requests_metric=requests_metric,
+            errors_matchers=errors_matchers,
+            latency_metric=latency_metric,
+        )
+    except SpecError as error:
+        abort(f"--{(error.field or '').replace('_', '-')}: {error.detail}")
     with errors_to_exit_codes():
         url = prometheus_url_of(settings, prometheus_url)
         if not url:
             raise SpecError("expected a Prometheus URL: --prometheus or SREKIT_PROMETHEUS_URL")
-        try:
-            plan = plan_analysis(
-                canary=canary,
-                baseline=baseline,
-                window_s=window_s,
-                step_s=step_s,
-                metrics=chosen,
-                thresholds=_thresholds(
-                    chosen,
-                    alpha=alpha,
-                    min_requests=min_requests,
-                    min_intervals=min_intervals,
-                    tolerances=_tolerances(tolerance or []),
-                ),
-                queries=CanaryQueries(
-                    requests_metric=requests_metric,
-                    errors_matchers=errors_matchers,
-                    latency_metric=latency_metric,
-                ),
-            )
-        except CanaryError as error:
-            abort(f"--{error.field.replace('_', '-')}: {error.message}")
         with prometheus_querier(settings, url) as querier:
             report = analyze_canary(querier, plan, at=when)
     document = report_document(report, plan, at=when)

@@ -9,28 +9,115 @@ query is asked once per side.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from srekit.config import Settings
 from srekit.core.canary import (
+    DEFAULT_THRESHOLDS,
+    CanaryError,
+    CanaryMetric,
     CanaryPlan,
+    CanaryQueries,
     CanaryReport,
     Interval,
     MetricResult,
     RangeQuerier,
+    Thresholds,
     intervals_of,
     judge_metric,
     metric_queries,
     overall_verdict,
+    plan_analysis,
 )
 from srekit.core.instant import format_instant
-from srekit.core.window import format_duration
+from srekit.core.window import format_duration, parse_duration
 from srekit.errors import SourceUnavailable, SpecError
 
-__all__ = ["analyze_canary", "prometheus_querier", "report_document"]
+__all__ = ["analyze_canary", "plan_request", "prometheus_querier", "report_document"]
+
+DEFAULT_METRICS = (CanaryMetric.ERROR_RATE, CanaryMetric.LATENCY_P95)
+
+
+def plan_request(
+    *,
+    canary: str,
+    baseline: str,
+    window: str,
+    step: str,
+    metrics: Sequence[str] = (),
+    alpha: float | None = None,
+    min_requests: float | None = None,
+    min_intervals: int | None = None,
+    tolerances: Mapping[str, tuple[float, float]] | None = None,
+    requests_metric: str | None = None,
+    errors_matchers: str | None = None,
+    latency_metric: str | None = None,
+) -> CanaryPlan:
+    """An analysis request as the CLI and the API receive it, checked into a plan: durations
+    in Prometheus's spelling, metric names, the overrides of every metric's default
+    thresholds, each metric's tolerance (relative, absolute). A SpecError names the field."""
+    try:
+        window_s = _duration("window", window)
+        step_s = _duration("step", step)
+        chosen = [_metric("metrics", name) for name in metrics] or list(DEFAULT_METRICS)
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("alpha", alpha),
+                ("min_requests", min_requests),
+                ("min_intervals", min_intervals),
+            )
+            if value is not None
+        }
+        thresholds: dict[CanaryMetric, Thresholds] = {}
+        for metric in chosen:
+            thresholds[metric] = replace(DEFAULT_THRESHOLDS[metric], **overrides)
+        for name, (relative, absolute) in (tolerances or {}).items():
+            metric = _metric("tolerance", name)
+            if metric in thresholds:
+                try:
+                    thresholds[metric] = replace(
+                        thresholds[metric],
+                        max_relative_increase=relative,
+                        max_absolute_increase=absolute,
+                    )
+                except CanaryError as error:
+                    raise CanaryError("tolerance", f"{name}: {error.message}") from None
+        defaults = CanaryQueries()
+        return plan_analysis(
+            canary=canary,
+            baseline=baseline,
+            window_s=window_s,
+            step_s=step_s,
+            metrics=chosen,
+            thresholds=thresholds,
+            queries=CanaryQueries(
+                requests_metric=requests_metric or defaults.requests_metric,
+                errors_matchers=errors_matchers or defaults.errors_matchers,
+                latency_metric=latency_metric or defaults.latency_metric,
+            ),
+        )
+    except CanaryError as error:
+        raise SpecError(error.message, field=error.field) from None
+
+
+def _duration(field: str, text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise CanaryError(field, str(error)) from None
+
+
+def _metric(field: str, name: str) -> CanaryMetric:
+    try:
+        return CanaryMetric(name)
+    except ValueError:
+        choices = ", ".join(metric.value for metric in CanaryMetric)
+        raise CanaryError(field, f"expected one of {choices}, got {name[:100]!r}") from None
 
 
 @contextmanager
