@@ -6,14 +6,16 @@ tokens, and hostile input."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine
 
-from srekit.api.schemas.canary import CanaryAnalysisOut
+from srekit.api.schemas.canary import CanaryAnalysisIn, CanaryAnalysisOut
 from srekit.config import Settings
 from srekit.core.instant import format_instant
 from srekit.flows.canary import analyze_canary, plan_request, prometheus_querier, report_document
@@ -240,3 +242,51 @@ def test_flagger_without_a_canary_is_422(lite_api: Api) -> None:
     response = lite_api.post("/api/v1/canary/flagger", json=payload, role="deploy")
     assert response.status_code == 422
     assert _loc(response) == ["body", "metadata", "canary"]
+
+
+def _documented(kind: str) -> dict[str, Any]:
+    """The YAML example of docs/canary.md whose `kind` is `kind`."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "canary.md").read_text()
+    for block in re.findall(r"```yaml\n(.*?)```", page, re.DOTALL):
+        document = yaml.safe_load(block)
+        if document.get("kind") == kind:
+            return dict(document)
+    raise AssertionError(f"docs/canary.md has no {kind}")
+
+
+def test_the_documented_argo_template_asks_what_the_route_reads() -> None:
+    metric = _documented("AnalysisTemplate")["spec"]["metrics"][0]
+    assert metric["successCondition"] == 'result.verdict == "pass"'
+    assert metric["failureCondition"] == 'result.verdict == "fail"'
+    web = metric["provider"]["web"]
+    assert web["url"].endswith("/api/v1/canary/analyze")
+    assert web["method"] == "POST"
+    # Argo fills in the placeholders: a value of its own for each will do here
+    names: dict[str, str] = {}
+    text = re.sub(
+        r"\{\{[^}]*\}\}",
+        lambda found: names.setdefault(found.group(), f"value{len(names)}"),
+        json.dumps(web["jsonBody"]),
+    )
+    body = json.loads(text)
+    request = CanaryAnalysisIn.model_validate(body)
+    plan = plan_request(
+        canary=request.canary,
+        baseline=request.baseline,
+        window=request.window,
+        step=request.step,
+        metrics=request.metrics,
+        min_intervals=request.min_intervals,
+    )
+    assert plan.intervals >= plan.thresholds[plan.metrics[0]].min_intervals
+
+
+def test_the_documented_flagger_webhook_is_accepted(lite_api: Api) -> None:
+    webhook = _documented("Canary")["spec"]["analysis"]["webhooks"][0]
+    assert webhook["type"] == "rollout"
+    assert webhook["url"].endswith("/api/v1/canary/flagger")
+    payload = {"name": "checkout", "namespace": "prod", "metadata": webhook["metadata"]}
+    # past every check of the request: only the missing Prometheus stops it
+    response = lite_api.post("/api/v1/canary/flagger", json=payload, role="deploy")
+    assert response.status_code == 503, response.text
+    assert "SREKIT_PROMETHEUS_URL is not set" in response.json()["detail"]

@@ -176,7 +176,7 @@ def test_cli_table(history: Backfilled) -> None:
         for track in ("worse", "stable")
     )
     figures = [f"{sum(values) / 30 * 100:.4g}%" for values in (canary, baseline)]
-    row = r"\s+".join(["error-rate", "fail", "1", *map(re.escape, figures)])
+    row = r"\s+".join(["error-rate", "fail", r"1\.0000", *map(re.escape, figures)])
     assert re.search(rf"^{row}\s+\S+\s+30/30\s", stdout, re.MULTILINE), stdout
     assert re.search(r"^latency-p95\s+fail\s", stdout, re.MULTILINE)
 

@@ -201,12 +201,14 @@ def analyze(
 def _print_table(document: dict[str, Any]) -> None:
     from rich.markup import escape
 
+    from srekit.core.window import format_duration
+
     colours = {"pass": "green", "fail": "red", "inconclusive": "yellow"}
     verdict = document["verdict"]
     console.print(
         f"[bold {colours[verdict]}]{verdict.upper()}[/] canary {escape(document['canary'])}"
         f" against baseline {escape(document['baseline'])},"
-        f" {document['window_s']} s to {document['at']}",
+        f" over {format_duration(document['window_s'])} to {document['at']}",
         highlight=False,
         markup=True,
     )
@@ -226,7 +228,7 @@ def _print_table(document: dict[str, Any]) -> None:
         table.add_row(
             metric["metric"],
             metric["verdict"],
-            _figure(metric["confidence"]),
+            "-" if metric["confidence"] is None else f"{metric['confidence']:.4f}",
             _figure(metric["canary"]["mean"], percent=percent),
             _figure(metric["baseline"]["mean"], percent=percent),
             _figure(metric["limit"], percent=percent),
