@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchmarks import (
     bench_api,
+    bench_canary,
     bench_capacity,
     bench_events,
     bench_history,
@@ -29,6 +30,7 @@ def main() -> None:
     bench_history.main([])
     bench_web.main([])
     bench_capacity.main([])
+    bench_canary.main()
 
 
 if __name__ == "__main__":
