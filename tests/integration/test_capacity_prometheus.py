@@ -100,7 +100,8 @@ def test_a_planted_linear_trend_crosses_on_the_expected_day(prometheus: Promethe
     # headroom target, 18 cores (75 %), was passed at d = 28, before the end
     expected_full = START + timedelta(days=(LIMIT - BASE) / PER_DAY)
     crossed = planned.recommendation.limit_median
-    assert crossed.state == "crosses" and crossed.at is not None
+    assert crossed.state == "crosses"
+    assert crossed.at is not None
     assert abs(crossed.at - expected_full.timestamp()) <= 86_400
     assert planned.recommendation.headroom_median.state == "already_above"
     # growth: 0.5 core a day is 0.5 × 30.436875 cores a month (the sine adds a little)
