@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from srekit.core.capacity import Crossing, HpaDecision
-    from srekit.flows.capacity import PlanResult, ResourceForecast
+    from srekit.flows.capacity import PastForecast, PlanResult, ResourceForecast
 
 from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQuality
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
@@ -99,6 +99,7 @@ __all__ = [
     "incident_document",
     "incident_stats_document",
     "overlays_document",
+    "past_forecast_document",
     "person_document",
     "person_schedule_document",
     "postmortem_document",
@@ -1652,9 +1653,26 @@ def capacity_resource_document(planned: ResourceForecast, *, points: bool) -> di
     return document
 
 
-def capacity_plan_document(result: PlanResult, *, points: bool = True) -> dict[str, Any]:
-    """`flows.capacity.forecast_plan`'s answer as JSON: times RFC 3339, ratios fractions."""
+def past_forecast_document(past: PastForecast) -> dict[str, Any]:
+    """How a recorded forecast did (`flows.capacity.record_plan`)."""
+    accuracy = past.accuracy
     return {
+        "resource": past.resource,
+        "made_at": format_instant(past.made_at),
+        "model": past.model,
+        "points": 0 if accuracy is None else accuracy.points,
+        "mae": None if accuracy is None else figure(accuracy.mae),
+        "mape": None if accuracy is None else figure(accuracy.mape),
+        "bias": None if accuracy is None else figure(accuracy.bias),
+    }
+
+
+def capacity_plan_document(
+    result: PlanResult, *, points: bool = True, past: Sequence[PastForecast] | None = None
+) -> dict[str, Any]:
+    """`flows.capacity.forecast_plan`'s answer as JSON: times RFC 3339, ratios fractions;
+    `past_forecasts` (when the run was recorded) says how the previous forecasts did."""
+    document = {
         "plan": result.name,
         "service": result.service,
         "at": _epoch_instant(result.now),
@@ -1671,3 +1689,6 @@ def capacity_plan_document(result: PlanResult, *, points: bool = True) -> dict[s
             else None
         ),
     }
+    if past is not None:
+        document["past_forecasts"] = [past_forecast_document(p) for p in past]
+    return document

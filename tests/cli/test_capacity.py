@@ -130,3 +130,32 @@ def test_no_data_exits_3_naming_the_resource(tmp_path: Path) -> None:
     )
     assert code == 3
     assert "no Prometheus to query" in err
+
+
+def test_record_scores_the_last_forecast_on_what_was_observed_since(tmp_path: Path) -> None:
+    env = {"SREKIT_HOME": str(tmp_path / "home"), "SREKIT_DATABASE_URL": ""}
+    common = ("capacity", "forecast", "-f", PLAN, "--from-file", SERIES, "--record")
+    code, out, err = run(*common, "--at", "2026-03-20T00:00:00Z", "--format", "json", env=env)
+    assert code == 0, err
+    (first,) = json.loads(out)
+    assert first["past_forecasts"] == []  # nothing recorded before
+    code, out, err = run(*common, "--at", AT, "--format", "json", env=env)
+    assert code == 0, err
+    (second,) = json.loads(out)
+    (past,) = second["past_forecasts"]
+    assert past["made_at"] == "2026-03-20T00:00:00Z"
+    assert past["model"] == first["resources"][0]["model"]
+    # by hand: the first forecast's median against each CSV row observed after 03-20 00:00
+    # and before 03-31 00:00 (both on the hour, so no interpolation is needed)
+    forecast = first["resources"][0]["forecast"]
+    median = dict(zip(forecast["at"], forecast["median"], strict=True))
+    rows = list(csv.DictReader(io.StringIO(SERIES.read_text())))
+    errors = [median[r["timestamp"]] - float(r["value"]) for r in rows if r["timestamp"] in median]
+    assert past["points"] == len(errors) == 10 * 24 + 23
+    assert past["mae"] == pytest.approx(sum(abs(e) for e in errors) / len(errors), rel=1e-6)
+    assert past["bias"] == pytest.approx(sum(errors) / len(errors), rel=1e-6, abs=1e-9)
+    code, out, _ = run(*common, "--at", "2026-03-31T12:00:00Z", env=env)
+    assert code == 0
+    # the file ends before the forecast of 03-31 00:00 starts: nothing to score it on yet
+    assert "cpu: the forecast of 2026-03-31T00:00:00Z (" in out
+    assert "nothing observed yet within its horizon" in out

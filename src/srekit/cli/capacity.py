@@ -37,7 +37,7 @@ from srekit.cli.options import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from srekit.flows.capacity import PlanResult, ResourceForecast
+    from srekit.flows.capacity import PastForecast, PlanResult, ResourceForecast
     from srekit.sources.events import EventStore
     from srekit.sources.prometheus import PrometheusSource
     from srekit.spec.capacity import CapacityPlanDocument
@@ -46,8 +46,7 @@ _PLAN = "examples/capacity/checkout.yaml"
 _SERIES = "examples/capacity/checkout-cpu.csv"
 _EXAMPLES = (
     f"srekit capacity validate -f {_PLAN}",
-    f"srekit capacity forecast -f {_PLAN} \\\n"
-    f"    --from-file {_SERIES} --at 2026-03-31T00:00:00Z",
+    f"srekit capacity forecast -f {_PLAN} \\\n    --from-file {_SERIES} --at 2026-03-31T00:00:00Z",
     f"srekit capacity forecast -f {_PLAN} \\\n"
     f"    --from-file cpu={_SERIES} \\\n"
     "    --at 2026-03-31T00:00:00Z --format json",
@@ -141,6 +140,13 @@ def forecast(
         Path | None,
         typer.Option("--plot", metavar="FILE", help="draw the forecast as SVG (FILE.svg)"),
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="store this plan in the state store and say how the last stored forecast did",
+        ),
+    ] = False,
     at: AtOption = None,
     prometheus_url: PrometheusOption = None,
     events_store: EventsOption = None,
@@ -176,15 +182,23 @@ def forecast(
             ]
         finally:
             close()
+        past = _recorded(ctx, results) if record else None
     if output is CapacityFormat.JSON:
         from srekit.contracts import capacity_plan_document
 
-        print_json([capacity_plan_document(result) for result in results])
+        print_json(
+            [
+                capacity_plan_document(result, past=None if past is None else past[index])
+                for index, result in enumerate(results)
+            ]
+        )
     elif output is CapacityFormat.CSV:
         _write_csv(results)
     else:
-        for result in results:
+        for index, result in enumerate(results):
             _print_table(result)
+            if past is not None:
+                _print_past(past[index])
     if emit is not None:
         _emit_hpa(emit[1], results, plans=[plan for _, plan in plans])
     if plot is not None:
@@ -199,6 +213,33 @@ def forecast(
         )
     if problems:
         raise typer.Exit(3)
+
+
+def _recorded(ctx: typer.Context, results: list[PlanResult]) -> list[tuple[PastForecast, ...]]:
+    """Record every plan in one transaction; per plan, how its previous forecasts did."""
+    from srekit.cli.store_common import store_session
+    from srekit.flows.capacity import record_plan
+
+    with store_session(ctx) as session:
+        return [record_plan(session, result) for result in results]
+
+
+def _print_past(past: tuple[PastForecast, ...]) -> None:
+    for earlier in past:
+        made = _instant(earlier.made_at.timestamp())
+        accuracy = earlier.accuracy
+        if accuracy is None:
+            told = "nothing observed yet within its horizon"
+        else:
+            mape = "-" if accuracy.mape is None else f"{accuracy.mape:.1f}%"
+            told = (
+                f"MAE {accuracy.mae:.4g}, MAPE {mape}, bias {accuracy.bias:+.4g} "
+                f"over {accuracy.points} points observed since"
+            )
+        console.print(
+            f"{earlier.resource}: the forecast of {made} ({earlier.model}): {told}",
+            highlight=False,
+        )
 
 
 def _sources(

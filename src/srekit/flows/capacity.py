@@ -27,8 +27,12 @@ if TYPE_CHECKING:
     from srekit.sources.events import EventStore
     from srekit.sources.prometheus import PrometheusSource
     from srekit.spec.capacity import CapacityPlanDocument, HpaSpec, ResourceSpec
+    from srekit.store import StoreSession
+    from srekit.store.repo.capacity import StoredCapacityPlan
 
 __all__ = [
+    "HpaCheck",
+    "PastForecast",
     "PlanResult",
     "ResourceForecast",
     "ResourceProblem",
@@ -36,7 +40,9 @@ __all__ = [
     "forecast_plan",
     "gap_allowed_s",
     "plan_resource",
+    "record_plan",
     "season_steps",
+    "stored_plans",
 ]
 
 DAY_S = 86_400
@@ -183,6 +189,7 @@ def forecast_plan(
                 events=events,
                 files=files or {},
             )
+            usage = _within(usage, start=start.timestamp(), end=end.timestamp())
             limit = _limit(resource, at=end, prometheus=prometheus)
             planned.append(
                 plan_resource(
@@ -217,6 +224,24 @@ def forecast_plan(
 
 class _UnplannableError(Exception):
     """A resource's data cannot be planned on; the message says why."""
+
+
+def _within(usage: UsageSeries, *, start: float, end: float) -> UsageSeries:
+    """The samples in the history window [start, end]: a file may hold more, and what lies
+    after `now` has not happened yet at that instant."""
+    kept = [
+        (t, v) for t, v in zip(usage.timestamps, usage.values, strict=True) if start <= t <= end
+    ]
+    if not kept:
+        raise _UnplannableError(
+            f"no sample ({usage.origin}) between {_day(start)} and {_day(end)}, the history "
+            "window ending at the plan's instant"
+        )
+    return UsageSeries(tuple(t for t, _ in kept), tuple(v for _, v in kept), usage.origin)
+
+
+def _day(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _read_usage(
@@ -449,3 +474,68 @@ def _hpa_check(
         now=plan_math.hpa_desired_replicas(replicas, metrics=now_metrics, **bounds),
         at_peak=plan_math.hpa_desired_replicas(replicas, metrics=peak_metrics, **bounds),
     )
+
+
+@dataclass(frozen=True)
+class PastForecast:
+    """How the latest earlier recorded forecast of a resource did: its median against the
+    usage observed since it was made (`accuracy` None when nothing observed falls in it)."""
+
+    service: str
+    resource: str
+    made_at: datetime
+    model: str
+    accuracy: plan_math.Accuracy | None
+
+
+def record_plan(session: StoreSession, result: PlanResult) -> tuple[PastForecast, ...]:
+    """Score each planned resource's latest earlier recorded forecast on the history just
+    read, then record this run's plan (median and 95 % upper path, and its summary)."""
+    from srekit.contracts import capacity_resource_document
+    from srekit.store.repo.capacity import latest_capacity_plans, record_capacity_plan
+
+    made_at = datetime.fromtimestamp(result.now, UTC)
+    earlier = latest_capacity_plans(session, service=result.service, before=made_at)
+    past = []
+    for planned in result.resources:
+        stored = earlier.get(planned.resource)
+        if stored is not None:
+            past.append(
+                PastForecast(
+                    service=result.service,
+                    resource=planned.resource,
+                    made_at=stored.made_at,
+                    model=stored.model,
+                    accuracy=plan_math.forecast_accuracy(
+                        stored.forecast_at,
+                        stored.median,
+                        observed_at=planned.history_at,
+                        observed=planned.history,
+                    ),
+                )
+            )
+        record_capacity_plan(
+            session,
+            service=result.service,
+            resource=planned.resource,
+            plan=result.name,
+            made_at=made_at,
+            unit=planned.unit,
+            model=planned.forecast.model,
+            step_s=planned.step_s,
+            limit=planned.limit,
+            forecast_at=planned.forecast_at,
+            median=planned.forecast.point,
+            upper=planned.band(PLAN_LEVEL)[1],
+            summary=capacity_resource_document(planned, points=False),
+        )
+    return tuple(past)
+
+
+def stored_plans(
+    session: StoreSession, *, service: str | None = None, limit: int = 100
+) -> list[StoredCapacityPlan]:
+    """Recorded plans, newest first (of one service, or all)."""
+    from srekit.store.repo.capacity import capacity_plans
+
+    return capacity_plans(session, service=service, limit=limit)
