@@ -162,9 +162,12 @@ def forecast_plan(
     prometheus: PrometheusSource | None = None,
     events: EventStore | None = None,
     files: Mapping[str, Path] | None = None,
+    series: Mapping[str, UsageSeries] | None = None,
 ) -> PlanResult:
     """Plan every resource of `plan` at `now`.
 
+    `series` gives a resource's samples outright (the API's inline series), before any file
+    or source.
     `files` maps a resource name (or `*`, any resource) to a `timestamp,value` file read
     instead of its source. Without a source for a resource, it is a problem saying which
     source is missing. Errors of a whole source (Prometheus unreachable) propagate as
@@ -179,7 +182,8 @@ def forecast_plan(
     for index, resource in enumerate(spec.resources):
         where = f"spec.resources[{index}]"
         try:
-            usage = _read_usage(
+            given = (series or {}).get(resource.name)
+            usage = given or _read_usage(
                 plan,
                 resource,
                 start=start,
