@@ -39,6 +39,7 @@ __all__ = [
     "UsageSeries",
     "forecast_plan",
     "gap_allowed_s",
+    "latest_plans",
     "plan_resource",
     "record_plan",
     "season_steps",
@@ -532,6 +533,8 @@ def record_plan(session: StoreSession, result: PlanResult) -> tuple[PastForecast
             median=planned.forecast.point,
             upper=planned.band(PLAN_LEVEL)[1],
             summary=capacity_resource_document(planned, points=False),
+            bands={80: planned.band(0.8), 95: planned.band(0.95)},
+            history=(planned.history_at, planned.history),
         )
     return tuple(past)
 
@@ -543,3 +546,16 @@ def stored_plans(
     from srekit.store.repo.capacity import capacity_plans
 
     return capacity_plans(session, service=service, limit=limit)
+
+
+def latest_plans(
+    session: StoreSession, *, service: str | None = None, scanned: int = 1_000
+) -> list[StoredCapacityPlan]:
+    """The latest recorded plan of each (service, resource), by service and resource, among
+    the `scanned` newest recorded plans."""
+    from srekit.store.repo.capacity import capacity_plans
+
+    latest: dict[tuple[str, str], StoredCapacityPlan] = {}
+    for plan in capacity_plans(session, service=service, limit=scanned):
+        latest.setdefault((plan.service, plan.resource), plan)
+    return [latest[key] for key in sorted(latest)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,9 @@ class StoredCapacityPlan:
     median: tuple[float, ...]
     upper: tuple[float, ...]
     summary: dict[str, Any]
+    bands: dict[int, tuple[tuple[float, ...], tuple[float, ...]]]
+    history_at: tuple[float, ...]
+    history: tuple[float, ...]
 
 
 def _stored(row: CapacityPlanRow) -> StoredCapacityPlan:
@@ -58,6 +61,12 @@ def _stored(row: CapacityPlanRow) -> StoredCapacityPlan:
         median=tuple(float(v) for v in forecast["median"]),
         upper=tuple(float(v) for v in forecast["upper"]),
         summary=json.loads(row.summary_json),
+        bands={
+            int(level): (tuple(map(float, lower)), tuple(map(float, upper)))
+            for level, (lower, upper) in forecast.get("bands", {}).items()
+        },
+        history_at=tuple(float(t) for t in forecast.get("history_at", ())),
+        history=tuple(float(v) for v in forecast.get("history", ())),
     )
 
 
@@ -83,10 +92,15 @@ def record_capacity_plan(
     median: Sequence[float],
     upper: Sequence[float],
     summary: dict[str, Any],
+    bands: Mapping[int, tuple[Sequence[float], Sequence[float]]] | None = None,
+    history: tuple[Sequence[float], Sequence[float]] = ((), ()),
 ) -> int:
-    """Store one resource's plan; returns its id."""
+    """Store one resource's plan; returns its id. `bands` (lower, upper) by level in percent
+    and the `history` (timestamps, values) it was made on are kept for drawing it again."""
     if not (len(forecast_at) == len(median) == len(upper)):
         raise ValueError("expected one median and one upper value per forecast instant")
+    if len(history[0]) != len(history[1]):
+        raise ValueError("expected one history value per timestamp")
     row = CapacityPlanRow(
         service=service,
         resource=resource,
@@ -101,6 +115,12 @@ def record_capacity_plan(
                 "at": _finite(forecast_at, "forecast_at"),
                 "median": _finite(median, "median"),
                 "upper": _finite(upper, "upper"),
+                "bands": {
+                    str(level): [_finite(lower, "bands"), _finite(high, "bands")]
+                    for level, (lower, high) in (bands or {}).items()
+                },
+                "history_at": _finite(history[0], "history"),
+                "history": _finite(history[1], "history"),
             },
             allow_nan=False,
         ),
