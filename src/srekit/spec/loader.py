@@ -87,6 +87,8 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     cross documents, and Sloth's SLO ids must be unique across them.
     """
     from srekit.spec import native
+    from srekit.spec.capacity import KIND as CAPACITY_PLAN
+    from srekit.spec.capacity import parse_capacity_plan
     from srekit.spec.escalation import KIND as ESCALATION_POLICY
     from srekit.spec.rotation import KIND as ROTATION
     from srekit.spec.routing import KIND as ROUTING
@@ -96,6 +98,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
     routing_seen: dict[str, str] = {}
     rotations: dict[str, RotationChange] = {}
     escalation_policies: dict[str, EscalationPolicy] = {}
+    capacity_plans: dict[str, str] = {}
     slos: list[SLO] = []
     policies: dict[str, BudgetPolicy] = {}
     kept: dict[str, list[Document]] = {}
@@ -126,6 +129,16 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
             routing_seen["rotation " + change.rotation.name] = document.where
         elif name == native.API_VERSION and document.data.get("kind") == ESCALATION_POLICY:
             _add_escalation_policy(document, escalation_policies, routing_seen)
+        elif name == native.API_VERSION and document.data.get("kind") == CAPACITY_PLAN:
+            plan = parse_capacity_plan(document)
+            where = routing_seen.get("capacity " + plan.metadata.name)
+            if where is not None:
+                raise document.error(
+                    "metadata.name",
+                    f"CapacityPlan {plan.metadata.name!r} is defined twice (also in {where})",
+                )
+            capacity_plans[plan.metadata.name] = plan.spec.service
+            routing_seen["capacity " + plan.metadata.name] = document.where
         elif name == native.API_VERSION:
             parsed = native.parse_document(document)
             if isinstance(parsed, BudgetPolicy):
@@ -153,6 +166,7 @@ def parse_spec_documents(documents: Iterable[Document]) -> SpecSet:
         routings=routings,
         rotations=rotations,
         escalation_policies=escalation_policies,
+        capacity_plans=capacity_plans,
         files=tuple(formats),
         formats={file: next(iter(found)) for file, found in formats.items() if len(found) == 1},
     )
