@@ -92,7 +92,7 @@ def test_emit_hpa_and_plot(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--plot", "cpu.png"), "expected a FILE.svg"),
+        (("--plot", "cpu.jpg"), "expected FILE.svg or FILE.png"),
         (("--emit", "deployment", "-"), "expected `hpa FILE`"),
         (("--service", "nope"), "no CapacityPlan for service 'nope'"),
         (("--at", "2999-01-01T00:00:00Z"), "is in the future"),
@@ -159,3 +159,14 @@ def test_record_scores_the_last_forecast_on_what_was_observed_since(tmp_path: Pa
     # the file ends before the forecast of 03-31 00:00 starts: nothing to score it on yet
     assert "cpu: the forecast of 2026-03-31T00:00:00Z (" in out
     assert "nothing observed yet within its horizon" in out
+
+
+def test_plot_as_png_is_the_svg_rendered(tmp_path: Path) -> None:
+    png = tmp_path / "cpu.png"
+    code, _, err = _forecast("--plot", png)
+    assert code == 0, err
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    # IHDR: width and height, big-endian, the SVG's 640 × 240
+    assert int.from_bytes(data[16:20], "big") == 640
+    assert int.from_bytes(data[20:24], "big") == 240

@@ -138,7 +138,7 @@ def forecast(
     ] = None,
     plot: Annotated[
         Path | None,
-        typer.Option("--plot", metavar="FILE", help="draw the forecast as SVG (FILE.svg)"),
+        typer.Option("--plot", metavar="FILE", help="draw the forecast: FILE.svg, or FILE.png"),
     ] = None,
     record: Annotated[
         bool,
@@ -162,8 +162,8 @@ def forecast(
     when = at_or_now(at)
     if emit is not None and emit[0] != "hpa":
         abort(f"--emit: expected `hpa FILE`, got {emit[0]!r}")
-    if plot is not None and plot.suffix.lower() != ".svg":
-        abort(f"--plot: expected a FILE.svg (PNG is not available), got {plot}")
+    if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
+        abort(f"--plot: expected FILE.svg or FILE.png, got {plot}")
     with errors_to_exit_codes():
         plans = _plans(files, service)
         series_files = _from_files(from_file)
@@ -451,9 +451,9 @@ def _emit_hpa(target: str, results: list[PlanResult], *, plans: list[CapacityPla
 
 
 def _plot(path: Path, results: list[PlanResult]) -> None:
-    """The first planned resource's forecast as SVG (one file per resource: NAME-RESOURCE.svg
-    beside it when there are several)."""
-    from srekit.capacity.plot import Band, forecast_svg
+    """Each planned resource's forecast, as SVG or PNG by the file's suffix: the first in
+    FILE, the others beside it as FILE-SERVICE-RESOURCE.svg (or .png)."""
+    from srekit.capacity.plot import Band, forecast_svg, svg_to_png
 
     planned = [r for result in results for r in result.resources]
     if not planned:
@@ -462,7 +462,7 @@ def _plot(path: Path, results: list[PlanResult]) -> None:
         target = (
             path
             if len(planned) == 1 or index == 0
-            else path.with_name(f"{path.stem}-{resource.service}-{resource.resource}.svg")
+            else path.with_name(f"{path.stem}-{resource.service}-{resource.resource}{path.suffix}")
         )
         lower_80, upper_80 = resource.band(0.8)
         lower_95, upper_95 = resource.band(0.95)
@@ -476,6 +476,9 @@ def _plot(path: Path, results: list[PlanResult]) -> None:
             headroom_level=resource.limit * resource.headroom,
         )
         try:
-            target.write_text(svg, encoding="utf-8")
+            if path.suffix.lower() == ".png":
+                target.write_bytes(svg_to_png(svg))
+            else:
+                target.write_text(svg, encoding="utf-8")
         except OSError as error:
             abort(f"--plot: cannot write {target}: {error.strerror}")
