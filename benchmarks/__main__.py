@@ -5,6 +5,7 @@ from __future__ import annotations
 from benchmarks import (
     bench_api,
     bench_capacity,
+    bench_capacity_plan,
     bench_events,
     bench_history,
     bench_incident_stats,
@@ -29,6 +30,7 @@ def main() -> None:
     bench_history.main([])
     bench_web.main([])
     bench_capacity.main([])
+    bench_capacity_plan.main([])
 
 
 if __name__ == "__main__":
