@@ -50,12 +50,13 @@ system-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 	@# WeasyPrint prints the report's PDF with Pango (the libraries its docs list for Debian);
-	@# poppler-utils' pdftoppm reads the PDF back as images in the tests.
-	@dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null 2>&1 && \
+	@# poppler-utils' pdftoppm reads the PDF back as images in the tests. CairoSVG draws the
+	@# capacity plots as PNG with libcairo2.
+	@dpkg -s libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 >/dev/null 2>&1 && \
 	  command -v pdftoppm >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
-	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils; }
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 poppler-utils; }
 
 test: setup system-deps
 	$(BIN)/ruff check src tests benchmarks

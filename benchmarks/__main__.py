@@ -6,6 +6,7 @@ from benchmarks import (
     bench_api,
     bench_canary,
     bench_capacity,
+    bench_capacity_plan,
     bench_events,
     bench_history,
     bench_incident_stats,
@@ -31,6 +32,7 @@ def main() -> None:
     bench_web.main([])
     bench_capacity.main([])
     bench_canary.main()
+    bench_capacity_plan.main([])
 
 
 if __name__ == "__main__":

@@ -11,9 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from srekit.core.capacity import Crossing, HpaDecision
+    from srekit.flows.capacity import PastForecast, PlanResult, ResourceForecast
 
 from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQuality
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
@@ -84,6 +88,8 @@ __all__ = [
     "WhoOut",
     "alert_document",
     "alert_quality_document",
+    "capacity_plan_document",
+    "capacity_resource_document",
     "fairness_document",
     "figure",
     "gate_document",
@@ -93,6 +99,7 @@ __all__ = [
     "incident_document",
     "incident_stats_document",
     "overlays_document",
+    "past_forecast_document",
     "person_document",
     "person_schedule_document",
     "postmortem_document",
@@ -1558,3 +1565,130 @@ def heatmap_document(days: Sequence[datetime], rows: Sequence[Mapping[str, Any]]
         "days": [day.date().isoformat() for day in days],
         "slos": [{**row, "burned": [figure(value) for value in row["burned"]]} for row in rows],
     }
+
+
+def _epoch_instant(seconds: float | None) -> str | None:
+    from datetime import UTC
+
+    if seconds is None:
+        return None
+    return format_instant(datetime.fromtimestamp(round(seconds), UTC))
+
+
+def _crossing(crossed: Crossing) -> dict[str, Any]:
+    return {"state": crossed.state, "at": _epoch_instant(crossed.at)}
+
+
+def _hpa_decision(decision: HpaDecision) -> dict[str, Any]:
+    return {
+        "desired_replicas": decision.desired,
+        "proposals": dict(decision.proposals),
+        "above_max_replicas": decision.above_max,
+    }
+
+
+def capacity_resource_document(planned: ResourceForecast, *, points: bool) -> dict[str, Any]:
+    """One resource's plan as JSON; `points` adds the history and forecast paths."""
+    mase, mape, smape = planned.score
+    plan = planned.recommendation
+    document: dict[str, Any] = {
+        "resource": planned.resource,
+        "unit": planned.unit,
+        "source": planned.origin,
+        "limit": figure(planned.limit),
+        "headroom": planned.headroom,
+        "utilization": {
+            "current": figure(planned.utilization.current),
+            "peak": figure(planned.utilization.peak),
+        },
+        "growth_per_month": figure(planned.growth.per_month),
+        "growth_ratio_per_month": figure(planned.growth.ratio_per_month),
+        "model": planned.forecast.model,
+        "backtest": {
+            "mase": figure(mase),
+            "mape": figure(mape),
+            "smape": figure(smape),
+            "origins": len(planned.forecast.backtest_origins),
+            "horizon_steps": planned.forecast.backtest_horizon,
+            "coverage": {
+                f"{round(i.level * 100)}": figure(i.backtest_coverage)
+                for i in planned.forecast.intervals
+            },
+        },
+        "crossings": {
+            "limit": {
+                "median": _crossing(plan.limit_median),
+                "upper": _crossing(plan.limit_upper),
+            },
+            "headroom": {
+                "median": _crossing(plan.headroom_median),
+                "upper": _crossing(plan.headroom_upper),
+            },
+        },
+        "months_until_capacity": figure(plan.months_until_capacity),
+        "recommendation": {
+            "scale_by": _epoch_instant(plan.scale_by),
+            "scale_to": figure(plan.scale_to),
+            "forecast_peak_upper": figure(plan.forecast_peak_upper),
+            "replicas": plan.replicas,
+            "above_max_replicas": plan.above_max_replicas,
+        },
+        "notes": list(planned.notes),
+    }
+    if points:
+        lower_80, upper_80 = planned.band(0.8)
+        lower_95, upper_95 = planned.band(0.95)
+        document["history"] = {
+            "at": [_epoch_instant(t) for t in planned.history_at],
+            "value": [figure(v) for v in planned.history],
+        }
+        document["forecast"] = {
+            "at": [_epoch_instant(t) for t in planned.forecast_at],
+            "median": [figure(v) for v in planned.forecast.point],
+            "lower_80": [figure(v) for v in lower_80],
+            "upper_80": [figure(v) for v in upper_80],
+            "lower_95": [figure(v) for v in lower_95],
+            "upper_95": [figure(v) for v in upper_95],
+        }
+    return document
+
+
+def past_forecast_document(past: PastForecast) -> dict[str, Any]:
+    """How a recorded forecast did (`flows.capacity.record_plan`)."""
+    accuracy = past.accuracy
+    return {
+        "resource": past.resource,
+        "made_at": format_instant(past.made_at),
+        "model": past.model,
+        "points": 0 if accuracy is None else accuracy.points,
+        "mae": None if accuracy is None else figure(accuracy.mae),
+        "mape": None if accuracy is None else figure(accuracy.mape),
+        "bias": None if accuracy is None else figure(accuracy.bias),
+    }
+
+
+def capacity_plan_document(
+    result: PlanResult, *, points: bool = True, past: Sequence[PastForecast] | None = None
+) -> dict[str, Any]:
+    """`flows.capacity.forecast_plan`'s answer as JSON: times RFC 3339, ratios fractions;
+    `past_forecasts` (when the run was recorded) says how the previous forecasts did."""
+    document = {
+        "plan": result.name,
+        "service": result.service,
+        "at": _epoch_instant(result.now),
+        "horizon_s": result.horizon_s,
+        "step_s": result.step_s,
+        "resources": [capacity_resource_document(r, points=points) for r in result.resources],
+        "problems": [
+            {"resource": problem.resource, "message": problem.message}
+            for problem in result.problems
+        ],
+        "hpa": (
+            {"now": _hpa_decision(result.hpa.now), "at_peak": _hpa_decision(result.hpa.at_peak)}
+            if result.hpa
+            else None
+        ),
+    }
+    if past is not None:
+        document["past_forecasts"] = [past_forecast_document(p) for p in past]
+    return document

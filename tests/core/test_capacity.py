@@ -9,10 +9,12 @@ import pytest
 
 from srekit.core.capacity import (
     MONTH_S,
+    Accuracy,
     Crossing,
     HpaMetric,
     SeriesError,
     crossing,
+    forecast_accuracy,
     growth_per_month,
     hpa_desired_replicas,
     months_until,
@@ -300,3 +302,30 @@ def test_hpa_clamps_and_tolerates(current: float, desired: int, above_max: bool)
 def test_hpa_refuses(metrics: list[HpaMetric], low: int, high: int) -> None:
     with pytest.raises(SeriesError):
         hpa_desired_replicas(1, metrics=metrics, min_replicas=low, max_replicas=high)
+
+
+def test_forecast_accuracy_interpolates_the_median_at_observed_times() -> None:
+    # median 10, 20, 30 at t = 0, 10, 20; observed at 5 (median 15), 10 (20), 20 (30),
+    # and outside the span at -1 and 21 (ignored), NaN ignored
+    accuracy = forecast_accuracy(
+        [0, 10, 20],
+        [10, 20, 30],
+        observed_at=[21, 5, 10, -1, 20, 15],
+        observed=[99, 12, 25, 99, 30, math.nan],
+    )
+    # errors F − A: 15 − 12 = 3, 20 − 25 = −5, 30 − 30 = 0
+    assert accuracy == Accuracy(
+        points=3,
+        mae=pytest.approx(8 / 3),  # type: ignore[arg-type]
+        mape=pytest.approx((25 + 20 + 0) / 3),  # type: ignore[arg-type]
+        bias=pytest.approx(-2 / 3),  # type: ignore[arg-type]
+    )
+
+
+def test_forecast_accuracy_without_overlap_or_nonzero_actuals() -> None:
+    assert forecast_accuracy([], [], observed_at=[1], observed=[1]) is None
+    assert forecast_accuracy([0, 1], [1, 1], observed_at=[5], observed=[1]) is None
+    single = forecast_accuracy([0], [2], observed_at=[0], observed=[0])
+    assert single == Accuracy(points=1, mae=2, mape=None, bias=2)
+    with pytest.raises(SeriesError):
+        forecast_accuracy([0, 1], [1], observed_at=[], observed=[])

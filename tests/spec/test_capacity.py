@@ -154,3 +154,50 @@ def test_other_kinds_and_empty_files_refused(tmp_path: Path) -> None:
         load_capacity_plans(path)
     with pytest.raises(SpecError, match="expected at least one CapacityPlan"):
         load_capacity_plans(_write(tmp_path, "# nothing\n"))
+
+
+def test_the_spec_loader_validates_capacity_plans_beside_slos(tmp_path: Path) -> None:
+    from srekit.spec.loader import load_specs
+
+    examples = Path(__file__).parents[2] / "examples"
+    plan = (examples / "capacity" / "checkout.yaml").read_text()
+    (tmp_path / "plan.yaml").write_text(plan, encoding="utf-8")
+    specs = load_specs([tmp_path, examples / "slos"])
+    assert specs.capacity_plans == {"checkout": "checkout"}
+    assert len(specs.slos) == 4
+    (tmp_path / "again.yaml").write_text(plan, encoding="utf-8")
+    with pytest.raises(SpecError, match="CapacityPlan 'checkout' is defined twice"):
+        load_specs([tmp_path])
+    (tmp_path / "again.yaml").write_text(plan.replace("limit: 24", "limit: -1"), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"again.yaml.*spec.resources\[0\].limit"):
+        load_specs([tmp_path])
+
+
+@pytest.mark.parametrize(
+    ("resource", "words"),
+    [
+        ("{name: cpu, unit: cores, limit: 24}", "expected `usage`, a PromQL query"),
+        (
+            '{name: rps, source: events, usage: "sum(x)", unit: rps, limit: 9}',
+            "expected no `usage` with `source: events`",
+        ),
+        ("{name: rps, source: loki, unit: rps, limit: 9}", "'prometheus' or 'events'"),
+    ],
+)
+def test_usage_follows_the_source(tmp_path: Path, resource: str, words: str) -> None:
+    text = MINIMAL.replace(
+        '{name: cpu, usage: "sum(rate(cpu[5m]))", unit: cores, limit: 24}', resource
+    )
+    with pytest.raises(SpecError, match=re.escape(words)) as raised:
+        load_capacity_plans(_write(tmp_path, text))
+    assert "spec.resources[0]" in str(raised.value)
+
+
+def test_an_events_resource_needs_no_query(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        '{name: cpu, usage: "sum(rate(cpu[5m]))", unit: cores, limit: 24}',
+        "{name: rps, source: events, unit: rps, limit: 900}",
+    )
+    ((plan,),) = [load_capacity_plans(_write(tmp_path, text))]
+    (rps,) = plan.spec.resources
+    assert (rps.source, rps.usage) == ("events", None)

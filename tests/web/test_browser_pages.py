@@ -215,3 +215,32 @@ def test_audit_shows_the_change_log(
     page.locator("#audit-table summary").first.click()
     page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
     _clean_page(recorded, errors)
+
+
+def test_capacity_shows_the_recorded_plans(
+    served: Served, watched: tuple[BrowserPage, list[str]], tmp_path: Path
+) -> None:
+    recorded, errors = watched
+    page = recorded.page
+    api = Api(served)
+    plan = yaml.safe_load((ROOT / "examples/capacity/checkout.yaml").read_text())
+    rows = (ROOT / "examples/capacity/checkout-cpu.csv").read_text().splitlines()[1:]
+    series = [
+        [datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp(), float(value)]
+        for stamp, value in (row.split(",") for row in rows)
+    ]
+    body = {"plan": plan, "series": {"cpu": series}, "at": "2026-03-31T00:00:00Z", "record": True}
+    api("POST", "/api/v1/capacity/forecast", json=body)
+    (stored,) = api("GET", "/api/v1/capacity/plans?service=checkout")
+    _login(page, served, "/ui/capacity")
+    section = page.locator('section.capacity-plan[data-service="checkout"][data-resource="cpu"]')
+    summary = stored["summary"]
+    replicas = str(summary["recommendation"]["replicas"])
+    assert section.locator('[data-field="replicas"]').inner_text().startswith(replicas)
+    assert (
+        summary["recommendation"]["scale_by"][:10]
+        in section.locator('[data-field="recommendation"]').inner_text()
+    )
+    assert section.locator("svg polygon.band-95").count() == 1
+    page.screenshot(path=str(tmp_path / "capacity.png"), full_page=True)
+    _clean_page(recorded, errors)

@@ -220,6 +220,7 @@ def create_app(
         alerts,
         audit,
         canary,
+        capacity,
         deployments,
         escalation,
         gate,
@@ -354,6 +355,7 @@ def create_app(
         escalation,
         oncall,
         reports,
+        capacity,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

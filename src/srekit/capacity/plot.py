@@ -1,4 +1,4 @@
-"""The forecast as an SVG: history, median, 80 % and 95 % bands, limit and headroom lines.
+"""The forecast as an SVG (or PNG): history, median, 80 % and 95 % bands, limit and headroom.
 
 Written in Python like the web's charts (no plotting library); the adapter does not import the
 web surface, so its few drawing lines are its own.
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["Band", "forecast_svg"]
+__all__ = ["Band", "forecast_svg", "svg_to_png"]
 
 WIDTH = 640
 HEIGHT = 240
@@ -89,3 +89,11 @@ def forecast_svg(
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def svg_to_png(svg: str) -> bytes:
+    """The SVG rendered as PNG at its own size, by CairoSVG (Debian's libcairo2 underneath)."""
+    import cairosvg
+
+    png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"))
+    return png

@@ -14,6 +14,7 @@ from srekit.cli import (
     apply,
     audit,
     canary,
+    capacity,
     config,
     dashboards,
     db,
@@ -74,6 +75,7 @@ app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(status_page.app, name="status-page")
 app.add_typer(status_page.badge_app, name="badge")
 app.add_typer(canary.app, name="canary")
+app.add_typer(capacity.app, name="capacity")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

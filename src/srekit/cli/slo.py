@@ -91,7 +91,8 @@ def validate(files: FilesOption) -> None:
             f", {len(specs.escalation_policies)} escalation policy(ies)"
             if specs.escalation_policies
             else ""
-        ),
+        )
+        + (f", {len(specs.capacity_plans)} capacity plan(s)" if specs.capacity_plans else ""),
         highlight=False,
     )
 

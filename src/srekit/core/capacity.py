@@ -22,6 +22,7 @@ from typing import Literal
 
 __all__ = [
     "MONTH_S",
+    "Accuracy",
     "Crossing",
     "Growth",
     "HpaDecision",
@@ -31,6 +32,7 @@ __all__ = [
     "SeriesError",
     "Utilization",
     "crossing",
+    "forecast_accuracy",
     "growth_per_month",
     "hpa_desired_replicas",
     "months_until",
@@ -409,4 +411,59 @@ def hpa_desired_replicas(
         proposals=tuple(proposals),
         desired=min(max(wanted, min_replicas), max_replicas),
         above_max=wanted > max_replicas,
+    )
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How an earlier forecast's median did against what was observed since.
+
+    `points` observed samples fell within the forecast's span; `mae` is mean |F − A| in the
+    series' unit; `mape` mean 100·|F − A|/|A| over the samples with A ≠ 0 (None if none);
+    `bias` mean (F − A): positive when the forecast was too high.
+    """
+
+    points: int
+    mae: float
+    mape: float | None
+    bias: float
+
+
+def forecast_accuracy(
+    forecast_at: Sequence[float],
+    median: Sequence[float],
+    *,
+    observed_at: Sequence[float],
+    observed: Sequence[float],
+) -> Accuracy | None:
+    """Compare each observed sample inside [first, last] forecast instant with the median
+    linearly interpolated at its time; None when no sample falls there.
+    """
+    if len(forecast_at) != len(median) or len(observed_at) != len(observed):
+        raise SeriesError("expected one value per timestamp")
+    if not forecast_at:
+        return None
+    pairs: list[tuple[float, float]] = []
+    index = 0
+    for t, actual in sorted(zip(observed_at, observed, strict=True)):
+        if not (forecast_at[0] <= t <= forecast_at[-1] and math.isfinite(actual)):
+            continue
+        while index + 1 < len(forecast_at) and forecast_at[index + 1] < t:
+            index += 1
+        left_t, left_v = forecast_at[index], median[index]
+        if t == left_t or index + 1 == len(forecast_at):
+            predicted = left_v
+        else:
+            right_t, right_v = forecast_at[index + 1], median[index + 1]
+            predicted = left_v + (right_v - left_v) * (t - left_t) / (right_t - left_t)
+        pairs.append((predicted, actual))
+    if not pairs:
+        return None
+    errors = [f - a for f, a in pairs]
+    relative = [100 * abs(f - a) / abs(a) for f, a in pairs if a != 0]
+    return Accuracy(
+        points=len(pairs),
+        mae=math.fsum(abs(e) for e in errors) / len(errors),
+        mape=math.fsum(relative) / len(relative) if relative else None,
+        bias=math.fsum(errors) / len(errors),
     )

@@ -33,6 +33,8 @@ class SpecSet:
     routings: Mapping[str, AlertRouting] = field(default_factory=dict)
     rotations: Mapping[str, RotationChange] = field(default_factory=dict)
     escalation_policies: Mapping[str, EscalationPolicy] = field(default_factory=dict)
+    # CapacityPlan documents, validated where they were read: each plan's service by name
+    capacity_plans: Mapping[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     # each file written in one format, by its format (a file mixing formats is left out)
     formats: Mapping[str, str] = field(default_factory=dict)

@@ -14,6 +14,7 @@ spec:
       usage: sum(rate(container_cpu_usage_seconds_total{namespace="checkout"}[5m]))
       unit: cores
       type: gauge              # or counter
+      # source: events         # instead of `usage`: requests per second from the event store
       limit: 24                # a number, or {query: "..."}
       headroom: 0.7            # scale before usage reaches 70 % of the limit
       per_pod_capacity: 2      # optional
@@ -138,15 +139,31 @@ class LimitQuery(_Spec):
 
 
 class ResourceSpec(_Spec):
-    """One resource: its usage query, unit, kind of series, limit and headroom target."""
+    """One resource: its usage query, unit, kind of series, limit and headroom target.
+
+    `source: events` reads the service's requests per second from the event store (the
+    ingested access logs) instead of a PromQL `usage` query, which it then must not have.
+    """
 
     name: Name
-    usage: _Query
+    source: Literal["prometheus", "events"] = "prometheus"
+    usage: _Query | None = None
     unit: _Unit
     type: Literal["gauge", "counter"] = "gauge"
     limit: Annotated[_Positive | LimitQuery, BeforeValidator(_not_text)]
     headroom: Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] = 0.7
     per_pod_capacity: _Positive | None = None
+
+    @model_validator(mode="after")
+    def _usage_matches_source(self) -> ResourceSpec:
+        if self.source == "prometheus" and self.usage is None:
+            raise ValueError("expected `usage`, a PromQL query (or `source: events`)")
+        if self.source == "events" and self.usage is not None:
+            raise ValueError(
+                "expected no `usage` with `source: events` (requests per second are read "
+                "from the event store)"
+            )
+        return self
 
 
 class ScalingRuleSpec(_Spec):

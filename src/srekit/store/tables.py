@@ -855,3 +855,35 @@ class HandoffNoticeRow(Base):
 
 
 __all__ += ["HandoffNoticeRow"]
+
+
+# --- Capacity plans -----------------------------------------------------------------------------
+
+
+class CapacityPlanRow(Base):
+    """One resource's plan from one `srekit capacity forecast --record` run (`flows.capacity`).
+
+    `made_at` is the run's instant; `forecast_json` its forecast path ({"at": Unix seconds,
+    "median": [...], "upper": [...]}, the 95 % upper bound) so a later run can score it
+    against what was observed since; `summary_json` the figures the API and the page show
+    (`contracts.capacity_resource_document` without the paths)."""
+
+    __tablename__ = "capacity_plans"
+    __table_args__ = (
+        Index("ix_capacity_plans_service_resource", "service", "resource", "made_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    resource: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(200))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    unit: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(64))
+    step_s: Mapped[int] = mapped_column(Integer)
+    capacity_limit: Mapped[float] = mapped_column(Float)
+    forecast_json: Mapped[str] = mapped_column(Text)
+    summary_json: Mapped[str] = mapped_column(Text)
+
+
+__all__ += ["CapacityPlanRow"]

@@ -88,3 +88,37 @@ def test_threshold_slices_compare_each_value() -> None:
         None,
         None,
     ]
+
+
+def test_range_series_cuts_long_ranges_into_queries_prometheus_accepts() -> None:
+    asked: list[tuple[float, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        form = form_of(request)
+        start, end, step = float(form["start"]), float(form["end"]), int(form["step"])
+        asked.append((start, end))
+        count = int((end - start) // step) + 1
+        points = [[start + k * step, str(start + k * step)] for k in range(count)]
+        result = [{"metric": {"service": "a"}, "values": points}]
+        body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+        return httpx.Response(200, json=body)
+
+    start = AT - timedelta(seconds=60 * 24_999)
+    ((labels, samples),) = make_source(handler).range_series(
+        "sum(x)", start=start, end=AT, step_s=60
+    )
+    # 25,000 points at 60 s: three queries of at most 10,001 points, none overlapping
+    assert len(asked) == 3
+    assert all((end - begin) / 60 + 1 <= 10_001 for begin, end in asked)
+    assert labels == {"service": "a"}
+    assert len(samples) == 25_000
+    assert [t for t, _ in samples] == [start.timestamp() + 60 * k for k in range(25_000)]
+    assert all(t == v for t, v in samples)
+
+
+def test_instant_values_read_each_series() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert form_of(request)["query"] == "sum(limit)"
+        return vector(("a", "x", 24), ("b", "y", 12))
+
+    assert make_source(handler).instant_values("sum(limit)", at=AT) == [24.0, 12.0]

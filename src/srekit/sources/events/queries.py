@@ -18,7 +18,15 @@ from srekit.core.slo import SLO, EventsRatio
 from srekit.errors import SpecError
 from srekit.sources.events.sql import from_us, to_us
 
-__all__ = ["Query", "ServiceStats", "counts", "events_indicator", "slices", "stats"]
+__all__ = [
+    "Query",
+    "ServiceStats",
+    "counts",
+    "events_indicator",
+    "request_counts",
+    "slices",
+    "stats",
+]
 
 #: Runs a read statement with its parameters and returns its rows.
 Query = Callable[[str, list[Any]], list[tuple[Any, ...]]]
@@ -107,6 +115,27 @@ def slices(
     result: list[EventCounts | None] = [None] * count
     for row in rows:
         result[int(row[0])] = _counts(row[1:], 0)
+    return result
+
+
+def request_counts(
+    query: Query, service: str, *, start: datetime, end: datetime, slice_s: int
+) -> list[int]:
+    """Events (requests) of `service` per slice of `slice_s` seconds from `start`, oldest
+    first, 0 where there are none; slices are numbered as in `slices`."""
+    start_us, end_us = to_us(start), to_us(end)
+    slice_us = slice_s * 1_000_000
+    count = max(0, math.ceil((end_us - start_us) / slice_us))
+    if count == 0:
+        return []
+    rows = query(
+        f"SELECT (epoch_us(ts) - {start_us}) // {slice_us} AS k, count(*) AS n "
+        f"FROM events WHERE service = $1 AND {_range_sql(start, end)} GROUP BY k",
+        [service],
+    )
+    result = [0] * count
+    for row in rows:
+        result[int(row[0])] = int(row[1])
     return result
 
 

@@ -246,6 +246,14 @@ class EventStore:
         self.validate(slo)
         return queries.slices(self._query, slo, start=start, end=end, slice_s=slice_s)
 
+    def request_counts(
+        self, service: str, *, start: datetime, end: datetime, slice_s: int
+    ) -> list[int]:
+        """Requests of `service` per slice of `slice_s` seconds from `start` (0 when none)."""
+        if slice_s <= 0:
+            raise ValueError(f"expected a slice length >= 1 s, got {slice_s}")
+        return queries.request_counts(self._query, service, start=start, end=end, slice_s=slice_s)
+
     def stats(self) -> list[ServiceStats]:
         """Events per service and the time range they cover, by service name."""
         return queries.stats(self._query)

@@ -5,7 +5,7 @@
 exact), `recordings` (short windows from recorded error ratios), `source` (the `SliSource`).
 """
 
-from srekit.sources.prometheus.client import transport_failure, url_problem
+from srekit.sources.prometheus.client import QueryRefusedError, transport_failure, url_problem
 from srekit.sources.prometheus.source import PrometheusSource
 
-__all__ = ["PrometheusSource", "transport_failure", "url_problem"]
+__all__ = ["PrometheusSource", "QueryRefusedError", "transport_failure", "url_problem"]

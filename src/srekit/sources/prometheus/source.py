@@ -113,6 +113,34 @@ class PrometheusSource:
     ) -> None:
         self.close()
 
+    def range_series(
+        self, query: str, *, start: datetime, end: datetime, step_s: int
+    ) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        """Every series a range query returns, as (labels, [(Unix seconds, value)]).
+
+        Cut into queries of at most 10,000 points (Prometheus refuses 11,000). Values are
+        parsed as Prometheus writes them ("NaN", "+Inf" included). Raises QueryRefusedError
+        when Prometheus refuses the query, SourceUnavailable when it cannot answer.
+        """
+        found: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
+        chunk = timedelta(seconds=step_s * _MAX_RANGE_POINTS)
+        at = start
+        while at <= end:
+            until = min(end, at + chunk)
+            for series in self._client.query_range(query, at, until, step_s):
+                labels = tuple(sorted((series.get("metric") or {}).items()))
+                samples = found.setdefault(labels, [])
+                samples.extend((float(t), float(v)) for t, v in series.get("values") or [])
+            at = until + timedelta(seconds=step_s)
+        return [(dict(labels), samples) for labels, samples in found.items()]
+
+    def instant_values(self, query: str, *, at: datetime) -> list[float]:
+        """The value of each series an instant query returns at `at`."""
+        return [
+            float(series["value"][1])
+            for series in self._client.query(query, at, what="an instant query")
+        ]
+
     def counts(
         self,
         slos: Sequence[SLO],
