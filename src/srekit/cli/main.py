@@ -22,6 +22,7 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    load,
     oncall,
     person,
     postmortem,
@@ -72,6 +73,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(status_page.app, name="status-page")
 app.add_typer(status_page.badge_app, name="badge")
+app.add_typer(load.app, name="load")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
