@@ -27,6 +27,7 @@ class Target:
     port: int = 0
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
+    answered_s: list[float] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -49,9 +50,11 @@ class Target:
                 if length:
                     await reader.readexactly(length)
                 self.requests += 1
+                received = time.monotonic()
                 wait = self._stall_left() + self.latency_s
                 if wait > 0:
                     await asyncio.sleep(wait)
+                self.answered_s.append(time.monotonic() - received)
                 writer.write(f"HTTP/1.1 {self.status} X\r\nContent-Length: 2\r\n\r\nok".encode())
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -35,6 +35,7 @@ from srekit.loadgen.recorder import SeriesSet
 __all__ = ["WorkerShare", "run_worker"]
 
 REPORT_EVERY_S = 1.0
+_TIMER_SLACK_S = 0.0015
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,19 @@ class WorkerShare:
     index: int
     count: int
     start: float
+
+
+async def _until(instant: float) -> None:
+    """Sleep until `instant` (monotonic s). The loop's timers wake up to 1 ms late (epoll counts
+    milliseconds), which an open model would charge to the server: the last millisecond is
+    spent yielding to the loop instead, so responses are still read meanwhile. Behind
+    schedule, it still yields once, so responses come in between sends."""
+    delay = instant - time.monotonic()
+    if delay > _TIMER_SLACK_S:
+        await asyncio.sleep(delay - _TIMER_SLACK_S)
+    await asyncio.sleep(0)
+    while time.monotonic() < instant:
+        await asyncio.sleep(0)
 
 
 class _Worker:
@@ -137,9 +151,7 @@ class _Worker:
             if self.stopping:
                 break
             intended = share.start + offset
-            delay = intended - time.monotonic()
-            # behind schedule, still let responses in every so often
-            await asyncio.sleep(delay if delay > 0 else 0)
+            await _until(intended)
             if self.in_flight >= model.max_in_flight:
                 if intended >= self.measure_from:
                     self.measured.dropped_iterations += 1
