@@ -213,14 +213,21 @@ def test_outcomes(
     assert classify_outcome(status=status, failure=failure, expected=expected) is outcome
 
 
-def test_a_plan_lasts_its_stages_or_its_duration() -> None:
+def _plan(model: OpenModel | ClosedModel) -> LoadPlan:
     request = LoadRequest(name="home", method="GET", path="/")
-    common = {"name": "t", "target": "http://127.0.0.1:1", "requests": (request,)}
-    ramp = OpenModel(start_rate=0, stages=(Stage(30, 10), Stage(90, 10)))
-    open_plan = LoadPlan(**common, journeys=(), model=ramp, warmup_s=0, timeout_s=1, thresholds=())  # type: ignore[arg-type]
-    assert open_plan.duration_s == 120
-    closed = ClosedModel(vus=5, duration_s=None, iterations=3)
-    closed_plan = LoadPlan(
-        **common, journeys=(), model=closed, warmup_s=0, timeout_s=1, thresholds=()
-    )  # type: ignore[arg-type]
-    assert closed_plan.duration_s is None
+    return LoadPlan(
+        name="t",
+        target="http://127.0.0.1:1",
+        requests=(request,),
+        journeys=(),
+        model=model,
+        warmup_s=0,
+        timeout_s=1,
+        thresholds=(),
+    )
+
+
+def test_a_plan_lasts_its_stages_or_its_duration() -> None:
+    assert _plan(OpenModel(start_rate=0, stages=(Stage(30, 10), Stage(90, 10)))).duration_s == 120
+    assert _plan(ClosedModel(vus=5, duration_s=60)).duration_s == 60
+    assert _plan(ClosedModel(vus=5, duration_s=None, iterations=3)).duration_s is None

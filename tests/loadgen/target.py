@@ -85,6 +85,7 @@ def serve_target(target: Target) -> Iterator[Target]:
     try:
         yield target
     finally:
-        loop.call_soon_threadsafe(lambda: stopped is not None and stopped.set_result(None))
+        if stopped is not None:
+            loop.call_soon_threadsafe(stopped.set_result, None)
         thread.join(10)
         loop.close()

@@ -1,8 +1,9 @@
 """`srekit load run`: send a LoadTest's traffic, show it live, judge its thresholds.
 
 Exits 0 when every threshold held, 99 when one failed (k6's code; an `abortOnFail` threshold
-stops the run early), 2 for bad input, 1 when no request succeeded (a run that measured
-nothing has passed nothing).
+stops the run early; a threshold without data fails), 2 for bad input, 1 when the thresholds
+held (or there were none) but no request succeeded: a run that measured nothing has passed
+nothing.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def run(
         _render_table(report)
     else:
         emit(document_out, output_format)
-    if report.succeeded == 0:
-        abort("no request succeeded", code=1)
     if not report.thresholds_passed:
         raise typer.Exit(THRESHOLDS_FAILED)
+    if report.succeeded == 0:
+        abort("no request succeeded", code=1)

@@ -30,9 +30,11 @@ from srekit.loadgen.runner import RunState, run_plan
 __all__ = [
     "TREND_STATS",
     "LoadReport",
+    "abort_due",
     "k6_summary_export",
     "report_document",
     "run_load_test",
+    "summarize",
 ]
 
 #: The percentiles every trend is reported at, as k6's summary names them.
@@ -187,6 +189,7 @@ def k6_summary_export(report: LoadReport) -> dict[str, Any]:
     metrics: dict[str, dict[str, Any]] = {}
     for key, summary in report.summaries.items():
         figures = _figures(summary)
+        shown: dict[str, Any]
         if summary.metric_type == "trend":
             shown = {
                 name: figures.get(name, 0) or 0
