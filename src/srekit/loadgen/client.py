@@ -78,23 +78,25 @@ class Connection:
         """(status, body bytes) of the response to `request`."""
         self.writer.write(request)
         reader = self.reader
-        status_line = await reader.readline()
-        if not status_line.startswith(b"HTTP/1."):
-            raise RequestFailedError(Outcome.PROTOCOL, "the connection closed before a response")
         try:
-            status = int(status_line[9:12])
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            raise RequestFailedError(Outcome.PROTOCOL, "response headers too long") from None
+        except asyncio.IncompleteReadError:
+            raise RequestFailedError(
+                Outcome.PROTOCOL, "the connection closed before a whole response"
+            ) from None
+        if not head.startswith(b"HTTP/1."):
+            raise RequestFailedError(Outcome.PROTOCOL, "a response that is not HTTP/1.x")
+        try:
+            status = int(head[9:12])
         except ValueError:
             raise RequestFailedError(Outcome.PROTOCOL, "a status line without a status") from None
         length = -1
         chunked = False
-        if status_line.startswith(b"HTTP/1.0"):
+        if head.startswith(b"HTTP/1.0"):
             self.reusable = False
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b"\n"):
-                break
-            if not line or len(line) > _MAX_HEADER_LINE:
-                raise RequestFailedError(Outcome.PROTOCOL, "headers cut short")
+        for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             lowered = name.strip().lower()
             if lowered == b"content-length":
@@ -108,7 +110,8 @@ class Connection:
         if chunked:
             return status, await self._chunks()
         if length >= 0:
-            await reader.readexactly(length)
+            if length:
+                await reader.readexactly(length)
             return status, length
         self.reusable = False
         return status, len(await reader.read())

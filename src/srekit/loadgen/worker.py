@@ -35,7 +35,6 @@ from srekit.loadgen.recorder import SeriesSet
 __all__ = ["WorkerShare", "run_worker"]
 
 REPORT_EVERY_S = 1.0
-_TIMER_SLACK_S = 0.0015
 
 
 @dataclass(frozen=True)
@@ -48,16 +47,12 @@ class WorkerShare:
 
 
 async def _until(instant: float) -> None:
-    """Sleep until `instant` (monotonic s). The loop's timers wake up to 1 ms late (epoll counts
-    milliseconds), which an open model would charge to the server: the last millisecond is
-    spent yielding to the loop instead, so responses are still read meanwhile. Behind
-    schedule, it still yields once, so responses come in between sends."""
-    delay = instant - time.monotonic()
-    if delay > _TIMER_SLACK_S:
-        await asyncio.sleep(delay - _TIMER_SLACK_S)
-    await asyncio.sleep(0)
-    while time.monotonic() < instant:
-        await asyncio.sleep(0)
+    """Sleep until `instant` (monotonic s); behind schedule, still yield once, so responses
+    are read between sends. The loop's timers wake up to 1 ms late (epoll counts whole
+    milliseconds): that lateness is the generator's, and an open model counts it, as a real
+    client's would be. A spin for the last millisecond would remove it, at the price of a
+    core kept busy, which on a small machine costs the service under test more."""
+    await asyncio.sleep(max(instant - time.monotonic(), 0.0))
 
 
 class _Worker:
@@ -79,6 +74,8 @@ class _Worker:
         self.in_flight = 0
         self.measure_from = share.start + plan.warmup_s
         self.errors: dict[str, str] = {}
+        # (request, status, expected) → its series' tags, built once
+        self.tags: dict[tuple[int, int | None, bool], tuple[tuple[str, str], ...]] = {}
 
     def _pick_iteration(self) -> tuple[Journey | None, int]:
         plan = self.plan
@@ -104,12 +101,19 @@ class _Worker:
         outcome = classify_outcome(
             status=status, failure=failure, expected=request.expected_statuses
         )
-        tags = (
-            *self.base_tags[index],
-            ("status", str(status) if status is not None else "0"),
-            ("expected_response", "true" if outcome is Outcome.OK else "false"),
-        )
-        series = self.measured.of(tuple(sorted(tags)))
+        key = (index, status, outcome is Outcome.OK)
+        tags = self.tags.get(key)
+        if tags is None:
+            tags = self.tags[key] = tuple(
+                sorted(
+                    (
+                        *self.base_tags[index],
+                        ("status", str(status) if status is not None else "0"),
+                        ("expected_response", "true" if outcome is Outcome.OK else "false"),
+                    )
+                )
+            )
+        series = self.measured.of(tags)
         series.requests += 1
         if outcome is not Outcome.OK:
             series.failed += 1
