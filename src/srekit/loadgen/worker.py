@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
+from itertools import accumulate, islice
 from typing import Any
 
 from srekit.core.load import (
@@ -74,16 +74,21 @@ class _Worker:
         self.in_flight = 0
         self.measure_from = share.start + plan.warmup_s
         self.errors: dict[str, str] = {}
+        self.journey_weights = list(accumulate(j.weight for j in plan.journeys))
+        self.request_weights = list(accumulate(r.weight for r in plan.requests))
+        self.request_range = range(len(plan.requests))
         # (request, status, expected) → its series' tags, built once
         self.tags: dict[tuple[int, int | None, bool], tuple[tuple[str, str], ...]] = {}
 
     def _pick_iteration(self) -> tuple[Journey | None, int]:
         plan = self.plan
         if plan.journeys:
-            journey = self.random.choices(plan.journeys, [j.weight for j in plan.journeys])[0]
-            return journey, -1
-        weights = [r.weight for r in plan.requests]
-        return None, self.random.choices(range(len(plan.requests)), weights)[0]
+            if len(plan.journeys) == 1:
+                return plan.journeys[0], -1
+            return self.random.choices(plan.journeys, cum_weights=self.journey_weights)[0], -1
+        if len(plan.requests) == 1:
+            return None, 0
+        return None, self.random.choices(self.request_range, cum_weights=self.request_weights)[0]
 
     async def _request(self, index: int, intended: float) -> None:
         request: LoadRequest = self.plan.requests[index]
