@@ -45,7 +45,9 @@ app = SrekitTyper(
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}ms"
+    if value is None:
+        return "-"
+    return f"{value:.2f}ms" if value < 100 else f"{value:.0f}ms"
 
 
 def _print_plan_summary(report_plan: object) -> None:
@@ -89,6 +91,8 @@ class _LiveView:
         self.last_elapsed = 0.0
 
     def __call__(self, state: RunState) -> None:
+        from rich.text import Text
+
         summary = state.measured.summary(
             "http_req_duration", (), percentiles=(50, 95, 99), elapsed_s=state.elapsed_s, vus=0
         )
@@ -98,9 +102,11 @@ class _LiveView:
         failed = sum(n for outcome, n in state.measured.outcomes.items() if outcome != "ok")
         p = summary.percentiles
         self.live.update(
-            f"{state.elapsed_s:6.1f} s  {rate:8.1f} req/s  "
-            f"p50 {_ms(p.get(50))}  p95 {_ms(p.get(95))}  p99 {_ms(p.get(99))}  "
-            f"errors {failed}"
+            Text(
+                f"{state.elapsed_s:6.1f} s  {rate:8.1f} req/s  "
+                f"p50 {_ms(p.get(50))}  p95 {_ms(p.get(95))}  p99 {_ms(p.get(99))}  "
+                f"errors {failed}"
+            )
         )
 
 
@@ -123,8 +129,8 @@ def _render_table(report: LoadReport) -> None:
     outcomes = report.state.measured.outcomes
     shown = ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())) or "none"
     achieved = "-" if report.achieved_rate is None else f"{report.achieved_rate:.1f}/s"
-    asked = "" if report.asked_rate is None else f" (asked {report.asked_rate:.1f}/s)"
-    console.print(f"requests: {shown}; rate {achieved}{asked}", highlight=False)
+    asked = "" if report.asked_rate is None else f"; iterations asked {report.asked_rate:.1f}/s"
+    console.print(f"requests: {shown}; sent {achieved}{asked}", highlight=False)
     dropped = report.summaries["dropped_iterations"].count
     if dropped:
         console.print(f"dropped iterations: {dropped}", highlight=False)

@@ -159,7 +159,10 @@ def report_document(report: LoadReport) -> dict[str, Any]:
         "warmup_s": plan.warmup_s,
         "workers": report.state.workers,
         "aborted": report.state.aborted,
-        "rate": {"asked": report.asked_rate, "achieved": report.achieved_rate},
+        "rate": {
+            "iterations_asked_per_s": report.asked_rate,
+            "requests_sent_per_s": report.achieved_rate,
+        },
         "outcomes": measured["outcomes"],
         "errors": dict(report.state.errors),
         "metrics": {
