@@ -67,7 +67,6 @@ KIND = "LoadTest"
 MAX_RATE = 1_000_000.0
 MAX_VUS = 100_000
 MAX_DURATION_S = 7 * 86_400.0
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _duration(text: str) -> str:
@@ -120,7 +119,7 @@ class RequestSpec(_Spec):
         str, Field(strict=True), Bounded(min_length=1, max_length=4096), AfterValidator(_path)
     ] = "/"
     headers: Annotated[dict[_Text, _Text], Bounded(max_length=64)] = {}
-    body: Annotated[str, Field(strict=True), Bounded(max_length=1_000_000)] = ""
+    body: Annotated[str, Field(strict=True), Bounded(max_length=16_384)] = ""
     weight: _Weight = 1.0
     expect: Annotated[
         list[Annotated[int, Field(strict=True, ge=100, le=599)]], Bounded(max_length=100)
