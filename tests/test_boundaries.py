@@ -85,6 +85,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.ical",
         "srekit.notifiers",
         "srekit.capacity",
+        "srekit.loadgen",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES

@@ -24,6 +24,7 @@ from srekit.cli import (
     gate,
     get,
     incident,
+    load,
     oncall,
     person,
     postmortem,
@@ -76,6 +77,7 @@ app.add_typer(status_page.app, name="status-page")
 app.add_typer(status_page.badge_app, name="badge")
 app.add_typer(canary.app, name="canary")
 app.add_typer(capacity.app, name="capacity")
+app.add_typer(load.app, name="load")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

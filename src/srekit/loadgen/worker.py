@@ -1,0 +1,236 @@
+"""One worker process: an asyncio loop sending its share of a plan's traffic.
+
+Worker `w` of `W` takes arrivals w, w + W, w + 2W, ... of an open model's schedule, or its
+share of a closed model's users, and sends the parent what it measured as deltas, once a
+second and once at the end, so the parent holds the whole run at any moment.
+
+Timing: in the open model a request's `http_req_duration` runs from its *intended* send time
+(the schedule's), so a late send, a full connection pool or a stalled server all count
+(coordinated omission corrected); `http_req_service_time` runs from the actual send. In the
+closed model the two are the same: a user waits for each response before the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate, islice
+from typing import Any
+
+from srekit.core.load import (
+    ClosedModel,
+    Journey,
+    LoadPlan,
+    LoadRequest,
+    Outcome,
+    arrival_offsets,
+    classify_outcome,
+)
+from srekit.loadgen.client import ConnectionPool, Origin, RequestFailedError, encode_request
+from srekit.loadgen.recorder import SeriesSet
+
+__all__ = ["WorkerShare", "run_worker"]
+
+REPORT_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class WorkerShare:
+    """Which part of the plan one worker sends, and when the run starts (monotonic s)."""
+
+    index: int
+    count: int
+    start: float
+
+
+async def _until(instant: float) -> None:
+    """Sleep until `instant` (monotonic s); behind schedule, still yield once, so responses
+    are read between sends. The loop's timers wake up to 1 ms late (epoll counts whole
+    milliseconds): that lateness is the generator's, and an open model counts it, as a real
+    client's would be. A spin for the last millisecond would remove it, at the price of a
+    core kept busy, which on a small machine costs the service under test more."""
+    await asyncio.sleep(max(instant - time.monotonic(), 0.0))
+
+
+class _Worker:
+    def __init__(
+        self, plan: LoadPlan, share: WorkerShare, send: Callable[[str, Any], None]
+    ) -> None:
+        self.plan = plan
+        self.share = share
+        self.send = send
+        origin = Origin.parse(plan.target)
+        self.pool = ConnectionPool(origin, timeout_s=plan.timeout_s)
+        self.wire = [
+            encode_request(origin, r.method, r.path, r.headers, r.body) for r in plan.requests
+        ]
+        self.base_tags = [(("method", r.method), ("name", r.name), *r.tags) for r in plan.requests]
+        self.measured = SeriesSet()
+        self.random = random.Random(share.index)
+        self.stopping = False
+        self.in_flight = 0
+        self.measure_from = share.start + plan.warmup_s
+        self.errors: dict[str, str] = {}
+        self.journey_weights = list(accumulate(j.weight for j in plan.journeys))
+        self.request_weights = list(accumulate(r.weight for r in plan.requests))
+        self.request_range = range(len(plan.requests))
+        # (request, status, expected) → its series' tags, built once
+        self.tags: dict[tuple[int, int | None, bool], tuple[tuple[str, str], ...]] = {}
+
+    def _pick_iteration(self) -> tuple[Journey | None, int]:
+        plan = self.plan
+        if plan.journeys:
+            if len(plan.journeys) == 1:
+                return plan.journeys[0], -1
+            return self.random.choices(plan.journeys, cum_weights=self.journey_weights)[0], -1
+        if len(plan.requests) == 1:
+            return None, 0
+        return None, self.random.choices(self.request_range, cum_weights=self.request_weights)[0]
+
+    async def _request(self, index: int, intended: float) -> None:
+        request: LoadRequest = self.plan.requests[index]
+        sent = time.monotonic()
+        status: int | None = None
+        failure: Outcome | None = None
+        try:
+            status, _ = await self.pool.send(self.wire[index])
+        except RequestFailedError as error:
+            failure = error.outcome
+            self.errors.setdefault(error.outcome.value, str(error))
+        done = time.monotonic()
+        if intended < self.measure_from:
+            return
+        outcome = classify_outcome(
+            status=status, failure=failure, expected=request.expected_statuses
+        )
+        key = (index, status, outcome is Outcome.OK)
+        tags = self.tags.get(key)
+        if tags is None:
+            tags = self.tags[key] = tuple(
+                sorted(
+                    (
+                        *self.base_tags[index],
+                        ("status", str(status) if status is not None else "0"),
+                        ("expected_response", "true" if outcome is Outcome.OK else "false"),
+                    )
+                )
+            )
+        series = self.measured.of(tags)
+        series.requests += 1
+        if outcome is not Outcome.OK:
+            series.failed += 1
+        series.record("http_req_duration", done - intended)
+        series.record("http_req_service_time", done - sent)
+        self.measured.count_outcome(outcome)
+        self.measured.sent(sent)
+
+    async def _iteration(self, intended: float) -> None:
+        journey, index = self._pick_iteration()
+        started = intended
+        if journey is None:
+            await self._request(index, intended)
+        else:
+            for number, step in enumerate(journey.steps):
+                if self.stopping:
+                    return
+                await self._request(step.request, intended if number == 0 else time.monotonic())
+                if step.think_s > 0:
+                    await asyncio.sleep(step.think_s)
+        if started >= self.measure_from:
+            tags = (("journey", journey.name if journey else self.plan.requests[index].name),)
+            series = self.measured.of(tags)
+            series.iterations += 1
+            series.record("iteration_duration", time.monotonic() - started)
+
+    async def _open(self) -> None:
+        model = self.plan.model
+        assert not isinstance(model, ClosedModel)
+        share = self.share
+        offsets = islice(
+            arrival_offsets(start_rate=model.start_rate, stages=model.stages),
+            share.index,
+            None,
+            share.count,
+        )
+        tasks: set[asyncio.Task[None]] = set()
+        for offset in offsets:
+            if self.stopping:
+                break
+            intended = share.start + offset
+            await _until(intended)
+            if self.in_flight >= model.max_in_flight:
+                if intended >= self.measure_from:
+                    self.measured.dropped_iterations += 1
+                continue
+            self.in_flight += 1
+            task = asyncio.create_task(self._tracked(intended))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        await self._drain(tasks)
+
+    async def _tracked(self, intended: float) -> None:
+        try:
+            await self._iteration(intended)
+        finally:
+            self.in_flight -= 1
+
+    async def _user(self, model: ClosedModel) -> None:
+        deadline = self.share.start + model.duration_s if model.duration_s else None
+        done = 0
+        while not self.stopping:
+            if model.iterations is not None and done >= model.iterations:
+                return
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return
+            await self._iteration(now)
+            done += 1
+
+    async def _closed(self, model: ClosedModel) -> None:
+        share = self.share
+        users = model.vus // share.count + (1 if share.index < model.vus % share.count else 0)
+        await asyncio.sleep(max(share.start - time.monotonic(), 0))
+        tasks = {asyncio.create_task(self._user(model)) for _ in range(users)}
+        await self._drain(tasks)
+
+    async def _drain(self, tasks: set[asyncio.Task[None]]) -> None:
+        """Wait for what is in flight: each request ends within its timeout."""
+        if tasks:
+            await asyncio.wait(set(tasks))
+
+    def report(self, kind: str) -> None:
+        self.send(kind, {"measured": self.measured.encode(), "errors": dict(self.errors)})
+        self.measured = SeriesSet()
+
+    async def _reporter(self, stop_requested: Callable[[], bool]) -> None:
+        while True:
+            await asyncio.sleep(REPORT_EVERY_S)
+            if stop_requested():
+                self.stopping = True
+            self.report("progress")
+
+    async def run(self, stop_requested: Callable[[], bool]) -> None:
+        reporter = asyncio.create_task(self._reporter(stop_requested))
+        try:
+            model = self.plan.model
+            if isinstance(model, ClosedModel):
+                await self._closed(model)
+            else:
+                await self._open()
+        finally:
+            reporter.cancel()
+            self.pool.close()
+        self.report("done")
+
+
+def run_worker(
+    plan: LoadPlan,
+    share: WorkerShare,
+    send: Callable[[str, Any], None],
+    stop_requested: Callable[[], bool],
+) -> None:
+    """Send this worker's share of `plan`; `send(kind, data)` carries each delta out."""
+    asyncio.run(_Worker(plan, share, send).run(stop_requested))
