@@ -236,7 +236,7 @@ def _k6_thresholds(key: str, raw: Any, summary_shape: bool, file: str) -> list[T
 
 def _locust(text: str, file: str) -> LoadSummary:
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text), strict=True))
     except csv.Error as error:
         raise SpecError(f"invalid CSV: {error}", file=file) from None
     header = rows[0]
