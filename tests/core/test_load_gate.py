@@ -13,6 +13,7 @@ from srekit.core.load_gate import (
     CheckOutcome,
     GateRules,
     LoadSummary,
+    LoadTestPolicy,
     MetricSummary,
     Threshold,
     gate_load,
@@ -264,9 +265,8 @@ def test_load_test_requirement() -> None:
         return load_test_requirement(
             "api",
             change_type=change_type,
-            required_for=("feature",),
+            policy=LoadTestPolicy(required_for=("feature",), max_age_days=7),
             last_passed=last,
-            max_age_days=7,
             now=NOW,
         )
 

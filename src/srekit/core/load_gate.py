@@ -28,7 +28,6 @@ say `allow_inconclusive` (it fails closed by default).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,12 +37,14 @@ from srekit.core.policy import Decision, GateDecision
 __all__ = [
     "DURATION",
     "FAILED",
+    "NO_LOAD_TEST",
     "REQUESTS",
     "TREND_STATS",
     "CheckOutcome",
     "GateCheck",
     "GateRules",
     "LoadSummary",
+    "LoadTestPolicy",
     "LoadVerdict",
     "MetricSummary",
     "Threshold",
@@ -372,28 +373,40 @@ def gate_load(
     return LoadVerdict(outcome, passed, tuple(checks))
 
 
+@dataclass(frozen=True)
+class LoadTestPolicy:
+    """Which change types the deploy gate lets through only after a passed load test, and how
+    recent that pass must be (in days). None required by default."""
+
+    required_for: tuple[str, ...] = ()
+    max_age_days: float = 7.0
+
+
+NO_LOAD_TEST = LoadTestPolicy()  # the default: no change type needs one
+
+
 def load_test_requirement(
     service: str,
     *,
     change_type: str,
-    required_for: Sequence[str],
+    policy: LoadTestPolicy,
     last_passed: datetime | None,
-    max_age_days: float,
     now: datetime,
 ) -> str | None:
     """Why a deploy of `change_type` to `service` lacks the load test it needs (None: it
-    needs none, or has one): a change type in `required_for` needs a passed load-gate verdict
-    at most `max_age_days` before `now`."""
-    if change_type not in required_for:
+    needs none, or has one): a change type in `policy.required_for` needs a passed load-gate
+    verdict at most `policy.max_age_days` before `now`."""
+    if change_type not in policy.required_for:
         return None
+    days = policy.max_age_days
     if last_passed is None:
         return (
             f"{change_type} deploys need a passed load test and {service} has none"
-            f" in the last {max_age_days:g} days"
+            f" in the last {days:g} days"
         )
-    if now - last_passed > timedelta(days=max_age_days):
+    if now - last_passed > timedelta(days=days):
         return (
-            f"{change_type} deploys need a passed load test within {max_age_days:g} days;"
+            f"{change_type} deploys need a passed load test within {days:g} days;"
             f" {service}'s last passed {last_passed.isoformat()}"
         )
     return None

@@ -15,9 +15,11 @@ from srekit.store.repo.load import (
     get_load_baseline,
     get_load_run,
     last_passed_load_test,
+    last_passed_load_tests,
     list_load_runs,
     load_baselines,
     load_test_passed_within,
+    newest_load_run_id,
     record_load_run,
     set_load_baseline,
 )
@@ -103,15 +105,25 @@ def test_baselines_are_versioned_and_audited(engine: Engine) -> None:
 def test_passed_within_days(engine: Engine) -> None:
     with transaction(engine, read_only=True) as session:
         assert last_passed_load_test(session, service="api") is None
+        assert last_passed_load_tests(session) == {}
+        assert newest_load_run_id(session) is None
         assert not load_test_passed_within(session, service="api", days=7, now=AT)
     record(engine, "api", AT - timedelta(days=3), passed=True)
     record(engine, "api", AT - timedelta(days=1), passed=False)  # a failure does not count
-    record(engine, "api", AT - timedelta(hours=1))  # nor does an unjudged import
+    newest = record(engine, "api", AT - timedelta(hours=1))  # nor does an unjudged import
+    record(engine, "web", AT - timedelta(days=9), passed=True)
+    record(engine, "web", AT - timedelta(days=10), passed=True)
     with transaction(engine, read_only=True) as session:
         assert last_passed_load_test(session, service="api") == AT - timedelta(days=3)
+        assert last_passed_load_tests(session) == {
+            "api": AT - timedelta(days=3),
+            "web": AT - timedelta(days=9),
+        }
+        assert newest_load_run_id(session) == newest + 2
         assert load_test_passed_within(session, service="api", days=3, now=AT)
         assert not load_test_passed_within(session, service="api", days=2.9, now=AT)
-        assert not load_test_passed_within(session, service="web", days=30, now=AT)
+        assert not load_test_passed_within(session, service="web", days=8, now=AT)
+        assert not load_test_passed_within(session, service="cart", days=30, now=AT)
         # a pass recorded after `now` does not count as of `now`
         assert not load_test_passed_within(
             session, service="api", days=30, now=AT - timedelta(days=4)

@@ -23,9 +23,11 @@ __all__ = [
     "get_load_baseline",
     "get_load_run",
     "last_passed_load_test",
+    "last_passed_load_tests",
     "list_load_runs",
     "load_baselines",
     "load_test_passed_within",
+    "newest_load_run_id",
     "record_load_run",
     "set_load_baseline",
 ]
@@ -149,3 +151,19 @@ def load_test_passed_within(session: Session, *, service: str, days: float, now:
     (a production-readiness question)."""
     last = last_passed_load_test(session, service=service)
     return last is not None and last <= now and now - last <= timedelta(days=days)
+
+
+def last_passed_load_tests(session: Session) -> dict[str, datetime]:
+    """When each service last had a run the load gate passed (services never passed: absent)."""
+    query = (
+        select(LoadRunRow.service, func.max(LoadRunRow.recorded_at))
+        .where(LoadRunRow.passed.is_(True))
+        .group_by(LoadRunRow.service)
+    )
+    return {row.service: row[1] for row in session.execute(query)}
+
+
+def newest_load_run_id(session: Session) -> int | None:
+    """The id of the newest run stored: moves whenever a run is recorded (the gate's catalog
+    is read again then)."""
+    return session.scalar(select(func.max(LoadRunRow.id)))
