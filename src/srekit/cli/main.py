@@ -35,6 +35,8 @@ from srekit.cli import (
 )
 from srekit.cli.context import CliContext
 from srekit.cli.help import SrekitTyper, examples
+from srekit.cli.load_gate import EXAMPLES as LOAD_EXAMPLES
+from srekit.cli.load_gate import add_gate_commands
 
 # Shell completion is Typer's: `srekit --install-completion` (bash, zsh, fish, PowerShell)
 # and `srekit --show-completion` to print the script instead.
@@ -73,6 +75,16 @@ app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(status_page.app, name="status-page")
 app.add_typer(status_page.badge_app, name="badge")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
+# `srekit load`: until the generator's `srekit.cli.load.app` is merged, a bare group holds the
+# load gate's commands; the merge replaces this one line with `load_app = load.app`
+load_app = SrekitTyper(
+    name="load",
+    help="Load tests: results, baselines and the regression gate.",
+    epilog=LOAD_EXAMPLES,
+    no_args_is_help=True,
+)
+add_gate_commands(load_app)
+app.add_typer(load_app, name="load")
 app.command(
     "config",
     epilog=examples(
