@@ -225,6 +225,7 @@ def create_app(
         gate,
         health,
         history,
+        load,
         oncall,
         people,
         policies,
@@ -357,6 +358,7 @@ def create_app(
         escalation,
         oncall,
         reports,
+        load,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
