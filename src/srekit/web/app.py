@@ -96,6 +96,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         audit,
         deployments,
         incidents,
+        load,
         login,
         oncall,
         overview,
@@ -116,6 +117,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         incidents,
         oncall,
         deployments,
+        load,
         audit,
         status,
     ):

@@ -24,5 +24,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("incidents", "Incidents", "/ui/incidents"),
     NavEntry("oncall", "On-call", "/ui/oncall"),
     NavEntry("deployments", "Deployments", "/ui/deployments"),
+    NavEntry("load", "Load tests", "/ui/load"),
     NavEntry("audit", "Audit", "/ui/audit"),
 )
