@@ -264,16 +264,19 @@ def _locust(text: str, file: str) -> LoadSummary:
 def _locust_cell(
     row: dict[str, str], names: tuple[str, ...], file: str, number: int
 ) -> float | None:
-    column = next((name for name in names if name in row), None)
-    if column is None or row[column] in ("N/A", ""):
+    column = names[0] if len(names) == 1 else next((n for n in names if n in row), None)
+    text = row.get(column, "") if column is not None else ""
+    if text in ("N/A", ""):
         return None
-    where = f"row {number}, column {column!r}"
     try:
-        value = float(row[column])
+        value = float(text)
     except ValueError:
-        raise SpecError(
-            f"expected a number, got {_shown(row[column])}", file=file, field=where
-        ) from None
+        value = math.nan  # refused below, with the text shown
+    if math.isfinite(value) and value >= 0:
+        return value  # the common case, without building the message
+    where = f"row {number}, column {column!r}"
+    if math.isnan(value) and text.strip().lower() != "nan":
+        raise SpecError(f"expected a number, got {_shown(text)}", file=file, field=where)
     return _number(value, file=file, field=where)
 
 
