@@ -8,6 +8,7 @@ from benchmarks import (
     bench_events,
     bench_history,
     bench_incident_stats,
+    bench_load_gate,
     bench_oncall,
     bench_report,
     bench_rules,
@@ -29,6 +30,7 @@ def main() -> None:
     bench_history.main([])
     bench_web.main([])
     bench_capacity.main([])
+    bench_load_gate.main([])
 
 
 if __name__ == "__main__":

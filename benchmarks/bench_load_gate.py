@@ -74,11 +74,11 @@ def _median_s(action: object, repeat: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--names", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     figures: dict[str, object] = {"names": args.names, "repeat": args.repeat}
     for tool, make in (("locust", _locust), ("k6", _k6)):
         baseline_raw = make(args.names, random.Random(1))
