@@ -198,3 +198,34 @@ def test_srekit_load_end_to_end(tmp_path: Path) -> None:
     code, out, err = run("load", "gate", "--service", "checkout", str(CANDIDATE), env=env)
     assert code == 0, (out, err)
     assert "checkout: pass against absolute limits (no baseline)" in out
+
+
+def test_srekit_gate_requires_a_passed_load_test_when_configured(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """`srekit gate` from spec files: checkout is allowed on its budget at the instant asked;
+    with SREKIT_GATE_LOAD_TEST_FOR=feature it needs a load test passed before that instant."""
+    env = {
+        **home,
+        "SREKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'gate.db'}",
+        "SREKIT_PROMETHEUS_URL": "",
+    }
+    assert run("db", "upgrade", env=env)[0] == 0
+    asked = ("gate", "-f", str(EXAMPLES / "slos"), "--service", "checkout", "--change-type")
+    at = ("--at", "2026-11-19T12:00:00Z", "--format", "json")
+    code, out, _ = run(*asked, "feature", *at, env=env)
+    assert (code, json.loads(out)["allowed"]) == (0, True)  # the budget alone allows
+    required = {**env, "SREKIT_GATE_LOAD_TEST_FOR": "feature"}
+    code, out, _ = run(*asked, "feature", *at, env=required)
+    assert code == 1
+    assert json.loads(out)["reasons"][0] == (
+        "feature deploys need a passed load test and checkout has none in the last 7 days"
+    )
+    assert run(*asked, "config", *at, env=required)[0] == 0  # not required for config
+    # a run passed now (after the instant asked) does not count as of that instant...
+    code, out, err = run("load", "gate", "--service", "checkout", str(CANDIDATE), env=env)
+    assert code == 0, (out, err)
+    assert run(*asked, "feature", *at, env=required)[0] == 1
+    # ...and does as of now
+    code, out, _ = run(*asked, "feature", "--format", "json", env=required)
+    assert "feature deploys need a passed load test" not in out

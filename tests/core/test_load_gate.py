@@ -272,6 +272,7 @@ def test_load_test_requirement() -> None:
 
     assert ask("config", None) is None
     assert ask("feature", NOW - timedelta(days=7)) is None  # exactly 7 days: still fresh
+    assert ask("feature", NOW + timedelta(seconds=1)) is not None  # not yet, as of NOW
     missing = ask("feature", None)
     assert missing == "feature deploys need a passed load test and api has none in the last 7 days"
     stale = ask("feature", NOW - timedelta(days=7, seconds=1))

@@ -399,7 +399,7 @@ def load_test_requirement(
     if change_type not in policy.required_for:
         return None
     days = policy.max_age_days
-    if last_passed is None:
+    if last_passed is None or last_passed > now:  # a pass after `now` had not happened yet
         return (
             f"{change_type} deploys need a passed load test and {service} has none"
             f" in the last {days:g} days"

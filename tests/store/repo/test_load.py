@@ -115,6 +115,7 @@ def test_passed_within_days(engine: Engine) -> None:
     record(engine, "web", AT - timedelta(days=10), passed=True)
     with transaction(engine, read_only=True) as session:
         assert last_passed_load_test(session, service="api") == AT - timedelta(days=3)
+        assert last_passed_load_test(session, service="api", until=AT - timedelta(days=4)) is None
         assert last_passed_load_tests(session) == {
             "api": AT - timedelta(days=3),
             "web": AT - timedelta(days=9),

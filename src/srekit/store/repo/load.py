@@ -137,20 +137,24 @@ def get_load_baseline(
     return row
 
 
-def last_passed_load_test(session: Session, *, service: str) -> datetime | None:
-    """When `service` last had a run the load gate passed (None: never)."""
-    return session.scalar(
-        select(func.max(LoadRunRow.recorded_at)).where(
-            LoadRunRow.service == service, LoadRunRow.passed.is_(True)
-        )
+def last_passed_load_test(
+    session: Session, *, service: str, until: datetime | None = None
+) -> datetime | None:
+    """When `service` last had a run the load gate passed, at or before `until` when given
+    (None: never)."""
+    query = select(func.max(LoadRunRow.recorded_at)).where(
+        LoadRunRow.service == service, LoadRunRow.passed.is_(True)
     )
+    if until is not None:
+        query = query.where(LoadRunRow.recorded_at <= until)
+    return session.scalar(query)
 
 
 def load_test_passed_within(session: Session, *, service: str, days: float, now: datetime) -> bool:
     """Whether `service` had a load test the gate passed in the `days` before `now`
     (a production-readiness question)."""
-    last = last_passed_load_test(session, service=service)
-    return last is not None and last <= now and now - last <= timedelta(days=days)
+    last = last_passed_load_test(session, service=service, until=now)
+    return last is not None and now - last <= timedelta(days=days)
 
 
 def last_passed_load_tests(session: Session) -> dict[str, datetime]:
