@@ -10,6 +10,7 @@ from benchmarks import (
     bench_events,
     bench_history,
     bench_incident_stats,
+    bench_load_gate,
     bench_oncall,
     bench_report,
     bench_rules,
@@ -33,6 +34,7 @@ def main() -> None:
     bench_capacity.main([])
     bench_canary.main()
     bench_capacity_plan.main([])
+    bench_load_gate.main([])
 
 
 if __name__ == "__main__":

@@ -242,6 +242,27 @@ class Settings(BaseSettings):
     badge_burn_yellow_from: float = Field(1.0, gt=0, le=1e6, allow_inf_nan=False)
     badge_burn_red_from: float = Field(6.0, gt=0, le=1e6, allow_inf_nan=False)
 
+    # load tests (docs/load-gate.md)
+    gate_load_test_for: str = Field(
+        "",
+        max_length=1_000,
+        description="change types the deploy gate allows only after a passed load test,"
+        " comma-separated (none by default)",
+    )
+    gate_load_test_max_age_days: float = Field(
+        7.0,
+        gt=0,
+        le=3650,
+        allow_inf_nan=False,
+        description="how recent that passed load test must be, in days",
+    )
+
+    @property
+    def gate_load_test_change_types(self) -> tuple[str, ...]:
+        """`gate_load_test_for` as sorted change types, blanks dropped."""
+        names = {name.strip() for name in self.gate_load_test_for.split(",")}
+        return tuple(sorted(name for name in names if name))
+
     @property
     def status_page_service_names(self) -> tuple[str, ...]:
         """`status_page_services` as sorted names, blanks dropped."""

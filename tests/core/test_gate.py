@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from srekit.core.gate import gate_service
+from srekit.core.load_gate import LoadTestPolicy
 from srekit.core.policy import DEFAULT_POLICY, Decision, FailMode
 from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO, EventsRatio
@@ -109,3 +110,32 @@ def test_incidents_deny_and_exceptions_pass() -> None:
     assert denied.reasons[0] == "open P0/P1 incident(s) on api: INC-1 (P0)"
     rollback, _ = gate_service("api", change_type="rollback", **asked)  # type: ignore[arg-type]
     assert rollback.allowed is True
+
+
+def test_a_required_load_test_gates_its_change_types() -> None:
+    slo = _slo("a")
+    healthy = [_evaluated(slo, 10)]  # 90 % left: the budget alone allows
+    policy = LoadTestPolicy(required_for=("feature", "rollback"), max_age_days=7)
+
+    def decide(change_type: str, last: datetime | None) -> tuple[bool, tuple[str, ...]]:
+        decision, _ = gate_service(
+            "api",
+            change_type=change_type,
+            slos=[slo],
+            statuses=healthy,
+            policy=DEFAULT_POLICY,
+            now=NOW,
+            load_test=policy,
+            last_load_test_passed=last,
+        )
+        return decision.allowed, decision.reasons
+
+    allowed, reasons = decide("feature", None)
+    assert not allowed
+    assert reasons[0] == (
+        "feature deploys need a passed load test and api has none in the last 7 days"
+    )
+    assert decide("feature", NOW - timedelta(days=2))[0]
+    assert not decide("feature", NOW - timedelta(days=8))[0]
+    assert decide("config", None)[0]  # not required for config
+    assert decide("rollback", None)[0]  # an exception change type is always allowed

@@ -1,8 +1,8 @@
-"""The Incidents, On-call, Deployments and Audit pages in a real browser, on `srekit demo`
-then `srekit serve` as `make run` starts them (one server for the module, a rotation and some
-gate answers added through the API): each page's figures equal the API's, a filter lands in
-the URL, nothing logs an error, no request leaves 127.0.0.1, and axe-core finds no serious or
-critical violation."""
+"""The Incidents, On-call, Deployments, Load tests and Audit pages in a real browser, on
+`srekit demo` then `srekit serve` as `make run` starts them (one server for the module, a
+rotation, some gate answers and load-test runs added through the API): each page's figures
+equal the API's, a filter lands in the URL, nothing logs an error, no request leaves
+127.0.0.1, and axe-core finds no serious or critical violation."""
 
 from __future__ import annotations
 
@@ -243,4 +243,35 @@ def test_capacity_shows_the_recorded_plans(
     )
     assert section.locator("svg polygon.band-95").count() == 1
     page.screenshot(path=str(tmp_path / "capacity.png"), full_page=True)
+    _clean_page(recorded, errors)
+
+
+def test_load_tests_show_the_apis_runs_and_baselines(
+    served: Served, watched: tuple[BrowserPage, list[str]], tmp_path: Path
+) -> None:
+    recorded, errors = watched
+    page = recorded.page
+    api = Api(served)
+    examples = ROOT / "examples" / "load"
+    run = api(
+        "POST",
+        "/api/v1/load/checkout/results",
+        content=(examples / "baseline-summary.json").read_bytes(),
+    )
+    api("POST", "/api/v1/load/checkout/baselines", json={"run_id": run["id"]})
+    api("POST", "/api/v1/load/checkout/gate", content=(examples / "k6-summary.json").read_bytes())
+    _login(page, served, "/ui/load?service=checkout")
+    listed = api("GET", "/api/v1/load/checkout/results")
+    shown = page.locator("#load-runs tr[data-run]").evaluate_all(
+        "rows => rows.map(row => Number(row.dataset.run))"
+    )
+    assert shown == [item["id"] for item in listed]
+    newest = page.locator(f'tr[data-run="{listed[0]["id"]}"]')
+    assert newest.locator('[data-field="requests"]').inner_text() == str(
+        listed[0]["summary"]["requests"]
+    )
+    assert newest.locator('[data-field="verdict"]').inner_text().startswith("pass")
+    baselines = api("GET", "/api/v1/load/checkout/baselines")
+    assert page.locator("#load-baselines tr[data-baseline]").count() == len(baselines)
+    page.screenshot(path=str(tmp_path / "load.png"), full_page=True)
     _clean_page(recorded, errors)

@@ -35,6 +35,7 @@ from srekit.api.gatekeeper import GateKeeper
 from srekit.api.guard import RequestGuard
 from srekit.api.instrumentation import RequestMetrics
 from srekit.config import Settings
+from srekit.core.load_gate import LoadTestPolicy
 from srekit.core.ports import IncidentRepository, Silencer
 from srekit.errors import (
     Conflict,
@@ -226,6 +227,7 @@ def create_app(
         gate,
         health,
         history,
+        load,
         oncall,
         people,
         policies,
@@ -272,6 +274,10 @@ def create_app(
             incidents=incidents if incidents is not None else StoredIncidents(store),
             catalog_ttl_s=catalog_ttl_s,
             max_status_age_s=settings.gate_max_status_age_s,
+            load_test=LoadTestPolicy(
+                required_for=settings.gate_load_test_change_types,
+                max_age_days=settings.gate_load_test_max_age_days,
+            ),
         ),
         silencer=silencer if silencer is not None else owned_silencer,
     )
@@ -356,6 +362,7 @@ def create_app(
         oncall,
         reports,
         capacity,
+        load,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

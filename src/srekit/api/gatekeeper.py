@@ -29,6 +29,7 @@ from srekit.api.cache import TtlCache
 from srekit.api.deps import Refused, authenticate
 from srekit.contracts import gate_document
 from srekit.core.access import Role
+from srekit.core.load_gate import NO_LOAD_TEST, LoadTestPolicy
 from srekit.core.policy import GateDecision, denied_decision
 from srekit.core.ports import IncidentRepository, NoIncidents
 from srekit.core.status import SloStatus
@@ -70,6 +71,7 @@ class GateKeeper:
         incidents: IncidentRepository | None = None,
         catalog_ttl_s: float = 2.0,
         max_status_age_s: float = 300.0,
+        load_test: LoadTestPolicy = NO_LOAD_TEST,
     ) -> None:
         self.engine = engine
         self.statuses = statuses
@@ -77,6 +79,7 @@ class GateKeeper:
         self.incidents: IncidentRepository = incidents if incidents is not None else NoIncidents()
         self.catalog_ttl_s = catalog_ttl_s
         self.max_status_age_s = max_status_age_s
+        self.load_test = load_test
         # a decision is the same for a second for the same inputs: polling pipelines ask
         # the same question many times a second
         # ...and only for the catalog and statuses they were made from: when either is
@@ -199,6 +202,7 @@ class GateKeeper:
             open_severe_incidents=incidents,
             now=datetime.now(UTC),
             max_status_age_s=self.max_status_age_s,
+            load_test=self.load_test,
         )
         if len(self._decisions) >= _DECISIONS_KEPT:
             self._decisions.clear()

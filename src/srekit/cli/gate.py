@@ -29,6 +29,9 @@ from srekit.cli.remote import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from srekit.core.load_gate import LoadTestPolicy
     from srekit.core.policy import GateDecision
     from srekit.core.status import SloStatus
 
@@ -111,6 +114,31 @@ def _open_severe_incidents(ctx: typer.Context, service: str) -> tuple[str, ...]:
         return tuple(StoredIncidents(engine).open_severe_incidents(service))
 
 
+def _load_test(
+    ctx: typer.Context, service: str, at: datetime
+) -> tuple[LoadTestPolicy, datetime | None]:
+    """The load-test requirement the settings make (SREKIT_GATE_LOAD_TEST_FOR) and when the
+    service last passed the load gate in the state store; without a store, never."""
+    from srekit.cli.context import settings_of
+    from srekit.cli.store_common import open_engine
+    from srekit.core.load_gate import NO_LOAD_TEST
+    from srekit.core.load_gate import LoadTestPolicy as Policy
+    from srekit.store.database import transaction
+    from srekit.store.repo.load import last_passed_load_test
+
+    settings = settings_of(ctx)
+    if not settings.gate_load_test_change_types:
+        return NO_LOAD_TEST, None
+    policy = Policy(
+        required_for=settings.gate_load_test_change_types,
+        max_age_days=settings.gate_load_test_max_age_days,
+    )
+    if not settings.database_url and not (settings.home / "srekit.db").exists():
+        return policy, None
+    with open_engine(settings) as engine, transaction(engine, read_only=True) as session:
+        return policy, last_passed_load_test(session, service=service, until=at)
+
+
 def _decided(
     ctx: typer.Context,
     files: list[Path],
@@ -127,6 +155,7 @@ def _decided(
 
     when = at_or_now(at)
     with errors_to_exit_codes():
+        load_test, last_passed = _load_test(ctx, service, when)
         specs, sources = load_with_sources(
             ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
@@ -138,6 +167,8 @@ def _decided(
             at=when,
             fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
             open_severe_incidents=() if at else _open_severe_incidents(ctx, service),
+            load_test=load_test,
+            last_load_test_passed=last_passed,
         )
     return gated.decision, gated.statuses, gated.policy.name
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from srekit.cli.help import SrekitTyper, examples
+from srekit.cli.load_gate import add_gate_commands
 from srekit.cli.options import (
     FormatOption,
     OutputFormat,
@@ -35,7 +36,10 @@ __all__ = ["THRESHOLDS_FAILED", "app"]
 THRESHOLDS_FAILED = 99
 
 app = SrekitTyper(
-    help="Load tests: send a LoadTest's traffic and judge its thresholds (k6's syntax).",
+    help=(
+        "Load tests: send a LoadTest's traffic and judge its thresholds (k6's syntax); "
+        "import k6 and Locust results, keep baselines, gate regressions."
+    ),
     epilog=examples(
         "srekit load run examples/load/checkout.yaml --dry-run",
         "srekit load run examples/load/checkout.yaml --rate 50 --duration 10s \\\n  --dry-run",
@@ -219,3 +223,7 @@ def run(
         raise typer.Exit(THRESHOLDS_FAILED)
     if report.succeeded == 0:
         abort("no request succeeded", code=1)
+
+
+# `srekit load gate|baseline|import|results`: the regression gate over stored runs
+add_gate_commands(app)

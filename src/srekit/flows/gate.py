@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from srekit.core.gate import gate_service
 from srekit.core.instant import parse_instant
+from srekit.core.load_gate import NO_LOAD_TEST, LoadTestPolicy
 from srekit.core.names import NAME_MAX_LENGTH, name_problem
 from srekit.core.policy import (
     BudgetPolicy,
@@ -34,6 +35,7 @@ from srekit.spec.loader import SpecSet
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
 from srekit.store.repo import list_policies, list_slos, newest_audit_id, service_names
+from srekit.store.repo.load import last_passed_load_tests, newest_load_run_id
 
 __all__ = [
     "Catalog",
@@ -85,9 +87,12 @@ def gate_specs(
     at: datetime,
     fail_mode: FailMode = FailMode.CLOSED,
     open_severe_incidents: Sequence[str] = (),
+    load_test: LoadTestPolicy = NO_LOAD_TEST,
+    last_load_test_passed: datetime | None = None,
 ) -> SpecGate:
     """Evaluate `service`'s SLOs from `specs` at `at` and decide its deploy; the open P0/P1
-    incidents given deny it as they do on the server.
+    incidents given deny it as they do on the server, and so does a missing load test the
+    `load_test` policy requires (`last_load_test_passed`: when the service last passed one).
 
     Raises SpecError when no SLO belongs to `service`, its SLOs name different policies, or
     its policy does not know `change_type`: from files, those are mistakes to fix, not states
@@ -111,6 +116,8 @@ def gate_specs(
         now=at,
         fail_mode=fail_mode,
         open_severe_incidents=open_severe_incidents,
+        load_test=load_test,
+        last_load_test_passed=last_load_test_passed,
     )
     return SpecGate(decision, current, chosen.policy)
 
@@ -125,6 +132,8 @@ class Catalog:
     services: frozenset[str]
     slos: Mapping[str, tuple[SLO, ...]]
     policies: Mapping[str, BudgetPolicy]  # the stored ones, by name
+    # when each service last passed the load gate (for a LoadTestPolicy)
+    load_tests_passed: Mapping[str, datetime] = field(default_factory=dict)
 
     def policy_of(self, service: str) -> ServicePolicy:
         """The policy gating `service`: worked out when asked, since the catalog is reloaded
@@ -141,17 +150,20 @@ def load_catalog(engine: StoreEngine) -> Catalog:
         slos: dict[str, list[SLO]] = {}
         for row in list_slos(session):
             slos.setdefault(row.service.name, []).append(row.to_slo())
+        load_tests = last_passed_load_tests(session)
     return Catalog(
         services=services,
         slos={service: tuple(members) for service, members in slos.items()},
         policies=stored,
+        load_tests_passed=load_tests,
     )
 
 
 def catalog_version(engine: StoreEngine) -> object:
-    """Moves whenever services, SLOs or policies change (each change writes an audit entry)."""
+    """Moves whenever services, SLOs or policies change (each change writes an audit entry)
+    and whenever a load-test run is recorded."""
     with transaction(engine, read_only=True) as session:
-        return newest_audit_id(session)
+        return (newest_audit_id(session), newest_load_run_id(session))
 
 
 @dataclass(frozen=True)
@@ -240,8 +252,10 @@ def decide_stored(
     open_severe_incidents: Sequence[str],
     now: datetime,
     max_status_age_s: float = math.inf,
+    load_test: LoadTestPolicy = NO_LOAD_TEST,
 ) -> tuple[GateDecision, list[SloStatus]]:
-    """Decide `question` for a stored service from the evaluator's latest statuses.
+    """Decide `question` for a stored service from the evaluator's latest statuses (and,
+    when `load_test` requires one for its change type, the service's last passed load test).
 
     An unknown service, or one whose SLOs name different policies, is denied; an SLO whose
     status is missing or older than `max_status_age_s` counts as unreadable SLI data.
@@ -263,4 +277,6 @@ def decide_stored(
         max_status_age_s=max_status_age_s,
         fail_mode=question.fail_mode,
         open_severe_incidents=open_severe_incidents,
+        load_test=load_test,
+        last_load_test_passed=catalog.load_tests_passed.get(service),
     )

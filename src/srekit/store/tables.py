@@ -887,3 +887,53 @@ class CapacityPlanRow(Base):
 
 
 __all__ += ["CapacityPlanRow"]
+# --- Load tests ---------------------------------------------------------------------------------
+
+
+class LoadRunRow(Base):
+    """A load-test run's results for a service: the tool that produced them, the file they
+    came from, the summary as srekit's JSON (`loadresults.summary_document`), and, when the
+    gate judged it, the verdict (`pass`, `fail`, `inconclusive`), whether it passed, its table
+    as JSON and the baseline version it was compared with."""
+
+    __tablename__ = "load_runs"
+    __table_args__ = (Index("ix_load_runs_service_recorded_at", "service", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    tool: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    summary_json: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    verdict_json: Mapped[str | None] = mapped_column(Text)
+    baseline_version: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return dict(json.loads(self.summary_json))
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.verdict_json)) if self.verdict_json else []
+
+
+class LoadBaselineRow(Base):
+    """A version of a service's load-test baseline: the run later runs are compared with.
+    Versions count from 1 per service; the newest is the one in force."""
+
+    __tablename__ = "load_baselines"
+    __table_args__ = (UniqueConstraint("service", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(ForeignKey("load_runs.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    run: Mapped[LoadRunRow] = relationship(lazy="joined")
+
+
+__all__ += ["LoadBaselineRow", "LoadRunRow"]

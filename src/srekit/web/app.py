@@ -97,6 +97,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         capacity,
         deployments,
         incidents,
+        load,
         login,
         oncall,
         overview,
@@ -118,6 +119,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         oncall,
         deployments,
         capacity,
+        load,
         audit,
         status,
     ):

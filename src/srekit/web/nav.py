@@ -25,5 +25,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("oncall", "On-call", "/ui/oncall"),
     NavEntry("deployments", "Deployments", "/ui/deployments"),
     NavEntry("capacity", "Capacity", "/ui/capacity"),
+    NavEntry("load", "Load tests", "/ui/load"),
     NavEntry("audit", "Audit", "/ui/audit"),
 )

@@ -1,0 +1,173 @@
+"""`/api/v1/load/{service}`: load-test results, baselines and the load gate.
+
+Results are uploaded as the tools write them: the request body is k6's JSON (`--summary-export`
+or `handleSummary` data) or Locust's `*_stats.csv`, read by `loadresults` with the same care as
+a file (a body that is neither is a 422 naming the field). Anyone may read; an editor uploads
+results and sets baselines (audited); the gate may be asked by a deploy token (a pipeline),
+and records the run with its verdict. The gate answers 200 with `passed`: a failed verdict is
+an answer, not an error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from srekit.api.deps import Deployer, Editor, StateDep, Viewer
+from srekit.api.responses import READ_ERRORS, WRITE_ERRORS
+from srekit.api.schemas.base import NewName, StoredName
+from srekit.api.schemas.load import BaselineIn, LoadBaselineOut, LoadRunOut, LoadVerdictOut
+from srekit.core.load_gate import GateRules, LoadSummary
+from srekit.errors import SpecError
+
+router = APIRouter(prefix="/api/v1/load/{service}", tags=["load tests"])
+
+Source = Annotated[
+    str,
+    Query(
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="the file's name, as errors and listings show it",
+    ),
+]
+
+
+def _fraction(description: str, default: float) -> Any:
+    return Query(default, ge=0, le=1, allow_inf_nan=False, description=description)
+
+
+def _amount(description: str, default: float | None) -> Any:
+    return Query(default, ge=0, le=1e9, allow_inf_nan=False, description=description)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _summary(request: Request, source: str) -> LoadSummary:
+    from srekit.loadresults import parse_results
+
+    raw = await request.body()
+    return await run_in_threadpool(parse_results, raw, file=source)
+
+
+@router.post("/results", response_model=LoadRunOut, status_code=201, responses=WRITE_ERRORS)
+async def upload(
+    service: NewName,
+    request: Request,
+    state: StateDep,
+    principal: Editor,
+    source: Source = "upload",
+) -> dict[str, Any]:
+    """Store a run's results (the body is the tool's file), unjudged: a candidate baseline."""
+    from srekit.flows.load_gate import import_run, run_document
+
+    summary = await _summary(request, source)
+    run = await run_in_threadpool(
+        lambda: import_run(
+            state.engine,
+            service=service,
+            summary=summary,
+            source=source,
+            actor=principal.name,
+            now=_now(),
+        )
+    )
+    return run_document(run)
+
+
+@router.get("/results", response_model=list[LoadRunOut], responses=READ_ERRORS)
+def results(
+    service: StoredName,
+    state: StateDep,
+    principal: Viewer,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """The service's newest runs first, with their verdicts."""
+    from srekit.flows.load_gate import run_document, service_runs
+
+    return [run_document(run) for run in service_runs(state.engine, service=service, limit=limit)]
+
+
+@router.get("/baselines", response_model=list[LoadBaselineOut], responses=READ_ERRORS)
+def baselines(service: StoredName, state: StateDep, principal: Viewer) -> list[dict[str, Any]]:
+    """The service's baseline versions, newest (the one in force) first."""
+    from srekit.flows.load_gate import baseline_document, service_baselines
+
+    return [baseline_document(b) for b in service_baselines(state.engine, service=service)]
+
+
+@router.post("/baselines", response_model=LoadBaselineOut, status_code=201, responses=WRITE_ERRORS)
+def set_baseline(
+    service: NewName, body: BaselineIn, state: StateDep, principal: Editor
+) -> dict[str, Any]:
+    """Make a stored run of the service its next baseline version (404: no such run)."""
+    from srekit.flows.load_gate import baseline_document, make_baseline
+
+    made = make_baseline(
+        state.engine, service=service, run_id=body.run_id, actor=principal.name, now=_now()
+    )
+    return baseline_document(made)
+
+
+@router.post("/gate", response_model=LoadVerdictOut, responses=WRITE_ERRORS)
+async def gate(
+    *,
+    service: NewName,
+    request: Request,
+    state: StateDep,
+    principal: Deployer,
+    source: Source = "upload",
+    baseline: Annotated[
+        int | None, Query(ge=1, le=2**31, description="baseline version (default: newest)")
+    ] = None,
+    compare: Annotated[bool, Query(description="false: absolute limits only")] = True,
+    record: Annotated[bool, Query(description="store the run and its verdict")] = True,
+    latency_increase: float = _amount("p95/p99 increase that fails (0.2 = 20 %)", 0.20),
+    noise_floor_ms: float = _amount("latency changes smaller than this never fail", 2.0),
+    max_p95_ms: float | None = _amount("absolute p95 limit (ms)", None),
+    max_p99_ms: float | None = _amount("absolute p99 limit (ms)", None),
+    max_error_rate: float = _fraction("error rate limit without a baseline", 0.01),
+    error_rate_increase: float = _fraction("error-rate increase that fails", 0.01),
+    throughput_drop: float = _fraction("throughput drop that fails", 0.10),
+    throughput_noise_floor: float = _amount("throughput drops below this never fail", 1.0),
+    min_samples: Annotated[int, Query(ge=0, le=10**12)] = 100,
+    allow_inconclusive: bool = False,
+) -> dict[str, Any]:
+    """Judge the uploaded run against the service's baseline; `passed` is the answer."""
+    from srekit.flows.load_gate import gate_run, verdict_document
+
+    try:
+        rules = GateRules(
+            latency_increase=latency_increase,
+            latency_noise_floor_ms=noise_floor_ms,
+            max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms,
+            max_error_rate=max_error_rate,
+            error_rate_increase=error_rate_increase,
+            throughput_drop=throughput_drop,
+            throughput_noise_floor=throughput_noise_floor,
+            min_samples=min_samples,
+            allow_inconclusive=allow_inconclusive,
+        )
+    except ValueError as error:
+        raise SpecError(str(error), file="query") from None
+    summary = await _summary(request, source)
+    gated = await run_in_threadpool(
+        lambda: gate_run(
+            state.engine,
+            service=service,
+            summary=summary,
+            source=source,
+            rules=rules,
+            actor=principal.name,
+            now=_now(),
+            baseline_version=baseline,
+            compare=compare,
+            record=record,
+        )
+    )
+    return verdict_document(gated)
