@@ -44,6 +44,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from srekit.core.jsonpath import JsonPath
 
@@ -79,11 +80,13 @@ __all__ = [
     "Step",
     "Tolerance",
     "abort",
+    "activity_targets",
     "begin_next",
     "exit_code",
     "freeze",
     "interrupt",
     "journal_of",
+    "outside_blast_radius",
     "record_during",
     "record_outcome",
     "resolve_configuration",
@@ -473,6 +476,88 @@ class Experiment:
     def probes(self) -> tuple[Activity, ...]:
         """The steady-state probes (none without a hypothesis)."""
         return self.hypothesis.probes if self.hypothesis is not None else ()
+
+
+# ---------------------------------------------------------------------------------------------
+# the blast radius
+
+# executables whose last argument names what they hit (a process, a pod), not a file to run
+_SIGNALLERS = ("kill", "pkill", "killall", "kubectl")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def activity_targets(activity: Activity) -> tuple[str, ...]:
+    """What an activity touches, as the blast radius names it: an http provider's URL; the
+    URLs among a process's or python function's arguments; the last argument of `kill`,
+    `pkill`, `killall` and `kubectl` (the process or pod they hit). A `{type: probe}`
+    tolerance's judging probe counts too."""
+    provider = activity.provider
+    found: list[str] = []
+    if isinstance(provider, HttpProvider):
+        found.append(provider.url)
+    elif isinstance(provider, ProcessProvider):
+        arguments = (
+            provider.arguments.split()
+            if isinstance(provider.arguments, str)
+            else list(provider.arguments)
+        )
+        found.extend(argument for argument in arguments if "://" in argument)
+        executable = provider.path.rsplit("/", 1)[-1]
+        if executable in _SIGNALLERS and arguments:
+            found.append(arguments[-1])
+    else:
+        found.extend(_urls_in(thaw(provider.arguments)))
+    if isinstance(activity.tolerance, ProbeTolerance):
+        found.extend(activity_targets(activity.tolerance.probe))
+    return tuple(dict.fromkeys(found))
+
+
+def _urls_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if "://" in value else []
+    if isinstance(value, dict):
+        return [url for item in value.values() for url in _urls_in(item)]
+    if isinstance(value, list):
+        return [url for item in value for url in _urls_in(item)]
+    return []
+
+
+def _target_allowed(target: str, allowed: Sequence[str]) -> bool:
+    """A URL is allowed by an entry that is a prefix of it (`http://host:8080/api`), its host,
+    or its `host:port`; anything else (a process, a pod) by an entry equal to it."""
+    if "://" not in target:
+        return target in allowed
+    try:
+        parts = urlsplit(target)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return False  # not a URL one can reason about: never inside the radius
+    host = parts.hostname or ""
+    for entry in allowed:
+        if "://" in entry:
+            prefix = entry.rstrip("/")  # `http://a:1/api` allows `/api/x`, not `/apiary`
+            if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?#":
+                return True
+        elif entry in (host, f"{host}:{port}"):
+            return True
+    return False
+
+
+def outside_blast_radius(experiment: Experiment) -> tuple[tuple[str, str], ...]:
+    """Every `(activity name, target)` the experiment would touch outside its declared blast
+    radius (`extensions[srekit].blast_radius.allowed_targets`); empty when all are inside or
+    when no radius is declared (the caller decides whether an undeclared radius may run)."""
+    allowed = experiment.srekit.allowed_targets
+    if not allowed:
+        return ()
+    activities = (*experiment.probes, *experiment.method, *experiment.rollbacks)
+    outside = {
+        (activity.name, target): None
+        for activity in activities
+        for target in activity_targets(activity)
+        if not _target_allowed(target, allowed)
+    }
+    return tuple(outside)
 
 
 # ---------------------------------------------------------------------------------------------
