@@ -82,11 +82,13 @@ __all__ = [
     "abort",
     "activity_targets",
     "begin_next",
+    "deviations_of",
     "exit_code",
     "freeze",
     "interrupt",
     "journal_of",
     "outside_blast_radius",
+    "passed",
     "record_during",
     "record_outcome",
     "resolve_configuration",
@@ -1005,3 +1007,30 @@ def journal_of(
 def _runs_document(runs: tuple[tuple[int, ActivityRun], ...]) -> list[dict[str, Any]]:
     """Runs in the order the experiment declares them (background ones may report later)."""
     return [_run_document(run, with_tolerance=False) for _, run in sorted(runs, key=lambda i: i[0])]
+
+
+def deviations_of(journal: Mapping[str, Any]) -> tuple[str, ...]:
+    """The probes that missed their tolerance in a journal's hypothesis rounds during and
+    after the method, as `during[round]: name` and `after: name`, in the order they ran (the
+    steady state before the method is a precondition, not a deviation)."""
+    states = journal.get("steady_states") or {}
+    found: list[str] = []
+    for number, result in enumerate(states.get("during") or ()):
+        found.extend(f"during[{number}]: {name}" for name in _missed(result))
+    found.extend(f"after: {name}" for name in _missed(states.get("after")))
+    return tuple(found)
+
+
+def _missed(result: Mapping[str, Any] | None) -> list[str]:
+    if not result:
+        return []
+    return [
+        str(probe["activity"].get("name", "?"))
+        for probe in result.get("probes") or ()
+        if probe.get("tolerance_met") is False
+    ]
+
+
+def passed(journal: Mapping[str, Any]) -> bool:
+    """A run that completed with its steady state held: what readiness may count."""
+    return journal.get("status") == RunStatus.COMPLETED and journal.get("deviated") is False

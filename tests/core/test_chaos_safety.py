@@ -18,8 +18,10 @@ from srekit.core.chaos import (
     PythonProvider,
     SrekitExtension,
     activity_targets,
+    deviations_of,
     freeze,
     outside_blast_radius,
+    passed,
 )
 
 
@@ -102,3 +104,29 @@ def test_every_phase_is_checked_and_no_radius_means_no_refusal() -> None:
     # each (activity, target) once, in the order of the run
     assert outside_blast_radius(experiment) == (("m", "http://b:2/"), ("r", "http://c:3/"))
     assert outside_blast_radius(Experiment("t", "d", method=method)) == ()
+
+
+def _probe_run(name: str, met: bool | None) -> dict[str, object]:
+    return {"activity": {"name": name}, "tolerance_met": met}
+
+
+def test_deviations_name_the_missed_probes_during_then_after() -> None:
+    journal = {
+        "status": "completed",
+        "deviated": True,
+        "steady_states": {
+            "before": {"probes": [_probe_run("before-only", False)]},  # a precondition
+            "during": [
+                {"probes": [_probe_run("up", True)]},
+                {"probes": [_probe_run("up", True), _probe_run("fast", False)]},
+                None,
+            ],
+            "after": {"probes": [_probe_run("up", None), _probe_run("fast", False)]},
+        },
+    }
+    assert deviations_of(journal) == ("during[1]: fast", "after: fast")
+    assert deviations_of({}) == ()
+    assert not passed(journal)
+    assert passed({"status": "completed", "deviated": False})
+    assert not passed({"status": "interrupted", "deviated": False})
+    assert not passed({"status": "completed"})
