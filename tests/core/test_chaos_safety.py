@@ -1,5 +1,5 @@
-"""The blast radius: what each kind of activity targets, and which targets a declared radius
-lets through (hand-written cases for each matching rule)."""
+"""The blast radius (what each kind of activity targets, which targets a declared radius lets
+through), and what a journal says of deviations and passing: hand-written cases."""
 
 from __future__ import annotations
 

@@ -444,17 +444,25 @@ class Runtime:
 
 @dataclass(frozen=True)
 class SloGuard:
-    """Stop the experiment when one of `slos` (`service/name`) has less budget than this."""
+    """The SLOs (`service/name`) an experiment must not hurt: stop it when one has less
+    budget remaining than `min_remaining` (a fraction) or burns faster than `max_burn_rate`
+    over `burn_window` (`core.chaos_guard`); refuse to start it when one is already at the
+    policy state `refuse_from` or a lower one."""
 
     slos: tuple[str, ...]
     min_remaining: float
+    max_burn_rate: float | None = None
+    burn_window: str = "5m"
+    refuse_from: str = "feature_freeze"
 
 
 @dataclass(frozen=True)
 class SrekitExtension:
-    """srekit's own settings (`extensions: [{name: srekit, ...}]`): the blast radius (the only
-    targets an activity may touch), the SLO guard and the longest the run may last."""
+    """srekit's own settings (`extensions: [{name: srekit, ...}]`): the service the runs are
+    stored under, the blast radius (the only targets an activity may touch), the SLO guard
+    and the longest the run may last."""
 
+    service: str | None = None
     allowed_targets: tuple[str, ...] = ()
     slo_guard: SloGuard | None = None
     ttl_s: int | None = None
