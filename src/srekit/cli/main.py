@@ -13,6 +13,7 @@ from srekit.cli import (
     alert,
     apply,
     audit,
+    chaos,
     config,
     dashboards,
     db,
@@ -72,6 +73,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(dashboards.app, name="dashboards")
 app.add_typer(status_page.app, name="status-page")
 app.add_typer(status_page.badge_app, name="badge")
+app.add_typer(chaos.app, name="chaos")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",
