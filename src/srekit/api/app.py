@@ -219,6 +219,7 @@ def create_app(
         alertmanager,
         alerts,
         audit,
+        chaos,
         deployments,
         escalation,
         gate,
@@ -352,6 +353,7 @@ def create_app(
         escalation,
         oncall,
         reports,
+        chaos,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)
