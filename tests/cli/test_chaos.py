@@ -269,3 +269,38 @@ def test_sigterm_interrupts_a_real_run_and_the_rollbacks_still_run(
     assert state.calls[-1] == "POST /latency 0"
     assert state.latency_s == 0
     assert "interrupted" in stdout
+
+
+def test_scenarios_are_listed_and_new_writes_experiments_that_validate(
+    cli: Cli, tmp_path: Path
+) -> None:
+    code, out, _ = cli("chaos", "scenarios")
+    assert code == 0
+    for name in ("network:", "dependency:", "process:", "resource:"):
+        assert name in out
+    assert "--param loss_percent=...: share of connections reset (default 0)" in out
+    for scenario, target in (
+        ("network", "payments"),
+        ("dependency", "db"),
+        ("process", "x"),
+        ("resource", "memory"),
+    ):
+        file = tmp_path / f"{scenario}.yaml"
+        code, _, err = cli("chaos", "new", "--scenario", scenario, "--target", target, "-o", file)
+        assert code == 0, err
+        code, out, err = cli("chaos", "validate", file)
+        assert code == 0, err
+        assert "blast radius: 127.0.0.1:8080" in out
+    code, out, _ = cli(
+        "chaos", "new", "--scenario", "dependency", "--target", "db", "--param", "mode=slow"
+    )
+    assert code == 0
+    assert yaml.safe_load(out)["method"][0]["provider"]["arguments"]["type"] == "bandwidth"
+    for bad, message in (
+        (["--param", "mode"], "expected NAME=VALUE"),
+        (["--param", "mode=flaky"], "mode: expected one of timeout, error, slow"),
+        (["-o", str(tmp_path / "no" / "dir.yaml")], "cannot write"),
+    ):
+        code, _, err = cli("chaos", "new", "--scenario", "dependency", "--target", "db", *bad)
+        assert code == 2
+        assert message in err

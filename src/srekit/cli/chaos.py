@@ -43,6 +43,7 @@ __all__ = ["app"]
 
 EXAMPLE = "examples/chaos/checkout-latency.yaml"
 SMOKE = "examples/chaos/smoke.yaml"
+SREKIT_MODULES = ("srekit.chaos.probes", "srekit.chaos.actions")  # always allowed
 
 app = SrekitTyper(
     help="Chaos experiments in Chaos Toolkit's format: validate, run, list and show runs.",
@@ -215,7 +216,7 @@ def run(
         typer.Option(
             "--allow-python",
             metavar="MODULE",
-            help="a module python providers may call (repeatable; srekit.chaos always)",
+            help="a module python providers may call (repeatable; srekit.chaos.* always)",
             show_default=False,
         ),
     ] = None,
@@ -286,7 +287,7 @@ def run(
     with _sigterm_interrupts():
         result = run_experiment(
             experiment,
-            python_allowed=("srekit.chaos", *(allow_python or ())),
+            python_allowed=(*SREKIT_MODULES, *(allow_python or ())),
             trusted=trust,
             guard=watch.breach if watch is not None else None,
         )
@@ -439,3 +440,87 @@ def show(
         markup=False,
     )
     _print_journal(journal, run_id=run_id, consumed=document["budget_consumed"])
+
+
+@app.command("scenarios", epilog=examples("srekit chaos scenarios"))
+def scenarios() -> None:
+    """The scenario library: what `chaos new --scenario` writes, and its parameters."""
+    from srekit.core.chaos_scenarios import SCENARIOS
+
+    for scenario in SCENARIOS:
+        console.print(f"[bold]{scenario.name}[/]: {scenario.summary}", highlight=False)
+        console.print(f"  --target: {scenario.target}", highlight=False, markup=False)
+        for parameter in scenario.parameters:
+            default = f" (default {parameter.default})" if parameter.default else ""
+            console.print(
+                f"  --param {parameter.name}=...: {parameter.help}{default}",
+                highlight=False,
+                markup=False,
+            )
+
+
+@app.command(
+    "new",
+    epilog=examples(
+        "srekit chaos new --scenario network --target payments",
+        "srekit chaos new --scenario resource --target cpu -o hog.yaml",
+        "srekit chaos new --scenario dependency --target payments --param mode=error",
+    ),
+)
+def new(
+    scenario: Annotated[
+        str,
+        typer.Option(metavar="NAME", help="network, dependency, process or resource"),
+    ],
+    target: Annotated[
+        str, typer.Option(metavar="TARGET", help="what the scenario hits (chaos scenarios)")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="a scenario parameter; repeatable",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="write here (default: stdout)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write an experiment from the scenario library: steady state, fault, rollbacks, blast
+    radius and TTL, ready for `chaos validate` and `chaos run`."""
+    import shutil
+
+    import yaml
+
+    from srekit.core.chaos import ExperimentError
+    from srekit.core.chaos_scenarios import build_scenario
+
+    parameters: dict[str, str] = {}
+    for text in param or ():
+        name, sign, value = text.partition("=")
+        if not sign:
+            abort(f"--param: expected NAME=VALUE, got {text!r}")
+        parameters[name] = value
+    tools = [tool for tool in ("kubectl", "stress-ng") if shutil.which(tool)]
+    try:
+        experiment = build_scenario(scenario, target=target, parameters=parameters, tools=tools)
+    except ExperimentError as error:
+        abort(f"{error.field}: {error.detail}" if error.field else error.detail)
+    text = yaml.safe_dump(experiment, sort_keys=False, allow_unicode=True)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text)
+    except OSError as error:
+        abort(f"{out}: cannot write: {error.strerror or error}")
+    error_console.print(f"wrote {out}", markup=False, highlight=False)
