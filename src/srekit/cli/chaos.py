@@ -464,7 +464,7 @@ def scenarios() -> None:
     epilog=examples(
         "srekit chaos new --scenario network --target payments",
         "srekit chaos new --scenario resource --target cpu -o hog.yaml",
-        "srekit chaos new --scenario dependency --target payments --param mode=error",
+        "srekit chaos new --scenario dependency --target db --param mode=error",
     ),
 )
 def new(

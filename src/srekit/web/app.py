@@ -94,6 +94,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
     """Mount the dashboard's pages and static files on `app`."""
     from srekit.web.pages import (
         audit,
+        chaos,
         deployments,
         incidents,
         login,
@@ -116,6 +117,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         incidents,
         oncall,
         deployments,
+        chaos,
         audit,
         status,
     ):

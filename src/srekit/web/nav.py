@@ -24,5 +24,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("incidents", "Incidents", "/ui/incidents"),
     NavEntry("oncall", "On-call", "/ui/oncall"),
     NavEntry("deployments", "Deployments", "/ui/deployments"),
+    NavEntry("chaos", "Chaos", "/ui/chaos"),
     NavEntry("audit", "Audit", "/ui/audit"),
 )
