@@ -35,15 +35,15 @@ def _run(data: dict[str, Any], **options: Any) -> dict[str, Any]:
     return run_experiment(experiment, python_allowed=ALLOWED, **options)
 
 
-@pytest.mark.parametrize(("latency_ms", "deviated"), [(50, False), (400, True)])
+@pytest.mark.parametrize(("latency_ms", "deviated"), [(50, False), (800, True)])
 def test_latency_deviates_exactly_when_above_the_tolerance(
     service: tuple[str, LatencyService], latency_ms: int, deviated: bool
 ) -> None:
     base, state = service
-    journal = _run(latency_experiment(base, latency_ms=latency_ms, tolerance_s=0.25))
+    journal = _run(latency_experiment(base, latency_ms=latency_ms, tolerance_s=0.5))
     after = journal["steady_states"]["after"]["probes"][0]
-    # the measured time is the added latency and a little more: above 0.25 s exactly at 400 ms
-    assert latency_ms / 1000 <= after["output"] < latency_ms / 1000 + 0.2
+    # the measured time is the added latency and a little more: above 0.5 s exactly at 800 ms
+    assert latency_ms / 1000 <= after["output"] < latency_ms / 1000 + 0.4
     assert after["tolerance_met"] is not deviated
     assert (journal["status"], journal["deviated"]) == ("completed", deviated)
     assert exit_code(RunStatus.COMPLETED, deviated=deviated) == int(deviated)
@@ -68,8 +68,8 @@ def test_continuously_runs_rounds_during_the_method_and_fail_fast_stops_it(
     base, state = service
     data = latency_experiment(
         base,
-        latency_ms=300,
-        tolerance_s=0.2,
+        latency_ms=800,
+        tolerance_s=0.5,
         pause_after_s=30,
         runtime={
             "hypothesis": {
@@ -86,17 +86,21 @@ def test_continuously_runs_rounds_during_the_method_and_fail_fast_stops_it(
     assert took < 10  # the 30 s pause was cut short by the missed round
     assert journal["status"] == "failed"
     during = journal["steady_states"]["during"]
-    assert len(during) >= 1
-    # every round ran while the latency was in place: 1 of 1 missed is 100 % >= 50 %
-    assert during[0]["steady_state_met"] is False
-    assert during[0]["probes"][0]["output"] >= 0.3
+    # the first round may beat the action to the service; the first one after it misses,
+    # and 1 missed of 1 or of 2 rounds reaches 50 %
+    assert 1 <= len(during) <= 2
+    assert during[-1]["steady_state_met"] is False
+    assert during[-1]["probes"][0]["output"] >= 0.8
     assert journal["steady_states"]["before"]["steady_state_met"] is True
     # judged after the method too, before the rollbacks remove the latency
     assert journal["steady_states"]["after"]["steady_state_met"] is False
     assert journal["deviated"] is True
     assert state.latency_s == 0  # rolled back
     assert journal["extensions"] == [
-        {"name": "srekit", "stopped_because": "the steady state was missed in 1 of 1 rounds"}
+        {
+            "name": "srekit",
+            "stopped_because": f"the steady state was missed in 1 of {len(during)} rounds",
+        }
     ]
 
 
