@@ -212,7 +212,7 @@ def test_every_provider_and_tolerance_kind() -> None:
     assert r.tolerance == RegexTolerance("^ok", target="stdout")
     assert isinstance(p.tolerance, ProbeTolerance)
     assert p.tolerance.probe.name == "judge"
-    assert p.provider.expected_status == (200,)  # type: ignore[union-attr]
+    assert p.provider.expected_status == (200,)
 
 
 @pytest.mark.parametrize(
