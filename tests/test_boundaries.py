@@ -20,7 +20,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-_SURFACES = ("srekit.api", "srekit.cli", "srekit.web")
+_SURFACES = ("srekit.api", "srekit.cli", "srekit.web", "srekit.chaos")
 # The only third-party packages core may import: pure numerics, no I/O, no clock.
 CORE_ALLOWED = frozenset({"numpy"})
 _STORE_ONLY = ("sqlalchemy", "alembic", "srekit.store.tables", "srekit.store.codec")

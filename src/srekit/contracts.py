@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from srekit.flows.capacity import PastForecast, PlanResult, ResourceForecast
 
 from srekit.core.alert_quality import AlertQualityReport, QualityTargets, RuleQuality
+from srekit.core.chaos import passed
 from srekit.core.incident import FollowUpTask, IncidentAlert, IncidentView
 from srekit.core.incident_stats import IncidentBudget, IncidentFigures, IncidentStats
 from srekit.core.instant import format_instant
@@ -39,6 +40,7 @@ __all__ = [
     "AlertQualityOut",
     "BudgetLineOut",
     "BurnDownPointOut",
+    "ChaosRunOut",
     "ContactOut",
     "DenialMarkOut",
     "DeploymentMarkOut",
@@ -90,6 +92,7 @@ __all__ = [
     "alert_quality_document",
     "capacity_plan_document",
     "capacity_resource_document",
+    "chaos_run_document",
     "fairness_document",
     "figure",
     "gate_document",
@@ -1692,3 +1695,48 @@ def capacity_plan_document(
     if past is not None:
         document["past_forecasts"] = [past_forecast_document(p) for p in past]
     return document
+# --- chaos -------------------------------------------------------------------------------------
+
+
+class ChaosRunOut(ResponseModel):
+    id: int
+    service: str | None
+    title: str
+    started_at: str
+    ended_at: str
+    status: str
+    deviated: bool
+    passed: bool
+    deviations: list[str]
+    budget_consumed: float | None
+
+
+class _ChaosRunRecord(Protocol):
+    id: int
+    service: str | None
+    title: str
+    started_at: datetime
+    ended_at: datetime
+    status: str
+    deviated: bool
+    budget_consumed: float | None
+
+    @property
+    def deviations(self) -> list[str]: ...
+
+
+def chaos_run_document(row: _ChaosRunRecord) -> dict[str, Any]:
+    """A stored chaos run as `srekit chaos list` prints it and `/api/v1/chaos/runs` serves it
+    (`ChaosRunOut`); the journal itself only when one run is shown."""
+    return {
+        "id": row.id,
+        "service": row.service,
+        "title": row.title,
+        "started_at": format_instant(row.started_at),
+        "ended_at": format_instant(row.ended_at),
+        "status": row.status,
+        "deviated": row.deviated,
+        "passed": passed({"status": row.status, "deviated": row.deviated}),
+        "deviations": row.deviations,
+        "budget_consumed": figure(row.budget_consumed),
+    }

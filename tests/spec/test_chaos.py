@@ -115,6 +115,11 @@ def test_the_example_experiment_reads_as_written() -> None:
     assert experiment.srekit.slo_guard is not None
     assert experiment.srekit.slo_guard.slos == ("checkout/availability",)
     assert experiment.srekit.slo_guard.min_remaining == 0.25
+    # the defaults: no burn-rate limit, 5m, refused from a freeze; stored under the service
+    assert experiment.srekit.slo_guard.max_burn_rate is None
+    assert experiment.srekit.slo_guard.burn_window == "5m"
+    assert experiment.srekit.slo_guard.refuse_from == "feature_freeze"
+    assert experiment.srekit.service == "checkout"
     assert experiment.srekit.ttl_s == 900
     # the journal keeps what was written: the secret never reaches it
     document = json.dumps(thaw(experiment.document))
@@ -207,7 +212,7 @@ def test_every_provider_and_tolerance_kind() -> None:
     assert r.tolerance == RegexTolerance("^ok", target="stdout")
     assert isinstance(p.tolerance, ProbeTolerance)
     assert p.tolerance.probe.name == "judge"
-    assert p.provider.expected_status == (200,)  # type: ignore[union-attr]
+    assert p.provider.expected_status == (200,)
 
 
 @pytest.mark.parametrize(
@@ -541,6 +546,23 @@ def test_every_provider_and_tolerance_kind() -> None:
             "extensions[0].slo_guard.min_remaining",
             "from 0 to 1",
         ),
+        (
+            _minimal(
+                extensions=[{"name": "srekit", "slo_guard": {"slos": ["a/b"], "burn_window": "4m"}}]
+            ),
+            "extensions[0].slo_guard.burn_window",
+            "5m, 30m, 1h",
+        ),
+        (
+            _minimal(
+                extensions=[
+                    {"name": "srekit", "slo_guard": {"slos": ["a/b"], "max_burn_rate": ".nan"}}
+                ]
+            ),
+            "extensions[0].slo_guard.max_burn_rate",
+            "",
+        ),
+        (_minimal(extensions=[{"name": "srekit", "service": ""}]), "extensions[0].service", ""),
         (_minimal(version=3), "version", "non-empty text"),
         ({1: "x", "title": "t"}, None, "text field names"),
     ],
@@ -736,3 +758,24 @@ def test_a_tolerance_without_target_judges_the_whole_output() -> None:
 def test_the_docs_show_the_example_experiment_as_it_is() -> None:
     page = (EXAMPLE.parents[2] / "docs" / "chaos.md").read_text()
     assert f"```yaml\n{EXAMPLE.read_text()}```" in page
+
+
+def test_the_extension_names_its_service_and_burn_limits() -> None:
+    guard = {"slos": ["checkout/availability"], "max_burn_rate": 14.4, "burn_window": "1h"}
+    data = _minimal(
+        extensions=[
+            {
+                "name": "srekit",
+                "service": "payments",
+                "slo_guard": {**guard, "refuse_from": "all_hands"},
+            }
+        ]
+    )
+    extension = parse_experiment(data, file="e.yaml", environ={}).srekit
+    assert extension.service == "payments"  # written, it wins over the guarded SLO's service
+    assert extension.slo_guard is not None
+    assert (
+        extension.slo_guard.max_burn_rate,
+        extension.slo_guard.burn_window,
+        extension.slo_guard.refuse_from,
+    ) == (14.4, "1h", "all_hands")

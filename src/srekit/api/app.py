@@ -222,6 +222,7 @@ def create_app(
         audit,
         canary,
         capacity,
+        chaos,
         deployments,
         escalation,
         gate,
@@ -363,6 +364,7 @@ def create_app(
         reports,
         capacity,
         load,
+        chaos,
     ):
         app.include_router(module.router)
     app.include_router(tokens.router)

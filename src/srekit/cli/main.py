@@ -15,6 +15,7 @@ from srekit.cli import (
     audit,
     canary,
     capacity,
+    chaos,
     config,
     dashboards,
     db,
@@ -78,6 +79,7 @@ app.add_typer(status_page.badge_app, name="badge")
 app.add_typer(canary.app, name="canary")
 app.add_typer(capacity.app, name="capacity")
 app.add_typer(load.app, name="load")
+app.add_typer(chaos.app, name="chaos")
 app.command("serve", epilog=serve.EXAMPLES)(serve.serve)
 app.command(
     "config",

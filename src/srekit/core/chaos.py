@@ -44,6 +44,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from srekit.core.jsonpath import JsonPath
 
@@ -79,11 +80,15 @@ __all__ = [
     "Step",
     "Tolerance",
     "abort",
+    "activity_targets",
     "begin_next",
+    "deviations_of",
     "exit_code",
     "freeze",
     "interrupt",
     "journal_of",
+    "outside_blast_radius",
+    "passed",
     "record_during",
     "record_outcome",
     "resolve_configuration",
@@ -439,17 +444,25 @@ class Runtime:
 
 @dataclass(frozen=True)
 class SloGuard:
-    """Stop the experiment when one of `slos` (`service/name`) has less budget than this."""
+    """The SLOs (`service/name`) an experiment must not hurt: stop it when one has less
+    budget remaining than `min_remaining` (a fraction) or burns faster than `max_burn_rate`
+    over `burn_window` (`core.chaos_guard`); refuse to start it when one is already at the
+    policy state `refuse_from` or a lower one."""
 
     slos: tuple[str, ...]
     min_remaining: float
+    max_burn_rate: float | None = None
+    burn_window: str = "5m"
+    refuse_from: str = "feature_freeze"
 
 
 @dataclass(frozen=True)
 class SrekitExtension:
-    """srekit's own settings (`extensions: [{name: srekit, ...}]`): the blast radius (the only
-    targets an activity may touch), the SLO guard and the longest the run may last."""
+    """srekit's own settings (`extensions: [{name: srekit, ...}]`): the service the runs are
+    stored under, the blast radius (the only targets an activity may touch), the SLO guard
+    and the longest the run may last."""
 
+    service: str | None = None
     allowed_targets: tuple[str, ...] = ()
     slo_guard: SloGuard | None = None
     ttl_s: int | None = None
@@ -473,6 +486,88 @@ class Experiment:
     def probes(self) -> tuple[Activity, ...]:
         """The steady-state probes (none without a hypothesis)."""
         return self.hypothesis.probes if self.hypothesis is not None else ()
+
+
+# ---------------------------------------------------------------------------------------------
+# the blast radius
+
+# executables whose last argument names what they hit (a process, a pod), not a file to run
+_SIGNALLERS = ("kill", "pkill", "killall", "kubectl")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def activity_targets(activity: Activity) -> tuple[str, ...]:
+    """What an activity touches, as the blast radius names it: an http provider's URL; the
+    URLs among a process's or python function's arguments; the last argument of `kill`,
+    `pkill`, `killall` and `kubectl` (the process or pod they hit). A `{type: probe}`
+    tolerance's judging probe counts too."""
+    provider = activity.provider
+    found: list[str] = []
+    if isinstance(provider, HttpProvider):
+        found.append(provider.url)
+    elif isinstance(provider, ProcessProvider):
+        arguments = (
+            provider.arguments.split()
+            if isinstance(provider.arguments, str)
+            else list(provider.arguments)
+        )
+        found.extend(argument for argument in arguments if "://" in argument)
+        executable = provider.path.rsplit("/", 1)[-1]
+        if executable in _SIGNALLERS and arguments:
+            found.append(arguments[-1])
+    else:
+        found.extend(_urls_in(thaw(provider.arguments)))
+    if isinstance(activity.tolerance, ProbeTolerance):
+        found.extend(activity_targets(activity.tolerance.probe))
+    return tuple(dict.fromkeys(found))
+
+
+def _urls_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if "://" in value else []
+    if isinstance(value, dict):
+        return [url for item in value.values() for url in _urls_in(item)]
+    if isinstance(value, list):
+        return [url for item in value for url in _urls_in(item)]
+    return []
+
+
+def _target_allowed(target: str, allowed: Sequence[str]) -> bool:
+    """A URL is allowed by an entry that is a prefix of it (`http://host:8080/api`), its host,
+    or its `host:port`; anything else (a process, a pod) by an entry equal to it."""
+    if "://" not in target:
+        return target in allowed
+    try:
+        parts = urlsplit(target)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return False  # not a URL one can reason about: never inside the radius
+    host = parts.hostname or ""
+    for entry in allowed:
+        if "://" in entry:
+            prefix = entry.rstrip("/")  # `http://a:1/api` allows `/api/x`, not `/apiary`
+            if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?#":
+                return True
+        elif entry in (host, f"{host}:{port}"):
+            return True
+    return False
+
+
+def outside_blast_radius(experiment: Experiment) -> tuple[tuple[str, str], ...]:
+    """Every `(activity name, target)` the experiment would touch outside its declared blast
+    radius (`extensions[srekit].blast_radius.allowed_targets`); empty when all are inside or
+    when no radius is declared (the caller decides whether an undeclared radius may run)."""
+    allowed = experiment.srekit.allowed_targets
+    if not allowed:
+        return ()
+    activities = (*experiment.probes, *experiment.method, *experiment.rollbacks)
+    outside = {
+        (activity.name, target): None
+        for activity in activities
+        for target in activity_targets(activity)
+        if not _target_allowed(target, allowed)
+    }
+    return tuple(outside)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -920,3 +1015,30 @@ def journal_of(
 def _runs_document(runs: tuple[tuple[int, ActivityRun], ...]) -> list[dict[str, Any]]:
     """Runs in the order the experiment declares them (background ones may report later)."""
     return [_run_document(run, with_tolerance=False) for _, run in sorted(runs, key=lambda i: i[0])]
+
+
+def deviations_of(journal: Mapping[str, Any]) -> tuple[str, ...]:
+    """The probes that missed their tolerance in a journal's hypothesis rounds during and
+    after the method, as `during[round]: name` and `after: name`, in the order they ran (the
+    steady state before the method is a precondition, not a deviation)."""
+    states = journal.get("steady_states") or {}
+    found: list[str] = []
+    for number, result in enumerate(states.get("during") or ()):
+        found.extend(f"during[{number}]: {name}" for name in _missed(result))
+    found.extend(f"after: {name}" for name in _missed(states.get("after")))
+    return tuple(found)
+
+
+def _missed(result: Mapping[str, Any] | None) -> list[str]:
+    if not result:
+        return []
+    return [
+        str(probe["activity"].get("name", "?"))
+        for probe in result.get("probes") or ()
+        if probe.get("tolerance_met") is False
+    ]
+
+
+def passed(journal: Mapping[str, Any]) -> bool:
+    """A run that completed with its steady state held: what readiness may count."""
+    return journal.get("status") == RunStatus.COMPLETED and journal.get("deviated") is False

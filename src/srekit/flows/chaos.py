@@ -1,10 +1,14 @@
 """Run a chaos experiment: execute what `core.chaos` hands out, report each outcome back, and
-return the journal core writes. A minimal runner: http and process providers for real, python
-providers only from an allow-list (or when the caller trusts the experiment), pauses and
-timeouts; background activities run in threads beside the rest.
+return the journal core writes. http and process providers for real, python providers only
+from an allow-list (or when the caller trusts the experiment), pauses and timeouts; background
+activities run in threads beside the rest, and with the `during-method-only` and
+`continuously` strategies the hypothesis runs in a thread beside the method, every
+`frequency` seconds, as chaoslib runs it.
 
-Not yet: hypothesis rounds during the method (`during-method-only`, `continuously` are
-refused here, rather than silently skipped), the blast radius, the SLO guard and the TTL.
+Safety: an activity whose target lies outside the declared blast radius refuses the whole run
+before anything runs; a run stops (and rolls back by its strategy) when it is interrupted
+(Ctrl-C, SIGTERM turned into KeyboardInterrupt by the CLI), when its TTL is over, or when a
+guard (the SLO guard: an error budget burning too fast) says so.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 import importlib
 import json
 import platform
+import queue
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,27 +36,79 @@ from srekit.core.chaos import (
     ActivityStatus,
     Experiment,
     HttpProvider,
+    Phase,
     ProbeTolerance,
     ProcessProvider,
     RunState,
     Step,
+    abort,
     begin_next,
     interrupt,
     journal_of,
+    outside_blast_radius,
+    record_during,
     record_outcome,
     start_run,
     thaw,
+    tolerance_met,
     wants_during,
 )
 from srekit.errors import SpecError
 
-__all__ = ["DEFAULT_TIMEOUT_S", "execute_activity", "run_experiment"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "GUARD_INTERVAL_S",
+    "Guard",
+    "RunControl",
+    "check_blast_radius",
+    "execute_activity",
+    "run_experiment",
+]
 
 DEFAULT_TIMEOUT_S = 30.0  # an activity without a timeout still never hangs the run
+GUARD_INTERVAL_S = 5.0  # how often the guard is asked while the method runs
+
+# asked while the method runs: why the run must stop now (an abort), or None to go on
+Guard = Callable[[], str | None]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class RunControl:
+    """What may stop a run from outside its own thread: `stop(reason)` ends the current pause
+    at once and starts nothing more (the rollbacks still follow their strategy). The first
+    reason given is the one kept."""
+
+    _event: threading.Event = field(default_factory=threading.Event)
+    reason: str | None = None
+    aborted: bool = False
+
+    def stop(self, reason: str, *, aborted: bool = False) -> None:
+        if not self._event.is_set():
+            self.reason, self.aborted = reason, aborted
+            self._event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when the run is stopped meanwhile."""
+        self._event.wait(seconds)
+
+
+def check_blast_radius(experiment: Experiment) -> None:
+    """Refuse (SpecError) an experiment with an activity aimed outside its blast radius."""
+    outside = outside_blast_radius(experiment)
+    if outside:
+        named = "; ".join(f"{name!r} targets {target}" for name, target in outside)
+        raise SpecError(
+            f"outside the blast radius (allowed_targets): {named}",
+            field="extensions.srekit.blast_radius",
+        )
 
 
 def run_experiment(
@@ -57,43 +116,171 @@ def run_experiment(
     *,
     python_allowed: Collection[str] = (),
     trusted: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     now: Callable[[], datetime] = _now,
+    control: RunControl | None = None,
+    guard: Guard | None = None,
+    guard_interval_s: float = GUARD_INTERVAL_S,
 ) -> dict[str, Any]:
     """Run `experiment` to its end and return its journal (Chaos Toolkit's keys).
 
     A python provider runs only when its module is in `python_allowed`, or when `trusted`:
     an experiment file must not be able to call any function of the machine it runs on.
-    Ctrl-C interrupts the run; the rollbacks then follow their strategy.
+    Ctrl-C interrupts the run; the rollbacks then follow their strategy. `guard` is asked
+    every `guard_interval_s` while the method runs; a reason from it aborts the run. The
+    experiment's TTL (`extensions[srekit].ttl`) interrupts a run that lasts longer.
     """
-    if wants_during(experiment):
-        raise SpecError(
-            "hypothesis rounds during the method are not run yet; use default,"
-            " before-method-only or after-method-only",
-            field="runtime.hypothesis.strategy",
-        )
-    state = start_run(experiment, started_at=now())
+    check_blast_radius(experiment)
+    control = control or RunControl()
+    pause = sleep or control.pause
+    started_at = now()
+    state = start_run(experiment, started_at=started_at)
     under_way: dict[Future[ActivityOutcome], Step] = {}
+    rounds: queue.SimpleQueue[list[ActivityOutcome]] = queue.SimpleQueue()
+    method_over = threading.Event()
+    watchers: list[threading.Thread] = []
+    deadline = (
+        started_at + timedelta(seconds=experiment.srekit.ttl_s) if experiment.srekit.ttl_s else None
+    )
+
+    def execute(activity: Activity) -> ActivityOutcome:
+        return execute_activity(
+            activity, python_allowed=python_allowed, trusted=trusted, sleep=pause, now=now
+        )
+
+    stop_applied = False
+    watching = False
     with ThreadPoolExecutor(max_workers=max(1, len(experiment.method))) as pool:
-        while not state.finished:
-            try:
-                state = _advance(
-                    state,
-                    under_way=under_way,
-                    pool=pool,
-                    python_allowed=python_allowed,
-                    trusted=trusted,
-                    sleep=sleep,
-                    now=now,
-                )
-            except KeyboardInterrupt:
-                state = interrupt(state)
-    return journal_of(
+        try:
+            while not state.finished:
+                interrupted = False
+                try:
+                    if state.phase is Phase.METHOD and not watching:
+                        watchers = _watch_method(
+                            experiment,
+                            execute=execute,
+                            rounds=rounds,
+                            method_over=method_over,
+                            control=control,
+                            guard=guard,
+                            guard_interval_s=guard_interval_s,
+                            deadline=deadline,
+                            now=now,
+                        )
+                        watching = True
+                    state = _drain_rounds(state, rounds)
+                    # the run's own rules may have ended it (fail-fast); the rollbacks that
+                    # remove the faults are never cut short by the TTL or the guard
+                    running = state.status is None and state.phase is not Phase.ROLLBACKS
+                    if running and deadline is not None and now() >= deadline:
+                        control.stop(f"the run outlived its TTL ({experiment.srekit.ttl_s} s)")
+                    if running and control.stopped and not stop_applied:
+                        stop_applied = True
+                        state = abort(state) if control.aborted else interrupt(state)
+                        continue
+                    state, interrupted = _advance(
+                        state,
+                        under_way=under_way,
+                        pool=pool,
+                        execute=execute,
+                        now=now,
+                        before_record=lambda state: _drain_rounds(state, rounds),
+                    )
+                except KeyboardInterrupt:
+                    interrupted = True
+                if state.phase is not Phase.METHOD:
+                    method_over.set()
+                if interrupted:
+                    if stop_applied or state.phase is Phase.ROLLBACKS:  # stop the rollbacks
+                        state = interrupt(state)
+                    else:
+                        control.stop("interrupted")
+        finally:
+            method_over.set()
+            for watcher in watchers:
+                watcher.join()
+    journal = journal_of(
         state,
         ended_at=now(),
         platform=platform.platform(),
         node=platform.node(),
         version=__version__,
+    )
+    if control.reason is not None:
+        journal["extensions"] = [{"name": "srekit", "stopped_because": control.reason}]
+    return journal
+
+
+def _drain_rounds(state: RunState, rounds: queue.SimpleQueue[list[ActivityOutcome]]) -> RunState:
+    """Record the hypothesis rounds run beside the method since the last look (a round that
+    ends after the method is over is dropped: there is no method left to judge)."""
+    while not rounds.empty():
+        outcomes = rounds.get()
+        if state.phase is Phase.METHOD and not state.stopping:
+            state = record_during(state, outcomes)
+    return state
+
+
+def _watch_method(
+    experiment: Experiment,
+    *,
+    execute: Callable[[Activity], ActivityOutcome],
+    rounds: queue.SimpleQueue[list[ActivityOutcome]],
+    method_over: threading.Event,
+    control: RunControl,
+    guard: Guard | None,
+    guard_interval_s: float,
+    deadline: datetime | None,
+    now: Callable[[], datetime],
+) -> list[threading.Thread]:
+    """Threads beside the method: the hypothesis rounds (with a `during` strategy), and the
+    guard and the TTL, which stop the run through `control` (ending a pause at once)."""
+    runtime = experiment.runtime
+
+    def hypothesis() -> None:
+        missed = total = 0
+        while not method_over.is_set() and not control.stopped:
+            outcomes: list[ActivityOutcome] = []
+            met = True
+            for probe in experiment.probes:
+                outcomes.append(execute(probe))
+                met = _probe_met(probe, outcomes[-1])
+                if not met:
+                    break
+            rounds.put(outcomes)
+            total, missed = total + 1, missed + (not met)
+            if runtime.fail_fast and missed and missed * 100 / total >= runtime.fail_fast_ratio:
+                control.stop(f"the steady state was missed in {missed} of {total} rounds")
+                return
+            method_over.wait(runtime.frequency_s)
+
+    def watch() -> None:
+        while not method_over.is_set() and not control.stopped:
+            if deadline is not None and now() >= deadline:
+                control.stop(f"the run outlived its TTL ({experiment.srekit.ttl_s} s)")
+                return
+            reason = guard() if guard is not None else None
+            if reason is not None:
+                control.stop(reason, aborted=True)
+                return
+            method_over.wait(guard_interval_s)
+
+    targets: list[Callable[[], None]] = []
+    if wants_during(experiment):
+        targets.append(hypothesis)
+    if guard is not None or deadline is not None:
+        targets.append(watch)
+    threads = [threading.Thread(target=target, daemon=True) for target in targets]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _probe_met(probe: Activity, outcome: ActivityOutcome) -> bool:
+    if outcome.status is ActivityStatus.FAILED or probe.tolerance is None:
+        return False
+    return tolerance_met(
+        probe.tolerance, outcome.output, tolerance_verdict=outcome.tolerance_verdict
     )
 
 
@@ -102,28 +289,34 @@ def _advance(
     *,
     under_way: dict[Future[ActivityOutcome], Step],
     pool: ThreadPoolExecutor,
-    python_allowed: Collection[str],
-    trusted: bool,
-    sleep: Callable[[float], None],
+    execute: Callable[[Activity], ActivityOutcome],
     now: Callable[[], datetime],
-) -> RunState:
-    """Start the next activity, or wait for one under way in the background."""
+    before_record: Callable[[RunState], RunState],
+) -> tuple[RunState, bool]:
+    """Start the next activity, or wait a little for one under way in the background; True
+    beside the state when a foreground activity was interrupted (it is recorded as failed).
+    `before_record` sees the state before each outcome is recorded (the hypothesis rounds
+    that reported meanwhile are recorded while the method is still under way)."""
     state, step = begin_next(state)
     if step is None:
-        done, _ = wait(list(under_way), return_when=FIRST_COMPLETED)
-        for future in done:
-            state = record_outcome(state, under_way.pop(future), future.result())
-        return state
-
-    def run() -> ActivityOutcome:
-        return execute_activity(
-            step.activity, python_allowed=python_allowed, trusted=trusted, sleep=sleep, now=now
-        )
-
+        if under_way:
+            done, _ = wait(list(under_way), timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                state = before_record(state)
+                state = record_outcome(state, under_way.pop(future), future.result())
+        return state, False
     if step.activity.background:
-        under_way[pool.submit(run)] = step
-        return state
-    return record_outcome(state, step, run())
+        under_way[pool.submit(execute, step.activity)] = step
+        return state, False
+    started_at = now()
+    try:
+        outcome = execute(step.activity)
+    except KeyboardInterrupt:  # cut short: the activity is over, and failed
+        outcome = ActivityOutcome(
+            ActivityStatus.FAILED, started_at, now(), exception="KeyboardInterrupt: interrupted"
+        )
+        return record_outcome(before_record(state), step, outcome), True
+    return record_outcome(before_record(state), step, outcome), False
 
 
 def execute_activity(
@@ -229,7 +422,8 @@ def _python(
     if not trusted and module not in python_allowed:
         raise PermissionError(
             f"python module {module!r} is not in the allow-list"
-            f" ({', '.join(sorted(python_allowed)) or 'empty'})"
+            f" ({', '.join(sorted(python_allowed)) or 'empty'}); add it to the allow-list,"
+            " or run a trusted experiment with --trust"
         )
     function = getattr(importlib.import_module(module), func)
     return function(**arguments)

@@ -55,7 +55,8 @@ from srekit.core.chaos import (
     substitution_values,
 )
 from srekit.core.jsonpath import compile_json_path
-from srekit.core.window import parse_duration
+from srekit.core.status import BURN_RATE_WINDOWS_S
+from srekit.core.window import format_duration, parse_duration
 from srekit.errors import SpecError
 from srekit.spec.document import Document
 from srekit.spec.validation import shown_value, yaml_error
@@ -677,7 +678,7 @@ def _srekit(reader: _Reader, value: Any) -> SrekitExtension:
             continue  # another tool's settings: kept in the document, not read
         if found is not None:
             raise reader.error(where, "expected one srekit extension, got a second")
-        reader.mapping(extension, where, ("name", "blast_radius", "slo_guard", "ttl"))
+        reader.mapping(extension, where, ("name", "service", "blast_radius", "slo_guard", "ttl"))
         found = _srekit_settings(reader, extension, where)
     return found or SrekitExtension()
 
@@ -695,7 +696,11 @@ def _srekit_settings(reader: _Reader, extension: Mapping[str, Any], where: str) 
     guard = None
     if "slo_guard" in extension:
         at = f"{where}.slo_guard"
-        settings = reader.mapping(extension["slo_guard"], at, ("slos", "min_remaining"))
+        settings = reader.mapping(
+            extension["slo_guard"],
+            at,
+            ("slos", "min_remaining", "max_burn_rate", "burn_window", "refuse_from"),
+        )
         slos = tuple(
             reader.text(slo, f"{at}.slos[{index}]")
             for index, slo in enumerate(reader.list(settings.get("slos"), f"{at}.slos"))
@@ -705,7 +710,17 @@ def _srekit_settings(reader: _Reader, extension: Mapping[str, Any], where: str) 
         remaining = reader.number(
             settings.get("min_remaining", 0.0), f"{at}.min_remaining", maximum=1.0
         )
-        guard = SloGuard(slos, remaining)
+        max_burn_rate = None
+        if "max_burn_rate" in settings:
+            max_burn_rate = reader.number(
+                settings["max_burn_rate"], f"{at}.max_burn_rate", maximum=1e6
+            )
+        windows = tuple(format_duration(seconds) for seconds in BURN_RATE_WINDOWS_S)
+        burn_window = reader.choice(settings.get("burn_window", "5m"), f"{at}.burn_window", windows)
+        refuse_from = reader.text(
+            settings.get("refuse_from", "feature_freeze"), f"{at}.refuse_from"
+        )
+        guard = SloGuard(slos, remaining, max_burn_rate, burn_window, refuse_from)
     ttl = None
     if "ttl" in extension:
         raw = extension["ttl"]
@@ -716,4 +731,9 @@ def _srekit_settings(reader: _Reader, extension: Mapping[str, Any], where: str) 
                 raise reader.error(f"{where}.ttl", str(error)) from None
         else:
             ttl = int(reader.number(raw, f"{where}.ttl", minimum=1, maximum=PAUSE_MAX_S))
-    return SrekitExtension(allowed_targets=targets, slo_guard=guard, ttl_s=ttl)
+    service = None
+    if "service" in extension:
+        service = reader.text(extension["service"], f"{where}.service")
+    elif guard is not None:
+        service = guard.slos[0].split("/", 1)[0]  # the runs of the SLO it guards
+    return SrekitExtension(service=service, allowed_targets=targets, slo_guard=guard, ttl_s=ttl)

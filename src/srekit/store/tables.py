@@ -937,3 +937,32 @@ class LoadBaselineRow(Base):
 
 
 __all__ += ["LoadBaselineRow", "LoadRunRow"]
+class ChaosRunRow(Base):
+    """One run of a chaos experiment, per service: its outcome, the probes that deviated,
+    the error budget its SLO guard saw consumed during the run, and the whole journal
+    (Chaos Toolkit's keys) as JSON text."""
+
+    __tablename__ = "chaos_runs"
+    __table_args__ = (Index("ix_chaos_runs_service_started_at", "service", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # a core.chaos.RunStatus value
+    deviated: Mapped[bool] = mapped_column(Boolean)
+    deviations_json: Mapped[str] = mapped_column(Text)  # a JSON list of "after: probe"
+    budget_consumed: Mapped[float | None] = mapped_column(Float)
+    journal_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def deviations(self) -> list[str]:
+        return list(json.loads(self.deviations_json))
+
+    @property
+    def journal(self) -> dict[str, Any]:
+        return dict(json.loads(self.journal_json))
+
+
+__all__ += ["ChaosRunRow"]

@@ -95,6 +95,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
     from srekit.web.pages import (
         audit,
         capacity,
+        chaos,
         deployments,
         incidents,
         load,
@@ -120,6 +121,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         deployments,
         capacity,
         load,
+        chaos,
         audit,
         status,
     ):

@@ -26,5 +26,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("deployments", "Deployments", "/ui/deployments"),
     NavEntry("capacity", "Capacity", "/ui/capacity"),
     NavEntry("load", "Load tests", "/ui/load"),
+    NavEntry("chaos", "Chaos", "/ui/chaos"),
     NavEntry("audit", "Audit", "/ui/audit"),
 )

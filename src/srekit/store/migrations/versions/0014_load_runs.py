@@ -2,7 +2,7 @@
 later runs are compared with.
 
 Revision ID: 0014_load_runs
-Revises: 0012_capacity_plans
+Revises: 0013_chaos_runs
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_load_runs"
-down_revision: str | None = "0012_capacity_plans"
+down_revision: str | None = "0013_chaos_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
