@@ -139,10 +139,12 @@ def test_bandwidth_clock_paces_at_the_rate() -> None:
     first, clock = clock.send(1000, now=5.0)
     second, clock = clock.send(1000, now=5.0)
     third, clock = clock.send(500, now=5.0)
-    assert (first, second, third) == (5.0, 5.1, pytest.approx(5.2))
+    assert (first, second) == (5.0, 5.1)
+    assert third == pytest.approx(5.2)
     assert clock.free_at == pytest.approx(5.25)
     later, clock = clock.send(1000, now=9.0)  # idle time is not banked
-    assert (later, clock.free_at) == (9.0, pytest.approx(9.1))
+    assert later == 9.0
+    assert clock.free_at == pytest.approx(9.1)
 
 
 def test_slicer_cuts_average_plus_minus_variation() -> None:
@@ -175,8 +177,9 @@ def test_request_heads() -> None:
     assert head == RequestHead("POST", "/a/b", 41, 5)
     assert request_head(b"GET / HTTP/1.1\r\nbare\r\n\r\n") == RequestHead("GET", "/", 24, 0)
     chunked = request_head(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
-    assert chunked is not None and chunked.body is None
-    with pytest.raises(ToxicError, match="not an HTTP/1.x request line"):
+    assert chunked is not None
+    assert chunked.body is None
+    with pytest.raises(ToxicError, match=r"not an HTTP/1\.x request line"):
         request_head(b"\x16\x03\x01 hello\r\n\r\n")
     with pytest.raises(ToxicError, match="larger than 64 KiB"):
         request_head(b"GET / HTTP/1.1\r\n" + b"x" * 70_000)
@@ -199,7 +202,7 @@ def test_http_toxics_match_method_and_path_prefix() -> None:
         ("localhost:0", False, ("localhost", 0)),
         ("[::1]:80", False, ("::1", 80)),
         (":9000", False, ("127.0.0.1", 9000)),
-        (":9000", True, ("0.0.0.0", 9000)),  # noqa: S104
+        (":9000", True, ("0.0.0.0", 9000)),
         ("10.0.0.1:80", True, ("10.0.0.1", 80)),
     ],
 )

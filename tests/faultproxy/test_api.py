@@ -21,7 +21,8 @@ def test_proxy_lifecycle(fault_proxy: FaultProxy, echo_port: int) -> None:
         created = http.post("/proxies", json={"name": "db", "upstream": upstream})
         assert created.status_code == 201
         listen = created.json()["listen"]
-        assert listen.startswith("127.0.0.1:") and not listen.endswith(":0")
+        assert listen.startswith("127.0.0.1:")
+        assert not listen.endswith(":0")
         expected = {"name": "db", "listen": listen, "upstream": upstream, "enabled": True}
         assert created.json() == expected | {"toxics": []}
         again = http.post("/proxies", json={"name": "db", "upstream": upstream})
@@ -69,9 +70,7 @@ def test_populate_creates_keeps_and_replaces(fault_proxy: FaultProxy, echo_port:
         assert http.post("/populate", json={"name": "a"}).status_code == 400
 
 
-def test_reset_enables_all_and_removes_every_toxic(
-    fault_proxy: FaultProxy, echo_port: int
-) -> None:
+def test_reset_enables_all_and_removes_every_toxic(fault_proxy: FaultProxy, echo_port: int) -> None:
     fault_proxy.proxy("a", echo_port)
     fault_proxy.proxy("b", echo_port, enabled=False)
     fault_proxy.toxic("a", type="latency", attributes={"latency": 1000})

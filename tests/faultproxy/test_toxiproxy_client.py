@@ -5,18 +5,23 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.faultproxy.conftest import FaultProxy
 
 toxiproxy = pytest.importorskip("toxiproxy")
-from toxiproxy.api import APIConsumer  # noqa: E402
-from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists  # noqa: E402
+from toxiproxy.api import APIConsumer  # type: ignore[import-untyped]  # noqa: E402
+from toxiproxy.exceptions import (  # type: ignore[import-untyped]  # noqa: E402
+    InvalidToxic,
+    NotFound,
+    ProxyExists,
+)
 
 
 @pytest.fixture
-def client(fault_proxy: FaultProxy) -> Iterator[toxiproxy.Toxiproxy]:
+def client(fault_proxy: FaultProxy) -> Iterator[Any]:
     server = toxiproxy.Toxiproxy()
     server.update_api_consumer("127.0.0.1", fault_proxy.port)
     yield server
@@ -31,14 +36,13 @@ def _echo_time(port: int) -> float:
         return time.perf_counter() - started
 
 
-def test_the_client_creates_poisons_and_destroys(
-    client: toxiproxy.Toxiproxy, echo_port: int
-) -> None:
+def test_the_client_creates_poisons_and_destroys(client: Any, echo_port: int) -> None:
     assert client.running() is True
     assert b"srekit" in client.version()
     proxy = client.create(upstream=f"127.0.0.1:{echo_port}", name="echo")
     port = int(proxy.listen.rpartition(":")[2])
-    assert port != 0 and proxy.enabled is True
+    assert port != 0
+    assert proxy.enabled is True
     with pytest.raises(ProxyExists):
         APIConsumer.post("/proxies", json={"name": "echo", "upstream": proxy.upstream})
     proxy.add_toxic(type="latency", attributes={"latency": 80})
@@ -49,9 +53,8 @@ def test_the_client_creates_poisons_and_destroys(
         proxy.add_toxic(type="earthquake")
     proxy.destroy_toxic("latency_downstream")
     assert _echo_time(port) < 0.05
-    with proxy.down():
-        with pytest.raises(ConnectionRefusedError):
-            _echo_time(port)
+    with proxy.down(), pytest.raises(ConnectionRefusedError):
+        _echo_time(port)
     assert _echo_time(port) < 0.05
     proxy.add_toxic(type="timeout", attributes={"timeout": 0})
     assert client.reset() is True

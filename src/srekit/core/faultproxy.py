@@ -25,13 +25,13 @@ __all__ = [
     "STREAMS",
     "TOXIC_ATTRIBUTES",
     "BandwidthClock",
+    "RequestHead",
     "ToxicError",
     "ToxicSpec",
     "applies",
-    "RequestHead",
     "expires_at",
-    "http_matches",
     "http_fault_response",
+    "http_matches",
     "jittered_delay_s",
     "limit_allowance",
     "parse_address",
@@ -91,7 +91,7 @@ class ToxicSpec:
 
     def number(self, key: str) -> float:
         value = self.attributes[key]
-        assert isinstance(value, (int, float))  # noqa: S101 - parse_toxic's guarantee
+        assert isinstance(value, (int, float))
         return float(value)
 
     @property
@@ -319,7 +319,7 @@ def request_head(buffer: bytes) -> RequestHead | None:
 
 
 def http_matches(toxic: ToxicSpec, head: RequestHead) -> bool:
-    """Whether a request falls under an `http` toxic: its method (any when empty) and path prefix."""
+    """Whether a request falls under an `http` toxic: its method (any if empty), path prefix."""
     method = str(toxic.attributes["method"])
     return (not method or method.upper() == head.method) and head.path.startswith(
         str(toxic.attributes["path_prefix"])
@@ -335,7 +335,7 @@ def parse_address(value: object, field: str, *, allow_remote: bool) -> tuple[str
     if not isinstance(value, str) or ":" not in value:
         raise ToxicError(f"{field}: expected host:port, got {value!r}")
     host, _, port_text = value.rpartition(":")
-    host = host.strip("[]") or ("0.0.0.0" if allow_remote else "127.0.0.1")  # noqa: S104
+    host = host.strip("[]") or ("0.0.0.0" if allow_remote else "127.0.0.1")
     if not port_text.isdigit() or int(port_text) > 65535:
         raise ToxicError(f"{field}: expected a port 0-65535, got {port_text!r}")
     if any(ord(c) < 33 for c in host) or len(host) > 253:

@@ -62,7 +62,7 @@ class Registry:
     def __init__(self, *, allow_remote: bool = False, rng: random.Random | None = None) -> None:
         self.proxies: dict[str, Proxy] = {}
         self.allow_remote = allow_remote
-        self.rng = rng or random.Random()  # noqa: S311 - fault draws, not secrets
+        self.rng = rng or random.Random()
 
     def parse_proxy(self, document: object) -> tuple[str, str, str, bool]:
         """(name, listen, upstream, enabled) from a proxy's JSON, or ProxyError 400."""

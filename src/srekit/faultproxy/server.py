@@ -24,7 +24,6 @@ async def start_api(registry: Registry, listen: str) -> tuple[uvicorn.Server, as
         api_app(registry), host=host, port=port, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.ensure_future(server.serve())
     while not server.started:
         if task.done():
