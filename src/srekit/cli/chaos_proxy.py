@@ -72,7 +72,13 @@ def proxy(
         error_console.print(f"fault proxy API listening on {address}", highlight=False)
 
     try:
-        asyncio.run(serve(listen, proxies, allow_remote=allow_remote, ready=ready))
+        import uvloop  # uvicorn[standard]'s loop: ~2x the throughput of asyncio's own here
+
+        run: Any = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is part of srekit's dependencies
+        run = asyncio.run
+    try:
+        run(serve(listen, proxies, allow_remote=allow_remote, ready=ready))
     except ToxicError as error:
         abort(str(error))
     except ProxyError as error:
