@@ -384,10 +384,16 @@ class Connection:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE)
         loop = asyncio.get_running_loop()
 
+        busy = False
+
         async def read() -> None:
             while True:
                 try:
                     data = await source.read(CHUNK)
+                    if data and not busy and queue.empty() and not self._active(stream):
+                        sink.write(data)  # no toxic and nothing queued: the short way
+                        await sink.drain()
+                        continue
                 except OSError:
                     data = b""
                 await queue.put((loop.time(), data))
@@ -397,7 +403,9 @@ class Connection:
         reading = asyncio.ensure_future(read())
         try:
             while True:
+                busy = False
                 arrived, data = await queue.get()
+                busy = True
                 toxics = self._active(stream)
                 if not data:
                     await self._finish(sink, toxics)
