@@ -2,6 +2,7 @@
 
 Each connection runs two pumps, one per direction. A pump's reader puts chunks, stamped
 with their arrival, on a short queue; its writer applies the direction's toxics and writes.
+While a direction has no toxic and nothing queued, the reader writes a chunk itself.
 Delays count from a chunk's arrival, so a latency toxic delays a stream by its latency once,
 not once per chunk (as Toxiproxy's does). Toxics act in a fixed order whatever the order
 they were added in: timeout (drop), latency, packet_loss, http, limit_data, then the
