@@ -4,8 +4,9 @@
 `CORE_ALLOWED` (pure numerics without I/O: numpy, for the forecasting models). Only the
 store touches SQLAlchemy, Alembic, its tables and its codec. Only `api.app` wires the API's
 routes. Nothing imports the CLI but the CLI. The adapters (`sources`, `rules`, `dashboards`,
-`sloth`, `spec`, `store`, `alertmanager`, `ical`, `notifiers`, `capacity`, `loadresults`) and
-the layers above them but below the surfaces (`flows`, `jobs`) import no surface. Imports inside
+`sloth`, `spec`, `store`, `alertmanager`, `ical`, `notifiers`, `capacity`, `loadgen`,
+`loadresults`, `faultproxy`) and the layers above them but below the surfaces (`flows`, `jobs`)
+import no surface. Imports inside
 functions and under TYPE_CHECKING count as much as any other.
 """
 
@@ -87,6 +88,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
         "srekit.capacity",
         "srekit.loadgen",
         "srekit.loadresults",
+        "srekit.faultproxy",
     )
     if any(_within(importer, p) for p in (*below, "srekit.flows", "srekit.jobs")) and any(
         _within(imported, s) for s in _SURFACES

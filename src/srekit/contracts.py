@@ -1695,6 +1695,8 @@ def capacity_plan_document(
     if past is not None:
         document["past_forecasts"] = [past_forecast_document(p) for p in past]
     return document
+
+
 # --- chaos -------------------------------------------------------------------------------------
 
 

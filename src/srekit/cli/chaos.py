@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from srekit.cli.chaos_proxy import add_proxy_command
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
     EventsOption,
@@ -524,3 +525,7 @@ def new(
     except OSError as error:
         abort(f"{out}: cannot write: {error.strerror or error}")
     error_console.print(f"wrote {out}", markup=False, highlight=False)
+
+
+# `srekit chaos proxy`: the Toxiproxy-compatible fault proxy the scenarios drive
+add_proxy_command(app)

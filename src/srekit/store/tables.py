@@ -937,6 +937,8 @@ class LoadBaselineRow(Base):
 
 
 __all__ += ["LoadBaselineRow", "LoadRunRow"]
+
+
 class ChaosRunRow(Base):
     """One run of a chaos experiment, per service: its outcome, the probes that deviated,
     the error budget its SLO guard saw consumed during the run, and the whole journal
