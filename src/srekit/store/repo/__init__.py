@@ -145,6 +145,7 @@ from srekit.store.repo.services import (
     get_service,
     list_services,
     service_names,
+    service_teams,
     upsert_service,
 )
 from srekit.store.repo.slos import (
@@ -153,6 +154,7 @@ from srekit.store.repo.slos import (
     get_slo,
     list_slos,
     readable_spec,
+    slo_ids,
     slo_versions,
     split_slo_key,
 )
@@ -355,7 +357,9 @@ __all__ = [
     "save_postmortem",
     "server_secret",
     "service_names",
+    "service_teams",
     "slo_history",
+    "slo_ids",
     "slo_versions",
     "snapshot_hours",
     "snapshot_points",
