@@ -244,3 +244,40 @@ def test_a_line_s_team_is_its_services_and_the_gate_reads_its_own_slos(engine: E
         assert line.gate == alone
         assert line.team == catalog.teams[line.status.service]
     assert {line.key: line.gate.decision.value for line in lines}["checkout/availability"] == "deny"
+
+
+def test_stored_incidents_read_every_services_open_p0_p1_at_once(engine: Engine) -> None:
+    """What each service's gate reads equals the per-service query's answer, from one read of
+    them all; a new incident shows after `invalidate`, not before the cache expires."""
+    from srekit.flows.incidents import StoredIncidents
+    from srekit.store.repo import open_severe_incidents
+
+    _store(engine)
+    declare_incident(
+        engine, title="down", severity=Severity.P1, actor="t", now=NOW, services=["checkout"]
+    )
+    declare_incident(
+        engine,
+        title="both",
+        severity=Severity.P0,
+        actor="t",
+        now=NOW + timedelta(minutes=1),
+        services=["checkout", "catalog"],
+    )
+    declare_incident(
+        engine, title="minor", severity=Severity.P3, actor="t", now=NOW, services=["catalog"]
+    )
+    stored = StoredIncidents(engine, ttl_s=3600)
+    for service in ("checkout", "catalog", "nowhere"):
+        with transaction(engine, read_only=True) as session:
+            expected = [row.id for row in open_severe_incidents(session, service=service)]
+        shown = stored.open_severe_incidents(service)
+        assert [int(text.split()[0].lstrip("#")) for text in shown] == expected
+    assert len(stored.open_severe_incidents("checkout")) == 2
+    assert [text.split()[1] for text in stored.open_severe_incidents("catalog")] == ["P0"]
+    declare_incident(
+        engine, title="later", severity=Severity.P1, actor="t", now=NOW, services=["catalog"]
+    )
+    assert len(stored.open_severe_incidents("catalog")) == 1  # cached
+    stored.invalidate()
+    assert len(stored.open_severe_incidents("catalog")) == 2

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, delete, func, select
+from sqlalchemy import CursorResult, and_, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -361,15 +361,26 @@ def day_closes(
         if last is not None:
             positions.setdefault(last, []).append(position)
     if positions:
-        exact = select(*_CLOSE_COLUMNS).where(_HOURS.c.hour_start.in_(list(positions)))
+        hours = list(positions)
+        # which of `hours` a row is, as a number: no timestamp to decode for each row
+        hour_index = case(
+            {hour: index for index, hour in enumerate(hours)}, value=_HOURS.c.hour_start
+        )
+        exact = select(
+            _HOURS.c.slo_id,
+            hour_index,
+            _HOURS.c.sli_last,
+            _HOURS.c.remaining_last,
+            _HOURS.c.burn_rates_json,
+        ).where(_HOURS.c.hour_start.in_(hours))
         if slo_ids is not None:
             exact = exact.where(_HOURS.c.slo_id.in_(ids))
-        for slo_id, hour_start, sli, remaining, burn_rates_json in connection.execute(exact):
+        for slo_id, index, sli, remaining, burn_rates_json in connection.execute(exact):
             closes = found.get(slo_id)
             if closes is None:
                 continue
-            close = DayClose(hour_start, sli, remaining, burn_rates_json)
-            for position in positions[hour_start]:
+            close = DayClose(hours[index], sli, remaining, burn_rates_json)
+            for position in positions[hours[index]]:
                 closes[position] = close
     slo_table = table_of(SloRow)
     newer = _HOURS.alias("newer")
