@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from srekit.core.dashboard import SloHealth, burn_level, health_counts
+from srekit.core.policy import Decision
 from srekit.core.status import SloStatus
 from srekit.flows.dashboard import DailyReading, Overview, SloLine, overview
 from srekit.flows.gate import Catalog
@@ -36,6 +37,10 @@ HEALTH_LABELS: dict[SloHealth, str] = {
     SloHealth.NO_DATA: "No data",
 }
 _HEAT_COLOURS = {"none": "none", "low": "good", "high": "warn", "severe": "bad"}
+#: Services the deploy-gate table lists, denied first, then under review, then allowed; the
+#: SLO list's gate column has every one.
+GATE_ROWS = 25
+_GATE_RANK = {Decision.DENY: 0, Decision.REVIEW: 1, Decision.ALLOW: 2}
 
 
 def _heat_title(line: SloLine, reading: DailyReading) -> str:
@@ -74,7 +79,10 @@ def burn_heatmap(
 def _view(found: Overview) -> dict[str, Any]:
     counts = health_counts(line.status for line in found.lines)
     firing = [(line, alert) for line in found.lines for alert in line.status.alerts if alert.firing]
-    gates = {line.status.service: line.gate for line in found.lines}
+    gates = sorted(
+        {line.status.service: line.gate for line in found.lines}.items(),
+        key=lambda item: (_GATE_RANK[item[1].decision], item[0]),
+    )
     recorded_days = sum(1 for days in found.history.values() for day in days if day.recorded)
     return {
         "title": "Overview",
@@ -85,7 +93,8 @@ def _view(found: Overview) -> dict[str, Any]:
         "firing": firing,
         "incidents": found.incidents,
         "on_call": found.on_call,
-        "gates": sorted(gates.items()),
+        "gates": gates[:GATE_ROWS],
+        "gates_more": max(0, len(gates) - GATE_ROWS),
         "heatmap": burn_heatmap(found.worst, found.history, days=len(found.days))
         if found.worst
         else None,
