@@ -10,6 +10,8 @@ HTML and every static asset it links (stylesheets, scripts, images), uncompresse
 
 python -m benchmarks.bench_web             # prints figures, writes results/web.json
 python -m benchmarks.bench_web --days 30   # a quicker store: fewer days of history
+python -m benchmarks.bench_web --store DIR # build the store in DIR once, reuse it after
+                                           # (a round of snapshots at now keeps it fresh)
 """
 
 from __future__ import annotations
@@ -100,12 +102,27 @@ def _log_in(client: Any, token: str) -> None:
     assert answer.status_code == 303, answer.text
 
 
+def _refresh(engine: Any) -> dict[str, Any]:
+    """A store built before: one round of snapshots at now, copies of each SLO's newest, as
+    the evaluator writes them, so the statuses are fresh (not stale) again."""
+    from srekit.store.repo import latest_snapshots, record_snapshots
+
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        statuses = [row.to_status() for row in latest_snapshots(session).values()]
+        written = record_snapshots(session, statuses=statuses, now=now)
+    return {"reused_store": True, "fresh_snapshots": written}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--days", type=int, default=DAYS, help="days of history to build")
     parser.add_argument(
         "--budget-s", type=float, default=180.0, help="time per page before fewer runs suffice"
+    )
+    parser.add_argument(
+        "--store", type=Path, default=None, help="a directory to keep the built store in"
     )
     args = parser.parse_args(argv)
     from fastapi.testclient import TestClient
@@ -114,16 +131,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from srekit.config import Settings
     from srekit.store.repo import create_token
 
-    with tempfile.TemporaryDirectory(prefix="srekit-bench-web-") as home:
-        engine = create_store_engine(f"sqlite:///{Path(home) / 'srekit.db'}")
+    with tempfile.TemporaryDirectory(prefix="srekit-bench-web-") as scratch:
+        home = str(args.store or scratch)
+        Path(home).mkdir(parents=True, exist_ok=True)
+        database = Path(home) / "srekit.db"
+        reused = database.exists()
+        engine = create_store_engine(f"sqlite:///{database}")
         upgrade(engine)
-        print(f"generating {SLO_COUNT} SLOs × {args.days} days of history …", flush=True)
-        started = time.perf_counter()
-        generated = _generate(engine, now=datetime.now(UTC), days=args.days)
-        generated["generated_s"] = round(time.perf_counter() - started, 1)
-        print(json.dumps(generated), flush=True)
+        if reused:
+            generated = _refresh(engine)
+            print(json.dumps(generated), flush=True)
+        else:
+            print(f"generating {SLO_COUNT} SLOs × {args.days} days of history …", flush=True)
+            started = time.perf_counter()
+            generated = _generate(engine, now=datetime.now(UTC), days=args.days)
+            generated["generated_s"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(generated), flush=True)
         with transaction(engine) as session:
-            _, token = create_token(session, role="viewer", name="bench", actor="bench")
+            _, token = create_token(
+                session, role="viewer", name=f"bench-{time.time_ns()}", actor="bench"
+            )
         app = create_app(Settings(home=Path(home)), engine=engine)
         figures: dict[str, Any] = {}
         with TestClient(app, base_url=BASE) as client:

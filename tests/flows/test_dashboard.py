@@ -13,7 +13,7 @@ from srekit.core.dashboard import SloHealth
 from srekit.core.incident import Severity
 from srekit.core.ports import NoIncidents
 from srekit.core.specs import canonical_json
-from srekit.flows.dashboard import overview, slo_lines
+from srekit.flows.dashboard import daily_history, overview, slo_lines, worst_budget_first
 from srekit.flows.history import compact_history
 from srekit.flows.incidents import declare_incident
 from srekit.spec.loader import load_specs
@@ -86,15 +86,15 @@ def test_history_is_each_days_last_rolled_up_hour(engine: Engine) -> None:
         incidents=NoIncidents(),
         now=NOW,
         max_status_age_s=1e9,
-        history_days=3,
     )
-    assert [reading.day for reading in line.history] == [
+    history = daily_history(engine, [line], now=NOW, history_days=3)[line.key]
+    assert [reading.day for reading in history] == [
         date(2026, 11, 28),
         date(2026, 11, 29),
         date(2026, 11, 30),
     ]
-    assert [reading.recorded for reading in line.history] == [False, True, True]
-    assert [(r.remaining, r.burn_1d) for r in line.history[1:]] == [(0.7, 2.0), (0.6, 7.0)]
+    assert [reading.recorded for reading in history] == [False, True, True]
+    assert [(r.remaining, r.burn_1d) for r in history[1:]] == [(0.7, 2.0), (0.6, 7.0)]
     assert line.team == "team-payments"
     assert line.health is SloHealth.MET
     assert line.gate.service == "checkout"
@@ -127,9 +127,10 @@ def test_the_history_survives_compaction_of_the_raw_snapshots(engine: Engine) ->
     (line,) = slo_lines(
         engine, statuses=current, incidents=NoIncidents(), now=NOW, max_status_age_s=1e9
     )
-    assert len(line.history) == 30
-    assert all(reading.recorded for reading in line.history)
-    assert {r.day: (r.remaining, r.burn_1d) for r in line.history} == expected
+    history = daily_history(engine, [line], now=NOW)[line.key]
+    assert len(history) == 30
+    assert all(reading.recorded for reading in history)
+    assert {r.day: (r.remaining, r.burn_1d) for r in history} == expected
 
 
 def test_incidents_count_against_their_slo_or_their_whole_service(engine: Engine) -> None:
@@ -153,4 +154,130 @@ def test_incidents_count_against_their_slo_or_their_whole_service(engine: Engine
     assert len(found.incidents) == 2
     assert len(found.days) == 30
     assert found.on_call == ()
-    assert all(not day.recorded for line in found.lines for day in line.history)
+    # all three (fewer than the heatmap's rows); equal budgets: by service, then SLO
+    assert [line.key for line in found.worst] == [
+        "catalog/availability",
+        "checkout/availability",
+        "checkout/latency",
+    ]
+    assert set(found.history) == {line.key for line in found.worst}
+    assert all(not day.recorded for days in found.history.values() for day in days)
+    assert all(len(days) == 30 for days in found.history.values())
+
+
+def test_the_overview_reads_the_history_of_its_worst_slos_only(engine: Engine) -> None:
+    """With a heatmap of 2 rows, the 2 least budgets (−0.2 and 0.1) are its rows, worst
+    first; the third SLO's line is there for the counts, without history. The SLO without a
+    budget figure comes last in the order."""
+    _store(engine)
+    statuses = [
+        status_for("catalog", "availability", 0.6, at=NOW),
+        status_for("checkout", "latency", 0.1, at=NOW),
+        status_for("checkout", "availability", -0.2, at=NOW),
+    ]
+    found = overview(
+        engine,
+        statuses=statuses,
+        incidents=NoIncidents(),
+        now=NOW,
+        max_status_age_s=1e9,
+        heatmap_slos=2,
+    )
+    assert len(found.lines) == 3
+    assert [line.key for line in found.worst] == ["checkout/availability", "checkout/latency"]
+    assert set(found.history) == {"checkout/availability", "checkout/latency"}
+    no_budget = replace(statuses[0], error_budget=None)
+    order = worst_budget_first(
+        slo_lines(
+            engine,
+            statuses=[no_budget, *statuses[1:]],
+            incidents=NoIncidents(),
+            now=NOW,
+            max_status_age_s=1e9,
+        )
+    )
+    assert [line.key for line in order] == [
+        "checkout/availability",
+        "checkout/latency",
+        "catalog/availability",
+    ]
+
+
+def test_a_line_s_team_is_its_services_and_the_gate_reads_its_own_slos(engine: Engine) -> None:
+    """Teams come from the catalog; each service's gate is the same decision as the gate
+    asked about that service alone, with every status given."""
+    from srekit.core.policy import FailMode
+    from srekit.flows.gate import GateQuestion, decide_stored, load_catalog
+
+    _store(engine)
+    statuses = [
+        status_for("checkout", "availability", -0.2, at=NOW),
+        status_for("checkout", "latency", 0.9, at=NOW),
+        status_for("catalog", "availability", 0.9, at=NOW),
+    ]
+    catalog = load_catalog(engine)
+    lines = slo_lines(
+        engine,
+        statuses=statuses,
+        incidents=NoIncidents(),
+        now=NOW,
+        max_status_age_s=1e9,
+        catalog=catalog,
+    )
+    for line in lines:
+        alone, _ = decide_stored(
+            GateQuestion(
+                service=line.status.service,
+                change_type="feature",
+                fail_mode=FailMode.CLOSED,
+                version=None,
+                commit_time=None,
+                requested_by=None,
+                source="dashboard",
+            ),
+            catalog=catalog,
+            statuses=statuses,
+            open_severe_incidents=(),
+            now=NOW,
+            max_status_age_s=1e9,
+        )
+        assert line.gate == alone
+        assert line.team == catalog.teams[line.status.service]
+    assert {line.key: line.gate.decision.value for line in lines}["checkout/availability"] == "deny"
+
+
+def test_stored_incidents_read_every_services_open_p0_p1_at_once(engine: Engine) -> None:
+    """What each service's gate reads equals the per-service query's answer, from one read of
+    them all; a new incident shows after `invalidate`, not before the cache expires."""
+    from srekit.flows.incidents import StoredIncidents
+    from srekit.store.repo import open_severe_incidents
+
+    _store(engine)
+    declare_incident(
+        engine, title="down", severity=Severity.P1, actor="t", now=NOW, services=["checkout"]
+    )
+    declare_incident(
+        engine,
+        title="both",
+        severity=Severity.P0,
+        actor="t",
+        now=NOW + timedelta(minutes=1),
+        services=["checkout", "catalog"],
+    )
+    declare_incident(
+        engine, title="minor", severity=Severity.P3, actor="t", now=NOW, services=["catalog"]
+    )
+    stored = StoredIncidents(engine, ttl_s=3600)
+    for service in ("checkout", "catalog", "nowhere"):
+        with transaction(engine, read_only=True) as session:
+            expected = [row.id for row in open_severe_incidents(session, service=service)]
+        shown = stored.open_severe_incidents(service)
+        assert [int(text.split()[0].lstrip("#")) for text in shown] == expected
+    assert len(stored.open_severe_incidents("checkout")) == 2
+    assert [text.split()[1] for text in stored.open_severe_incidents("catalog")] == ["P0"]
+    declare_incident(
+        engine, title="later", severity=Severity.P1, actor="t", now=NOW, services=["catalog"]
+    )
+    assert len(stored.open_severe_incidents("catalog")) == 1  # cached
+    stored.invalidate()
+    assert len(stored.open_severe_incidents("catalog")) == 2

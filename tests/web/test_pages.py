@@ -453,3 +453,28 @@ def test_session_expiry_follows_the_setting(web: Web) -> None:
     assert signer.csrf_ok(session.session_id, signer.csrf_token(session.session_id))
     assert not signer.csrf_ok(session.session_id, "0" * 64)
     assert not signer.csrf_ok(session.session_id, None)
+
+
+def test_the_overview_lists_the_worst_gates_first_and_says_how_many_more(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for one service, the gate table shows the first of the API's decisions
+    ordered deny, review, allow (then by name), and says one more is not listed."""
+    from srekit.web.pages import overview
+
+    monkeypatch.setattr(overview, "GATE_ROWS", 1)
+    web.login("viewer")
+    page = web.client.get("/ui/").text
+    rank = {"deny": 0, "review": 1, "allow": 2}
+    decisions = {
+        service: web.api("GET", f"/api/v1/gate?service={service}&change_type=feature").json()[
+            "decision"
+        ]
+        for service in ("checkout", "catalog")
+    }
+    first = min(decisions, key=lambda service: (rank[decisions[service]], service))
+    table = re.search(r'id="gates".*?</table>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert re.findall(r'data-label="Service">([^<]+)<', table) == [first]
+    assert "1 more services are not listed here" in page
+    monkeypatch.setattr(overview, "GATE_ROWS", 25)
+    assert 'id="gates-more"' not in web.client.get("/ui/").text

@@ -35,6 +35,7 @@ from srekit.core.ports import IncidentRepository, NoIncidents
 from srekit.core.status import SloStatus
 from srekit.errors import StoreUnavailable
 from srekit.flows.gate import (
+    Catalog,
     GateQuestion,
     GateRequest,
     catalog_version,
@@ -109,6 +110,11 @@ class GateKeeper:
             )
             body = self._bodies[id(decision)] = (decision, text.encode())
         return body[1]
+
+    async def catalog(self) -> Catalog:
+        """The catalog the gate decides from: read from memory, reloaded when it changed
+        (StoreUnavailable when it must be reloaded and the store is down)."""
+        return await self._catalog.get()
 
     def invalidate(self) -> None:
         """Forget the catalog: the next decision reads the store (after a change via the API)."""

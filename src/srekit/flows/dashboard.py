@@ -2,20 +2,27 @@
 
 The SLO figures are the evaluator's latest statuses (the caller passes the API's cached ones),
 each SLO's health class is `core.dashboard`'s, a service's gate state is `flows.gate`'s
-decision for a `feature` change (without recording a deployment: nothing was asked to ship),
-open incidents are `flows.incidents`', who is on call is `flows.oncall`'s, and the 30-day
-history is each day's last hourly rollup (`store.repo.day_closes`): its last remaining budget
-and 1-day burn rate. Rollups outlive the raw snapshots, so a compacted store still shows the
-30 days; today shows up to its last rolled-up hour, as the history heatmap does. A day without
-a rollup is `recorded=False`, shown as missing history, never as zero.
+decision for a `feature` change (without recording a deployment: nothing was asked to ship)
+from the gate's catalog (the caller passes the API's cached one), open incidents are
+`flows.incidents`', who is on call is `flows.oncall`'s.
+
+The 30-day history (`daily_history`) is read only for the SLOs a page shows: the SLO list's
+page of them, the Overview's worst budgets. It is each day's last hourly rollup
+(`store.repo.day_closes`): its last remaining budget and 1-day burn rate. Rollups outlive the
+raw snapshots, so a compacted store still shows the 30 days; today shows up to its last
+rolled-up hour, as the history heatmap does. A day without a rollup is `recorded=False`,
+shown as missing history, never as zero.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from srekit.core.dashboard import SloHealth, slo_health
 from srekit.core.history import hour_floor
@@ -25,33 +32,38 @@ from srekit.core.ports import IncidentRepository
 from srekit.core.rotation import Shift
 from srekit.core.status import SloStatus
 from srekit.errors import SrekitError
-from srekit.flows.gate import GateQuestion, decide_stored, load_catalog
+from srekit.flows.gate import Catalog, GateQuestion, decide_stored, load_catalog
 from srekit.flows.incidents import list_incident_views
 from srekit.flows.oncall import stored_versions, who
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
 
 __all__ = [
+    "HEATMAP_SLOS",
     "HISTORY_DAYS",
     "DailyReading",
     "OnCallNow",
     "Overview",
     "SloLine",
+    "daily_history",
     "overview",
     "slo_lines",
+    "worst_budget_first",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Days of history the Overview's heatmap and the SLO list's sparklines cover.
 HISTORY_DAYS = 30
+#: SLOs the Overview's heatmap shows, the least budget left first; the SLO list has them all.
+HEATMAP_SLOS = 20
 _DAILY_BURN_WINDOW = "1d"
 
 
-@dataclass(frozen=True)
-class DailyReading:
+class DailyReading(NamedTuple):
     """One UTC day of an SLO's history: the remaining budget and 1-day burn rate its last
-    rolled-up hour ended with; `recorded` is False when no hour of the day was rolled up."""
+    rolled-up hour ended with; `recorded` is False when no hour of the day was rolled up.
+    A tuple, immutable and cheap: a page of the SLO list reads 3,000."""
 
     day: date
     recorded: bool
@@ -68,7 +80,6 @@ class SloLine:
     health: SloHealth
     gate: GateDecision
     open_incidents: int
-    history: tuple[DailyReading, ...]
 
     @property
     def key(self) -> str:
@@ -89,11 +100,16 @@ class OnCallNow:
 
 @dataclass(frozen=True)
 class Overview:
+    """The Overview at `at`: every SLO's line (for the counts, alerts and gates), and the
+    history of the `worst` of them only (the heatmap's rows), keyed by `SloLine.key`."""
+
     at: datetime
     lines: tuple[SloLine, ...]
     incidents: tuple[IncidentView, ...]
     on_call: tuple[OnCallNow, ...]
     days: tuple[date, ...]
+    worst: tuple[SloLine, ...] = ()
+    history: Mapping[str, tuple[DailyReading, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # parts that could not be read, in words
 
 
@@ -102,56 +118,76 @@ def _days(now: datetime, count: int) -> list[date]:
     return [today - timedelta(days=back) for back in range(count - 1, -1, -1)]
 
 
-def _history(
-    engine: StoreEngine, *, now: datetime, days: Sequence[date]
-) -> dict[tuple[str, str], list[DailyReading]]:
-    """Each SLO's readings of `days`, from the rollups of hours that ended by `now`."""
-    from srekit.store.repo import day_closes, list_slos
+def daily_history(
+    engine: StoreEngine,
+    lines: Sequence[SloLine],
+    *,
+    now: datetime,
+    history_days: int = HISTORY_DAYS,
+    burn_rates: bool = True,
+) -> dict[str, tuple[DailyReading, ...]]:
+    """The readings of the last `history_days` UTC days of each SLO of `lines`, from the
+    rollups of hours that ended by `now`, keyed by `SloLine.key`: these SLOs only, so a page
+    pays for the SLOs it shows, not for every stored one. Without `burn_rates` the 1-day burn
+    rate is left None (not decoded: a sparkline of the remaining budget does not show it)."""
+    from srekit.store.repo import day_closes, slo_ids
 
+    days = _days(now, history_days)
+    missing = tuple(DailyReading(day=day, recorded=False) for day in days)
+    found = dict.fromkeys((line.key for line in lines), missing)
+    if not lines:
+        return found
     last_hour_end = hour_floor(now)
     ranges = []
     for day in days:
         start = datetime.combine(day, time(), tzinfo=UTC)
         ranges.append((start, min(start + timedelta(days=1), last_hour_end)))
     with transaction(engine, read_only=True) as session:
-        keys = {row.id: (row.service.name, row.name) for row in list_slos(session)}
-        closes = day_closes(session, days=ranges)
-    return {
-        keys[slo_id]: [
+        ids = slo_ids(session, keys=[(line.status.service, line.status.slo) for line in lines])
+        closes = day_closes(session, days=ranges, slo_ids=list(ids.values()))
+    for (service, name), slo_id in ids.items():
+        found[f"{service}/{name}"] = tuple(
             DailyReading(day=day, recorded=False)
             if close is None
             else DailyReading(
                 day=day,
                 recorded=True,
                 remaining=close.remaining,
-                burn_1d=close.burn_rates.get(_DAILY_BURN_WINDOW),
+                burn_1d=close.burn_rates.get(_DAILY_BURN_WINDOW) if burn_rates else None,
             )
-            for day, close in zip(days, series, strict=True)
-        ]
-        for slo_id, series in closes.items()
-        if slo_id in keys
-    }
+            for day, close in zip(days, closes.get(slo_id, [None] * len(days)), strict=True)
+        )
+    return found
 
 
-def _teams(engine: StoreEngine) -> dict[str, str | None]:
-    from srekit.store.repo import list_services
+def worst_budget_first(lines: Sequence[SloLine]) -> list[SloLine]:
+    """`lines` by remaining budget, least first (the SLO list's default order); SLOs without
+    a figure last; ties by service then SLO."""
 
-    with transaction(engine, read_only=True) as session:
-        return {row.name: row.team.name if row.team else None for row in list_services(session)}
+    def order(line: SloLine) -> tuple[bool, float, str, str]:
+        budget = line.status.error_budget
+        remaining = budget.remaining if budget is not None else math.nan
+        unknown = math.isnan(remaining)
+        return (unknown, 0.0 if unknown else remaining, line.status.service, line.status.slo)
+
+    return sorted(lines, key=order)
 
 
 def _gates(
-    engine: StoreEngine,
-    services: Sequence[str],
-    *,
     statuses: Sequence[SloStatus],
+    *,
+    catalog: Catalog,
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
 ) -> dict[str, GateDecision]:
-    catalog = load_catalog(engine)
+    """Each service's gate, decided from its own statuses only (the same decision as from
+    all of them: a service's gate reads its own SLOs' statuses)."""
+    by_service: dict[str, list[SloStatus]] = {}
+    for status in statuses:
+        by_service.setdefault(status.service, []).append(status)
     gates: dict[str, GateDecision] = {}
-    for service in services:
+    for service, own in sorted(by_service.items()):
         question = GateQuestion(
             service=service,
             change_type="feature",
@@ -164,7 +200,7 @@ def _gates(
         gates[service], _ = decide_stored(
             question,
             catalog=catalog,
-            statuses=statuses,
+            statuses=own,
             open_severe_incidents=tuple(incidents.open_severe_incidents(service)),
             now=now,
             max_status_age_s=max_status_age_s,
@@ -179,20 +215,16 @@ def slo_lines(
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
+    catalog: Catalog | None = None,
     open_incidents: Sequence[IncidentView] | None = None,
-    history_days: int = HISTORY_DAYS,
 ) -> list[SloLine]:
-    """Every SLO of `statuses` with its team, health, service gate, open incidents (those
-    naming the SLO, or its service when they name no SLO) and daily history, in `statuses`
-    order."""
-    days = _days(now, history_days)
-    history = _history(engine, now=now, days=days)
-    teams = _teams(engine)
-    services = sorted({status.service for status in statuses})
+    """Every SLO of `statuses` with its team, health, service gate and open incidents (those
+    naming the SLO, or its service when they name no SLO), in `statuses` order. `catalog` is
+    the gate's (read from the store when not given)."""
+    known = catalog if catalog is not None else load_catalog(engine)
     gates = _gates(
-        engine,
-        services,
-        statuses=statuses,
+        statuses,
+        catalog=known,
         incidents=incidents,
         now=now,
         max_status_age_s=max_status_age_s,
@@ -202,27 +234,23 @@ def slo_lines(
         if open_incidents is not None
         else list_incident_views(engine, state="open", limit=1000)
     )
-    missing = tuple(DailyReading(day=day, recorded=False) for day in days)
-    lines: list[SloLine] = []
-    for status in statuses:
-        key = f"{status.service}/{status.slo}"
-        touching = sum(
-            1
-            for view in views
-            if key in view.incident.slos
-            or (not view.incident.slos and status.service in view.incident.services)
+    by_slo: Counter[str] = Counter()
+    by_service: Counter[str] = Counter()  # incidents naming no SLO count for the whole service
+    for view in views:
+        if view.incident.slos:
+            by_slo.update(set(view.incident.slos))
+        else:
+            by_service.update(set(view.incident.services))
+    return [
+        SloLine(
+            status=status,
+            team=known.teams.get(status.service),
+            health=slo_health(status),
+            gate=gates[status.service],
+            open_incidents=by_slo[f"{status.service}/{status.slo}"] + by_service[status.service],
         )
-        lines.append(
-            SloLine(
-                status=status,
-                team=teams.get(status.service),
-                health=slo_health(status),
-                gate=gates[status.service],
-                open_incidents=touching,
-                history=tuple(history.get((status.service, status.slo), missing)),
-            )
-        )
-    return lines
+        for status in statuses
+    ]
 
 
 def _on_call(engine: StoreEngine, *, now: datetime) -> tuple[list[OnCallNow], list[str]]:
@@ -260,19 +288,31 @@ def overview(
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
+    catalog: Catalog | None = None,
+    open_incidents: Sequence[IncidentView] | None = None,
+    lines: Sequence[SloLine] | None = None,
     history_days: int = HISTORY_DAYS,
+    heatmap_slos: int = HEATMAP_SLOS,
 ) -> Overview:
-    """Everything the Overview shows, read at `now`."""
-    views = list_incident_views(engine, state="open", limit=1000)
-    lines = slo_lines(
-        engine,
-        statuses=statuses,
-        incidents=incidents,
-        now=now,
-        max_status_age_s=max_status_age_s,
-        open_incidents=views,
-        history_days=history_days,
+    """Everything the Overview shows, read at `now`: the history of the `heatmap_slos` SLOs
+    with the least budget left only. `open_incidents` and `lines` are read when not given
+    (a caller may keep the lines of `slo_lines` between requests)."""
+    views = (
+        open_incidents
+        if open_incidents is not None
+        else list_incident_views(engine, state="open", limit=1000)
     )
+    if lines is None:
+        lines = slo_lines(
+            engine,
+            statuses=statuses,
+            incidents=incidents,
+            now=now,
+            max_status_age_s=max_status_age_s,
+            catalog=catalog,
+            open_incidents=views,
+        )
+    worst = worst_budget_first(lines)[:heatmap_slos]
     on_call, problems = _on_call(engine, now=now)
     return Overview(
         at=now,
@@ -280,5 +320,7 @@ def overview(
         incidents=tuple(views),
         on_call=tuple(on_call),
         days=tuple(_days(now, history_days)),
+        worst=tuple(worst),
+        history=daily_history(engine, worst, now=now, history_days=history_days),
         problems=tuple(problems),
     )

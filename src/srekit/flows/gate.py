@@ -34,7 +34,7 @@ from srekit.flows.evaluate import evaluate_statuses
 from srekit.spec.loader import SpecSet
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
-from srekit.store.repo import list_policies, list_slos, newest_audit_id, service_names
+from srekit.store.repo import list_policies, list_slos, newest_audit_id, service_teams
 from srekit.store.repo.load import last_passed_load_tests, newest_load_run_id
 
 __all__ = [
@@ -127,13 +127,15 @@ def gate_specs(
 
 @dataclass(frozen=True)
 class Catalog:
-    """What the gate needs from the store: services, their SLOs, and the policy gating each."""
+    """What the gate needs from the store: services, their SLOs, and the policy gating each;
+    and each service's team, which the dashboard shows beside them."""
 
     services: frozenset[str]
     slos: Mapping[str, tuple[SLO, ...]]
     policies: Mapping[str, BudgetPolicy]  # the stored ones, by name
     # when each service last passed the load gate (for a LoadTestPolicy)
     load_tests_passed: Mapping[str, datetime] = field(default_factory=dict)
+    teams: Mapping[str, str | None] = field(default_factory=dict)  # by service; None: no team
 
     def policy_of(self, service: str) -> ServicePolicy:
         """The policy gating `service`: worked out when asked, since the catalog is reloaded
@@ -145,17 +147,18 @@ class Catalog:
 def load_catalog(engine: StoreEngine) -> Catalog:
     """Read the catalog in one transaction (StoreUnavailable when the store is down)."""
     with transaction(engine, read_only=True) as session:
-        services = frozenset(service_names(session))
+        teams = service_teams(session)
         stored = {row.name: row.to_policy() for row in list_policies(session)}
         slos: dict[str, list[SLO]] = {}
         for row in list_slos(session):
             slos.setdefault(row.service.name, []).append(row.to_slo())
         load_tests = last_passed_load_tests(session)
     return Catalog(
-        services=services,
+        services=frozenset(teams),
         slos={service: tuple(members) for service, members in slos.items()},
         policies=stored,
         load_tests_passed=load_tests,
+        teams=teams,
     )
 
 

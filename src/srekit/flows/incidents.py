@@ -51,7 +51,7 @@ from srekit.store.repo import (
     list_deployments_between,
     list_incidents,
     list_tasks,
-    open_severe_incidents,
+    open_severe_incidents_by_service,
     related_incidents,
     save_incident,
     update_task,
@@ -439,31 +439,38 @@ def list_incident_views(
 
 class StoredIncidents:
     """The gate's view of open P0/P1 incidents, read from the store at most every `ttl_s`
-    (and at once after `invalidate`, which this process's changes call)."""
+    (and at once after `invalidate`, which this process's changes call). Every service's are
+    read together, in one query: the dashboard asks for hundreds of services at once, and
+    open P0/P1 incidents are few."""
 
     def __init__(self, engine: StoreEngine, *, ttl_s: float = 1.0) -> None:
         self.engine = engine
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
-        self._read: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._read: tuple[float, dict[str, tuple[str, ...]]] | None = None
+        self._generation = 0  # moved by `invalidate`: a read begun before it is not kept
 
     def invalidate(self) -> None:
         with self._lock:
-            self._read.clear()
+            self._read = None
+            self._generation += 1
 
     def open_severe_incidents(self, service: str) -> Sequence[str]:
         now = time.monotonic()
         with self._lock:
-            cached = self._read.get(service)
+            cached = self._read
+            generation = self._generation
         if cached is not None and cached[0] > now:
-            return cached[1]
+            return cached[1].get(service, ())
         with transaction(self.engine, read_only=True) as session:
-            found = tuple(
-                f"#{row.id} {row.severity} {row.title} (opened {format_instant(row.opened_at)})"
-                for row in open_severe_incidents(session, service=service)
-            )
+            found = {
+                name: tuple(
+                    f"#{row.id} {row.severity} {row.title} (opened {format_instant(row.opened_at)})"
+                    for row in rows
+                )
+                for name, rows in open_severe_incidents_by_service(session).items()
+            }
         with self._lock:
-            if len(self._read) > 10_000:
-                self._read.clear()
-            self._read[service] = (now + self.ttl_s, found)
-        return found
+            if generation == self._generation:
+                self._read = (now + self.ttl_s, found)
+        return found.get(service, ())

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from srekit.api.deps import ApiState, Principal
 from srekit.core.access import Role
 from srekit.web.auth import LoginRequiredError, PageRefusedError
+from srekit.web.lines import LineCache
 from srekit.web.session import WEB_SESSION_SECRET, SessionSigner
 from srekit.web.templating import PAGE_HEADERS, STATIC_DIR, STATIC_PREFIX, render
 
@@ -34,6 +35,7 @@ class WebState:
 
     def __init__(self, api: ApiState) -> None:
         self.api = api
+        self.lines = LineCache()  # the SLO lines the Overview and the SLO list share
         self._signer: SessionSigner | None = None
         self._lock = asyncio.Lock()
 

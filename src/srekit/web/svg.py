@@ -56,11 +56,15 @@ def _n(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _open(width: float, height: float, label: str, css: str) -> str:
+def _open(width: float, height: float, label: str | None, css: str) -> str:
+    """The opening tag and title; without a `label`, hidden from screen readers (the page
+    says the same in text beside it)."""
+    size = f'viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" height="{_n(height)}"'
+    if label is None:
+        return f'<svg xmlns="{_NS}" {size} aria-hidden="true" class={quoteattr(css)}>'
     return (
-        f'<svg xmlns="{_NS}" viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}"'
-        f' height="{_n(height)}" role="img" aria-label={quoteattr(label)} class={quoteattr(css)}>'
-        f"<title>{escape(label)}</title>"
+        f'<svg xmlns="{_NS}" {size} role="img" aria-label={quoteattr(label)}'
+        f" class={quoteattr(css)}><title>{escape(label)}</title>"
     )
 
 
@@ -122,16 +126,22 @@ def budget_colour(remaining: float | None) -> str:
 
 
 def budget_bar(
-    remaining: float | None, *, width: float = 100, height: float = 10, label: str | None = None
+    remaining: float | None,
+    *,
+    width: float = 100,
+    height: float = 10,
+    label: str | None = None,
+    decorative: bool = False,
 ) -> str:
     """The remaining share of a budget as a filled bar over a track: the fill is
     `clamp(remaining, 0, 1) × width` wide (an overspent budget shows an empty bar, coloured
-    `bad`); no value draws the track alone."""
+    `bad`); no value draws the track alone. A `decorative` bar has no title and is hidden
+    from screen readers: for a page that prints the figure beside it."""
     colour = budget_colour(remaining)
     known = remaining if colour != "none" else None
     text = label or ("no budget figure" if known is None else f"{known:.1%} of budget left")
     out = [
-        _open(width, height, text, "budget"),
+        _open(width, height, None if decorative else text, "budget"),
         f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="{COLOURS["track"]}"/>',
     ]
     if known is not None:

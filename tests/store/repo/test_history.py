@@ -242,3 +242,27 @@ def test_day_closes_are_each_days_last_rolled_up_hour(stored: Engine) -> None:
         assert close.sli == pytest.approx(1 - 50 / 1000)
         assert close.burn_rates["1h"] == pytest.approx((5 / 1000) / 0.01)
     assert list(only) == [checkout]
+
+
+def test_day_closes_fall_back_to_the_last_hour_a_day_has(stored: Engine) -> None:
+    """A day that stops before 23:00 closes with its last rolled-up hour (found by the
+    fallback query, not the one that reads each day's last hour); a day range ending inside
+    an hour closes with the last hour starting before that end."""
+    _record(stored, start=T0, hours=15)  # 00:00 to 14:50, both SLOs
+    _record(stored, start=T0 + DAY, hours=24)
+    compact_history(stored, now=T0 + 3 * DAY, raw_s=86400, hourly_s=400 * 86400)
+    days = [(T0, T0 + DAY), (T0 + DAY, T0 + DAY + 10 * HOUR + timedelta(minutes=30))]
+    with transaction(stored, read_only=True) as session:
+        checkout = repo.get_slo(session, service="checkout", name="availability").id
+        search = repo.get_slo(session, service="search", name="availability").id
+        closes = history_repo.day_closes(session, days=days)
+        only = history_repo.day_closes(session, days=days, slo_ids=[search])
+    assert set(closes) == {checkout, search}
+    for slo_id in (checkout, search):
+        first, second = closes[slo_id]
+        assert first is not None
+        assert first.hour_start == T0 + 14 * HOUR  # the day's last hour with snapshots
+        assert second is not None
+        assert second.hour_start == T0 + DAY + 10 * HOUR  # starts before 10:30
+        assert second.burn_rates["1h"] == pytest.approx((5 / 1000) / 0.01)
+    assert only == {search: closes[search]}

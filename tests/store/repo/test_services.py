@@ -63,3 +63,16 @@ def test_deleting_what_others_depend_on_is_a_conflict(engine: Engine) -> None:
         repo.delete_team(session, name="team-payments", actor="a")
         assert repo.list_services(session) == []
         assert repo.list_teams(session) == []
+
+
+def test_service_teams_name_each_services_team_in_one_read(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=LATENCY, actor="a")  # checkout, no owner: no team yet
+        repo.apply_slo(session, slo=replace(LATENCY, service="cart"), actor="a")
+        repo.upsert_service(session, name="cart", team="team-shop", actor="a")
+    with transaction(engine) as session:
+        teams = repo.service_teams(session)
+        assert teams == {"cart": "team-shop", "checkout": None}
+        assert teams == {
+            row.name: row.team.name if row.team else None for row in repo.list_services(session)
+        }

@@ -13,7 +13,7 @@ from srekit.errors import Conflict, NotFound, SpecError
 from srekit.store import repo
 from srekit.store.database import transaction
 from srekit.store.tables import AuditRow, SloRow, SloVersionRow
-from tests.store.repo.samples import AVAILABILITY, T0, T1, audit
+from tests.store.repo.samples import AVAILABILITY, LATENCY, T0, T1, audit
 
 
 def test_apply_creates_the_slo_its_service_and_team(engine: Engine) -> None:
@@ -235,3 +235,16 @@ def test_a_new_version_is_written_without_reading_the_earlier_ones(engine: Engin
     with transaction(engine) as session:
         versions = repo.slo_versions(session, service="checkout", name="availability")
         assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6]
+
+
+def test_slo_ids_find_the_stored_keys_only(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repo.apply_slo(session, slo=AVAILABILITY, actor="a")
+        repo.apply_slo(session, slo=LATENCY, actor="a")
+        stored = {row.key: row.id for row in repo.list_slos(session)}
+        found = repo.slo_ids(
+            session,
+            keys=[("checkout", "availability"), ("checkout", "nope"), ("nowhere", "latency")],
+        )
+        assert found == {("checkout", "availability"): stored["checkout/availability"]}
+        assert repo.slo_ids(session, keys=[]) == {}

@@ -94,6 +94,7 @@ from srekit.store.repo.incidents import (
     list_incidents,
     list_tasks,
     open_severe_incidents,
+    open_severe_incidents_by_service,
     pages_per_incident,
     related_incidents,
     remove_silence,
@@ -145,6 +146,7 @@ from srekit.store.repo.services import (
     get_service,
     list_services,
     service_names,
+    service_teams,
     upsert_service,
 )
 from srekit.store.repo.slos import (
@@ -153,6 +155,7 @@ from srekit.store.repo.slos import (
     get_slo,
     list_slos,
     readable_spec,
+    slo_ids,
     slo_versions,
     split_slo_key,
 )
@@ -329,6 +332,7 @@ __all__ = [
     "newest_snapshot_id",
     "notification_seen",
     "open_severe_incidents",
+    "open_severe_incidents_by_service",
     "pages_per_incident",
     "pages_per_person",
     "person_of",
@@ -355,7 +359,9 @@ __all__ = [
     "save_postmortem",
     "server_secret",
     "service_names",
+    "service_teams",
     "slo_history",
+    "slo_ids",
     "slo_versions",
     "snapshot_hours",
     "snapshot_points",

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, delete, func, select
+from sqlalchemy import CursorResult, and_, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -300,12 +300,36 @@ def budget_burned_by_day(
 class DayClose(NamedTuple):
     """How an SLO's day ended, as its last rolled-up hour of the day recorded it: that hour's
     last SLI and remaining budget (over the SLO window) and the last value of each burn-rate
-    window (None: not held). A tuple: a 30-day view of 1,000 SLOs reads 30,000."""
+    window (None: not held). A tuple: a 30-day view of 1,000 SLOs reads 30,000. The burn
+    rates stay encoded until asked for (`burn_rates`): a sparkline of the remaining budget
+    never decodes them."""
 
     hour_start: datetime
     sli: float | None
     remaining: float | None
-    burn_rates: dict[str, float | None]
+    burn_rates_json: str
+
+    @property
+    def burn_rates(self) -> dict[str, float | None]:
+        return {
+            name: None if parts is None else parts[3]
+            for name, parts in orjson.loads(self.burn_rates_json).items()
+        }
+
+
+_CLOSE_COLUMNS = (
+    _HOURS.c.slo_id,
+    _HOURS.c.hour_start,
+    _HOURS.c.sli_last,
+    _HOURS.c.remaining_last,
+    _HOURS.c.burn_rates_json,
+)
+
+
+def _last_hour_in(start: datetime, end: datetime) -> datetime | None:
+    """The start of the last whole UTC hour that can start in `[start, end)`, if any."""
+    last = hour_floor(end - timedelta(microseconds=1))
+    return last if last >= start else None
 
 
 def day_closes(
@@ -317,21 +341,53 @@ def day_closes(
     """Per SLO id (every stored SLO, or those of `slo_ids`), for each `(start, end)` of `days`,
     its last rollup of an hour starting in `[start, end)`, or None when it has none there.
 
-    One query a day, each SLO's rollup found by one seek of the `(slo_id, hour_start)` unique
-    index: the cost grows with SLOs × days, not with the history kept. Rollups outlive the
-    raw snapshots (the retention's raw horizon), so a compacted store still answers."""
+    Compaction rolls up every complete hour, so a day's close is nearly always the rollup of
+    its last hour (23:00, or today's last complete hour): one query reads those for every day
+    and SLO by the `(slo_id, hour_start)` unique index. Only the pairs it did not find (a day
+    the evaluator stopped early, or without any history) are looked for again, a query per
+    such day with one seek per SLO. Rollups outlive the raw snapshots (the retention's raw
+    horizon), so a compacted store still answers."""
     slos = select(SloRow.id)
     if slo_ids is not None:
         slos = slos.where(SloRow.id.in_(list(slo_ids)))
     ids = list(session.scalars(slos))
     found: dict[int, list[DayClose | None]] = {slo_id: [None] * len(days) for slo_id in ids}
-    if not ids:
+    if not ids or not days:
         return found
     connection = core_connection(session)
+    positions: dict[datetime, list[int]] = {}
+    for position, (start, end) in enumerate(days):
+        last = _last_hour_in(start, end)
+        if last is not None:
+            positions.setdefault(last, []).append(position)
+    if positions:
+        hours = list(positions)
+        # which of `hours` a row is, as a number: no timestamp to decode for each row
+        hour_index = case(
+            {hour: index for index, hour in enumerate(hours)}, value=_HOURS.c.hour_start
+        )
+        exact = select(
+            _HOURS.c.slo_id,
+            hour_index,
+            _HOURS.c.sli_last,
+            _HOURS.c.remaining_last,
+            _HOURS.c.burn_rates_json,
+        ).where(_HOURS.c.hour_start.in_(hours))
+        if slo_ids is not None:
+            exact = exact.where(_HOURS.c.slo_id.in_(ids))
+        for slo_id, index, sli, remaining, burn_rates_json in connection.execute(exact):
+            closes = found.get(slo_id)
+            if closes is None:
+                continue
+            close = DayClose(hours[index], sli, remaining, burn_rates_json)
+            for position in positions[hours[index]]:
+                closes[position] = close
     slo_table = table_of(SloRow)
     newer = _HOURS.alias("newer")
-    loads = json.loads
     for position, (start, end) in enumerate(days):
+        wanting = [slo_id for slo_id in ids if found[slo_id][position] is None]
+        if not wanting or start >= end:
+            continue
         last_id = (
             select(newer.c.id)
             .where(
@@ -345,26 +401,11 @@ def day_closes(
             .scalar_subquery()
         )
         query = (
-            select(
-                _HOURS.c.slo_id,
-                _HOURS.c.hour_start,
-                _HOURS.c.sli_last,
-                _HOURS.c.remaining_last,
-                _HOURS.c.burn_rates_json,
-            )
+            select(*_CLOSE_COLUMNS)
             .select_from(slo_table)
             .join(_HOURS, _HOURS.c.id == last_id)
+            .where(slo_table.c.id.in_(wanting))
         )
-        if slo_ids is not None:
-            query = query.where(slo_table.c.id.in_(ids))
         for slo_id, hour_start, sli, remaining, burn_rates_json in connection.execute(query):
-            found[slo_id][position] = DayClose(
-                hour_start,
-                sli,
-                remaining,
-                {
-                    name: None if parts is None else parts[3]
-                    for name, parts in loads(burn_rates_json).items()
-                },
-            )
+            found[slo_id][position] = DayClose(hour_start, sli, remaining, burn_rates_json)
     return found

@@ -67,6 +67,7 @@ __all__ = [
     "list_incidents",
     "list_tasks",
     "open_severe_incidents",
+    "open_severe_incidents_by_service",
     "pages_per_incident",
     "related_incidents",
     "remove_silence",
@@ -366,6 +367,24 @@ def open_severe_incidents(session: Session, *, service: str) -> list[IncidentRow
             .order_by(IncidentRow.opened_at, IncidentRow.id)
         )
     )
+
+
+def open_severe_incidents_by_service(session: Session) -> dict[str, list[IncidentRow]]:
+    """Every service's open P0/P1 incidents, oldest first, in one query: services without
+    any are absent. The dashboard shows the gate of every service at once."""
+    found: dict[str, list[IncidentRow]] = {}
+    rows = session.execute(
+        select(IncidentServiceRow.service, IncidentRow)
+        .join(IncidentRow, IncidentServiceRow.incident_id == IncidentRow.id)
+        .where(
+            IncidentRow.state.in_(_OPEN),
+            IncidentRow.severity.in_([s.value for s in SEVERE]),
+        )
+        .order_by(IncidentRow.opened_at, IncidentRow.id)
+    )
+    for service, row in rows:
+        found.setdefault(service, []).append(row)
+    return found
 
 
 def save_incident(

@@ -13,7 +13,7 @@ from srekit.errors import NotFound
 from srekit.store.repo._base import check_name, find_named, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.repo.teams import upsert_team
-from srekit.store.tables import ServiceRow
+from srekit.store.tables import ServiceRow, TeamRow
 
 __all__ = ["delete_service", "get_service", "list_services", "service_names", "upsert_service"]
 
@@ -30,6 +30,20 @@ def list_services(session: Session) -> list[ServiceRow]:
 def service_names(session: Session) -> list[str]:
     """Every service's name, without loading the rows: the gate's catalog asks this often."""
     return list(session.scalars(select(ServiceRow.name).order_by(ServiceRow.name)))
+
+
+def service_teams(session: Session) -> dict[str, str | None]:
+    """Every service's name and its team's (None: no team yet), in one query without loading
+    the rows: the dashboard shows the team of each of thousands of SLOs."""
+    query = (
+        select(ServiceRow.name, TeamRow.name)
+        .outerjoin(TeamRow, ServiceRow.team_id == TeamRow.id)
+        .order_by(ServiceRow.name)
+    )
+    teams: dict[str, str | None] = {}
+    for service, team in session.execute(query):
+        teams[service] = team
+    return teams
 
 
 def get_service(session: Session, *, name: str) -> ServiceRow:

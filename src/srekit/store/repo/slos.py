@@ -3,6 +3,7 @@ to the stored one writes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "get_slo",
     "list_slos",
     "readable_spec",
+    "slo_ids",
     "slo_versions",
     "split_slo_key",
 ]
@@ -166,6 +168,24 @@ def list_slos(session: Session, *, service: str | None = None) -> list[SloRow]:
     if service is not None:
         query = query.where(ServiceRow.name == service)
     return list(session.scalars(query))
+
+
+def slo_ids(session: Session, *, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each stored SLO of `keys` (`(service, name)` pairs), in one query without
+    loading the rows; keys naming no stored SLO are absent."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    query = (
+        select(ServiceRow.name, SloRow.name, SloRow.id)
+        .join(SloRow.service)
+        .where(ServiceRow.name.in_(sorted({service for service, _ in wanted})))
+    )
+    return {
+        (service, name): slo_id
+        for service, name, slo_id in session.execute(query)
+        if (service, name) in wanted
+    }
 
 
 def slo_versions(session: Session, *, service: str, name: str) -> list[SloVersionRow]:

@@ -334,7 +334,7 @@ async def slo_detail(request: Request, service: str, name: str, user: PageViewer
             incidents=state.gate.incidents,
             now=datetime.now(UTC),
             max_status_age_s=state.settings.gate_max_status_age_s,
-            history_days=1,
+            catalog=await state.gate.catalog(),
         )
         if found
         else []

@@ -1,0 +1,74 @@
+"""The SLO lines kept between requests: reused while the statuses, the catalog and the open
+incidents are the same, rebuilt when any moves or after `ttl_s`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from srekit.core.incident import Incident, IncidentState, IncidentView, Severity
+from srekit.flows.dashboard import SloLine
+from srekit.flows.gate import Catalog
+from srekit.web.lines import LineCache
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def _view(incident_id: int, state: IncidentState = IncidentState.TRIGGERED) -> IncidentView:
+    incident = Incident(
+        id=incident_id,
+        title="down",
+        severity=Severity.P1,
+        state=state,
+        opened_at=NOW,
+        services=("checkout",),
+    )
+    return IncidentView(incident=incident, summary=None, created_by="t", resolved_by=None)
+
+
+def test_lines_are_rebuilt_only_when_what_they_were_built_from_moves() -> None:
+    cache = LineCache(ttl_s=60)
+    builds: list[list[SloLine]] = []
+
+    def build() -> list[SloLine]:
+        builds.append([])
+        return builds[-1]
+
+    statuses: list[object] = []
+    catalog = Catalog(services=frozenset(), slos={}, policies={})
+    views = [_view(1)]
+
+    def lines(**changes: object) -> list[SloLine]:
+        given = {"statuses": statuses, "catalog": catalog, "open_incidents": views, **changes}
+        return cache.lines(build=build, **given)  # type: ignore[arg-type]
+
+    first = lines()
+    assert lines() is first
+    assert lines(open_incidents=[_view(1)]) is first  # equal incidents: the same lines
+    assert len(builds) == 1
+    assert lines(statuses=[]) is not first  # a new refresh of the statuses, even if equal
+    assert lines(catalog=replace(catalog)) is builds[2]  # a reloaded catalog
+    acknowledged = lines(open_incidents=[_view(1, IncidentState.ACKNOWLEDGED)])
+    assert acknowledged is builds[3]
+    assert lines(open_incidents=[]) is builds[4]
+    assert len(builds) == 5
+
+
+def test_lines_are_rebuilt_after_their_time() -> None:
+    cache = LineCache(ttl_s=0.05)
+    built = 0
+
+    def build() -> list[SloLine]:
+        nonlocal built
+        built += 1
+        return []
+
+    catalog = Catalog(services=frozenset(), slos={}, policies={})
+    statuses: list[object] = []
+    for _ in range(2):
+        cache.lines(statuses=statuses, catalog=catalog, open_incidents=[], build=build)  # type: ignore[arg-type]
+    assert built == 1
+    time.sleep(0.06)
+    cache.lines(statuses=statuses, catalog=catalog, open_incidents=[], build=build)  # type: ignore[arg-type]
+    assert built == 2
