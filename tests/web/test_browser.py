@@ -315,6 +315,7 @@ def test_slo_detail_incidents_and_oncall_pages_draw(
     first = served.statuses()[0]
     detail = f"/ui/slos/{first['service']}/{first['slo']}"
     _login(page, served, detail)
+    page.wait_for_load_state("networkidle")  # the charts' fetches end before the page is left
     pages = {
         "web-slo-detail.png": (detail, f"{first['service']}/{first['slo']}"),
         "web-incidents.png": ("/ui/incidents", "Incidents"),
