@@ -86,6 +86,14 @@ class Settings(BaseSettings):
             " (Alertmanager drops what it truncates, so this is larger than max_body_bytes)"
         ),
     )
+    intake_max_waiting: int = Field(
+        10_000,
+        ge=1,
+        description=(
+            "Alertmanager notifications that may wait to be stored; past it the webhook"
+            " answers 503 with Retry-After and Alertmanager sends them again later"
+        ),
+    )
     keep_alive_s: int = Field(
         75,
         ge=1,

@@ -421,3 +421,43 @@ def test_closing_as_noise_through_the_api(api: Api) -> None:
     assert api.post(f"/api/v1/incidents/{number}/reopen", role="editor").json()["noise"] is False
     listed = api.get("/api/v1/incidents?state=all", role="viewer").json()
     assert [i["noise"] for i in listed] == [False]
+
+
+def test_a_full_intake_answers_503_with_retry_after_and_stores_nothing_of_it(
+    sqlite_engine: Any, tmp_path: Any
+) -> None:
+    from srekit.core.routing import DEFAULT_ROUTING
+    from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens
+    from tests.flows.test_intake import NOW, SEQUENCE
+    from tests.jobs.test_intake_queue import _running
+
+    tokens = make_tokens(sqlite_engine)
+    app = make_app(sqlite_engine, FakeEvaluator(), tmp_path, intake_max_waiting=1)
+    store_slow = threading.Event()
+
+    def slow_routing(session: Any) -> Any:
+        """The writer's first step waits while the test says the store is slow."""
+        store_slow.wait(timeout=30)
+        return DEFAULT_ROUTING
+
+    with TestClient(app) as client:
+        api = Api(client, tokens, FakeEvaluator())
+        # the sender's token is checked once and then remembered: no store read later
+        _deliver(api, _webhook(_alert("warm", service="search")))
+        state = app.state.srekit
+        state.routing_of = slow_routing
+        taken = state.intake.submit(SEQUENCE[0], now=NOW)
+        _running(taken)  # the writer holds it, waiting
+        queued = state.intake.submit(SEQUENCE[1], now=NOW)  # the one place in the queue
+        refused = api.post("/api/v1/alertmanager", role="ingest", json=_webhook(_alert("late")))
+        assert refused.status_code == 503
+        assert int(refused.headers["Retry-After"]) > 0
+        assert "1 notifications waiting" in refused.json()["detail"]
+        store_slow.set()
+        assert (taken.result(timeout=30).new_alerts, queued.result(timeout=30).new_alerts) == (1, 1)
+        opened = api.get("/api/v1/incidents", role="viewer").json()
+        assert "late" not in {fingerprint for i in opened for fingerprint in i["alerts"]}
+        # sent again once the queue drained, as Alertmanager does: now it is stored
+        _deliver(api, _webhook(_alert("late")))
+        stored = api.get("/api/v1/incidents", role="viewer").json()
+        assert "late" in {fingerprint for i in stored for fingerprint in i["alerts"]}

@@ -178,3 +178,24 @@ def test_the_writer_outlives_a_batch_that_raises(
         intake.submit(SEQUENCE[0], now=NOW).result(timeout=30)
     assert intake.submit(SEQUENCE[0], now=NOW).result(timeout=30).new_alerts == 1
     intake.stop()
+
+
+def test_a_full_queue_refuses_without_queueing_and_takes_again_once_drained(
+    tmp_path: Path,
+) -> None:
+    engine = _sqlite(tmp_path / "state.db")
+    intake = IntakeQueue(engine, max_waiting=2)
+    with transaction(engine):  # the writer takes the first, then waits for the write lock
+        first = intake.submit(SEQUENCE[0], now=NOW)
+        _running(first)
+        waiting = [intake.submit(n, now=NOW) for n in SEQUENCE[1:3]]
+        with pytest.raises(intake_queue.IntakeFull, match="2 notifications waiting"):
+            intake.submit(SEQUENCE[3], now=NOW)
+        assert intake.refused == 1
+    assert [f.result(timeout=30).new_alerts for f in (first, *waiting)] == [1, 1, 1]
+    # drained: the refused one is taken when sent again, as Alertmanager does after a 503
+    assert intake.submit(SEQUENCE[3], now=NOW).result(timeout=30).resolved_alerts == 1
+    intake.stop()
+    expected = _sqlite(tmp_path / "expected.db")
+    _deliver(expected, SEQUENCE[:4])
+    assert _state(engine) == _state(expected)

@@ -175,7 +175,11 @@ class ApiState:
         self.auth_failures = AuthFailures(
             limit=self.settings.auth_failure_limit, window_s=self.settings.auth_failure_window_s
         )
-        self.intake = IntakeQueue(self.engine, routing_of=self.intake_routing)
+        self.intake = IntakeQueue(
+            self.engine,
+            routing_of=self.intake_routing,
+            max_waiting=self.settings.intake_max_waiting,
+        )
 
     def intake_routing(self, session: StoreSession) -> AlertRouting:
         """The alert routing the intake applies now (`routing_of` may be set after start)."""

@@ -7,6 +7,10 @@ future is done only after the commit that stored the notification, or with the e
 sender gets. While a batch is being written, the next notifications queue up and go together
 in the next one: the busier the intake, the bigger the batches, and a lone notification is
 written at once. `flows.intake.receive_notifications` says what a batch does on failures.
+
+The wait is bounded: past `max_waiting` notifications, `submit` refuses with `IntakeFull` (the
+API answers 503 with Retry-After, which Alertmanager retries), so a flood while the store is
+slow costs a retry later, not the server's memory.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
+from srekit.errors import StoreUnavailable
 from srekit.flows.intake import IntakeResult, Notification, RoutingOf, receive_notifications
 from srekit.store import StoreEngine
 
-__all__ = ["IntakeQueue"]
+__all__ = ["IntakeFull", "IntakeQueue"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,10 @@ class _Pending:
     notification: Notification
     received_at: datetime
     future: Future[IntakeResult]
+
+
+class IntakeFull(StoreUnavailable):
+    """Too many notifications wait for the writer: the sender should try again later."""
 
 
 class IntakeQueue:
@@ -50,20 +59,35 @@ class IntakeQueue:
         routing_of: RoutingOf | None = None,
         max_notifications: int = 256,
         max_alerts: int = 5_000,
+        max_waiting: int = 10_000,
     ) -> None:
         self.engine = engine
         self.routing_of = routing_of
         self.max_notifications = max_notifications
         self.max_alerts = max_alerts
+        self.max_waiting = max_waiting
+        self.refused = 0  # notifications refused because the queue was full
         self.batches = 0  # transactions written: fewer than notifications when they group
         self._waiting: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._count = 0  # notifications submitted and not yet taken by the writer
         self._thread: threading.Thread | None = None
 
     def submit(self, notification: Notification, *, now: datetime) -> Future[IntakeResult]:
-        """Queue a notification received at `now`; the future holds its result once stored."""
+        """Queue a notification received at `now`; the future holds its result once stored.
+
+        Raises `IntakeFull` when `max_waiting` notifications already wait (nothing is queued).
+        """
         future: Future[IntakeResult] = Future()
         self.start()
+        with self._lock:
+            if self._count >= self.max_waiting:
+                self.refused += 1
+                raise IntakeFull(
+                    f"the alert intake has {self._count} notifications waiting to be stored;"
+                    " send this one again later"
+                )
+            self._count += 1
         self._waiting.put(_Pending(notification, now, future))
         return future
 
@@ -103,6 +127,8 @@ class IntakeQueue:
                     break
                 batch.append(pending)
                 alerts += len(pending.notification.alerts)
+            with self._lock:
+                self._count -= len(batch)
             self._write(batch)
 
     def _write(self, batch: Sequence[_Pending]) -> None:
