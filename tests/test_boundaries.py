@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 _SURFACES = ("srekit.api", "srekit.cli", "srekit.web", "srekit.chaos")
 # The only third-party packages core may import: pure numerics, no I/O, no clock.
-CORE_ALLOWED = frozenset({"numpy"})
+CORE_ALLOWED = frozenset({"numpy", "re2"})
 _STORE_ONLY = ("sqlalchemy", "alembic", "srekit.store.tables", "srekit.store.codec")
 
 
@@ -60,7 +60,7 @@ def _rule_broken(importer: str, imported: str) -> str | None:
             top not in ("srekit", "__future__", *CORE_ALLOWED)
             and top not in sys.stdlib_module_names
         ):
-            return "core imports only the standard library, core and numpy"
+            return "core imports only the standard library, core, numpy and re2"
     if any(_within(imported, name) for name in _STORE_ONLY) and not _within(
         importer, "srekit.store"
     ):
@@ -120,8 +120,9 @@ def test_the_house_has_no_wrong_arrows() -> None:
     assert violations(SRC) == []
 
 
-def test_core_may_import_numpy_and_nothing_else_from_outside() -> None:
-    assert {"numpy"} == CORE_ALLOWED
+def test_core_may_import_numpy_re2_and_nothing_else_from_outside() -> None:
+    assert {"numpy", "re2"} == CORE_ALLOWED
+    assert _rule_broken("srekit.core.label_regex", "re2") is None
     assert _rule_broken("srekit.core.forecast", "numpy") is None
     assert _rule_broken("srekit.core.forecast", "numpy.linalg") is None
     assert _rule_broken("srekit.core.forecast", "numpyro") is not None

@@ -96,6 +96,11 @@ MISTAKES = [
         "spec.routes[0].match_re.service",
         "expected a regular expression, got '('",
     ),
+    (  # Python's re takes a look-ahead; Alertmanager's RE2 does not, nor does srekit
+        "routes: [{match_re: {service: '(?!test).*'}}]",
+        "spec.routes[0].match_re.service",
+        "invalid perl operator: (?! (RE2 syntax, as Alertmanager's)",
+    ),
     (
         "routes: [{match: {bad-label: x}}]",
         "spec.routes[0].match.bad-label",

@@ -31,7 +31,6 @@ Everything here is pure: values in, an explicit `at`, frozen values and text out
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -49,6 +48,7 @@ from srekit.core.incident import (
     is_open,
 )
 from srekit.core.instant import format_age, format_instant
+from srekit.core.label_regex import label_regex_matches
 from srekit.core.notify import Notice
 from srekit.core.postmortem import PostmortemState
 from srekit.core.status import DataState, SloStatus
@@ -534,10 +534,7 @@ class Maintenance:
 
 def _accepts(matcher: SilenceMatcher, value: str) -> bool:
     if matcher.is_regex:
-        try:
-            matched = re.fullmatch(matcher.value, value) is not None
-        except re.error:
-            matched = False
+        matched = label_regex_matches(matcher.value, value)
     else:
         matched = matcher.value == value
     return matched if matcher.is_equal else not matched

@@ -2,7 +2,8 @@
 
 A routing is an ordered list of routes; the first route whose matchers all hold takes the alert
 (Alertmanager's `continue: false`). Matchers compare label values: `match` by equality,
-`match_re` by a regular expression anchored at both ends, as Alertmanager anchors its own. An
+`match_re` by a regular expression anchored at both ends, as Alertmanager anchors its own (RE2,
+linear in the value: `core.label_regex`). An
 alert no route takes is kept and listed, never dropped: `route_alert` answers None for it.
 
 Severity: the route's own, else the alert's `severity` label read through `severity_labels`
@@ -15,12 +16,12 @@ the service found as above.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from srekit.core.incident import Severity
+from srekit.core.label_regex import compile_label_regex, label_regex_matches
 
 __all__ = [
     "DEFAULT_GROUP_BY",
@@ -67,15 +68,14 @@ class AlertRoute:
     def __post_init__(self) -> None:
         for label, pattern in self.match_re.items():
             try:
-                re.compile(pattern)
-            except re.error as error:
+                compile_label_regex(pattern)
+            except ValueError as error:
                 raise ValueError(f"match_re.{label}: not a regular expression: {error}") from None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Every matcher holds; a missing label is the empty string, as in Alertmanager."""
         return all(labels.get(k, "") == v for k, v in self.match.items()) and all(
-            re.fullmatch(pattern, labels.get(k, "")) is not None
-            for k, pattern in self.match_re.items()
+            label_regex_matches(pattern, labels.get(k, "")) for k, pattern in self.match_re.items()
         )
 
 

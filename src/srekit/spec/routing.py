@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from srekit.core.incident import Severity
+from srekit.core.label_regex import compile_label_regex
 from srekit.core.routing import (
     DEFAULT_GROUP_BY,
     DEFAULT_SEVERITY_LABELS,
@@ -81,8 +82,8 @@ def _printable(text: str) -> str:
 
 def _compiles(pattern: str) -> str:
     try:
-        re.compile(pattern)
-    except re.error as error:
+        compile_label_regex(pattern)
+    except ValueError as error:
         raise ValueError(f"expected a regular expression, got {pattern!r}: {error}") from None
     return pattern
 
