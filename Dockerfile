@@ -19,6 +19,13 @@ RUN pip wheel --no-deps --wheel-dir /wheels . \
  && /opt/srekit/bin/pip check
 
 FROM python:3.11-slim-bookworm
+# The shared libraries the runtime dependencies load: Pango for WeasyPrint (the report as PDF),
+# libcairo2 for CairoSVG (capacity plots as PNG), and a font to set the text in. The same as
+# `make system-deps` installs on a developer's machine.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 # A fixed UID and GID, so a Kubernetes securityContext (runAsUser, fsGroup) can name them.
 RUN groupadd --system --gid 10001 srekit \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/srekit --no-create-home \

@@ -260,3 +260,20 @@ def test_dockerignore_keeps_state_caches_and_test_data_out() -> None:
         for source in copy.split()[:-1]:
             assert not _ignored(patterns, source), f"COPY {source} is excluded by .dockerignore"
     assert not _ignored(patterns, "src/srekit/config.py")
+
+
+def test_the_runtime_stage_has_the_libraries_make_system_deps_installs_for_pdf_and_png() -> None:
+    """WeasyPrint and CairoSVG load Pango and cairo at run time: the image needs what
+    `make system-deps` checks for with dpkg, or PDF reports and PNG plots fail in it."""
+    makefile = (ROOT / "Makefile").read_text()
+    checked = re.search(r"dpkg -s ([^>]+)>", makefile)
+    assert checked is not None, "make system-deps checks the libraries with dpkg -s"
+    libraries = set(checked.group(1).split())
+    assert {"libcairo2", "libpango-1.0-0"} <= libraries
+    installed: set[str] = set()
+    for run in (a for k, a in _final_stage() if k == "RUN"):
+        for command in re.split(r"&&|;", run):
+            words = shlex.split(command)
+            if "apt-get" in words and "install" in words:
+                installed.update(w for w in words if not w.startswith("-") and w != "install")
+    assert libraries <= installed, f"missing from the image: {sorted(libraries - installed)}"
