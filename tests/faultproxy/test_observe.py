@@ -3,6 +3,7 @@ the faults it provoked; the events show what changed, and when, a ttl's expiry i
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -245,3 +246,19 @@ def test_metrics_with_no_proxy_answer_no_series(fault_proxy: FaultProxy) -> None
     with fault_proxy.client() as http:
         assert http.post("/metrics").status_code == 405
         assert http.delete("/events").status_code == 405
+
+
+def test_an_unreachable_upstream_is_counted(fault_proxy: FaultProxy) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        refused = probe.getsockname()[1]  # closed below: nothing listens there
+    port = fault_proxy.proxy("gone", refused)
+    for _ in range(2):
+        with _connect(port) as sock:
+            assert _read_all(sock) == b""
+    samples = _eventually(
+        lambda: _scrape(fault_proxy),
+        lambda s: _value(s, "srekit_faultproxy_connections_closed_total") == 2,
+    )
+    assert _value(samples, "srekit_faultproxy_upstream_connect_failures_total") == 2
+    assert _value(samples, "srekit_faultproxy_connections_opened_total") == 2
+    assert _value(samples, "srekit_faultproxy_connections_active") == 0
