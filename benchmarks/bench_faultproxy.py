@@ -9,7 +9,10 @@ client here is a third. All on the same two cores.
 - throughput: `--megabytes` (1024) sent one way on one connection through the proxy, the
   upstream answering once all arrived (target ≥ 500 MB/s), and the same direct;
 - latency toxic: `latency` 50 ms downstream, p50 of the round trip less the direct p50
-  (target within ±2 ms).
+  (target within ±2 ms);
+- the proxy process's own CPU time (user + system, from /proc) per echo and per GB moved:
+  on a shared machine the wall-clock figures above move with the load, the CPU a byte costs
+  much less, so it is what tells two versions of the data path apart.
 
     python -m benchmarks.bench_faultproxy [--megabytes 1024] [--echoes 2000]
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -72,6 +76,15 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux's /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -140,9 +153,13 @@ def main() -> None:
         )
         created.raise_for_status()
         direct = _echoes(echo_port, args.echoes)
+        cpu_before = _cpu_s(proxy.pid)
         through = _echoes(proxy_port, args.echoes)
+        cpu_echoes = _cpu_s(proxy.pid) - cpu_before
         direct_mb_s = _bulk(echo_port, args.megabytes)
+        cpu_before = _cpu_s(proxy.pid)
         proxy_mb_s = _bulk(proxy_port, args.megabytes)
+        cpu_bulk = _cpu_s(proxy.pid) - cpu_before
         httpx.post(
             f"{api}/proxies/bench/toxics", json={"type": "latency", "attributes": {"latency": 50}}
         ).raise_for_status()
@@ -163,6 +180,9 @@ def main() -> None:
         "latency_toxic_asked_ms": 50,
         "latency_toxic_p50_added_ms": (statistics.median(poisoned) - statistics.median(direct))
         * ms,
+        "proxy_cpu_us_per_echo": cpu_echoes / args.echoes * 1e6,
+        "proxy_cpu_s_per_gb": cpu_bulk / (args.megabytes * (1 << 20) / 1e9),
+        "load_average_1m": os.getloadavg()[0],
         "megabytes": args.megabytes,
         "echoes": args.echoes,
     }

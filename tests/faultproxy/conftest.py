@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import uvloop
 
 from srekit.faultproxy import Registry, start_api
 
@@ -51,9 +52,11 @@ class FaultProxy:
         return result
 
 
-@pytest.fixture
-def fault_proxy() -> Iterator[FaultProxy]:
-    loop = asyncio.new_event_loop()
+@pytest.fixture(params=["asyncio", "uvloop"])
+def fault_proxy(request: pytest.FixtureRequest) -> Iterator[FaultProxy]:
+    """On asyncio's own loop and on uvloop (`srekit chaos proxy`'s): their transports differ
+    in when they call back, which the data path must not depend on."""
+    loop = asyncio.new_event_loop() if request.param == "asyncio" else uvloop.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     registry = Registry(rng=random.Random(7))

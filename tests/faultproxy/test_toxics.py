@@ -239,3 +239,23 @@ def test_http_abort_resets(fault_proxy: FaultProxy, http_port: int) -> None:
     fault_proxy.toxic("web", type="http", attributes={"abort": 1})
     with pytest.raises(ConnectionResetError):
         _get(port, "/")
+
+
+def test_a_stalled_reader_stops_the_proxy_reading(fault_proxy: FaultProxy) -> None:
+    """Backpressure: the proxy holds about its write buffer, not whatever the client sends."""
+    with socket.create_server(("127.0.0.1", 0)) as stalled:  # accepts, never reads
+        port = fault_proxy.proxy("stalled", stalled.getsockname()[1])
+        with _connect(port) as sock:
+            upstream, _ = stalled.accept()
+            sock.setblocking(False)
+            block, offered, pushed = b"\0" * (1 << 20), 128 << 20, 0
+            progress = time.monotonic()
+            while pushed < offered and time.monotonic() - progress < 0.5:  # until stuck
+                try:
+                    pushed += sock.send(block)
+                    progress = time.monotonic()
+                except BlockingIOError:
+                    time.sleep(0.02)
+            upstream.close()
+    # the four socket buffers (a few MB each on loopback) and the proxy's 1 MiB write buffer
+    assert pushed < 48 << 20, pushed

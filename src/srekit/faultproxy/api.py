@@ -3,7 +3,8 @@
 Starlette rather than FastAPI: the API's shapes are Toxiproxy's, not srekit's models, and
 its errors must be Toxiproxy's `{"error": ..., "status": ...}`, not FastAPI's 422s.
 Bodies are read up to 1 MiB (413 beyond), NaN and Infinity are refused, as is nesting
-deeper than JSON's parser allows (400).
+deeper than JSON's parser allows (400). Beside Toxiproxy's paths: `/metrics` (Prometheus
+text, from a registry of the app's own) and `/events` (the registry's event log).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from srekit.faultproxy.metrics import metrics_registry
 from srekit.faultproxy.proxy import ProxyError, Registry
 
 __all__ = ["MAX_BODY", "VERSION", "api_app"]
@@ -114,8 +117,27 @@ async def _version(request: Request, registry: Registry) -> Response:
     return JSONResponse({"version": VERSION})
 
 
+async def _events(request: Request, registry: Registry) -> Response:
+    since = request.query_params.get("since", "0")
+    if not since.isascii() or not since.isdigit() or len(since) > 18:
+        raise ProxyError(400, "since: expected an event id, a whole number ≥ 0")
+    log = registry.events
+    return JSONResponse(
+        {
+            "events": [event.document() for event in log.since(int(since))],
+            "last_id": log.last_id,
+            "dropped": log.dropped,
+        }
+    )
+
+
 def api_app(registry: Registry) -> Starlette:
     """The REST API of `registry`, Toxiproxy's paths, status codes and error shape."""
+    scraped = metrics_registry(lambda: list(registry.proxies.values()))
+
+    async def metrics(request: Request, registry: Registry) -> Response:
+        return Response(generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)
+
     routes = [
         _route("/proxies", _proxies, ["GET", "POST"], registry),
         _route("/proxies/{name}", _proxy, ["GET", "POST", "DELETE"], registry),
@@ -124,5 +146,7 @@ def api_app(registry: Registry) -> Starlette:
         _route("/populate", _populate, ["POST"], registry),
         _route("/reset", _reset, ["POST"], registry),
         _route("/version", _version, ["GET"], registry),
+        _route("/metrics", metrics, ["GET"], registry),
+        _route("/events", _events, ["GET"], registry),
     ]
     return Starlette(routes=routes)

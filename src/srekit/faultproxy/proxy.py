@@ -1,8 +1,10 @@
 """The fault proxy's data path: asyncio TCP proxies whose connections suffer toxics.
 
-Each connection runs two pumps, one per direction. A pump's reader puts chunks, stamped
-with their arrival, on a short queue; its writer applies the direction's toxics and writes.
-While a direction has no toxic and nothing queued, the reader writes a chunk itself.
+A connection is two asyncio Protocols, the client's socket and the upstream's, and a pipe
+per direction. While a direction has no toxic and nothing is queued behind one, what a
+socket reads is written to the other socket's transport in the same callback (no task, no
+queue, no clock), and reading pauses while the other side's buffer is full. Otherwise the
+pipe stamps each chunk with its arrival and queues it for a task that applies the toxics.
 Delays count from a chunk's arrival, so a latency toxic delays a stream by its latency once,
 not once per chunk (as Toxiproxy's does). Toxics act in a fixed order whatever the order
 they were added in: timeout (drop), latency, packet_loss, http, limit_data, then the
@@ -16,9 +18,10 @@ import contextlib
 import random
 import socket
 import struct
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from srekit.core.faultproxy import (
     BandwidthClock,
@@ -35,11 +38,14 @@ from srekit.core.faultproxy import (
     request_head,
     slice_sizes,
 )
+from srekit.faultproxy.events import EventLog
+from srekit.faultproxy.metrics import Flow, ProxyStats
 
 __all__ = ["CHUNK", "Proxy", "ProxyError", "Registry"]
 
 CHUNK = 256 * 1024
-_QUEUE = 8
+_QUEUE = 8  # chunks queued behind a toxic before the source stops being read
+_WRITE_BUFFER = 4 * CHUNK
 
 
 class ProxyError(Exception):
@@ -60,10 +66,17 @@ class _Toxic:
 class Registry:
     """Every proxy of one fault proxy process, by name (Toxiproxy's server state)."""
 
-    def __init__(self, *, allow_remote: bool = False, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_remote: bool = False,
+        rng: random.Random | None = None,
+        events: EventLog | None = None,
+    ) -> None:
         self.proxies: dict[str, Proxy] = {}
         self.allow_remote = allow_remote
         self.rng = rng or random.Random()
+        self.events = events or EventLog()
 
     def parse_proxy(self, document: object) -> tuple[str, str, str, bool]:
         """(name, listen, upstream, enabled) from a proxy's JSON, or ProxyError 400."""
@@ -94,6 +107,9 @@ class Registry:
         if enabled:
             await proxy.start()
         self.proxies[name] = proxy
+        self.events.record(
+            "proxy_created", name, listen=proxy.listen, upstream=upstream, enabled=enabled
+        )
         return proxy
 
     def get(self, name: str) -> Proxy:
@@ -107,6 +123,7 @@ class Registry:
         del self.proxies[name]
         await proxy.stop()
         proxy.clear_toxics()
+        self.events.record("proxy_deleted", name)
 
     async def populate(self, documents: object) -> list[Proxy]:
         """Toxiproxy's /populate: create each proxy, replacing one of the same name whose
@@ -118,6 +135,7 @@ class Registry:
         if len(set(names)) != len(names):
             raise ProxyError(400, "populate: two proxies share a name")
         created: list[Proxy] = []
+        kept: list[str] = []
         for document, (name, listen, upstream, _enabled) in zip(documents, parsed, strict=True):
             existing = self.proxies.get(name)
             if existing is not None and (existing.upstream, existing.listen_asked) == (
@@ -125,18 +143,26 @@ class Registry:
                 listen,
             ):
                 created.append(existing)
+                kept.append(name)
                 continue
             if existing is not None:
                 await self.delete(name)
             created.append(await self.create(document))
+        self.events.record("populate", proxies=names, kept=kept)
         return created
 
     async def reset(self) -> None:
         """Toxiproxy's /reset: every proxy enabled, every toxic removed."""
+        removed: dict[str, list[str]] = {}
+        enabled: list[str] = []
         for proxy in self.proxies.values():
+            if proxy.toxics:
+                removed[proxy.name] = list(proxy.toxics)
             proxy.clear_toxics()
             if not proxy.enabled:
                 await proxy.start()
+                enabled.append(proxy.name)
+        self.events.record("reset", toxics_removed=removed, proxies_enabled=enabled)
 
     async def close(self) -> None:
         for name in list(self.proxies):
@@ -154,6 +180,7 @@ class Proxy:
         self.upstream = upstream
         self.toxics: dict[str, _Toxic] = {}
         self.connections: set[Connection] = set()
+        self.stats = ProxyStats()
         self._server: asyncio.Server | None = None
 
     @property
@@ -171,9 +198,10 @@ class Proxy:
 
     async def start(self) -> None:
         host, port = parse_address(self.listen, "listen", allow_remote=True)
+        loop = asyncio.get_running_loop()
         try:
-            self._server = await asyncio.start_server(
-                self._accept, host, port, limit=CHUNK, reuse_address=True
+            self._server = await loop.create_server(
+                lambda: Connection(self).client, host, port, reuse_address=True
             )
         except OSError as error:
             raise ProxyError(500, f"listen {self.listen}: {error.strerror or error}") from None
@@ -206,6 +234,9 @@ class Proxy:
             self.listen_asked = self.listen = listen
         if enabled and not self.enabled:
             await self.start()
+        self.registry.events.record(
+            "proxy_updated", self.name, listen=self.listen, upstream=upstream, enabled=enabled
+        )
 
     # toxics
 
@@ -220,6 +251,7 @@ class Proxy:
         if spec.name in self.toxics:
             raise ProxyError(409, "toxic already exists")
         self._install(_Toxic(spec))
+        self._record("toxic_added", spec)
         return spec
 
     def update_toxic(self, name: str, document: object) -> ToxicSpec:
@@ -229,17 +261,36 @@ class Proxy:
         spec = _parsed(document, previous)
         self._drop_expiry(name)
         self._install(_Toxic(spec))
+        self._record("toxic_updated", spec)
         return spec
 
     def remove_toxic(self, name: str) -> None:
-        self.toxic(name)
+        spec = self._remove(name)
+        self._record("toxic_removed", spec)
+
+    def clear_toxics(self) -> None:
+        """Remove every toxic (a reset or a deletion: one event for all, not one each)."""
+        for name in list(self.toxics):
+            self._remove(name)
+
+    def _remove(self, name: str) -> ToxicSpec:
+        spec = self.toxic(name)
         self._drop_expiry(name)
         del self.toxics[name]
         self._changed()
+        return spec
 
-    def clear_toxics(self) -> None:
-        for name in list(self.toxics):
-            self.remove_toxic(name)
+    def _record(self, kind: str, spec: ToxicSpec) -> None:
+        document = spec.document()
+        self.registry.events.record(
+            kind,
+            self.name,
+            spec.name,
+            type=spec.type,
+            stream=spec.stream,
+            toxicity=document["toxicity"],
+            attributes=document["attributes"],
+        )
 
     def _install(self, toxic: _Toxic) -> None:
         loop = asyncio.get_running_loop()
@@ -254,6 +305,7 @@ class Proxy:
             toxic.expiry = None
             del self.toxics[toxic.spec.name]
             self._changed()
+            self._record("toxic_expired", toxic.spec)
 
     def _drop_expiry(self, name: str) -> None:
         expiry = self.toxics[name].expiry
@@ -264,22 +316,6 @@ class Proxy:
         for connection in list(self.connections):
             connection.refresh()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        _tune(writer)
-        host, port = parse_address(self.upstream, "upstream", allow_remote=True)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(host, port, limit=CHUNK)
-        except OSError:
-            writer.close()
-            return
-        _tune(up_writer)
-        connection = Connection(self, (reader, writer), (up_reader, up_writer))
-        self.connections.add(connection)
-        try:
-            await connection.run()
-        finally:
-            self.connections.discard(connection)
-
 
 def _parsed(document: object, previous: ToxicSpec | None = None) -> ToxicSpec:
     try:
@@ -288,16 +324,155 @@ def _parsed(document: object, previous: ToxicSpec | None = None) -> ToxicSpec:
         raise ProxyError(400, str(error)) from None
 
 
-def _tune(writer: asyncio.StreamWriter) -> None:
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    transport = writer.transport
-    transport.set_write_buffer_limits(high=4 * CHUNK)
+class _Side(asyncio.Protocol):
+    """One socket of a connection, the client's or the upstream's: what it reads goes into
+    `pipe` (towards the other side); what the other side's pipe sends is written here."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.transport: asyncio.Transport | None = None
+        self.pipe: _Pipe  # the direction this side reads, set by the connection
+        self.feeding: _Pipe  # the direction this side is written by
+        self.write_paused = False
+        self._drained: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike
+        self.transport = transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.set_write_buffer_limits(high=_WRITE_BUFFER)
+        self.connection.side_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        pipe = self.pipe
+        if pipe.clear:  # no toxic, nothing queued: straight to the other side
+            size = len(data)
+            flow = pipe.flow
+            flow.received += size
+            flow.sent += size
+            pipe.sink_transport.write(data)
+        else:
+            pipe.push(data)
+
+    def eof_received(self) -> bool:
+        self.pipe.push(b"")
+        return True  # keep the other direction open: a half-close, as TCP does
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.write_paused = False
+        self._wake()
+        self.connection.close()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self.feeding.update_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake()
+        self.feeding.update_reading()
+
+    async def drain(self) -> None:
+        """Wait while this side's transport holds more than its buffer limit."""
+        if self.write_paused and not self.connection.closed:
+            loop = asyncio.get_running_loop()
+            self._drained = loop.create_future()
+            await self._drained
+
+    def _wake(self) -> None:
+        waiter, self._drained = self._drained, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
-Pair = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+class _Pipe:
+    """One direction of a connection: from `source`'s reads to `sink`'s writes."""
+
+    def __init__(self, connection: Connection, stream: str, source: _Side, sink: _Side) -> None:
+        self.connection = connection
+        self.stream = stream
+        self.source = source
+        self.sink = sink
+        self.flow: Flow = connection.proxy.stats.flows[stream]
+        self.toxics: list[ToxicSpec] = []
+        self.queue: deque[tuple[float, bytes]] = deque()
+        self.pump: asyncio.Task[None] | None = None
+        self.reading_paused = False
+        self.sink_ready = stream == "downstream"  # the upstream is connected to later
+        self.clear = self.sink_ready  # no toxic, nothing queued, a sink: the short way
+        self.sent = 0  # bytes this connection sent this way (limit_data counts them)
+        self.bandwidth: BandwidthClock | None = None
+        self.ended = False
+
+    @property
+    def sink_transport(self) -> asyncio.Transport:
+        transport = self.sink.transport
+        assert transport is not None  # written to only once sink_ready
+        return transport
+
+    def set_toxics(self, toxics: list[ToxicSpec]) -> None:
+        self.toxics = toxics
+        self.clear = self.sink_ready and not toxics and self.pump is None
+
+    def push(self, data: bytes) -> None:
+        """Queue a chunk (b"" the end of the stream) for the toxics' task."""
+        if self.connection.closed:
+            return
+        loop = asyncio.get_running_loop()
+        self.flow.received += len(data)
+        self.queue.append((loop.time(), data))
+        self.clear = False
+        if self.pump is None:
+            self.pump = loop.create_task(self._run())
+        self.update_reading()
+
+    def write(self, data: bytes) -> None:
+        if data and not self.connection.closed and not self.ended:
+            self.flow.sent += len(data)
+            self.sink_transport.write(data)
+
+    async def drain(self) -> None:
+        await self.sink.drain()
+
+    def update_reading(self) -> None:
+        """Read the source unless the sink is full or enough waits behind a toxic."""
+        transport = self.source.transport
+        if transport is None or self.connection.closed:
+            return
+        pause = self.sink.write_paused or len(self.queue) >= _QUEUE
+        if pause != self.reading_paused:
+            self.reading_paused = pause
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+
+    async def _run(self) -> None:
+        connection = self.connection
+        try:
+            if not self.sink_ready:  # the client spoke first: wait for the upstream
+                await connection.upstream_ready
+            while self.queue and not connection.closed:
+                arrived, data = self.queue.popleft()
+                self.update_reading()
+                toxics = self.toxics
+                if not data:
+                    await connection.finish(self, toxics)
+                    return
+                if toxics:
+                    if not await connection.toxic_write(self, data, arrived, toxics):
+                        return
+                else:
+                    self.write(data)
+                await self.drain()
+        except OSError:
+            connection.close()
+        finally:
+            self.pump = None
+            self.clear = self.sink_ready and not self.toxics and not self.queue
 
 
 @dataclass(slots=True)
@@ -308,43 +483,65 @@ class _HttpState:
 
 
 @dataclass(slots=True)
-class _LinkState:
-    sent: int = 0
-    bandwidth: BandwidthClock | None = None
-
-
-@dataclass(slots=True)
 class _Draws:
     active: dict[str, bool] = field(default_factory=dict)
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
 
 class Connection:
-    """One client's connection and its upstream's, pumped both ways through the toxics."""
+    """One client's connection and its upstream's, joined both ways through the toxics."""
 
-    def __init__(self, proxy: Proxy, client: Pair, upstream: Pair) -> None:
+    def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
-        self.client = client
-        self.upstream = upstream
         self.rng = proxy.registry.rng
         self.draws = _Draws()
         self.http = _HttpState()
-        self.links = {"upstream": _LinkState(), "downstream": _LinkState()}
-        self.tasks: list[asyncio.Task[None]] = []
+        self.client = _Side(self)
+        self.upstream = _Side(self)
+        self.pipes = {
+            "upstream": _Pipe(self, "upstream", self.client, self.upstream),
+            "downstream": _Pipe(self, "downstream", self.upstream, self.client),
+        }
+        self.client.pipe = self.upstream.feeding = self.pipes["upstream"]
+        self.upstream.pipe = self.client.feeding = self.pipes["downstream"]
+        self.connecting: asyncio.Task[None] | None = None
+        self.upstream_ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False
 
-    async def run(self) -> None:
+    def side_made(self, side: _Side) -> None:
+        assert side.transport is not None
+        if side is self.upstream:  # (uvloop may call this after create_connection returned)
+            if self.closed:
+                side.transport.close()
+                return
+            pipe = self.pipes["upstream"]
+            pipe.sink_ready = True
+            pipe.set_toxics(pipe.toxics)
+            self.upstream_ready.set_result(None)
+            return
+        # what the client sends before the upstream is open waits in the upstream pipe
+        self.proxy.connections.add(self)
+        self.proxy.stats.opened += 1
         self.refresh()
-        self.tasks = [
-            asyncio.ensure_future(self._pump(self.client[0], self.upstream[1], "upstream")),
-            asyncio.ensure_future(self._pump(self.upstream[0], self.client[1], "downstream")),
-        ]
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self.tasks)
-        self.close()
+        self.connecting = asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        host, port = parse_address(self.proxy.upstream, "upstream", allow_remote=True)
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(lambda: self.upstream, host, port)
+        except OSError:
+            self.proxy.stats.upstream_failures += 1
+            self.close()
+            return
+        finally:
+            self.connecting = None
 
     def refresh(self) -> None:
-        """Draw toxicity for new toxics; start the timers of timeout and reset_peer."""
+        """Draw toxicity for new toxics; start the timers of timeout and reset_peer; tell
+        each pipe the toxics it now applies."""
+        if self.closed:
+            return
         loop = asyncio.get_running_loop()
         present = {name: toxic.spec for name, toxic in self.proxy.toxics.items()}
         for name in list(self.draws.active):
@@ -353,20 +550,29 @@ class Connection:
                 timer = self.draws.timers.pop(name, None)
                 if timer is not None:
                     timer.cancel()
+        applied = self.proxy.stats.toxics_applied
         for name, spec in present.items():
-            if name not in self.draws.active:
-                per_request = spec.type == "http"  # drawn per request instead
-                self.draws.active[name] = per_request or applies(spec.toxicity, self.rng.random())
-                if not self.draws.active[name]:
-                    continue
-                if spec.type == "timeout" and spec.number("timeout") > 0:
-                    self.draws.timers[name] = loop.call_later(
-                        spec.number("timeout") / 1000, self.close
-                    )
-                elif spec.type == "reset_peer":
-                    self.draws.timers[name] = loop.call_later(
-                        spec.number("timeout") / 1000, self.close, True
-                    )
+            if name in self.draws.active:
+                continue
+            per_request = spec.type == "http"  # drawn per request instead
+            self.draws.active[name] = per_request or applies(spec.toxicity, self.rng.random())
+            if per_request or not self.draws.active[name]:
+                continue
+            applied[(spec.type, spec.stream)] += 1
+            if spec.type == "timeout" and spec.number("timeout") > 0:
+                self.draws.timers[name] = loop.call_later(
+                    spec.number("timeout") / 1000, self._fault, "timeout"
+                )
+            elif spec.type == "reset_peer":
+                self.draws.timers[name] = loop.call_later(
+                    spec.number("timeout") / 1000, self._fault, "reset_peer", True
+                )
+        for stream, pipe in self.pipes.items():
+            pipe.set_toxics(self._active(stream))
+
+    def _fault(self, fault: str, reset: bool = False) -> None:
+        self.proxy.stats.faults[fault] += 1
+        self.close(reset=reset)
 
     def _active(self, stream: str) -> list[ToxicSpec]:
         return [
@@ -379,64 +585,22 @@ class Connection:
             and not (toxic.spec.type == "http" and stream == "downstream")
         ]
 
-    async def _pump(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, stream: str
-    ) -> None:
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE)
-        loop = asyncio.get_running_loop()
-
-        busy = False
-
-        async def read() -> None:
-            while True:
-                try:
-                    data = await source.read(CHUNK)
-                    if data and not busy and queue.empty() and not self._active(stream):
-                        sink.write(data)  # no toxic and nothing queued: the short way
-                        await sink.drain()
-                        continue
-                except OSError:
-                    data = b""
-                await queue.put((loop.time(), data))
-                if not data:
-                    return
-
-        reading = asyncio.ensure_future(read())
-        try:
-            while True:
-                busy = False
-                arrived, data = await queue.get()
-                busy = True
-                toxics = self._active(stream)
-                if not data:
-                    await self._finish(sink, toxics)
-                    return
-                if toxics:
-                    if not await self._toxic_write(sink, data, arrived, toxics, stream):
-                        return
-                else:
-                    sink.write(data)
-                await sink.drain()
-        except (OSError, asyncio.CancelledError):
-            self.close()
-        finally:
-            reading.cancel()
-
-    async def _finish(self, sink: asyncio.StreamWriter, toxics: list[ToxicSpec]) -> None:
+    async def finish(self, pipe: _Pipe, toxics: list[ToxicSpec]) -> None:
+        """The source ended: pass the end on (late, with slow_close); both ended, close."""
         for toxic in toxics:
             if toxic.type == "slow_close":
                 await asyncio.sleep(toxic.number("delay") / 1000)
-        with contextlib.suppress(OSError, RuntimeError):
-            if sink.can_write_eof():
-                sink.write_eof()
+        transport = pipe.sink.transport
+        if transport is not None and not self.closed:
+            with contextlib.suppress(OSError, RuntimeError):
+                if transport.can_write_eof():
+                    transport.write_eof()
+        pipe.ended = True
+        if all(other.ended for other in self.pipes.values()):
+            self.close()
 
-    async def _toxic_write(
-        self,
-        sink: asyncio.StreamWriter,
-        data: bytes,
-        arrived: float,
-        toxics: Iterable[ToxicSpec],
-        stream: str,
+    async def toxic_write(
+        self, pipe: _Pipe, data: bytes, arrived: float, toxics: Iterable[ToxicSpec]
     ) -> bool:
         """Apply the toxics to one chunk and write it; False once the connection is done."""
         by_type: dict[str, ToxicSpec] = {}
@@ -451,18 +615,18 @@ class Connection:
             )
             await _sleep_until(loop, arrived + delay)
         if (loss := by_type.get("packet_loss")) and self.rng.random() < loss.number("loss"):
+            self.proxy.stats.faults["packet_loss"] += 1
             await asyncio.sleep(loss.number("retransmit") / 1000)
-        if stream == "upstream" and any(t.type == "http" for t in toxics):
+        if pipe.stream == "upstream" and any(t.type == "http" for t in toxics):
             http = [t for t in toxics if t.type == "http"]
-            data = await self._http(sink, data, http)
+            data = await self._http(pipe, data, http)
             if self.closed:
                 return False
-        link = self.links[stream]
         close_after = False
         if limit := by_type.get("limit_data"):
-            allowed, close_after = limit_allowance(int(limit.number("bytes")), link.sent, len(data))
+            allowed, close_after = limit_allowance(int(limit.number("bytes")), pipe.sent, len(data))
             data = data[:allowed]
-        link.sent += len(data)
+        pipe.sent += len(data)
         pieces = [data]
         slicer = by_type.get("slicer")
         if slicer and slicer.number("average_size") > 0:
@@ -477,37 +641,35 @@ class Connection:
         bandwidth = by_type.get("bandwidth")
         for index, piece in enumerate(pieces):
             if bandwidth and bandwidth.number("rate") > 0:
-                await self._paced(sink, piece, link, bandwidth.number("rate"))
+                await self._paced(pipe, piece, bandwidth.number("rate"))
             else:
-                sink.write(piece)
+                pipe.write(piece)
             if slicer and index < len(pieces) - 1:
-                await sink.drain()
+                await pipe.drain()
                 await asyncio.sleep(slicer.number("delay") / 1_000_000)
         if close_after:
-            await sink.drain()
+            await pipe.drain()
+            self.proxy.stats.faults["limit_data"] += 1
             self.close()
             return False
         return True
 
-    async def _paced(
-        self, sink: asyncio.StreamWriter, data: bytes, link: _LinkState, rate: float
-    ) -> None:
+    async def _paced(self, pipe: _Pipe, data: bytes, rate: float) -> None:
         loop = asyncio.get_running_loop()
-        if link.bandwidth is None or link.bandwidth.rate_kbps != rate:
-            link.bandwidth = BandwidthClock(rate)
-        step = link.bandwidth.piece_size()
+        if pipe.bandwidth is None or pipe.bandwidth.rate_kbps != rate:
+            pipe.bandwidth = BandwidthClock(rate)
+        step = pipe.bandwidth.piece_size()
         for start in range(0, len(data), step):
             piece = data[start : start + step]
-            leaves, link.bandwidth = link.bandwidth.send(len(piece), now=loop.time())
+            leaves, pipe.bandwidth = pipe.bandwidth.send(len(piece), now=loop.time())
             await _sleep_until(loop, leaves)
-            sink.write(piece)
-            await sink.drain()
+            pipe.write(piece)
+            await pipe.drain()
 
-    async def _http(
-        self, sink: asyncio.StreamWriter, data: bytes, toxics: list[ToxicSpec]
-    ) -> bytes:
+    async def _http(self, pipe: _Pipe, data: bytes, toxics: list[ToxicSpec]) -> bytes:
         """Requests through the `http` toxics: what to forward now, faults injected."""
         state = self.http
+        stats = self.proxy.stats
         state.buffer += data
         out = bytearray()
         while state.buffer:
@@ -531,19 +693,22 @@ class Connection:
             for toxic in toxics:
                 if not http_matches(toxic, head) or not applies(toxic.toxicity, self.rng.random()):
                     continue
+                stats.toxics_applied[("http", toxic.stream)] += 1
                 if toxic.number("latency") > 0:
-                    sink.write(bytes(out))
+                    pipe.write(bytes(out))
                     out.clear()
                     await asyncio.sleep(toxic.number("latency") / 1000)
                 if toxic.number("abort") > 0:
+                    stats.faults["http_abort"] += 1
                     self.close(reset=True)
                     return b""
                 if toxic.number("status") > 0:
-                    sink.write(bytes(out))
-                    client = self.client[1]
-                    client.write(http_fault_response(int(toxic.number("status"))))
+                    stats.faults["http_status"] += 1
+                    pipe.write(bytes(out))
+                    reply = self.pipes["downstream"]
+                    reply.write(http_fault_response(int(toxic.number("status"))))
                     with contextlib.suppress(OSError):
-                        await client.drain()
+                        await reply.drain()
                     self.close()
                     return b""
             out += state.buffer[: head.length]
@@ -559,23 +724,31 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        if self in self.proxy.connections:
+            self.proxy.connections.discard(self)
+            self.proxy.stats.closed += 1
         for timer in self.draws.timers.values():
             timer.cancel()
         current = asyncio.current_task()
-        for task in self.tasks:
-            if task is not current:
+        tasks = [self.connecting] + [pipe.pump for pipe in self.pipes.values()]
+        for task in tasks:
+            if task is not None and task is not current:
                 task.cancel()
-        for _reader, writer in (self.client, self.upstream):
+        for side in (self.client, self.upstream):
+            transport = side.transport
+            if transport is None:
+                continue
             if reset:
-                sock = writer.get_extra_info("socket")
+                sock = transport.get_extra_info("socket")
                 if sock is not None:
                     with contextlib.suppress(OSError):
                         sock.setsockopt(
                             socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
                         )
-                writer.transport.abort()
+                transport.abort()
             else:
-                writer.close()
+                transport.close()
+            side._wake()
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, when: float) -> None:
