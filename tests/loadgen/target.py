@@ -3,7 +3,9 @@
 It answers every request after `latency_s`; with `stall_every_s`, it also freezes for
 `stall_s` at the start of each period (as a stop-the-world pause would): a request arriving
 during a stall is answered when the stall ends, plus its latency. `status` sets the answer's
-status. It runs its own asyncio loop in a thread, on 127.0.0.1 and a free port.
+status. It runs its own asyncio loop in a thread, on 127.0.0.1 and a free port, and keeps its
+own request log: when each request was read whole (`arrived`, monotonic s, the clock every
+process on the machine shares) and how long it took to answer (`answered_s`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Target:
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
     answered_s: list[float] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -49,8 +52,9 @@ class Target:
                         length = int(line.split(b":")[1])
                 if length:
                     await reader.readexactly(length)
-                self.requests += 1
                 received = time.monotonic()
+                self.requests += 1
+                self.arrived.append(received)
                 wait = self._stall_left() + self.latency_s
                 if wait > 0:
                     await asyncio.sleep(wait)

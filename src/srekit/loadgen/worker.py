@@ -28,6 +28,7 @@ from srekit.core.load import (
     Outcome,
     arrival_offsets,
     classify_outcome,
+    share_of,
 )
 from srekit.loadgen.client import ConnectionPool, Origin, RequestFailedError, encode_request
 from srekit.loadgen.recorder import SeriesSet
@@ -72,6 +73,7 @@ class _Worker:
         self.random = random.Random(share.index)
         self.stopping = False
         self.in_flight = 0
+        self.shared_left = 0  # a shared-iterations pool's iterations not yet taken
         self.measure_from = share.start + plan.warmup_s
         self.errors: dict[str, str] = {}
         self.journey_weights = list(accumulate(j.weight for j in plan.journeys))
@@ -181,7 +183,11 @@ class _Worker:
         deadline = self.share.start + model.duration_s if model.duration_s else None
         done = 0
         while not self.stopping:
-            if model.iterations is not None and done >= model.iterations:
+            if model.shared_iterations:
+                if self.shared_left <= 0:
+                    return
+                self.shared_left -= 1  # taken before the await: no other user takes it
+            elif model.iterations is not None and done >= model.iterations:
                 return
             now = time.monotonic()
             if deadline is not None and now >= deadline:
@@ -191,7 +197,15 @@ class _Worker:
 
     async def _closed(self, model: ClosedModel) -> None:
         share = self.share
-        users = model.vus // share.count + (1 if share.index < model.vus % share.count else 0)
+        users = share_of(model.vus, index=share.index, count=share.count)
+        if model.shared_iterations and model.iterations is not None:
+            # the pool is split between the workers in proportion to their users (the parts
+            # telescope to exactly `iterations`); within a worker a free user takes the next
+            before = sum(
+                share_of(model.vus, index=i, count=share.count) for i in range(share.index)
+            )
+            total = model.iterations
+            self.shared_left = total * (before + users) // model.vus - total * before // model.vus
         await asyncio.sleep(max(share.start - time.monotonic(), 0))
         tasks = {asyncio.create_task(self._user(model)) for _ in range(users)}
         await self._drain(tasks)
