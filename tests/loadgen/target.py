@@ -11,13 +11,15 @@ process on the machine shares) and how long it took to answer (`answered_s`).
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Target", "serve_target"]
+__all__ = ["Target", "serve_target", "serve_target_process"]
 
 
 @dataclass
@@ -93,3 +95,33 @@ def serve_target(target: Target) -> Iterator[Target]:
             loop.call_soon_threadsafe(stopped.set_result, None)
         thread.join(10)
         loop.close()
+
+
+def _serve_in_process(target: Target, connection: Any) -> None:
+    with serve_target(target) as served:
+        connection.send(served.port)
+        connection.recv()  # until told to stop; the server's thread has the process alone
+    connection.send((target.requests, target.answered_s, target.arrived))
+
+
+@contextmanager
+def serve_target_process(target: Target) -> Iterator[Target]:
+    """`target` served from a process of its own until the block ends, so that nothing in the
+    test's process (a generator's parent merging histograms, say) delays the server between a
+    request's arrival and its timestamp; its request log is copied into `target` at the end."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve_in_process, args=(target, theirs), daemon=True)
+    process.start()
+    try:
+        if not ours.poll(30):
+            raise RuntimeError("the target server did not start")
+        target.port = ours.recv()
+        yield target
+    finally:
+        ours.send("stop")
+        if ours.poll(10):
+            target.requests, target.answered_s, target.arrived = ours.recv()
+        process.join(10)
+        if process.is_alive():
+            process.kill()

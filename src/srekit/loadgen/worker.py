@@ -32,6 +32,7 @@ from srekit.core.load import (
 )
 from srekit.loadgen.client import ConnectionPool, Origin, RequestFailedError, encode_request
 from srekit.loadgen.recorder import SeriesSet
+from srekit.loadgen.timer import new_event_loop
 
 __all__ = ["WorkerShare", "run_worker"]
 
@@ -98,11 +99,11 @@ class _Worker:
         status: int | None = None
         failure: Outcome | None = None
         try:
-            status, _ = await self.pool.send(self.wire[index])
+            status, _, done = await self.pool.send_timed(self.wire[index])
         except RequestFailedError as error:
             failure = error.outcome
             self.errors.setdefault(error.outcome.value, str(error))
-        done = time.monotonic()
+            done = time.monotonic()
         if intended < self.measure_from:
             return
         outcome = classify_outcome(
@@ -247,4 +248,5 @@ def run_worker(
     stop_requested: Callable[[], bool],
 ) -> None:
     """Send this worker's share of `plan`; `send(kind, data)` carries each delta out."""
-    asyncio.run(_Worker(plan, share, send).run(stop_requested))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(_Worker(plan, share, send).run(stop_requested))
