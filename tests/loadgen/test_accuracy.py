@@ -89,13 +89,14 @@ def test_fixed_latency_percentiles_against_the_truth() -> None:
     assert expected[50.0] >= 20
     figures = (duration.percentiles, service.percentiles, expected, round_trip_ms)
     # from the actual send (the client's own measurement): p50 within 1 ms or 5 % (seen:
-    # +0.1 to +0.9 ms); from the intended send (the open model's latency, the generator's own
+    # +0.06 to +0.9 ms); from the intended send (the open model's latency, the generator's own
     # lateness added: its timer wakes within ~0.3 ms at p50, then waits for a core) within
-    # 2 ms (seen: +0.6 to +1.4 ms at load 7-9 on the 2 shared cores when this was written)
-    assert -0.5 <= service.percentiles[50.0] - expected[50.0] <= 1.0, figures
+    # 2 ms (seen: +0.7 to +1.7 ms at load 7-9 on the 2 shared cores when this was written)
+    allowed_ms = max(1.0, 0.05 * expected[50.0])
+    assert -0.5 <= service.percentiles[50.0] - expected[50.0] <= allowed_ms, figures
     assert -0.5 <= duration.percentiles[50.0] - expected[50.0] <= 2.0, figures
     # the tails hold the moments a woken process waited for a core, which on a shared machine
-    # come and go (seen at p95: +0.1 to +6 ms; at p99 from the actual send +1 to +5 ms, from
+    # come and go (seen at p95: +0.5 to +8 ms; at p99 from the actual send +0.3 to +6 ms, from
     # the intended send +5 to +29 ms; docs/load.md, "Accuracy"): never below the truth, and
     # held only to 25 ms (actual send) and 50 ms (intended send) above it
     for percent in (95.0, 99.0):
