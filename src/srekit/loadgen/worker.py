@@ -50,10 +50,11 @@ class WorkerShare:
 
 async def _until(instant: float) -> None:
     """Sleep until `instant` (monotonic s); behind schedule, still yield once, so responses
-    are read between sends. The loop's timers wake up to 1 ms late (epoll counts whole
-    milliseconds): that lateness is the generator's, and an open model counts it, as a real
-    client's would be. A spin for the last millisecond would remove it, at the price of a
-    core kept busy, which on a small machine costs the service under test more."""
+    are read between sends. The loop's timers (`srekit.loadgen.timer`) wake within the
+    kernel's timer slack, plus whatever wait for a core the machine imposes: that lateness is
+    the generator's, and an open model counts it, as a real client's would be. A spin would
+    shave the rest at the price of a core kept busy, which on a small machine costs the
+    service under test more."""
     await asyncio.sleep(max(instant - time.monotonic(), 0.0))
 
 
