@@ -69,6 +69,8 @@ bench: setup system-deps
 	@command -v wrk >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
+	@if command -v npm >/dev/null 2>&1 && [ ! -x benchmarks/node_modules/.bin/autocannon ]; then \
+	  npm ci --prefix benchmarks --no-audit --no-fund; fi
 	$(BIN)/python -m benchmarks
 
 lock:

@@ -1,5 +1,6 @@
 """Load generator benchmark: the highest rate `srekit load run`'s generator holds with its p99
-intact, beside wrk and Locust when they are installed, against one minimal local HTTP server.
+intact, beside wrk, autocannon and Locust when they are installed, against one minimal local
+HTTP server.
 
 "p99 intact": the open model's achieved rate within 2 % of the asked one, no dropped
 iterations or errors, and the generator's own lateness small: p99 of `http_req_duration`
@@ -7,9 +8,13 @@ iterations or errors, and the generator's own lateness small: p99 of `http_req_d
 send). The server is a small asyncio server in a process of its own (two cores: it takes one,
 the generator the other, with `--workers`). Runs are short (`--seconds`, ≤ 10). wrk comes from
 Debian (`apt-get install wrk`), Locust from benchmarks/requirements-load.txt in a venv of its
-own, named by `--locust-python`.
+own, named by `--locust-python`, autocannon from benchmarks/package.json
+(`npm ci --prefix benchmarks`). Each tool's own CPU is read from the kernel's accounting of
+the benchmark's child processes (getrusage) around its run. `--repeat N` runs the whole
+comparison N times and reports each figure's range, with the load average before each round:
+the machine is shared, and its other work moves every figure.
 
-    .venv/bin/python -m benchmarks.bench_load [--seconds 4] [--workers 1] \
+    .venv/bin/python -m benchmarks.bench_load [--seconds 4] [--workers 1] [--repeat 3] \
         [--locust-python /path/to/venv/bin/python]
 
 Targets: >= 2x Locust's rate, >= 25 % of wrk's.
@@ -21,6 +26,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import re
 import resource
 import shutil
@@ -35,7 +41,11 @@ from typing import Any
 from srekit.core.load import LoadPlan, LoadRequest, OpenModel, Stage
 from srekit.flows.load import run_load_test
 
-RESULTS = Path(__file__).resolve().parent / "results"
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+AUTOCANNON = HERE / "node_modules" / ".bin" / "autocannon"
+#: the closed-loop tools' connections (wrk, autocannon) and users (Locust)
+CONNECTIONS = 32
 RATES = (1_000, 2_000, 4_000, 6_000, 8_000, 12_000)
 #: the generator's own p99 lateness allowed: on a shared 2-core machine a woken process waits
 #: a few ms for a core, whoever sends
@@ -115,23 +125,62 @@ def _srekit(url: str, rate: int, seconds: float, workers: int) -> dict[str, Any]
     }
 
 
+def _children_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _timed_run(
+    command: list[str], timeout_s: float
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """The finished command, its wall time and the CPU it and its children used (s)."""
+    cpu_before = _children_cpu_s()
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout_s)
+    return done, time.monotonic() - started, _children_cpu_s() - cpu_before
+
+
+def _ms_of(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
 def _wrk(url: str, seconds: float) -> dict[str, Any] | None:
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
-    done = subprocess.run(
-        [wrk, "-t1", "-c32", f"-d{int(seconds)}s", "--latency", url + "/"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=seconds + 30,
+    done, wall, cpu = _timed_run(
+        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency", url + "/"],
+        seconds + 30,
     )
     found = re.search(r"Requests/sec:\s+([0-9.]+)", done.stdout)
     p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)", done.stdout)
     return {
         "rate": float(found.group(1)) if found else None,
-        "p99": p99.group(0) if p99 else None,
-        "closed_loop": "1 thread, 32 connections",
+        "p99_ms": _ms_of(p99.group(1), p99.group(2)) if p99 else None,
+        "cpu_s": round(cpu, 2),
+        "cpu_share": round(cpu / wall, 2),
+        "closed_loop": f"1 thread, {CONNECTIONS} connections",
+    }
+
+
+def _autocannon(url: str, seconds: float) -> dict[str, Any] | None:
+    if not AUTOCANNON.exists():
+        return None
+    done, wall, cpu = _timed_run(
+        [str(AUTOCANNON), "-c", str(CONNECTIONS), "-d", str(int(seconds)), "--json", url + "/"],
+        seconds + 60,
+    )
+    try:
+        figures = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return None
+    return {
+        "rate": round(figures["requests"]["total"] / figures["duration"], 1),
+        "p99_ms": figures["latency"]["p99"],  # autocannon counts whole milliseconds
+        "errors": figures["errors"] + figures["timeouts"] + figures["non2xx"],
+        "cpu_s": round(cpu, 2),
+        "cpu_share": round(cpu / wall, 2),
+        "closed_loop": f"{CONNECTIONS} connections, one request at a time each",
     }
 
 
@@ -155,13 +204,14 @@ def _locust(python: str | None, url: str, seconds: float) -> dict[str, Any] | No
         locustfile = Path(scratch) / "locustfile.py"
         locustfile.write_text(_LOCUSTFILE)
         prefix = Path(scratch) / "stats"
-        subprocess.run(
+        users = str(CONNECTIONS)
+        _, wall, cpu = _timed_run(
             [
-                python, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "32",
-                "-r", "32", "-t", f"{int(seconds)}s", "--host", url, "--csv", str(prefix),
+                python, "-m", "locust", "-f", str(locustfile), "--headless", "-u", users,
+                "-r", users, "-t", f"{int(seconds)}s", "--host", url, "--csv", str(prefix),
                 "--only-summary",
             ],
-            capture_output=True, text=True, check=False, timeout=seconds + 60,
+            seconds + 60,
         )  # fmt: skip
         stats = Path(f"{prefix}_stats.csv")
         if not stats.exists():
@@ -170,13 +220,74 @@ def _locust(python: str | None, url: str, seconds: float) -> dict[str, Any] | No
         header = lines[0].split(",")
         total = next(line.split(",") for line in lines[1:] if ",Aggregated," in line)
         row = dict(zip(header, total, strict=False))
-        return {"rate": float(row["Requests/s"]), "p99_ms": row.get("99%")}
+        return {
+            "rate": float(row["Requests/s"]),
+            "p99_ms": float(row["99%"]) if row.get("99%") not in (None, "N/A") else None,
+            "cpu_s": round(cpu, 2),
+            "cpu_share": round(cpu / wall, 2),
+        }
+
+
+def _round(url: str, seconds: float, workers: int, locust_python: str | None) -> dict[str, Any]:
+    """One comparison: srekit's rising rates until one is not held, then the others."""
+    load = os.getloadavg()[0]
+    runs = []
+    for rate in RATES:
+        run = _srekit(url, rate, seconds, workers)
+        runs.append(run)
+        print(json.dumps(run), flush=True)
+        if not run["held"]:
+            break
+    held = [run for run in runs if run["held"]]
+    best = held[-1] if held else None
+    return {
+        "load_average_1m": round(load, 2),
+        "srekit": {
+            "rate": best["achieved"] if best else 0,
+            "max_asked_rate_held": best["asked"] if best else 0,
+            "max_intact_rate": max((run["asked"] for run in runs if run["intact"]), default=0),
+            "p99_ms": best["p99_ms"] if best else None,
+            "cpu_s": best["worker_cpu_s"] if best else None,
+            "cpu_share": round(best["worker_cpu_s"] / best["wall_s"], 2) if best else None,
+            "runs": runs,
+        },
+        "wrk": _wrk(url, seconds),
+        "autocannon": _autocannon(url, seconds),
+        "locust": _locust(locust_python, url, seconds),
+    }
+
+
+def _ranges(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each tool's figure across the rounds, as [lowest, highest]."""
+    summary: dict[str, Any] = {}
+    for tool in ("srekit", "wrk", "autocannon", "locust"):
+        figures: dict[str, list[float]] = {}
+        for found in (r[tool] for r in rounds if r.get(tool)):
+            for name in ("rate", "max_intact_rate", "p99_ms", "cpu_s", "cpu_share"):
+                if isinstance(found.get(name), int | float):
+                    figures.setdefault(name, []).append(found[name])
+        if figures:
+            summary[tool] = {name: [min(v), max(v)] for name, v in figures.items()}
+    ratios: dict[str, list[float]] = {}
+    for found in rounds:
+        srekit_rate = found["srekit"]["max_asked_rate_held"]
+        for tool, name in (("wrk", "srekit_share_of_wrk"), ("locust", "srekit_over_locust"),
+                           ("autocannon", "srekit_share_of_autocannon")):  # fmt: skip
+            if found.get(tool) and found[tool].get("rate"):
+                ratios.setdefault(name, []).append(round(srekit_rate / found[tool]["rate"], 3))
+    summary.update({name: [min(v), max(v)] for name, v in ratios.items()})
+    summary["load_average_1m"] = [
+        min(r["load_average_1m"] for r in rounds),
+        max(r["load_average_1m"] for r in rounds),
+    ]
+    return summary
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--locust-python", default=None)
     args = parser.parse_args(argv)
     seconds = min(args.seconds, 10.0)
@@ -191,34 +302,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         except OSError:
             time.sleep(0.05)
     try:
-        runs = []
-        for rate in RATES:
-            run = _srekit(url, rate, seconds, args.workers)
-            runs.append(run)
-            print(json.dumps(run), flush=True)
-            if not run["held"]:
-                break
-        held = max((run["asked"] for run in runs if run["intact"]), default=0)
-        rate_only = max((run["asked"] for run in runs if run["held"]), default=0)
-        wrk = _wrk(url, seconds)
-        locust = _locust(args.locust_python, url, seconds)
+        rounds = []
+        for _ in range(max(min(args.repeat, 5), 1)):
+            found = _round(url, seconds, args.workers, args.locust_python)
+            rounds.append(found)
+            shown = {k: v for k, v in found.items() if k != "srekit"}
+            shown["srekit"] = {k: v for k, v in found["srekit"].items() if k != "runs"}
+            print(json.dumps(shown), flush=True)
     finally:
         server.kill()
         server.join()
     result = {
         "seconds": seconds,
         "workers": args.workers,
-        "srekit_max_intact_rate": held,
-        "srekit_max_rate_held": rate_only,
-        "srekit_runs": runs,
-        "wrk": wrk,
-        "locust": locust,
+        "ranges": _ranges(rounds),
+        "rounds": rounds,
     }
-    if wrk and wrk["rate"]:
-        result["srekit_share_of_wrk"] = round(rate_only / wrk["rate"], 3)
-    if locust and locust["rate"]:
-        result["srekit_over_locust"] = round(rate_only / locust["rate"], 2)
-    print(json.dumps({k: v for k, v in result.items() if k != "srekit_runs"}, indent=2))
+    print(json.dumps(result["ranges"], indent=2))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_load.json").write_text(json.dumps(result, indent=2) + "\n")
     return result

@@ -24,6 +24,7 @@ from srekit.core.load import (
     parse_metric_key,
     parse_threshold,
     percentiles_needed,
+    share_of,
 )
 
 
@@ -231,3 +232,20 @@ def test_a_plan_lasts_its_stages_or_its_duration() -> None:
     assert _plan(OpenModel(start_rate=0, stages=(Stage(30, 10), Stage(90, 10)))).duration_s == 120
     assert _plan(ClosedModel(vus=5, duration_s=60)).duration_s == 60
     assert _plan(ClosedModel(vus=5, duration_s=None, iterations=3)).duration_s is None
+
+
+@pytest.mark.parametrize(
+    ("total", "count", "parts"),
+    [
+        (5, 2, [3, 2]),
+        (7, 3, [3, 2, 2]),
+        (1, 2, [1, 0]),
+        (0, 3, [0, 0, 0]),
+        (100, 1, [100]),
+    ],
+)
+def test_share_of_splits_a_total_evenly_and_exactly(
+    total: int, count: int, parts: list[int]
+) -> None:
+    assert [share_of(total, index=i, count=count) for i in range(count)] == parts
+    assert sum(parts) == total

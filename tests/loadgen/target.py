@@ -3,19 +3,23 @@
 It answers every request after `latency_s`; with `stall_every_s`, it also freezes for
 `stall_s` at the start of each period (as a stop-the-world pause would): a request arriving
 during a stall is answered when the stall ends, plus its latency. `status` sets the answer's
-status. It runs its own asyncio loop in a thread, on 127.0.0.1 and a free port.
+status. It runs its own asyncio loop in a thread, on 127.0.0.1 and a free port, and keeps its
+own request log: when each request was read whole (`arrived`, monotonic s, the clock every
+process on the machine shares) and how long it took to answer (`answered_s`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Target", "serve_target"]
+__all__ = ["Target", "serve_target", "serve_target_process"]
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Target:
     started: float = field(default_factory=time.monotonic)
     requests: int = 0
     answered_s: list[float] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -49,8 +54,9 @@ class Target:
                         length = int(line.split(b":")[1])
                 if length:
                     await reader.readexactly(length)
-                self.requests += 1
                 received = time.monotonic()
+                self.requests += 1
+                self.arrived.append(received)
                 wait = self._stall_left() + self.latency_s
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -89,3 +95,33 @@ def serve_target(target: Target) -> Iterator[Target]:
             loop.call_soon_threadsafe(stopped.set_result, None)
         thread.join(10)
         loop.close()
+
+
+def _serve_in_process(target: Target, connection: Any) -> None:
+    with serve_target(target) as served:
+        connection.send(served.port)
+        connection.recv()  # until told to stop; the server's thread has the process alone
+    connection.send((target.requests, target.answered_s, target.arrived))
+
+
+@contextmanager
+def serve_target_process(target: Target) -> Iterator[Target]:
+    """`target` served from a process of its own until the block ends, so that nothing in the
+    test's process (a generator's parent merging histograms, say) delays the server between a
+    request's arrival and its timestamp; its request log is copied into `target` at the end."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve_in_process, args=(target, theirs), daemon=True)
+    process.start()
+    try:
+        if not ours.poll(30):
+            raise RuntimeError("the target server did not start")
+        target.port = ours.recv()
+        yield target
+    finally:
+        ours.send("stop")
+        if ours.poll(10):
+            target.requests, target.answered_s, target.arrived = ours.recv()
+        process.join(10)
+        if process.is_alive():
+            process.kill()

@@ -61,11 +61,12 @@ def _print_plan_summary(report_plan: object) -> None:
     plan = report_plan
     model = plan.model
     if isinstance(model, ClosedModel):
-        length = (
-            f"{model.iterations} iterations each"
-            if model.iterations
-            else (f"for {model.duration_s:g} s")
-        )
+        if model.iterations and model.shared_iterations:
+            length = f"{model.iterations} iterations between them"
+        elif model.iterations:
+            length = f"{model.iterations} iterations each"
+        else:
+            length = f"for {model.duration_s:g} s"
         shape = f"closed model: {model.vus} VUs {length}"
     else:
         total = expected_arrivals(start_rate=model.start_rate, stages=model.stages)

@@ -52,6 +52,7 @@ __all__ = [
     "parse_metric_key",
     "parse_threshold",
     "percentiles_needed",
+    "share_of",
 ]
 
 MetricType = Literal["trend", "rate", "counter", "gauge"]
@@ -400,11 +401,21 @@ class OpenModel:
 @dataclass(frozen=True)
 class ClosedModel:
     """`vus` users each looping iterations back to back, for `duration_s` or until each has
-    done `iterations` (k6's constant-vus and per-vu-iterations)."""
+    done `iterations` (k6's constant-vus and per-vu-iterations); with `shared_iterations`,
+    until all of them together have done `iterations` (k6's shared-iterations)."""
 
     vus: int
     duration_s: float | None
     iterations: int | None = None
+    shared_iterations: bool = False
+
+
+def share_of(total: int, *, index: int, count: int) -> int:
+    """Part `index` (0-based) of `total` split into `count` parts as evenly as whole numbers
+    allow: total // count each, and one more for each of the first total % count parts.
+    The parts add up to `total` exactly (how a closed model's users and a shared pool of
+    iterations are split between worker processes)."""
+    return total // count + (1 if index < total % count else 0)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class _ResponseReader(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiting: asyncio.Future[tuple[int, int]] | None = None
+        self.waiting: asyncio.Future[tuple[int, int, float]] | None = None
         self.reusable = True
         self.closed = False
         self._reset()
@@ -100,7 +100,7 @@ class _ResponseReader(asyncio.Protocol):
         if waiting is None or waiting.done():
             return
         if self.status >= 0 and self.length == -1 and not self.chunked:
-            waiting.set_result((self.status, self.received + len(self.buffer)))
+            waiting.set_result((self.status, self.received + len(self.buffer), time.monotonic()))
         else:
             waiting.set_exception(
                 RequestFailedError(
@@ -191,10 +191,12 @@ class _ResponseReader(asyncio.Protocol):
         status = self.status
         self._reset()
         if self.waiting is not None and not self.waiting.done():
-            self.waiting.set_result((status, size))
+            # stamped as the last byte is parsed, not when the waiting task next runs: with
+            # many responses in one wake-up, the tasks resume one after another
+            self.waiting.set_result((status, size, time.monotonic()))
 
-    async def exchange(self, request: bytes) -> tuple[int, int]:
-        """(status, body bytes) of the response to `request`."""
+    async def exchange(self, request: bytes) -> tuple[int, int, float]:
+        """(status, body bytes, monotonic s when it was whole) of the response to `request`."""
         assert self.transport is not None
         self.waiting = asyncio.get_running_loop().create_future()
         self.transport.write(request)
@@ -249,12 +251,17 @@ class ConnectionPool:
 
     async def send(self, request: bytes) -> tuple[int, int]:
         """(status, body bytes); a RequestFailedError when no whole response came in time."""
+        status, size, _ = await self.send_timed(request)
+        return status, size
+
+    async def send_timed(self, request: bytes) -> tuple[int, int, float]:
+        """(status, body bytes, monotonic s when the response was whole)."""
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         connection = self.idle.pop() if self.idle else await self._open()
         self.busy[connection] = time.monotonic() + self.timeout_s
         try:
-            status, size = await connection.exchange(request)
+            status, size, finished = await connection.exchange(request)
         except RequestFailedError:
             connection.close()
             raise
@@ -270,7 +277,7 @@ class ConnectionPool:
             self.idle.append(connection)
         else:
             connection.close()
-        return status, size
+        return status, size, finished
 
     def close(self) -> None:
         if self._sweeper is not None:

@@ -28,9 +28,11 @@ from srekit.core.load import (
     Outcome,
     arrival_offsets,
     classify_outcome,
+    share_of,
 )
 from srekit.loadgen.client import ConnectionPool, Origin, RequestFailedError, encode_request
 from srekit.loadgen.recorder import SeriesSet
+from srekit.loadgen.timer import new_event_loop
 
 __all__ = ["WorkerShare", "run_worker"]
 
@@ -48,10 +50,11 @@ class WorkerShare:
 
 async def _until(instant: float) -> None:
     """Sleep until `instant` (monotonic s); behind schedule, still yield once, so responses
-    are read between sends. The loop's timers wake up to 1 ms late (epoll counts whole
-    milliseconds): that lateness is the generator's, and an open model counts it, as a real
-    client's would be. A spin for the last millisecond would remove it, at the price of a
-    core kept busy, which on a small machine costs the service under test more."""
+    are read between sends. The loop's timers (`srekit.loadgen.timer`) wake within the
+    kernel's timer slack, plus whatever wait for a core the machine imposes: that lateness is
+    the generator's, and an open model counts it, as a real client's would be. A spin would
+    shave the rest at the price of a core kept busy, which on a small machine costs the
+    service under test more."""
     await asyncio.sleep(max(instant - time.monotonic(), 0.0))
 
 
@@ -72,6 +75,7 @@ class _Worker:
         self.random = random.Random(share.index)
         self.stopping = False
         self.in_flight = 0
+        self.shared_left = 0  # a shared-iterations pool's iterations not yet taken
         self.measure_from = share.start + plan.warmup_s
         self.errors: dict[str, str] = {}
         self.journey_weights = list(accumulate(j.weight for j in plan.journeys))
@@ -96,11 +100,11 @@ class _Worker:
         status: int | None = None
         failure: Outcome | None = None
         try:
-            status, _ = await self.pool.send(self.wire[index])
+            status, _, done = await self.pool.send_timed(self.wire[index])
         except RequestFailedError as error:
             failure = error.outcome
             self.errors.setdefault(error.outcome.value, str(error))
-        done = time.monotonic()
+            done = time.monotonic()
         if intended < self.measure_from:
             return
         outcome = classify_outcome(
@@ -181,7 +185,11 @@ class _Worker:
         deadline = self.share.start + model.duration_s if model.duration_s else None
         done = 0
         while not self.stopping:
-            if model.iterations is not None and done >= model.iterations:
+            if model.shared_iterations:
+                if self.shared_left <= 0:
+                    return
+                self.shared_left -= 1  # taken before the await: no other user takes it
+            elif model.iterations is not None and done >= model.iterations:
                 return
             now = time.monotonic()
             if deadline is not None and now >= deadline:
@@ -191,7 +199,15 @@ class _Worker:
 
     async def _closed(self, model: ClosedModel) -> None:
         share = self.share
-        users = model.vus // share.count + (1 if share.index < model.vus % share.count else 0)
+        users = share_of(model.vus, index=share.index, count=share.count)
+        if model.shared_iterations and model.iterations is not None:
+            # the pool is split between the workers in proportion to their users (the parts
+            # telescope to exactly `iterations`); within a worker a free user takes the next
+            before = sum(
+                share_of(model.vus, index=i, count=share.count) for i in range(share.index)
+            )
+            total = model.iterations
+            self.shared_left = total * (before + users) // model.vus - total * before // model.vus
         await asyncio.sleep(max(share.start - time.monotonic(), 0))
         tasks = {asyncio.create_task(self._user(model)) for _ in range(users)}
         await self._drain(tasks)
@@ -233,4 +249,5 @@ def run_worker(
     stop_requested: Callable[[], bool],
 ) -> None:
     """Send this worker's share of `plan`; `send(kind, data)` carries each delta out."""
-    asyncio.run(_Worker(plan, share, send).run(stop_requested))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(_Worker(plan, share, send).run(stop_requested))

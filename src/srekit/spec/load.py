@@ -22,7 +22,8 @@ spec:
     - name: buy
       steps: [{request: home, think: 1s}, {request: login}]
   load:
-    executor: constant-arrival-rate  # ramping-arrival-rate, constant-vus, per-vu-iterations
+    executor: constant-arrival-rate  # ramping-arrival-rate, constant-vus, per-vu-iterations,
+                                     # shared-iterations
     rate: 200                  # iterations per time_unit (default 1s)
     duration: 1m
   thresholds:
@@ -144,10 +145,14 @@ class StageSpec(_Spec):
 
 
 class LoadModelSpec(_Spec):
-    """k6's executors: two open models (arrival rates) and two closed ones (users)."""
+    """k6's executors: two open models (arrival rates) and three closed ones (users)."""
 
     executor: Literal[
-        "constant-arrival-rate", "ramping-arrival-rate", "constant-vus", "per-vu-iterations"
+        "constant-arrival-rate",
+        "ramping-arrival-rate",
+        "constant-vus",
+        "per-vu-iterations",
+        "shared-iterations",
     ]
     rate: _Rate | None = None
     time_unit: _Duration = "1s"
@@ -165,6 +170,7 @@ class LoadModelSpec(_Spec):
             "ramping-arrival-rate": ("stages",),
             "constant-vus": ("vus", "duration"),
             "per-vu-iterations": ("vus", "iterations"),
+            "shared-iterations": ("vus", "iterations"),
         }[self.executor]
         missing = [name for name in needs if not getattr(self, name)]
         if missing:
@@ -314,8 +320,13 @@ def _model(load: LoadModelSpec, overrides: LoadOverrides) -> OpenModel | ClosedM
     vus = int(overrides.vus) if overrides.vus is not None else (load.vus or 1)
     if duration_s is not None:
         return ClosedModel(vus=vus, duration_s=duration_s)
-    if load.executor == "per-vu-iterations":
-        return ClosedModel(vus=vus, duration_s=None, iterations=load.iterations)
+    if load.executor in ("per-vu-iterations", "shared-iterations"):
+        return ClosedModel(
+            vus=vus,
+            duration_s=None,
+            iterations=load.iterations,
+            shared_iterations=load.executor == "shared-iterations",
+        )
     lasting = spec_duration_s or sum(parse_duration_s(stage.duration) for stage in load.stages)
     if not lasting:
         raise ValueError("--vus needs --duration: the file's model has none")
