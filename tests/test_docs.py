@@ -196,7 +196,7 @@ def _sh_lines(page: Path) -> list[str]:
     return [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip()]
 
 
-def test_the_fault_proxy_page_runs_as_written(tmp_path: Path) -> None:
+def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
     """faultproxy.md's shell lines, in order: `srekit chaos proxy` with the page's config file
     starts in the background, then each curl line runs against it and gets JSON, not an
     error. The page's ports become free ones (the machine may use its own)."""
