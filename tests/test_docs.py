@@ -202,10 +202,10 @@ def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
     error. The page's ports become free ones (the machine may use its own)."""
     import os
     import subprocess
-    import time
 
     import httpx
 
+    from tests.flows.chaos_live import wait_for_proxy
     from tests.served import free_port
 
     page = ROOT / "docs" / "faultproxy.md"
@@ -229,15 +229,7 @@ def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{api}/version", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "srekit chaos proxy exited"
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+        wait_for_proxy(api, server)
         answers = []
         for line in lines[1:]:
             assert line.startswith("curl "), line

@@ -31,6 +31,7 @@ __all__ = [
     "front_service",
     "http_service",
     "proxy_process",
+    "wait_for_proxy",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,19 @@ def front_service(dependency_url: str) -> Iterator[str]:
         yield url
 
 
+def wait_for_proxy(api: str, process: subprocess.Popen[bytes]) -> None:
+    """Until the fault proxy's API at `api` answers; fails if `process` ends first."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{api}/version", timeout=1)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, "the fault proxy exited"
+            assert time.monotonic() < deadline, "the fault proxy did not start"
+            time.sleep(0.05)
+
+
 @contextmanager
 def proxy_process(proxies: list[dict[str, Any]], workdir: Path) -> Iterator[str]:
     """`srekit chaos proxy` with `proxies` (Toxiproxy's config file) until the block ends;
@@ -106,15 +120,7 @@ def proxy_process(proxies: list[dict[str, Any]], workdir: Path) -> Iterator[str]
         env={**os.environ, "COLUMNS": "200"},
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://{api}/version", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "the fault proxy did not start"
-                time.sleep(0.05)
+        wait_for_proxy(f"http://{api}", process)
         yield f"http://{api}"
     finally:
         process.send_signal(signal.SIGTERM)
