@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -182,3 +183,74 @@ def test_shown_json_is_what_the_command_prints(
             == (expected.get("service"), expected.get("slo"))
         )
     assert printed == expected, f"{page}: {command}"
+
+
+_SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
+_CONFIG_BLOCK = re.compile(r"^ *```json\n *(\[.*?\])\n *```", re.DOTALL | re.MULTILINE)
+_LOOPBACK = re.compile(r"127\.0\.0\.1:(\d+)")
+
+
+def _sh_lines(page: Path) -> list[str]:
+    """The shell lines of a page's ```sh blocks, continuation lines joined."""
+    text = "\n".join(_SH_BLOCK.findall(page.read_text()))
+    return [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
+    """faultproxy.md's shell lines, in order: `srekit chaos proxy` with the page's config file
+    starts in the background, then each curl line runs against it and gets JSON, not an
+    error. The page's ports become free ones (the machine may use its own)."""
+    import os
+    import subprocess
+
+    import httpx
+
+    from tests.flows.chaos_live import wait_for_proxy
+    from tests.served import free_port
+
+    page = ROOT / "docs" / "faultproxy.md"
+    text = page.read_text()
+    ports = {port: str(free_port()) for port in _LOOPBACK.findall(text)}
+
+    def local(line: str) -> str:
+        return _LOOPBACK.sub(lambda match: f"127.0.0.1:{ports[match.group(1)]}", line)
+
+    (config,) = _CONFIG_BLOCK.findall(text)
+    (tmp_path / "proxies.json").write_text(local(config))
+    lines = _sh_lines(page)
+    assert [line.split()[0] for line in lines].count("srekit") == 1
+    assert lines[0].startswith("srekit chaos proxy ")
+    api = f"http://127.0.0.1:{ports['8474']}"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "srekit"), *shlex.split(local(lines[0]))[1:]],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_proxy(api, server)
+        answers = []
+        for line in lines[1:]:
+            assert line.startswith("curl "), line
+            done = subprocess.run(
+                shlex.split(local(line)), capture_output=True, text=True, timeout=30, check=False
+            )
+            assert done.returncode == 0, (line, done.stderr)
+            answer = json.loads(done.stdout)
+            assert not (isinstance(answer, dict) and "error" in answer), (line, answer)
+            answers.append(answer)
+        proxies = httpx.get(f"{api}/proxies", timeout=5).json()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.returncode == 0
+    # what the lines did: both proxies there, each with the toxic the page adds
+    assert sorted(proxies) == ["checkout", "orders_db"]
+    assert proxies["orders_db"]["upstream"] == f"127.0.0.1:{ports['5432']}"
+    latency = {"latency": 100, "jitter": 10, "ttl": 300000}
+    assert [(t["type"], t["attributes"]) for t in proxies["orders_db"]["toxics"]] == [
+        ("latency", latency)
+    ]
+    assert [t["type"] for t in proxies["checkout"]["toxics"]] == ["http"]
+    assert answers[2] == proxies["orders_db"]["toxics"]  # the page's GET of the toxics

@@ -18,7 +18,9 @@ import pytest
 import yaml
 from chaoslib.experiment import ensure_experiment_is_valid
 from chaoslib.experiment import run_experiment as chaoslib_run
+from chaoslib.hypothesis import within_tolerance
 
+from srekit.core.chaos import tolerance_met
 from srekit.core.chaos_scenarios import SCENARIOS, build_scenario
 from srekit.flows.chaos import run_experiment
 from srekit.spec.chaos import parse_experiment
@@ -71,10 +73,10 @@ def test_both_runners_write_the_same_journal_and_verdict(latency_ms: int, deviat
 
 
 def _examples() -> list[dict[str, Any]]:
-    # checkout-latency.yaml is left out: its JSONPath filter `[?(@.name == 'payments')]`
-    # (the form Chaos Toolkit's docs show) needs chaoslib's optional jsonpath2, whose grammar
-    # refuses quoted strings in filters; srekit reads it (tests/spec/test_chaos.py)
-    found = [dict(yaml.safe_load((EXAMPLES / "smoke.yaml").read_text()))]
+    found = [
+        dict(yaml.safe_load((EXAMPLES / name).read_text()))
+        for name in ("smoke.yaml", "checkout-latency.yaml")
+    ]
     targets = {"network": "payments", "dependency": "db", "process": "checkout", "resource": "cpu"}
     # chaoslib checks that a process provider's executable exists: only the installed ones
     installed = tuple(tool for tool in ("kubectl", "stress-ng") if shutil.which(tool))
@@ -89,9 +91,27 @@ def _examples() -> list[dict[str, Any]]:
     return found
 
 
-def test_chaoslib_validates_srekits_examples_and_scenarios() -> None:
+def test_chaoslib_validates_srekits_examples_and_scenarios(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHECKOUT_TOKEN", "t")  # checkout-latency.yaml's secret, from the env
     experiments = _examples()
-    assert len(experiments) == 1 + 2 * 5
+    assert len(experiments) == 2 + 2 * 5
     for experiment in experiments:
         ensure_experiment_is_valid(experiment)  # raises InvalidExperiment otherwise
-        parse_experiment(experiment, file="e.yaml", environ={})
+        parse_experiment(experiment, file="e.yaml", environ={"CHECKOUT_TOKEN": "t"})
+
+
+def test_chaoslib_judges_the_examples_steady_state_as_srekit_does() -> None:
+    """checkout-latency.yaml's probes say "usable" with a status both runners read the same
+    way (a JSONPath tolerance would need chaoslib's optional jsonpath2, with its own grammar)."""
+    experiment = yaml.safe_load((EXAMPLES / "checkout-latency.yaml").read_text())
+    parsed = parse_experiment(experiment, file="e.yaml", environ={"CHECKOUT_TOKEN": "t"})
+    for probe, ours in zip(
+        experiment["steady-state-hypothesis"]["probes"], parsed.probes, strict=True
+    ):
+        for status, met in ((200, True), (204, probe["tolerance"] != 200), (503, False)):
+            output = {"status": status, "headers": {}, "body": "degraded"}
+            assert within_tolerance(probe["tolerance"], output) is met
+            assert ours.tolerance is not None
+            assert tolerance_met(ours.tolerance, output) is met

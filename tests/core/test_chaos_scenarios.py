@@ -39,7 +39,9 @@ def test_network_adds_latency_and_loss_through_the_proxy_api_and_removes_them() 
     adds = [action["provider"] for action in experiment["method"]]
     assert [add["url"] for add in adds] == ["http://127.0.0.1:8474/proxies/payments/toxics"] * 2
     assert [add["arguments"]["type"] for add in adds] == ["latency", "reset_peer"]
-    assert adds[0]["arguments"]["attributes"] == {"latency": 800, "jitter": 50}
+    # the toxics expire by themselves 30 s (the default margin) after the 30 s of the fault
+    assert adds[0]["arguments"]["attributes"] == {"latency": 800, "jitter": 50, "ttl": 60_000}
+    assert adds[1]["arguments"]["attributes"] == {"timeout": 0, "ttl": 60_000}
     assert adds[1]["arguments"]["toxicity"] == 0.05  # 5 % of connections
     assert experiment["method"][-1]["pauses"] == {"after": 30}
     removes = [action["provider"] for action in experiment["rollbacks"]]
@@ -55,15 +57,14 @@ def test_network_adds_latency_and_loss_through_the_proxy_api_and_removes_them() 
 @pytest.mark.parametrize(
     ("mode", "kind", "attributes"),
     [
-        ("timeout", "timeout", {"timeout": 0}),
-        ("error", "reset_peer", {"timeout": 0}),
-        ("slow", "bandwidth", {"rate": 3}),
+        ("timeout", "timeout", {"timeout": 0, "ttl": 12_000}),
+        ("error", "reset_peer", {"timeout": 0, "ttl": 12_000}),
+        ("slow", "bandwidth", {"rate": 3, "ttl": 12_000}),
     ],
 )
 def test_dependency_modes(mode: str, kind: str, attributes: dict[str, int]) -> None:
-    experiment = build_scenario(
-        "dependency", target="db", parameters={"mode": mode, "rate_kb": "3"}
-    )
+    parameters = {"mode": mode, "rate_kb": "3", "duration_s": "10", "ttl_margin_s": "2"}
+    experiment = build_scenario("dependency", target="db", parameters=parameters)
     (add,) = experiment["method"]
     assert (add["provider"]["arguments"]["type"], add["provider"]["arguments"]["attributes"]) == (
         kind,
@@ -133,6 +134,8 @@ def test_an_slo_adds_a_burn_rate_probe() -> None:
         ("network", "x", {"proxy_api": "ftp://h"}, "proxy_api"),
         ("network", "x", {"health_url": "http://h:99999999/"}, "health_url"),
         ("dependency", "x", {"mode": "flaky"}, "mode"),
+        ("dependency", "x", {"ttl_margin_s": "-5"}, "ttl_margin_s"),
+        ("network", "x", {"ttl_margin_s": "NaN"}, "ttl_margin_s"),
         ("process", "x", {"signal": "SEGV; rm"}, "signal"),
         ("process", "x", {"platform": "kubernetes", "namespace": "a/b"}, "namespace"),
         ("resource", "disk", {}, "target"),

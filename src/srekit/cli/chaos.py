@@ -273,38 +273,44 @@ def run(
             experiment = replace(experiment, runtime=runtime)
         check_blast_radius(experiment)
         watch = _slo_watch(ctx, experiment, files, prometheus_url, events_store)
-    if store:  # a store that cannot take the run refuses it before anything runs
-        with errors_to_exit_codes(), store_session(ctx, read_only=True):
-            pass
-    if not experiment.srekit.allowed_targets:
-        error_console.print("warning: no blast radius declared (extensions: srekit)")
-    if watch is not None:
-        with errors_to_exit_codes():
-            refusal = watch.refusal()
-        if refusal is not None and not force:
-            abort(f"refused: {refusal}", code=1)
-        if refusal is not None:
-            error_console.print(f"warning: --force: {refusal}", markup=False)
-    with _sigterm_interrupts():
-        result = run_experiment(
-            experiment,
-            python_allowed=(*SREKIT_MODULES, *(allow_python or ())),
-            trusted=trust,
-            guard=watch.breach if watch is not None else None,
-        )
-    consumed = watch.consumed() if watch is not None else None
-    if journal is not None:
-        journal.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    run_id = None
-    if store:
-        run_id = _store(ctx, result, service or experiment.srekit.service, consumed)
-    if output is not OutputFormat.TABLE:
-        emit(result, output)
-    else:
-        _print_journal(result, run_id=run_id, consumed=consumed)
-    from srekit.core.chaos import RunStatus
+    try:
+        if store:  # a store that cannot take the run refuses it before anything runs
+            with errors_to_exit_codes(), store_session(ctx, read_only=True):
+                pass
+        if not experiment.srekit.allowed_targets:
+            error_console.print("warning: no blast radius declared (extensions: srekit)")
+        if watch is not None:
+            with errors_to_exit_codes():
+                refusal = watch.refusal()
+            if refusal is not None and not force:
+                abort(f"refused: {refusal}", code=1)
+            if refusal is not None:
+                error_console.print(f"warning: --force: {refusal}", markup=False)
+        with _sigterm_interrupts():
+            result = run_experiment(
+                experiment,
+                python_allowed=(*SREKIT_MODULES, *(allow_python or ())),
+                trusted=trust,
+                guard=watch.breach if watch is not None else None,
+            )
+        consumed = watch.consumed() if watch is not None else None
+        if journal is not None:
+            journal.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        run_id = None
+        if store:
+            run_id = _store(ctx, result, service or experiment.srekit.service, consumed)
+        if output is not OutputFormat.TABLE:
+            emit(result, output)
+        else:
+            _print_journal(result, run_id=run_id, consumed=consumed)
+        from srekit.core.chaos import RunStatus
 
-    raise typer.Exit(exit_code(RunStatus(result["status"]), deviated=result["deviated"]))
+        raise typer.Exit(exit_code(RunStatus(result["status"]), deviated=result["deviated"]))
+    finally:  # the guard's sources (a Prometheus client, an event store) are closed
+        if watch is not None:
+            from srekit.sources.factory import close_sources
+
+            close_sources(watch.sources)
 
 
 def _slo_watch(
@@ -320,11 +326,16 @@ def _slo_watch(
         return None
     from srekit.cli.common import load_with_sources
     from srekit.flows.chaos_guard import SloWatch
+    from srekit.sources.factory import close_sources
 
     specs, sources = load_with_sources(
         ctx, files or [], prometheus_url=prometheus_url, events_store=events_store
     )
-    return SloWatch(guard, specs, sources)
+    try:
+        return SloWatch(guard, specs, sources)
+    except BaseException:
+        close_sources(sources)
+        raise
 
 
 def _store(

@@ -301,6 +301,7 @@ def _evaluated(
 ) -> list[SloStatus]:
     from srekit.cli.common import evaluate, load_with_sources
     from srekit.flows.gate import require_service
+    from srekit.sources.factory import close_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():
@@ -311,11 +312,14 @@ def _evaluated(
             events_store=events_store,
             announce=announce,
         )
-        if service:
-            require_service(specs, service)
-            own = tuple(slo for slo in specs.slos if slo.service == service)
-            specs = replace(specs, slos=own)
-        return evaluate(specs, sources, when)
+        try:
+            if service:
+                require_service(specs, service)
+                own = tuple(slo for slo in specs.slos if slo.service == service)
+                specs = replace(specs, slos=own)
+            return evaluate(specs, sources, when)
+        finally:  # a Prometheus client's sockets, an event store's DuckDB file
+            close_sources(sources)
 
 
 def _from_server(server: str, service: str | None) -> list[SloStatus]:

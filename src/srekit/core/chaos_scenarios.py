@@ -6,6 +6,8 @@ exactly what it touches, a TTL, and rollbacks that undo what can be undone.
   proxy's Toxiproxy REST API in front of a dependency;
 - `dependency`: the dependency times out, errors (connections reset) or is slow (bandwidth
   cut to a trickle), through the same API;
+  each toxic carries the fault proxy's `ttl` (`duration_s` plus `ttl_margin_s`), so a run that
+  crashes before its rollbacks cannot leave the fault in place: the proxy removes it itself;
 - `process`: a local process is signalled (`pkill`), or a pod deleted (`kubectl`) when kubectl
   is at hand;
 - `resource`: CPU or memory exhausted for a while, by `stress-ng` when installed, else by
@@ -53,7 +55,14 @@ _COMMON = (
     ScenarioParameter("duration_s", "seconds the fault stays in place", "60"),
     ScenarioParameter("ttl", "the longest the run may last", "15m"),
 )
-_PROXY = ScenarioParameter("proxy_api", "the fault proxy's REST API", "http://127.0.0.1:8474")
+_PROXY = (
+    ScenarioParameter("proxy_api", "the fault proxy's REST API", "http://127.0.0.1:8474"),
+    ScenarioParameter(
+        "ttl_margin_s",
+        "the toxic removes itself this many seconds after duration_s (a crashed run's fault)",
+        "30",
+    ),
+)
 
 SCENARIOS = (
     Scenario(
@@ -64,7 +73,7 @@ SCENARIOS = (
             ScenarioParameter("latency_ms", "added latency", "500"),
             ScenarioParameter("jitter_ms", "random variation of the latency", "0"),
             ScenarioParameter("loss_percent", "share of connections reset", "0"),
-            _PROXY,
+            *_PROXY,
             *_COMMON,
         ),
     ),
@@ -75,7 +84,7 @@ SCENARIOS = (
         (
             ScenarioParameter("mode", "timeout, error or slow", "timeout"),
             ScenarioParameter("rate_kb", "slow: bandwidth in KB/s", "1"),
-            _PROXY,
+            *_PROXY,
             *_COMMON,
         ),
     ),
@@ -170,7 +179,7 @@ def build_scenario(
     method: list[dict[str, Any]]
     rollbacks: list[dict[str, Any]]
     if name in ("network", "dependency"):
-        method, rollbacks = _toxics(name, target, values)
+        method, rollbacks = _toxics(name, target, values, duration)
         radius.append(values["proxy_api"].rstrip("/") + f"/proxies/{target}")
     elif name == "process":
         method, rollbacks = _process(target, values, tools)
@@ -233,7 +242,9 @@ def _burn_probe(values: Mapping[str, str]) -> dict[str, Any]:
 _Toxic = tuple[str, str, dict[str, int], float]  # name, Toxiproxy type, attributes, toxicity
 
 
-def _toxic(proxy_api: str, target: str, chosen: _Toxic) -> tuple[dict[str, Any], dict[str, Any]]:
+def _toxic(
+    proxy_api: str, target: str, chosen: _Toxic, ttl_ms: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     toxic, kind, attributes, toxicity = chosen
     base = f"{proxy_api.rstrip('/')}/proxies/{target}/toxics"
     add = {
@@ -249,7 +260,7 @@ def _toxic(proxy_api: str, target: str, chosen: _Toxic) -> tuple[dict[str, Any],
                 "type": kind,
                 "stream": "downstream",
                 "toxicity": toxicity,
-                "attributes": attributes,
+                "attributes": {**attributes, "ttl": ttl_ms},
             },
             "expected_status": [200, 201],
             "timeout": 10,
@@ -270,10 +281,14 @@ def _toxic(proxy_api: str, target: str, chosen: _Toxic) -> tuple[dict[str, Any],
 
 
 def _toxics(
-    name: str, target: str, values: Mapping[str, str]
+    name: str, target: str, values: Mapping[str, str], duration_s: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The toxics' adds (the method) and deletes (the rollbacks). Each toxic's `ttl` (ms, the
+    fault proxy's extension) is the fault's duration plus the margin: the longest it stays
+    when the rollbacks never run."""
     api = values["proxy_api"]
     _host(api, "proxy_api")
+    ttl_ms = (duration_s + _number(values, "ttl_margin_s", low=0, high=86_400)) * 1000
     chosen: list[_Toxic] = []
     if name == "network":
         latency = _number(values, "latency_ms", low=0, high=600_000)
@@ -291,7 +306,7 @@ def _toxics(
         else:
             rate = _number(values, "rate_kb", low=1, high=10_000_000)
             chosen.append(("srekit-slow", "bandwidth", {"rate": rate}, 1.0))
-    pairs = [_toxic(api, target, toxic) for toxic in chosen]
+    pairs = [_toxic(api, target, toxic, ttl_ms) for toxic in chosen]
     return [add for add, _ in pairs], [remove for _, remove in pairs]
 
 
