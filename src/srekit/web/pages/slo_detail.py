@@ -321,25 +321,25 @@ async def slo_detail(request: Request, service: str, name: str, user: PageViewer
         )
     except NotFound:
         raise PageRefusedError(404, "No such SLO.") from None
-    found = [
-        status
-        for status in await state.statuses.get()
-        if status.service == service and status.slo == name
-    ]
+    # the service's every status: its gate reads all of them, as the gate API does (this
+    # SLO's alone would count its siblings as unreadable data)
+    of_service = [status for status in await state.statuses.get() if status.service == service]
+    found = any(status.slo == name for status in of_service)
     lines = (
         await run_in_threadpool(
             slo_lines,
             state.engine,
-            statuses=found,
+            statuses=of_service,
             incidents=state.gate.incidents,
             now=datetime.now(UTC),
             max_status_age_s=state.settings.gate_max_status_age_s,
+            load_test=state.gate.load_test,
             catalog=await state.gate.catalog(),
         )
         if found
         else []
     )
-    line = lines[0] if lines else None
+    line = next((line for line in lines if line.status.slo == name), None)
     status = line.status if line else None
     return render(
         request,
