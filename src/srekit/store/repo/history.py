@@ -41,6 +41,8 @@ __all__ = [
     "delete_rollups_before",
     "hour_rollups",
     "roll_up_hour",
+    "rollup_chart_rows",
+    "snapshot_chart_rows",
     "snapshot_hours",
     "snapshot_points",
 ]
@@ -275,6 +277,65 @@ def hour_rollups(
         )
         for row in rows
     ]
+
+
+_ROLLUP_CHART_COLUMNS = (
+    _HOURS.c.hour_start,
+    _HOURS.c.window_s,
+    *(
+        _HOURS.c[f"{figure}_{part}"]
+        for figure in _FIGURES
+        for part in ("min", "max", "first", "last")
+    ),
+    _HOURS.c.burn_rates_json,
+)
+_SNAPSHOT_CHART_COLUMNS = (
+    _SNAPSHOTS.c.evaluated_at,
+    _SNAPSHOTS.c.window_s,
+    _SNAPSHOTS.c.sli,
+    _SNAPSHOTS.c.remaining,
+    _SNAPSHOTS.c.good_events,
+    _SNAPSHOTS.c.total_events,
+    _SNAPSHOTS.c.burn_rates_json,
+)
+
+
+def rollup_chart_rows(
+    session: Session, *, slo_id: int, start: datetime, end: datetime
+) -> list[Sequence[Any]]:
+    """What a chart reads of the SLO's rollups of hours starting in `[start, end)`, oldest
+    first, as plain rows: `hour_start, window_s`, then min, max, first, last of `sli`,
+    `remaining`, `bad_events`, `total_events` (positions 2..17), then `burn_rates_json`
+    (18), still encoded. No objects per row: a 90-day chart reads 2,160 of them, by the
+    `(slo_id, hour_start)` unique index."""
+    rows = core_connection(session).execute(
+        select(*_ROLLUP_CHART_COLUMNS)
+        .where(
+            _HOURS.c.slo_id == slo_id,
+            _HOURS.c.hour_start >= start,
+            _HOURS.c.hour_start < end,
+        )
+        .order_by(_HOURS.c.hour_start)
+    )
+    return list(rows)
+
+
+def snapshot_chart_rows(
+    session: Session, *, slo_id: int, start: datetime, end: datetime
+) -> list[Sequence[Any]]:
+    """What a chart reads of the SLO's raw snapshots in `[start, end)`, oldest first, as
+    plain rows: `evaluated_at, window_s, sli, remaining, good_events, total_events,
+    burn_rates_json` (still encoded), by the `(slo_id, evaluated_at, id)` index."""
+    rows = core_connection(session).execute(
+        select(*_SNAPSHOT_CHART_COLUMNS)
+        .where(
+            _SNAPSHOTS.c.slo_id == slo_id,
+            _SNAPSHOTS.c.evaluated_at >= start,
+            _SNAPSHOTS.c.evaluated_at < end,
+        )
+        .order_by(_SNAPSHOTS.c.evaluated_at, _SNAPSHOTS.c.id)
+    )
+    return list(rows)
 
 
 def budget_burned_by_day(
