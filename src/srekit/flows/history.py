@@ -200,9 +200,9 @@ class _Timeline:
     hourly: dict[int, _Hourly]
 
 
-def _rollup_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
+def _rollup_timeline(rows: Sequence[Sequence[Any]], *, burn_rates: bool = True) -> _Timeline:
     """`store.repo.rollup_chart_rows` as columns: each figure's four columns zipped, the
-    burn rates decoded once per row."""
+    burn rates decoded once per row (their series left out without `burn_rates`)."""
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 19
     starts: Sequence[datetime] = columns[0]
     figures: dict[str, list[SpanValues]] = {}
@@ -213,7 +213,7 @@ def _rollup_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
             for lo, hi, fi, la in zip(low, high, first, last, strict=True)
         ]
     burns = [orjson.loads(encoded) for encoded in columns[18]]
-    for window in dict.fromkeys(name for burn in burns for name in burn):
+    for window in dict.fromkeys(name for burn in burns for name in burn) if burn_rates else ():
         figures[f"burn_rate:{window}"] = [burn.get(window) for burn in burns]
     times = [_epoch(start) for start in starts]
     hours = [int(t) // HOUR_S for t in times]  # exact: a rollup starts on the hour
@@ -232,9 +232,9 @@ def _rollup_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
     return _Timeline(times, hours, figures, hourly)
 
 
-def _snapshot_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
+def _snapshot_timeline(rows: Sequence[Sequence[Any]], *, burn_rates: bool = True) -> _Timeline:
     """`store.repo.snapshot_chart_rows` as columns: a reading is a span of one value; the
-    burn-down reads each hour's last snapshot."""
+    burn-down reads each hour's last snapshot (their series left out without `burn_rates`)."""
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 7
     at, window_s, sli, remaining, good, total, encoded = columns
     figures: dict[str, list[SpanValues]] = {
@@ -251,7 +251,7 @@ def _snapshot_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
         ],
     }
     burns = [orjson.loads(text) for text in encoded]
-    for window in dict.fromkeys(name for burn in burns for name in burn):
+    for window in dict.fromkeys(name for burn in burns for name in burn) if burn_rates else ():
         figures[f"burn_rate:{window}"] = [
             None if (rate := burn.get(window)) is None else (rate, rate, rate, rate)
             for burn in burns
@@ -265,10 +265,15 @@ def _snapshot_timeline(rows: Sequence[Sequence[Any]]) -> _Timeline:
 
 
 def _merged(
-    rolled: _Timeline, raw: _Timeline, *, raw_from_hour: int
+    rolled: _Timeline,
+    raw: _Timeline,
+    *,
+    raw_from_hour: int,
+    figures_wanted: Collection[str] | None = None,
 ) -> tuple[list[float], dict[str, list[SpanValues]], list[_Hourly]]:
     """Both sources as one timeline, hour by hour from one source: raw where the hour is
-    past the raw horizon (`raw_from_hour`) or has no rollup, the rollup elsewhere."""
+    past the raw horizon (`raw_from_hour`) or has no rollup, the rollup elsewhere; only the
+    figures of `figures_wanted` (None: all)."""
     rolled_hours = set(rolled.hours)
     raw_hours = {hour for hour in raw.hourly if hour >= raw_from_hour or hour not in rolled_hours}
     order = sorted(
@@ -285,6 +290,8 @@ def _merged(
     )
     figures: dict[str, list[SpanValues]] = {}
     for figure in dict.fromkeys([*rolled.figures, *raw.figures]):
+        if figures_wanted is not None and figure not in figures_wanted:
+            continue
         of_rolled = rolled.figures.get(figure)
         of_raw = raw.figures.get(figure)
         figures[figure] = [
@@ -309,13 +316,16 @@ def slo_history_chart(
     now: datetime,
     raw_s: float,
     view: BurndownView = "rolling",
+    figures: Collection[str] | None = None,
 ) -> HistoryChart:
     """The SLO's history over `[start, end)` downsampled to `width` buckets (NotFound when
     the SLO is not stored). Raises ValueError for an empty range or width.
 
     `view` picks the burn-down's window: the SLO's own, or the current calendar week, month
     or quarter (`core.compliance.burndown_window`): the budget left since that period's
-    start, each hour spending `budget_burned_in_hour` of the period's budget."""
+    start, each hour spending `budget_burned_in_hour` of the period's budget. `figures`
+    keeps only those series (`sli`, `burn_rate:1h`, …; None: all): a page drawing two of
+    them need not pay for a dozen."""
     if not end > start:
         raise ValueError("expected the range to end after it starts")
     seam = raw_horizon(now, raw_s=raw_s)
@@ -340,15 +350,17 @@ def slo_history_chart(
         coarse = (end - start).total_seconds() / width >= HOUR_S
         raw_from = rollup_rows[-1][0] + _HOUR if coarse and rollup_rows else read_from
         raw_rows = snapshot_chart_rows(session, slo_id=row.id, start=raw_from, end=end)
-    times, figures, hourly = _merged(
-        _rollup_timeline(rollup_rows),
-        _snapshot_timeline(raw_rows),
+    burn_rates = figures is None or any(name.startswith("burn_rate:") for name in figures)
+    times, columns, hourly = _merged(
+        _rollup_timeline(rollup_rows, burn_rates=burn_rates),
+        _snapshot_timeline(raw_rows, burn_rates=burn_rates),
         raw_from_hour=_hour_number(seam),
+        figures_wanted=figures,
     )
     begin, stop = _epoch(start), _epoch(end)
     runs = bucket_runs(times, start=begin, end=stop, width=width)
     series: dict[str, Buckets] = {}
-    for figure, values in figures.items():
+    for figure, values in columns.items():
         buckets = downsample_runs(values, runs, start=begin, end=stop, width=width)
         if buckets.t:
             series[figure] = buckets
