@@ -200,19 +200,35 @@ class _Timeline:
     hourly: dict[int, _Hourly]
 
 
-def _rollup_timeline(rows: Sequence[Sequence[Any]], *, burn_rates: bool = True) -> _Timeline:
-    """`store.repo.rollup_chart_rows` as columns: each figure's four columns zipped, the
-    burn rates decoded once per row (their series left out without `burn_rates`)."""
+def _rollup_timeline(
+    rows: Sequence[Sequence[Any]],
+    *,
+    wanted: Collection[str],
+    burn_rates: bool = True,
+    burndown_from: datetime | None = None,
+) -> _Timeline:
+    """`store.repo.rollup_chart_rows` as columns: each `wanted` figure's four columns
+    zipped, the burn rates decoded once per row. Without `burn_rates` their series are left
+    out and only the rows from `burndown_from` on are decoded (the burn-down ignores the
+    hours before its window's start)."""
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 19
     starts: Sequence[datetime] = columns[0]
     figures: dict[str, list[SpanValues]] = {}
     for number, figure in enumerate(_FIGURES):
+        if figure not in wanted:
+            continue
         low, high, first, last = columns[2 + 4 * number : 6 + 4 * number]
         figures[figure] = [
             None if lo is None else (lo, hi, fi, la)
             for lo, hi, fi, la in zip(low, high, first, last, strict=True)
         ]
-    burns = [orjson.loads(encoded) for encoded in columns[18]]
+    if burn_rates or burndown_from is None:
+        burns = [orjson.loads(encoded) for encoded in columns[18]]
+    else:
+        burns = [
+            orjson.loads(encoded) if start >= burndown_from else {}
+            for start, encoded in zip(starts, columns[18], strict=True)
+        ]
     for window in dict.fromkeys(name for burn in burns for name in burn) if burn_rates else ():
         figures[f"burn_rate:{window}"] = [burn.get(window) for burn in burns]
     times = [_epoch(start) for start in starts]
@@ -343,7 +359,10 @@ def slo_history_chart(
         else:
             window_start, window_end = calendar_period(slo.window, moment)
         read_from = hour_floor(min(start, window_start))
-        rollup_rows = rollup_chart_rows(session, slo_id=row.id, start=read_from, end=end)
+        scalars = _FIGURES if figures is None else [f for f in _FIGURES if f in figures]
+        rollup_rows = rollup_chart_rows(
+            session, slo_id=row.id, start=read_from, end=end, figures=scalars
+        )
         # Buckets of an hour or more show nothing an hour's rollup does not: raw snapshots
         # are read only past the newest rollup (the hour in progress). Shorter buckets read
         # them wherever they are kept.
@@ -352,7 +371,9 @@ def slo_history_chart(
         raw_rows = snapshot_chart_rows(session, slo_id=row.id, start=raw_from, end=end)
     burn_rates = figures is None or any(name.startswith("burn_rate:") for name in figures)
     times, columns, hourly = _merged(
-        _rollup_timeline(rollup_rows, burn_rates=burn_rates),
+        _rollup_timeline(
+            rollup_rows, wanted=scalars, burn_rates=burn_rates, burndown_from=window_start
+        ),
         _snapshot_timeline(raw_rows, burn_rates=burn_rates),
         raw_from_hour=_hour_number(seam),
         figures_wanted=figures,

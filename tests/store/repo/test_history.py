@@ -364,3 +364,18 @@ def test_the_chart_equals_downsampling_each_figures_points(
     assert {"sli", "remaining", "bad_events", "total_events", "burn_rate:1h"} <= set(expected)
     for name, buckets in expected.items():
         assert chart.series[name] == buckets, name
+    # the SLO page's two series alone: the same buckets, the same burn-down
+    two = slo_history_chart(
+        stored,
+        service="checkout",
+        name="availability",
+        start=start,
+        end=end,
+        width=width,
+        now=now,
+        raw_s=86400,
+        figures=("sli", "remaining"),
+    )
+    assert two.series == {name: expected[name] for name in ("sli", "remaining")}
+    assert two.burndown == chart.burndown
+    assert len(chart.burndown) >= 4 * 24

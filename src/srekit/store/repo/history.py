@@ -12,12 +12,12 @@ each SLO's newest, and `delete_rollups_before` applies the hourly horizon.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, case, delete, func, select
+from sqlalchemy import CursorResult, and_, case, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -279,16 +279,23 @@ def hour_rollups(
     ]
 
 
-_ROLLUP_CHART_COLUMNS = (
-    _HOURS.c.hour_start,
-    _HOURS.c.window_s,
-    *(
-        _HOURS.c[f"{figure}_{part}"]
-        for figure in _FIGURES
-        for part in ("min", "max", "first", "last")
-    ),
-    _HOURS.c.burn_rates_json,
-)
+def _rollup_chart_columns(figures: Collection[str]) -> tuple[Any, ...]:
+    """The columns a chart reads, a figure not in `figures` as NULLs (the positions stay);
+    `remaining_last` always, for the burn-down."""
+    return (
+        _HOURS.c.hour_start,
+        _HOURS.c.window_s,
+        *(
+            _HOURS.c[f"{figure}_{part}"]
+            if figure in figures or (figure, part) == ("remaining", "last")
+            else null()
+            for figure in _FIGURES
+            for part in ("min", "max", "first", "last")
+        ),
+        _HOURS.c.burn_rates_json,
+    )
+
+
 _SNAPSHOT_CHART_COLUMNS = (
     _SNAPSHOTS.c.evaluated_at,
     _SNAPSHOTS.c.window_s,
@@ -301,15 +308,21 @@ _SNAPSHOT_CHART_COLUMNS = (
 
 
 def rollup_chart_rows(
-    session: Session, *, slo_id: int, start: datetime, end: datetime
+    session: Session,
+    *,
+    slo_id: int,
+    start: datetime,
+    end: datetime,
+    figures: Collection[str] = _FIGURES,
 ) -> list[Sequence[Any]]:
     """What a chart reads of the SLO's rollups of hours starting in `[start, end)`, oldest
     first, as plain rows: `hour_start, window_s`, then min, max, first, last of `sli`,
-    `remaining`, `bad_events`, `total_events` (positions 2..17), then `burn_rates_json`
-    (18), still encoded. No objects per row: a 90-day chart reads 2,160 of them, by the
-    `(slo_id, hour_start)` unique index."""
+    `remaining`, `bad_events`, `total_events` (positions 2..17; None for a figure not in
+    `figures`, but `remaining`'s last), then `burn_rates_json` (18), still encoded. No
+    objects per row: a 90-day chart reads 2,160 of them, by the `(slo_id, hour_start)`
+    unique index."""
     rows = core_connection(session).execute(
-        select(*_ROLLUP_CHART_COLUMNS)
+        select(*_rollup_chart_columns(figures))
         .where(
             _HOURS.c.slo_id == slo_id,
             _HOURS.c.hour_start >= start,
