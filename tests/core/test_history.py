@@ -10,12 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from srekit.core.history import (
+    BucketRun,
     Extent,
     SnapshotPoint,
+    bucket_runs,
     budget_burndown,
     budget_burned_in_hour,
     daily_budget_burned,
     downsample,
+    downsample_runs,
     hour_floor,
     hours_due,
     ideal_budget_line,
@@ -161,6 +164,73 @@ def test_downsampled_extremes_are_each_buckets_true_extremes(
         assert buckets.high[position] == max(expected[index])
         assert buckets.first[position] == expected[index][0]
         assert buckets.last[position] == expected[index][-1]
+
+
+def test_bucket_runs_group_rows_by_bucket_and_skip_those_outside() -> None:
+    # [0, 100) in 4 buckets of 25 s: rows 0-2 in bucket 0, 3-4 in 1, 5 (t=100) and 6 (t=-1)
+    # outside, 7 in 3 after a row outside
+    times = [0, 10, 24.9, 30, 49, 100, -1, 80]
+    assert bucket_runs(times, start=0, end=100, width=4) == [
+        BucketRun(0, 0, 3),
+        BucketRun(1, 3, 5),
+        BucketRun(3, 7, 8),
+    ]
+    assert bucket_runs([], start=0, end=1, width=1) == []
+    assert bucket_runs([5.0], start=0, end=10, width=1) == [BucketRun(0, 0, 1)]
+    with pytest.raises(ValueError, match="start < end"):
+        bucket_runs([], start=5, end=5, width=10)
+    with pytest.raises(ValueError, match="width"):
+        bucket_runs([], start=0, end=5, width=0)
+
+
+def test_downsampling_runs_skips_rows_without_the_figure() -> None:
+    """The hand-checked case of `downsample` above, with rows lacking the figure (None)
+    first, last and alone in a bucket: those buckets keep their present rows only, or go."""
+    times = [0, 5, 10, 24.9, 30, 49, 60, 80, 90]
+    values = [
+        None,
+        (1, 1, 1, 1),
+        (3, 3, 3, 3),
+        (2, 2, 2, 2),
+        (9, 9, 9, 9),
+        (4, 4, 4, 4),
+        None,  # bucket 2 holds this row alone: no bucket
+        (1, 7, 2, 5),
+        None,
+    ]
+    runs = bucket_runs(times, start=0, end=100, width=4)
+    buckets = downsample_runs(values, runs, start=0, end=100, width=4)
+    assert buckets.t == [0, 25, 75]
+    assert buckets.low == [1, 4, 1]
+    assert buckets.high == [3, 9, 7]
+    assert buckets.first == [1, 9, 2]
+    assert buckets.last == [2, 4, 5]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-10, 1009.999, allow_nan=False),
+            st.one_of(
+                st.none(),
+                st.tuples(*(st.floats(-1e6, 1e6, allow_nan=False) for _ in range(4))),
+            ),
+        ),
+        max_size=200,
+    ),
+    st.integers(1, 300),
+)
+def test_downsampling_runs_equals_downsampling_the_present_rows(
+    raw: list[tuple[float, tuple[float, float, float, float] | None]], width: int
+) -> None:
+    rows = sorted(raw, key=lambda row: row[0])
+    times = [t for t, _ in rows]
+    values = [value for _, value in rows]
+    runs = bucket_runs(times, start=0.0, end=1000.0, width=width)
+    expected = downsample(
+        ((t, *value) for t, value in rows if value is not None), start=0.0, end=1000.0, width=width
+    )
+    assert downsample_runs(values, runs, start=0.0, end=1000.0, width=width) == expected
 
 
 def test_the_ideal_line_runs_from_all_to_none_over_the_window() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from srekit.core.dashboard import SloHealth
 from srekit.core.incident import Severity
+from srekit.core.load_gate import NO_LOAD_TEST
 from srekit.core.ports import NoIncidents
 from srekit.core.specs import canonical_json
 from srekit.flows.dashboard import daily_history, overview, slo_lines, worst_budget_first
@@ -86,6 +87,7 @@ def test_history_is_each_days_last_rolled_up_hour(engine: Engine) -> None:
         incidents=NoIncidents(),
         now=NOW,
         max_status_age_s=1e9,
+        load_test=NO_LOAD_TEST,
     )
     history = daily_history(engine, [line], now=NOW, history_days=3)[line.key]
     assert [reading.day for reading in history] == [
@@ -125,7 +127,12 @@ def test_the_history_survives_compaction_of_the_raw_snapshots(engine: Engine) ->
     assert oldest_raw >= NOW - timedelta(days=2, hours=1)
     current = [status_for("checkout", "availability", 0.6, at=NOW)]
     (line,) = slo_lines(
-        engine, statuses=current, incidents=NoIncidents(), now=NOW, max_status_age_s=1e9
+        engine,
+        statuses=current,
+        incidents=NoIncidents(),
+        now=NOW,
+        max_status_age_s=1e9,
+        load_test=NO_LOAD_TEST,
     )
     history = daily_history(engine, [line], now=NOW)[line.key]
     assert len(history) == 30
@@ -147,7 +154,12 @@ def test_incidents_count_against_their_slo_or_their_whole_service(engine: Engine
         status_for("catalog", "availability", 0.9, at=NOW),
     ]
     found = overview(
-        engine, statuses=statuses, incidents=NoIncidents(), now=NOW, max_status_age_s=1e9
+        engine,
+        statuses=statuses,
+        incidents=NoIncidents(),
+        now=NOW,
+        max_status_age_s=1e9,
+        load_test=NO_LOAD_TEST,
     )
     counts = {line.key: line.open_incidents for line in found.lines}
     assert counts == {"checkout/availability": 1, "checkout/latency": 2, "catalog/availability": 0}
@@ -181,6 +193,7 @@ def test_the_overview_reads_the_history_of_its_worst_slos_only(engine: Engine) -
         incidents=NoIncidents(),
         now=NOW,
         max_status_age_s=1e9,
+        load_test=NO_LOAD_TEST,
         heatmap_slos=2,
     )
     assert len(found.lines) == 3
@@ -194,6 +207,7 @@ def test_the_overview_reads_the_history_of_its_worst_slos_only(engine: Engine) -
             incidents=NoIncidents(),
             now=NOW,
             max_status_age_s=1e9,
+            load_test=NO_LOAD_TEST,
         )
     )
     assert [line.key for line in order] == [
@@ -222,6 +236,7 @@ def test_a_line_s_team_is_its_services_and_the_gate_reads_its_own_slos(engine: E
         incidents=NoIncidents(),
         now=NOW,
         max_status_age_s=1e9,
+        load_test=NO_LOAD_TEST,
         catalog=catalog,
     )
     for line in lines:
@@ -281,3 +296,51 @@ def test_stored_incidents_read_every_services_open_p0_p1_at_once(engine: Engine)
     assert len(stored.open_severe_incidents("catalog")) == 1  # cached
     stored.invalidate()
     assert len(stored.open_severe_incidents("catalog")) == 2
+
+
+def test_the_gate_column_needs_the_load_test_the_gate_needs(engine: Engine) -> None:
+    """With a policy needing a passed load test within 7 days for feature deploys, each
+    service's line is denied as the gate is: without one (checkout), and with one 8 days old
+    (catalog, stale); a pass 2 days old allows. The reason leads the gate's reasons."""
+    from srekit.core.load_gate import LoadTestPolicy
+    from srekit.flows.gate import load_catalog
+
+    _store(engine)
+    statuses = [
+        status_for("checkout", "availability", 0.9, at=NOW),
+        status_for("checkout", "latency", 0.9, at=NOW),
+        status_for("catalog", "availability", 0.9, at=NOW),
+        status_for("catalog", "good-minutes", 0.9, at=NOW),
+    ]
+    policy = LoadTestPolicy(required_for=("feature",), max_age_days=7)
+    stale = NOW - timedelta(days=8)
+
+    def gates(passed: dict[str, datetime]) -> dict[str, tuple[str, str]]:
+        catalog = replace(load_catalog(engine), load_tests_passed=passed)
+        lines = slo_lines(
+            engine,
+            statuses=statuses,
+            incidents=NoIncidents(),
+            now=NOW,
+            max_status_age_s=1e9,
+            load_test=policy,
+            catalog=catalog,
+        )
+        return {line.key: (line.gate.decision.value, line.gate.reasons[0]) for line in lines}
+
+    found = gates({"catalog": stale})
+    missing = "feature deploys need a passed load test and checkout has none in the last 7 days"
+    old = (
+        "feature deploys need a passed load test within 7 days;"
+        f" catalog's last passed {stale.isoformat()}"
+    )
+    assert found == {
+        "checkout/availability": ("deny", missing),
+        "checkout/latency": ("deny", missing),
+        "catalog/availability": ("deny", old),
+        "catalog/good-minutes": ("deny", old),
+    }
+    recent = NOW - timedelta(days=2)
+    allowed = gates({"catalog": recent, "checkout": recent})
+    assert {decision for decision, _ in allowed.values()} == {"allow"}
+    assert not any("load test" in reason for _, reason in allowed.values())

@@ -6,6 +6,7 @@ equal the API's, a filter lands in the URL, nothing logs an error, no request le
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,10 +16,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Page
 
 from tests.browser import BrowserPage
 from tests.served import srekit_serve
-from tests.web.test_browser import Served, _axe, _demo, _login, watched
+from tests.web.test_browser import DOCS_IMG, Served, _axe, _demo, _login, watched
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +60,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             for service in ("checkout", "catalog"):
                 api("GET", f"/api/v1/gate?service={service}&change_type=feature&version=v{number}")
         yield found
+
+
+def _shoot(page: Page, tmp_path: Path, name: str, *, docs: str | None = None) -> None:
+    """A full-page screenshot beside the test; with `SREKIT_DOCS_SCREENSHOTS=1`, the visible
+    part written to docs/img/`docs` as well (the pictures in docs/web.md)."""
+    page.screenshot(path=str(tmp_path / name), full_page=True)
+    if docs is not None and os.environ.get("SREKIT_DOCS_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_IMG / docs))
 
 
 def _clean_page(recorded: BrowserPage, errors: list[str]) -> None:
@@ -189,7 +200,7 @@ def test_deployments_show_the_gates_answers(
         "n => document.querySelectorAll('#deployment-table tr[data-deployment]').length === n",
         arg=len(denied),
     )
-    page.screenshot(path=str(tmp_path / "deployments.png"), full_page=True)
+    _shoot(page, tmp_path, "deployments.png", docs="web-deployments.png")
     _clean_page(recorded, errors)
 
 
@@ -213,7 +224,7 @@ def test_audit_shows_the_change_log(
         arg=len(rotations),
     )
     page.locator("#audit-table summary").first.click()
-    page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
+    _shoot(page, tmp_path, "audit.png", docs="web-audit.png")
     _clean_page(recorded, errors)
 
 
@@ -242,7 +253,7 @@ def test_capacity_shows_the_recorded_plans(
         in section.locator('[data-field="recommendation"]').inner_text()
     )
     assert section.locator("svg polygon.band-95").count() == 1
-    page.screenshot(path=str(tmp_path / "capacity.png"), full_page=True)
+    _shoot(page, tmp_path, "capacity.png", docs="web-capacity.png")
     _clean_page(recorded, errors)
 
 
@@ -273,5 +284,19 @@ def test_load_tests_show_the_apis_runs_and_baselines(
     assert newest.locator('[data-field="verdict"]').inner_text().startswith("pass")
     baselines = api("GET", "/api/v1/load/checkout/baselines")
     assert page.locator("#load-baselines tr[data-baseline]").count() == len(baselines)
-    page.screenshot(path=str(tmp_path / "load.png"), full_page=True)
+    _shoot(page, tmp_path, "load.png", docs="web-load.png")
+    _clean_page(recorded, errors)
+
+
+def test_chaos_lists_the_apis_runs(
+    served: Served, watched: tuple[BrowserPage, list[str]], tmp_path: Path
+) -> None:
+    recorded, errors = watched
+    page = recorded.page
+    listed = Api(served)("GET", "/api/v1/chaos/runs")
+    _login(page, served, "/ui/chaos")
+    assert page.get_by_role("heading", level=1).first.inner_text() == "Chaos experiments"
+    runs = listed["runs"] if isinstance(listed, dict) else listed
+    assert page.locator("tr[data-run]").count() == len(runs)
+    _shoot(page, tmp_path, "chaos.png", docs="web-chaos.png")
     _clean_page(recorded, errors)

@@ -108,7 +108,48 @@ def test_the_slo_list_links_to_the_page(web: Web) -> None:
     assert f'href="{PAGE}"' in web.client.get("/ui/slos").text
 
 
+def _store_rollups(web: Web, hours: int) -> None:
+    """checkout/availability's rollups of the last `hours` hours: SLI, budget, 1h and 6h
+    burn rates that move hour by hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from srekit.core.history import Extent, HourRollup, hour_floor
+    from srekit.store.database import transaction
+    from srekit.store.repo import get_slo
+    from srekit.store.repo.history import _HOURS, _rollup_values
+
+    engine = web.client.app.state.srekit.engine  # type: ignore[attr-defined]
+    now = hour_floor(datetime.now(UTC))
+    with transaction(engine) as session:
+        slo_id = get_slo(session, service="checkout", name="availability").id
+        rows = [
+            _rollup_values(
+                slo_id,
+                HourRollup(
+                    hour_start=now - timedelta(hours=back),
+                    samples=60,
+                    objective=0.999,
+                    window="30d",
+                    window_s=30 * 86400,
+                    sli=Extent(0.998 - back / 1e5, 0.9995, 0.999, 0.9991),
+                    remaining=Extent(0.5, 0.5 + back / 1e3, 0.51, 0.5),
+                    bad_events=None,
+                    total_events=None,
+                    burn_rates={
+                        "1h": Extent(0.0, back % 7, 0.5, 1.0),
+                        "6h": Extent(0.1, 2.0, 0.2, 0.3),
+                    },
+                ),
+            )
+            for back in range(1, hours + 1)
+        ]
+        session.execute(insert(_HOURS), rows)
+
+
 def test_the_chart_data_is_the_history_endpoint_s(web: Web) -> None:
+    _store_rollups(web, 24 * 10)
     web.login("viewer")
     answer = web.client.get(PAGE + "/history.json")
     assert answer.status_code == 200
@@ -116,6 +157,20 @@ def test_the_chart_data_is_the_history_endpoint_s(web: Web) -> None:
     api = web.api("GET", "/api/v1/slos/checkout/availability/history").json()
     for field in ("service", "slo", "objective", "window", "window_s", "width"):
         assert document["history"][field] == api[field]
+    # the series the charts draw, as the API has them, and no others
+    assert set(api["series"]) == {"sli", "remaining"}
+    assert set(api["burn_rates"]) == {"1h", "6h"}
+    assert set(document["history"]["series"]) == {"sli", "remaining"}
+    assert len(document["history"]["series"]["sli"]["t"]) >= 200
+    # each asked at its own now: bucket starts differ by the time between the two requests
+    for name, series in document["history"]["series"].items():
+        for part in ("min", "max", "first", "last"):
+            assert series[part] == api["series"][name][part]
+        assert series["t"] == pytest.approx(api["series"][name]["t"], abs=5.0)
+    assert document["history"]["burn_rates"] == {}
+    burndown = document["history"]["burndown"]
+    assert burndown["remaining"] == api["burndown"]["remaining"]
+    assert burndown["t"] == pytest.approx(api["burndown"]["t"], abs=5.0)
     assert set(document["overlays"]) >= {"deployments", "gate_denials", "incidents", "alerts"}
 
 

@@ -24,15 +24,19 @@ from typing import NamedTuple
 __all__ = [
     "DATA_SEVERITY",
     "HOUR_S",
+    "BucketRun",
     "Buckets",
     "Extent",
     "HourRollup",
     "Point",
     "SnapshotPoint",
+    "SpanValues",
+    "bucket_runs",
     "budget_burndown",
     "budget_burned_in_hour",
     "daily_budget_burned",
     "downsample",
+    "downsample_runs",
     "hour_floor",
     "hours_due",
     "ideal_budget_line",
@@ -259,6 +263,85 @@ def downsample(points: Iterable[Point], *, start: float, end: float, width: int)
         lows[-1] = min(lows[-1], low)
         highs[-1] = max(highs[-1], high)
         lasts[-1] = last
+    return out
+
+
+#: One row's figure over its span: low, high, first, last (a tuple, or the list a stored
+#: rollup decodes to); None when the row lacks the figure.
+SpanValues = Sequence[float] | None
+
+
+class BucketRun(NamedTuple):
+    """Consecutive rows `[begin, stop)` of a time-ordered timeline falling in `bucket`."""
+
+    bucket: int
+    begin: int
+    stop: int
+
+
+def bucket_runs(times: Sequence[float], *, start: float, end: float, width: int) -> list[BucketRun]:
+    """The runs of rows of time-ordered `times` sharing an M4 bucket of `[start, end)` cut into
+    `width` (the bucket of `downsample`: `floor((t − start) · width / (end − start))`); rows
+    outside the range belong to no run. Worked out once per timeline, then shared by every
+    figure read from it (`downsample_runs`): a chart's dozen series cost one pass over time."""
+    if not end > start:
+        raise ValueError(f"expected start < end, got {start} and {end}")
+    if width < 1:
+        raise ValueError(f"expected a width of at least 1, got {width}")
+    span = end - start
+    runs: list[BucketRun] = []
+    current = -1
+    begin = 0
+    for position, t in enumerate(times):
+        if not start <= t < end:
+            if current >= 0:
+                runs.append(BucketRun(current, begin, position))
+                current = -1
+            continue
+        index = min(int((t - start) * width // span), width - 1)
+        if index != current:
+            if current >= 0:
+                runs.append(BucketRun(current, begin, position))
+            current, begin = index, position
+    if current >= 0:
+        runs.append(BucketRun(current, begin, len(times)))
+    return runs
+
+
+def downsample_runs(
+    values: Sequence[SpanValues],
+    runs: Sequence[BucketRun],
+    *,
+    start: float,
+    end: float,
+    width: int,
+) -> Buckets:
+    """M4 of one figure of a timeline whose `runs` are `bucket_runs` of its times: `values[i]`
+    is row i's span (None: the row lacks the figure). Equal to `downsample` of the rows holding
+    the figure, each as `(t, low, high, first, last)`: per bucket the min of lows, the max of
+    highs, its first present row's first and its last present row's last; a bucket without
+    any present row is left out."""
+    span = end - start
+    out = Buckets([], [], [], [], [])
+    times, lows, highs, firsts, lasts = out.t, out.low, out.high, out.first, out.last
+    for index, begin, stop in runs:
+        if stop - begin == 1:  # the common case when buckets are about a row's span
+            alone = values[begin]
+            if alone is None:
+                continue
+            low, high, first, last = alone
+        else:
+            present = [value for value in values[begin:stop] if value is not None]
+            if not present:
+                continue
+            low = min(value[0] for value in present)
+            high = max(value[1] for value in present)
+            first, last = present[0][2], present[-1][3]
+        times.append(start + index * span / width)
+        lows.append(low)
+        highs.append(high)
+        firsts.append(first)
+        lasts.append(last)
     return out
 
 

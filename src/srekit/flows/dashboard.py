@@ -3,7 +3,8 @@
 The SLO figures are the evaluator's latest statuses (the caller passes the API's cached ones),
 each SLO's health class is `core.dashboard`'s, a service's gate state is `flows.gate`'s
 decision for a `feature` change (without recording a deployment: nothing was asked to ship)
-from the gate's catalog (the caller passes the API's cached one), open incidents are
+from the gate's catalog and load-test policy (the caller passes the API's: the verdict is the
+one `GET /api/v1/gate` gives, a required load test missing or stale included), open incidents are
 `flows.incidents`', who is on call is `flows.oncall`'s.
 
 The 30-day history (`daily_history`) is read only for the SLOs a page shows: the SLO list's
@@ -27,6 +28,7 @@ from typing import NamedTuple
 from srekit.core.dashboard import SloHealth, slo_health
 from srekit.core.history import hour_floor
 from srekit.core.incident import IncidentView
+from srekit.core.load_gate import LoadTestPolicy
 from srekit.core.policy import FailMode, GateDecision
 from srekit.core.ports import IncidentRepository
 from srekit.core.rotation import Shift
@@ -180,9 +182,11 @@ def _gates(
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
+    load_test: LoadTestPolicy,
 ) -> dict[str, GateDecision]:
     """Each service's gate, decided from its own statuses only (the same decision as from
-    all of them: a service's gate reads its own SLOs' statuses)."""
+    all of them: a service's gate reads its own SLOs' statuses), with the gate's load-test
+    policy."""
     by_service: dict[str, list[SloStatus]] = {}
     for status in statuses:
         by_service.setdefault(status.service, []).append(status)
@@ -204,6 +208,7 @@ def _gates(
             open_severe_incidents=tuple(incidents.open_severe_incidents(service)),
             now=now,
             max_status_age_s=max_status_age_s,
+            load_test=load_test,
         )
     return gates
 
@@ -215,12 +220,14 @@ def slo_lines(
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
+    load_test: LoadTestPolicy,
     catalog: Catalog | None = None,
     open_incidents: Sequence[IncidentView] | None = None,
 ) -> list[SloLine]:
     """Every SLO of `statuses` with its team, health, service gate and open incidents (those
     naming the SLO, or its service when they name no SLO), in `statuses` order. `catalog` is
-    the gate's (read from the store when not given)."""
+    the gate's (read from the store when not given); `load_test` the gate's policy (required:
+    a dashboard that left it out would allow what the gate denies)."""
     known = catalog if catalog is not None else load_catalog(engine)
     gates = _gates(
         statuses,
@@ -228,6 +235,7 @@ def slo_lines(
         incidents=incidents,
         now=now,
         max_status_age_s=max_status_age_s,
+        load_test=load_test,
     )
     views = (
         open_incidents
@@ -288,6 +296,7 @@ def overview(
     incidents: IncidentRepository,
     now: datetime,
     max_status_age_s: float,
+    load_test: LoadTestPolicy,
     catalog: Catalog | None = None,
     open_incidents: Sequence[IncidentView] | None = None,
     lines: Sequence[SloLine] | None = None,
@@ -309,6 +318,7 @@ def overview(
             incidents=incidents,
             now=now,
             max_status_age_s=max_status_age_s,
+            load_test=load_test,
             catalog=catalog,
             open_incidents=views,
         )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from srekit.core.compliance import (
     BurndownView,
@@ -25,12 +27,11 @@ from srekit.core.compliance import (
 from srekit.core.history import (
     HOUR_S,
     Buckets,
-    HourRollup,
-    Point,
-    SnapshotPoint,
+    SpanValues,
+    bucket_runs,
     budget_burndown,
     budget_burned_in_hour,
-    downsample,
+    downsample_runs,
     hour_floor,
     hours_due,
     ideal_budget_line,
@@ -57,8 +58,9 @@ from srekit.store.repo import (
     list_incidents,
     list_slos,
     roll_up_hour,
+    rollup_chart_rows,
+    snapshot_chart_rows,
     snapshot_hours,
-    snapshot_points,
 )
 
 __all__ = [
@@ -174,43 +176,149 @@ def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
-def _add_rollup(points_of: dict[str, list[Point]], rollup: HourRollup) -> None:
-    """The rollup's figures as one point each, at the hour's start."""
-    t = _epoch(rollup.hour_start)
-    for figure, extent in (
-        ("sli", rollup.sli),
-        ("remaining", rollup.remaining),
-        ("bad_events", rollup.bad_events),
-        ("total_events", rollup.total_events),
-    ):
-        if extent is not None:
-            points_of.setdefault(figure, []).append((t, *extent))
-    for window, extent in rollup.burn_rates.items():
-        if extent is not None:
-            points_of.setdefault(f"burn_rate:{window}", []).append((t, *extent))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIGURES = ("sli", "remaining", "bad_events", "total_events")
+_BURN_1H = "1h"
+#: An hour's figures for the burn-down: its start, last 1-hour burn rate, last remaining
+#: budget and the window's length.
+_Hourly = tuple[datetime, float | None, float | None, int]
 
 
-def _add_points(points_of: dict[str, list[Point]], raw: list[SnapshotPoint]) -> None:
-    """Each raw snapshot's figures as one reading each (the hot loop of a chart's read:
-    flat tuples, no per-point objects)."""
-    sli = points_of.setdefault("sli", [])
-    remaining = points_of.setdefault("remaining", [])
-    bad = points_of.setdefault("bad_events", [])
-    total = points_of.setdefault("total_events", [])
-    for point in raw:
-        t = _epoch(point.at)
-        good, count = point.good_events, point.total_events
-        for into, value in (
-            (sli, point.sli),
-            (remaining, point.remaining),
-            (total, count),
-            (bad, None if good is None or count is None else count - good),
-        ):
-            if value is not None:
-                into.append((t, value, value, value, value))
-        for window, rate in point.burn_rates.items():
-            if rate is not None:
-                points_of.setdefault(f"burn_rate:{window}", []).append((t, rate, rate, rate, rate))
+def _hour_number(moment: datetime) -> int:
+    """The UTC hour holding `moment`, counted from the epoch (exact: no float rounding)."""
+    return (moment - _EPOCH) // _HOUR
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """One source's rows as columns: times, each row's hour, each figure's spans per row
+    (`burn_rate:<window>` too), and what the burn-down reads of each hour."""
+
+    times: list[float]
+    hours: list[int]
+    figures: dict[str, list[SpanValues]]
+    hourly: dict[int, _Hourly]
+
+
+def _rollup_timeline(
+    rows: Sequence[Sequence[Any]],
+    *,
+    wanted: Collection[str],
+    burn_rates: bool = True,
+    burndown_from: datetime | None = None,
+) -> _Timeline:
+    """`store.repo.rollup_chart_rows` as columns: each `wanted` figure's four columns
+    zipped, the burn rates decoded once per row. Without `burn_rates` their series are left
+    out and only the rows from `burndown_from` on are decoded (the burn-down ignores the
+    hours before its window's start)."""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 19
+    starts: Sequence[datetime] = columns[0]
+    figures: dict[str, list[SpanValues]] = {}
+    for number, figure in enumerate(_FIGURES):
+        if figure not in wanted:
+            continue
+        low, high, first, last = columns[2 + 4 * number : 6 + 4 * number]
+        figures[figure] = [
+            None if lo is None else (lo, hi, fi, la)
+            for lo, hi, fi, la in zip(low, high, first, last, strict=True)
+        ]
+    if burn_rates or burndown_from is None:
+        burns = [orjson.loads(encoded) for encoded in columns[18]]
+    else:
+        burns = [
+            orjson.loads(encoded) if start >= burndown_from else {}
+            for start, encoded in zip(starts, columns[18], strict=True)
+        ]
+    for window in dict.fromkeys(name for burn in burns for name in burn) if burn_rates else ():
+        figures[f"burn_rate:{window}"] = [burn.get(window) for burn in burns]
+    times = [_epoch(start) for start in starts]
+    hours = [int(t) // HOUR_S for t in times]  # exact: a rollup starts on the hour
+    remaining_last = columns[9]
+    hourly = {
+        hour: (start, None if burn_1h is None else burn_1h[3], remaining, window_s)
+        for hour, start, burn_1h, remaining, window_s in zip(
+            hours,
+            starts,
+            (burn.get(_BURN_1H) for burn in burns),
+            remaining_last,
+            columns[1],
+            strict=True,
+        )
+    }
+    return _Timeline(times, hours, figures, hourly)
+
+
+def _snapshot_timeline(rows: Sequence[Sequence[Any]], *, burn_rates: bool = True) -> _Timeline:
+    """`store.repo.snapshot_chart_rows` as columns: a reading is a span of one value; the
+    burn-down reads each hour's last snapshot (their series left out without `burn_rates`)."""
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 7
+    at, window_s, sli, remaining, good, total, encoded = columns
+    figures: dict[str, list[SpanValues]] = {
+        "sli": [None if value is None else (value, value, value, value) for value in sli],
+        "remaining": [
+            None if value is None else (value, value, value, value) for value in remaining
+        ],
+        "bad_events": [
+            None if g is None or n is None else (n - g, n - g, n - g, n - g)
+            for g, n in zip(good, total, strict=True)
+        ],
+        "total_events": [
+            None if value is None else (value, value, value, value) for value in total
+        ],
+    }
+    burns = [orjson.loads(text) for text in encoded]
+    for window in dict.fromkeys(name for burn in burns for name in burn) if burn_rates else ():
+        figures[f"burn_rate:{window}"] = [
+            None if (rate := burn.get(window)) is None else (rate, rate, rate, rate)
+            for burn in burns
+        ]
+    hours = [_hour_number(moment) for moment in at]
+    hourly = {  # the last of each hour wins
+        hour: (_EPOCH + hour * _HOUR, burn.get(_BURN_1H), left, length)
+        for hour, burn, left, length in zip(hours, burns, remaining, window_s, strict=True)
+    }
+    return _Timeline([_epoch(moment) for moment in at], hours, figures, hourly)
+
+
+def _merged(
+    rolled: _Timeline,
+    raw: _Timeline,
+    *,
+    raw_from_hour: int,
+    figures_wanted: Collection[str] | None = None,
+) -> tuple[list[float], dict[str, list[SpanValues]], list[_Hourly]]:
+    """Both sources as one timeline, hour by hour from one source: raw where the hour is
+    past the raw horizon (`raw_from_hour`) or has no rollup, the rollup elsewhere; only the
+    figures of `figures_wanted` (None: all)."""
+    rolled_hours = set(rolled.hours)
+    raw_hours = {hour for hour in raw.hourly if hour >= raw_from_hour or hour not in rolled_hours}
+    order = sorted(
+        [
+            (t, 0, row)
+            for row, (t, hour) in enumerate(zip(rolled.times, rolled.hours, strict=True))
+            if hour not in raw_hours
+        ]
+        + [
+            (t, 1, row)
+            for row, (t, hour) in enumerate(zip(raw.times, raw.hours, strict=True))
+            if hour in raw_hours
+        ]
+    )
+    figures: dict[str, list[SpanValues]] = {}
+    for figure in dict.fromkeys([*rolled.figures, *raw.figures]):
+        if figures_wanted is not None and figure not in figures_wanted:
+            continue
+        of_rolled = rolled.figures.get(figure)
+        of_raw = raw.figures.get(figure)
+        figures[figure] = [
+            None if (column := (of_rolled, of_raw)[source]) is None else column[row]
+            for _, source, row in order
+        ]
+    hourly = sorted(
+        [value for hour, value in rolled.hourly.items() if hour not in raw_hours]
+        + [raw.hourly[hour] for hour in raw_hours]
+    )
+    return [t for t, _, _ in order], figures, hourly
 
 
 def slo_history_chart(
@@ -224,13 +332,16 @@ def slo_history_chart(
     now: datetime,
     raw_s: float,
     view: BurndownView = "rolling",
+    figures: Collection[str] | None = None,
 ) -> HistoryChart:
     """The SLO's history over `[start, end)` downsampled to `width` buckets (NotFound when
     the SLO is not stored). Raises ValueError for an empty range or width.
 
     `view` picks the burn-down's window: the SLO's own, or the current calendar week, month
     or quarter (`core.compliance.burndown_window`): the budget left since that period's
-    start, each hour spending `budget_burned_in_hour` of the period's budget."""
+    start, each hour spending `budget_burned_in_hour` of the period's budget. `figures`
+    keeps only those series (`sli`, `burn_rate:1h`, …; None: all): a page drawing two of
+    them need not pay for a dozen."""
     if not end > start:
         raise ValueError("expected the range to end after it starts")
     seam = raw_horizon(now, raw_s=raw_s)
@@ -248,41 +359,30 @@ def slo_history_chart(
         else:
             window_start, window_end = calendar_period(slo.window, moment)
         read_from = hour_floor(min(start, window_start))
-        rollups = hour_rollups(session, slo_id=row.id, start=read_from, end=end)
+        scalars = _FIGURES if figures is None else [f for f in _FIGURES if f in figures]
+        rollup_rows = rollup_chart_rows(
+            session, slo_id=row.id, start=read_from, end=end, figures=scalars
+        )
         # Buckets of an hour or more show nothing an hour's rollup does not: raw snapshots
         # are read only past the newest rollup (the hour in progress). Shorter buckets read
         # them wherever they are kept.
         coarse = (end - start).total_seconds() / width >= HOUR_S
-        raw_from = rollups[-1].hour_start + _HOUR if coarse and rollups else read_from
-        points = snapshot_points(session, slo_id=row.id, start=raw_from, end=end)
-    rolled = {rollup.hour_start: rollup for rollup in rollups}
-    raw_hours: dict[datetime, list[SnapshotPoint]] = {}
-    for point in points:
-        raw_hours.setdefault(hour_floor(point.at), []).append(point)
-    # hour by hour, one source: raw within the raw horizon or where no rollup exists
-    points_of: dict[str, list[Point]] = {}
-    hourly: list[tuple[datetime, float | None, float | None, int]] = []
-    for hour in sorted({*rolled, *raw_hours}):
-        raw = raw_hours.get(hour)
-        if raw is not None and (hour >= seam or hour not in rolled):
-            _add_points(points_of, raw)
-            last = raw[-1]
-            hourly.append((hour, last.burn_rates.get("1h"), last.remaining, last.window_s))
-        else:
-            rollup = rolled[hour]
-            _add_rollup(points_of, rollup)
-            burn = rollup.burn_rates.get("1h")
-            hourly.append(
-                (
-                    hour,
-                    burn.last if burn else None,
-                    rollup.remaining.last if rollup.remaining else None,
-                    rollup.window_s,
-                )
-            )
+        raw_from = rollup_rows[-1][0] + _HOUR if coarse and rollup_rows else read_from
+        raw_rows = snapshot_chart_rows(session, slo_id=row.id, start=raw_from, end=end)
+    burn_rates = figures is None or any(name.startswith("burn_rate:") for name in figures)
+    times, columns, hourly = _merged(
+        _rollup_timeline(
+            rollup_rows, wanted=scalars, burn_rates=burn_rates, burndown_from=window_start
+        ),
+        _snapshot_timeline(raw_rows, burn_rates=burn_rates),
+        raw_from_hour=_hour_number(seam),
+        figures_wanted=figures,
+    )
+    begin, stop = _epoch(start), _epoch(end)
+    runs = bucket_runs(times, start=begin, end=stop, width=width)
     series: dict[str, Buckets] = {}
-    for figure, figure_points in points_of.items():
-        buckets = downsample(figure_points, start=_epoch(start), end=_epoch(end), width=width)
+    for figure, values in columns.items():
+        buckets = downsample_runs(values, runs, start=begin, end=stop, width=width)
         if buckets.t:
             series[figure] = buckets
     if period is not None:

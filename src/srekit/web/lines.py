@@ -98,6 +98,7 @@ class LineCache:
                 incidents=api.gate.incidents,
                 now=now,
                 max_status_age_s=api.settings.gate_max_status_age_s,
+                load_test=api.gate.load_test,
                 catalog=catalog,
                 open_incidents=open_incidents,
             ),

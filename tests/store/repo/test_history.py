@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
+from srekit.core.history import Buckets, SnapshotPoint, downsample, hour_floor, raw_horizon
 from srekit.core.sli import EventCounts
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import evaluate_slo
@@ -266,3 +267,115 @@ def test_day_closes_fall_back_to_the_last_hour_a_day_has(stored: Engine) -> None
         assert second.hour_start == T0 + DAY + 10 * HOUR  # starts before 10:30
         assert second.burn_rates["1h"] == pytest.approx((5 / 1000) / 0.01)
     assert only == {search: closes[search]}
+
+
+def _chart_by_points(
+    engine: Engine, *, start: datetime, end: datetime, width: int, now: datetime, raw_s: float
+) -> dict[str, Buckets]:
+    """The chart's series worked out another way: every rollup and raw snapshot read as
+    objects (`hour_rollups`, `snapshot_points`), hour by hour from one source (raw past the
+    raw horizon or where no rollup exists; with buckets of an hour or more, raw only past
+    the newest rollup), each figure's points downsampled on its own."""
+    seam = raw_horizon(now, raw_s=raw_s)
+    coarse = (end - start).total_seconds() / width >= 3600
+    with transaction(engine, read_only=True) as session:
+        slo_id = repo.get_slo(session, service="checkout", name="availability").id
+        rollups = {
+            rollup.hour_start: rollup
+            for rollup in history_repo.hour_rollups(
+                session, slo_id=slo_id, start=start - 40 * DAY, end=end
+            )
+        }
+        raw: dict[datetime, list[SnapshotPoint]] = {}
+        for point in history_repo.snapshot_points(
+            session, slo_id=slo_id, start=start - 40 * DAY, end=end
+        ):
+            raw.setdefault(hour_floor(point.at), []).append(point)
+    if coarse and rollups:
+        raw = {hour: kept for hour, kept in raw.items() if hour > max(rollups)}
+    points: dict[str, list[tuple[float, float, float, float, float]]] = {}
+    for hour in sorted({*rollups, *raw}):
+        if hour in raw and (hour >= seam or hour not in rollups):
+            for point in raw[hour]:
+                t = point.at.timestamp()
+                figures = {
+                    "sli": point.sli,
+                    "remaining": point.remaining,
+                    "total_events": point.total_events,
+                    "bad_events": None
+                    if point.total_events is None or point.good_events is None
+                    else point.total_events - point.good_events,
+                    **{f"burn_rate:{w}": rate for w, rate in point.burn_rates.items()},
+                }
+                for name, value in figures.items():
+                    if value is not None:
+                        points.setdefault(name, []).append((t, value, value, value, value))
+        else:
+            rollup = rollups[hour]
+            extents = {
+                "sli": rollup.sli,
+                "remaining": rollup.remaining,
+                "bad_events": rollup.bad_events,
+                "total_events": rollup.total_events,
+                **{f"burn_rate:{w}": extent for w, extent in rollup.burn_rates.items()},
+            }
+            for name, extent in extents.items():
+                if extent is not None:
+                    points.setdefault(name, []).append((hour.timestamp(), *extent))
+    found = {
+        name: downsample(series, start=start.timestamp(), end=end.timestamp(), width=width)
+        for name, series in points.items()
+    }
+    return {name: buckets for name, buckets in found.items() if buckets.t}
+
+
+@pytest.mark.parametrize(
+    ("back", "width"),
+    [(timedelta(hours=5), 600), (DAY, 600), (3 * DAY, 600), (3 * DAY, 7), (5 * DAY, 600)],
+)
+def test_the_chart_equals_downsampling_each_figures_points(
+    stored: Engine, back: timedelta, width: int
+) -> None:
+    """Four days of snapshots every 10 minutes, compacted with a one-day raw horizon (older
+    hours are rollups only, the last day raw and rolled up, the hour in progress raw only):
+    every series of the chart
+    equals downsampling each figure's points, over short and long ranges, fine and coarse
+    buckets, on SQLite and PostgreSQL."""
+    now = T0 + 4 * DAY + 25 * timedelta(minutes=1)
+    _record(stored, start=T0, hours=4 * 24 + 1)
+    compact_history(stored, now=now, raw_s=86400, hourly_s=400 * 86400)
+    with transaction(stored, read_only=True) as session:
+        kept = session.scalar(select(func.count()).select_from(SnapshotRow))
+    assert kept is not None
+    assert kept > 2 * 24 * 6  # the last day of both SLOs, raw
+    start, end = now - back, now
+    chart = slo_history_chart(
+        stored,
+        service="checkout",
+        name="availability",
+        start=start,
+        end=end,
+        width=width,
+        now=now,
+        raw_s=86400,
+    )
+    expected = _chart_by_points(stored, start=start, end=end, width=width, now=now, raw_s=86400)
+    assert set(chart.series) == set(expected)
+    assert {"sli", "remaining", "bad_events", "total_events", "burn_rate:1h"} <= set(expected)
+    for name, buckets in expected.items():
+        assert chart.series[name] == buckets, name
+    # the SLO page's two series alone: the same buckets, the same burn-down
+    two = slo_history_chart(
+        stored,
+        service="checkout",
+        name="availability",
+        start=start,
+        end=end,
+        width=width,
+        now=now,
+        raw_s=86400,
+        figures=("sli", "remaining"),
+    )
+    assert two.series == {name: expected[name] for name in ("sli", "remaining")}
+    assert two.burndown == chart.burndown
+    assert len(chart.burndown) >= 4 * 24

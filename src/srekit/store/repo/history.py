@@ -12,12 +12,12 @@ each SLO's newest, and `delete_rollups_before` applies the hourly horizon.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, case, delete, func, select
+from sqlalchemy import CursorResult, and_, case, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -41,6 +41,8 @@ __all__ = [
     "delete_rollups_before",
     "hour_rollups",
     "roll_up_hour",
+    "rollup_chart_rows",
+    "snapshot_chart_rows",
     "snapshot_hours",
     "snapshot_points",
 ]
@@ -275,6 +277,78 @@ def hour_rollups(
         )
         for row in rows
     ]
+
+
+def _rollup_chart_columns(figures: Collection[str]) -> tuple[Any, ...]:
+    """The columns a chart reads, a figure not in `figures` as NULLs (the positions stay);
+    `remaining_last` always, for the burn-down."""
+    return (
+        _HOURS.c.hour_start,
+        _HOURS.c.window_s,
+        *(
+            _HOURS.c[f"{figure}_{part}"]
+            if figure in figures or (figure, part) == ("remaining", "last")
+            else null()
+            for figure in _FIGURES
+            for part in ("min", "max", "first", "last")
+        ),
+        _HOURS.c.burn_rates_json,
+    )
+
+
+_SNAPSHOT_CHART_COLUMNS = (
+    _SNAPSHOTS.c.evaluated_at,
+    _SNAPSHOTS.c.window_s,
+    _SNAPSHOTS.c.sli,
+    _SNAPSHOTS.c.remaining,
+    _SNAPSHOTS.c.good_events,
+    _SNAPSHOTS.c.total_events,
+    _SNAPSHOTS.c.burn_rates_json,
+)
+
+
+def rollup_chart_rows(
+    session: Session,
+    *,
+    slo_id: int,
+    start: datetime,
+    end: datetime,
+    figures: Collection[str] = _FIGURES,
+) -> list[Sequence[Any]]:
+    """What a chart reads of the SLO's rollups of hours starting in `[start, end)`, oldest
+    first, as plain rows: `hour_start, window_s`, then min, max, first, last of `sli`,
+    `remaining`, `bad_events`, `total_events` (positions 2..17; None for a figure not in
+    `figures`, but `remaining`'s last), then `burn_rates_json` (18), still encoded. No
+    objects per row: a 90-day chart reads 2,160 of them, by the `(slo_id, hour_start)`
+    unique index."""
+    rows = core_connection(session).execute(
+        select(*_rollup_chart_columns(figures))
+        .where(
+            _HOURS.c.slo_id == slo_id,
+            _HOURS.c.hour_start >= start,
+            _HOURS.c.hour_start < end,
+        )
+        .order_by(_HOURS.c.hour_start)
+    )
+    return list(rows)
+
+
+def snapshot_chart_rows(
+    session: Session, *, slo_id: int, start: datetime, end: datetime
+) -> list[Sequence[Any]]:
+    """What a chart reads of the SLO's raw snapshots in `[start, end)`, oldest first, as
+    plain rows: `evaluated_at, window_s, sli, remaining, good_events, total_events,
+    burn_rates_json` (still encoded), by the `(slo_id, evaluated_at, id)` index."""
+    rows = core_connection(session).execute(
+        select(*_SNAPSHOT_CHART_COLUMNS)
+        .where(
+            _SNAPSHOTS.c.slo_id == slo_id,
+            _SNAPSHOTS.c.evaluated_at >= start,
+            _SNAPSHOTS.c.evaluated_at < end,
+        )
+        .order_by(_SNAPSHOTS.c.evaluated_at, _SNAPSHOTS.c.id)
+    )
+    return list(rows)
 
 
 def budget_burned_by_day(

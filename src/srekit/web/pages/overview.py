@@ -114,6 +114,7 @@ def _read(web: WebState, statuses: list[SloStatus], catalog: Catalog) -> Overvie
         incidents=web.api.gate.incidents,
         now=now,
         max_status_age_s=web.api.settings.gate_max_status_age_s,
+        load_test=web.api.gate.load_test,
         catalog=catalog,
         open_incidents=views,
         lines=web.lines.of(
