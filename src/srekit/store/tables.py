@@ -829,7 +829,36 @@ class SloHourRow(Base):
     worst_policy_state: Mapped[str] = mapped_column(String(40))
 
 
-__all__ += ["SloHourRow"]
+class SloDayRow(Base):
+    """One SLO's UTC day rolled up from its hourly rollups (`core.history.rollup_day`): the
+    hours rolled up, the last of them and the SLI, remaining budget and 1-day burn rate it
+    ended with, and the budget the day spent. What the SLO list's sparklines, the Overview's
+    heatmap and the budget heatmap read: a row a day, not a day's hours.
+
+    Kept by the store whenever hourly rollups change (`store.repo.roll_up_hour`,
+    `delete_rollups_before`), so it always equals what its hours say; a day still running
+    holds the hours rolled up so far. `(slo_id, day_start)` is unique.
+    """
+
+    __tablename__ = "slo_history_days"
+    __table_args__ = (
+        UniqueConstraint("slo_id", "day_start"),
+        # the budget heatmap's days over every SLO read from the index alone
+        Index("ix_slo_history_days_day_start", "day_start", "slo_id", "budget_burned"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
+    day_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    hours: Mapped[int] = mapped_column(Integer)
+    close_hour_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    sli_last: Mapped[float | None] = mapped_column(Float)
+    remaining_last: Mapped[float | None] = mapped_column(Float)
+    burn_1d_last: Mapped[float | None] = mapped_column(Float)
+    budget_burned: Mapped[float | None] = mapped_column(Float)
+
+
+__all__ += ["SloDayRow", "SloHourRow"]
 
 
 # --- On-call handoff notices --------------------------------------------------------------------
