@@ -158,6 +158,7 @@ from srekit.store.repo.slos import (
     list_slos,
     readable_spec,
     slo_ids,
+    slo_objectives,
     slo_versions,
     split_slo_key,
 )
@@ -366,6 +367,7 @@ __all__ = [
     "service_teams",
     "slo_history",
     "slo_ids",
+    "slo_objectives",
     "slo_versions",
     "snapshot_hours",
     "snapshot_points",
