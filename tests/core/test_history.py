@@ -18,6 +18,8 @@ from srekit.core.history import (
     budget_burned_in_hour,
     daily_budget_burned,
     day_floor,
+    day_number,
+    day_of_number,
     downsample,
     hour_floor,
     hours_due,
@@ -235,6 +237,15 @@ def test_a_day_needs_hours_of_its_own() -> None:
         rollup_day(day, [])
     with pytest.raises(ValueError, match="2026-11-02T00:00"):
         rollup_day(day, [HourClose(day + timedelta(days=1), 1.0, 1.0, 0.0, 0.0)])
+
+
+def test_days_are_numbered_from_the_epoch() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert day_number(datetime(1970, 1, 1, 23, 59, tzinfo=UTC)) == 0
+    assert day_number(datetime(1970, 1, 2, 0, 30, tzinfo=paris)) == 0  # 23:30 UTC on day 0
+    # 56 years of 365 days and 14 leap days to 2026-01-01, then 304 days to 1 November
+    assert day_number(datetime(2026, 11, 1, tzinfo=UTC)) == 56 * 365 + 14 + 304
+    assert day_of_number(56 * 365 + 14 + 304) == datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_the_day_floor_is_the_utc_midnight() -> None:

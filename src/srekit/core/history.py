@@ -35,6 +35,8 @@ __all__ = [
     "budget_burned_in_hour",
     "daily_budget_burned",
     "day_floor",
+    "day_number",
+    "day_of_number",
     "downsample",
     "hour_floor",
     "hours_due",
@@ -320,6 +322,20 @@ def daily_budget_burned(
 def day_floor(moment: datetime) -> datetime:
     """The start of the UTC day holding `moment` (its midnight)."""
     return hour_floor(moment).replace(hour=0)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_number(moment: datetime) -> int:
+    """The UTC day holding `moment` as a number: whole days since 1970-01-01 (day 0). A day
+    stored as a number is compared, indexed and read back without any timestamp to decode."""
+    return (day_floor(moment) - _EPOCH).days
+
+
+def day_of_number(number: int) -> datetime:
+    """The midnight (UTC) starting day `number` of `day_number`."""
+    return _EPOCH + timedelta(days=number)
 
 
 class HourClose(NamedTuple):

@@ -837,19 +837,21 @@ class SloDayRow(Base):
 
     Kept by the store whenever hourly rollups change (`store.repo.roll_up_hour`,
     `delete_rollups_before`), so it always equals what its hours say; a day still running
-    holds the hours rolled up so far. `(slo_id, day_start)` is unique.
+    holds the hours rolled up so far. `day` is the UTC day as a number
+    (`core.history.day_number`: days since 1970-01-01), so reading a month of a thousand SLOs
+    decodes no timestamp; `(slo_id, day)` is unique.
     """
 
     __tablename__ = "slo_history_days"
     __table_args__ = (
-        UniqueConstraint("slo_id", "day_start"),
+        UniqueConstraint("slo_id", "day"),
         # the budget heatmap's days over every SLO read from the index alone
-        Index("ix_slo_history_days_day_start", "day_start", "slo_id", "budget_burned"),
+        Index("ix_slo_history_days_day", "day", "slo_id", "budget_burned"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
-    day_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    day: Mapped[int] = mapped_column(Integer)
     hours: Mapped[int] = mapped_column(Integer)
     close_hour_start: Mapped[datetime] = mapped_column(UtcDateTime)
     sli_last: Mapped[float | None] = mapped_column(Float)

@@ -65,6 +65,7 @@ from srekit.store.repo.escalations import (
 )
 from srekit.store.repo.history import (
     DayClose,
+    DayFigures,
     budget_burned_by_day,
     day_closes,
     day_rollups,
@@ -220,6 +221,7 @@ __all__ = [
     "Applied",
     "AuditRow",
     "DayClose",
+    "DayFigures",
     "DeploymentRow",
     "EscalationPolicyRow",
     "EscalationPolicyVersionRow",

@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-from srekit.core.history import HourClose, day_floor, rollup_day
+from srekit.core.history import HourClose, day_floor, day_number, rollup_day
 
 revision: str = "0015_slo_day_rollups"
 down_revision: str | None = "0014_load_runs"
@@ -36,7 +36,7 @@ _HOURS = sa.table(
 _DAYS = sa.table(
     "slo_history_days",
     sa.column("slo_id", _ID),
-    sa.column("day_start", sa.DateTime(timezone=True)),
+    sa.column("day", sa.Integer()),
     sa.column("hours", sa.Integer()),
     sa.column("close_hour_start", sa.DateTime(timezone=True)),
     sa.column("sli_last", sa.Float()),
@@ -81,7 +81,7 @@ def _day_values(day: datetime, rows: Iterable[Any]) -> list[dict[str, Any]]:
         values.append(
             {
                 "slo_id": slo_id,
-                "day_start": rolled.day_start,
+                "day": day_number(rolled.day_start),
                 "hours": rolled.hours,
                 "close_hour_start": rolled.close_hour_start,
                 "sli_last": rolled.sli,
@@ -119,7 +119,7 @@ def upgrade() -> None:
         "slo_history_days",
         sa.Column("id", _ID, nullable=False),
         sa.Column("slo_id", _ID, nullable=False),
-        sa.Column("day_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("hours", sa.Integer(), nullable=False),
         sa.Column("close_hour_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sli_last", sa.Float(), nullable=True),
@@ -133,18 +133,16 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slo_history_days")),
-        sa.UniqueConstraint(
-            "slo_id", "day_start", name=op.f("uq_slo_history_days_slo_id_day_start")
-        ),
+        sa.UniqueConstraint("slo_id", "day", name=op.f("uq_slo_history_days_slo_id_day")),
     )
     op.create_index(
-        "ix_slo_history_days_day_start",
+        "ix_slo_history_days_day",
         "slo_history_days",
-        ["day_start", "slo_id", "budget_burned"],
+        ["day", "slo_id", "budget_burned"],
     )
     _backfill(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_index("ix_slo_history_days_day_start", table_name="slo_history_days")
+    op.drop_index("ix_slo_history_days_day", table_name="slo_history_days")
     op.drop_table("slo_history_days")
