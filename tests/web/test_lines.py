@@ -103,3 +103,23 @@ def test_a_failed_rebuild_keeps_the_lines_it_had() -> None:
     assert lines(broken) is kept
     if cache.refreshing is not None:
         cache.refreshing.join(5)
+
+
+def test_figures_of_the_kept_lines_are_computed_once_per_build() -> None:
+    cache = LineCache(ttl_s=60)
+    catalog = Catalog(services=frozenset(), slos={}, policies={})
+    statuses: list[SloStatus] = []
+    computed: list[str] = []
+
+    def count(name: str) -> str:
+        computed.append(name)
+        return name
+
+    kept = cache.lines(statuses=statuses, catalog=catalog, open_incidents=[], build=list)
+    assert cache.derived(kept, "order", lambda: count("a")) == "a"
+    assert cache.derived(kept, "order", lambda: count("b")) == "a"  # kept
+    assert cache.derived([], "order", lambda: count("c")) == "c"  # not the kept lines
+    rebuilt = cache.lines(statuses=[], catalog=catalog, open_incidents=[], build=list)
+    assert cache.derived(rebuilt, "order", lambda: count("d")) == "d"  # new lines, new figures
+    assert cache.derived(kept, "order", lambda: count("e")) == "e"  # the old lines: not kept
+    assert computed == ["a", "c", "d", "e"]

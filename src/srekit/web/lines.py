@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from srekit.core.incident import IncidentView
 from srekit.core.status import SloStatus
@@ -32,6 +32,7 @@ __all__ = ["LineCache"]
 log = logging.getLogger(__name__)
 
 _Signature = tuple[tuple[object, ...], ...]
+_T = TypeVar("_T")
 
 
 def _signature(views: Sequence[IncidentView]) -> _Signature:
@@ -56,12 +57,28 @@ class LineCache:
         self._lock = threading.Lock()
         self._kept: tuple[object, object, _Signature, float, list[SloLine]] | None = None
         self.refreshing: threading.Thread | None = None  # the rebuild under way, if any
+        self._derived: dict[Hashable, Any] = {}  # figures of the kept lines (`derived`)
 
     def _keep(
         self, statuses: object, catalog: object, signature: _Signature, built: list[SloLine]
     ) -> None:
         with self._lock:
+            if self._kept is None or self._kept[4] is not built:
+                self._derived = {}
             self._kept = (statuses, catalog, signature, time.monotonic() + self.ttl_s, built)
+
+    def derived(self, lines: list[SloLine], key: Hashable, compute: Callable[[], _T]) -> _T:
+        """`compute()` of `lines`, kept under `key` while `lines` are the kept lines (an
+        order of all 1,000, the labels they use): requests between two rebuilds pay once."""
+        with self._lock:
+            current = self._kept is not None and self._kept[4] is lines
+            if current and key in self._derived:
+                return self._derived[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            if current and self._kept is not None and self._kept[4] is lines:
+                self._derived[key] = value
+        return value
 
     def _refresh_in_background(
         self,

@@ -39,7 +39,7 @@ from srekit.core.history import (
     rollup_hour,
 )
 from srekit.core.specs import canonical_json
-from srekit.store.repo._base import core_connection, table_of
+from srekit.store.repo._base import core_connection, driver_rows, table_of
 from srekit.store.tables import SloDayRow, SloHourRow, SloRow, SnapshotRow
 
 __all__ = [
@@ -419,7 +419,8 @@ def day_rollups(
     if not slo_ids or not days:
         return found
     positions = _positions(days)
-    rows = core_connection(session).execute(
+    rows = driver_rows(
+        core_connection(session),
         select(
             _DAYS.c.slo_id,
             _DAYS.c.day,
@@ -431,7 +432,7 @@ def day_rollups(
             _DAYS.c.slo_id.in_(list(slo_ids)),
             _DAYS.c.day >= min(positions),
             _DAYS.c.day <= max(positions),
-        )
+        ),
     )
     for slo_id, day, *figures in rows:
         position = positions.get(day)
@@ -450,10 +451,11 @@ def budget_burned_by_day(
     if not days:
         return burned
     positions = _positions(days)
-    rows = core_connection(session).execute(
+    rows = driver_rows(
+        core_connection(session),
         select(_DAYS.c.slo_id, _DAYS.c.day, _DAYS.c.budget_burned).where(
             _DAYS.c.day >= min(positions), _DAYS.c.day <= max(positions)
-        )
+        ),
     )
     empty = [None] * len(days)
     for slo_id, day, total in rows:
