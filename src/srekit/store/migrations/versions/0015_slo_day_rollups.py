@@ -58,7 +58,9 @@ def _burn_1d(burn_rates_json: str) -> float | None:
 
 def _day_values(day: datetime, rows: Iterable[Any]) -> list[dict[str, Any]]:
     """The day rollups of `rows` (one day's hours, ordered by SLO then hour): the 1-day burn
-    rate is decoded from each SLO's last hour only, the one the day closes with."""
+    rate is decoded from each SLO's last hour only, the one the day closes with. The same
+    as `store.repo.refresh_day_rollups` writes, frozen here against this revision's tables
+    (a later change to the repo's tables must not change what this migration did)."""
     by_slo: dict[int, list[Any]] = {}
     for row in rows:
         by_slo.setdefault(row.slo_id, []).append(row)
