@@ -140,6 +140,11 @@ def _generate(engine: Any, *, now: datetime, days: int = DAYS) -> dict[str, floa
         hour += timedelta(hours=1)
     if batch:
         flush(SloHourRow)
+    day = first_hour.replace(hour=0)
+    while day < seam:  # each day's rollup from its hours, as compaction keeps them
+        with transaction(engine) as session:
+            repo.refresh_day_rollups(session, day_start=day)
+        day += timedelta(days=1)
     rollups_s = time.perf_counter() - started
     started = time.perf_counter()
     raw = 0

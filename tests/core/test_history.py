@@ -3,7 +3,7 @@ checked against numbers worked out by hand."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -11,12 +11,17 @@ from hypothesis import strategies as st
 
 from srekit.core.history import (
     BucketRun,
+    DayRollup,
     Extent,
+    HourClose,
     SnapshotPoint,
     bucket_runs,
     budget_burndown,
     budget_burned_in_hour,
     daily_budget_burned,
+    day_floor,
+    day_number,
+    day_of_number,
     downsample,
     downsample_runs,
     hour_floor,
@@ -24,6 +29,7 @@ from srekit.core.history import (
     ideal_budget_line,
     merge_extents,
     raw_horizon,
+    rollup_day,
     rollup_horizon,
     rollup_hour,
 )
@@ -267,3 +273,53 @@ def test_each_day_sums_its_hours_spend() -> None:
         (day1 - timedelta(hours=1), 0.5),  # before the days asked for
     ]
     assert daily_budget_burned(hours, days=[day1, day2]) == [pytest.approx(0.03), None]
+
+
+def test_a_day_closes_with_its_latest_hour_and_sums_its_spend() -> None:
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    hours = [  # out of order: the 22:00 hour is the close, not the last one listed
+        HourClose(day + timedelta(hours=22), 0.998, 0.4, 1.5, 0.002),
+        HourClose(day + timedelta(hours=3), 0.999, 0.6, 0.9, 0.001),
+        HourClose(day + timedelta(hours=5), 0.997, 0.5, None, None),
+    ]
+    rolled = rollup_day(day, hours)
+    assert rolled._replace(budget_burned=None) == DayRollup(
+        day_start=day,
+        hours=3,
+        close_hour_start=day + timedelta(hours=22),
+        sli=0.998,
+        remaining=0.4,
+        burn_1d=1.5,
+        budget_burned=None,
+    )
+    assert rolled.budget_burned == pytest.approx(0.002 + 0.001)
+
+
+def test_a_day_without_burn_rates_spent_nothing_known() -> None:
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    rolled = rollup_day(day, [HourClose(day, None, None, None, None)])
+    assert (rolled.hours, rolled.close_hour_start, rolled.budget_burned) == (1, day, None)
+
+
+def test_a_day_needs_hours_of_its_own() -> None:
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="at least one hour"):
+        rollup_day(day, [])
+    with pytest.raises(ValueError, match="2026-11-02T00:00"):
+        rollup_day(day, [HourClose(day + timedelta(days=1), 1.0, 1.0, 0.0, 0.0)])
+
+
+def test_days_are_numbered_from_the_epoch() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert day_number(datetime(1970, 1, 1, 23, 59, tzinfo=UTC)) == 0
+    assert day_number(datetime(1970, 1, 2, 0, 30, tzinfo=paris)) == 0  # 23:30 UTC on day 0
+    # 56 years of 365 days and 14 leap days to 2026-01-01, then 304 days to 1 November
+    assert day_number(datetime(2026, 11, 1, tzinfo=UTC)) == 56 * 365 + 14 + 304
+    assert day_of_number(56 * 365 + 14 + 304) == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_the_day_floor_is_the_utc_midnight() -> None:
+    paris = timezone(timedelta(hours=1))
+    assert day_floor(datetime(2026, 11, 2, 0, 30, tzinfo=paris)) == datetime(
+        2026, 11, 1, tzinfo=UTC
+    )

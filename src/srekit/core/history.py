@@ -26,7 +26,9 @@ __all__ = [
     "HOUR_S",
     "BucketRun",
     "Buckets",
+    "DayRollup",
     "Extent",
+    "HourClose",
     "HourRollup",
     "Point",
     "SnapshotPoint",
@@ -35,6 +37,9 @@ __all__ = [
     "budget_burndown",
     "budget_burned_in_hour",
     "daily_budget_burned",
+    "day_floor",
+    "day_number",
+    "day_of_number",
     "downsample",
     "downsample_runs",
     "hour_floor",
@@ -42,6 +47,7 @@ __all__ = [
     "ideal_budget_line",
     "merge_extents",
     "raw_horizon",
+    "rollup_day",
     "rollup_horizon",
     "rollup_hour",
 ]
@@ -394,3 +400,74 @@ def daily_budget_burned(
             continue
         totals[position] = (totals[position] or 0.0) + burned
     return totals
+
+
+def day_floor(moment: datetime) -> datetime:
+    """The start of the UTC day holding `moment` (its midnight)."""
+    return hour_floor(moment).replace(hour=0)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_number(moment: datetime) -> int:
+    """The UTC day holding `moment` as a number: whole days since 1970-01-01 (day 0). A day
+    stored as a number is compared, indexed and read back without any timestamp to decode."""
+    return (day_floor(moment) - _EPOCH).days
+
+
+def day_of_number(number: int) -> datetime:
+    """The midnight (UTC) starting day `number` of `day_number`."""
+    return _EPOCH + timedelta(days=number)
+
+
+class HourClose(NamedTuple):
+    """What a day's rollup takes from one hour's rollup: when it started, its last SLI,
+    remaining budget and 1-day burn rate, and the budget it spent (`budget_burned_in_hour`)."""
+
+    hour_start: datetime
+    sli: float | None
+    remaining: float | None
+    burn_1d: float | None
+    budget_burned: float | None
+
+
+class DayRollup(NamedTuple):
+    """One SLO's UTC day summed up from its hourly rollups: how many hours were rolled up,
+    the last of them (`close_hour_start`) and the figures it ended with, and the budget the
+    day spent (the sum of its hours', None when no hour held a burn rate). A day still
+    running holds the hours rolled up so far."""
+
+    day_start: datetime
+    hours: int
+    close_hour_start: datetime
+    sli: float | None
+    remaining: float | None
+    burn_1d: float | None
+    budget_burned: float | None
+
+
+def rollup_day(day_start: datetime, hours: Sequence[HourClose]) -> DayRollup:
+    """The rollup of the day starting at `day_start` (a UTC midnight) from its hours' rollups,
+    in any order: the close is the latest hour's figures, the spend is
+    `daily_budget_burned`'s. ValueError without hours or with an hour outside the day:
+    a day without history has no rollup."""
+    if not hours:
+        raise ValueError(f"expected at least one hour of {day_start.isoformat()}")
+    day_end = day_start + timedelta(days=1)
+    outside = [hour.hour_start for hour in hours if not day_start <= hour.hour_start < day_end]
+    if outside:
+        raise ValueError(f"expected hours of {day_start.isoformat()}, got {outside[0].isoformat()}")
+    close = max(hours, key=lambda hour: hour.hour_start)
+    (spent,) = daily_budget_burned(
+        ((hour.hour_start, hour.budget_burned) for hour in hours), days=[day_start]
+    )
+    return DayRollup(
+        day_start=day_start,
+        hours=len({hour.hour_start for hour in hours}),
+        close_hour_start=close.hour_start,
+        sli=close.sli,
+        remaining=close.remaining,
+        burn_1d=close.burn_1d,
+        budget_burned=spent,
+    )

@@ -8,10 +8,11 @@ one `GET /api/v1/gate` gives, a required load test missing or stale included), o
 `flows.incidents`', who is on call is `flows.oncall`'s.
 
 The 30-day history (`daily_history`) is read only for the SLOs a page shows: the SLO list's
-page of them, the Overview's worst budgets. It is each day's last hourly rollup
-(`store.repo.day_closes`): its last remaining budget and 1-day burn rate. Rollups outlive the
-raw snapshots, so a compacted store still shows the 30 days; today shows up to its last
-rolled-up hour, as the history heatmap does. A day without a rollup is `recorded=False`,
+page of them, the Overview's worst budgets. It is each day's rollup (`store.repo.day_rollups`,
+a row per SLO and day kept from the hourly rollups): the remaining budget and 1-day burn rate
+its last rolled-up hour ended with. Rollups outlive the raw snapshots, so a compacted store
+still shows the 30 days; today shows up to its last rolled-up hour, as the history heatmap
+does. A day without a rollup is `recorded=False`,
 shown as missing history, never as zero.
 """
 
@@ -26,7 +27,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from srekit.core.dashboard import SloHealth, slo_health
-from srekit.core.history import hour_floor
 from srekit.core.incident import IncidentView
 from srekit.core.load_gate import LoadTestPolicy
 from srekit.core.policy import FailMode, GateDecision
@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 HISTORY_DAYS = 30
 #: SLOs the Overview's heatmap shows, the least budget left first; the SLO list has them all.
 HEATMAP_SLOS = 20
-_DAILY_BURN_WINDOW = "1d"
 
 
 class DailyReading(NamedTuple):
@@ -132,21 +131,17 @@ def daily_history(
     rollups of hours that ended by `now`, keyed by `SloLine.key`: these SLOs only, so a page
     pays for the SLOs it shows, not for every stored one. Without `burn_rates` the 1-day burn
     rate is left None (not decoded: a sparkline of the remaining budget does not show it)."""
-    from srekit.store.repo import day_closes, slo_ids
+    from srekit.store.repo import day_rollups, slo_ids
 
     days = _days(now, history_days)
     missing = tuple(DailyReading(day=day, recorded=False) for day in days)
     found = dict.fromkeys((line.key for line in lines), missing)
     if not lines:
         return found
-    last_hour_end = hour_floor(now)
-    ranges = []
-    for day in days:
-        start = datetime.combine(day, time(), tzinfo=UTC)
-        ranges.append((start, min(start + timedelta(days=1), last_hour_end)))
+    starts = [datetime.combine(day, time(), tzinfo=UTC) for day in days]
     with transaction(engine, read_only=True) as session:
         ids = slo_ids(session, keys=[(line.status.service, line.status.slo) for line in lines])
-        closes = day_closes(session, days=ranges, slo_ids=list(ids.values()))
+        rolled = day_rollups(session, days=starts, slo_ids=list(ids.values()))
     for (service, name), slo_id in ids.items():
         found[f"{service}/{name}"] = tuple(
             DailyReading(day=day, recorded=False)
@@ -155,9 +150,9 @@ def daily_history(
                 day=day,
                 recorded=True,
                 remaining=close.remaining,
-                burn_1d=close.burn_rates.get(_DAILY_BURN_WINDOW) if burn_rates else None,
+                burn_1d=close.burn_1d if burn_rates else None,
             )
-            for day, close in zip(days, closes.get(slo_id, [None] * len(days)), strict=True)
+            for day, close in zip(days, rolled[slo_id], strict=True)
         )
     return found
 

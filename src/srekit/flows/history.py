@@ -56,9 +56,9 @@ from srekit.store.repo import (
     hour_rollups,
     list_deployments_between,
     list_incidents,
-    list_slos,
     roll_up_hour,
     rollup_chart_rows,
+    slo_objectives,
     snapshot_chart_rows,
     snapshot_hours,
 )
@@ -541,13 +541,14 @@ def budget_heatmap(
     moments = [today - timedelta(days=back) for back in range(days - 1, -1, -1)]
     with transaction(engine, read_only=True) as session:
         burned = budget_burned_by_day(session, days=moments)
-        rows = [
-            {
-                "service": row.service.name,
-                "slo": row.name,
-                "objective": float(row.spec()["objective"]),
-                "burned": burned.get(row.id, [None] * days),
-            }
-            for row in list_slos(session)
-        ]
+        named = slo_objectives(session)
+    rows = [
+        {
+            "service": service,
+            "slo": name,
+            "objective": objective,
+            "burned": burned.get(slo_id) or [None] * days,
+        }
+        for slo_id, service, name, objective in named
+    ]
     return moments, rows

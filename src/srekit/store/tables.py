@@ -829,7 +829,38 @@ class SloHourRow(Base):
     worst_policy_state: Mapped[str] = mapped_column(String(40))
 
 
-__all__ += ["SloHourRow"]
+class SloDayRow(Base):
+    """One SLO's UTC day rolled up from its hourly rollups (`core.history.rollup_day`): the
+    hours rolled up, the last of them and the SLI, remaining budget and 1-day burn rate it
+    ended with, and the budget the day spent. What the SLO list's sparklines, the Overview's
+    heatmap and the budget heatmap read: a row a day, not a day's hours.
+
+    Kept by the store whenever hourly rollups change (`store.repo.roll_up_hour`,
+    `delete_rollups_before`), so it always equals what its hours say; a day still running
+    holds the hours rolled up so far. `day` is the UTC day as a number
+    (`core.history.day_number`: days since 1970-01-01), so reading a month of a thousand SLOs
+    decodes no timestamp; `(slo_id, day)` is unique.
+    """
+
+    __tablename__ = "slo_history_days"
+    __table_args__ = (
+        UniqueConstraint("slo_id", "day"),
+        # the budget heatmap's days over every SLO read from the index alone
+        Index("ix_slo_history_days_day", "day", "slo_id", "budget_burned"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slo_id: Mapped[int] = mapped_column(ForeignKey("slos.id", ondelete="CASCADE"))
+    day: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)
+    close_hour_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    sli_last: Mapped[float | None] = mapped_column(Float)
+    remaining_last: Mapped[float | None] = mapped_column(Float)
+    burn_1d_last: Mapped[float | None] = mapped_column(Float)
+    budget_burned: Mapped[float | None] = mapped_column(Float)
+
+
+__all__ += ["SloDayRow", "SloHourRow"]
 
 
 # --- On-call handoff notices --------------------------------------------------------------------

@@ -4,17 +4,20 @@ Building a line for each of 1,000 SLOs (health, the gate of each service, open i
 takes tens of milliseconds; the inputs change far less often than pages are read. The lines
 are reused while the statuses and the gate's catalog are the same objects (the API's caches
 replace them when the evaluator writes or the specs change) and the open incidents read for
-this request are the same, for at most `ttl_s`: a gate also turns on the age of its
-statuses, so the lines are rebuilt that often even when nothing else moved.
+this request are the same. A gate also turns on the age of its statuses, so lines older than
+`ttl_s` are rebuilt even when nothing else moved: off the request path, in a thread, while
+requests keep getting the kept lines (at most one rebuild at a time). Only lines built from
+other inputs are rebuilt on the request, since they would show other figures than the API's.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from srekit.core.incident import IncidentView
 from srekit.core.status import SloStatus
@@ -26,7 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = ["LineCache"]
 
+log = logging.getLogger(__name__)
+
 _Signature = tuple[tuple[object, ...], ...]
+_T = TypeVar("_T")
 
 
 def _signature(views: Sequence[IncidentView]) -> _Signature:
@@ -50,6 +56,52 @@ class LineCache:
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
         self._kept: tuple[object, object, _Signature, float, list[SloLine]] | None = None
+        self.refreshing: threading.Thread | None = None  # the rebuild under way, if any
+        self._derived: dict[Hashable, Any] = {}  # figures of the kept lines (`derived`)
+
+    def _keep(
+        self, statuses: object, catalog: object, signature: _Signature, built: list[SloLine]
+    ) -> None:
+        with self._lock:
+            if self._kept is None or self._kept[4] is not built:
+                self._derived = {}
+            self._kept = (statuses, catalog, signature, time.monotonic() + self.ttl_s, built)
+
+    def derived(self, lines: list[SloLine], key: Hashable, compute: Callable[[], _T]) -> _T:
+        """`compute()` of `lines`, kept under `key` while `lines` are the kept lines (an
+        order of all 1,000, the labels they use): requests between two rebuilds pay once."""
+        with self._lock:
+            current = self._kept is not None and self._kept[4] is lines
+            if current and key in self._derived:
+                return self._derived[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            if current and self._kept is not None and self._kept[4] is lines:
+                self._derived[key] = value
+        return value
+
+    def _refresh_in_background(
+        self,
+        statuses: object,
+        catalog: object,
+        signature: _Signature,
+        build: Callable[[], list[SloLine]],
+    ) -> None:
+        """Rebuild the kept lines in a thread unless one is already at it."""
+
+        def rebuild() -> None:
+            try:
+                self._keep(statuses, catalog, signature, build())
+            except Exception:  # the next request rebuilds on its own; this one was a bonus
+                log.exception("the dashboard's SLO lines could not be rebuilt")
+
+        with self._lock:
+            if self.refreshing is not None and self.refreshing.is_alive():
+                return
+            self.refreshing = threading.Thread(
+                target=rebuild, name="srekit-dashboard-lines", daemon=True
+            )
+            self.refreshing.start()
 
     def lines(
         self,
@@ -59,23 +111,17 @@ class LineCache:
         open_incidents: Sequence[IncidentView],
         build: Callable[[], list[SloLine]],
     ) -> list[SloLine]:
-        """The kept lines when built from the same inputs less than `ttl_s` ago, else
-        `build()`'s, kept for the next request."""
+        """The kept lines when built from the same inputs (rebuilt in the background when
+        older than `ttl_s`), else `build()`'s, kept for the next request."""
         signature = _signature(open_incidents)
-        now = time.monotonic()
         with self._lock:
             kept = self._kept
-        if (
-            kept is not None
-            and kept[0] is statuses
-            and kept[1] is catalog
-            and kept[2] == signature
-            and now < kept[3]
-        ):
+        if kept is not None and kept[0] is statuses and kept[1] is catalog and kept[2] == signature:
+            if time.monotonic() >= kept[3]:
+                self._refresh_in_background(statuses, catalog, signature, build)
             return kept[4]
         built = build()
-        with self._lock:
-            self._kept = (statuses, catalog, signature, now + self.ttl_s, built)
+        self._keep(statuses, catalog, signature, built)
         return built
 
     def of(

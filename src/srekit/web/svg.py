@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from xml.sax.saxutils import escape, quoteattr
 
 __all__ = [
@@ -51,11 +52,17 @@ BUDGET_COLOURS: tuple[tuple[float, str], ...] = ((0.5, "good"), (0.25, "warn"))
 
 
 def _n(value: float) -> str:
-    """A coordinate: at most 2 decimals, no trailing zeros, never `-0`."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A coordinate: at most 2 decimals, no trailing zeros, never `-0`. A page of the SLO
+    list formats 3,000, so the cases are spelled out rather than stripped."""
+    text = f"{value:.2f}"
+    if text.endswith(".00"):
+        text = text[:-3]
+    elif text.endswith("0") and "." in text:
+        text = text[:-1]
+    return "0" if text == "-0" else text
 
 
+@lru_cache(maxsize=256)
 def _open(width: float, height: float, label: str | None, css: str) -> str:
     """The opening tag and title; without a `label`, hidden from screen readers (the page
     says the same in text beside it)."""

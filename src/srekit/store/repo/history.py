@@ -7,6 +7,11 @@ Compaction is a few statements a caller runs in transactions of its own
 `(slo_id, hour_start)`, so a second run, or a second replica, adds nothing),
 `delete_rolled_snapshots` removes the raw snapshots of an hour once it is rolled up, keeping
 each SLO's newest, and `delete_rollups_before` applies the hourly horizon.
+
+Each SLO's day is rolled up too (`core.history.rollup_day`, one `slo_history_days` row per SLO
+per UTC day) from its hourly rollups, in the same transaction as any change to them
+(`roll_up_hour`, `delete_rollups_before`, both through `refresh_day_rollups`), so a day's row
+always says what its hours say; the dashboard's 30-day views read those rows.
 """
 
 from __future__ import annotations
@@ -17,29 +22,36 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import CursorResult, and_, case, delete, func, null, select
+from sqlalchemy import CursorResult, case, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from srekit.core.history import (
     Extent,
+    HourClose,
     HourRollup,
     SnapshotPoint,
     budget_burned_in_hour,
+    day_floor,
+    day_number,
     hour_floor,
+    rollup_day,
     rollup_hour,
 )
 from srekit.core.specs import canonical_json
-from srekit.store.repo._base import core_connection, table_of
-from srekit.store.tables import SloHourRow, SloRow, SnapshotRow
+from srekit.store.repo._base import core_connection, driver_rows, table_of
+from srekit.store.tables import SloDayRow, SloHourRow, SloRow, SnapshotRow
 
 __all__ = [
     "DayClose",
+    "DayFigures",
     "budget_burned_by_day",
     "day_closes",
+    "day_rollups",
     "delete_rolled_snapshots",
     "delete_rollups_before",
     "hour_rollups",
+    "refresh_day_rollups",
     "roll_up_hour",
     "rollup_chart_rows",
     "snapshot_chart_rows",
@@ -48,7 +60,9 @@ __all__ = [
 ]
 
 _HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
 _HOURS = table_of(SloHourRow)
+_DAYS = table_of(SloDayRow)
 _SNAPSHOTS = table_of(SnapshotRow)
 _FIGURES = ("sli", "remaining", "bad_events", "total_events")
 _INSERT = {  # by dialect: INSERT … ON CONFLICT DO NOTHING is spelled by each
@@ -171,6 +185,7 @@ def roll_up_hour(session: Session, *, hour_start: datetime) -> int:
         return 0
     result = connection.execute(_INSERT[connection.dialect.name], values)
     inserted = cast(CursorResult[Any], result).rowcount
+    refresh_day_rollups(session, day_start=day_floor(hour_start), slo_ids=list(by_slo))
     return inserted if inserted >= 0 else len(values)
 
 
@@ -199,9 +214,18 @@ def delete_rolled_snapshots(session: Session, *, hour_start: datetime) -> int:
 
 
 def delete_rollups_before(session: Session, *, before: datetime) -> int:
-    """Delete the rollups of hours starting before `before` (the hourly horizon)."""
-    result = core_connection(session).execute(delete(_HOURS).where(_HOURS.c.hour_start < before))
-    return cast(CursorResult[Any], result).rowcount
+    """Delete the rollups of hours starting before `before` (the hourly horizon), and with
+    them the days they made: the days before `before`'s are deleted, its own rolled up again
+    from the hours it keeps."""
+    connection = core_connection(session)
+    result = connection.execute(delete(_HOURS).where(_HOURS.c.hour_start < before))
+    deleted = cast(CursorResult[Any], result).rowcount
+    if deleted:
+        first_kept = day_floor(before)
+        connection.execute(delete(_DAYS).where(_DAYS.c.day < day_number(first_kept)))
+        if first_kept < before:
+            refresh_day_rollups(session, day_start=first_kept)
+    return deleted
 
 
 def snapshot_points(
@@ -351,23 +375,171 @@ def snapshot_chart_rows(
     return list(rows)
 
 
+def _day_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (slo_id, day) DO UPDATE, spelled by each dialect."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_DAYS)
+    return statement.on_conflict_do_update(
+        index_elements=["slo_id", "day"],
+        set_={
+            name: statement.excluded[name]
+            for name in (
+                "hours",
+                "close_hour_start",
+                "sli_last",
+                "remaining_last",
+                "burn_1d_last",
+                "budget_burned",
+            )
+        },
+    )
+
+
+_UPSERT_DAY = {dialect: _day_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+_DAILY_BURN_WINDOW = "1d"
+
+
+def _burn_1d(burn_rates_json: str) -> float | None:
+    parts = orjson.loads(burn_rates_json).get(_DAILY_BURN_WINDOW)
+    return None if parts is None else cast(float | None, parts[3])
+
+
+def refresh_day_rollups(
+    session: Session, *, day_start: datetime, slo_ids: Sequence[int] | None = None
+) -> int:
+    """Roll up again the day starting at `day_start` (a UTC midnight) of every SLO, or of
+    those of `slo_ids`, from the hourly rollups it holds now: insert or replace each SLO's
+    row, delete the rows of SLOs left without an hour that day. Returns the rows written."""
+    connection = core_connection(session)
+    chosen = [] if slo_ids is None else [_DAYS.c.slo_id.in_(list(slo_ids))]
+    rows = connection.execute(
+        select(
+            _HOURS.c.slo_id,
+            _HOURS.c.hour_start,
+            _HOURS.c.sli_last,
+            _HOURS.c.remaining_last,
+            _HOURS.c.burn_rates_json,
+            _HOURS.c.budget_burned,
+        )
+        .where(
+            _HOURS.c.hour_start >= day_start,
+            _HOURS.c.hour_start < day_start + _DAY,
+            *([] if slo_ids is None else [_HOURS.c.slo_id.in_(list(slo_ids))]),
+        )
+        .order_by(_HOURS.c.slo_id, _HOURS.c.hour_start)
+    )
+    by_slo: dict[int, list[Any]] = {}
+    for row in rows:
+        by_slo.setdefault(row.slo_id, []).append(row)
+    values = []
+    for slo_id, hours in by_slo.items():
+        last = hours[-1]  # the day's close: only its burn rates are decoded
+        rolled = rollup_day(
+            day_start,
+            [
+                HourClose(
+                    hour.hour_start,
+                    hour.sli_last,
+                    hour.remaining_last,
+                    _burn_1d(hour.burn_rates_json) if hour is last else None,
+                    hour.budget_burned,
+                )
+                for hour in hours
+            ],
+        )
+        values.append(
+            {
+                "slo_id": slo_id,
+                "day": day_number(rolled.day_start),
+                "hours": rolled.hours,
+                "close_hour_start": rolled.close_hour_start,
+                "sli_last": rolled.sli,
+                "remaining_last": rolled.remaining,
+                "burn_1d_last": rolled.burn_1d,
+                "budget_burned": rolled.budget_burned,
+            }
+        )
+    connection.execute(
+        delete(_DAYS).where(
+            _DAYS.c.day == day_number(day_start), _DAYS.c.slo_id.not_in(list(by_slo)), *chosen
+        )
+    )
+    if values:
+        connection.execute(_UPSERT_DAY[connection.dialect.name], values)
+    return len(values)
+
+
+def _positions(days: Sequence[datetime]) -> dict[int, int]:
+    """Each of `days` (UTC midnights) as its stored day number, to its position."""
+    return {day_number(day): position for position, day in enumerate(days)}
+
+
+class DayFigures(NamedTuple):
+    """What an SLO's day closed with (its day rollup's figures, `core.history.DayRollup`), as
+    the dashboard's 30-day views read it: a tuple, a page of the SLO list reads 1,500."""
+
+    sli: float | None
+    remaining: float | None
+    burn_1d: float | None
+    budget_burned: float | None
+
+
+def day_rollups(
+    session: Session, *, days: Sequence[datetime], slo_ids: Sequence[int]
+) -> dict[int, list[DayFigures | None]]:
+    """Per SLO id of `slo_ids`, the figures of each of `days` (UTC midnights), None for a day
+    without a rollup. One query by the `(slo_id, day)` unique index, no timestamp decoded:
+    a page of 50 SLOs over 30 days reads 1,500 short rows."""
+    found: dict[int, list[DayFigures | None]] = {slo_id: [None] * len(days) for slo_id in slo_ids}
+    if not slo_ids or not days:
+        return found
+    positions = _positions(days)
+    rows = driver_rows(
+        core_connection(session),
+        select(
+            _DAYS.c.slo_id,
+            _DAYS.c.day,
+            _DAYS.c.sli_last,
+            _DAYS.c.remaining_last,
+            _DAYS.c.burn_1d_last,
+            _DAYS.c.budget_burned,
+        ).where(
+            _DAYS.c.slo_id.in_(list(slo_ids)),
+            _DAYS.c.day >= min(positions),
+            _DAYS.c.day <= max(positions),
+        ),
+    )
+    for slo_id, day, *figures in rows:
+        position = positions.get(day)
+        if position is not None:  # else a day between two of `days`, not one of them
+            found[slo_id][position] = DayFigures(*figures)
+    return found
+
+
 def budget_burned_by_day(
     session: Session, *, days: Sequence[datetime]
 ) -> dict[int, list[float | None]]:
-    """Per SLO id, the budget each day (a UTC midnight of `days`) spent: the sum of its
-    rolled-up hours' `budget_burned`; None for a day without one. One grouped query a day."""
-    connection = core_connection(session)
+    """Per SLO id, the budget each day (a UTC midnight of `days`) spent: its day rollup's
+    (the sum of its rolled-up hours' `budget_burned`); None for a day without one. One query
+    over the `day` index alone; a month of 1,000 SLOs is 30,000 rows of three numbers."""
     burned: dict[int, list[float | None]] = {}
-    for position, day in enumerate(days):
-        rows = connection.execute(
-            select(_HOURS.c.slo_id, func.sum(_HOURS.c.budget_burned))
-            .where(and_(_HOURS.c.hour_start >= day, _HOURS.c.hour_start < day + timedelta(days=1)))
-            .group_by(_HOURS.c.slo_id)
-        )
-        for slo_id, total in rows:
-            burned.setdefault(slo_id, [None] * len(days))[position] = (
-                None if total is None else float(total)
-            )
+    if not days:
+        return burned
+    positions = _positions(days)
+    rows = driver_rows(
+        core_connection(session),
+        select(_DAYS.c.slo_id, _DAYS.c.day, _DAYS.c.budget_burned).where(
+            _DAYS.c.day >= min(positions), _DAYS.c.day <= max(positions)
+        ),
+    )
+    empty = [None] * len(days)
+    for slo_id, day, total in rows:
+        position = positions.get(day)
+        if position is None:
+            continue
+        figures = burned.get(slo_id)
+        if figures is None:
+            figures = burned[slo_id] = list(empty)
+        figures[position] = total
     return burned
 
 

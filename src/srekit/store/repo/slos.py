@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,6 +27,7 @@ __all__ = [
     "list_slos",
     "readable_spec",
     "slo_ids",
+    "slo_objectives",
     "slo_versions",
     "split_slo_key",
 ]
@@ -186,6 +188,22 @@ def slo_ids(session: Session, *, keys: Collection[tuple[str, str]]) -> dict[tupl
         for service, name, slo_id in session.execute(query)
         if (service, name) in wanted
     }
+
+
+def slo_objectives(session: Session) -> list[tuple[int, str, str, float]]:
+    """`(id, service, name, objective)` of every stored SLO, by service then name: what a
+    view of every SLO names them by, in one query without loading the rows (a thousand ORM
+    rows with their services cost more than the view's figures)."""
+    query = (
+        select(SloRow.id, ServiceRow.name, SloRow.name, SloRow.spec_json)
+        .join(SloRow.service)
+        .order_by(ServiceRow.name, SloRow.name)
+    )
+    loads = orjson.loads
+    return [
+        (slo_id, service, name, float(loads(spec_json)["objective"]))
+        for slo_id, service, name, spec_json in session.execute(query)
+    ]
 
 
 def slo_versions(session: Session, *, service: str, name: str) -> list[SloVersionRow]:

@@ -36,6 +36,7 @@ from srekit.flows.gate import Catalog
 from srekit.flows.incidents import list_incident_views
 from srekit.web import svg
 from srekit.web.auth import PageViewer, web_state
+from srekit.web.lines import LineCache
 from srekit.web.pages.overview import HEALTH_LABELS
 from srekit.web.templating import render
 
@@ -213,17 +214,24 @@ class _Chosen:
     shown: list[SloLine]
 
 
-def _choose(request: Request, lines: list[SloLine]) -> _Chosen:
-    labels = sorted({name for line in lines for name in line.status.labels})
+def _choose(request: Request, lines: list[SloLine], *, kept: LineCache) -> _Chosen:
+    """Every line in the query's order, kept between requests (`LineCache.derived`), then
+    filtered: the filters keep that order, so a filtered view costs no sort of its own."""
+    labels = kept.derived(
+        lines, "labels", lambda: sorted({name for line in lines for name in line.status.labels})
+    )
     query = read_query(request, labels=labels)
-    chosen = [
+    ordered = [
         line
-        for line in lines
+        for line in kept.derived(
+            lines,
+            ("order", query.sort, query.descending),
+            lambda: sort_lines(lines, key=query.sort, descending=query.descending),
+        )
         if (query.service is None or line.status.service == query.service)
         and (query.team is None or line.team == query.team)
         and (query.state is None or line.health is query.state)
     ]
-    ordered = sort_lines(chosen, key=query.sort, descending=query.descending)
     pages = max(1, math.ceil(len(ordered) / PAGE_SIZE))
     page = min(query.page, pages)
     shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -310,7 +318,7 @@ def _listed(
         open_incidents=list_incident_views(web.api.engine, state="open", limit=1000),
         now=now,
     )
-    chosen = _choose(request, lines)
+    chosen = _choose(request, lines, kept=web.lines)
     history = daily_history(web.api.engine, chosen.shown, now=now, burn_rates=False)
     return _view(lines, chosen, history)
 
