@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from srekit.core.load_gate import LoadSummary
     from srekit.store import StoreEngine
 
-__all__ = ["EXAMPLES", "add_gate_commands"]
+__all__ = ["EXAMPLES", "ServiceName", "add_gate_commands", "print_recorded", "record_run"]
 
 EXAMPLES = examples(
     "srekit load import --service checkout examples/load/baseline-summary.json",
@@ -49,6 +49,10 @@ EXAMPLES = examples(
 
 ServiceOption = Annotated[
     str,
+    typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
+]
+ServiceName = Annotated[
+    str | None,
     typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
 ]
 ResultFile = Annotated[
@@ -119,6 +123,76 @@ def _print_verdict(document: dict[str, Any]) -> None:
     console.print(table)
     if document["run_id"] is not None:
         console.print(f"recorded as run {document['run_id']}", highlight=False)
+
+
+def record_run(
+    ctx: typer.Context,
+    document: dict[str, Any],
+    *,
+    service: str,
+    source: str,
+    gate: bool,
+    make_baseline: bool,
+    actor: str | None,
+) -> dict[str, Any]:
+    """Store srekit's own run `document` (`srekit load run`) as `load import` stores a file:
+    read by the same reader, stored by the same flow; with `gate`, judged against the service's
+    newest baseline with the default rules and stored with its verdict; with `make_baseline`,
+    made the service's next baseline (with `gate`, only when it passed).
+
+    Returns `{"run_id", "baseline_version", "gate"}` (`gate`: the verdict document or None).
+    """
+    from srekit.core.load_gate import GateRules
+    from srekit.flows.load_gate import gate_run, import_run, verdict_document
+    from srekit.flows.load_gate import make_baseline as make_it_baseline
+    from srekit.loadresults import srekit_summary
+
+    with errors_to_exit_codes():
+        summary = srekit_summary(document, file=source)
+    who, now = actor_or_user(actor), _now()
+    verdict: dict[str, Any] | None = None
+    with _engine(ctx) as engine:
+        if gate:
+            gated = gate_run(
+                engine,
+                service=service,
+                summary=summary,
+                source=source,
+                rules=GateRules(),
+                actor=who,
+                now=now,
+            )
+            verdict = verdict_document(gated)
+            run_id = gated.run_id
+            passed = gated.verdict.passed
+        else:
+            run_id, passed = (
+                import_run(
+                    engine, service=service, summary=summary, source=source, actor=who, now=now
+                ).id,
+                True,
+            )
+        assert run_id is not None  # gate_run records by default
+        version = None
+        if make_baseline and passed:
+            version = make_it_baseline(
+                engine, service=service, run_id=run_id, actor=who, now=now
+            ).version
+    return {"service": service, "run_id": run_id, "baseline_version": version, "gate": verdict}
+
+
+def print_recorded(stored: dict[str, Any]) -> None:
+    """What `record_run` stored, under the run's table."""
+    if stored["gate"] is not None:
+        _print_verdict(stored["gate"])
+    else:
+        console.print(f"recorded as run {stored['run_id']}", highlight=False)
+    if stored["baseline_version"] is not None:
+        console.print(
+            f"baseline v{stored['baseline_version']} of {stored['service']}"
+            f" is run {stored['run_id']}",
+            highlight=False,
+        )
 
 
 def gate_command(
