@@ -109,11 +109,14 @@ def _print_verdict(document: dict[str, Any]) -> None:
         f" against {against}; {summary['requests']} requests ({escape(summary['tool'])})",
         highlight=False,
     )
-    table = plain_table("CHECK", "OUTCOME", "CURRENT", "BASELINE", "LIMIT", "WHY", fold="WHY")
+    table = plain_table(
+        "CHECK", "TAG", "OUTCOME", "CURRENT", "BASELINE", "LIMIT", "WHY", fold="WHY"
+    )
     for row in document["checks"]:
         name = row["check"]
         table.add_row(
             escape(name),
+            escape(row.get("tags") or "-"),
             row["outcome"],
             _figure(name, row["current"]),
             _figure(name, row["baseline"]),

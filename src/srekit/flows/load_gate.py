@@ -85,6 +85,7 @@ def check_document(check: GateCheck) -> dict[str, Any]:
     """One row of the gate's table as JSON (ratios as fractions, latencies in ms)."""
     return {
         "check": check.check,
+        "tags": check.tags,
         "outcome": check.outcome.value,
         "current": check.current,
         "baseline": check.baseline,

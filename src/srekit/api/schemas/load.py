@@ -60,6 +60,9 @@ class LoadSummaryOut(ResponseModel):
 
 class LoadCheckOut(ResponseModel):
     check: str
+    tags: Annotated[
+        str, Field(description="the tag set of a per-tag row (name:login); empty: the whole run")
+    ] = ""
     outcome: str
     current: float | None
     baseline: float | None
