@@ -13,22 +13,11 @@ from hdrh.histogram import HdrHistogram
 from sqlalchemy import Engine
 
 from tests.cli.conftest import Cli
+from tests.cli.test_load import _spec as spec_file
 from tests.loadgen.target import Target, serve_target
 
-SPEC = """\
-apiVersion: srekit/v1
-kind: LoadTest
-metadata: {{name: smoke}}
-spec:
-  target: {url}
-  timeout: 2s
-  warmup: 200ms
-  requests:
-    - {{name: home, path: /, weight: 3}}
-    - {{name: login, method: POST, path: /login}}
-  load: {{executor: constant-arrival-rate, rate: 100, duration: 1700ms}}
-  thresholds: {thresholds}
-"""
+#: ~150 requests after the warm-up, a quarter of them logins
+LOAD = "{executor: constant-arrival-rate, rate: 100, duration: 1700ms}"
 LOGIN_MAX = "{'http_req_duration{name:login}': ['max<5000']}"
 
 
@@ -39,9 +28,7 @@ def cli(engine: Engine, empty_url: str, tmp_path: Path) -> Cli:
 
 def _spec(tmp_path: Path, url: str, thresholds: str = "{}") -> Path:
     """A run of ~150 requests; per-tag figures only for the sub-metrics `thresholds` name."""
-    path = tmp_path / "load.yaml"
-    path.write_text(SPEC.format(url=url, thresholds=thresholds))
-    return path
+    return spec_file(tmp_path, url=url, load=LOAD, thresholds=thresholds)
 
 
 def _json(cli: Cli, *args: str | Path, code: int = 0) -> Any:

@@ -30,6 +30,7 @@ from srekit.cli.options import (
     plain_table,
 )
 from srekit.cli.store_common import actor_or_user, open_engine
+from srekit.core.load_gate import DEFAULT_RULES as DEFAULT
 
 if TYPE_CHECKING:
     from srekit.core.load_gate import LoadSummary
@@ -145,8 +146,7 @@ def record_run(
 
     Returns `{"run_id", "baseline_version", "gate"}` (`gate`: the verdict document or None).
     """
-    from srekit.core.load_gate import GateRules
-    from srekit.flows.load_gate import gate_run, import_run, verdict_document
+    from srekit.flows.load_gate import gate_rules, gate_run, import_run, verdict_document
     from srekit.flows.load_gate import make_baseline as make_it_baseline
     from srekit.loadresults import srekit_summary
 
@@ -161,7 +161,7 @@ def record_run(
                 service=service,
                 summary=summary,
                 source=source,
-                rules=GateRules(),
+                rules=gate_rules(),
                 actor=who,
                 now=now,
             )
@@ -219,11 +219,11 @@ def gate_command(
         typer.Option(
             metavar="FRACTION", help="p95/p99 increase that fails (0.2 = 20 %)", **_FRACTION
         ),
-    ] = 0.20,
+    ] = DEFAULT.latency_increase,
     noise_floor_ms: Annotated[
         float,
         typer.Option(metavar="MS", help="latency changes smaller than this never fail", min=0),
-    ] = 2.0,
+    ] = DEFAULT.latency_noise_floor_ms,
     max_p95_ms: Annotated[
         float | None, typer.Option(metavar="MS", help="absolute p95 limit", min=0)
     ] = None,
@@ -233,7 +233,7 @@ def gate_command(
     max_error_rate: Annotated[
         float,
         typer.Option(metavar="FRACTION", help="error rate limit without a baseline", min=0, max=1),
-    ] = 0.01,
+    ] = DEFAULT.max_error_rate,
     error_rate_increase: Annotated[
         float,
         typer.Option(
@@ -242,23 +242,23 @@ def gate_command(
             min=0,
             max=1,
         ),
-    ] = 0.01,
+    ] = DEFAULT.error_rate_increase,
     throughput_drop: Annotated[
         float,
         typer.Option(metavar="FRACTION", help="throughput drop that fails", min=0, max=1),
-    ] = 0.10,
+    ] = DEFAULT.throughput_drop,
     throughput_noise_floor: Annotated[
         float,
         typer.Option(metavar="REQ/S", help="throughput drops smaller than this never fail", min=0),
-    ] = 1.0,
+    ] = DEFAULT.throughput_noise_floor,
     min_samples: Annotated[
         int,
         typer.Option(metavar="N", help="fewer requests than this is inconclusive", min=0),
-    ] = 100,
+    ] = DEFAULT.min_samples,
     allow_inconclusive: Annotated[
         bool,
         typer.Option(help="let an inconclusive run pass (it fails closed by default)"),
-    ] = False,
+    ] = DEFAULT.allow_inconclusive,
     record: Annotated[
         bool, typer.Option(help="store the run and its verdict (for readiness and deploys)")
     ] = True,
@@ -266,27 +266,23 @@ def gate_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Judge a load-test run against the service's baseline: exit 1 on a regression."""
-    from srekit.core.load_gate import GateRules
-    from srekit.flows.load_gate import gate_run, verdict_document
+    from srekit.flows.load_gate import gate_rules, gate_run, verdict_document
 
     if baseline is not None and no_baseline:
         abort("--baseline and --no-baseline contradict each other")
     with errors_to_exit_codes():
-        try:
-            rules = GateRules(
-                latency_increase=latency_increase,
-                latency_noise_floor_ms=noise_floor_ms,
-                max_p95_ms=max_p95_ms,
-                max_p99_ms=max_p99_ms,
-                max_error_rate=max_error_rate,
-                error_rate_increase=error_rate_increase,
-                throughput_drop=throughput_drop,
-                throughput_noise_floor=throughput_noise_floor,
-                min_samples=min_samples,
-                allow_inconclusive=allow_inconclusive,
-            )
-        except ValueError as error:  # NaN and infinity pass Typer's bounds
-            abort(str(error))
+        rules = gate_rules(
+            latency_increase=latency_increase,
+            noise_floor_ms=noise_floor_ms,
+            max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms,
+            max_error_rate=max_error_rate,
+            error_rate_increase=error_rate_increase,
+            throughput_drop=throughput_drop,
+            throughput_noise_floor=throughput_noise_floor,
+            min_samples=min_samples,
+            allow_inconclusive=allow_inconclusive,
+        )
     summary = _read(result_file)
     with _engine(ctx) as engine:
         gated = gate_run(

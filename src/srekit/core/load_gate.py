@@ -43,6 +43,7 @@ from enum import StrEnum
 from srekit.core.policy import Decision, GateDecision
 
 __all__ = [
+    "DEFAULT_RULES",
     "DURATION",
     "FAILED",
     "NO_LOAD_TEST",
@@ -194,6 +195,10 @@ class GateRules:
                 raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
         if self.min_samples < 0:
             raise ValueError(f"min_samples: expected an integer >= 0, got {self.min_samples}")
+
+
+#: The gate's limits when none is given: the defaults of the CLI's options and the API's query.
+DEFAULT_RULES = GateRules()
 
 
 class CheckOutcome(StrEnum):

@@ -12,7 +12,6 @@ both: neither is a pass.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,10 +21,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from srekit.api.deps import Deployer, StateDep
+from srekit.api.instants import at_or_now
 from srekit.api.responses import AUTH_ERRORS, BODY_ERRORS
 from srekit.api.schemas.canary import CanaryAnalysisIn, CanaryAnalysisOut, CanaryFlaggerPayload
 from srekit.config import Settings
-from srekit.core.instant import format_instant, parse_instant
 from srekit.errors import SourceUnavailable, SpecError
 
 router = APIRouter(prefix="/api/v1/canary", tags=["canary"])
@@ -36,20 +35,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Prometheus is not configured or cannot be read (Retry-After)"},
 }
 FLAGGER_FAILED = 412
-_CLOCK_SKEW = timedelta(minutes=1)
-
-
-def _when(at: str | None) -> datetime:
-    now = datetime.now(UTC).replace(microsecond=0)
-    if at is None:
-        return now
-    try:
-        when = parse_instant(at)
-    except ValueError as error:
-        raise SpecError(str(error), field="at") from None
-    if when > now + _CLOCK_SKEW:
-        raise SpecError(f"{at} is in the future (now is {format_instant(now)})", field="at")
-    return when
 
 
 def _analyze(settings: Settings, request: CanaryAnalysisIn) -> dict[str, Any]:
@@ -78,7 +63,7 @@ def _analyze(settings: Settings, request: CanaryAnalysisIn) -> dict[str, Any]:
         errors_matchers=request.errors_matchers,
         latency_metric=request.latency_metric,
     )
-    when = _when(request.at)
+    when = at_or_now(request.at)
     if not settings.prometheus_url:
         raise SourceUnavailable("no Prometheus to read: SREKIT_PROMETHEUS_URL is not set")
     with prometheus_querier(settings, settings.prometheus_url) as querier:
