@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from srekit.cli.help import SrekitTyper, examples
-from srekit.cli.load_gate import ServiceName, add_gate_commands, print_recorded, record_run
+from srekit.cli.load_gate import add_gate_commands, print_recorded, record_run
 from srekit.cli.options import (
     ActorOption,
     FormatOption,
     OutputFormat,
+    ServiceName,
     abort,
     console,
     emit,

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from srekit.core.load_gate import LoadSummary
     from srekit.store import StoreEngine
 
-__all__ = ["EXAMPLES", "ServiceName", "add_gate_commands", "print_recorded", "record_run"]
+__all__ = ["EXAMPLES", "add_gate_commands", "print_recorded", "record_run"]
 
 EXAMPLES = examples(
     "srekit load import --service checkout examples/load/baseline-summary.json",
@@ -50,10 +50,6 @@ EXAMPLES = examples(
 
 ServiceOption = Annotated[
     str,
-    typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
-]
-ServiceName = Annotated[
-    str | None,
     typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
 ]
 ResultFile = Annotated[

@@ -114,6 +114,12 @@ def check_name(value: str | None) -> str | None:
     return value
 
 
+#: The service a stored record (a load-test run, a canary analysis) belongs to.
+ServiceName = Annotated[
+    str | None,
+    typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
+]
+
 FilesOption = Annotated[
     list[Path],
     typer.Option(
