@@ -158,7 +158,6 @@ def _render_table(report: LoadReport) -> None:
     epilog=examples(
         "srekit load run examples/load/checkout.yaml --dry-run",
         "srekit load run examples/load/checkout.yaml --vus 5 --duration 10s \\\n  --dry-run",
-        "srekit load run examples/load/checkout.yaml --service checkout --gate",
     )
 )
 def run(
