@@ -19,8 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from srekit.api.deps import Deployer, Editor, StateDep, Viewer
 from srekit.api.responses import READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.base import NewName, StoredName
-from srekit.api.schemas.load import BaselineIn, LoadBaselineOut, LoadRunOut, LoadVerdictOut
-from srekit.core.load_gate import DEFAULT_RULES as DEFAULT
+from srekit.api.schemas.load import (
+    BaselineIn,
+    GateLimitsQuery,
+    LoadBaselineOut,
+    LoadRunOut,
+    LoadVerdictOut,
+)
 from srekit.core.load_gate import LoadSummary
 
 router = APIRouter(prefix="/api/v1/load/{service}", tags=["load tests"])
@@ -33,14 +38,6 @@ Source = Annotated[
         description="the file's name, as errors and listings show it",
     ),
 ]
-
-
-def _fraction(description: str, default: float) -> Any:
-    return Query(default, ge=0, le=1, allow_inf_nan=False, description=description)
-
-
-def _amount(description: str, default: float | None) -> Any:
-    return Query(default, ge=0, le=1e9, allow_inf_nan=False, description=description)
 
 
 def _now() -> datetime:
@@ -126,42 +123,12 @@ async def gate(
     ] = None,
     compare: Annotated[bool, Query(description="false: absolute limits only")] = True,
     record: Annotated[bool, Query(description="store the run and its verdict")] = True,
-    latency_increase: float = _amount(
-        "p95/p99 increase that fails (0.2 = 20 %)", DEFAULT.latency_increase
-    ),
-    noise_floor_ms: float = _amount(
-        "latency changes smaller than this never fail", DEFAULT.latency_noise_floor_ms
-    ),
-    max_p95_ms: float | None = _amount("absolute p95 limit (ms)", None),
-    max_p99_ms: float | None = _amount("absolute p99 limit (ms)", None),
-    max_error_rate: float = _fraction(
-        "error rate limit without a baseline", DEFAULT.max_error_rate
-    ),
-    error_rate_increase: float = _fraction(
-        "error-rate increase that fails", DEFAULT.error_rate_increase
-    ),
-    throughput_drop: float = _fraction("throughput drop that fails", DEFAULT.throughput_drop),
-    throughput_noise_floor: float = _amount(
-        "throughput drops below this never fail", DEFAULT.throughput_noise_floor
-    ),
-    min_samples: Annotated[int, Query(ge=0, le=10**12)] = DEFAULT.min_samples,
-    allow_inconclusive: bool = DEFAULT.allow_inconclusive,
+    limits: Annotated[GateLimitsQuery, Query()],
 ) -> dict[str, Any]:
     """Judge the uploaded run against the service's baseline; `passed` is the answer."""
     from srekit.flows.load_gate import gate_rules, gate_run, verdict_document
 
-    rules = gate_rules(
-        latency_increase=latency_increase,
-        noise_floor_ms=noise_floor_ms,
-        max_p95_ms=max_p95_ms,
-        max_p99_ms=max_p99_ms,
-        max_error_rate=max_error_rate,
-        error_rate_increase=error_rate_increase,
-        throughput_drop=throughput_drop,
-        throughput_noise_floor=throughput_noise_floor,
-        min_samples=min_samples,
-        allow_inconclusive=allow_inconclusive,
-    )
+    rules = gate_rules(**limits.model_dump())
     summary = await _summary(request, source)
     gated = await run_in_threadpool(
         lambda: gate_run(
