@@ -2,7 +2,9 @@
 
 They run in order per file, against an event store holding the bundled logs, in a scratch
 `SREKIT_HOME`; paths under `.srekit/` are redirected there. A command is expected to exit 0, or
-the code its line states in a trailing `# exit N` comment.
+the code its line states in a trailing `# exit N` comment. The pages in `PROMETHEUS_PAGES` run
+against a real Prometheus serving the data they show (`SREKIT_PROMETHEUS_URL`): canary.md the
+shop's canary history of `tests/canary_data.py`, backfilled.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,10 +21,25 @@ import pytest
 from typer.testing import CliRunner
 
 from srekit.cli.main import app
+from tests.canary_data import serve_canary_history
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
+#: Pages whose commands read Prometheus: the fixture serving what they show.
+PROMETHEUS_PAGES = {"canary.md": "canary_prometheus"}
+
+
+@pytest.fixture(scope="module")
+def canary_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a Prometheus serving the shop's canary history (docs/canary.md)."""
+    with serve_canary_history(tmp_path_factory.mktemp("canary-prometheus")) as backfilled:
+        yield backfilled.url
+
+
+def _prometheus_for(page: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    fixture = PROMETHEUS_PAGES.get(page)
+    return {} if fixture is None else {"SREKIT_PROMETHEUS_URL": request.getfixturevalue(fixture)}
 
 
 class _Step(NamedTuple):
@@ -124,10 +142,10 @@ def test_every_page_with_commands_is_covered() -> None:
     "page", [p for p in DOCS if _commands(p) and p.name != "README.md"], ids=lambda p: p.name
 )
 def test_documented_commands_run(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     monkeypatch.chdir(ROOT)
-    env = _home_with_the_logs(tmp_path)
+    env = {**_home_with_the_logs(tmp_path), **_prometheus_for(page.name, request)}
     _run_steps(page, _steps(page), env, tmp_path)
 
 
@@ -165,14 +183,22 @@ def test_pages_show_json_outputs() -> None:
     ("page", "command", "shown"), _shown_outputs(), ids=lambda value: str(value)[:40]
 )
 def test_shown_json_is_what_the_command_prints(
-    page: str, command: str, shown: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page: str,
+    command: str,
+    shown: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A page's JSON example is the real output of the command named above it, figure for
-    figure (an object stands for the list item with its service and SLO)."""
+    figure (an object stands for the list item with its service and SLO); it exits 0 or the
+    code a trailing `# exit N` states."""
     monkeypatch.chdir(ROOT)
-    env = _home_with_the_logs(tmp_path)
+    env = {**_home_with_the_logs(tmp_path), **_prometheus_for(page, request)}
+    command, _, comment = command.partition(" # ")
+    expected_code = int(comment.split()[1]) if comment.strip().startswith("exit ") else 0
     result = CliRunner().invoke(app, shlex.split(command)[1:], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == expected_code, result.output
     printed = json.loads(result.stdout)
     expected = json.loads(shown)
     if isinstance(printed, list) and isinstance(expected, dict):

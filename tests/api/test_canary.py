@@ -290,3 +290,34 @@ def test_the_documented_flagger_webhook_is_accepted(lite_api: Api) -> None:
     response = lite_api.post("/api/v1/canary/flagger", json=payload, role="deploy")
     assert response.status_code == 503, response.text
     assert "SREKIT_PROMETHEUS_URL is not set" in response.json()["detail"]
+
+
+@pytest.mark.integration
+def test_an_analysis_with_a_service_is_kept_and_listed(canary_api: Api) -> None:
+    worse = canary_api.post(
+        "/api/v1/canary/analyze", json={**_body("worse"), "service": "shop"}, role="deploy"
+    )
+    same = canary_api.post(
+        "/api/v1/canary/flagger",
+        json=_flagger("same", service="shop"),
+        role="deploy",
+    )
+    unkept = canary_api.post("/api/v1/canary/analyze", json=_body("same"), role="deploy")
+    assert (worse.status_code, same.status_code, unkept.status_code) == (200, 200, 200)
+    kept = canary_api.get("/api/v1/canary/analyses?service=shop", role="viewer")
+    assert kept.status_code == 200, kept.text
+    listed = kept.json()
+    assert [k["analysis"] for k in listed] == [same.json(), worse.json()]  # newest first
+    assert [k["verdict"] for k in listed] == ["pass", "fail"]
+    assert [k["recorded_by"] for k in listed] == ["deploy-bot", "deploy-bot"]
+    # the highest confidence over the metrics, as each metric's document shows it
+    for item in listed:
+        assert item["confidence"] == max(m["confidence"] for m in item["analysis"]["metrics"])
+    assert canary_api.get("/api/v1/canary/analyses?service=cart", role="viewer").json() == []
+    assert len(canary_api.get("/api/v1/canary/analyses", role="viewer").json()) == 2
+    refused = canary_api.post(
+        "/api/v1/canary/analyze", json={**_body("worse"), "service": "Bad Name"}, role="deploy"
+    )
+    assert refused.status_code == 422
+    assert "service" in refused.text
+    assert canary_api.get("/api/v1/canary/analyses", role=None).status_code == 401

@@ -153,3 +153,36 @@ def test_unknown_baseline_and_run_are_404(small_api: Api) -> None:
     assert run.status_code == 404
     bad = small_api.post(f"{BASE}/api/baselines", json={"run_id": 1, "extra": 1})
     assert bad.status_code == 422
+
+
+def _slower_suggest(p95: str) -> bytes:
+    """search_stats.csv with /suggest's 95% column set to `p95` ms, all else as measured."""
+    lines = LOCUST.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:]]
+    for row in rows:
+        if row[1] == "/suggest":
+            row[header.index("95%")] = p95
+    return ("\n".join(",".join(row) for row in [header, *rows]) + "\n").encode()
+
+
+def test_the_gate_answers_a_row_per_request_name(api: Api) -> None:
+    uploaded = api.post(f"{BASE}/search/results", content=LOCUST.read_bytes(), role="editor")
+    made = api.post(f"{BASE}/search/baselines", json={"run_id": uploaded.json()["id"]})
+    assert made.status_code == 201, made.text
+    gated = api.post(f"{BASE}/search/gate", content=_slower_suggest("40"), role="deploy")
+    assert gated.status_code == 200, gated.text
+    verdict = gated.json()
+    assert (verdict["outcome"], verdict["passed"]) == ("fail", False)
+    rows = {(c["check"], c["tags"]): c for c in verdict["checks"]}
+    assert {c["outcome"] for c in verdict["checks"] if not c["tags"]} == {"pass"}  # Aggregated
+    suggest = rows[("p95", "method:GET,name:/suggest")]
+    # 26 ms × 1.2 = 31.2 ms; 40 − 26 = 14 ms over a floor of max(2, 0.5 + 0.5) ms
+    assert (suggest["outcome"], suggest["current"], suggest["baseline"]) == ("fail", 40.0, 26.0)
+    assert suggest["limit"] == pytest.approx(31.2)
+    assert rows[("p95", "method:GET,name:/search?q=[term]")]["outcome"] == "pass"
+    assert rows[("error_rate", "method:GET,name:/search?q=[term]")]["current"] == pytest.approx(
+        3 / 4812
+    )
+    stored = api.get(f"{BASE}/search/results", role="viewer").json()[0]
+    assert stored["checks"] == verdict["checks"]  # the rows are kept with the run

@@ -229,3 +229,23 @@ def test_srekit_gate_requires_a_passed_load_test_when_configured(
     # ...and does as of now
     code, out, _ = run(*asked, "feature", "--format", "json", env=required)
     assert "feature deploys need a passed load test" not in out
+
+
+def test_a_row_per_request_name_in_the_table(cli: Load, tmp_path: Path) -> None:
+    slower = tmp_path / "slower_stats.csv"
+    lines = LOCUST.read_text().splitlines()
+    lines[2] = lines[2].replace(",21,26,35,", ",21,40,35,")  # /suggest: 95% 26 → 40 ms
+    slower.write_text("\n".join(lines) + "\n")
+    run_id = cli.json("import", "--service", "search", LOCUST)["id"]
+    cli.json("baseline", "--service", "search", "--run", str(run_id))
+    code, out, _ = cli("gate", "--service", "search", slower, "--no-record")
+    assert code == 1
+    rows = [line.split() for line in out.splitlines()]
+    suggest = [r[:12] for r in rows if r[:2] == ["p95", "method:GET,name:/suggest"]]
+    # 26 ms × 1.2 = 31.2 ms; +14 ms is +53.8 % over the baseline (the reason folds after it)
+    assert suggest == [
+        ["p95", "method:GET,name:/suggest", "fail", "40", "ms", "26", "ms", "31.2", "ms", "+14",
+         "ms", "(+53.8%)"]
+    ]  # fmt: skip
+    whole = [r for r in rows if r[:2] == ["p95", "-"]]
+    assert [r[2] for r in whole] == ["pass"]

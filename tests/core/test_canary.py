@@ -16,6 +16,7 @@ from srekit.core.canary import (
     CanaryError,
     CanaryMetric,
     CanaryQueries,
+    CanaryReport,
     Interval,
     MetricResult,
     Thresholds,
@@ -328,3 +329,21 @@ def test_bad_thresholds_are_refused(settings: dict[str, float], field: str) -> N
     with pytest.raises(CanaryError) as caught:
         Thresholds(**settings)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_report_confidence_is_the_highest_judged() -> None:
+    def result(confidence: float | None) -> MetricResult:
+        verdict = Verdict.INCONCLUSIVE if confidence is None else Verdict.PASS
+        return MetricResult(
+            CanaryMetric.ERROR_RATE,
+            verdict,
+            "",
+            DEFAULT_THRESHOLDS[CanaryMetric.ERROR_RATE],
+            30,
+            30,
+            confidence=confidence,
+        )
+
+    judged = (result(0.4), result(None), result(0.97))
+    assert CanaryReport(Verdict.PASS, judged).confidence == 0.97
+    assert CanaryReport(Verdict.INCONCLUSIVE, (result(None),)).confidence is None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from srekit.core.instant import format_age, format_instant, parse_instant
+from srekit.core.instant import format_age, format_instant, parse_instant, past_instant
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,16 @@ def test_format_instant_is_utc_seconds_with_z() -> None:
 )
 def test_format_age_keeps_two_units(seconds: int, text: str) -> None:
     assert format_age(timedelta(seconds=seconds)) == text
+
+
+def test_past_instant_is_now_or_text_up_to_a_minute_ahead() -> None:
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert past_instant(None, now=now) == now
+    assert past_instant("2026-12-03T11:00:00Z", now=now) == now - timedelta(hours=1)
+    assert past_instant("2026-12-03T12:01:00Z", now=now) == now + timedelta(minutes=1)
+    with pytest.raises(
+        ValueError, match=r"^2026-12-03T12:01:01Z is in the future \(now is 2026-12-03T12:00:00Z\)$"
+    ):
+        past_instant("2026-12-03T12:01:01Z", now=now)
+    with pytest.raises(ValueError, match="expected an RFC 3339 time"):
+        past_instant("tomorrow", now=now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from scipy.stats import mannwhitneyu
@@ -185,3 +186,43 @@ def test_cli_query_prometheus_refuses_is_bad_input(history: Backfilled) -> None:
     exit_code, _, stderr = _cli(history, "same", "--errors-matchers", 'code=~"("')
     assert exit_code == 2
     assert "Prometheus refused the query" in stderr
+
+
+def test_record_keeps_the_analysis_in_the_store(history: Backfilled, tmp_path: Path) -> None:
+    from srekit.flows.canary_records import recent_analyses
+    from srekit.store.database import create_store_engine
+
+    env = {"SREKIT_HOME": str(tmp_path), "SREKIT_DATABASE_URL": "", "SREKIT_ACTOR": "ci"}
+    common = [
+        "canary", "analyze", "--prometheus", history.url, "--baseline", 'app="shop",track="stable"',
+        "--at", format_instant(AT),
+    ]  # fmt: skip
+    worse = runner.invoke(
+        app,
+        [*common, "--canary", 'app="shop",track="worse"', "--record", "--service", "shop",
+         "--format", "json"],
+        env=env,
+    )  # fmt: skip
+    assert worse.exit_code == 1, worse.output
+    document = json.loads(worse.stdout)
+    assert document.pop("recorded") == {"id": 1, "service": "shop"}
+    same = runner.invoke(
+        app, [*common, "--canary", 'app="shop",track="same"', "--record", "--service", "shop"],
+        env=env,
+    )  # fmt: skip
+    assert same.exit_code == 0, same.output
+    assert "recorded as analysis 2 of shop" in same.stdout
+    alone = runner.invoke(app, [*common, "--canary", 'track="x"', "--record"], env=env)
+    assert alone.exit_code == 2
+    assert "give both or neither" in alone.stderr
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'srekit.db'}")
+    try:
+        kept = recent_analyses(engine, service="shop")
+    finally:
+        engine.dispose()
+    assert [(k.id, k.verdict, k.recorded_by) for k in kept] == [
+        (2, "pass", "ci"),
+        (1, "fail", "ci"),
+    ]
+    assert kept[1].document == document
+    assert kept[1].confidence == max(m["confidence"] for m in document["metrics"])

@@ -1,6 +1,7 @@
-"""The Incidents, On-call, Deployments, Load tests and Audit pages in a real browser, on
+"""The Incidents, On-call, Deployments, Load tests, Canary and Audit pages in a real browser, on
 `srekit demo` then `srekit serve` as `make run` starts them (one server for the module, a
-rotation, some gate answers and load-test runs added through the API): each page's figures
+rotation, some gate answers and load-test runs added through the API, canary analyses kept in its
+store): each page's figures
 equal the API's, a filter lands in the URL, nothing logs an error, no request leaves
 127.0.0.1, and axe-core finds no serious or critical violation."""
 
@@ -45,8 +46,14 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    home = tmp_path_factory.mktemp("dashboard-pages-home")
+def pages_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The state directory of the module's server (its SQLite store is `srekit.db` there)."""
+    return tmp_path_factory.mktemp("dashboard-pages-home")
+
+
+@pytest.fixture(scope="module")
+def served(pages_home: Path) -> Iterator[Served]:
+    home = pages_home
     _demo(home)
     token = (home / "dashboard-admin.token").read_text(encoding="utf-8").strip()
     with srekit_serve(home) as url:
@@ -299,4 +306,35 @@ def test_chaos_lists_the_apis_runs(
     runs = listed["runs"] if isinstance(listed, dict) else listed
     assert page.locator("tr[data-run]").count() == len(runs)
     _shoot(page, tmp_path, "chaos.png", docs="web-chaos.png")
+    _clean_page(recorded, errors)
+
+
+def test_canary_shows_the_apis_kept_analyses(
+    served: Served, pages_home: Path, watched: tuple[BrowserPage, list[str]], tmp_path: Path
+) -> None:
+    from srekit.core.canary import Verdict
+    from srekit.store.database import create_store_engine
+    from tests.canary_records import AT, keep
+
+    engine = create_store_engine(f"sqlite:///{pages_home / 'srekit.db'}")
+    try:
+        keep(engine, "checkout", Verdict.FAIL, (0.99991, 0.61))
+        keep(engine, "checkout", Verdict.PASS, (0.2, None), now=AT + timedelta(days=1))
+    finally:
+        engine.dispose()
+    recorded, errors = watched
+    page = recorded.page
+    api = Api(served)
+    _login(page, served, "/ui/canary?service=checkout")
+    listed = api("GET", "/api/v1/canary/analyses?service=checkout")
+    shown = page.locator("#canary-analyses tr[data-analysis]").evaluate_all(
+        "rows => rows.map(row => Number(row.dataset.analysis))"
+    )
+    assert shown == [item["id"] for item in listed]
+    assert len(shown) == 2
+    for item in listed:
+        row = page.locator(f'tr[data-analysis="{item["id"]}"]')
+        assert row.locator('[data-field="verdict"]').inner_text() == item["verdict"]
+        assert row.locator('[data-field="confidence"]').inner_text() == f"{item['confidence']:.4f}"
+    page.screenshot(path=str(tmp_path / "canary.png"), full_page=True)
     _clean_page(recorded, errors)

@@ -70,3 +70,16 @@ def test_without_a_session_the_browser_goes_to_login(web: Web) -> None:
     page = web.client.get("/ui/load", follow_redirects=False)
     assert page.status_code in (302, 303)
     assert "/ui/login" in page.headers["location"]
+
+
+def test_a_failing_tag_row_names_its_tag(web: Web) -> None:
+    from tests.api.test_load import _slower_suggest
+    from tests.cli.test_load_gate import LOCUST
+
+    base = web.api("POST", "/api/v1/load/search/results", content=LOCUST.read_bytes()).json()
+    web.api("POST", "/api/v1/load/search/baselines", json={"run_id": base["id"]})
+    gated = web.api("POST", "/api/v1/load/search/gate", content=_slower_suggest("40")).json()
+    assert gated["outcome"] == "fail"
+    web.login("viewer")
+    page = unescape(web.client.get("/ui/load?service=search").text)
+    assert "<li>p95 method:GET,name:/suggest: fail — +14 ms (+53.8%) over the baseline" in page

@@ -6,6 +6,7 @@ traffic to judge fails closed unless `--allow-inconclusive`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,9 +14,11 @@ import typer
 
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.options import (
+    ActorOption,
     AtOption,
     FormatOption,
     OutputFormat,
+    ServiceName,
     abort,
     at_or_now,
     choice,
@@ -147,6 +150,11 @@ def analyze(
     ] = False,
     at: AtOption = None,
     output: FormatOption = OutputFormat.TABLE,
+    record: Annotated[
+        bool, typer.Option("--record", help="keep the analysis as one of --service's")
+    ] = False,
+    service: ServiceName = None,
+    actor: ActorOption = None,
 ) -> None:
     """Compare the canary's error rate and latency percentiles with the baseline's, interval
     by interval over --window, with a one-sided Mann-Whitney U test. Exit 0 pass, 1 fail,
@@ -163,6 +171,8 @@ def analyze(
 
     when = at_or_now(at)
     settings = settings_of(ctx)
+    if record != (service is not None):
+        abort("--record keeps the analysis as one of --service's: give both or neither")
     try:
         plan = plan_request(
             canary=canary,
@@ -187,10 +197,29 @@ def analyze(
         with prometheus_querier(settings, url) as querier:
             report = analyze_canary(querier, plan, at=when)
     document = report_document(report, plan, at=when)
+    recorded: dict[str, Any] | None = None
+    if service is not None:
+        from srekit.cli.store_common import actor_or_user, open_engine
+        from srekit.flows.canary_records import record_analysis
+
+        with errors_to_exit_codes(), open_engine(settings) as engine:
+            kept = record_analysis(
+                engine,
+                service=service,
+                report=report,
+                plan=plan,
+                at=when,
+                document=document,
+                actor=actor_or_user(actor),
+                now=datetime.now(UTC).replace(microsecond=0),
+            )
+        recorded = {"id": kept.id, "service": service}
     if output is OutputFormat.TABLE:
         _print_table(document)
+        if recorded is not None:
+            console.print(f"recorded as analysis {recorded['id']} of {service}", highlight=False)
     else:
-        emit(document, output)
+        emit(document if recorded is None else {**document, "recorded": recorded}, output)
     verdict = document["verdict"]
     if verdict == "fail":
         raise typer.Exit(1)

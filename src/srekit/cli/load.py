@@ -3,22 +3,25 @@
 Exits 0 when every threshold held, 99 when one failed (k6's code; an `abortOnFail` threshold
 stops the run early; a threshold without data fails), 2 for bad input, 1 when the thresholds
 held (or there were none) but no request succeeded: a run that measured nothing has passed
-nothing.
+nothing. `--record`, `--baseline` and `--gate` store the run as `load import` stores its file
+(`cli.load_gate.record_run`); with `--gate` the exit code is the gate's (0 pass, 1 regression).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from srekit.cli.help import SrekitTyper, examples
-from srekit.cli.load_gate import add_gate_commands
+from srekit.cli.load_gate import add_gate_commands, print_recorded, record_run
 from srekit.cli.options import (
+    ActorOption,
     FormatOption,
     OutputFormat,
+    ServiceName,
     abort,
     console,
     emit,
@@ -159,6 +162,7 @@ def _render_table(report: LoadReport) -> None:
     )
 )
 def run(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="a LoadTest spec file")],
     vus: Annotated[
         int | None, typer.Option(metavar="N", help="closed model: N users (k6's --vus)")
@@ -183,8 +187,28 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check the file and show the plan; send nothing")
     ] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="store the run as a run of --service")
+    ] = False,
+    service: ServiceName = None,
+    make_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            help="store the run and make it --service's next baseline (with --gate: if it passed)",
+        ),
+    ] = False,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            "--gate",
+            help="store the run and judge it against --service's baseline: exit 1 on a regression",
+        ),
+    ] = False,
+    actor: ActorOption = None,
 ) -> None:
-    """Send a LoadTest's traffic; exit 99 when a threshold fails."""
+    """Send a LoadTest's traffic; exit 99 when a threshold fails (with --gate: the gate's
+    exit code)."""
     from srekit.flows.load import k6_summary_export, report_document, run_load_test
     from srekit.loadgen.runner import default_workers
     from srekit.spec.load import LoadOverrides, load_load_test, load_plan
@@ -197,6 +221,11 @@ def run(
         abort(str(error))
     if workers is not None and not 1 <= workers <= 256:
         abort("--workers: expected 1 to 256")
+    recording = record or make_baseline or gate
+    if recording and service is None:
+        abort("--record, --baseline and --gate store the run: name its --service")
+    if service is not None and not recording:
+        abort("--service names the service of a stored run: add --record, --baseline or --gate")
     if dry_run:
         _print_plan_summary(plan)
         return
@@ -210,6 +239,17 @@ def run(
     except RuntimeError as error:
         abort(str(error), code=1)
     document_out = report_document(report)
+    stored: dict[str, Any] | None = None
+    if service is not None and report.succeeded:
+        stored = record_run(
+            ctx,
+            document_out,
+            service=service,
+            source=file.name,
+            gate=gate,
+            make_baseline=make_baseline,
+            actor=actor,
+        )
     for path, data in ((output, document_out), (summary_export, k6_summary_export(report))):
         if path is not None:
             try:
@@ -218,12 +258,18 @@ def run(
                 abort(f"cannot write {path}: {error}", code=1)
     if output_format is OutputFormat.TABLE:
         _render_table(report)
+        if stored is not None:
+            print_recorded(stored)
     else:
-        emit(document_out, output_format)
+        emit(
+            document_out if stored is None else {**document_out, "recorded": stored}, output_format
+        )
+    if stored is not None and stored["gate"] is not None:
+        raise typer.Exit(0 if stored["gate"]["passed"] else 1)
     if not report.thresholds_passed:
         raise typer.Exit(THRESHOLDS_FAILED)
     if report.succeeded == 0:
-        abort("no request succeeded", code=1)
+        abort("no request succeeded" + ("; nothing stored" if service else ""), code=1)
 
 
 # `srekit load gate|baseline|import|results`: the regression gate over stored runs

@@ -30,12 +30,13 @@ from srekit.cli.options import (
     plain_table,
 )
 from srekit.cli.store_common import actor_or_user, open_engine
+from srekit.core.load_gate import DEFAULT_RULES as DEFAULT
 
 if TYPE_CHECKING:
     from srekit.core.load_gate import LoadSummary
     from srekit.store import StoreEngine
 
-__all__ = ["EXAMPLES", "add_gate_commands"]
+__all__ = ["EXAMPLES", "add_gate_commands", "print_recorded", "record_run"]
 
 EXAMPLES = examples(
     "srekit load import --service checkout examples/load/baseline-summary.json",
@@ -105,11 +106,14 @@ def _print_verdict(document: dict[str, Any]) -> None:
         f" against {against}; {summary['requests']} requests ({escape(summary['tool'])})",
         highlight=False,
     )
-    table = plain_table("CHECK", "OUTCOME", "CURRENT", "BASELINE", "LIMIT", "WHY", fold="WHY")
+    table = plain_table(
+        "CHECK", "TAG", "OUTCOME", "CURRENT", "BASELINE", "LIMIT", "WHY", fold="WHY"
+    )
     for row in document["checks"]:
         name = row["check"]
         table.add_row(
             escape(name),
+            escape(row.get("tags") or "-"),
             row["outcome"],
             _figure(name, row["current"]),
             _figure(name, row["baseline"]),
@@ -119,6 +123,75 @@ def _print_verdict(document: dict[str, Any]) -> None:
     console.print(table)
     if document["run_id"] is not None:
         console.print(f"recorded as run {document['run_id']}", highlight=False)
+
+
+def record_run(
+    ctx: typer.Context,
+    document: dict[str, Any],
+    *,
+    service: str,
+    source: str,
+    gate: bool,
+    make_baseline: bool,
+    actor: str | None,
+) -> dict[str, Any]:
+    """Store srekit's own run `document` (`srekit load run`) as `load import` stores a file:
+    read by the same reader, stored by the same flow; with `gate`, judged against the service's
+    newest baseline with the default rules and stored with its verdict; with `make_baseline`,
+    made the service's next baseline (with `gate`, only when it passed).
+
+    Returns `{"run_id", "baseline_version", "gate"}` (`gate`: the verdict document or None).
+    """
+    from srekit.flows.load_gate import gate_rules, gate_run, import_run, verdict_document
+    from srekit.flows.load_gate import make_baseline as make_it_baseline
+    from srekit.loadresults import srekit_summary
+
+    with errors_to_exit_codes():
+        summary = srekit_summary(document, file=source)
+    who, now = actor_or_user(actor), _now()
+    verdict: dict[str, Any] | None = None
+    with _engine(ctx) as engine:
+        if gate:
+            gated = gate_run(
+                engine,
+                service=service,
+                summary=summary,
+                source=source,
+                rules=gate_rules(),
+                actor=who,
+                now=now,
+            )
+            verdict = verdict_document(gated)
+            run_id = gated.run_id
+            passed = gated.verdict.passed
+        else:
+            run_id, passed = (
+                import_run(
+                    engine, service=service, summary=summary, source=source, actor=who, now=now
+                ).id,
+                True,
+            )
+        assert run_id is not None  # gate_run records by default
+        version = None
+        if make_baseline and passed:
+            version = make_it_baseline(
+                engine, service=service, run_id=run_id, actor=who, now=now
+            ).version
+    return {"service": service, "run_id": run_id, "baseline_version": version, "gate": verdict}
+
+
+def print_recorded(stored: dict[str, Any]) -> None:
+    """What `record_run` stored, under the run's table."""
+    if stored["gate"] is not None:
+        _print_verdict(stored["gate"])
+    else:
+        console.print(f"recorded as run {stored['run_id']}", highlight=False)
+    if stored["baseline_version"] is not None:
+        console.print(
+            f"baseline v{stored['baseline_version']} of {stored['service']}"
+            f" is run {stored['run_id']}",
+            highlight=False,
+        )
 
 
 def gate_command(
@@ -142,11 +215,11 @@ def gate_command(
         typer.Option(
             metavar="FRACTION", help="p95/p99 increase that fails (0.2 = 20 %)", **_FRACTION
         ),
-    ] = 0.20,
+    ] = DEFAULT.latency_increase,
     noise_floor_ms: Annotated[
         float,
         typer.Option(metavar="MS", help="latency changes smaller than this never fail", min=0),
-    ] = 2.0,
+    ] = DEFAULT.latency_noise_floor_ms,
     max_p95_ms: Annotated[
         float | None, typer.Option(metavar="MS", help="absolute p95 limit", min=0)
     ] = None,
@@ -156,7 +229,7 @@ def gate_command(
     max_error_rate: Annotated[
         float,
         typer.Option(metavar="FRACTION", help="error rate limit without a baseline", min=0, max=1),
-    ] = 0.01,
+    ] = DEFAULT.max_error_rate,
     error_rate_increase: Annotated[
         float,
         typer.Option(
@@ -165,23 +238,23 @@ def gate_command(
             min=0,
             max=1,
         ),
-    ] = 0.01,
+    ] = DEFAULT.error_rate_increase,
     throughput_drop: Annotated[
         float,
         typer.Option(metavar="FRACTION", help="throughput drop that fails", min=0, max=1),
-    ] = 0.10,
+    ] = DEFAULT.throughput_drop,
     throughput_noise_floor: Annotated[
         float,
         typer.Option(metavar="REQ/S", help="throughput drops smaller than this never fail", min=0),
-    ] = 1.0,
+    ] = DEFAULT.throughput_noise_floor,
     min_samples: Annotated[
         int,
         typer.Option(metavar="N", help="fewer requests than this is inconclusive", min=0),
-    ] = 100,
+    ] = DEFAULT.min_samples,
     allow_inconclusive: Annotated[
         bool,
         typer.Option(help="let an inconclusive run pass (it fails closed by default)"),
-    ] = False,
+    ] = DEFAULT.allow_inconclusive,
     record: Annotated[
         bool, typer.Option(help="store the run and its verdict (for readiness and deploys)")
     ] = True,
@@ -189,27 +262,23 @@ def gate_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Judge a load-test run against the service's baseline: exit 1 on a regression."""
-    from srekit.core.load_gate import GateRules
-    from srekit.flows.load_gate import gate_run, verdict_document
+    from srekit.flows.load_gate import gate_rules, gate_run, verdict_document
 
     if baseline is not None and no_baseline:
         abort("--baseline and --no-baseline contradict each other")
     with errors_to_exit_codes():
-        try:
-            rules = GateRules(
-                latency_increase=latency_increase,
-                latency_noise_floor_ms=noise_floor_ms,
-                max_p95_ms=max_p95_ms,
-                max_p99_ms=max_p99_ms,
-                max_error_rate=max_error_rate,
-                error_rate_increase=error_rate_increase,
-                throughput_drop=throughput_drop,
-                throughput_noise_floor=throughput_noise_floor,
-                min_samples=min_samples,
-                allow_inconclusive=allow_inconclusive,
-            )
-        except ValueError as error:  # NaN and infinity pass Typer's bounds
-            abort(str(error))
+        rules = gate_rules(
+            latency_increase=latency_increase,
+            noise_floor_ms=noise_floor_ms,
+            max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms,
+            max_error_rate=max_error_rate,
+            error_rate_increase=error_rate_increase,
+            throughput_drop=throughput_drop,
+            throughput_noise_floor=throughput_noise_floor,
+            min_samples=min_samples,
+            allow_inconclusive=allow_inconclusive,
+        )
     summary = _read(result_file)
     with _engine(ctx) as engine:
         gated = gate_run(

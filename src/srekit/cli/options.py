@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from srekit.core.instant import format_instant, parse_instant
+from srekit.core.instant import parse_instant, past_instant
 from srekit.core.names import name_problem
 from srekit.errors import SpecError, SrekitError
 
@@ -114,6 +114,12 @@ def check_name(value: str | None) -> str | None:
     return value
 
 
+#: The service a stored record (a load-test run, a canary analysis) belongs to.
+ServiceName = Annotated[
+    str | None,
+    typer.Option("--service", metavar="NAME", help="the service tested", callback=check_name),
+]
+
 FilesOption = Annotated[
     list[Path],
     typer.Option(
@@ -163,23 +169,13 @@ ActorOption = Annotated[
 ]
 
 
-# `--at` a little ahead of this machine's clock is another machine's now, not the future
-_CLOCK_SKEW = timedelta(minutes=1)
-
-
 def at_or_now(at: str | None) -> datetime:
-    """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds).
-
-    A future `--at` is refused (exit 2): no data exists there yet, and figures computed on the
-    part of a window that has happened would read as if the rest had been perfect.
-    """
-    now = datetime.now(UTC).replace(microsecond=0)
-    if at is None:
-        return now
-    when = parse_instant(at)
-    if when > now + _CLOCK_SKEW:
-        abort(f"--at: {at} is in the future (now is {format_instant(now)})")
-    return when
+    """The evaluation instant in UTC: `--at` when given, else the current time (whole seconds);
+    a future `--at` is refused (exit 2, `core.instant.past_instant` says why)."""
+    try:
+        return past_instant(at, now=datetime.now(UTC).replace(microsecond=0))
+    except ValueError as error:
+        abort(f"--at: {error}")
 
 
 def abort(message: str, code: int = 2) -> NoReturn:

@@ -255,6 +255,13 @@ class CanaryReport:
     verdict: Verdict
     metrics: tuple[MetricResult, ...]
 
+    @property
+    def confidence(self) -> float | None:
+        """The highest confidence that the canary is worse, over the metrics judged (None:
+        none had the data): the figure a list of analyses shows beside the verdict."""
+        judged = [m.confidence for m in self.metrics if m.confidence is not None]
+        return max(judged) if judged else None
+
 
 def _counted(intervals: Sequence[Interval], minimum: float) -> list[float]:
     return [

@@ -47,7 +47,7 @@ from srekit.core.incident import (
     TaskState,
     is_open,
 )
-from srekit.core.instant import format_age, format_instant
+from srekit.core.instant import CLOCK_SKEW, format_age, format_instant
 from srekit.core.label_regex import label_regex_matches
 from srekit.core.notify import Notice
 from srekit.core.postmortem import PostmortemState
@@ -102,9 +102,6 @@ SHIFT_LOOKAROUND = timedelta(days=100)
 #: The earliest instant a handoff is taken at: srekit keeps nothing from before, and the
 #: shifts read around an instant near the year 1 would leave the calendar.
 EARLIEST_HANDOFF = datetime(1970, 1, 1, tzinfo=UTC)
-
-#: How far ahead of the clock an `at` may be (another machine's clock running fast).
-_CLOCK_SKEW = timedelta(minutes=1)
 
 #: The deploys a handoff lists: those of the 24 hours before it.
 DEPLOY_WINDOW = timedelta(hours=24)
@@ -296,7 +293,7 @@ def handoff_at_problem(at: datetime, *, now: datetime) -> str | None:
     stands now would read as what stood then."""
     if at < EARLIEST_HANDOFF:
         return f"expected {format_instant(EARLIEST_HANDOFF)} or later, got {format_instant(at)}"
-    if at > now + _CLOCK_SKEW:
+    if at > now + CLOCK_SKEW:
         return f"{format_instant(at)} is in the future (now is {format_instant(now)})"
     return None
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["format_age", "format_instant", "parse_instant"]
+__all__ = ["CLOCK_SKEW", "format_age", "format_instant", "parse_instant", "past_instant"]
+
+#: An instant a little ahead of this machine's clock is another machine's now, not the future.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 def parse_instant(text: str) -> datetime:
@@ -30,6 +33,21 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(
             f"expected a time between the years 1 and 9999 in UTC, got {text!r}"
         ) from None
+
+
+def past_instant(text: str | None, *, now: datetime) -> datetime:
+    """The instant `text` names (RFC 3339), or `now` when None: the instant to evaluate at.
+
+    An instant past `now` and `CLOCK_SKEW` is refused with ValueError, as malformed text is:
+    no data exists there yet, and figures computed on the part of a window that has happened
+    would read as if the rest had been perfect.
+    """
+    if text is None:
+        return now
+    when = parse_instant(text)
+    if when > now + CLOCK_SKEW:
+        raise ValueError(f"{text} is in the future (now is {format_instant(now)})")
+    return when
 
 
 def format_instant(moment: datetime) -> str:

@@ -17,6 +17,14 @@ The gate checks, in this order, each as one row of its table:
                       increase of more than `error_rate_increase` (absolute, a fraction) fails
     throughput        against a baseline: a drop of more than `throughput_drop` (relative)
                       AND more than `throughput_noise_floor` requests/s fails
+    per tag set       against a baseline, for each tag set a run reports latency or errors
+                      for (k6's sub-metrics such as `http_req_duration{name:login}`, Locust's
+                      rows per request name): p95, p99 and error_rate rows judged as above,
+                      with `min_samples` requests of that tag set on both sides (counted from
+                      `http_reqs{tags}`, else the trend's or the failure rate's count; a run
+                      that does not say is inconclusive). No absolute limits per tag; a tag
+                      set only one run has is skipped; k6's `expected_response` is not a tag
+                      set of its own (it is the successful requests of the whole run).
 
 A comparison needs at least `min_samples` requests on both sides; with fewer it is
 inconclusive. A statistic missing from the run (k6 omits p99 unless asked) is inconclusive
@@ -35,6 +43,7 @@ from enum import StrEnum
 from srekit.core.policy import Decision, GateDecision
 
 __all__ = [
+    "DEFAULT_RULES",
     "DURATION",
     "FAILED",
     "NO_LOAD_TEST",
@@ -188,6 +197,10 @@ class GateRules:
             raise ValueError(f"min_samples: expected an integer >= 0, got {self.min_samples}")
 
 
+#: The gate's limits when none is given: the defaults of the CLI's options and the API's query.
+DEFAULT_RULES = GateRules()
+
+
 class CheckOutcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -197,7 +210,8 @@ class CheckOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class GateCheck:
-    """One row of the gate's table: what was compared, the figures, the limit, the outcome."""
+    """One row of the gate's table: what was compared, the figures, the limit, the outcome;
+    `tags` names the tag set of a per-tag row (`name:login`, as k6 writes a sub-metric)."""
 
     check: str
     outcome: CheckOutcome
@@ -205,6 +219,7 @@ class GateCheck:
     baseline: float | None = None
     limit: float | None = None
     reason: str = ""
+    tags: str = ""
 
 
 @dataclass(frozen=True)
@@ -234,33 +249,50 @@ def _latency_check(
 ) -> GateCheck:
     now_trend, base_trend = current.latency, baseline.latency if baseline else None
     value = now_trend.stat(stat) if now_trend else None
-    before = base_trend.stat(stat) if base_trend else None
     ceiling = rules.max_p95_ms if stat == "p95" else rules.max_p99_ms
-    if baseline is None:
-        if ceiling is None:
-            return GateCheck(stat, CheckOutcome.SKIPPED, value, reason="no baseline, no limit")
-        if value is None:
-            return GateCheck(
-                stat, CheckOutcome.INCONCLUSIVE, None, limit=ceiling, reason="not in the run"
-            )
-        if too_few:
-            return GateCheck(stat, CheckOutcome.INCONCLUSIVE, value, limit=ceiling, reason=too_few)
-        failed = value > ceiling
+    if baseline is not None:
+        return _latency_change(stat, now_trend, base_trend, rules, too_few, ceiling=ceiling)
+    if ceiling is None:
+        return GateCheck(stat, CheckOutcome.SKIPPED, value, reason="no baseline, no limit")
+    if value is None:
         return GateCheck(
-            stat,
-            CheckOutcome.FAIL if failed else CheckOutcome.PASS,
-            value,
-            limit=ceiling,
-            reason=f"{value:g} ms {'>' if failed else '<='} {ceiling:g} ms",
+            stat, CheckOutcome.INCONCLUSIVE, None, limit=ceiling, reason="not in the run"
         )
+    if too_few:
+        return GateCheck(stat, CheckOutcome.INCONCLUSIVE, value, limit=ceiling, reason=too_few)
+    failed = value > ceiling
+    return GateCheck(
+        stat,
+        CheckOutcome.FAIL if failed else CheckOutcome.PASS,
+        value,
+        limit=ceiling,
+        reason=f"{value:g} ms {'>' if failed else '<='} {ceiling:g} ms",
+    )
+
+
+def _latency_change(
+    stat: str,
+    now_trend: MetricSummary | None,
+    base_trend: MetricSummary | None,
+    rules: GateRules,
+    too_few: str,
+    *,
+    ceiling: float | None,
+    tags: str = "",
+) -> GateCheck:
+    """The p95/p99 row against a baseline, for the whole run or (`tags`) one tag set."""
+    value = now_trend.stat(stat) if now_trend else None
+    before = base_trend.stat(stat) if base_trend else None
     if value is None and before is None:
-        return GateCheck(stat, CheckOutcome.SKIPPED, None, reason="in neither run")
+        return GateCheck(stat, CheckOutcome.SKIPPED, None, reason="in neither run", tags=tags)
     limit = before * (1 + rules.latency_increase) if before is not None else None
     if value is None or before is None or limit is None:
         side = "the run" if value is None else "the baseline"
-        return GateCheck(stat, CheckOutcome.INCONCLUSIVE, value, before, limit, f"not in {side}")
+        return GateCheck(
+            stat, CheckOutcome.INCONCLUSIVE, value, before, limit, f"not in {side}", tags
+        )
     if too_few:
-        return GateCheck(stat, CheckOutcome.INCONCLUSIVE, value, before, limit, too_few)
+        return GateCheck(stat, CheckOutcome.INCONCLUSIVE, value, before, limit, too_few, tags)
     rounding = sum(trend.error_ms(stat) for trend in (now_trend, base_trend) if trend)
     floor = max(rules.latency_noise_floor_ms, rounding)
     delta = value - before
@@ -278,18 +310,38 @@ def _latency_check(
             limit,
             f"+{delta:g} ms (+{relative:.1%}) over the baseline: more than"
             f" {rules.latency_increase:.0%} and the {floor:g} ms noise floor",
+            tags,
         )
     return GateCheck(
-        stat, CheckOutcome.PASS, value, before, limit, f"{delta:+g} ms (noise floor {floor:g} ms)"
+        stat,
+        CheckOutcome.PASS,
+        value,
+        before,
+        limit,
+        f"{delta:+g} ms (noise floor {floor:g} ms)",
+        tags,
     )
 
 
 def _error_rate_check(
     current: LoadSummary, baseline: LoadSummary | None, rules: GateRules, too_few: str
 ) -> GateCheck:
-    value = current.error_rate
     before = baseline.error_rate if baseline else None
-    if baseline is None or before is None:
+    return _error_rate_row(current.error_rate, before, rules, too_few, compared=bool(baseline))
+
+
+def _error_rate_row(
+    value: float | None,
+    before: float | None,
+    rules: GateRules,
+    too_few: str,
+    *,
+    compared: bool,
+    tags: str = "",
+) -> GateCheck:
+    """The error-rate row: against the baseline's rate when `compared` and it has one, else
+    against `max_error_rate`."""
+    if not compared or before is None:
         limit = rules.max_error_rate
         why = f"at most {limit:.2%} without a baseline"
     else:
@@ -297,10 +349,12 @@ def _error_rate_check(
         why = f"baseline {before:.2%} + {rules.error_rate_increase:.2%}"
     if value is None:
         return GateCheck(
-            "error_rate", CheckOutcome.INCONCLUSIVE, None, before, limit, "not in the run"
+            "error_rate", CheckOutcome.INCONCLUSIVE, None, before, limit, "not in the run", tags
         )
     if too_few:
-        return GateCheck("error_rate", CheckOutcome.INCONCLUSIVE, value, before, limit, too_few)
+        return GateCheck(
+            "error_rate", CheckOutcome.INCONCLUSIVE, value, before, limit, too_few, tags
+        )
     failed = value > limit
     return GateCheck(
         "error_rate",
@@ -309,7 +363,87 @@ def _error_rate_check(
         before,
         limit,
         f"{value:.2%} {'>' if failed else '<='} {limit:.2%} ({why})",
+        tags,
     )
+
+
+def _tag_label(tags: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{key}:{value}" for key, value in tags)
+
+
+def _tag_requests(summary: LoadSummary, tags: tuple[tuple[str, str], ...]) -> float | None:
+    """How many requests had `tags`: its `http_reqs` counter, else its trend's or its failure
+    rate's count (None: the tool did not say; k6 counts a trend's values only in `http_reqs`)."""
+    for name in (REQUESTS, DURATION, FAILED):
+        metric = summary.metric(name, tags)
+        if metric is not None and metric.count is not None:
+            return metric.count
+    return None
+
+
+def _tag_samples_problem(
+    current: LoadSummary, baseline: LoadSummary, tags: tuple[tuple[str, str], ...], minimum: int
+) -> str:
+    label = _tag_label(tags)
+    problems = []
+    for side, summary in (("the run", current), ("the baseline", baseline)):
+        requests = _tag_requests(summary, tags)
+        if requests is None:
+            problems.append(
+                f"{side} does not say how many requests had {label}"
+                f" (k6: add a threshold on {REQUESTS}{{{label}}})"
+            )
+        elif requests < minimum:
+            problems.append(f"{side} has {requests:g} requests with {label}, fewer than {minimum}")
+    return " and ".join(problems)
+
+
+def _gated_tag_sets(summary: LoadSummary) -> set[tuple[tuple[str, str], ...]]:
+    """The tag sets whose latency or errors a run reports apart: request names and the like.
+    k6's `expected_response` sub-metric is the run's successful requests, not a part of it."""
+    return {
+        metric.tags
+        for metric in summary.metrics
+        if metric.tags
+        and metric.name in (DURATION, FAILED)
+        and not any(key == "expected_response" for key, _ in metric.tags)
+    }
+
+
+def _tag_checks(current: LoadSummary, baseline: LoadSummary, rules: GateRules) -> list[GateCheck]:
+    """Per tag set, against the baseline: p95, p99 and error rate, each as the whole run's is
+    judged (increase, noise floor, `min_samples` requests of that tag set on both sides); a tag
+    set only one run has is one skipped row."""
+    checks = []
+    ours, theirs = _gated_tag_sets(current), _gated_tag_sets(baseline)
+    for tags in sorted(ours | theirs):
+        label = _tag_label(tags)
+        if tags not in ours or tags not in theirs:
+            where = "the run" if tags in ours else "the baseline"
+            checks.append(
+                GateCheck("tag", CheckOutcome.SKIPPED, None, reason=f"only in {where}", tags=label)
+            )
+            continue
+        too_few = _tag_samples_problem(current, baseline, tags, rules.min_samples)
+        now_trend, base_trend = current.metric(DURATION, tags), baseline.metric(DURATION, tags)
+        for stat in ("p95", "p99"):
+            checks.append(
+                _latency_change(
+                    stat, now_trend, base_trend, rules, too_few, ceiling=None, tags=label
+                )
+            )
+        now_failed, base_failed = current.metric(FAILED, tags), baseline.metric(FAILED, tags)
+        value = now_failed.rate if now_failed else None
+        before = base_failed.rate if base_failed else None
+        if value is None and before is None:
+            checks.append(
+                GateCheck(
+                    "error_rate", CheckOutcome.SKIPPED, None, reason="in neither run", tags=label
+                )
+            )
+        else:
+            checks.append(_error_rate_row(value, before, rules, too_few, compared=True, tags=label))
+    return checks
 
 
 def _throughput_check(
@@ -360,6 +494,8 @@ def gate_load(
     checks.append(_latency_check("p99", current, baseline, rules, too_few))
     checks.append(_error_rate_check(current, baseline, rules, too_few))
     checks.append(_throughput_check(current, baseline, rules, too_few))
+    if baseline is not None:
+        checks.extend(_tag_checks(current, baseline, rules))
     outcomes = {check.outcome for check in checks}
     if CheckOutcome.FAIL in outcomes:
         outcome = CheckOutcome.FAIL

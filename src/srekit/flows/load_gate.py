@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from srekit.core.instant import format_instant
-from srekit.core.load_gate import GateCheck, GateRules, LoadSummary, LoadVerdict, gate_load
+from srekit.core.load_gate import (
+    DEFAULT_RULES,
+    GateCheck,
+    GateRules,
+    LoadSummary,
+    LoadVerdict,
+    gate_load,
+)
+from srekit.errors import SpecError
 from srekit.loadresults import summary_document, summary_from_document
 from srekit.store import StoreEngine
 from srekit.store.database import transaction
@@ -31,6 +39,7 @@ __all__ = [
     "StoredRun",
     "baseline_document",
     "check_document",
+    "gate_rules",
     "gate_run",
     "import_run",
     "judge",
@@ -40,6 +49,39 @@ __all__ = [
     "service_runs",
     "verdict_document",
 ]
+
+
+def gate_rules(
+    *,
+    latency_increase: float = DEFAULT_RULES.latency_increase,
+    noise_floor_ms: float = DEFAULT_RULES.latency_noise_floor_ms,
+    max_p95_ms: float | None = DEFAULT_RULES.max_p95_ms,
+    max_p99_ms: float | None = DEFAULT_RULES.max_p99_ms,
+    max_error_rate: float = DEFAULT_RULES.max_error_rate,
+    error_rate_increase: float = DEFAULT_RULES.error_rate_increase,
+    throughput_drop: float = DEFAULT_RULES.throughput_drop,
+    throughput_noise_floor: float = DEFAULT_RULES.throughput_noise_floor,
+    min_samples: int = DEFAULT_RULES.min_samples,
+    allow_inconclusive: bool = DEFAULT_RULES.allow_inconclusive,
+) -> GateRules:
+    """The gate's rules from the limits as the CLI's options and the API's query name them
+    (`noise_floor_ms` is the latency noise floor); a limit that is not a finite number >= 0
+    (NaN and infinity pass their bounds) is a SpecError naming it."""
+    try:
+        return GateRules(
+            latency_increase=latency_increase,
+            latency_noise_floor_ms=noise_floor_ms,
+            max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms,
+            max_error_rate=max_error_rate,
+            error_rate_increase=error_rate_increase,
+            throughput_drop=throughput_drop,
+            throughput_noise_floor=throughput_noise_floor,
+            min_samples=min_samples,
+            allow_inconclusive=allow_inconclusive,
+        )
+    except ValueError as error:
+        raise SpecError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -85,6 +127,7 @@ def check_document(check: GateCheck) -> dict[str, Any]:
     """One row of the gate's table as JSON (ratios as fractions, latencies in ms)."""
     return {
         "check": check.check,
+        "tags": check.tags,
         "outcome": check.outcome.value,
         "current": check.current,
         "baseline": check.baseline,

@@ -4,12 +4,13 @@ JSON, k6's `handleSummary` data, Locust's `*_stats.csv`, and srekit's own stored
 from __future__ import annotations
 
 from srekit.loadresults.document import summary_document, summary_from_document
-from srekit.loadresults.readers import FILE_BYTES, parse_results, read_results
+from srekit.loadresults.readers import FILE_BYTES, parse_results, read_results, srekit_summary
 
 __all__ = [
     "FILE_BYTES",
     "parse_results",
     "read_results",
+    "srekit_summary",
     "summary_document",
     "summary_from_document",
 ]

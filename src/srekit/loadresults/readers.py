@@ -8,6 +8,12 @@ threshold was crossed** (failed). The `handleSummary` data puts them under
 `metrics.<name>.values` with a `type`, and thresholds as `{"<expression>": {"ok": <bool>}}`.
 A sub-metric is named `http_req_duration{name:/checkout}`.
 
+srekit's own run document (`srekit load run -o run.json`, docs/load.md) is k6's classic shape
+per metric (`metrics.<key>` with `count`, `p(95)`, `p(99)`, ..., read from the run's HDR
+histograms) beside the histograms themselves (`histogram_unit`, `series`), its thresholds a list
+of `{"metric", "threshold", "passed"}`: `srekit load run --record` stores a run through the same
+reader, so a run recorded directly and one imported from its file are the same summary.
+
 Locust's `*_stats.csv` has one row per request name and an `Aggregated` row; its percentile
 columns (`50%` ... `100%`) are rounded to two significant digits, so they are marked
 `rounded` and the gate widens its noise floor by that much.
@@ -25,7 +31,7 @@ from typing import Any
 from srekit.core.load_gate import DURATION, FAILED, REQUESTS, LoadSummary, MetricSummary, Threshold
 from srekit.errors import SpecError
 
-__all__ = ["FILE_BYTES", "parse_results", "read_results"]
+__all__ = ["FILE_BYTES", "parse_results", "read_results", "srekit_summary"]
 
 FILE_BYTES = (
     16 * 1024 * 1024
@@ -66,7 +72,10 @@ def parse_results(raw: bytes, *, file: str) -> LoadSummary:
             f"expected UTF-8 text, got {error.reason} at byte {error.start}", file=file
         ) from None
     if text.lstrip().startswith("{"):
-        return _k6(_json(text, file), file)
+        data = _json(text, file)
+        if isinstance(data, dict) and "histogram_unit" in data:
+            return srekit_summary(data, file=file)
+        return _k6(data, file)
     if text.lstrip().startswith(("Type,", '"Type"')):
         return _locust(text, file)
     raise SpecError(
@@ -135,6 +144,32 @@ def _metric_name(key: str, file: str) -> tuple[str, tuple[tuple[str, str], ...]]
             )
         tags.append((tag.strip(), value.strip()))
     return name, tuple(tags)
+
+
+def srekit_summary(data: Any, *, file: str) -> LoadSummary:
+    """srekit's own run document (`flows.load.report_document`) as a summary, tool `srekit`:
+    its metrics read as k6's classic shape, its thresholds from the list it keeps them in."""
+    k6 = _k6(data, file)
+    raw = data.get("thresholds") or []
+    if not isinstance(raw, list):
+        raise SpecError(f"expected a list, got {_shown(raw)}", file=file, field="thresholds")
+    thresholds = []
+    for index, item in enumerate(raw):
+        field = f"thresholds[{index}]"
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("metric"), str)
+            and isinstance(item.get("threshold"), str)
+            and isinstance(item.get("passed"), bool)
+        ):
+            raise SpecError(
+                "expected {metric, threshold, passed: true|false}", file=file, field=field
+            )
+        _metric_name(item["metric"], file)
+        thresholds.append(Threshold(item["metric"], item["threshold"][:200], item["passed"]))
+    duration = data.get("duration_s")
+    duration_s = None if duration is None else _number(duration, file=file, field="duration_s")
+    return LoadSummary("srekit", k6.metrics, tuple(thresholds), duration_s)
 
 
 def _k6(data: Any, file: str) -> LoadSummary:

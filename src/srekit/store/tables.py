@@ -970,6 +970,35 @@ class LoadBaselineRow(Base):
 __all__ += ["LoadBaselineRow", "LoadRunRow"]
 
 
+class CanaryAnalysisRow(Base):
+    """One canary analysis of a service, kept as a record: the two selectors, the window
+    (ending `at`, cut into `step_s` intervals), the overall verdict, the lowest confidence of
+    its judged metrics, and the whole document it answered (`flows.canary.report_document`)."""
+
+    __tablename__ = "canary_analyses"
+    __table_args__ = (Index("ix_canary_analyses_service_recorded_at", "service", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    service: Mapped[str] = mapped_column(String(200))
+    canary: Mapped[str] = mapped_column(String(2000))
+    baseline: Mapped[str] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_s: Mapped[int] = mapped_column(Integer)
+    step_s: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    document_json: Mapped[str] = mapped_column(Text)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return dict(json.loads(self.document_json))
+
+
+__all__ += ["CanaryAnalysisRow"]
+
+
 class ChaosRunRow(Base):
     """One run of a chaos experiment, per service: its outcome, the probes that deviated,
     the error budget its SLO guard saw consumed during the run, and the whole journal

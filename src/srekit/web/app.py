@@ -96,6 +96,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
     """Mount the dashboard's pages and static files on `app`."""
     from srekit.web.pages import (
         audit,
+        canary,
         capacity,
         chaos,
         deployments,
@@ -123,6 +124,7 @@ def add_web(app: FastAPI, api: ApiState) -> None:
         deployments,
         capacity,
         load,
+        canary,
         chaos,
         audit,
         status,

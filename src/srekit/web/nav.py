@@ -26,6 +26,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("deployments", "Deployments", "/ui/deployments"),
     NavEntry("capacity", "Capacity", "/ui/capacity"),
     NavEntry("load", "Load tests", "/ui/load"),
+    NavEntry("canary", "Canary", "/ui/canary"),
     NavEntry("chaos", "Chaos", "/ui/chaos"),
     NavEntry("audit", "Audit", "/ui/audit"),
 )

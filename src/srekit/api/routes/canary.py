@@ -12,20 +12,24 @@ both: neither is a pass.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from srekit.api.deps import Deployer, StateDep
+from srekit.api.deps import ApiState, Deployer, StateDep, Viewer
+from srekit.api.instants import at_or_now
 from srekit.api.responses import AUTH_ERRORS, BODY_ERRORS
-from srekit.api.schemas.canary import CanaryAnalysisIn, CanaryAnalysisOut, CanaryFlaggerPayload
-from srekit.config import Settings
-from srekit.core.instant import format_instant, parse_instant
+from srekit.api.schemas.canary import (
+    CanaryAnalysisIn,
+    CanaryAnalysisOut,
+    CanaryFlaggerPayload,
+    CanaryRecordOut,
+)
 from srekit.errors import SourceUnavailable, SpecError
 
 router = APIRouter(prefix="/api/v1/canary", tags=["canary"])
@@ -36,23 +40,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "Prometheus is not configured or cannot be read (Retry-After)"},
 }
 FLAGGER_FAILED = 412
-_CLOCK_SKEW = timedelta(minutes=1)
 
 
-def _when(at: str | None) -> datetime:
-    now = datetime.now(UTC).replace(microsecond=0)
-    if at is None:
-        return now
-    try:
-        when = parse_instant(at)
-    except ValueError as error:
-        raise SpecError(str(error), field="at") from None
-    if when > now + _CLOCK_SKEW:
-        raise SpecError(f"{at} is in the future (now is {format_instant(now)})", field="at")
-    return when
-
-
-def _analyze(settings: Settings, request: CanaryAnalysisIn) -> dict[str, Any]:
+def _analyze(state: ApiState, request: CanaryAnalysisIn, actor: str) -> dict[str, Any]:
     """The analysis document (blocking: Prometheus is read over HTTP)."""
     from srekit.flows.canary import (
         analyze_canary,
@@ -78,12 +68,27 @@ def _analyze(settings: Settings, request: CanaryAnalysisIn) -> dict[str, Any]:
         errors_matchers=request.errors_matchers,
         latency_metric=request.latency_metric,
     )
-    when = _when(request.at)
+    when = at_or_now(request.at)
+    settings = state.settings
     if not settings.prometheus_url:
         raise SourceUnavailable("no Prometheus to read: SREKIT_PROMETHEUS_URL is not set")
     with prometheus_querier(settings, settings.prometheus_url) as querier:
         report = analyze_canary(querier, plan, at=when)
-    return report_document(report, plan, at=when)
+    document = report_document(report, plan, at=when)
+    if request.service is not None:
+        from srekit.flows.canary_records import record_analysis
+
+        record_analysis(
+            state.engine,
+            service=request.service,
+            report=report,
+            plan=plan,
+            at=when,
+            document=document,
+            actor=actor,
+            now=datetime.now(UTC).replace(microsecond=0),
+        )
+    return document
 
 
 @router.post("/analyze", response_model=CanaryAnalysisOut, responses=_ERRORS)
@@ -91,7 +96,7 @@ async def analyze(state: StateDep, principal: Deployer, request: CanaryAnalysisI
     """Is the canary worse than the baseline? 200 with `verdict` (pass, fail,
     inconclusive), each metric's confidence and figures (Argo Rollouts: `successCondition:
     result.verdict == "pass"`)."""
-    document = await run_in_threadpool(_analyze, state.settings, request)
+    document = await run_in_threadpool(_analyze, state, request, principal.name)
     return JSONResponse(document)
 
 
@@ -141,7 +146,21 @@ async def flagger(
     metadata sets `canary` and `baseline` and may set `window`, `step`, `metrics`
     (comma-separated), `alpha`, `min_requests`, `min_intervals`."""
     request, allow_inconclusive = _from_metadata(payload.metadata)
-    document = await run_in_threadpool(_analyze, state.settings, request)
+    document = await run_in_threadpool(_analyze, state, request, principal.name)
     verdict = document["verdict"]
     passed = verdict == "pass" or (verdict == "inconclusive" and allow_inconclusive)
     return JSONResponse(document, status_code=200 if passed else FLAGGER_FAILED)
+
+
+@router.get("/analyses", response_model=list[CanaryRecordOut], responses=AUTH_ERRORS)
+def analyses(
+    state: StateDep,
+    principal: Viewer,
+    service: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """The kept analyses (of `service`, or of every service), newest first."""
+    from srekit.flows.canary_records import analysis_document, recent_analyses
+
+    kept = recent_analyses(state.engine, service=service, limit=limit)
+    return [analysis_document(analysis) for analysis in kept]

@@ -3,12 +3,12 @@ list the plans recorded per service."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
 from srekit.api.deps import StateDep, Viewer
+from srekit.api.instants import at_or_now
 from srekit.api.responses import AUTH_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.capacity import (
     CapacityForecastIn,
@@ -16,23 +16,10 @@ from srekit.api.schemas.capacity import (
     StoredCapacityPlanOut,
 )
 from srekit.core.access import Role
-from srekit.core.instant import format_instant, parse_instant
+from srekit.core.instant import format_instant
 from srekit.errors import SpecError
 
 router = APIRouter(prefix="/api/v1/capacity", tags=["capacity"])
-
-
-def _instant(at: str | None) -> datetime:
-    now = datetime.now(UTC).replace(microsecond=0)
-    if at is None:
-        return now
-    try:
-        when = parse_instant(at)
-    except ValueError as error:
-        raise SpecError(str(error), field="at") from None
-    if when > now:
-        raise SpecError(f"{at} is in the future (now is {format_instant(now)})", field="at")
-    return when
 
 
 @router.post("/forecast", response_model=CapacityPlanOut, responses=WRITE_ERRORS)
@@ -52,7 +39,7 @@ def forecast(body: CapacityForecastIn, state: StateDep, principal: Viewer) -> di
     unknown = sorted(set(body.series) - names)
     if unknown:
         raise SpecError(f"no resource named {unknown[0]!r} in the plan", field="series")
-    when = _instant(body.at)
+    when = at_or_now(body.at)
     given = {
         name: UsageSeries(tuple(t for t, _ in rows), tuple(v for _, v in rows), "request")
         for name, rows in body.series.items()

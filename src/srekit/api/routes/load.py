@@ -19,9 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from srekit.api.deps import Deployer, Editor, StateDep, Viewer
 from srekit.api.responses import READ_ERRORS, WRITE_ERRORS
 from srekit.api.schemas.base import NewName, StoredName
-from srekit.api.schemas.load import BaselineIn, LoadBaselineOut, LoadRunOut, LoadVerdictOut
-from srekit.core.load_gate import GateRules, LoadSummary
-from srekit.errors import SpecError
+from srekit.api.schemas.load import (
+    BaselineIn,
+    GateLimitsQuery,
+    LoadBaselineOut,
+    LoadRunOut,
+    LoadVerdictOut,
+)
+from srekit.core.load_gate import LoadSummary
 
 router = APIRouter(prefix="/api/v1/load/{service}", tags=["load tests"])
 
@@ -33,14 +38,6 @@ Source = Annotated[
         description="the file's name, as errors and listings show it",
     ),
 ]
-
-
-def _fraction(description: str, default: float) -> Any:
-    return Query(default, ge=0, le=1, allow_inf_nan=False, description=description)
-
-
-def _amount(description: str, default: float | None) -> Any:
-    return Query(default, ge=0, le=1e9, allow_inf_nan=False, description=description)
 
 
 def _now() -> datetime:
@@ -126,35 +123,12 @@ async def gate(
     ] = None,
     compare: Annotated[bool, Query(description="false: absolute limits only")] = True,
     record: Annotated[bool, Query(description="store the run and its verdict")] = True,
-    latency_increase: float = _amount("p95/p99 increase that fails (0.2 = 20 %)", 0.20),
-    noise_floor_ms: float = _amount("latency changes smaller than this never fail", 2.0),
-    max_p95_ms: float | None = _amount("absolute p95 limit (ms)", None),
-    max_p99_ms: float | None = _amount("absolute p99 limit (ms)", None),
-    max_error_rate: float = _fraction("error rate limit without a baseline", 0.01),
-    error_rate_increase: float = _fraction("error-rate increase that fails", 0.01),
-    throughput_drop: float = _fraction("throughput drop that fails", 0.10),
-    throughput_noise_floor: float = _amount("throughput drops below this never fail", 1.0),
-    min_samples: Annotated[int, Query(ge=0, le=10**12)] = 100,
-    allow_inconclusive: bool = False,
+    limits: Annotated[GateLimitsQuery, Query()],
 ) -> dict[str, Any]:
     """Judge the uploaded run against the service's baseline; `passed` is the answer."""
-    from srekit.flows.load_gate import gate_run, verdict_document
+    from srekit.flows.load_gate import gate_rules, gate_run, verdict_document
 
-    try:
-        rules = GateRules(
-            latency_increase=latency_increase,
-            latency_noise_floor_ms=noise_floor_ms,
-            max_p95_ms=max_p95_ms,
-            max_p99_ms=max_p99_ms,
-            max_error_rate=max_error_rate,
-            error_rate_increase=error_rate_increase,
-            throughput_drop=throughput_drop,
-            throughput_noise_floor=throughput_noise_floor,
-            min_samples=min_samples,
-            allow_inconclusive=allow_inconclusive,
-        )
-    except ValueError as error:
-        raise SpecError(str(error), file="query") from None
+    rules = gate_rules(**limits.model_dump())
     summary = await _summary(request, source)
     gated = await run_in_threadpool(
         lambda: gate_run(

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from srekit.api.schemas.base import RequestModel
+from srekit.api.schemas.base import Name, RequestModel
 from srekit.contracts import ResponseModel
 
 __all__ = [
     "CanaryAnalysisIn",
     "CanaryAnalysisOut",
     "CanaryFlaggerPayload",
+    "CanaryRecordOut",
     "MetricOut",
     "ToleranceIn",
 ]
@@ -49,6 +50,9 @@ class CanaryAnalysisIn(RequestModel):
     latency_metric: str | None = Field(None, min_length=1, max_length=200)
     at: str | None = Field(
         None, max_length=40, description="RFC 3339: judge the window ending then (default now)"
+    )
+    service: Name | None = Field(
+        None, description="keep the analysis as one of this service's (GET /analyses lists them)"
     )
 
 
@@ -106,3 +110,15 @@ class CanaryAnalysisOut(ResponseModel):
     window_s: int
     step_s: int
     metrics: list[MetricOut]
+
+
+class CanaryRecordOut(ResponseModel):
+    """A kept analysis: who asked and when, with the answer it gave under `analysis`."""
+
+    id: int
+    service: str
+    verdict: Literal["pass", "fail", "inconclusive"]
+    confidence: float | None
+    recorded_at: str
+    recorded_by: str
+    analysis: CanaryAnalysisOut

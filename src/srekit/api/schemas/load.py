@@ -4,15 +4,17 @@ only JSON request is a baseline's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from srekit.api.schemas.base import RequestModel
 from srekit.contracts import ResponseModel
+from srekit.core.load_gate import DEFAULT_RULES as DEFAULT
 
 __all__ = [
     "BaselineIn",
+    "GateLimitsQuery",
     "LoadBaselineOut",
     "LoadCheckOut",
     "LoadMetricOut",
@@ -25,6 +27,40 @@ __all__ = [
 
 class BaselineIn(RequestModel):
     run_id: Annotated[int, Field(ge=1, le=2**62, description="the stored run to compare with")]
+
+
+def _amount(description: str, default: float | None) -> Any:
+    return Field(default, ge=0, le=1e9, description=description)
+
+
+def _fraction(description: str, default: float) -> Any:
+    return Field(default, ge=0, le=1, description=description)
+
+
+class GateLimitsQuery(BaseModel):
+    """The gate's limits in the query, named as `flows.load_gate.gate_rules` takes them (the
+    CLI's options in snake_case); the query's other parameters are the route's own."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    latency_increase: float = _amount(
+        "p95/p99 increase that fails (0.2 = 20 %)", DEFAULT.latency_increase
+    )
+    noise_floor_ms: float = _amount(
+        "latency changes smaller than this never fail", DEFAULT.latency_noise_floor_ms
+    )
+    max_p95_ms: float | None = _amount("absolute p95 limit (ms)", None)
+    max_p99_ms: float | None = _amount("absolute p99 limit (ms)", None)
+    max_error_rate: float = _fraction("error rate limit without a baseline", DEFAULT.max_error_rate)
+    error_rate_increase: float = _fraction(
+        "error-rate increase that fails", DEFAULT.error_rate_increase
+    )
+    throughput_drop: float = _fraction("throughput drop that fails", DEFAULT.throughput_drop)
+    throughput_noise_floor: float = _amount(
+        "throughput drops below this never fail", DEFAULT.throughput_noise_floor
+    )
+    min_samples: int = Field(DEFAULT.min_samples, ge=0, le=10**12)
+    allow_inconclusive: bool = DEFAULT.allow_inconclusive
 
 
 class LoadMetricOut(ResponseModel):
@@ -60,6 +96,9 @@ class LoadSummaryOut(ResponseModel):
 
 class LoadCheckOut(ResponseModel):
     check: str
+    tags: Annotated[
+        str, Field(description="the tag set of a per-tag row (name:login); empty: the whole run")
+    ] = ""
     outcome: str
     current: float | None
     baseline: float | None
