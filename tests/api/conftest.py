@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -96,19 +98,25 @@ class Api:
     def headers(self, role: str | None) -> dict[str, str]:
         return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def request(self, method: str, path: str, *, role: str | None = "admin", **kwargs: object):  # type: ignore[no-untyped-def]
-        return self.client.request(method, path, headers=self.headers(role), **kwargs)  # type: ignore[arg-type]
+    def request(
+        self, method: str, path: str, *, role: str | None = "admin", **kwargs: Any
+    ) -> httpx.Response:
+        """`kwargs` are TestClient.request's (json=, content=, params=, ...)."""
+        response: httpx.Response = self.client.request(
+            method, path, headers=self.headers(role), **kwargs
+        )
+        return response
 
-    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
-    def put(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("PUT", path, **kwargs)
 
-    def post(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", path, **kwargs)
 
-    def delete(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
 
 
@@ -134,7 +142,7 @@ def lite_api(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Api]:
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-AVAILABILITY_SPEC = {
+AVAILABILITY_SPEC: dict[str, Any] = {
     "objective": 0.999,
     "window": {"kind": "rolling", "duration_s": 2592000},
     "indicator": {"kind": "events_ratio", "good": "status < 500"},

@@ -9,6 +9,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -47,7 +48,7 @@ class Cli:
             raise result.exception
         return result.exit_code, result.stdout, result.stderr
 
-    def json(self, *args: str | Path) -> object:
+    def json(self, *args: str | Path) -> Any:
         code, out, err = self(*args, "--format", "json")
         assert code == 0, err
         return json.loads(out)
@@ -81,7 +82,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
+def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, Any]]:
     result = CliRunner().invoke(
         app,
         [

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +68,9 @@ def _env(stage: list[Instruction]) -> dict[str, str]:
     env: dict[str, str] = {}
     for keyword, arguments in stage:
         if keyword == "ENV":
-            env.update(pair.split("=", 1) for pair in shlex.split(arguments))
+            for pair in shlex.split(arguments):
+                name, value = pair.split("=", 1)
+                env[name] = value
     return env
 
 
@@ -140,9 +143,10 @@ def test_no_image_is_unpinned_or_latest() -> None:
         assert tag or digest, f"{image}: no tag means latest; pin a version"
 
 
-def _deployment_containers() -> list[dict[str, object]]:
+def _deployment_containers() -> list[dict[str, Any]]:
     pod = base_document("Deployment")["spec"]["template"]["spec"]
-    return pod["containers"] + pod["initContainers"]
+    containers: list[dict[str, Any]] = pod["containers"] + pod["initContainers"]
+    return containers
 
 
 def test_home_is_a_volume_and_the_command_serves_on_the_exposed_port() -> None:

@@ -102,7 +102,7 @@ def test_a_rotation_without_team_covers_no_service(sqlite_engine: Engine) -> Non
     teamless = [RotationVersion(replace(rotation(), team=None), _utc("2026-01-01T00:00"))]
     checklist = handoff_checklist(sqlite_engine, versions=teamless, at=AT, max_status_age_s=600)
     assert checklist.services == ()
-    assert checklist.incidents == checklist.tasks == checklist.alerts == ()
+    assert (checklist.incidents, checklist.tasks, checklist.alerts) == ((), (), ())
     assert len(checklist.layers) == 3
 
 

@@ -175,7 +175,7 @@ class Loop:
         """Prometheus' alerts and ratios, Alertmanager's alerts and silences, srekit's incidents
         and the end of its log."""
         parts: list[str] = []
-        for name, read in (
+        reads: tuple[tuple[str, Callable[[], httpx.Response]], ...] = (
             (
                 "Prometheus /api/v1/alerts",
                 lambda: httpx.get(f"{self.prometheus.url}/api/v1/alerts"),
@@ -195,7 +195,8 @@ class Loop:
                 "Alertmanager /api/v2/silences",
                 lambda: httpx.get(f"{self.alertmanager.url}/api/v2/silences"),
             ),
-        ):
+        )
+        for name, read in reads:
             try:
                 parts.append(f"--- {name}:\n{json.dumps(read().json(), indent=1)[:6000]}")
             except (httpx.HTTPError, ValueError) as error:

@@ -32,7 +32,7 @@ _BLOCK = re.compile(r"```(promql|yaml)\n(.*?)```", re.DOTALL)
 def _documented(kind: str, marker: str) -> str:
     """The docs' code block of `kind` that holds `marker`."""
     blocks = [text for found, text in _BLOCK.findall(DOCS.read_text()) if found == kind]
-    chosen = [text for text in blocks if marker in text]
+    chosen: list[str] = [text for text in blocks if marker in text]
     assert len(chosen) == 1, f"docs/metrics.md: one ```{kind} block with {marker!r}"
     return chosen[0]
 

@@ -136,7 +136,9 @@ def _serve(home: Path, port: int, tokens: dict[str, str], **settings: str) -> It
             process.wait()
 
 
-def _poll(what: str, read: Callable[[], T], *, timeout_s: float, explain: Callable[[], str]) -> T:
+def _poll(
+    what: str, read: Callable[[], T | None], *, timeout_s: float, explain: Callable[[], str]
+) -> T:
     deadline = time.monotonic() + timeout_s
     while True:
         found = read()

@@ -31,6 +31,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def matched(pattern: str, text: str, *, group: int = 0, flags: int = 0) -> str:
+    """Group `group` of the first match of `pattern` in `text`, which must match."""
+    found = re.search(pattern, text, flags)
+    assert found is not None, f"nothing in the page matches {pattern!r}"
+    return found.group(group)
+
+
 def example_statuses() -> list[SloStatus]:
     """One SLO per health class: met, at risk (10 % left), breached, no data; a ticket alert
     firing on the met one (which makes it at risk too: see the tests)."""

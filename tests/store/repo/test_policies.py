@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import replace
@@ -28,7 +27,10 @@ def test_apply_specs_stores_policies_with_versions(engine: Engine) -> None:
         result = repo.apply_specs(
             session, specs=specs, actor="a", source_formats={"slos/checkout.yaml": "srekit/v1"}
         )
-        assert [a.created for a in (*result.policies, *result.slos)] == [True, True]
+        assert [a.created for a in result.policies] + [a.created for a in result.slos] == [
+            True,
+            True,
+        ]
         assert result.slos[0].row.source_format == "srekit/v1"
     looser = replace(strict, levels=(replace(strict.levels[0], floor=0.3), strict.levels[1]))
     with transaction(engine) as session:
@@ -76,4 +78,4 @@ def test_concurrent_changes_to_one_policy_are_none_lost(engine: Engine) -> None:
     with transaction(engine) as session:
         assert repo.get_policy(session, name="strict").version == 5
         audited = repo.list_audit(session, entity_kind="policy")
-        assert sorted(json.loads(row.after_json)["version"] for row in audited) == [1, 2, 3, 4, 5]
+        assert sorted(row.after["version"] for row in audited) == [1, 2, 3, 4, 5]

@@ -3,7 +3,6 @@ takes effect from its `effective_from`, never before now; later changes win from
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -83,7 +82,7 @@ def test_apply_creates_then_versions_changes_and_writes_nothing_when_equal(
             ("rotation.update", "bob"),
             ("rotation.create", "alice"),
         ]
-        assert json.loads(audited[0].after_json)["effective_from"] == "2026-03-09T08:00:00Z"
+        assert audited[0].after["effective_from"] == "2026-03-09T08:00:00Z"
 
 
 def test_a_change_taking_effect_in_the_past_is_refused(engine: Engine) -> None:
@@ -154,7 +153,7 @@ def test_list_get_delete_and_not_found(engine: Engine) -> None:
                 call(session, name="search")
         deleted = repo.list_audit(session, entity_kind="rotation")[0]
         assert (deleted.action, deleted.after_json) == ("rotation.delete", None)
-        assert json.loads(deleted.before_json)["spec"]["team"] == "search"
+        assert deleted.before["spec"]["team"] == "search"
 
 
 def test_a_name_the_rule_refuses_is_not_stored(engine: Engine) -> None:

@@ -64,8 +64,8 @@ def test_apply_creates_then_versions_changes_and_writes_nothing_when_equal(
             ("routing.update", "bob"),
             ("routing.create", "alice"),
         ]
-        assert json.loads(audited[0].before_json)["version"] == 1
-        assert json.loads(audited[0].after_json)["spec"]["routes"][0]["severity"] == "P0"
+        assert audited[0].before["version"] == 1
+        assert audited[0].after["spec"]["routes"][0]["severity"] == "P0"
 
 
 def test_only_the_routing_named_default_is_active(engine: Engine) -> None:
@@ -94,7 +94,7 @@ def test_delete_brings_back_the_built_in_routing_and_keeps_the_last_spec(
             "default",
             None,
         )
-        assert json.loads(deleted.before_json)["spec"]["service_label"] == "app"
+        assert deleted.before["spec"]["service_label"] == "app"
         with pytest.raises(NotFound):
             repo.delete_routing(session, name="default", actor="b")
 
@@ -130,7 +130,7 @@ def test_concurrent_changes_to_one_routing_are_none_lost(engine: Engine) -> None
     with transaction(engine) as session:
         assert repo.get_routing(session, name="default").version == 5
         audited = repo.list_audit(session, entity_kind="routing")
-        assert sorted(json.loads(row.after_json)["version"] for row in audited) == [1, 2, 3, 4, 5]
+        assert sorted(row.after["version"] for row in audited) == [1, 2, 3, 4, 5]
 
 
 def test_a_stored_routing_that_does_not_read_names_its_field(engine: Engine) -> None:
