@@ -21,7 +21,7 @@ from srekit.core.budget import ErrorBudget
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.core.window import RollingWindow
-from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.database import transaction
 from srekit.store.repo import create_token
 from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 
@@ -56,15 +56,6 @@ class FakeEvaluator:
         if self.fail is not None:
             raise self.fail
         return [s for s in self.statuses if service is None or s.service == service]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite store, for tests that need not run on both engines."""
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
 
 
 def make_tokens(store: Engine) -> dict[str, str]:

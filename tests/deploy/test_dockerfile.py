@@ -9,7 +9,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from tests.deploy.manifests import HEALTH_PATHS, PYPROJECT, ROOT, SERVE_PORT, base_document
+from tests.ports import free_port
 
 Instruction = tuple[str, str]
 
@@ -172,12 +172,6 @@ def _health_check() -> list[str]:
     return command
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _image_command(tmp_path: Path, port: int) -> Iterator[None]:
     """The image's command, with the ConfigMap's settings, on a free loopback port."""
@@ -222,7 +216,7 @@ def _run_health_check(port: int) -> int:
 def test_health_check_passes_against_the_image_command_and_fails_without_it(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     assert _run_health_check(port) != 0  # nothing listens yet
     with _image_command(tmp_path, port):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200

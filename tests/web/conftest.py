@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from srekit.core.alerts import BurnRateAlert
 from srekit.core.status import SloStatus
 from srekit.spec.loader import load_specs
-from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.database import transaction
 from srekit.store.repo import apply_specs
 from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens, status_for
 
@@ -72,14 +72,6 @@ class Web:
     def api(self, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
         headers = {"Authorization": f"Bearer {self.tokens['admin']}"}
         return self.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
 
 
 @pytest.fixture
