@@ -24,6 +24,7 @@ from srekit.store.database import create_store_engine, transaction
 from srekit.store.repo import list_audit
 from srekit.store.repo.chaos import chaos_run, chaos_runs, record_chaos_run
 from tests.api.conftest import FakeEvaluator, make_app, make_tokens
+from tests.capacity_plans import END, forecast_request
 from tests.cli.test_load_gate import k6_export
 from tests.served import serving
 
@@ -240,30 +241,9 @@ def test_many_baselines_set_at_once_get_versions_in_order(server: Server) -> Non
 
 # -- capacity plans -----------------------------------------------------------------------
 
-END = 1_774_915_200  # 2026-03-31T00:00:00Z
-HOUR = 3_600
 
-
-def _plan_body(service: str, at: datetime, limit: Any = 24) -> dict[str, Any]:
-    return {
-        "plan": {
-            "apiVersion": "srekit/v1",
-            "kind": "CapacityPlan",
-            "metadata": {"name": service},
-            "spec": {
-                "service": service,
-                "horizon": "30d",
-                "history": "30d",
-                "step": "1h",
-                "resources": [
-                    {"name": "cpu", "usage": "sum(cpu)", "unit": "cores", "limit": limit}
-                ],
-            },
-        },
-        "series": {"cpu": [[END - (240 - k) * HOUR, 4 + 0.05 * k] for k in range(240)]},
-        "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "record": True,
-    }
+def _plan_body(service: str, at: datetime) -> dict[str, Any]:
+    return forecast_request(service, at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _capacity_hostile() -> dict[str, bytes]:
