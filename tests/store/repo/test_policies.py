@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import replace
 
@@ -14,6 +13,7 @@ from srekit.errors import NotFound
 from srekit.spec.loader import SpecSet
 from srekit.store import repo
 from srekit.store.database import transaction
+from tests.concurrently import at_once
 from tests.store.repo.samples import AVAILABILITY
 
 
@@ -56,25 +56,14 @@ def test_concurrent_changes_to_one_policy_are_none_lost(engine: Engine) -> None:
     )
     with transaction(engine) as session:
         repo.apply_policy(session, policy=strict, actor="a")
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def change(floor: float) -> None:
-        try:
-            barrier.wait(5)
-            with transaction(engine) as session:
-                levels = (replace(strict.levels[0], floor=floor), strict.levels[1])
-                repo.apply_policy(session, policy=replace(strict, levels=levels), actor="a")
-                time.sleep(0.05)  # hold the change open while the others read
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
+        with transaction(engine) as session:
+            levels = (replace(strict.levels[0], floor=floor), strict.levels[1])
+            repo.apply_policy(session, policy=replace(strict, levels=levels), actor="a")
+            time.sleep(0.05)  # hold the change open while the others read
 
-    threads = [threading.Thread(target=change, args=(0.1 + n / 10,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    assert at_once(change, [0.1 + n / 10 for n in range(4)]) == []
     with transaction(engine) as session:
         assert repo.get_policy(session, name="strict").version == 5
         audited = repo.list_audit(session, entity_kind="policy")

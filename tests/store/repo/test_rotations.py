@@ -3,7 +3,6 @@ takes effect from its `effective_from`, never before now; later changes win from
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from srekit.errors import NotFound, SpecError
 from srekit.spec.rotation import parse_rotation
 from srekit.store import repo
 from srekit.store.database import transaction
+from tests.concurrently import at_once
 
 ROOT = Path(__file__).resolve().parents[3]
 PAYMENTS = parse_rotation(
@@ -166,23 +166,12 @@ def test_a_name_the_rule_refuses_is_not_stored(engine: Engine) -> None:
 def test_concurrent_changes_to_one_rotation_are_none_lost(engine: Engine) -> None:
     with transaction(engine) as session:
         repo.apply_rotation(session, rotation=PAYMENTS, actor="a")
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def change(team: str) -> None:
-        try:
-            barrier.wait(5)
-            with transaction(engine) as session:
-                repo.apply_rotation(session, rotation=replace(PAYMENTS, team=team), actor="a")
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
+        with transaction(engine) as session:
+            repo.apply_rotation(session, rotation=replace(PAYMENTS, team=team), actor="a")
 
-    threads = [threading.Thread(target=change, args=(f"team-{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    assert at_once(change, [f"team-{n}" for n in range(4)]) == []
     with transaction(engine) as session:
         assert repo.get_rotation(session, name="payments").version == 5
         assert [r.version for r in repo.rotation_versions(session, name="payments")] == [
