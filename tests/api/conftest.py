@@ -66,11 +66,9 @@ def make_tokens(store: Engine) -> dict[str, str]:
         }
 
 
-def make_app(
-    store: Engine, evaluator: FakeEvaluator, tmp_path: Path, **settings: object
-) -> FastAPI:
+def make_app(store: Engine, evaluator: FakeEvaluator, tmp_path: Path, **settings: Any) -> FastAPI:
     return create_app(
-        Settings(home=tmp_path, **settings),  # type: ignore[arg-type]
+        Settings(home=tmp_path, **settings),
         engine=store,
         evaluator=evaluator,
         catalog_ttl_s=0,

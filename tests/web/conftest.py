@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -69,9 +71,10 @@ class Web:
         )
         assert answer.status_code == 303, answer.text
 
-    def api(self, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens['admin']}"}
-        return self.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+        response: httpx.Response = self.client.request(method, path, headers=headers, **kwargs)
+        return response
 
 
 @pytest.fixture
