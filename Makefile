@@ -58,10 +58,13 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 poppler-utils; }
 
-test: setup system-deps
+# Lint and type-check: ruff over the code, mypy --strict over srekit and its tests alike.
+lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy
+	$(BIN)/mypy src tests
+
+test: lint system-deps
 	$(BIN)/pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --cov --cov-report=
 	$(BIN)/python -m tests.coverage_by_package
 

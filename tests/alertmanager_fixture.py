@@ -29,7 +29,6 @@ import contextlib
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -44,6 +43,8 @@ from typing import Any, Protocol
 import httpx
 import pytest
 import yaml
+
+from tests.ports import free_port
 
 __all__ = [
     "ALERTMANAGER_TOKEN",
@@ -78,12 +79,6 @@ def require_binary(*names: str) -> Path:
         if found:
             return Path(found)
     raise RuntimeError(f"{' or '.join(names)} is not installed: {_MAKE_TEST}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -223,7 +218,7 @@ class AlertmanagerServer:
         )
         failure = ""
         for _ in range(3):  # another process may take the free port before Alertmanager binds
-            port = _free_port()
+            port = free_port()
             log = workdir / "alertmanager.log"
             with log.open("wb") as output:
                 process = subprocess.Popen(

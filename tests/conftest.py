@@ -50,6 +50,15 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite store, for tests that need not run on both engines."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def engine(empty_url: str) -> Iterator[Engine]:
     """An engine on a database migrated to head."""
     engine = create_store_engine(empty_url)

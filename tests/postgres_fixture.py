@@ -16,7 +16,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
+from tests.ports import free_port
 
 __all__ = ["PostgresServer", "find_bindir", "require_postgres"]
 
@@ -47,12 +48,6 @@ def require_postgres() -> Path:
             f"PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): {_MAKE_TEST}"
         )
     return bindir
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -98,7 +93,7 @@ class PostgresServer:
         if initdb.returncode != 0:
             shutil.rmtree(workdir, ignore_errors=True)
             raise RuntimeError(f"initdb failed:\n{initdb.stderr.decode(errors='replace')}")
-        port = _free_port()
+        port = free_port()
         log = (workdir / "postgres.log").open("wb")
         process = subprocess.Popen(
             [

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,13 +18,9 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from tests.ports import free_port
+
 __all__ = ["free_port", "serving", "srekit_serve"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -50,20 +45,29 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def srekit_serve(home: Path) -> Iterator[str]:
-    """`srekit serve` on 127.0.0.1 and a free port, its state in `home`, until the block ends
-    (Ctrl-C, as a person stops it); yields its base URL once it answers /readyz."""
-    port = free_port()
-    env = {**os.environ, "SREKIT_HOME": str(home)}
+def srekit_serve(
+    home: Path,
+    *args: str,
+    port: int | None = None,
+    log: Path | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """`srekit serve` on 127.0.0.1 and `port` (default: a free one) with `args`, its state in
+    `home` and SREKIT_* `settings`, its output in `log` (default: serve.log in `home`), until
+    the block ends (Ctrl-C, as a person stops it; killed if it has not stopped 30 s later);
+    yields its base URL once it answers /readyz, and fails showing the log when it exits or is
+    not ready within 60 s."""
+    port = free_port() if port is None else port
+    log = home / "serve.log" if log is None else log
+    env = {**os.environ, "SREKIT_HOME": str(home), **(settings or {})}
     env.pop("SREKIT_DATABASE_URL", None)
     script = "import sys; from srekit.cli.main import main; sys.argv[0] = 'srekit'; main()"
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-c", script, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [*command, *args], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -73,10 +77,14 @@ def srekit_serve(home: Path) -> Iterator[str]:
                     break
             except httpx.HTTPError:
                 pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "srekit serve did not start within 60 s"
+            assert process.poll() is None, f"srekit serve exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"srekit serve not ready:\n{log.read_text()}"
             time.sleep(0.1)
         yield url
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -19,7 +21,7 @@ from srekit.core.budget import ErrorBudget
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.status import DataState, SloStatus, unavailable_status
 from srekit.core.window import RollingWindow
-from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.database import transaction
 from srekit.store.repo import create_token
 from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 
@@ -56,15 +58,6 @@ class FakeEvaluator:
         return [s for s in self.statuses if service is None or s.service == service]
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite store, for tests that need not run on both engines."""
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
-
-
 def make_tokens(store: Engine) -> dict[str, str]:
     with transaction(store) as session:
         return {
@@ -73,11 +66,9 @@ def make_tokens(store: Engine) -> dict[str, str]:
         }
 
 
-def make_app(
-    store: Engine, evaluator: FakeEvaluator, tmp_path: Path, **settings: object
-) -> FastAPI:
+def make_app(store: Engine, evaluator: FakeEvaluator, tmp_path: Path, **settings: Any) -> FastAPI:
     return create_app(
-        Settings(home=tmp_path, **settings),  # type: ignore[arg-type]
+        Settings(home=tmp_path, **settings),
         engine=store,
         evaluator=evaluator,
         catalog_ttl_s=0,
@@ -96,19 +87,25 @@ class Api:
     def headers(self, role: str | None) -> dict[str, str]:
         return {} if role is None else {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def request(self, method: str, path: str, *, role: str | None = "admin", **kwargs: object):  # type: ignore[no-untyped-def]
-        return self.client.request(method, path, headers=self.headers(role), **kwargs)  # type: ignore[arg-type]
+    def request(
+        self, method: str, path: str, *, role: str | None = "admin", **kwargs: Any
+    ) -> httpx.Response:
+        """`kwargs` are TestClient.request's (json=, content=, params=, ...)."""
+        response: httpx.Response = self.client.request(
+            method, path, headers=self.headers(role), **kwargs
+        )
+        return response
 
-    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
-    def put(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("PUT", path, **kwargs)
 
-    def post(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", path, **kwargs)
 
-    def delete(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
 
 
@@ -134,7 +131,7 @@ def lite_api(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Api]:
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-AVAILABILITY_SPEC = {
+AVAILABILITY_SPEC: dict[str, Any] = {
     "objective": 0.999,
     "window": {"kind": "rolling", "duration_s": 2592000},
     "indicator": {"kind": "events_ratio", "good": "status < 500"},

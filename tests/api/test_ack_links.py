@@ -291,7 +291,7 @@ def test_only_the_link_and_the_calendars_take_no_bearer_token() -> None:
         (method, route.path)
         for route in _routes()
         if required_role(route.dependant) is None and route.path.startswith("/api/")
-        for method in route.methods
+        for method in route.methods or ()
     }
     assert public == {
         ("GET", "/api/v1/gate"),  # authenticates inside, to refuse in the gate's own shape

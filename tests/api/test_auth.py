@@ -162,7 +162,7 @@ def test_failures_age_out_of_the_window_and_memory_is_bounded() -> None:
 
 
 def test_a_token_revoked_through_the_api_stops_working_at_once(lite_api: Api) -> None:
-    from srekit.api.deps import TOKEN_CACHE_TTL_S
+    from srekit.core.access import TOKEN_CACHE_TTL_S
 
     created = lite_api.post("/api/v1/tokens", json={"role": "viewer", "name": "temp"}).json()
     headers = {"Authorization": f"Bearer {created['token']}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterator
 
 from srekit.api.cache import TtlCache
 
@@ -33,7 +34,12 @@ def test_reloads_only_when_the_version_moves_or_the_value_is_too_old() -> None:
 
 def test_without_a_version_it_is_a_plain_ttl_cache() -> None:
     loads: list[int] = []
-    cache = TtlCache(lambda: loads.append(1) or len(loads), ttl_s=0.0)
+
+    def load() -> int:
+        loads.append(1)
+        return len(loads)
+
+    cache = TtlCache(load, ttl_s=0.0)
 
     async def scenario() -> list[int]:
         return [await cache.get(), await cache.get()]
@@ -91,7 +97,7 @@ def test_a_read_after_an_invalidation_never_gets_a_load_that_started_before_it()
 
 
 def test_a_failed_load_reaches_every_waiting_caller_and_the_next_read_retries() -> None:
-    outcomes = iter([RuntimeError("store down"), 7])
+    outcomes: Iterator[Exception | int] = iter([RuntimeError("store down"), 7])
 
     def load() -> int:
         time.sleep(0.02)

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from srekit.store import database
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.repo import list_audit
 from tests.api.conftest import Api, FakeEvaluator, TestClient, make_app, make_tokens
+from tests.ports import free_port
 
 CLIENTS = 30
 LOAD_S = 4.0
@@ -41,12 +41,6 @@ SPEC = {
 # What each kind of request answers when it succeeds (a PUT of a new name creates it).
 EXPECTED = {"team": 201, "service": 201, "slo": 201, "gate": 200, "status": 200, "list": 200}
 KINDS = ("team", "slo", "gate", "status", "service", "gate", "list", "slo")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _srekit(*args: str, env: dict[str, str]) -> str:
@@ -107,7 +101,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         )["token"]
         for role in ("editor", "deploy")
     }
-    port = _free_port()
+    port = free_port()
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(
             [

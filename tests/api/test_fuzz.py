@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from sqlalchemy import Engine
 from srekit.api.deps import AuthFailures
 from srekit.store.database import create_store_engine, upgrade
 from tests.api.conftest import AVAILABILITY_SPEC, Api, make_tokens
+from tests.ports import free_port
 
 DEEP = "[" * 500 + "]" * 500
 HUGE = "a" * (2 * 1024 * 1024)
@@ -166,12 +166,6 @@ def _query_groups(query: list[str], value_length: int) -> list[list[str]]:
 # --- a real server, one keep-alive connection -------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     """`srekit serve` on 127.0.0.1 (SQLite under tmp_path), its tokens, and its log file."""
@@ -179,7 +173,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     upgrade(engine)
     tokens = make_tokens(engine)
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SREKIT_HOME": str(tmp_path)}
     env.pop("SREKIT_DATABASE_URL", None)
     env.pop("SREKIT_MAX_BODY_BYTES", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -28,11 +29,11 @@ def gated(lite_api: Api) -> Api:
     return lite_api
 
 
-def gate(api: Api, query: str = GATE, role: str = "deploy") -> dict[str, object]:
+def gate(api: Api, query: str = GATE, role: str = "deploy") -> dict[str, Any]:
     response = api.get(query, role=role)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) >= {"allowed", "state", "reasons", "slos", "decision"}
     return body
 
@@ -40,7 +41,7 @@ def gate(api: Api, query: str = GATE, role: str = "deploy") -> dict[str, object]
 def test_allowed_with_budget_left(gated: Api) -> None:
     body = gate(gated)
     assert (body["allowed"], body["decision"], body["state"]) == (True, "allow", "normal")
-    (slo,) = body["slos"]  # type: ignore[misc]
+    (slo,) = body["slos"]
     assert slo["slo"] == "availability"
     assert slo["remaining"] == pytest.approx(0.8)
 
@@ -74,7 +75,7 @@ def test_review_is_not_allowed(gated: Api) -> None:
 def test_bad_requests_are_denied_with_a_reason(gated: Api, query: str, reason: str) -> None:
     body = gate(gated, query)
     assert body["allowed"] is False
-    assert reason in body["reasons"][0]  # type: ignore[index]
+    assert reason in body["reasons"][0]
 
 
 def test_missing_stale_or_unreadable_statuses_fail_closed_unless_asked(gated: Api) -> None:
@@ -108,7 +109,7 @@ def test_a_store_that_cannot_be_read_denies(gated: Api) -> None:
     gated.client.app.state.srekit.gate._catalog._load = down  # type: ignore[attr-defined]
     body = gate(gated, GATE + "&change_type=rollback")
     assert body["allowed"] is False
-    assert "state store is unavailable" in body["reasons"][0]  # type: ignore[index]
+    assert "state store is unavailable" in body["reasons"][0]
 
 
 def test_a_store_that_is_down_from_the_start_still_gets_a_json_denial(tmp_path: Path) -> None:
@@ -233,7 +234,7 @@ def test_fail_open_is_exactly_true_or_false(gated: Api, fail_open: str) -> None:
 def test_a_service_that_is_no_name_is_denied_and_not_recorded(gated: Api, service: str) -> None:
     body = gate(gated, f"/api/v1/gate?change_type=feature&service={service}")
     assert body["allowed"] is False
-    assert body["reasons"][0].startswith("service: expected a name of lowercase letters")  # type: ignore[index]
+    assert body["reasons"][0].startswith("service: expected a name of lowercase letters")
     flagger = gated.post("/api/v1/gate/flagger", role="deploy", json={"name": "Checkout"})
     assert flagger.status_code == 403
     assert flagger.json()["reasons"][0].startswith("service: expected a name of")

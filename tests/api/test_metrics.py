@@ -89,7 +89,8 @@ def _labels(**labels: str) -> frozenset[tuple[str, str]]:
 
 
 def _of(samples: dict[str, Any], name: str, service: str, slo: str, **more: str) -> float | None:
-    return samples.get(name, {}).get(_labels(service=service, slo=slo, **more))
+    value: float | None = samples.get(name, {}).get(_labels(service=service, slo=slo, **more))
+    return value
 
 
 def test_each_slos_figures_equal_the_status_json_and_the_hand_computed_ones(

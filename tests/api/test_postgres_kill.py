@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import pwd
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -25,13 +24,8 @@ from srekit.config import Settings
 from srekit.store.database import create_store_engine, transaction, upgrade
 from srekit.store.repo import list_teams
 from tests.api.conftest import FakeEvaluator, make_tokens
+from tests.ports import free_port
 from tests.postgres_fixture import PostgresServer
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _kill(server: PostgresServer) -> None:
@@ -91,7 +85,7 @@ def own_postgres() -> Iterator[PostgresServer]:
 
 class _Served:
     def __init__(self, app: Any) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )

@@ -29,19 +29,21 @@ def test_csv_with_unix_seconds_and_rfc3339(tmp_path: Path) -> None:
     assert math.isnan(values[2])
 
 
+def _write_parquet(query: str, path: Path) -> None:
+    relation = duckdb.sql(query)
+    assert relation is not None  # a query that returns rows
+    relation.write_parquet(str(path))
+
+
 def test_parquet_reads_like_csv(tmp_path: Path) -> None:
     path = tmp_path / "usage.parquet"
-    duckdb.sql("SELECT * FROM (VALUES (0, 1.5), (60, 2.5)) t(timestamp, value)").write_parquet(
-        str(path)
-    )
+    _write_parquet("SELECT * FROM (VALUES (0, 1.5), (60, 2.5)) t(timestamp, value)", path)
     assert read_series(path) == ([0.0, 60.0], [1.5, 2.5])
 
 
 def test_parquet_with_timestamps(tmp_path: Path) -> None:
     path = tmp_path / "usage.parquet"
-    duckdb.sql(
-        "SELECT TIMESTAMPTZ '2026-01-01 00:00:00+00' AS timestamp, 3.0 AS value"
-    ).write_parquet(str(path))
+    _write_parquet("SELECT TIMESTAMPTZ '2026-01-01 00:00:00+00' AS timestamp, 3.0 AS value", path)
     assert read_series(path) == ([1_767_225_600.0], [3.0])
 
 
@@ -73,6 +75,6 @@ def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="cannot read as Parquet"):
         read_series(bad)
     wrong = tmp_path / "wrong.parquet"
-    duckdb.sql("SELECT 1 AS ts, 2 AS value").write_parquet(str(wrong))
+    _write_parquet("SELECT 1 AS ts, 2 AS value", wrong)
     with pytest.raises(SpecError, match="missing timestamp"):
         read_series(wrong)

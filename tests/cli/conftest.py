@@ -9,13 +9,13 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from srekit.cli.main import app
-from srekit.store.database import create_store_engine, upgrade
 from tests.alertmanager_fixture import alertmanager, start_alertmanager, webhook_recorder
 from tests.api.conftest import AVAILABILITY_SPEC, FakeEvaluator, TestClient, make_app, make_tokens
 from tests.served import serving
@@ -47,7 +47,7 @@ class Cli:
             raise result.exception
         return result.exit_code, result.stdout, result.stderr
 
-    def json(self, *args: str | Path) -> object:
+    def json(self, *args: str | Path) -> Any:
         code, out, err = self(*args, "--format", "json")
         assert code == 0, err
         return json.loads(out)
@@ -81,7 +81,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, object]]:
+def status_by_slo(env: dict[str, str], *extra: str) -> dict[str, dict[str, Any]]:
     result = CliRunner().invoke(
         app,
         [
@@ -110,18 +110,10 @@ class Served:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def served(store: Engine, tmp_path: Path) -> Iterator[Served]:
+def served(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Served]:
     evaluator = FakeEvaluator()
-    tokens = make_tokens(store)
-    app = make_app(store, evaluator, tmp_path)
+    tokens = make_tokens(sqlite_engine)
+    app = make_app(sqlite_engine, evaluator, tmp_path)
     with TestClient(app) as client:  # store checkout's SLO through the API
         headers = {"Authorization": f"Bearer {tokens['editor']}"}
         put = client.put(

@@ -93,7 +93,7 @@ def test_both_spellings_print_the_same_table_and_markdown(replayed: Cli) -> None
 def test_a_closed_noise_incident_makes_false_positives(replayed: Cli) -> None:
     replayed.json("incident", "close", "1", "--noise", "--reason", "a test burn")
     document = replayed.json("alert", "report", *PERIOD)
-    noisiest = document["rules"][0]  # type: ignore[index]
+    noisiest = document["rules"][0]
     assert (noisiest["rule"], noisiest["false_positive_rate"]) == (
         "CheckoutAvailabilityErrorBudgetBurn",
         1.0,

@@ -47,13 +47,13 @@ def test_apply_stores_every_kind_once_and_then_leaves_it(cli: Cli, everything: P
     assert len(lines) == 2 + 4 + 1
 
     again = cli.json("apply", "-f", everything, "--actor", "alice")
-    assert again["actor"] == "alice"  # type: ignore[index]
-    assert again["routings"] == [  # type: ignore[index]
+    assert again["actor"] == "alice"
+    assert again["routings"] == [
         {"routing": "default", "result": "unchanged", "version": 1, "changes": []}
     ]
-    assert {item["result"] for item in again["slos"]} == {"unchanged"}  # type: ignore[index]
+    assert {item["result"] for item in again["slos"]} == {"unchanged"}
     shown = cli.json("slo", "show", "myservice/requests-availability")
-    assert shown["source_format"] == "prometheus/v1"  # type: ignore[index]
+    assert shown["source_format"] == "prometheus/v1"
 
     routing = everything / "routing.yaml"
     routing.write_text(routing.read_text().replace("on_resolved: resolve", "on_resolved: keep"))
@@ -75,7 +75,7 @@ def test_apply_stores_every_kind_once_and_then_leaves_it(cli: Cli, everything: P
         "escalation_policies": [],
     }
     audited = cli.json("audit", "--kind", "routing")
-    assert [(e["action"], e["actor"]) for e in audited] == [  # type: ignore[union-attr, index]
+    assert [(e["action"], e["actor"]) for e in audited] == [
         ("routing.update", "ci"),
         ("routing.create", "ci"),
     ]
@@ -194,17 +194,15 @@ def test_get_shows_tables_and_the_documents_apply_takes_back(cli: Cli, everythin
     ]
 
     routing = cli.json("get", "routing", "default")
-    assert routing == yaml.safe_load(ROUTING.read_text()) | {
-        "spec": routing["spec"]  # type: ignore[index]
-    }
-    assert routing["spec"]["routes"][2] == {  # type: ignore[index]
+    assert routing == yaml.safe_load(ROUTING.read_text()) | {"spec": routing["spec"]}
+    assert routing["spec"]["routes"][2] == {
         "match_re": {"alertname": "Watchdog|InfoInhibitor"},
         "incident": False,
         "group_by": ["alertname", "service"],
     }
     slo = cli.json("get", "slo", "checkout/availability")
-    assert (slo["kind"], slo["objective"], slo["policy"]) == ("SLO", "99.5%", "payments")  # type: ignore[index]
-    assert [p["name"] for p in cli.json("get", "policies")] == ["payments"]  # type: ignore[union-attr, index]
+    assert (slo["kind"], slo["objective"], slo["policy"]) == ("SLO", "99.5%", "payments")
+    assert [p["name"] for p in cli.json("get", "policies")] == ["payments"]
 
     exported = everything.parent / "exported"
     exported.mkdir()
@@ -214,7 +212,7 @@ def test_get_shows_tables_and_the_documents_apply_takes_back(cli: Cli, everythin
         (exported / f"{kind}.yaml").write_text(out)
     assert len(list(yaml.safe_load_all((exported / "slos.yaml").read_text()))) == 5
     back = cli.json("apply", "-f", exported)
-    results = [item["result"] for key in ("slos", "policies", "routings") for item in back[key]]  # type: ignore[index]
+    results = [item["result"] for key in ("slos", "policies", "routings") for item in back[key]]
     assert results == ["unchanged"] * 7
 
 

@@ -19,16 +19,11 @@ import pytest
 
 import srekit
 from tests.cli.conftest import EXAMPLES
+from tests.ports import free_port
 
 _SREKIT = [sys.executable, "-c", "from srekit.cli.main import main; main()"]
 # run from another directory, the child must still import this srekit (PYTHONPATH=src)
 _SOURCE = str(Path(srekit.__file__).resolve().parents[1])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _srekit(home: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -64,7 +59,7 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    first = _srekit(home, "demo", "--examples", EXAMPLES, "--port", str(_free_port()))
+    first = _srekit(home, "demo", "--examples", EXAMPLES, "--port", str(free_port()))
     assert first.returncode == 0, first.stderr
     assert "stored 4 example SLOs" in first.stdout
     listed = _json(home, "slo", "list", "--stored")
@@ -79,7 +74,7 @@ def test_a_second_demo_keeps_user_changes_and_does_not_duplicate_events(
     # the examples again, from another directory: the same bytes under another path
     copy = tmp_path / "elsewhere" / "examples"
     shutil.copytree(EXAMPLES, copy)
-    again = _srekit(home, "demo", "--examples", copy, "--port", str(_free_port()))
+    again = _srekit(home, "demo", "--examples", copy, "--port", str(free_port()))
 
     assert again.returncode == 0, again.stderr
     assert "already holds 3 SLOs: the examples were not applied" in again.stdout

@@ -39,7 +39,7 @@ def test_apply_stores_the_policy_and_get_shows_what_apply_takes_back(
     code, out, err = cli("apply", "-f", POLICY)
     assert (code, out.strip()) == (0, "created escalation policy payments (version 1)"), err
     again = cli.json("apply", "-f", POLICY)
-    assert again["escalation_policies"] == [  # type: ignore[index]
+    assert again["escalation_policies"] == [
         {"escalation_policy": "payments", "result": "unchanged", "version": 1, "changes": []}
     ]
     code, out, err = cli("get", "escalationpolicies")
@@ -55,7 +55,7 @@ def test_apply_stores_the_policy_and_get_shows_what_apply_takes_back(
     written = tmp_path / "policy.yaml"
     written.write_text(shown.replace("after: 15m", "after: 20m"))
     changed = cli.json("apply", "-f", written)
-    assert changed["escalation_policies"] == [  # type: ignore[index]
+    assert changed["escalation_policies"] == [
         {
             "escalation_policy": "payments",
             "result": "updated",
@@ -133,7 +133,7 @@ def test_oncall_escalation_list_and_show_read_the_store(cli: Cli, tmp_path: Path
     code, said, _ = cli("oncall", "escalation", "show", str(uncovered))
     assert code == 0
     assert f"incident {uncovered} has no escalation" in " ".join(said.split())
-    (listed,) = cli.json("oncall", "escalation", "list", "--state", "active")  # type: ignore[misc]
+    (listed,) = cli.json("oncall", "escalation", "list", "--state", "active")
     assert listed == {
         "incident_id": number,
         "policy": "payments",
@@ -149,7 +149,7 @@ def test_oncall_escalation_list_and_show_read_the_store(cli: Cli, tmp_path: Path
     assert cli.json("oncall", "escalation", "list", "--state", "stopped") == []
     shown = cli.json("oncall", "escalation", "show", str(number))
     # by hand: from 10:00:05, secondary +10m, manager +15m, grace +15m (P1's window)
-    assert shown["plan"] == [  # type: ignore[index]
+    assert shown["plan"] == [
         {
             "step": 1,
             "cycle": 0,

@@ -4,6 +4,7 @@ on the bundled logs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -12,7 +13,7 @@ from tests.cli.conftest import EXAMPLES, run, status_by_slo
 
 
 def test_gate_fails_closed_without_data_and_open_on_request() -> None:
-    args = [
+    args: list[str | Path] = [
         "gate",
         "-f",
         EXAMPLES / "prometheus",
@@ -40,7 +41,7 @@ def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
     statuses = status_by_slo(home)
     remaining = min(
         statuses[f"checkout/{n}"]["error_budget"]["remaining"] for n in ("availability", "latency")
-    )  # type: ignore[index]
+    )
     result = CliRunner().invoke(
         app,
         [
@@ -68,7 +69,7 @@ def test_gate_follows_the_payments_policy(home: dict[str, str]) -> None:
 
 def test_an_unknown_or_missing_change_type_is_bad_input(home: dict[str, str]) -> None:
     """A typo must not ship: exit 2, listing the change types the service's policy knows."""
-    args = [
+    args: list[str | Path] = [
         "gate",
         "-f",
         EXAMPLES / "slos",

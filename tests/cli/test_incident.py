@@ -37,7 +37,7 @@ def test_an_incident_from_declaration_to_closing(cli: Cli) -> None:
     assert declared["created_by"] == "ci"
 
     acked = cli.json("incident", "ack", number, "--note", "looking")
-    assert acked["state"] == "acknowledged"  # type: ignore[index]
+    assert acked["state"] == "acknowledged"
     code, _, err = cli("incident", "ack", number)
     assert code == 2
     assert "acknowledged already" in err
@@ -49,11 +49,11 @@ def test_an_incident_from_declaration_to_closing(cli: Cli) -> None:
     assert code == 2
     assert "--waive-postmortem" in err
     closed = cli.json("incident", "close", number, "--waive-postmortem", "no user impact")
-    assert closed["state"] == "closed"  # type: ignore[index]
-    texts = [entry["text"] for entry in closed["timeline"]]  # type: ignore[index]
+    assert closed["state"] == "closed"
+    texts = [entry["text"] for entry in closed["timeline"]]
     assert "rolled back v1.4.2" in texts
     assert any("post-mortem waived: no user impact" in text for text in texts)
-    assert closed["roles"] == {"commander": "ana", "scribe": "bo"}  # type: ignore[index]
+    assert closed["roles"] == {"commander": "ana", "scribe": "bo"}
 
     code, out, _ = cli("incident", "list")
     assert (code, out.strip()) == (0, "no incidents match")
@@ -66,7 +66,7 @@ def test_an_incident_from_declaration_to_closing(cli: Cli) -> None:
     for shown in ("#1 P1 checkout errors", "timeline", "rolled back v1.4.2", "scribe: bo"):
         assert shown in out
     audit = cli.json("audit", "--kind", "incident")
-    actions = sorted(entry["action"] for entry in audit)  # type: ignore[union-attr,index]
+    actions = sorted(entry["action"] for entry in audit)
     assert actions == sorted(
         [
             "incident.open",
@@ -88,12 +88,12 @@ def test_tasks_and_the_overdue_exit_code(cli: Cli) -> None:
     assert code == 1  # something is overdue: a check that fails
     assert "add a timeout" in out
     assert "write the runbook" not in out
-    code, _, _ = cli("task", "done", str(past["id"]))  # type: ignore[index]
+    code, _, _ = cli("task", "done", str(past["id"]))
     assert code == 0
     code, out, _ = cli("task", "list", "--overdue")
     assert (code, out.strip()) == (0, "no tasks match")
     listed = cli.json("task", "list", "--incident", number)
-    assert [t["state"] for t in listed] == ["done", "open"]  # type: ignore[union-attr,index]
+    assert [t["state"] for t in listed] == ["done", "open"]
 
 
 @pytest.mark.parametrize(
@@ -166,17 +166,15 @@ def test_closing_as_noise_marks_the_incident_until_it_is_reopened(cli: Cli) -> N
     assert code == 2
     assert "--reason: expected one printable line" in err
     closed = cli.json("incident", "close", number, "--noise", "--reason", "the probe flapped")
-    assert (closed["state"], closed["noise"]) == ("closed", True)  # type: ignore[index]
-    entry = closed["timeline"][-1]  # type: ignore[index]
+    assert (closed["state"], closed["noise"]) == ("closed", True)
+    entry = closed["timeline"][-1]
     assert entry["text"] == "closed as noise (post-mortem waived: the probe flapped)"
     assert entry["data"] == {
         "state": "closed", "severity": "P3", "noise": True, "noise_reason": "the probe flapped",
     }  # fmt: skip
     reopened = cli.json("incident", "reopen", number)
-    assert (reopened["state"], reopened["noise"]) == ("triggered", False)  # type: ignore[index]
+    assert (reopened["state"], reopened["noise"]) == ("triggered", False)
     cli.json("incident", "resolve", number)
     plain = cli.json("incident", "close", number, "--noise")
-    assert plain["noise"] is True  # type: ignore[index]
-    assert plain["timeline"][-1]["text"] == (  # type: ignore[index]
-        "closed as noise (post-mortem waived: a false alarm)"
-    )
+    assert plain["noise"] is True
+    assert plain["timeline"][-1]["text"] == ("closed as noise (post-mortem waived: a false alarm)")

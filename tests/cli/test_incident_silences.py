@@ -79,7 +79,7 @@ def test_without_alertmanager_asking_for_a_silence_exits_2(cli: Cli) -> None:
     assert code == 2
     assert "no Alertmanager configured: set SREKIT_ALERTMANAGER_URL" in err
     shown = cli.json("incident", "show", number)
-    assert shown["state"] == "triggered"  # type: ignore[index]
+    assert shown["state"] == "triggered"
     cli.env["SREKIT_ALERTMANAGER_URL"] = "alertmanager:9093"
     code, _, err = cli("incident", "ack", number, "--silence")
     assert code == 2

@@ -56,7 +56,7 @@ def test_who_and_schedule_from_a_file(cli: Cli) -> None:
         "oncall", "schedule", "-f", FILE, "--from", "2026-01-01T00:00:00Z",
         "--to", "2026-01-06T00:00:00Z",
     )  # fmt: skip
-    assert [(g["layer"], g["end"]) for g in plan["gaps"]] == [  # type: ignore[index]
+    assert [(g["layer"], g["end"]) for g in plan["gaps"]] == [
         ("primary", "2026-01-05T08:00:00Z"),
         ("secondary", "2026-01-06T00:00:00Z"),
         ("manager", "2026-01-01T08:00:00Z"),
@@ -69,13 +69,13 @@ def test_apply_get_who_fairness_and_calendar_from_the_store(cli: Cli) -> None:
     code, out, _ = cli("get", "rotations")
     assert out.splitlines()[1].split()[:4] == ["payments", "1", "payments", "Europe/Berlin"]
     document = cli.json("get", "rotation", "payments")
-    assert document["kind"] == "Rotation"  # type: ignore[index]
+    assert document["kind"] == "Rotation"
     code, out, _ = cli("apply", "-f", FILE)
     assert out.strip() == "unchanged rotation payments (version 1)"
     who = cli.json("oncall", "who", "--rotation", "payments")
-    assert set(who["layers"]) == {"primary", "secondary", "manager"}  # type: ignore[index]
+    assert set(who["layers"]) == {"primary", "secondary", "manager"}
     fair = cli.json("oncall", "fairness", "--rotation", "payments")
-    assert [p["person"] for p in fair["people"]] == [  # type: ignore[index]
+    assert [p["person"] for p in fair["people"]] == [
         "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
     ]  # fmt: skip
     code, out, err = cli("oncall", "calendar", "--rotation", "payments")

@@ -70,7 +70,7 @@ def test_add_show_update_list_remove(cli: Cli) -> None:
     assert lines[1].split()[:4] == ["alice", "Alice", "Liddell", "payments"]
     assert lines[2].split() == ["bob", "-", "search", "-", "-"]
     listed = cli.json("person", "list", "--team", "search")
-    assert [p["name"] for p in listed] == ["bob"]  # type: ignore[union-attr,index]
+    assert [p["name"] for p in listed] == ["bob"]
     assert cli("person", "remove", "alice")[0] == 0
     code, _, err = cli("person", "show", "alice")
     assert (code, "no person 'alice'" in err) == (2, True)

@@ -34,7 +34,7 @@ def _incident(cli: Cli) -> str:
     return str(declared["id"])
 
 
-def _document(cli: Cli, *args: str) -> dict[str, Any]:
+def _document(cli: Cli, *args: str | Path) -> dict[str, Any]:
     document = cli.json("postmortem", *args)
     assert isinstance(document, dict)
     return document

@@ -18,18 +18,13 @@ import httpx
 from srekit.config import Settings
 from srekit.store.database import head_revision
 from tests.cli.conftest import EXAMPLES, run
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 @contextmanager
 def _serving(tmp_path: Path, **env_vars: str) -> Iterator[tuple[int, list[str]]]:
     """`srekit serve` on a free port; yields the port and, after it stops, its output."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SREKIT_HOME": str(tmp_path), **env_vars}
     env.pop("SREKIT_DATABASE_URL", None)
     script = "import typer; from srekit.cli.serve import serve; typer.run(serve)"
@@ -68,14 +63,14 @@ def test_serve_migrates_serves_and_prints_the_docs_url(tmp_path: Path) -> None:
 
 
 def test_serve_watches_silences_when_alertmanager_is_configured(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"  # nothing holds silences: it is never asked
+    url = f"http://127.0.0.1:{free_port()}"  # nothing holds silences: it is never asked
     with _serving(tmp_path / "ok", SREKIT_ALERTMANAGER_URL=url) as (port, output):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
     assert f"watching silenced incidents in Alertmanager at {url} every 15s" in output[0]
     code, _, err = run(
         "serve",
         "--port",
-        str(_free_port()),
+        str(free_port()),
         env={"SREKIT_HOME": str(tmp_path / "bad"), "SREKIT_ALERTMANAGER_URL": "alertmanager:9093"},
     )
     assert code == 2

@@ -222,10 +222,10 @@ def test_a_dry_run_shows_the_changes_and_stores_nothing(cli: Cli, specs: Path) -
     assert "would be updated checkout/availability (version 2): objective: 0.995 → 0.999" in out
     assert "would be unchanged checkout/latency (version 1)" in out
     planned = cli.json("slo", "apply", "-f", specs, "--dry-run", "--format", "json")
-    assert planned["dry_run"] is True  # type: ignore[index]
+    assert planned["dry_run"] is True
 
     assert cli.json("audit", "--format", "json") == before  # no audit row, no version
     shown = cli.json("slo", "show", "checkout/availability")
-    assert (shown["version"], shown["spec"]["objective"]) == (1, 0.995)  # type: ignore[index]
+    assert (shown["version"], shown["spec"]["objective"]) == (1, 0.995)
     code, out, _ = cli("slo", "apply", "-f", specs)  # the real one does what was shown
     assert "updated checkout/availability (version 2): objective: 0.995 → 0.999" in out

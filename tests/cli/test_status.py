@@ -12,6 +12,7 @@ import json
 import re
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +26,10 @@ AT = datetime(2026, 11, 19, 12, tzinfo=UTC)
 _LINE = re.compile(r'\[([^\]]+)\] "(\S+) (\S+) [^"]*" (\d{3}) \S+ "[^"]*" "[^"]*" (\S+)$')
 
 
-def _events(service: str) -> list[tuple[datetime, str, int, float]]:
+Event = tuple[datetime, str, int, float]  # when, path, status, duration (s)
+
+
+def _events(service: str) -> list[Event]:
     events = []
     with gzip.open(EXAMPLES / "logs" / f"{service}.access.log.gz", "rt") as lines:
         for line in lines:
@@ -37,7 +41,9 @@ def _events(service: str) -> list[tuple[datetime, str, int, float]]:
     return events
 
 
-def _expected(service: str, seconds: int, good, total) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _expected(
+    service: str, seconds: int, good: Callable[[Event], bool], total: Callable[[Event], bool]
+) -> tuple[int, int]:
     start = AT - timedelta(seconds=seconds)
     chosen = [e for e in _events(service) if start <= e[0] < AT and total(e)]
     return sum(1 for e in chosen if good(e)), len(chosen)
@@ -73,7 +79,10 @@ def test_status_without_prometheus_reports_error_state_and_exits_3() -> None:
 def test_checkout_figures_match_an_independent_count(home: dict[str, str]) -> None:
     statuses = status_by_slo(home)
     availability = statuses["checkout/availability"]
-    not_health = lambda e: not e[1].startswith("/health")  # noqa: E731
+
+    def not_health(event: Event) -> bool:
+        return not event[1].startswith("/health")
+
     good, total = _expected("checkout", 7 * 86400, lambda e: e[2] < 500, not_health)
     assert total > 1000
     assert availability["events"] == {"good": good, "total": total}

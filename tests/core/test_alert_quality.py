@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from srekit.core.alert_quality import (
     ALL_RULES,
     DEFAULT_TARGETS,
     TARGET_NAMES,
+    AlertQualityReport,
     QualityTargets,
     RuleQuality,
     alert_quality,
@@ -196,7 +198,7 @@ OVERALL = RuleQuality(
 )
 
 
-def _report(**options: object):  # type: ignore[no-untyped-def]
+def _report(**options: Any) -> AlertQualityReport:
     return alert_quality(ALERTS, incidents=INCIDENTS, start=START, end=END, pages=PAGES, **options)
 
 

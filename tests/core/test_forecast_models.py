@@ -28,7 +28,8 @@ def _series() -> np.ndarray:
     rng = np.random.default_rng(3)
     times = np.arange(LENGTH)
     profile = np.tile([2.0, -1.0, 0.5, -1.5], LENGTH // SEASON)
-    return 10 + 0.3 * times + profile + rng.normal(0, 0.5, LENGTH)
+    series: np.ndarray = 10 + 0.3 * times + profile + rng.normal(0, 0.5, LENGTH)
+    return series
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,8 @@ def _synthetic(count: int, length: int, *, slope: float, seed: int) -> np.ndarra
     rng = np.random.default_rng(seed)
     times = np.arange(length)
     daily = 10 * np.sin(2 * np.pi * times / 24) + 4 * np.cos(4 * np.pi * times / 24)
-    return 50 + slope * times + daily + rng.normal(0, 2, (count, length))
+    series: np.ndarray = 50 + slope * times + daily + rng.normal(0, 2, (count, length))
+    return series
 
 
 def test_trend_and_interval_coverage_on_synthetic_daily_series() -> None:

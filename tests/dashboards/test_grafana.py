@@ -224,7 +224,7 @@ def test_promtool_accepts_every_query(tmp_path: Path) -> None:
     """Each query, its variables given values, as a recording rule `promtool check rules`
     parses: PromQL that Prometheus would refuse fails here."""
     values = {"$service": "api", "$slo": "availability"}
-    rules = []
+    rules: list[dict[str, str]] = []
     for dashboard in DASHBOARDS.values():
         for query in _expressions(dashboard):
             expr = query

@@ -23,7 +23,7 @@ Document = dict[str, Any]
 
 
 def load_kustomization(directory: Path) -> Document:
-    kustomization = yaml.safe_load((directory / KUSTOMIZATION).read_text())
+    kustomization: Document = yaml.safe_load((directory / KUSTOMIZATION).read_text())
     unknown = set(kustomization) - _KNOWN_FIELDS
     if unknown:
         raise ValueError(

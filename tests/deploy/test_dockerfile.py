@@ -9,7 +9,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.deploy.manifests import HEALTH_PATHS, PYPROJECT, ROOT, SERVE_PORT, base_document
+from tests.ports import free_port
 
 Instruction = tuple[str, str]
 
@@ -67,7 +68,9 @@ def _env(stage: list[Instruction]) -> dict[str, str]:
     env: dict[str, str] = {}
     for keyword, arguments in stage:
         if keyword == "ENV":
-            env.update(pair.split("=", 1) for pair in shlex.split(arguments))
+            for pair in shlex.split(arguments):
+                name, value = pair.split("=", 1)
+                env[name] = value
     return env
 
 
@@ -140,9 +143,10 @@ def test_no_image_is_unpinned_or_latest() -> None:
         assert tag or digest, f"{image}: no tag means latest; pin a version"
 
 
-def _deployment_containers() -> list[dict[str, object]]:
+def _deployment_containers() -> list[dict[str, Any]]:
     pod = base_document("Deployment")["spec"]["template"]["spec"]
-    return pod["containers"] + pod["initContainers"]
+    containers: list[dict[str, Any]] = pod["containers"] + pod["initContainers"]
+    return containers
 
 
 def test_home_is_a_volume_and_the_command_serves_on_the_exposed_port() -> None:
@@ -166,12 +170,6 @@ def _health_check() -> list[str]:
     assert url[2] == "/healthz"
     assert url[2] in HEALTH_PATHS
     return command
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -218,7 +216,7 @@ def _run_health_check(port: int) -> int:
 def test_health_check_passes_against_the_image_command_and_fails_without_it(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     assert _run_health_check(port) != 0  # nothing listens yet
     with _image_command(tmp_path, port):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200

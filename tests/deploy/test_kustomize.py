@@ -63,14 +63,16 @@ def _rendered(name: str) -> dict[tuple[str, str], dict[str, Any]]:
 def _container(deployment: dict[str, Any], name: str) -> dict[str, Any]:
     spec = deployment["spec"]["template"]["spec"]
     (container,) = [c for c in spec["containers"] + spec["initContainers"] if c["name"] == name]
-    return container
+    found: dict[str, Any] = container
+    return found
 
 
 def _database_url(deployment: dict[str, Any], name: str) -> dict[str, Any]:
     """The secretKeyRef of SREKIT_DATABASE_URL in container `name`."""
     env = _container(deployment, name)["env"]
     (variable,) = [e for e in env if e["name"] == "SREKIT_DATABASE_URL"]
-    return variable["valueFrom"]["secretKeyRef"]
+    reference: dict[str, Any] = variable["valueFrom"]["secretKeyRef"]
+    return reference
 
 
 # --- the kustomization files -------------------------------------------------------------------
@@ -167,11 +169,12 @@ def test_config_map_holds_real_settings_with_valid_values() -> None:
     variables = _setting_variables()
     assert set(data) <= set(variables), f"not srekit settings: {set(data) - set(variables)}"
     assert not {variables[v] for v in data} & SECRET_SETTINGS, "secrets belong in a Secret"
-    settings = Settings(**{variables[v]: value for v, value in data.items()})
+    values: dict[str, Any] = {variables[v]: value for v, value in data.items()}
+    settings = Settings(**values)
     assert str(settings.home) == data["SREKIT_HOME"]
     assert settings.max_body_bytes == int(data["SREKIT_MAX_BODY_BYTES"])
     # docs/deploy.md: all but the home and Prometheus's address are srekit's defaults
-    chosen = {"home": settings.home, "prometheus_url": settings.prometheus_url}
+    chosen: dict[str, Any] = {"home": settings.home, "prometheus_url": settings.prometheus_url}
     assert settings == Settings(**chosen)
 
 

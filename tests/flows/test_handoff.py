@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -16,21 +15,12 @@ from srekit.core.incident import IncidentState
 from srekit.core.postmortem import PostmortemState
 from srekit.core.rotation import RotationVersion
 from srekit.flows.handoff import handoff_checklist, rotation_at
-from srekit.store.database import create_store_engine, upgrade
 from tests.alertmanager_fixture import AlertmanagerServer
 from tests.handoff_story import AT, rotation, versions, write_story
 
 
 def _utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'srekit.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_the_story_at_monday_nine(sqlite_engine: Engine) -> None:
@@ -102,7 +92,7 @@ def test_a_rotation_without_team_covers_no_service(sqlite_engine: Engine) -> Non
     teamless = [RotationVersion(replace(rotation(), team=None), _utc("2026-01-01T00:00"))]
     checklist = handoff_checklist(sqlite_engine, versions=teamless, at=AT, max_status_age_s=600)
     assert checklist.services == ()
-    assert checklist.incidents == checklist.tasks == checklist.alerts == ()
+    assert (checklist.incidents, checklist.tasks, checklist.alerts) == ((), (), ())
     assert len(checklist.layers) == 3
 
 

@@ -160,6 +160,7 @@ def test_budgets_match_the_events_counted_in_python(store: EventStore) -> None:
     for budget in budgets[:-1]:
         assert budget.reason is None, budget
         assert budget.consumed == pytest.approx(expected[budget.incident_id, budget.slo])
+        assert budget.consumed is not None
         assert budget.consumed > 0  # the logs hold 5xx and slow requests everywhere
     assert budgets[-1] == IncidentBudget(4, "web/gone", reason="no SLO web/gone is defined")
     # one call per SLO (three SLOs, each named by its own incidents), each with its two

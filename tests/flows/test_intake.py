@@ -78,14 +78,14 @@ def _notification(*alerts: ReceivedAlert, sender: str = "am-1") -> Notification:
 
 # One realistic story: a checkout page with two alerts, a search ticket, then checkout again
 # two hours later (a new instance of the first alert: same fingerprint, new startsAt).
-A = {"starts": T0}
-B = {"starts": T0 + M}
 SEQUENCE: list[Notification] = [
-    _notification(_alert("a1", **A)),
-    _notification(_alert("a1", **A), _alert("b2", **B)),
+    _notification(_alert("a1", starts=T0)),
+    _notification(_alert("a1", starts=T0), _alert("b2", starts=T0 + M)),
     _notification(_alert("c3", starts=T0 + 2 * M, service="search", severity="ticket")),
-    _notification(_alert("a1", **A, ends=T0 + 10 * M), _alert("b2", **B)),
-    _notification(_alert("a1", **A, ends=T0 + 10 * M), _alert("b2", **B, ends=T0 + 20 * M)),
+    _notification(_alert("a1", starts=T0, ends=T0 + 10 * M), _alert("b2", starts=T0 + M)),
+    _notification(
+        _alert("a1", starts=T0, ends=T0 + 10 * M), _alert("b2", starts=T0 + M, ends=T0 + 20 * M)
+    ),
     _notification(
         _alert("c3", starts=T0 + 2 * M, ends=T0 + 30 * M, service="search", severity="ticket")
     ),
@@ -210,7 +210,7 @@ def test_repeats_change_nothing(engine: Engine) -> None:
 
 def test_a_firing_alert_never_returns_after_its_resolution(engine: Engine) -> None:
     _deliver(engine, SEQUENCE[:5])
-    late_retry = _notification(_alert("a1", **A), _alert("b2", **B), sender="retry")
+    late_retry = _notification(_alert("a1", starts=T0), _alert("b2", starts=T0 + M), sender="retry")
     _deliver(engine, [late_retry])
     incidents = _state(engine)["incidents"]
     checkout = [i for i in incidents if i[5] == ("checkout",)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,7 +25,7 @@ from srekit.flows.silences import (
     expire_silences,
     watch_silenced_incidents,
 )
-from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.database import transaction
 from srekit.store.repo import AlertNotificationRow, add_silence, get_incident
 from tests.alertmanager_fixture import AlertmanagerServer, postable_alert
 from tests.served import free_port
@@ -42,11 +41,9 @@ PAGE = {
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
+def engine(sqlite_engine: Engine) -> Engine:
+    """SQLite only: these tests are about Alertmanager, not the store."""
+    return sqlite_engine
 
 
 @pytest.fixture

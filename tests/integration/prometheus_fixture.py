@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import random
 import shutil
-import socket
 import subprocess
 import time
 from array import array
@@ -32,6 +31,7 @@ import yaml
 from srekit.core import promql
 from srekit.core.slo import SLO, PromLatency, PromRatio
 from srekit.rules.prometheus import GeneratedRules, generate_rules, render_rules
+from tests.ports import free_port
 
 __all__ = [
     "BOUNDS",
@@ -465,13 +465,6 @@ def combine_blocks(sources: Sequence[Path], target: Path) -> None:
                 shutil.copytree(block, target / block.name)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class PrometheusServer:
     """Debian's `prometheus` on 127.0.0.1, on its own data directory; no scrape targets unless
     `scrape_configs` (entries of `prometheus.yml`'s list) are given, and `rule_files` to load.
@@ -517,7 +510,7 @@ class PrometheusServer:
                 "alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]
             }
         config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-        self.port = _free_port()
+        self.port = free_port()
         log = (self.workdir / "prometheus.log").open("wb")
         self._process = subprocess.Popen(
             [

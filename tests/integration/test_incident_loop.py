@@ -17,10 +17,6 @@ the alert resolves.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +33,7 @@ from typer.testing import CliRunner
 from srekit.cli.main import app
 from tests.alertmanager_fixture import WEBHOOK_PATH, AlertmanagerServer, StartAlertmanager
 from tests.integration.prometheus_fixture import PrometheusServer, require_binary
-from tests.served import free_port
+from tests.served import free_port, srekit_serve
 
 pytestmark = pytest.mark.integration
 
@@ -175,7 +171,7 @@ class Loop:
         """Prometheus' alerts and ratios, Alertmanager's alerts and silences, srekit's incidents
         and the end of its log."""
         parts: list[str] = []
-        for name, read in (
+        reads: tuple[tuple[str, Callable[[], httpx.Response]], ...] = (
             (
                 "Prometheus /api/v1/alerts",
                 lambda: httpx.get(f"{self.prometheus.url}/api/v1/alerts"),
@@ -195,7 +191,8 @@ class Loop:
                 "Alertmanager /api/v2/silences",
                 lambda: httpx.get(f"{self.alertmanager.url}/api/v2/silences"),
             ),
-        ):
+        )
+        for name, read in reads:
             try:
                 parts.append(f"--- {name}:\n{json.dumps(read().json(), indent=1)[:6000]}")
             except (httpx.HTTPError, ValueError) as error:
@@ -224,45 +221,9 @@ def _cli(env: dict[str, str], *args: str) -> str:
 @contextmanager
 def _serve(home: Path, port: int, tokens: dict[str, str], **settings: str) -> Iterator[Srekit]:
     """`srekit serve` with these SREKIT_* settings, ready; stopped (SIGINT) after the block."""
-    env = {**os.environ, "SREKIT_HOME": str(home), **settings}
-    env.pop("SREKIT_DATABASE_URL", None)
     log = home / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from srekit.cli.main import main; main()",
-                "serve",
-                "--port",
-                str(port),
-                "--interval",
-                "5",
-            ],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    srekit = Srekit(f"http://127.0.0.1:{port}", tokens, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"srekit serve exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{srekit.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"srekit serve not ready:\n{log.read_text()}"
-            time.sleep(0.1)
-        yield srekit
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with srekit_serve(home, "--interval", "5", port=port, log=log, settings=settings) as url:
+        yield Srekit(url, tokens, log)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 
 from srekit.core.budget import ErrorBudget
 from srekit.core.status import DataState, SloStatus
-from srekit.store.database import create_store_engine, upgrade
 from tests.api.conftest import FakeEvaluator, make_app, make_tokens, status_for
 from tests.integration.prometheus_fixture import PrometheusServer, require_binary
 from tests.rules.promtool import promtool
@@ -32,17 +31,9 @@ _BLOCK = re.compile(r"```(promql|yaml)\n(.*?)```", re.DOTALL)
 def _documented(kind: str, marker: str) -> str:
     """The docs' code block of `kind` that holds `marker`."""
     blocks = [text for found, text in _BLOCK.findall(DOCS.read_text()) if found == kind]
-    chosen = [text for text in blocks if marker in text]
+    chosen: list[str] = [text for text in blocks if marker in text]
     assert len(chosen) == 1, f"docs/metrics.md: one ```{kind} block with {marker!r}"
     return chosen[0]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
 
 
 @pytest.fixture

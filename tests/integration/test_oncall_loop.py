@@ -10,10 +10,6 @@ Short delays: the policy waits 2 s between steps, the escalation job runs every 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +30,7 @@ from tests.alertmanager_fixture import (
     WebhookRecorder,
     postable_alert,
 )
-from tests.served import free_port
+from tests.served import free_port, srekit_serve
 
 pytestmark = pytest.mark.integration
 
@@ -96,47 +92,14 @@ class Srekit:
 @contextmanager
 def _serve(home: Path, port: int, tokens: dict[str, str], **settings: str) -> Iterator[Srekit]:
     """`srekit serve` with these SREKIT_* settings, ready; stopped (SIGINT) after the block."""
-    env = {**os.environ, "SREKIT_HOME": str(home), **settings}
-    env.pop("SREKIT_DATABASE_URL", None)
     log = home / f"serve-{time.monotonic_ns()}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from srekit.cli.main import main; main()",
-                "serve",
-                "--port",
-                str(port),
-                "--no-evaluate",
-            ],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    srekit = Srekit(f"http://127.0.0.1:{port}", tokens, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"srekit serve exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{srekit.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, f"srekit serve not ready:\n{log.read_text()}"
-            time.sleep(0.1)
-        yield srekit
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with srekit_serve(home, "--no-evaluate", port=port, log=log, settings=settings) as url:
+        yield Srekit(url, tokens, log)
 
 
-def _poll(what: str, read: Callable[[], T], *, timeout_s: float, explain: Callable[[], str]) -> T:
+def _poll(
+    what: str, read: Callable[[], T | None], *, timeout_s: float, explain: Callable[[], str]
+) -> T:
     deadline = time.monotonic() + timeout_s
     while True:
         found = read()

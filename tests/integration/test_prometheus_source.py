@@ -356,9 +356,10 @@ def test_rollups_count_windows_exactly(prometheus_rollups: Backfilled, when: str
                 checked += 1
                 continue
             as_of_last = exact_events(dataset, slo, last, window_s)
-            assert hourly[key] is not None, key
-            assert hourly[key].total == pytest.approx(as_of_last.total, abs=tolerance or 1e-9)
-            assert hourly[key].good == pytest.approx(as_of_last.good, abs=tolerance or 1e-9)
+            counted = hourly[key]
+            assert counted is not None, key
+            assert counted.total == pytest.approx(as_of_last.total, abs=tolerance or 1e-9)
+            assert counted.good == pytest.approx(as_of_last.good, abs=tolerance or 1e-9)
             checked += 1
     assert checked == 2 * (len(SERVICES) - 1) * (2 if when == "past-rollups" else 1)
     # instants, one rollup query per long window, gap pieces, raw queries for the rest.

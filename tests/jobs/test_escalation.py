@@ -4,9 +4,7 @@ a failing round that does not end the loop, and one escalating replica on Postgr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -29,14 +27,6 @@ POLICY = EscalationPolicy(
         EscalationStep(NotifyTarget(person="dave"), after_s=1),
     ),
 )
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
 
 
 def _paging(sender: RecordingSender) -> Paging:

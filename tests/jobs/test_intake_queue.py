@@ -9,13 +9,13 @@ import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from sqlalchemy import Engine
 
 from srekit.errors import SpecError
-from srekit.flows.intake import IntakeResult
+from srekit.flows.intake import IntakeResult, receive_notifications
 from srekit.jobs import intake_queue
 from srekit.jobs.intake_queue import IntakeQueue
 from srekit.store import repo
@@ -134,6 +134,13 @@ def test_stop_writes_what_is_waiting_then_ends_the_writer(tmp_path: Path) -> Non
     intake.stop()
 
 
+class Bounds(TypedDict, total=False):
+    """IntakeQueue's batch bounds a test sets (the others keep their defaults)."""
+
+    max_notifications: int
+    max_alerts: int
+
+
 @pytest.mark.parametrize(
     ("bounds", "batches"),
     [
@@ -143,7 +150,7 @@ def test_stop_writes_what_is_waiting_then_ends_the_writer(tmp_path: Path) -> Non
     ],
 )
 def test_a_batch_holds_what_waits_within_its_bounds(
-    tmp_path: Path, bounds: dict[str, int], batches: int
+    tmp_path: Path, bounds: Bounds, batches: int
 ) -> None:
     engine = _sqlite(tmp_path / "state.db")
     intake = IntakeQueue(engine, **bounds)
@@ -164,7 +171,7 @@ def test_the_writer_outlives_a_batch_that_raises(
     """A bug in a batch fails its senders, not the intake: the next batch is written."""
     engine = _sqlite(tmp_path / "state.db")
     intake = IntakeQueue(engine)
-    real = intake_queue.receive_notifications
+    real = receive_notifications  # what the queue calls, until the test's stands in
     calls: list[int] = []
 
     def failing_once(*args: Any, **kwargs: Any) -> Any:

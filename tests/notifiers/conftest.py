@@ -5,7 +5,6 @@ recording what it received."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.ports import free_port
 
 
 @dataclass
@@ -139,12 +140,6 @@ def _authenticator(logins: list[str]) -> Any:
     return check
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     recorder = MailRecorder()
@@ -152,7 +147,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller = Controller(
         recorder,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=_authenticator(logins),
         auth_require_tls=False,
     )

@@ -9,7 +9,15 @@ import pytest
 
 from srekit import __version__
 from srekit.core.incident import Severity
-from srekit.core.notify import Attempt, ContactKind, ContactMethod, Delivery, Page, RetryPolicy
+from srekit.core.notify import (
+    Attempt,
+    ContactKind,
+    ContactMethod,
+    Delivery,
+    Message,
+    Page,
+    RetryPolicy,
+)
 from srekit.notifiers import (
     Notifiers,
     PagerDutyTransport,
@@ -217,7 +225,7 @@ def test_notifiers_pick_the_transport_and_report_unconfigured_channels(
 
 
 class Broken:
-    def attempt(self, page: Page, contact: ContactMethod) -> Attempt:
+    def attempt(self, message: Message, contact: ContactMethod) -> Attempt:
         raise RuntimeError("a bug")
 
     def close(self) -> None:

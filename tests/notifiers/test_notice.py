@@ -165,5 +165,7 @@ def test_the_mail_of_a_notice(smtp_server: SmtpServer) -> None:
     assert mail["X-Srekit-Notice"] == "handoff"
     assert mail["X-Srekit-Incident"] is None
     assert mail["Auto-Submitted"] == "auto-generated"
-    body = mail.get_payload(decode=True).decode().replace("\r\n", "\n")  # SMTP line ends
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)  # a single-part message, decoded
+    body = payload.decode().replace("\r\n", "\n")  # SMTP line ends
     assert body == f"{NOTICE.text}\nIn srekit: {NOTICE.link}\n"

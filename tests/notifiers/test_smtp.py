@@ -59,7 +59,9 @@ def test_the_mail_says_what_the_page_says(smtp_server: SmtpServer) -> None:
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["Message-ID"].strip().startswith("<")
     assert "srekit-incident-31" in mail["Message-ID"]
-    body = mail.get_payload(decode=True).decode().replace("\r\n", "\n")
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)  # a single-part message, decoded
+    body = payload.decode().replace("\r\n", "\n")
     assert f"Acknowledge: {ACK}\n" in body
     assert "bob, you are paged (escalation step 3)." in body
     assert "p99 above 2 s for 20 minutes." in body
@@ -127,7 +129,7 @@ def test_the_factory_builds_email_from_settings(smtp_server: SmtpServer) -> None
         smtp_tls="none",
         smtp_from="oncall@srekit.example",
         smtp_username="pager",
-        smtp_password="s3cret",  # type: ignore[arg-type]
+        smtp_password="s3cret",
         notify_retries=2,
         notify_backoff_s=0,
     )

@@ -1,7 +1,6 @@
 """srekit/v1 Rotation documents: the documented example as written, every mistake named by
 file and field, and the stored form that reads back to the same rotation."""
 
-# ruff: noqa: E501 - the documented example is kept exactly as written, long lines and all
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -22,34 +21,9 @@ from srekit.spec.rotation import (
     rotation_from_spec,
     rotation_spec,
 )
+from tests.handoff_story import ROTATION_YAML
 
-AS_WRITTEN = """\
-apiVersion: srekit/v1
-kind: Rotation
-metadata: {name: payments}
-spec:
-  team: payments
-  timezone: Europe/Berlin          # IANA; handoffs are wall-clock times in this zone
-  layers:
-    - name: primary
-      members: [alice, bob, carol]
-      shift: 7d                    # or 12h, 1d, 14d ...
-      handoff: "Mon 09:00"         # weekday + wall-clock time, or "09:00" for daily shifts
-      start: 2026-01-05            # the first member's first shift starts on the first handoff on/after this date
-    - name: secondary
-      members: [dave, erin, frank]
-      shift: 7d
-      handoff: "Thu 09:00"         # staggered
-      start: 2026-01-08
-    - name: manager
-      members: [grace, heidi]
-      shift: 1mo
-      handoff: "1 09:00"           # day of month + time
-      start: 2026-01-01
-  restrictions: []                 # optional: e.g. business hours only for a layer
-  overrides:
-    - {layer: primary, member: bob, from: "2026-03-28T18:00:00+01:00", to: "2026-03-30T09:00:00+02:00"}
-"""
+AS_WRITTEN = ROTATION_YAML  # the rotation of the handoff story, as its docs write it
 
 EXPECTED = Rotation(
     name="payments",

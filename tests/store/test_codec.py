@@ -36,7 +36,7 @@ from srekit.store.codec import (
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+texts = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
 maybe_texts = st.none() | texts
 labels = st.dictionaries(texts, texts, max_size=3)
 finite = st.floats(allow_nan=False, allow_infinity=False)

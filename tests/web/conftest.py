@@ -8,14 +8,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
 from srekit.core.alerts import BurnRateAlert
 from srekit.core.status import SloStatus
 from srekit.spec.loader import load_specs
-from srekit.store.database import create_store_engine, transaction, upgrade
+from srekit.store.database import transaction
 from srekit.store.repo import apply_specs
 from tests.api.conftest import FakeEvaluator, TestClient, make_app, make_tokens, status_for
 
@@ -29,6 +31,13 @@ def csrf_of(html: str) -> str:
     found = _CSRF.search(html)
     assert found is not None, "no CSRF token in the page"
     return found.group(1)
+
+
+def matched(pattern: str, text: str, *, group: int = 0, flags: int = 0) -> str:
+    """Group `group` of the first match of `pattern` in `text`, which must match."""
+    found = re.search(pattern, text, flags)
+    assert found is not None, f"nothing in the page matches {pattern!r}"
+    return found.group(group)
 
 
 def example_statuses() -> list[SloStatus]:
@@ -62,17 +71,10 @@ class Web:
         )
         assert answer.status_code == 303, answer.text
 
-    def api(self, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens['admin']}"}
-        return self.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    store = create_store_engine(f"sqlite:///{tmp_path / 'state' / 'srekit.db'}")
-    upgrade(store)
-    yield store
-    store.dispose()
+        response: httpx.Response = self.client.request(method, path, headers=headers, **kwargs)
+        return response
 
 
 @pytest.fixture

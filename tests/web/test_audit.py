@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Web
+from tests.web.conftest import Web, matched
 
 
 def _shown(html: str) -> list[int]:
@@ -45,7 +45,7 @@ def test_the_log_is_the_apis_newest_first(changed: Web) -> None:
     assert _shown(page.text) == [item["id"] for item in api][:500]
     text = unescape(page.text)
     for item in api[:20]:
-        row = re.search(rf'<tr data-audit="{item["id"]}">(.*?)</tr>', text, re.S).group(1)
+        row = matched(rf'<tr data-audit="{item["id"]}">(.*?)</tr>', text, group=1, flags=re.S)
         assert f'<td data-label="Actor">{item["actor"]}</td>' in row
         assert f'<td data-label="Entity">{item["entity_id"]}</td>' in row
     assert "<i>down</i>" not in page.text  # the JSON is escaped

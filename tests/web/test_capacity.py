@@ -7,38 +7,12 @@ import re
 from html import unescape
 from typing import Any
 
+from tests.capacity_plans import forecast_request
 from tests.web.conftest import Web
-
-END = 1_774_915_200  # 2026-03-31T00:00:00Z
-HOUR = 3_600
 
 
 def _record(web: Web, service: str, at: str, slope: float) -> dict[str, Any]:
-    body = {
-        "plan": {
-            "apiVersion": "srekit/v1",
-            "kind": "CapacityPlan",
-            "metadata": {"name": service},
-            "spec": {
-                "service": service,
-                "horizon": "30d",
-                "history": "30d",
-                "step": "1h",
-                "resources": [
-                    {
-                        "name": "cpu",
-                        "usage": "sum(cpu)",
-                        "unit": "cores",
-                        "limit": 24,
-                        "per_pod_capacity": 2,
-                    }
-                ],
-            },
-        },
-        "series": {"cpu": [[END - (240 - k) * HOUR, 4 + slope * k] for k in range(240)]},
-        "at": at,
-        "record": True,
-    }
+    body = forecast_request(service, at, slope=slope, per_pod_capacity=2)
     answer = web.api("POST", "/api/v1/capacity/forecast", json=body)
     assert answer.status_code == 200, answer.text
     document: dict[str, Any] = answer.json()

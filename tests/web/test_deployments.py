@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from tests.web.conftest import Web
+from tests.web.conftest import Web, matched
 
 
 def _ask(web: Web, service: str, version: str) -> bool:
@@ -46,7 +46,7 @@ def test_the_list_is_the_apis_newest_first_with_reasons(asked: Web) -> None:
     assert _shown(page.text) == [item["id"] for item in api]
     text = unescape(page.text)
     for item in api:
-        row = re.search(rf'<tr data-deployment="{item["id"]}">(.*?)</tr>', text, re.S).group(1)
+        row = matched(rf'<tr data-deployment="{item["id"]}">(.*?)</tr>', text, group=1, flags=re.S)
         for reason in item["reasons"]:  # type: ignore[attr-defined]
             assert f"<li>{reason}</li>" in row
         answer = "allowed" if item["allowed"] else "denied"

@@ -9,7 +9,7 @@ from html import unescape
 
 import pytest
 
-from tests.web.conftest import ORIGIN, Web, csrf_of
+from tests.web.conftest import ORIGIN, Web, csrf_of, matched
 
 
 def _declare(web: Web, title: str, severity: str, services: list[str], **extra: object) -> int:
@@ -82,7 +82,7 @@ def test_the_detail_shows_the_incident_as_the_api_does(web: Web) -> None:
     assert page.status_code == 200
     text = unescape(page.text)
     api = web.api("GET", f"/api/v1/incidents/{number}").json()
-    assert re.search(r'id="incident-state">([^<]+)<', text).group(1) == api["state"]
+    assert matched(r'id="incident-state">([^<]+)<', text, group=1) == api["state"]
     for entry in api["timeline"]:
         assert entry["text"] in text
     assert "rolled back" in text

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.web.conftest import Web
+from tests.web.conftest import Web, matched
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT: dict[str, Any] = yaml.safe_load((ROOT / "examples/oncall/payments.yaml").read_text())
@@ -73,8 +73,8 @@ def test_now_next_and_the_grid_are_the_apis(web: Web) -> None:
     names = [held["layer"] for held in layers]
     for offset in range(14):
         day = start + timedelta(days=offset)
-        cells = re.search(rf'<tr data-day="{day.date().isoformat()}">(.*?)</tr>', page, re.S).group(
-            1
+        cells = matched(
+            rf'<tr data-day="{day.date().isoformat()}">(.*?)</tr>', page, group=1, flags=re.S
         )
         shown = re.findall(r"<td[^>]*>([^<]*)</td>", cells)
         expected = []

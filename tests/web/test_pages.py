@@ -11,7 +11,7 @@ import pytest
 
 from srekit.web.pages.login import safe_next
 from srekit.web.session import SESSION_COOKIE, SessionSigner
-from tests.web.conftest import BASE, ORIGIN, Web, csrf_of
+from tests.web.conftest import BASE, ORIGIN, Web, csrf_of, matched
 
 # -- login, sessions, redirects ------------------------------------------------------------
 
@@ -411,10 +411,10 @@ def test_the_overview_counts_each_health_class(web: Web) -> None:
     counts = dict(re.findall(r'data-health="([a-z_]+)">(\d+)<', page))
     # met 0.6 left; at risk: 0.1 left and a firing alert; breached −0.2; no data
     assert counts == {"met": "1", "at_risk": "1", "breached": "1", "no_data": "1"}
-    assert "checkout/latency" in re.search(r'id="firing-alerts".*?</table>', page, re.S).group(0)
+    assert "checkout/latency" in matched(r'id="firing-alerts".*?</table>', page, flags=re.S)
     assert "No history recorded yet" in page
     assert page.count('class="heat-none"') == 4 * 30
-    gates = re.search(r'id="gates".*?</table>', page, re.S).group(0)
+    gates = matched(r'id="gates".*?</table>', page, flags=re.S)
     assert "checkout" in gates
     assert "catalog" in gates
 

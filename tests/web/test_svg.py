@@ -12,6 +12,13 @@ from srekit.web import svg
 NS = {"s": "http://www.w3.org/2000/svg"}
 
 
+def _only(element: ET.Element, path: str) -> ET.Element:
+    """The first element at `path` below `element`, which must be there."""
+    found = element.find(path, NS)
+    assert found is not None, path
+    return found
+
+
 def _parse(text: str) -> ET.Element:
     root = ET.fromstring(text)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -36,14 +43,14 @@ def test_sparkline_maps_the_range_and_breaks_at_gaps() -> None:
 
 def test_sparkline_with_fixed_bounds_and_flat_or_empty_series() -> None:
     root = _parse(svg.sparkline([0.5, 2.0], width=10, height=12, low=0, high=1))
-    assert root.find("s:polyline", NS).get("points") == "0,6 10,1"  # 2.0 is clamped to the top
+    assert _only(root, "s:polyline").get("points") == "0,6 10,1"  # 2.0 is clamped to the top
     flat = _parse(svg.sparkline([3, 3, 3], width=20, height=12))
-    assert flat.find("s:polyline", NS).get("points") == "0,6 10,6 20,6"
+    assert _only(flat, "s:polyline").get("points") == "0,6 10,6 20,6"
     empty = _parse(svg.sparkline([None, math.nan, math.inf], width=20, height=12))
     assert empty.find("s:polyline", NS) is None
     assert empty.find("s:circle", NS) is None
     single = _parse(svg.sparkline([0.7], width=20, height=12))
-    assert (single.find("s:circle", NS).get("cx"), single.find("s:circle", NS).get("cy")) == (
+    assert (_only(single, "s:circle").get("cx"), _only(single, "s:circle").get("cy")) == (
         "10",
         "6",
     )
@@ -97,7 +104,7 @@ def test_day_bars_split_the_width_and_colour_by_objective() -> None:
         svg.COLOURS["bad"],
         svg.COLOURS["none"],
     ]
-    titles = [rect.find("s:title", NS).text for rect in root.iter(f"{{{NS['s']}}}rect")]
+    titles = [_only(rect, "s:title").text for rect in root.iter(f"{{{NS['s']}}}rect")]
     assert titles == ["a", "b", "c"]
     assert _rects(_parse(svg.day_bars([], objective=0.9))) == []
 
@@ -152,7 +159,7 @@ def test_text_is_escaped_everywhere() -> None:
     ):
         root = _parse(text)  # well-formed XML: nothing broke out
         assert "<script>" not in text
-        assert root.find("s:title", NS).text in (nasty, f"{nasty}: {nasty}")
+        assert _only(root, "s:title").text in {nasty, f"{nasty}: {nasty}"}
         assert root.find(".//s:script", NS) is None
 
 

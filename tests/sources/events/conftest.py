@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -74,12 +74,16 @@ def make_slo(
 
 
 def expected_counts(
-    events: list[Event], start: datetime, end: datetime, good: object, total: object
+    events: list[Event],
+    start: datetime,
+    end: datetime,
+    good: Callable[[Event], bool],
+    total: Callable[[Event], bool],
 ) -> tuple[int, int] | None:
-    selected = [e for e in events if start <= e.ts < end and total(e)]  # type: ignore[operator]
+    selected = [e for e in events if start <= e.ts < end and total(e)]
     if not selected:
         return None
-    return sum(1 for e in selected if good(e)), len(selected)  # type: ignore[operator]
+    return sum(1 for e in selected if good(e)), len(selected)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -64,7 +63,7 @@ def test_apply_creates_then_versions_changes_and_keeps_every_version(engine: Eng
             ("escalation_policy.update", "bob"),
             ("escalation_policy.create", "alice"),
         ]
-        assert json.loads(audited[0].before_json)["spec"]["repeat"] == 0
+        assert audited[0].before["spec"]["repeat"] == 0
 
 
 def test_policies_list_by_name_and_a_deleted_one_keeps_its_versions(engine: Engine) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from dataclasses import replace
 
@@ -15,6 +13,7 @@ from srekit.errors import NotFound
 from srekit.spec.loader import SpecSet
 from srekit.store import repo
 from srekit.store.database import transaction
+from tests.concurrently import at_once
 from tests.store.repo.samples import AVAILABILITY
 
 
@@ -28,7 +27,10 @@ def test_apply_specs_stores_policies_with_versions(engine: Engine) -> None:
         result = repo.apply_specs(
             session, specs=specs, actor="a", source_formats={"slos/checkout.yaml": "srekit/v1"}
         )
-        assert [a.created for a in (*result.policies, *result.slos)] == [True, True]
+        assert [a.created for a in result.policies] + [a.created for a in result.slos] == [
+            True,
+            True,
+        ]
         assert result.slos[0].row.source_format == "srekit/v1"
     looser = replace(strict, levels=(replace(strict.levels[0], floor=0.3), strict.levels[1]))
     with transaction(engine) as session:
@@ -54,26 +56,15 @@ def test_concurrent_changes_to_one_policy_are_none_lost(engine: Engine) -> None:
     )
     with transaction(engine) as session:
         repo.apply_policy(session, policy=strict, actor="a")
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def change(floor: float) -> None:
-        try:
-            barrier.wait(5)
-            with transaction(engine) as session:
-                levels = (replace(strict.levels[0], floor=floor), strict.levels[1])
-                repo.apply_policy(session, policy=replace(strict, levels=levels), actor="a")
-                time.sleep(0.05)  # hold the change open while the others read
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
+        with transaction(engine) as session:
+            levels = (replace(strict.levels[0], floor=floor), strict.levels[1])
+            repo.apply_policy(session, policy=replace(strict, levels=levels), actor="a")
+            time.sleep(0.05)  # hold the change open while the others read
 
-    threads = [threading.Thread(target=change, args=(0.1 + n / 10,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    assert at_once(change, [0.1 + n / 10 for n in range(4)]) == []
     with transaction(engine) as session:
         assert repo.get_policy(session, name="strict").version == 5
         audited = repo.list_audit(session, entity_kind="policy")
-        assert sorted(json.loads(row.after_json)["version"] for row in audited) == [1, 2, 3, 4, 5]
+        assert sorted(row.after["version"] for row in audited) == [1, 2, 3, 4, 5]

@@ -122,7 +122,9 @@ def test_latest_is_the_newest_per_slo_whatever_the_insertion_order(stored: Engin
             ("checkout", "latency"),
             ("search", "availability"),
         ]
-        figures = {key: (row.evaluated_at, row.consumed) for key, row in latest.items()}
+        figures: dict[tuple[str, str], tuple[datetime, object]] = {
+            key: (row.evaluated_at, row.consumed) for key, row in latest.items()
+        }
         assert figures == {
             ("checkout", "availability"): (T0 + 2 * MINUTE, pytest.approx(0.3)),
             ("checkout", "latency"): (T0, pytest.approx(0.05)),
@@ -161,8 +163,8 @@ def test_the_last_good_snapshot_skips_failed_and_stale_ones(stored: Engine) -> N
 
 def test_history_is_oldest_first_within_bounds(stored: Engine) -> None:
     with transaction(stored) as session:
-        for minutes in range(10):
-            at = T0 + minutes * MINUTE
+        for offset in range(10):
+            at = T0 + offset * MINUTE
             repo.record_snapshots(session, statuses=[_status(CHECKOUT, at), _status(SEARCH, at)])
     with transaction(stored) as session:
 
