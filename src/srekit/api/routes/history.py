@@ -127,17 +127,17 @@ def slo_overlays(
 @router.get(
     "/history/heatmap",
     response_model=HeatmapOut,
-    response_class=JSONResponse,
+    response_class=ChartJSONResponse,
     responses=AUTH_ERRORS,
 )
 def heatmap(
     state: StateDep,
     principal: Viewer,
     days: Annotated[int, Query(ge=1, le=400, description="the last this many UTC days")] = 30,
-) -> JSONResponse:
+) -> ChartJSONResponse:
     """Per SLO, the share of its window's budget each day spent (today up to its last
     rolled-up hour)."""
     from srekit.flows.history import budget_heatmap
 
     moments, rows = budget_heatmap(state.engine, days=days, now=datetime.now(UTC))
-    return JSONResponse(heatmap_document(moments, rows))
+    return ChartJSONResponse(heatmap_document(moments, rows))
