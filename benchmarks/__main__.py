@@ -10,6 +10,7 @@ from benchmarks import (
     bench_events,
     bench_history,
     bench_incident_stats,
+    bench_load_accuracy,
     bench_load_gate,
     bench_oncall,
     bench_report,
@@ -35,6 +36,7 @@ def main() -> None:
     bench_canary.main()
     bench_capacity_plan.main([])
     bench_load_gate.main([])
+    bench_load_accuracy.main([])
 
 
 if __name__ == "__main__":
