@@ -46,7 +46,7 @@ RESULTS = HERE / "results"
 AUTOCANNON = HERE / "node_modules" / ".bin" / "autocannon"
 #: the closed-loop tools' connections (wrk, autocannon) and users (Locust)
 CONNECTIONS = 32
-RATES = (1_000, 2_000, 4_000, 6_000, 8_000, 12_000)
+RATES = (1_000, 2_000, 4_000, 6_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000)
 #: the generator's own p99 lateness allowed: on a shared 2-core machine a woken process waits
 #: a few ms for a core, whoever sends
 MAX_LATENESS_MS = 5.0
