@@ -104,3 +104,90 @@ def test_requests_are_encoded_once_with_host_and_length() -> None:
     )
     with pytest.raises(ValueError, match="http"):
         Origin.parse("ftp://example.test")
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    """A server may end a keep-alive connection between requests without saying so. A
+    write to it would vanish and its request wait out the timeout: the pool opens another."""
+
+    async def run() -> tuple[tuple[int, int], tuple[int, int], float, int]:
+        connections = 0
+
+        async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(RESPONSES["length"])  # keep-alive by its headers...
+                await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()  # ...and closed all the same
+
+        server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
+        origin = Origin.parse(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        pool = ConnectionPool(origin, timeout_s=2.0)
+        request = encode_request(origin, "GET", "/", (), b"")
+        try:
+            first = await pool.send(request)
+            await asyncio.sleep(0.1)  # the close reaches the idle connection
+            started = asyncio.get_running_loop().time()
+            second = await pool.send(request)
+            took = asyncio.get_running_loop().time() - started
+        finally:
+            pool.close()
+            await asyncio.sleep(0.05)  # the handlers see the end and close their side
+            server.close()
+            await server.wait_closed()
+        return first, second, took, connections
+
+    first, second, took, connections = asyncio.run(run())
+    assert first == second == (201, 5)
+    assert took < 1.0  # not the 2 s timeout
+    assert connections == 2
+
+
+def test_try_send_uses_an_idle_connection_and_calls_back_with_the_answer() -> None:
+    """The generator's task-free way: False (nothing sent) with no idle connection, else the
+    answer arrives through the callback, stamped when it was whole, and the connection is
+    idle again for the next request."""
+
+    async def run() -> tuple[bool, object, int, float, float]:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    writer.write(RESPONSES["chunked"])
+            except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        origin = Origin.parse(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        pool = ConnectionPool(origin, timeout_s=2.0)
+        request = encode_request(origin, "GET", "/", (), b"")
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[object] = loop.create_future()
+        try:
+            refused = pool.try_send(request, answered.set_result)
+            await pool.send(request)  # opens the connection, then leaves it idle
+            before = loop.time()
+            assert pool.try_send(request, answered.set_result)
+            got = await answered
+            after = loop.time()
+            idle = len(pool.idle)
+        finally:
+            pool.close()
+            await asyncio.sleep(0.05)  # the handler sees the end and closes its side
+            server.close()
+            await server.wait_closed()
+        return refused, got, idle, before, after
+
+    refused, got, idle, before, after = asyncio.run(run())
+    assert refused is False
+    assert isinstance(got, tuple)
+    assert got[:2] == (200, 7)
+    assert before <= got[2] <= after
+    assert idle == 1

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from srekit.core.load import Outcome
 
-__all__ = ["ConnectionPool", "Origin", "RequestFailedError", "encode_request"]
+__all__ = ["Answer", "ConnectionPool", "Origin", "RequestFailedError", "encode_request"]
 
 _MAX_HEADER_LINE = 65_536
 _SWEEP_S = 0.05
@@ -70,15 +71,31 @@ def encode_request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header `name` in a lowercased response head (its first line the status
+    line), or None: three searches, where splitting the head into lines cost a response
+    several times more."""
+    start = head.find(b"\r\n" + name + b":")
+    if start < 0:
+        return None
+    start += len(name) + 3
+    stop = head.find(b"\r\n", start)
+    return head[start : stop if stop >= 0 else len(head)].strip()
+
+
+#: (status, body bytes, monotonic s when the response was whole), or why there was none
+Answer = tuple[int, int, float] | RequestFailedError
+
+
 class _ResponseReader(asyncio.Protocol):
     """One keep-alive connection as an asyncio Protocol: bytes are parsed as they arrive, and
-    the waiting request's future is resolved when its response is whole. No stream objects,
-    no coroutine per line: a request costs a write and one wake-up."""
+    the waiting request's callback is called when its response is whole. No stream objects,
+    no coroutine per line, no task: a request costs a write and one call back."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiting: asyncio.Future[tuple[int, int, float]] | None = None
+        self.waiting: Callable[[Answer], None] | None = None
         self.reusable = True
         self.closed = False
         self._reset()
@@ -93,24 +110,28 @@ class _ResponseReader(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
+    def _answer(self, answer: Answer) -> None:
+        """Hand `answer` to the waiting request, once."""
+        waiting, self.waiting = self.waiting, None
+        if waiting is not None:
+            waiting(answer)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False
-        waiting = self.waiting
-        if waiting is None or waiting.done():
+        if self.waiting is None:
             return
         if self.status >= 0 and self.length == -1 and not self.chunked:
-            waiting.set_result((self.status, self.received + len(self.buffer), time.monotonic()))
+            self._answer((self.status, self.received + len(self.buffer), time.monotonic()))
         else:
-            waiting.set_exception(
+            self._answer(
                 RequestFailedError(
                     Outcome.PROTOCOL, "the connection closed before a whole response"
                 )
             )
 
     def _fail(self, detail: str) -> None:
-        if self.waiting is not None and not self.waiting.done():
-            self.waiting.set_exception(RequestFailedError(Outcome.PROTOCOL, detail))
+        self._answer(RequestFailedError(Outcome.PROTOCOL, detail))
         self.reusable = False
         if self.transport is not None:
             self.transport.close()
@@ -138,15 +159,14 @@ class _ResponseReader(asyncio.Protocol):
             self.status = int(head[9:12])
             if head.startswith(b"HTTP/1.0"):
                 self.reusable = False
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                lowered = name.strip().lower()
-                if lowered == b"content-length":
-                    self.length = int(value.strip())
-                elif lowered == b"transfer-encoding" and b"chunked" in value.lower():
-                    self.chunked = True
-                elif lowered == b"connection" and b"close" in value.lower():
-                    self.reusable = False
+            lowered = head.lower()
+            length = _header(lowered, b"content-length")
+            if length is not None:
+                self.length = int(length)
+            if b"chunked" in (_header(lowered, b"transfer-encoding") or b""):
+                self.chunked = True
+            if b"close" in (_header(lowered, b"connection") or b""):
+                self.reusable = False
             if self.status in (204, 304) or 100 <= self.status < 200:
                 self.length = 0
             if self.length == -1 and not self.chunked:
@@ -181,8 +201,7 @@ class _ResponseReader(asyncio.Protocol):
 
     def time_out(self, detail: str) -> None:
         """Fail the waiting request as a timeout and drop the connection."""
-        if self.waiting is not None and not self.waiting.done():
-            self.waiting.set_exception(RequestFailedError(Outcome.TIMEOUT, detail))
+        self._answer(RequestFailedError(Outcome.TIMEOUT, detail))
         self.reusable = False
         if self.transport is not None:
             self.transport.close()
@@ -190,20 +209,15 @@ class _ResponseReader(asyncio.Protocol):
     def _done(self, size: int) -> None:
         status = self.status
         self._reset()
-        if self.waiting is not None and not self.waiting.done():
-            # stamped as the last byte is parsed, not when the waiting task next runs: with
-            # many responses in one wake-up, the tasks resume one after another
-            self.waiting.set_result((status, size, time.monotonic()))
+        # stamped as the last byte is parsed, not when a waiting task next runs: with many
+        # responses in one wake-up, tasks would resume one after another
+        self._answer((status, size, time.monotonic()))
 
-    async def exchange(self, request: bytes) -> tuple[int, int, float]:
-        """(status, body bytes, monotonic s when it was whole) of the response to `request`."""
+    def begin(self, request: bytes, on_answer: Callable[[Answer], None]) -> None:
+        """Send `request`; `on_answer` gets its response (or why there is none), once."""
         assert self.transport is not None
-        self.waiting = asyncio.get_running_loop().create_future()
+        self.waiting = on_answer
         self.transport.write(request)
-        try:
-            return await self.waiting
-        finally:
-            self.waiting = None
 
     def close(self) -> None:
         if self.transport is not None:
@@ -254,30 +268,61 @@ class ConnectionPool:
         status, size, _ = await self.send_timed(request)
         return status, size
 
+    def try_send(self, request: bytes, on_answer: Callable[[Answer], None]) -> bool:
+        """Send `request` on an idle connection, `on_answer` called with its answer; False,
+        sending nothing, when no connection is idle (then `send_timed` opens one). The way
+        a load generator sends most requests: no task, no future, no coroutine."""
+        connection = self._idle()
+        if connection is None:
+            return False
+        self._begin(connection, request, on_answer)
+        return True
+
     async def send_timed(self, request: bytes) -> tuple[int, int, float]:
         """(status, body bytes, monotonic s when the response was whole)."""
+        connection = self._idle() or await self._open()
+        answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+        def settle(answer: Answer) -> None:
+            if not answered.done():
+                answered.set_result(answer)
+
+        try:
+            self._begin(connection, request, settle)
+            answer = await answered
+        except BaseException:
+            self.busy.pop(connection, None)
+            connection.close()
+            raise
+        if isinstance(answer, RequestFailedError):
+            raise answer
+        return answer
+
+    def _begin(
+        self, connection: _ResponseReader, request: bytes, on_answer: Callable[[Answer], None]
+    ) -> None:
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        connection = self.idle.pop() if self.idle else await self._open()
         self.busy[connection] = time.monotonic() + self.timeout_s
-        try:
-            status, size, finished = await connection.exchange(request)
-        except RequestFailedError:
-            connection.close()
-            raise
-        except OSError as error:
-            connection.close()
-            raise RequestFailedError(Outcome.PROTOCOL, str(error)) from None
-        except BaseException:
-            connection.close()
-            raise
-        finally:
+
+        def answered(answer: Answer) -> None:
             self.busy.pop(connection, None)
-        if connection.reusable and not connection.closed:
-            self.idle.append(connection)
-        else:
-            connection.close()
-        return status, size, finished
+            if connection.reusable and not connection.closed and not isinstance(answer, Exception):
+                self.idle.append(connection)
+            else:
+                connection.close()
+            on_answer(answer)
+
+        connection.begin(request, answered)
+
+    def _idle(self) -> _ResponseReader | None:
+        """An idle connection still open: one the server closed while idle is dropped (a
+        write to it would vanish, and its request wait for the timeout)."""
+        while self.idle:
+            connection = self.idle.pop()
+            if not connection.closed:
+                return connection
+        return None
 
     def close(self) -> None:
         if self._sweeper is not None:

@@ -30,13 +30,21 @@ from srekit.core.load import (
     classify_outcome,
     share_of,
 )
-from srekit.loadgen.client import ConnectionPool, Origin, RequestFailedError, encode_request
+from srekit.loadgen.client import (
+    Answer,
+    ConnectionPool,
+    Origin,
+    RequestFailedError,
+    encode_request,
+)
 from srekit.loadgen.recorder import SeriesSet
 from srekit.loadgen.timer import new_event_loop
 
 __all__ = ["WorkerShare", "run_worker"]
 
 REPORT_EVERY_S = 1.0
+#: arrivals sent back to back when behind schedule before the loop reads responses again
+_BEHIND_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,12 @@ class WorkerShare:
 
 
 async def _until(instant: float) -> None:
-    """Sleep until `instant` (monotonic s); behind schedule, still yield once, so responses
-    are read between sends. The loop's timers (`srekit.loadgen.timer`) wake within the
-    kernel's timer slack, plus whatever wait for a core the machine imposes: that lateness is
-    the generator's, and an open model counts it, as a real client's would be. A spin would
-    shave the rest at the price of a core kept busy, which on a small machine costs the
-    service under test more."""
-    await asyncio.sleep(max(instant - time.monotonic(), 0.0))
+    """Sleep until `instant` (monotonic s). The loop's timers (`srekit.loadgen.timer`) wake
+    within the kernel's timer slack, plus whatever wait for a core the machine imposes: that
+    lateness is the generator's, and an open model counts it, as a real client's would be.
+    A spin would shave the rest at the price of a core kept busy, which on a small machine
+    costs the service under test more."""
+    await asyncio.sleep(instant - time.monotonic())
 
 
 class _Worker:
@@ -95,18 +102,38 @@ class _Worker:
         return None, self.random.choices(self.request_range, cum_weights=self.request_weights)[0]
 
     async def _request(self, index: int, intended: float) -> None:
-        request: LoadRequest = self.plan.requests[index]
         sent = time.monotonic()
+        try:
+            answer: Answer = await self.pool.send_timed(self.wire[index])
+        except RequestFailedError as error:
+            answer = error
+        self._measure(index, intended, sent, answer)
+
+    def _send_alone(self, index: int, intended: float) -> bool:
+        """Send a one-request iteration on an idle connection, measured when its answer
+        comes, with no task; False, sending nothing, when no connection is idle."""
+        sent = time.monotonic()
+
+        def answered(answer: Answer) -> None:
+            self.in_flight -= 1
+            self._measure(index, intended, sent, answer)
+            self._count_iteration(None, index, intended)
+
+        return self.pool.try_send(self.wire[index], answered)
+
+    def _measure(self, index: int, intended: float, sent: float, answer: Answer) -> None:
+        """Record one request's answer: its series' count, failure and both latencies."""
         status: int | None = None
         failure: Outcome | None = None
-        try:
-            status, _, done = await self.pool.send_timed(self.wire[index])
-        except RequestFailedError as error:
-            failure = error.outcome
-            self.errors.setdefault(error.outcome.value, str(error))
+        if isinstance(answer, RequestFailedError):
+            failure = answer.outcome
+            self.errors.setdefault(failure.value, str(answer))
             done = time.monotonic()
+        else:
+            status, _, done = answer
         if intended < self.measure_from:
             return
+        request: LoadRequest = self.plan.requests[index]
         outcome = classify_outcome(
             status=status, failure=failure, expected=request.expected_statuses
         )
@@ -131,8 +158,10 @@ class _Worker:
         self.measured.count_outcome(outcome)
         self.measured.sent(sent)
 
-    async def _iteration(self, intended: float) -> None:
-        journey, index = self._pick_iteration()
+    async def _iteration(
+        self, intended: float, picked: tuple[Journey | None, int] | None = None
+    ) -> None:
+        journey, index = picked or self._pick_iteration()
         started = intended
         if journey is None:
             await self._request(index, intended)
@@ -143,6 +172,9 @@ class _Worker:
                 await self._request(step.request, intended if number == 0 else time.monotonic())
                 if step.think_s > 0:
                     await asyncio.sleep(step.think_s)
+        self._count_iteration(journey, index, started)
+
+    def _count_iteration(self, journey: Journey | None, index: int, started: float) -> None:
         if started >= self.measure_from:
             tags = (("journey", journey.name if journey else self.plan.requests[index].name),)
             series = self.measured.of(tags)
@@ -160,24 +192,37 @@ class _Worker:
             share.count,
         )
         tasks: set[asyncio.Task[None]] = set()
+        alone = not self.plan.journeys  # each iteration one request: sent without a task
+        back_to_back = 0
         for offset in offsets:
             if self.stopping:
                 break
             intended = share.start + offset
-            await _until(intended)
+            if intended > time.monotonic():
+                await _until(intended)
+                back_to_back = 0
+            elif back_to_back >= _BEHIND_BATCH:  # behind schedule: read what came meanwhile
+                await asyncio.sleep(0)
+                back_to_back = 0
+            back_to_back += 1
             if self.in_flight >= model.max_in_flight:
                 if intended >= self.measure_from:
                     self.measured.dropped_iterations += 1
                 continue
             self.in_flight += 1
-            task = asyncio.create_task(self._tracked(intended))
+            picked = self._pick_iteration()
+            if alone and self._send_alone(picked[1], intended):
+                continue
+            task = asyncio.create_task(self._tracked(intended, picked))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         await self._drain(tasks)
+        while self.in_flight:  # the ones sent without a task: each ends within its timeout
+            await asyncio.sleep(0.005)
 
-    async def _tracked(self, intended: float) -> None:
+    async def _tracked(self, intended: float, picked: tuple[Journey | None, int]) -> None:
         try:
-            await self._iteration(intended)
+            await self._iteration(intended, picked)
         finally:
             self.in_flight -= 1
 
