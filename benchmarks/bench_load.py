@@ -46,7 +46,7 @@ RESULTS = HERE / "results"
 AUTOCANNON = HERE / "node_modules" / ".bin" / "autocannon"
 #: the closed-loop tools' connections (wrk, autocannon) and users (Locust)
 CONNECTIONS = 32
-RATES = (1_000, 2_000, 4_000, 6_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000)
+RATES = (1_000, 2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 28_000, 32_000, 40_000, 48_000)
 #: the generator's own p99 lateness allowed: on a shared 2-core machine a woken process waits
 #: a few ms for a core, whoever sends
 MAX_LATENESS_MS = 5.0
@@ -270,11 +270,14 @@ def _ranges(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             summary[tool] = {name: [min(v), max(v)] for name, v in figures.items()}
     ratios: dict[str, list[float]] = {}
     for found in rounds:
-        srekit_rate = found["srekit"]["max_asked_rate_held"]
+        held = found["srekit"]["max_asked_rate_held"]
+        intact = found["srekit"]["max_intact_rate"]
         for tool, name in (("wrk", "srekit_share_of_wrk"), ("locust", "srekit_over_locust"),
                            ("autocannon", "srekit_share_of_autocannon")):  # fmt: skip
             if found.get(tool) and found[tool].get("rate"):
-                ratios.setdefault(name, []).append(round(srekit_rate / found[tool]["rate"], 3))
+                rate = found[tool]["rate"]
+                ratios.setdefault(name, []).append(round(held / rate, 3))
+                ratios.setdefault(f"{name}_p99_intact", []).append(round(intact / rate, 3))
     summary.update({name: [min(v), max(v)] for name, v in ratios.items()})
     summary["load_average_1m"] = [
         min(r["load_average_1m"] for r in rounds),
