@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _srekit(url: str, rate: int, seconds: float, workers: int) -> dict[str, Any]:
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux's /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _srekit(url: str, rate: int, seconds: float, workers: int, server_pid: int) -> dict[str, Any]:
     plan = LoadPlan(
         name="bench",
         target=url,
@@ -96,9 +106,11 @@ def _srekit(url: str, rate: int, seconds: float, workers: int) -> dict[str, Any]
         thresholds=(),
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = _process_cpu_s(server_pid)
     started = time.monotonic()
     report = run_load_test(plan, workers=workers)
     wall = time.monotonic() - started
+    server_cpu = _process_cpu_s(server_pid) - server_before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     duration = report.summaries["http_req_duration"]
@@ -120,6 +132,8 @@ def _srekit(url: str, rate: int, seconds: float, workers: int) -> dict[str, Any]
         "worker_cpu_s": round(cpu, 2),
         "worker_cpu_per_1k_req_ms": round(cpu * 1000 / max(duration.count, 1) * 1000, 1),
         "wall_s": round(wall, 2),
+        # the server's share of a core over the run: what the generator's cores leave it
+        "server_cpu_share": round(server_cpu / wall, 2),
         "held": held,
         "intact": intact,
     }
@@ -228,12 +242,28 @@ def _locust(python: str | None, url: str, seconds: float) -> dict[str, Any] | No
         }
 
 
-def _round(url: str, seconds: float, workers: int, locust_python: str | None) -> dict[str, Any]:
+def _with_server_cpu(
+    server_pid: int, tool: Callable[[], dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """A tool's figures with the server's share of a core while it ran."""
+    before = _process_cpu_s(server_pid)
+    started = time.monotonic()
+    found = tool()
+    if found is not None:
+        found["server_cpu_share"] = round(
+            (_process_cpu_s(server_pid) - before) / (time.monotonic() - started), 2
+        )
+    return found
+
+
+def _round(
+    url: str, seconds: float, workers: int, locust_python: str | None, server_pid: int
+) -> dict[str, Any]:
     """One comparison: srekit's rising rates until one is not held, then the others."""
     load = os.getloadavg()[0]
     runs = []
     for rate in RATES:
-        run = _srekit(url, rate, seconds, workers)
+        run = _srekit(url, rate, seconds, workers, server_pid)
         runs.append(run)
         print(json.dumps(run), flush=True)
         if not run["held"]:
@@ -251,9 +281,9 @@ def _round(url: str, seconds: float, workers: int, locust_python: str | None) ->
             "cpu_share": round(best["worker_cpu_s"] / best["wall_s"], 2) if best else None,
             "runs": runs,
         },
-        "wrk": _wrk(url, seconds),
-        "autocannon": _autocannon(url, seconds),
-        "locust": _locust(locust_python, url, seconds),
+        "wrk": _with_server_cpu(server_pid, lambda: _wrk(url, seconds)),
+        "autocannon": _with_server_cpu(server_pid, lambda: _autocannon(url, seconds)),
+        "locust": _with_server_cpu(server_pid, lambda: _locust(locust_python, url, seconds)),
     }
 
 
@@ -307,7 +337,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         rounds = []
         for _ in range(max(min(args.repeat, 5), 1)):
-            found = _round(url, seconds, args.workers, args.locust_python)
+            assert server.pid is not None
+            found = _round(url, seconds, args.workers, args.locust_python, server.pid)
             rounds.append(found)
             shown = {k: v for k, v in found.items() if k != "srekit"}
             shown["srekit"] = {k: v for k, v in found["srekit"].items() if k != "runs"}
