@@ -152,6 +152,7 @@ def _decided(
     from srekit.cli.common import load_with_sources
     from srekit.core.policy import FailMode
     from srekit.flows.gate import gate_specs
+    from srekit.sources.factory import close_sources
 
     when = at_or_now(at)
     with errors_to_exit_codes():
@@ -159,17 +160,20 @@ def _decided(
         specs, sources = load_with_sources(
             ctx, files, prometheus_url=prometheus_url, events_store=events_store
         )
-        gated = gate_specs(
-            specs,
-            sources,
-            service=service,
-            change_type=change_type,
-            at=when,
-            fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
-            open_severe_incidents=() if at else _open_severe_incidents(ctx, service),
-            load_test=load_test,
-            last_load_test_passed=last_passed,
-        )
+        try:
+            gated = gate_specs(
+                specs,
+                sources,
+                service=service,
+                change_type=change_type,
+                at=when,
+                fail_mode=FailMode.OPEN if fail_open else FailMode.CLOSED,
+                open_severe_incidents=() if at else _open_severe_incidents(ctx, service),
+                load_test=load_test,
+                last_load_test_passed=last_passed,
+            )
+        finally:  # a Prometheus client's sockets, an event store's DuckDB file
+            close_sources(sources)
     return gated.decision, gated.statuses, gated.policy.name
 
 
