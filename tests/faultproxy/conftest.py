@@ -7,6 +7,7 @@ import asyncio
 import random
 import socket
 import socketserver
+import sys
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -87,7 +88,15 @@ class _Echo(socketserver.BaseRequestHandler):
             self.request.sendall(data)
 
 
-class _Server(socketserver.ThreadingTCPServer):
+class _ResetsExpected(socketserver.BaseServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet on a reset connection, which reset_peer and timeout toxics make on purpose;
+        anything else is printed as socketserver prints it."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Server(_ResetsExpected, socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
@@ -116,9 +125,13 @@ class _Hello(BaseHTTPRequestHandler):
         return None
 
 
+class _HttpServer(_ResetsExpected, ThreadingHTTPServer):
+    pass
+
+
 @pytest.fixture
 def http_port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    server = _HttpServer(("127.0.0.1", 0), _Hello)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
