@@ -71,6 +71,8 @@ def _print_plan_summary(report_plan: object) -> None:
         else:
             length = f"for {model.duration_s:g} s"
         shape = f"closed model: {model.vus} VUs {length}"
+        if model.max_duration_s is not None:
+            shape += f", none started after {model.max_duration_s:g} s (maxDuration)"
     else:
         total = expected_arrivals(start_rate=model.start_rate, stages=model.stages)
         shape = (
@@ -142,6 +144,17 @@ def _render_table(report: LoadReport) -> None:
     dropped = report.summaries["dropped_iterations"].count
     if dropped:
         console.print(f"dropped iterations: {dropped}", highlight=False)
+    iterations = report.iterations_document()
+    if iterations is not None:
+        cut = (
+            f"; maxDuration ({iterations['max_duration_s']:g} s) ended the run"
+            if iterations["cut_by_max_duration"]
+            else ""
+        )
+        console.print(
+            f"iterations: {iterations['done']} of {iterations['planned']} done{cut}",
+            highlight=False,
+        )
     for outcome, detail in sorted(report.state.errors.items()):
         console.print(f"first {outcome} error: {detail}", highlight=False)
     for verdict in report.verdicts:
