@@ -286,3 +286,78 @@ def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
     ]
     assert [t["type"] for t in proxies["checkout"]["toxics"]] == ["http"]
     assert answers[2] == proxies["orders_db"]["toxics"]  # the page's GET of the toxics
+
+
+def _run_sh_line(line: str, *, cwd: Path, env: dict[str, str]) -> str:
+    """One shell line through bash, as a reader would paste it: its stdout; exit 0 expected."""
+    import subprocess
+
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def test_the_load_page_runs_as_written(tmp_path: Path) -> None:
+    """load.md's shell lines, in order, against a local server answering after 100 ms in a
+    process of its own, standing in for the page's `http://127.0.0.1:8080`: the bundled
+    example file is copied with its target on the server's port, and the lines run through
+    bash in a directory holding that copy, with a scratch state store. Each exits 0 (the
+    thresholds hold; the gates pass against the first run), and the files they write parse."""
+    import os
+
+    from tests.loadgen.target import Target, serve_target_process
+
+    page = ROOT / "docs" / "load.md"
+    lines = _sh_lines(page)
+    assert len(lines) == 5
+    assert all(line.startswith("srekit load run examples/load/checkout.yaml") for line in lines)
+    example = (ROOT / "examples" / "load" / "checkout.yaml").read_text()
+    assert "target: http://127.0.0.1:8080\n" in example
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT / "src"),  # this checkout's srekit, wherever the lines run
+        "SREKIT_HOME": str(tmp_path / "home"),
+        "COLUMNS": "200",
+    }
+    with serve_target_process(Target(latency_s=0.1)) as target:
+        (tmp_path / "examples" / "load").mkdir(parents=True)
+        (tmp_path / "examples" / "load" / "checkout.yaml").write_text(
+            example.replace("http://127.0.0.1:8080", target.url)
+        )
+        printed = [_run_sh_line(line, cwd=tmp_path, env=env) for line in lines]
+        results = _run_sh_line(
+            "srekit load results --service checkout --format json", cwd=tmp_path, env=env
+        )
+    # the file's model: 200/s for 5 s, the first second a warm-up: 800 iterations measured
+    assert "✓ http_req_duration: p(95)<200" in printed[0]
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert json.loads(printed[1]) == run  # -o writes what --format json prints
+    assert {"name", "target", "model", "duration_s", "rate", "outcomes", "metrics"} <= set(run)
+    assert {"thresholds", "passed", "histogram_unit", "series", "iterations"} <= set(run)
+    assert (run["name"], run["target"], run["model"], run["passed"]) == (
+        "checkout", target.url, "open", True,
+    )  # fmt: skip
+    # --rate 300 for 5 s, the first second a warm-up: by hand 300 × 4 = 1,200 iterations
+    # measured (give or take the one at the edge), a fifth of them journeys of two requests
+    assert run["metrics"]["iterations"]["count"] == pytest.approx(1200, abs=2)
+    assert run["outcomes"] == {"ok": run["metrics"]["http_reqs"]["count"]}
+    assert run["metrics"]["http_req_duration"]["med"] >= 100  # the server's 100 ms
+    k6 = json.loads((tmp_path / "k6-summary.json").read_text())
+    assert {"root_group", "options", "state", "metrics"} <= set(k6)
+    trend = k6["metrics"]["http_req_duration"]
+    assert {"avg", "min", "med", "max", "p(90)", "p(95)", "thresholds"} <= set(trend)
+    assert trend["thresholds"] == {"p(95)<200": False, "p(99)<500": False}  # none failed
+    assert k6["metrics"]["http_reqs"]["count"] == run["metrics"]["http_reqs"]["count"]
+    # every run reached the server, warm-ups included: four runs of the file's 1,000
+    # iterations and one of 1,500, each iteration one request or two
+    assert 4 * 1000 + 1500 <= target.requests <= 2 * (4 * 1000 + 1500)
+    # the store: a baseline, then two gated runs that passed against it
+    stored = json.loads(results)
+    assert [(r["id"], r["verdict"]) for r in stored] == [(3, "pass"), (2, "pass"), (1, None)]
+    assert "checkout: pass against baseline v1" in printed[3]
+    assert "checkout: pass against baseline v1" in printed[4]
