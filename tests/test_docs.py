@@ -216,9 +216,10 @@ _CONFIG_BLOCK = re.compile(r"^ *```json\n *(\[.*?\])\n *```", re.DOTALL | re.MUL
 _LOOPBACK = re.compile(r"127\.0\.0\.1:(\d+)")
 
 
-def _sh_lines(page: Path) -> list[str]:
-    """The shell lines of a page's ```sh blocks, continuation lines joined."""
-    text = "\n".join(_SH_BLOCK.findall(page.read_text()))
+def _sh_lines(page: Path, language: str = "sh") -> list[str]:
+    """The shell lines of a page's ```sh (or ```bash) blocks, continuation lines joined."""
+    blocks = _SH_BLOCK if language == "sh" else re.compile(rf"```{language}\n(.*?)```", re.DOTALL)
+    text = "\n".join(blocks.findall(page.read_text()))
     return [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip()]
 
 
@@ -286,3 +287,101 @@ def test_the_faultproxy_page_runs_as_written(tmp_path: Path) -> None:
     ]
     assert [t["type"] for t in proxies["checkout"]["toxics"]] == ["http"]
     assert answers[2] == proxies["orders_db"]["toxics"]  # the page's GET of the toxics
+
+
+def _run_sh_line(line: str, *, cwd: Path, env: dict[str, str], code: int = 0) -> str:
+    """One shell line through bash, as a reader would paste it: its stdout; exit `code`."""
+    import subprocess
+
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == code, f"{line}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def _shell_env(tmp_path: Path) -> dict[str, str]:
+    """The environment the pages' shell lines run in: this checkout's srekit first on PATH
+    and importable wherever the lines run, a scratch state store, wide tables."""
+    import os
+
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT / "src"),
+        "SREKIT_HOME": str(tmp_path / "home"),
+        "COLUMNS": "200",
+    }
+
+
+def test_the_load_page_runs_as_written(tmp_path: Path) -> None:
+    """load.md's shell lines, in order, against a local server answering after 100 ms in a
+    process of its own, standing in for the page's `http://127.0.0.1:8080`: the bundled
+    example file is copied with its target on the server's port, and the lines run through
+    bash in a directory holding that copy, with a scratch state store. Each exits 0 (the
+    thresholds hold; the gates pass against the first run), and the files they write parse."""
+    from tests.loadgen.target import Target, serve_target_process
+
+    page = ROOT / "docs" / "load.md"
+    lines = _sh_lines(page)
+    assert len(lines) == 5
+    assert all(line.startswith("srekit load run examples/load/checkout.yaml") for line in lines)
+    example = (ROOT / "examples" / "load" / "checkout.yaml").read_text()
+    assert "target: http://127.0.0.1:8080\n" in example
+    env = _shell_env(tmp_path)
+    with serve_target_process(Target(latency_s=0.1)) as target:
+        (tmp_path / "examples" / "load").mkdir(parents=True)
+        (tmp_path / "examples" / "load" / "checkout.yaml").write_text(
+            example.replace("http://127.0.0.1:8080", target.url)
+        )
+        printed = [_run_sh_line(line, cwd=tmp_path, env=env) for line in lines]
+        results = _run_sh_line(
+            "srekit load results --service checkout --format json", cwd=tmp_path, env=env
+        )
+    # the file's model: 200/s for 5 s, the first second a warm-up: 800 iterations measured
+    assert "✓ http_req_duration: p(95)<200" in printed[0]
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert json.loads(printed[1]) == run  # -o writes what --format json prints
+    assert {"name", "target", "model", "duration_s", "rate", "outcomes", "metrics"} <= set(run)
+    assert {"thresholds", "passed", "histogram_unit", "series", "iterations"} <= set(run)
+    assert (run["name"], run["target"], run["model"], run["passed"]) == (
+        "checkout", target.url, "open", True,
+    )  # fmt: skip
+    # --rate 300 for 5 s, the first second a warm-up: by hand 300 × 4 = 1,200 iterations
+    # measured (give or take the one at the edge), a fifth of them journeys of two requests
+    assert run["metrics"]["iterations"]["count"] == pytest.approx(1200, abs=2)
+    assert run["outcomes"] == {"ok": run["metrics"]["http_reqs"]["count"]}
+    assert run["metrics"]["http_req_duration"]["med"] >= 100  # the server's 100 ms
+    k6 = json.loads((tmp_path / "k6-summary.json").read_text())
+    assert {"root_group", "options", "state", "metrics"} <= set(k6)
+    trend = k6["metrics"]["http_req_duration"]
+    assert {"avg", "min", "med", "max", "p(90)", "p(95)", "thresholds"} <= set(trend)
+    assert trend["thresholds"] == {"p(95)<200": False, "p(99)<500": False}  # none failed
+    assert k6["metrics"]["http_reqs"]["count"] == run["metrics"]["http_reqs"]["count"]
+    # every run reached the server, warm-ups included: four runs of the file's 1,000
+    # iterations and one of 1,500, each iteration one request or two
+    assert 4 * 1000 + 1500 <= target.requests <= 2 * (4 * 1000 + 1500)
+    # the store: a baseline, then two gated runs that passed against it
+    stored = json.loads(results)
+    assert [(r["id"], r["verdict"]) for r in stored] == [(3, "pass"), (2, "pass"), (1, None)]
+    assert "checkout: pass against baseline v1" in printed[3]
+    assert "checkout: pass against baseline v1" in printed[4]
+
+
+def test_the_canary_page_command_runs_as_written(tmp_path: Path, canary_prometheus: str) -> None:
+    """canary.md's ```bash line (it has no ```sh block, and needs no Kubernetes: only a
+    Prometheus) through bash, against the real Prometheus the page's console examples read,
+    standing in for `http://prometheus:9090`. That Prometheus holds the shop's history, not
+    the line's checkout: the analysis runs and is inconclusive (exit 3) for want of traffic,
+    naming the line's selectors and metrics."""
+    page = ROOT / "docs" / "canary.md"
+    (line,) = _sh_lines(page, "bash")
+    assert line.startswith("srekit canary analyze --prometheus http://prometheus:9090 ")
+    local = line.replace("http://prometheus:9090", canary_prometheus)
+    out = _run_sh_line(local, cwd=tmp_path, env=_shell_env(tmp_path), code=3)
+    verdict = 'INCONCLUSIVE canary {app="checkout",track="canary"} against baseline'
+    assert out.startswith(verdict + ' {app="checkout",track="stable"}, over 30m to '), out
+    rows = [row.split()[:2] for row in out.splitlines()[2:] if row[:1].strip()]
+    assert rows == [["error-rate", "inconclusive"], ["latency-p99", "inconclusive"]], out

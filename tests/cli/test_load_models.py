@@ -100,6 +100,54 @@ def test_per_vu_iterations_send_exactly_vus_times_iterations(tmp_path: Path) -> 
     assert document["metrics"]["iterations"]["count"] == 200
     assert document["metrics"]["http_reqs"]["count"] == 400
     assert document["outcomes"] == {"ok": 400}
+    # k6's default maxDuration (10m) did not cut it
+    assert document["iterations"] == {
+        "planned": 200,
+        "done": 200,
+        "max_duration_s": 600.0,
+        "cut_by_max_duration": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("load", "users", "planned"),
+    [
+        ("{executor: per-vu-iterations, vus: 2, iterations: 1000, maxDuration: 1s}", 2, 2000),
+        ("{executor: shared-iterations, vus: 3, iterations: 1000, max_duration: 1s}", 3, 1000),
+    ],
+)
+def test_max_duration_cuts_an_iteration_run_short(
+    tmp_path: Path, load: str, users: int, planned: int
+) -> None:
+    # the server answers after 50 ms, so a user's iteration (one request) takes at least
+    # 50 ms and starts none after 1 s: by hand, at most 1 s / 50 ms + 1 = 21 iterations a
+    # user, where the plan would take 1000 × 50 ms = 50 s a user
+    with serve_target(Target(latency_s=0.05)) as target:
+        document = _load_run(tmp_path, target.url, load)
+    assert 10 <= target.requests <= users * 21
+    iterations = document["iterations"]
+    assert iterations == {
+        "planned": planned,
+        "done": target.requests,  # the iterations under way at 1 s finished
+        "max_duration_s": 1.0,
+        "cut_by_max_duration": True,
+    }
+    assert document["metrics"]["http_reqs"]["count"] == target.requests
+    assert document["outcomes"] == {"ok": target.requests}
+    assert document["duration_s"] < 5
+
+
+def test_max_duration_is_reported_in_the_table(tmp_path: Path) -> None:
+    spec = tmp_path / "models.yaml"
+    load = "{executor: per-vu-iterations, vus: 1, iterations: 1000, maxDuration: 300ms}"
+    with serve_target(Target(latency_s=0.05)) as target:
+        spec.write_text(SPEC.format(url=target.url, load=load, journeys="[]"))
+        code, out, err = run("load", "run", spec, "--workers", "1")
+    assert code == 0, out + err
+    # at most 300 ms / 50 ms + 1 = 7 iterations started
+    assert 1 <= target.requests <= 7
+    expected = f"iterations: {target.requests} of 1000 done; maxDuration (0.3 s) ended the run"
+    assert expected in " ".join(out.split())
 
 
 def test_shared_iterations_send_exactly_the_pool(tmp_path: Path) -> None:
@@ -129,6 +177,50 @@ def test_shared_iterations_with_fewer_users_than_workers(tmp_path: Path) -> None
         ("{executor: shared-iterations, vus: 4}", "expected iterations for executor"),
         ("{executor: shared-iterations, iterations: 9}", "expected vus for executor"),
         ("{executor: shared-iterations, vus: 4, iterations: 0}", "spec.load.iterations"),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9}",
+            "4 VUs 9 iterations each, none started after 600 s (maxDuration)",
+        ),
+        (
+            "{executor: shared-iterations, vus: 4, iterations: 9, maxDuration: 1m30s}",
+            "4 VUs 9 iterations between them, none started after 90 s (maxDuration)",
+        ),
+        (
+            "{executor: shared-iterations, vus: 4, iterations: 9, max_duration: 500ms}",
+            "4 VUs 9 iterations between them, none started after 0.5 s (maxDuration)",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: 0s}",
+            "spec.load.maxDuration: expected a duration longer than 0s, got '0s'",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, max_duration: -5s}",
+            "spec.load.max_duration: expected a duration like 30s",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: NaN}",
+            "spec.load.maxDuration: expected a duration like 30s",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: .nan}",
+            "spec.load.maxDuration: expected a valid string",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: ten minutes}",
+            "spec.load.maxDuration: expected a duration like 30s",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: 30}",
+            "spec.load.maxDuration: expected a valid string",
+        ),
+        (
+            "{executor: per-vu-iterations, vus: 4, iterations: 9, maxDuration: 8d}",
+            "spec.load.maxDuration: expected a duration like 30s",
+        ),
+        (
+            "{executor: constant-vus, vus: 4, duration: 1m, maxDuration: 30s}",
+            "expected max_duration only with executor per-vu-iterations or shared-iterations",
+        ),
     ],
 )
 def test_iteration_models_in_the_plan(tmp_path: Path, load: str, shown: str) -> None:

@@ -127,3 +127,49 @@ def test_bad_combinations_exit_2_and_a_run_without_success_stores_nothing(
     assert code == 1
     assert "no request succeeded; nothing stored" in err
     assert _json(cli, "load", "results", "--service", "api") == []
+
+
+def _gated(cli: Cli, spec: Path, *options: str, code: int) -> dict[str, Any]:
+    """`load run --gate` with the rule `options`: the gate's verdict, the exit code checked."""
+    document = _json(
+        cli, "load", "run", spec, "--workers", "1", "--service", "api", "--gate", *options,
+        code=code,
+    )  # fmt: skip
+    verdict: dict[str, Any] = document["recorded"]["gate"]
+    assert verdict["passed"] is (code == 0)
+    return verdict
+
+
+def _row(verdict: dict[str, Any], check: str) -> dict[str, Any]:
+    row: dict[str, Any] = next(
+        c for c in verdict["checks"] if c["check"] == check and not c.get("tags")
+    )
+    return row
+
+
+def test_the_rule_options_change_the_verdict_of_a_run(cli: Cli, tmp_path: Path) -> None:
+    with serve_target(Target(latency_s=0.05)) as target:
+        spec = _spec(tmp_path, target.url)
+        baseline = _json(cli, "load", "run", spec, "--workers", "1", "--service", "api",
+                         "--baseline")  # fmt: skip
+        base_p95 = _percentile_ms(baseline, 95)
+        # ~150 requests: fewer than the 100,000 asked is inconclusive, which fails closed,
+        # and passes when inconclusive runs are allowed
+        few = _gated(cli, spec, "--min-samples", "100000", code=1)
+        assert few["outcome"] == "inconclusive"
+        allowed = _gated(cli, spec, "--min-samples", "100000", "--allow-inconclusive", code=0)
+        assert allowed["outcome"] == "inconclusive"
+    with serve_target(Target(latency_s=0.15)) as slower:
+        spec = _spec(tmp_path, slower.url)
+        # 150 ms against ~50 ms: by default (20 %) a regression ...
+        default = _gated(cli, spec, code=1)
+        assert _row(default, "p95")["outcome"] == "fail"
+        assert _row(default, "p95")["limit"] == pytest.approx(base_p95 * 1.2, abs=1e-6)
+        # ... and within a 300 % increase: the same run passes
+        loose = _gated(cli, spec, "--latency-increase", "3", code=0)
+        p95 = _row(loose, "p95")
+        assert (p95["outcome"], p95["baseline"]) == ("pass", pytest.approx(base_p95, abs=1e-6))
+        assert p95["limit"] == pytest.approx(base_p95 * 4, abs=1e-6)
+        assert base_p95 * 1.2 < p95["current"] <= base_p95 * 4
+    stored = _json(cli, "load", "results", "--service", "api")
+    assert [r["verdict"] for r in stored] == ["pass", "fail", "inconclusive", "inconclusive", None]

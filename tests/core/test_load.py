@@ -24,6 +24,7 @@ from srekit.core.load import (
     parse_metric_key,
     parse_threshold,
     percentiles_needed,
+    planned_iterations,
     share_of,
 )
 
@@ -232,6 +233,20 @@ def test_a_plan_lasts_its_stages_or_its_duration() -> None:
     assert _plan(OpenModel(start_rate=0, stages=(Stage(30, 10), Stage(90, 10)))).duration_s == 120
     assert _plan(ClosedModel(vus=5, duration_s=60)).duration_s == 60
     assert _plan(ClosedModel(vus=5, duration_s=None, iterations=3)).duration_s is None
+
+
+@pytest.mark.parametrize(
+    ("model", "planned"),
+    [
+        (ClosedModel(vus=5, duration_s=None, iterations=40), 200),  # per user: 5 × 40
+        (ClosedModel(vus=5, duration_s=None, iterations=40, shared_iterations=True), 40),
+        (ClosedModel(vus=3, duration_s=None, iterations=7, max_duration_s=1.0), 21),
+        (ClosedModel(vus=5, duration_s=60), None),  # time-bounded: no count to plan
+        (OpenModel(start_rate=10, stages=(Stage(10, 10),)), None),
+    ],
+)
+def test_planned_iterations(model: OpenModel | ClosedModel, planned: int | None) -> None:
+    assert planned_iterations(model) == planned
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ Exits 0 when every threshold held, 99 when one failed (k6's code; an `abortOnFai
 stops the run early; a threshold without data fails), 2 for bad input, 1 when the thresholds
 held (or there were none) but no request succeeded: a run that measured nothing has passed
 nothing. `--record`, `--baseline` and `--gate` store the run as `load import` stores its file
-(`cli.load_gate.record_run`); with `--gate` the exit code is the gate's (0 pass, 1 regression).
+(`cli.load_gate.record_run`); with `--gate` the exit code is the gate's (0 pass, 1 regression),
+judged with the rule options `load gate` takes (`cli.load_rules`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 
 from srekit.cli.help import SrekitTyper, examples
 from srekit.cli.load_gate import add_gate_commands, print_recorded, record_run
+from srekit.cli.load_rules import rule_options_given, with_gate_rules
 from srekit.cli.options import (
     ActorOption,
     FormatOption,
@@ -28,6 +30,9 @@ from srekit.cli.options import (
     errors_to_exit_codes,
     plain_table,
 )
+
+# at run time, not only for mypy: `with_gate_rules` reads the command's annotations
+from srekit.core.load_gate import DEFAULT_RULES, GateRules
 
 if TYPE_CHECKING:
     from srekit.flows.load import LoadReport
@@ -71,6 +76,8 @@ def _print_plan_summary(report_plan: object) -> None:
         else:
             length = f"for {model.duration_s:g} s"
         shape = f"closed model: {model.vus} VUs {length}"
+        if model.max_duration_s is not None:
+            shape += f", none started after {model.max_duration_s:g} s (maxDuration)"
     else:
         total = expected_arrivals(start_rate=model.start_rate, stages=model.stages)
         shape = (
@@ -142,6 +149,17 @@ def _render_table(report: LoadReport) -> None:
     dropped = report.summaries["dropped_iterations"].count
     if dropped:
         console.print(f"dropped iterations: {dropped}", highlight=False)
+    iterations = report.iterations_document()
+    if iterations is not None:
+        cut = (
+            f"; maxDuration ({iterations['max_duration_s']:g} s) ended the run"
+            if iterations["cut_by_max_duration"]
+            else ""
+        )
+        console.print(
+            f"iterations: {iterations['done']} of {iterations['planned']} done{cut}",
+            highlight=False,
+        )
     for outcome, detail in sorted(report.state.errors.items()):
         console.print(f"first {outcome} error: {detail}", highlight=False)
     for verdict in report.verdicts:
@@ -155,12 +173,24 @@ def _render_table(report: LoadReport) -> None:
         console.print("[red]stopped early: an abortOnFail threshold failed[/]")
 
 
+def _check_storing(ctx: typer.Context, *, service: str | None, recording: bool, gate: bool) -> None:
+    """--service goes with --record, --baseline or --gate, and the rule options with --gate."""
+    if recording and service is None:
+        abort("--record, --baseline and --gate store the run: name its --service")
+    if service is not None and not recording:
+        abort("--service names the service of a stored run: add --record, --baseline or --gate")
+    given = rule_options_given(ctx)
+    if given and not gate:
+        abort(f"{', '.join(given)} set the gate's rules: add --gate")
+
+
 @app.command(
     epilog=examples(
         "srekit load run examples/load/checkout.yaml --dry-run",
         "srekit load run examples/load/checkout.yaml --vus 5 --duration 10s \\\n  --dry-run",
     )
 )
+@with_gate_rules
 def run(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="a LoadTest spec file")],
@@ -205,6 +235,7 @@ def run(
             help="store the run and judge it against --service's baseline: exit 1 on a regression",
         ),
     ] = False,
+    rules: GateRules = DEFAULT_RULES,
     actor: ActorOption = None,
 ) -> None:
     """Send a LoadTest's traffic; exit 99 when a threshold fails (with --gate: the gate's
@@ -221,11 +252,7 @@ def run(
         abort(str(error))
     if workers is not None and not 1 <= workers <= 256:
         abort("--workers: expected 1 to 256")
-    recording = record or make_baseline or gate
-    if recording and service is None:
-        abort("--record, --baseline and --gate store the run: name its --service")
-    if service is not None and not recording:
-        abort("--service names the service of a stored run: add --record, --baseline or --gate")
+    _check_storing(ctx, service=service, recording=record or make_baseline or gate, gate=gate)
     if dry_run:
         _print_plan_summary(plan)
         return
@@ -249,6 +276,7 @@ def run(
             gate=gate,
             make_baseline=make_baseline,
             actor=actor,
+            rules=rules,
         )
     for path, data in ((output, document_out), (summary_export, k6_summary_export(report))):
         if path is not None:

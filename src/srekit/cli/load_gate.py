@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from srekit.cli.help import examples
+from srekit.cli.load_rules import with_gate_rules
 from srekit.cli.options import (
     ActorOption,
     FormatOption,
@@ -30,7 +31,9 @@ from srekit.cli.options import (
     plain_table,
 )
 from srekit.cli.store_common import actor_or_user, open_engine
-from srekit.core.load_gate import DEFAULT_RULES as DEFAULT
+
+# at run time, not only for mypy: `with_gate_rules` reads the commands' annotations
+from srekit.core.load_gate import DEFAULT_RULES, GateRules
 
 if TYPE_CHECKING:
     from srekit.core.load_gate import LoadSummary
@@ -60,7 +63,6 @@ ResultFile = Annotated[
         show_default=False,
     ),
 ]
-_FRACTION = {"min": 0.0, "max": 1e6}
 
 
 @contextmanager
@@ -134,11 +136,12 @@ def record_run(
     gate: bool,
     make_baseline: bool,
     actor: str | None,
+    rules: GateRules | None = None,
 ) -> dict[str, Any]:
     """Store srekit's own run `document` (`srekit load run`) as `load import` stores a file:
     read by the same reader, stored by the same flow; with `gate`, judged against the service's
-    newest baseline with the default rules and stored with its verdict; with `make_baseline`,
-    made the service's next baseline (with `gate`, only when it passed).
+    newest baseline with `rules` (default: the gate's defaults) and stored with its verdict;
+    with `make_baseline`, made the service's next baseline (with `gate`, only when it passed).
 
     Returns `{"run_id", "baseline_version", "gate"}` (`gate`: the verdict document or None).
     """
@@ -157,7 +160,7 @@ def record_run(
                 service=service,
                 summary=summary,
                 source=source,
-                rules=gate_rules(),
+                rules=rules if rules is not None else gate_rules(),
                 actor=who,
                 now=now,
             )
@@ -194,6 +197,7 @@ def print_recorded(stored: dict[str, Any]) -> None:
         )
 
 
+@with_gate_rules
 def gate_command(
     ctx: typer.Context,
     result_file: ResultFile,
@@ -210,51 +214,7 @@ def gate_command(
     no_baseline: Annotated[
         bool, typer.Option("--no-baseline", help="absolute limits only, ignore baselines")
     ] = False,
-    latency_increase: Annotated[
-        float,
-        typer.Option(
-            metavar="FRACTION", help="p95/p99 increase that fails (0.2 = 20 %)", **_FRACTION
-        ),
-    ] = DEFAULT.latency_increase,
-    noise_floor_ms: Annotated[
-        float,
-        typer.Option(metavar="MS", help="latency changes smaller than this never fail", min=0),
-    ] = DEFAULT.latency_noise_floor_ms,
-    max_p95_ms: Annotated[
-        float | None, typer.Option(metavar="MS", help="absolute p95 limit", min=0)
-    ] = None,
-    max_p99_ms: Annotated[
-        float | None, typer.Option(metavar="MS", help="absolute p99 limit", min=0)
-    ] = None,
-    max_error_rate: Annotated[
-        float,
-        typer.Option(metavar="FRACTION", help="error rate limit without a baseline", min=0, max=1),
-    ] = DEFAULT.max_error_rate,
-    error_rate_increase: Annotated[
-        float,
-        typer.Option(
-            metavar="FRACTION",
-            help="error-rate increase over the baseline that fails",
-            min=0,
-            max=1,
-        ),
-    ] = DEFAULT.error_rate_increase,
-    throughput_drop: Annotated[
-        float,
-        typer.Option(metavar="FRACTION", help="throughput drop that fails", min=0, max=1),
-    ] = DEFAULT.throughput_drop,
-    throughput_noise_floor: Annotated[
-        float,
-        typer.Option(metavar="REQ/S", help="throughput drops smaller than this never fail", min=0),
-    ] = DEFAULT.throughput_noise_floor,
-    min_samples: Annotated[
-        int,
-        typer.Option(metavar="N", help="fewer requests than this is inconclusive", min=0),
-    ] = DEFAULT.min_samples,
-    allow_inconclusive: Annotated[
-        bool,
-        typer.Option(help="let an inconclusive run pass (it fails closed by default)"),
-    ] = DEFAULT.allow_inconclusive,
+    rules: GateRules = DEFAULT_RULES,
     record: Annotated[
         bool, typer.Option(help="store the run and its verdict (for readiness and deploys)")
     ] = True,
@@ -262,23 +222,10 @@ def gate_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Judge a load-test run against the service's baseline: exit 1 on a regression."""
-    from srekit.flows.load_gate import gate_rules, gate_run, verdict_document
+    from srekit.flows.load_gate import gate_run, verdict_document
 
     if baseline is not None and no_baseline:
         abort("--baseline and --no-baseline contradict each other")
-    with errors_to_exit_codes():
-        rules = gate_rules(
-            latency_increase=latency_increase,
-            noise_floor_ms=noise_floor_ms,
-            max_p95_ms=max_p95_ms,
-            max_p99_ms=max_p99_ms,
-            max_error_rate=max_error_rate,
-            error_rate_increase=error_rate_increase,
-            throughput_drop=throughput_drop,
-            throughput_noise_floor=throughput_noise_floor,
-            min_samples=min_samples,
-            allow_inconclusive=allow_inconclusive,
-        )
     summary = _read(result_file)
     with _engine(ctx) as engine:
         gated = gate_run(

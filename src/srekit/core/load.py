@@ -52,6 +52,7 @@ __all__ = [
     "parse_metric_key",
     "parse_threshold",
     "percentiles_needed",
+    "planned_iterations",
     "share_of",
 ]
 
@@ -402,12 +403,28 @@ class OpenModel:
 class ClosedModel:
     """`vus` users each looping iterations back to back, for `duration_s` or until each has
     done `iterations` (k6's constant-vus and per-vu-iterations); with `shared_iterations`,
-    until all of them together have done `iterations` (k6's shared-iterations)."""
+    until all of them together have done `iterations` (k6's shared-iterations).
+
+    A count of iterations is also bounded in time, as k6 bounds it: no iteration starts once
+    `max_duration_s` of the run have passed (k6's `maxDuration`), so a slow service ends the
+    run with fewer iterations done than planned rather than keeping it going for hours."""
 
     vus: int
     duration_s: float | None
     iterations: int | None = None
     shared_iterations: bool = False
+    max_duration_s: float | None = None
+
+
+def planned_iterations(model: OpenModel | ClosedModel) -> int | None:
+    """How many iterations a count-bounded model plans: `vus × iterations` per user
+    (per-vu-iterations), `iterations` shared (shared-iterations); None when the run's length
+    is time (an open model, constant users)."""
+    if not isinstance(model, ClosedModel) or model.iterations is None:
+        return None
+    if model.shared_iterations:
+        return model.iterations
+    return model.vus * model.iterations
 
 
 def share_of(total: int, *, index: int, count: int) -> int:

@@ -23,6 +23,7 @@ from srekit.core.load import (
     expected_arrivals,
     parse_metric_key,
     percentiles_needed,
+    planned_iterations,
 )
 from srekit.loadgen.recorder import SeriesSet
 from srekit.loadgen.runner import RunState, run_plan
@@ -60,6 +61,36 @@ class LoadReport:
     @property
     def succeeded(self) -> int:
         return self.state.measured.outcomes.get("ok", 0)
+
+    @property
+    def iterations_planned(self) -> int | None:
+        """A count-bounded model's planned iterations (None: the run's length was time)."""
+        return planned_iterations(self.plan.model)
+
+    @property
+    def iterations_done(self) -> int:
+        """Iterations that ended, the warmup's included."""
+        return self.state.measured.completed_iterations
+
+    @property
+    def cut_by_max_duration(self) -> bool:
+        """Whether maxDuration ended a count-bounded run before its iterations were done (an
+        abortOnFail stop is reported as `aborted`, not as this)."""
+        planned = self.iterations_planned
+        return planned is not None and not self.state.aborted and self.iterations_done < planned
+
+    def iterations_document(self) -> dict[str, Any] | None:
+        """`{planned, done, max_duration_s, cut_by_max_duration}` of a count-bounded run."""
+        model = self.plan.model
+        planned = self.iterations_planned
+        if planned is None or not isinstance(model, ClosedModel):
+            return None
+        return {
+            "planned": planned,
+            "done": self.iterations_done,
+            "max_duration_s": model.max_duration_s,
+            "cut_by_max_duration": self.cut_by_max_duration,
+        }
 
 
 def _vus(plan: LoadPlan) -> int:
@@ -159,6 +190,7 @@ def report_document(report: LoadReport) -> dict[str, Any]:
         "warmup_s": plan.warmup_s,
         "workers": report.state.workers,
         "aborted": report.state.aborted,
+        "iterations": report.iterations_document(),
         "rate": {
             "iterations_asked_per_s": report.asked_rate,
             "requests_sent_per_s": report.achieved_rate,

@@ -83,11 +83,15 @@ class Series:
 
 @dataclass
 class SeriesSet:
-    """Every series of a run (or of one interval of one worker), with the run-wide counts."""
+    """Every series of a run (or of one interval of one worker), with the run-wide counts.
+
+    `completed_iterations` counts every iteration that ended, the warmup's too (the
+    `iterations` metric counts only measured ones): what a count-bounded model did of its plan."""
 
     series: dict[Tags, Series] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     dropped_iterations: int = 0
+    completed_iterations: int = 0
     first_send: float | None = None
     last_send: float | None = None
     sends: int = 0
@@ -115,6 +119,7 @@ class SeriesSet:
             ],
             "outcomes": dict(self.outcomes),
             "dropped_iterations": self.dropped_iterations,
+            "completed_iterations": self.completed_iterations,
             "first_send": self.first_send,
             "last_send": self.last_send,
             "sends": self.sends,
@@ -127,6 +132,7 @@ class SeriesSet:
         for outcome, count in data["outcomes"].items():
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
         self.dropped_iterations += data["dropped_iterations"]
+        self.completed_iterations += data["completed_iterations"]
         if data["first_send"] is not None:
             first = data["first_send"]
             self.first_send = first if self.first_send is None else min(self.first_send, first)

@@ -13,6 +13,7 @@ closed model the two are the same: a user waits for each response before the nex
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ __all__ = ["WorkerShare", "run_worker"]
 REPORT_EVERY_S = 1.0
 #: arrivals sent back to back when behind schedule before the loop reads responses again
 _BEHIND_BATCH = 8
+#: k6's default gracefulStop: how long an iteration under way at maxDuration may go on
+GRACEFUL_STOP_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,12 @@ class _Worker:
         self.in_flight = 0
         self.shared_left = 0  # a shared-iterations pool's iterations not yet taken
         self.measure_from = share.start + plan.warmup_s
+        # past maxDuration no iteration starts; one under way may finish its journey within
+        # k6's default gracefulStop, and is interrupted between two steps after it
+        model = plan.model
+        max_duration_s = model.max_duration_s if isinstance(model, ClosedModel) else None
+        self.no_start_after = share.start + max_duration_s if max_duration_s else math.inf
+        self.interrupt_at = self.no_start_after + GRACEFUL_STOP_S
         self.errors: dict[str, str] = {}
         self.journey_weights = list(accumulate(j.weight for j in plan.journeys))
         self.request_weights = list(accumulate(r.weight for r in plan.requests))
@@ -167,14 +176,15 @@ class _Worker:
             await self._request(index, intended)
         else:
             for number, step in enumerate(journey.steps):
-                if self.stopping:
-                    return
+                if self.stopping or time.monotonic() >= self.interrupt_at:
+                    return  # interrupted: not a completed iteration
                 await self._request(step.request, intended if number == 0 else time.monotonic())
                 if step.think_s > 0:
                     await asyncio.sleep(step.think_s)
         self._count_iteration(journey, index, started)
 
     def _count_iteration(self, journey: Journey | None, index: int, started: float) -> None:
+        self.measured.completed_iterations += 1
         if started >= self.measure_from:
             tags = (("journey", journey.name if journey else self.plan.requests[index].name),)
             series = self.measured.of(tags)
@@ -227,17 +237,17 @@ class _Worker:
             self.in_flight -= 1
 
     async def _user(self, model: ClosedModel) -> None:
-        deadline = self.share.start + model.duration_s if model.duration_s else None
+        deadline = self.share.start + model.duration_s if model.duration_s else self.no_start_after
         done = 0
         while not self.stopping:
+            now = time.monotonic()
+            if now >= deadline:
+                return
             if model.shared_iterations:
                 if self.shared_left <= 0:
                     return
                 self.shared_left -= 1  # taken before the await: no other user takes it
             elif model.iterations is not None and done >= model.iterations:
-                return
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
                 return
             await self._iteration(now)
             done += 1

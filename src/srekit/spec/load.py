@@ -26,6 +26,8 @@ spec:
                                      # shared-iterations
     rate: 200                  # iterations per time_unit (default 1s)
     duration: 1m
+    # per-vu-iterations and shared-iterations: vus, iterations, and max_duration (k6's
+    # maxDuration, either spelling; default 10m): no iteration starts after it
   thresholds:
     http_req_duration: ['p(95)<200']
     http_req_duration{name:login}:
@@ -43,7 +45,14 @@ import math
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from srekit.core.load import (
     ClosedModel,
@@ -68,12 +77,21 @@ KIND = "LoadTest"
 MAX_RATE = 1_000_000.0
 MAX_VUS = 100_000
 MAX_DURATION_S = 7 * 86_400.0
+#: k6's default `maxDuration` for the iteration executors
+DEFAULT_MAX_DURATION = "10m"
+_ITERATION_EXECUTORS = ("per-vu-iterations", "shared-iterations")
 
 
 def _duration(text: str) -> str:
     seconds = parse_duration_s(text)
     if seconds > MAX_DURATION_S:
         raise ValueError(f"expected a duration of at most 7 days, got {text!r}")
+    return text
+
+
+def _positive(text: str) -> str:
+    if parse_duration_s(text) <= 0:
+        raise ValueError(f"expected a duration longer than 0s, got {text!r}")
     return text
 
 
@@ -106,6 +124,7 @@ class _Spec(BaseModel):
 
 
 _Duration = Annotated[str, Field(strict=True), Bounded(max_length=32), AfterValidator(_duration)]
+_PositiveDuration = Annotated[_Duration, AfterValidator(_positive)]
 _Text = Annotated[
     str, Field(strict=True), Bounded(min_length=1, max_length=1024), AfterValidator(_header_text)
 ]
@@ -162,6 +181,10 @@ class LoadModelSpec(_Spec):
     vus: Annotated[int, Field(strict=True, ge=1, le=MAX_VUS)] | None = None
     iterations: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] | None = None
     max_vus: Annotated[int, Field(strict=True, ge=1, le=MAX_VUS)] = 10_000
+    # k6 writes maxDuration; the load block's own fields are snake_case (time_unit, max_vus)
+    max_duration: _PositiveDuration | None = Field(
+        None, validation_alias=AliasChoices("max_duration", "maxDuration")
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> LoadModelSpec:
@@ -175,7 +198,17 @@ class LoadModelSpec(_Spec):
         missing = [name for name in needs if not getattr(self, name)]
         if missing:
             raise ValueError(f"expected {' and '.join(missing)} for executor {self.executor}")
+        if self.max_duration is not None and self.executor not in _ITERATION_EXECUTORS:
+            raise ValueError(
+                "expected max_duration only with executor per-vu-iterations or "
+                f"shared-iterations (k6's), got it with {self.executor}"
+            )
         return self
+
+    @property
+    def max_duration_s(self) -> float:
+        """maxDuration in seconds, k6's default (10m) when the file gives none."""
+        return parse_duration_s(self.max_duration or DEFAULT_MAX_DURATION)
 
 
 class ThresholdOptions(_Spec):
@@ -320,12 +353,13 @@ def _model(load: LoadModelSpec, overrides: LoadOverrides) -> OpenModel | ClosedM
     vus = int(overrides.vus) if overrides.vus is not None else (load.vus or 1)
     if duration_s is not None:
         return ClosedModel(vus=vus, duration_s=duration_s)
-    if load.executor in ("per-vu-iterations", "shared-iterations"):
+    if load.executor in _ITERATION_EXECUTORS:
         return ClosedModel(
             vus=vus,
             duration_s=None,
             iterations=load.iterations,
             shared_iterations=load.executor == "shared-iterations",
+            max_duration_s=load.max_duration_s,
         )
     lasting = spec_duration_s or sum(parse_duration_s(stage.duration) for stage in load.stages)
     if not lasting:
