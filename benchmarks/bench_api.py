@@ -14,7 +14,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from benchmarks.procstat import cpu_s, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,18 +49,6 @@ def _specs() -> str:
     return "---\n".join(documents)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _seconds(text: str) -> float:
     match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
     if match is None:
@@ -79,7 +68,7 @@ end
 
 
 def _wrk(url: str, token: str, server_pid: int, script: Path | None = None) -> dict[str, Any]:
-    before_server = _cpu_s(server_pid)
+    before_server = cpu_s(server_pid)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [
@@ -109,7 +98,7 @@ def _wrk(url: str, token: str, server_pid: int, script: Path | None = None) -> d
         "latency_p90_ms": round(_seconds(percentiles["90"]) * 1000, 2),
         "latency_p99_ms": round(_seconds(percentiles["99"]) * 1000, 2),
         "non_2xx": int(errors.group(1)) if errors else 0,
-        "server_cpu_s": round(_cpu_s(server_pid) - before_server, 2),
+        "server_cpu_s": round(cpu_s(server_pid) - before_server, 2),
         "wrk_cpu_s": round(
             after_children.ru_utime
             + after_children.ru_stime
@@ -150,7 +139,7 @@ def main() -> dict[str, Any]:
             text=True,
         ).stdout
     )["token"]
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [srekit, "serve", "--port", str(port), "--interval", "3600", "--log-level", "warning"],
         env=env,

@@ -37,6 +37,8 @@ from typing import Any
 
 import httpx
 
+from benchmarks.procstat import cpu_s, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -75,21 +77,6 @@ _PROXY = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process `pid` so far (Linux's /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -122,9 +109,9 @@ def _alternating_echoes(
     for number in range(rounds):
         if number % 2 == 0:
             direct_round = _echoes(direct_port, echoes)
-        cpu_before = _cpu_s(proxy_pid)
+        cpu_before = cpu_s(proxy_pid)
         through_round = _echoes(proxy_port, echoes)
-        cpu += _cpu_s(proxy_pid) - cpu_before
+        cpu += cpu_s(proxy_pid) - cpu_before
         if number % 2 == 1:
             direct_round = _echoes(direct_port, echoes)
         direct += direct_round
@@ -159,7 +146,7 @@ def main() -> None:
     )
     assert upstream.stdout is not None
     echo_port = int(upstream.stdout.readline())
-    api_port, proxy_port = _free_port(), _free_port()
+    api_port, proxy_port = free_port(), free_port()
     proxy = subprocess.Popen(
         [sys.executable, "-c", _PROXY, "proxy", "--listen", f"127.0.0.1:{api_port}"],
         stderr=subprocess.DEVNULL,
@@ -185,9 +172,9 @@ def main() -> None:
             echo_port, proxy_port, proxy.pid, args.echoes, max(args.rounds, 1)
         )
         direct_mb_s = _bulk(echo_port, args.megabytes)
-        cpu_before = _cpu_s(proxy.pid)
+        cpu_before = cpu_s(proxy.pid)
         proxy_mb_s = _bulk(proxy_port, args.megabytes)
-        cpu_bulk = _cpu_s(proxy.pid) - cpu_before
+        cpu_bulk = cpu_s(proxy.pid) - cpu_before
         httpx.post(
             f"{api}/proxies/bench/toxics", json={"type": "latency", "attributes": {"latency": 50}}
         ).raise_for_status()

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.procstat import cpu_s, free_port
 from srekit.core.load import LoadPlan, LoadRequest, OpenModel, Stage
 from srekit.flows.load import run_load_test
 
@@ -79,21 +80,6 @@ def _serve(port: int) -> None:
     asyncio.run(main())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process `pid` so far (Linux's /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _srekit(url: str, rate: int, seconds: float, workers: int, server_pid: int) -> dict[str, Any]:
     plan = LoadPlan(
         name="bench",
@@ -106,11 +92,11 @@ def _srekit(url: str, rate: int, seconds: float, workers: int, server_pid: int) 
         thresholds=(),
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_before = _process_cpu_s(server_pid)
+    server_before = cpu_s(server_pid)
     started = time.monotonic()
     report = run_load_test(plan, workers=workers)
     wall = time.monotonic() - started
-    server_cpu = _process_cpu_s(server_pid) - server_before
+    server_cpu = cpu_s(server_pid) - server_before
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     duration = report.summaries["http_req_duration"]
@@ -246,12 +232,12 @@ def _with_server_cpu(
     server_pid: int, tool: Callable[[], dict[str, Any] | None]
 ) -> dict[str, Any] | None:
     """A tool's figures with the server's share of a core while it ran."""
-    before = _process_cpu_s(server_pid)
+    before = cpu_s(server_pid)
     started = time.monotonic()
     found = tool()
     if found is not None:
         found["server_cpu_share"] = round(
-            (_process_cpu_s(server_pid) - before) / (time.monotonic() - started), 2
+            (cpu_s(server_pid) - before) / (time.monotonic() - started), 2
         )
     return found
 
@@ -324,7 +310,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--locust-python", default=None)
     args = parser.parse_args(argv)
     seconds = min(args.seconds, 10.0)
-    port = _free_port()
+    port = free_port()
     server = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
     server.start()
     url = f"http://127.0.0.1:{port}"

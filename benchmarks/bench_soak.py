@@ -29,7 +29,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from benchmarks.procstat import cpu_s, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -61,18 +62,6 @@ KINDS = {  # kind: weight
 WRITES = ("team_write", "service_write", "slo_write")
 _QUIET = ("--log-level", "warning")
 KILL_GRACE_S = 2.0  # connection errors this long after a restart still count as the kill's
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -100,7 +89,7 @@ class _Server:
 
     env: dict[str, str]
     log: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -338,7 +327,7 @@ def _life(server: _Server) -> dict[str, Any]:
     """What a server process used and did, read just before it is killed or stopped."""
     assert server.process is not None
     pid = server.process.pid
-    return {"rss_mb": _rss_mb(pid), "cpu_s": _cpu_s(pid), "rounds": server.metrics()}
+    return {"rss_mb": _rss_mb(pid), "cpu_s": cpu_s(pid), "rounds": server.metrics()}
 
 
 async def _soak(server: _Server, load: _Load, duration_s: float) -> dict[str, Any]:
