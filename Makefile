@@ -58,11 +58,11 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 poppler-utils; }
 
-# Lint and type-check: ruff over the code, mypy --strict over srekit and its tests alike.
+# Lint and type-check: ruff over the code, mypy --strict over srekit, its tests and benchmarks.
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src tests
+	$(BIN)/mypy src tests benchmarks
 
 test: lint system-deps
 	$(BIN)/pytest -n auto --maxprocesses $(TEST_WORKERS) --dist loadfile --cov --cov-report=

@@ -57,8 +57,8 @@ def mean_mase(history: np.ndarray, holdout: np.ndarray, point: np.ndarray) -> fl
 def _statsforecast(history: np.ndarray) -> dict[str, Any]:
     try:  # present only in the comparison venv (benchmarks/requirements-capacity.txt)
         import pandas as pd
-        from statsforecast import StatsForecast
-        from statsforecast.models import AutoETS
+        from statsforecast import StatsForecast  # type: ignore[import-not-found]
+        from statsforecast.models import AutoETS  # type: ignore[import-not-found]
     except ImportError:
         return {"skipped": "statsforecast not installed"}
     count = history.shape[0]
@@ -123,10 +123,10 @@ def main(argv: list[str] | None = None) -> None:
         f"holdout MASE: ours {figures['mase_ours']}, seasonal naive "
         f"{figures['mase_seasonal_naive']}"
     )
-    for level, measured in coverage.items():
+    for level, found in coverage.items():
         print(
-            f"{level} % interval coverage: holdout {measured['holdout']}, "
-            f"backtest mean {measured['backtest_mean']}"
+            f"{level} % interval coverage: holdout {found['holdout']}, "
+            f"backtest mean {found['backtest_mean']}"
         )
     print(f"chosen: {figures['chosen']}")
     compared = _statsforecast(history)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,10 +20,7 @@ from typing import Any
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from gen_access_log import EXAMPLE_END, EXAMPLE_SERVICES, ServiceProfile, generate
-
+from benchmarks.gen_access_log import EXAMPLE_END, EXAMPLE_SERVICES, ServiceProfile, generate
 from srekit.core.sli import WindowQuery
 from srekit.core.slo import SLO, EventsRatio
 from srekit.core.window import RollingWindow

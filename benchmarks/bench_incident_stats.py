@@ -50,7 +50,7 @@ def _incidents(count: int, seed: int = 7) -> list[Incident]:
         _, ack_median, resolve_median = PROFILE[severity]
         opened = START + timedelta(seconds=rng.uniform(0, span_s))
         first = f"service-{rng.randrange(SERVICE_COUNT):02d}"
-        services = (first,)
+        services: tuple[str, ...] = (first,)
         if rng.random() < 0.1:
             services = (first, f"service-{rng.randrange(SERVICE_COUNT):02d}")
         to_resolve = rng.lognormvariate(0, 1.0) * resolve_median

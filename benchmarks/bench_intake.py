@@ -212,9 +212,9 @@ class _Senders:
         self.outcomes[str(status)] += 1
         if status == 200:
             self.latencies.append(time.monotonic() - began)
-            for fingerprint, status in sent:
+            for fingerprint, state in sent:
                 if self.acked.get(fingerprint) != "resolved":
-                    self.acked[fingerprint] = status
+                    self.acked[fingerprint] = state
         return True
 
 
@@ -360,7 +360,7 @@ def _run(database: str, *, duration_s: float, alerts_per_s: float) -> dict[str, 
         token = json.loads(created)["token"]
         server.start()
         asyncio.run(server.ready())
-        figures = {
+        figures: dict[str, Any] = {
             "closed_loop": _closed_loop(server, token, duration_s, url),
             "open_loop": _open_loop(server, token, duration_s, url, alerts_per_s=alerts_per_s),
         }

@@ -241,7 +241,7 @@ def _store_rows(url: str, query: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
-        return connection.execute(query).fetchall()  # type: ignore[arg-type]
+        return connection.execute(query).fetchall()
 
 
 def _stored(url: str) -> tuple[set[str], Counter[str], int]:

@@ -21,6 +21,7 @@ latency of a write (p50, p99, max), per variant.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import statistics
@@ -129,7 +130,7 @@ class _Load:
         index = 0
         while not self.stop.is_set():
             name = f"t{number}-{index}"
-            self.timed(lambda session, name=name: upsert_team(session, name=name, actor="bench"))
+            self.timed(functools.partial(upsert_team, name=name, actor="bench"))
             index += 1
 
     def every(self, interval_s: float, work: Callable[[StoreSession], object]) -> None:
