@@ -2,11 +2,14 @@
 
 A run is a record (like a deployment): stored as it came, never audited. A baseline is
 configuration (the run later runs are compared with): each new version goes through
-`audited_write`, and a second writer racing for the same version is a Conflict.
+`audited_write`. Writers setting one service's baseline at once take turns, on PostgreSQL
+through a transaction's advisory lock per service as SQLite's single writer makes them, so
+each gets the next version and none is refused.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from srekit.core.specs import canonical_json
 from srekit.errors import NotFound
+from srekit.store.locks import lock_transaction
 from srekit.store.repo._base import check_name, when
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import LoadBaselineRow, LoadRunRow
@@ -83,6 +87,11 @@ def list_load_runs(
     return list(session.scalars(query.limit(limit)))
 
 
+#: the high half of a service's baseline lock key (the low half is its name's CRC-32): apart
+#: from the jobs' single keys; two services sharing a CRC only take turns needlessly
+_BASELINE_LOCK = 0x5E_BA_5E_11 << 32
+
+
 def set_load_baseline(
     session: Session, *, service: str, run_id: int, actor: str, now: datetime | None = None
 ) -> LoadBaselineRow:
@@ -90,6 +99,8 @@ def set_load_baseline(
     run = get_load_run(session, run_id=run_id)
     if run.service != service:
         raise NotFound(f"load-test run {run_id} belongs to {run.service}, not {service}")
+    # held until the transaction ends: the next writer reads the version this one adds
+    lock_transaction(session.connection(), key=_BASELINE_LOCK | zlib.crc32(service.encode("utf-8")))
     previous = session.scalar(
         select(func.max(LoadBaselineRow.version)).where(LoadBaselineRow.service == service)
     )
