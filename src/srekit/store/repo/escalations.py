@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from srekit.core.escalation import EscalationPolicy, EscalationState, EscalationStatus
 from srekit.core.incident import IncidentState
-from srekit.core.specs import canonical_json, spec_diff
 from srekit.errors import NotFound
 from srekit.spec.escalation import escalation_policy_from_spec, escalation_policy_spec
-from srekit.store.repo._base import Applied, check_name, refused_as_conflict, when
+from srekit.store.repo._base import Applied, check_name, refused_as_conflict
+from srekit.store.repo._versioned import apply_versioned_spec
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import (
     EscalationPolicyRow,
@@ -85,48 +85,38 @@ def escalation_policy_version(session: Session, *, name: str, version: int) -> E
 def apply_escalation_policy(
     session: Session, *, policy: EscalationPolicy, actor: str, now: datetime | None = None
 ) -> Applied[EscalationPolicyRow]:
-    """Store `policy` under its name: created, updated (new version, audited) or unchanged."""
+    """Store `policy` under its name: created, updated (new version, audited) or unchanged.
+    Every version is kept beside it: an escalation follows the version it started with."""
     check_name(policy.name, "metadata.name")
-    at = when(now)
-    spec = escalation_policy_spec(policy)
-    spec_json = canonical_json(spec)
-    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost
-    row = session.scalars(
-        select(EscalationPolicyRow).where(EscalationPolicyRow.name == policy.name).with_for_update()
-    ).one_or_none()
-    if row is not None and row.spec_json == spec_json:
-        return Applied(row, False, ())
-    before = {"version": row.version, "spec": row.spec()} if row is not None else None
-    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
-    if row is None:
+
+    def after_last_kept() -> int:
         # a policy deleted and applied again goes on from its last kept version
         last = session.scalar(
             select(func.max(EscalationPolicyVersionRow.version)).where(
                 EscalationPolicyVersionRow.name == policy.name
             )
         )
-        row = EscalationPolicyRow(name=policy.name, version=(last or 0) + 1, created_at=at)
-        session.add(row)
-    else:
-        row.version += 1
-    row.spec_json = spec_json
-    row.updated_at = at
-    session.add(
-        EscalationPolicyVersionRow(
-            name=policy.name, version=row.version, spec_json=spec_json, created_at=at
+        return (last or 0) + 1
+
+    def keep_version(row: EscalationPolicyRow, at: datetime) -> None:
+        session.add(
+            EscalationPolicyVersionRow(
+                name=row.name, version=row.version, spec_json=row.spec_json, created_at=at
+            )
         )
-    )
-    audited_write(
+
+    return apply_versioned_spec(
         session,
+        EscalationPolicyRow,
+        name=policy.name,
+        spec=escalation_policy_spec(policy),
+        kind="escalation_policy",
+        shown=f"escalation policy {policy.name!r}",
         actor=actor,
-        action="escalation_policy.create" if before is None else "escalation_policy.update",
-        target=policy.name,
-        before=before,
-        after={"version": row.version, "spec": spec},
-        refused=f"escalation policy {policy.name!r} could not be stored",
         now=now,
+        first_version=after_last_kept,
+        on_version=keep_version,
     )
-    return Applied(row, True, diff)
 
 
 def delete_escalation_policy(

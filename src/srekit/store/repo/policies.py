@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.core.policy import BudgetPolicy
-from srekit.core.specs import canonical_json, spec_diff
 from srekit.errors import NotFound
 from srekit.store.codec import CODEC_VERSION, policy_to_dict
-from srekit.store.repo._base import Applied, check_name, find_named, when
-from srekit.store.repo.audit import audited_write
+from srekit.store.repo._base import Applied, check_name, find_named
+from srekit.store.repo._versioned import apply_versioned_spec
 from srekit.store.tables import PolicyRow
 
 __all__ = ["apply_policy", "get_policy", "list_policies"]
@@ -35,33 +34,18 @@ def apply_policy(
 ) -> Applied[PolicyRow]:
     """Store `policy` under its name: created, updated (new version, audited) or unchanged."""
     check_name(policy.name, "policy")
-    at = when(now)
-    spec = policy_to_dict(policy)
-    spec_json = canonical_json(spec)
-    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost (see apply_slo)
-    row = session.scalars(
-        select(PolicyRow).where(PolicyRow.name == policy.name).with_for_update()
-    ).one_or_none()
-    if row is not None and row.spec_json == spec_json:
-        return Applied(row, False, ())
-    before = {"version": row.version, "spec": row.spec()} if row is not None else None
-    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
-    if row is None:
-        row = PolicyRow(name=policy.name, version=1, created_at=at)
-        session.add(row)
-    else:
-        row.version += 1
-    row.spec_json = spec_json
-    row.codec_version = CODEC_VERSION
-    row.updated_at = at
-    audited_write(
+
+    def stamp_codec(row: PolicyRow, _at: datetime) -> None:
+        row.codec_version = CODEC_VERSION
+
+    return apply_versioned_spec(
         session,
+        PolicyRow,
+        name=policy.name,
+        spec=policy_to_dict(policy),
+        kind="policy",
+        shown=f"policy {policy.name!r}",
         actor=actor,
-        action="policy.create" if before is None else "policy.update",
-        target=policy.name,
-        before=before,
-        after={"version": row.version, "spec": spec},
-        refused=f"policy {policy.name!r} could not be stored",
         now=now,
+        on_version=stamp_codec,
     )
-    return Applied(row, True, diff)

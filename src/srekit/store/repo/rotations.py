@@ -97,7 +97,7 @@ def apply_rotation(
     at = when(now)
     spec = rotation_spec(rotation)
     spec_json = canonical_json(spec)
-    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost (see apply_policy)
+    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost (see store.repo._versioned)
     row = session.scalars(
         select(RotationRow).where(RotationRow.name == rotation.name).with_for_update()
     ).one_or_none()

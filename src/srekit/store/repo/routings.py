@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from srekit.core.routing import DEFAULT_ROUTING, AlertRouting
-from srekit.core.specs import canonical_json, spec_diff
 from srekit.errors import NotFound
 from srekit.spec.routing import routing_from_spec, routing_spec
-from srekit.store.repo._base import Applied, check_name, when
+from srekit.store.repo._base import Applied, check_name
+from srekit.store.repo._versioned import apply_versioned_spec
 from srekit.store.repo.audit import audited_write
 from srekit.store.tables import AlertRoutingRow
 
@@ -65,35 +65,16 @@ def apply_routing(
 ) -> Applied[AlertRoutingRow]:
     """Store `routing` under its name: created, updated (new version, audited) or unchanged."""
     check_name(routing.name, "metadata.name")
-    at = when(now)
-    spec = routing_spec(routing)
-    spec_json = canonical_json(spec)
-    # FOR UPDATE: concurrent changes on PostgreSQL take turns, none lost (see apply_policy)
-    row = session.scalars(
-        select(AlertRoutingRow).where(AlertRoutingRow.name == routing.name).with_for_update()
-    ).one_or_none()
-    if row is not None and row.spec_json == spec_json:
-        return Applied(row, False, ())
-    before = {"version": row.version, "spec": row.spec()} if row is not None else None
-    diff = spec_diff(row.spec(), spec) if row is not None else ("created",)
-    if row is None:
-        row = AlertRoutingRow(name=routing.name, version=1, created_at=at)
-        session.add(row)
-    else:
-        row.version += 1
-    row.spec_json = spec_json
-    row.updated_at = at
-    audited_write(
+    return apply_versioned_spec(
         session,
+        AlertRoutingRow,
+        name=routing.name,
+        spec=routing_spec(routing),
+        kind="routing",
+        shown=f"alert routing {routing.name!r}",
         actor=actor,
-        action="routing.create" if before is None else "routing.update",
-        target=routing.name,
-        before=before,
-        after={"version": row.version, "spec": spec},
-        refused=f"alert routing {routing.name!r} could not be stored",
         now=now,
     )
-    return Applied(row, True, diff)
 
 
 def delete_routing(session: Session, *, name: str, actor: str, now: datetime | None = None) -> None:
