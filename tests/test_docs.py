@@ -317,11 +317,13 @@ def _shell_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_the_load_page_runs_as_written(tmp_path: Path) -> None:
-    """load.md's shell lines, in order, against a local server answering after 100 ms in a
+    """load.md's shell lines, in order, against a local server answering after 150 ms in a
     process of its own, standing in for the page's `http://127.0.0.1:8080`: the bundled
     example file is copied with its target on the server's port, and the lines run through
     bash in a directory holding that copy, with a scratch state store. Each exits 0 (the
-    thresholds hold; the gates pass against the first run), and the files they write parse."""
+    thresholds hold; the gates pass against the first run), and the files they write parse.
+    At 150 ms the gate's 20 % leaves a later run 30 ms of tail over the baseline's, and the
+    file's p(95)<200 leaves 50 ms: room for a busy machine's moments either way."""
     from tests.loadgen.target import Target, serve_target_process
 
     page = ROOT / "docs" / "load.md"
@@ -331,7 +333,7 @@ def test_the_load_page_runs_as_written(tmp_path: Path) -> None:
     example = (ROOT / "examples" / "load" / "checkout.yaml").read_text()
     assert "target: http://127.0.0.1:8080\n" in example
     env = _shell_env(tmp_path)
-    with serve_target_process(Target(latency_s=0.1)) as target:
+    with serve_target_process(Target(latency_s=0.15)) as target:
         (tmp_path / "examples" / "load").mkdir(parents=True)
         (tmp_path / "examples" / "load" / "checkout.yaml").write_text(
             example.replace("http://127.0.0.1:8080", target.url)
@@ -353,7 +355,7 @@ def test_the_load_page_runs_as_written(tmp_path: Path) -> None:
     # measured (give or take the one at the edge), a fifth of them journeys of two requests
     assert run["metrics"]["iterations"]["count"] == pytest.approx(1200, abs=2)
     assert run["outcomes"] == {"ok": run["metrics"]["http_reqs"]["count"]}
-    assert run["metrics"]["http_req_duration"]["med"] >= 100  # the server's 100 ms
+    assert run["metrics"]["http_req_duration"]["med"] >= 150  # the server's 150 ms
     k6 = json.loads((tmp_path / "k6-summary.json").read_text())
     assert {"root_group", "options", "state", "metrics"} <= set(k6)
     trend = k6["metrics"]["http_req_duration"]
