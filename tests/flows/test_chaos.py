@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import trustme
 
 from srekit.core.chaos import ActivityStatus, RunStatus, exit_code
+from srekit.errors import SpecError
 from srekit.flows.chaos import execute_activity, run_experiment
 from srekit.spec.chaos import parse_experiment
 
@@ -242,3 +247,123 @@ def test_python_providers_from_the_allow_list_and_probe_tolerances(
     trusted = execute_activity(experiment.probes[0], trusted=True)
     assert trusted.status is ActivityStatus.SUCCEEDED
     assert trusted.output == "b"
+
+
+@pytest.fixture
+def tls_service() -> Iterator[tuple[str, trustme.CA]]:
+    """An HTTPS service on 127.0.0.1 whose certificate a throwaway CA signed: no system trusts
+    it, as no system trusts a staging host's own certificate."""
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", ca
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _probe(provider: dict[str, Any]) -> dict[str, Any]:
+    """One probe's run, as the journal records it."""
+    data = {
+        "title": "t",
+        "description": "d",
+        "method": [{"type": "probe", "name": "p", "provider": provider}],
+    }
+    journal = run_experiment(parse_experiment(data, file="e.yaml", environ={}))
+    run: dict[str, Any] = journal["run"][0]
+    return run
+
+
+def test_verify_tls_false_takes_a_certificate_no_one_trusts(
+    tls_service: tuple[str, trustme.CA],
+) -> None:
+    url, _ = tls_service
+    checked = _probe({"type": "http", "url": url, "timeout": 5})
+    assert checked["status"] == "failed"
+    assert "CERTIFICATE_VERIFY_FAILED" in checked["exception"][0]
+    taken = _probe({"type": "http", "url": url, "timeout": 5, "verify_tls": False})
+    assert taken["status"] == "succeeded"
+    assert (taken["output"]["status"], taken["output"]["body"]) == (200, "ok")
+
+
+def test_max_retries_tries_a_refused_connection_again() -> None:
+    """A service that starts listening 0.2 s after the probe began: refused at first. httpx
+    waits 0, 0.5, 1 s ... between tries, so with 3 retries the tries at 0.5 and 1.5 s find it;
+    without retries the probe fails on the first refusal."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    refused = _probe({"type": "http", "url": url, "timeout": 5})
+    assert refused["status"] == "failed"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    servers: list[ThreadingHTTPServer] = []
+
+    def listen_later() -> None:
+        time.sleep(0.2)
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        servers.append(server)
+        server.serve_forever()
+
+    threading.Thread(target=listen_later, daemon=True).start()
+    try:
+        retried = _probe({"type": "http", "url": url, "timeout": 5, "max_retries": 3})
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert retried["status"] == "succeeded", retried.get("exception")
+    assert retried["output"]["status"] == 204
+    assert retried["duration"] >= 0.2  # it waited for the service
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("verify_tls", "no", "expected true or false"),
+        ("max_retries", -1, "expected 0 to 10 retries, got -1"),
+        ("max_retries", 11, "expected 0 to 10 retries, got 11"),
+        ("max_retries", 1.5, "expected a whole number of retries"),
+        ("max_retries", True, "expected a whole number of retries"),
+    ],
+)
+def test_bad_tls_and_retry_fields_name_the_field(field: str, value: Any, message: str) -> None:
+    data = {
+        "title": "t",
+        "description": "d",
+        "method": [
+            {
+                "type": "probe",
+                "name": "p",
+                "provider": {"type": "http", "url": "http://127.0.0.1:1/", field: value},
+            }
+        ],
+    }
+    with pytest.raises(SpecError) as refused:
+        parse_experiment(data, file="e.yaml", environ={})
+    assert refused.value.field == f"method[0].provider.{field}"
+    assert message in str(refused.value)

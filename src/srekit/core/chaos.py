@@ -316,6 +316,8 @@ class HttpProvider:
     arguments: Any = None
     timeout_s: float | None = None
     expected_status: tuple[int, ...] = ()
+    verify_tls: bool = True  # false: any certificate is taken (a staging host's own)
+    max_retries: int = 0  # connections tried again when refused or unreachable
 
 
 @dataclass(frozen=True)

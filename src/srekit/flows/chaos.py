@@ -378,7 +378,10 @@ def _http(provider: HttpProvider) -> dict[str, Any]:
     elif arguments is not None:
         options["data"] = arguments
     timeout = provider.timeout_s or DEFAULT_TIMEOUT_S
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    # Chaos Toolkit's `max_retries` (requests' adapter): connections refused or unreachable
+    # are tried again, a request that reached the server is not
+    transport = httpx.HTTPTransport(verify=provider.verify_tls, retries=provider.max_retries)
+    with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
         response = client.request(provider.method, provider.url, headers=headers, **options)
     body: Any = response.text
     if response.headers.get("Content-Type", "").startswith("application/json"):

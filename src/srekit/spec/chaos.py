@@ -423,6 +423,19 @@ def _timeout(reader: _Reader, value: Any, where: str) -> float | None:
     return total
 
 
+#: the most connection retries an HTTP provider may ask: each waits twice the one before
+#: (0.5 s, 1 s, 2 s ...), so ten already wait over eight minutes in all
+MAX_HTTP_RETRIES = 10
+
+
+def _retries(reader: _Reader, value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise reader.error(where, f"expected a whole number of retries, got {shown_value(value)}")
+    if not 0 <= value <= MAX_HTTP_RETRIES:
+        raise reader.error(where, f"expected 0 to {MAX_HTTP_RETRIES} retries, got {value}")
+    return value
+
+
 def _provider(reader: _Reader, value: Any, where: str) -> Provider:
     provider = reader.mapping(value, where)
     kind = provider.get("type")
@@ -430,7 +443,17 @@ def _provider(reader: _Reader, value: Any, where: str) -> Provider:
         reader.mapping(
             provider,
             where,
-            ("type", "url", "method", "headers", "arguments", "timeout", "expected_status"),
+            (
+                "type",
+                "url",
+                "method",
+                "headers",
+                "arguments",
+                "timeout",
+                "expected_status",
+                "verify_tls",
+                "max_retries",
+            ),
         )
         url = reader.text(provider.get("url"), f"{where}.url")
         if not url.lower().startswith(("http://", "https://")) or " " in url:
@@ -465,6 +488,8 @@ def _provider(reader: _Reader, value: Any, where: str) -> Provider:
             expected_status=_statuses(
                 reader, provider.get("expected_status"), f"{where}.expected_status"
             ),
+            verify_tls=reader.boolean(provider.get("verify_tls", True), f"{where}.verify_tls"),
+            max_retries=_retries(reader, provider.get("max_retries", 0), f"{where}.max_retries"),
         )
     if kind == "process":
         reader.mapping(provider, where, ("type", "path", "arguments", "timeout"))
