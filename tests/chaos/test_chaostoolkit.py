@@ -20,7 +20,7 @@ from chaoslib.experiment import ensure_experiment_is_valid
 from chaoslib.experiment import run_experiment as chaoslib_run
 from chaoslib.hypothesis import within_tolerance
 
-from srekit.core.chaos import tolerance_met
+from srekit.core.chaos import DryMode, tolerance_met
 from srekit.core.chaos_scenarios import SCENARIOS, build_scenario
 from srekit.flows.chaos import run_experiment
 from srekit.spec.chaos import parse_experiment
@@ -115,3 +115,42 @@ def test_chaoslib_judges_the_examples_steady_state_as_srekit_does() -> None:
             assert within_tolerance(probe["tolerance"], output) is met
             assert ours.tolerance is not None
             assert tolerance_met(ours.tolerance, output) is met
+
+
+@pytest.mark.parametrize("mode", ["actions", "probes", "activities"])
+def test_both_runners_walk_a_dry_run_alike(mode: str) -> None:
+    """The experiment that deviates (800 ms added against a 0.5 s tolerance), run dry by
+    both: chaoslib with its `Dry` flag, srekit with `DryMode`. The same verdict and the same
+    activities called (the service's own log of what reached it), each skipped activity
+    succeeding with no output."""
+    from chaoslib.types import Dry
+
+    verdicts = []
+    called = []
+    outputs = []
+    for runner in ("chaoslib", "srekit"):
+        with latency_service() as (base, state):
+            data = latency_experiment(base, latency_ms=800, tolerance_s=0.5, pause_after_s=1.0)
+            if runner == "chaoslib":
+                journal = chaoslib_run({**json.loads(json.dumps(data)), "dry": Dry(mode)})
+            else:
+                journal = run_experiment(
+                    parse_experiment(data, file="e.yaml", environ={}),
+                    python_allowed=(PROBES_MODULE,),
+                    dry=DryMode(mode),
+                )
+            calls = sorted({call.split("?")[0] for call in state.calls})
+        verdicts.append((journal["status"], journal["deviated"]))
+        called.append(calls)
+        outputs.append(
+            [
+                (run["status"], run["output"] is None)
+                for run in journal["run"] + journal["rollbacks"]
+            ]
+        )
+    assert verdicts[0] == verdicts[1] == ("completed", False)
+    assert called[0] == called[1]
+    assert outputs[0] == outputs[1]
+    skipped_actions = mode in ("actions", "activities")
+    injected = any(call.startswith("POST /latency") for call in called[1])
+    assert injected is not skipped_actions

@@ -304,3 +304,45 @@ def test_scenarios_are_listed_and_new_writes_experiments_that_validate(
         code, _, err = cli("chaos", "new", "--scenario", "dependency", "--target", "db", *bad)
         assert code == 2
         assert message in err
+
+
+def test_a_dry_run_calls_no_action_and_is_never_stored(
+    cli: Cli, service: tuple[str, LatencyService], tmp_path: Path
+) -> None:
+    """`--dry actions` walks the experiment that would deviate without injecting anything:
+    it holds (exit 0), its pauses are skipped, the journal and the output say it was dry,
+    and nothing is stored, so it cannot pass a readiness check. Asking to store one is bad
+    input, as is a mode Chaos Toolkit does not have."""
+    base, state = service
+    data = latency_experiment(
+        base,
+        latency_ms=800,
+        tolerance_s=0.5,
+        pause_after_s=3.0,
+        extensions=[{"name": "srekit", "service": "shop"}],
+    )
+    file = _write(tmp_path / "e.yaml", data)
+    journal = tmp_path / "journal.json"
+    started = time.monotonic()
+    code, out, err = cli(
+        "chaos", "run", file, "--allow-python", PROBES_MODULE, "--dry", "actions",
+        "--journal", journal,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert code == 0, err
+    assert "dry run (--dry actions): not stored" in out
+    assert not any(call.startswith("POST /latency") for call in state.calls)
+    assert took < 3.0  # the action's 3 s pause was skipped with it
+    written = json.loads(journal.read_text())
+    assert (written["status"], written["deviated"]) == ("completed", False)
+    assert written["extensions"] == [{"name": "srekit", "dry": "actions"}]
+    assert [(run["status"], run["output"]) for run in written["run"]] == [("succeeded", None)]
+    assert cli.json("chaos", "list") == []
+
+    code, _, err = cli("chaos", "run", file, "--dry", "actions", "--store")
+    assert code == 2
+    assert "a dry run is never stored" in err
+    code, _, err = cli("chaos", "run", file, "--dry", "everything", "--no-store")
+    assert code == 2
+    assert "--dry" in err
+    assert cli.json("chaos", "list") == []

@@ -16,6 +16,7 @@ from srekit.core.chaos import (
     ActivityOutcome,
     ActivityStatus,
     ActivityType,
+    DryMode,
     ExactTolerance,
     Experiment,
     ExperimentError,
@@ -44,6 +45,7 @@ from srekit.core.chaos import (
     record_outcome,
     resolve_configuration,
     resolve_secrets,
+    skipped_dry,
     start_run,
     substitute,
     substitution_values,
@@ -681,3 +683,21 @@ def _drive_until(state: RunState, last: str) -> tuple[RunState, list[str]]:
         seen.append(f"{step.phase}:{step.activity.name}")
         state = record_outcome(state, step, _ok())
     return state, seen
+
+
+@pytest.mark.parametrize(
+    ("mode", "probe", "action"),
+    [
+        (None, False, False),
+        (DryMode.PAUSE, False, False),
+        (DryMode.PROBES, True, False),
+        (DryMode.ACTIONS, False, True),
+        (DryMode.ACTIVITIES, True, True),
+    ],
+)
+def test_a_dry_mode_skips_what_chaoslib_skips(
+    mode: DryMode | None, probe: bool, action: bool
+) -> None:
+    # chaoslib's execute_activity, by hand: `pause` skips no activity, only pauses
+    assert skipped_dry(mode, ActivityType.PROBE) is probe
+    assert skipped_dry(mode, ActivityType.ACTION) is action

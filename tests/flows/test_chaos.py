@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import trustme
 
-from srekit.core.chaos import ActivityStatus, RunStatus, exit_code
+from srekit.core.chaos import ActivityStatus, DryMode, RunStatus, exit_code
 from srekit.errors import SpecError
 from srekit.flows.chaos import execute_activity, run_experiment
 from srekit.spec.chaos import parse_experiment
@@ -367,3 +367,54 @@ def test_bad_tls_and_retry_fields_name_the_field(field: str, value: Any, message
         parse_experiment(data, file="e.yaml", environ={})
     assert refused.value.field == f"method[0].provider.{field}"
     assert message in str(refused.value)
+
+
+def test_a_pause_dry_run_calls_everything_and_sleeps_no_pause(
+    service: tuple[str, _Service],
+) -> None:
+    """`--dry pause` (Chaos Toolkit's) runs every activity, so the service breaks and the
+    steady state deviates, but skips the break's 0.5 s and 1.5 s pauses."""
+    base, state = service
+    experiment = parse_experiment(_experiment(base), file="e.yaml", environ={})
+    started = time.monotonic()
+    journal = run_experiment(experiment, dry=DryMode.PAUSE)
+    took = time.monotonic() - started
+    assert (journal["status"], journal["deviated"]) == ("completed", True)
+    assert [call.split(" ")[1] for call in state.calls] == ["/health", "/break", "/health", "/fix"]
+    assert took < 1.5
+    assert journal["extensions"] == [{"name": "srekit", "dry": "pause"}]
+
+
+def test_a_probes_dry_run_takes_the_steady_state_as_met() -> None:
+    """As chaoslib: a probe a dry run skips succeeds with no output and meets its tolerance,
+    whatever the tolerance (here one that no output could meet)."""
+    data = {
+        "title": "t",
+        "description": "d",
+        "steady-state-hypothesis": {
+            "title": "h",
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "never",
+                    "tolerance": 418,
+                    "provider": {"type": "http", "url": "http://127.0.0.1:1/"},
+                }
+            ],
+        },
+        "method": [
+            {
+                "type": "probe",
+                "name": "unreachable",
+                "provider": {"type": "http", "url": "http://127.0.0.1:1/"},
+            }
+        ],
+    }
+    experiment = parse_experiment(data, file="e.yaml", environ={})
+    assert run_experiment(experiment)["status"] == "failed"  # not dry: the steady state fails
+    journal = run_experiment(experiment, dry=DryMode.PROBES)
+    assert (journal["status"], journal["deviated"]) == ("completed", False)
+    probes = journal["steady_states"]["before"]["probes"]
+    assert [(p["status"], p["output"], p["tolerance_met"]) for p in probes] == [
+        ("succeeded", None, True)
+    ]

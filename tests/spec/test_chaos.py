@@ -466,7 +466,7 @@ def test_every_provider_and_tolerance_kind() -> None:
                 ]
             ),
             "method[0].dry",
-            "not supported by srekit yet",
+            "a dry run is asked on the command line: srekit chaos run --dry MODE",
         ),
         (_minimal(tags=["ok", ""]), "tags[1]", "non-empty text"),
         (

@@ -34,7 +34,7 @@ from srekit.cli.options import (
     plain_table,
 )
 from srekit.cli.store_common import store_session
-from srekit.core.chaos import RollbackStrategy
+from srekit.core.chaos import DryMode, RollbackStrategy
 
 if TYPE_CHECKING:
     from srekit.core.chaos import Experiment
@@ -242,6 +242,18 @@ def run(
         ),
     ] = None,
     store: Annotated[bool, typer.Option("--store/--no-store", help="store the run")] = True,
+    dry: Annotated[
+        DryMode | None,
+        typer.Option(
+            "--dry",
+            metavar="MODE",
+            help=(
+                "probes, actions, activities: walk through those without calling them;"
+                " pause: call everything, skip the pauses (Chaos Toolkit's --dry; never stored)"
+            ),
+            show_default=False,
+        ),
+    ] = None,
     files: Annotated[
         list[Path] | None,
         typer.Option(
@@ -266,6 +278,13 @@ def run(
     from srekit.core.chaos import exit_code
     from srekit.flows.chaos import check_blast_radius, run_experiment
 
+    if dry is not None and store:
+        # a run that skipped its faults or its probes proves nothing about the service: kept,
+        # it would pass the readiness check "a chaos experiment passed within N days"
+        source = ctx.get_parameter_source("store")
+        if source is not None and source.name == "COMMANDLINE":
+            abort("--store: a dry run is never stored (it proves nothing about the service)")
+        store = False
     with errors_to_exit_codes():
         experiment = _load(file, var, var_file)
         if rollback_strategy is not None:
@@ -292,6 +311,7 @@ def run(
                 python_allowed=(*SREKIT_MODULES, *(allow_python or ())),
                 trusted=trust,
                 guard=watch.breach if watch is not None else None,
+                dry=dry,
             )
         consumed = watch.consumed() if watch is not None else None
         if journal is not None:
@@ -385,6 +405,10 @@ def _print_journal(
     for extension in journal.get("extensions", []):
         if "stopped_because" in extension:
             console.print(f"stopped: {extension['stopped_because']}", highlight=False, markup=False)
+        if "dry" in extension:
+            console.print(
+                f"dry run (--dry {extension['dry']}): not stored", highlight=False, markup=False
+            )
     if consumed is not None:
         console.print(f"error budget consumed during the run: {consumed:.4%}", highlight=False)
 

@@ -54,6 +54,7 @@ __all__ = [
     "ActivityRun",
     "ActivityStatus",
     "ActivityType",
+    "DryMode",
     "ExactTolerance",
     "Experiment",
     "ExperimentError",
@@ -93,6 +94,7 @@ __all__ = [
     "record_outcome",
     "resolve_configuration",
     "resolve_secrets",
+    "skipped_dry",
     "start_run",
     "substitute",
     "substitution_values",
@@ -283,6 +285,28 @@ class RollbackStrategy(StrEnum):
     DEFAULT = "default"
     NEVER = "never"
     DEVIATED = "deviated"
+
+
+class DryMode(StrEnum):
+    """Chaos Toolkit's `--dry`: which activities a run walks through without calling their
+    providers (each succeeds with no output, a skipped probe meets its tolerance); `pause`
+    calls them all but skips every pause. Skipped activities skip their pauses too."""
+
+    PROBES = "probes"
+    ACTIONS = "actions"
+    ACTIVITIES = "activities"
+    PAUSE = "pause"
+
+
+def skipped_dry(mode: DryMode | None, kind: ActivityType) -> bool:
+    """Whether a dry run in `mode` skips an activity of `kind`, as chaoslib decides."""
+    if mode is DryMode.ACTIVITIES:
+        return True
+    if mode is DryMode.PROBES:
+        return kind is ActivityType.PROBE
+    if mode is DryMode.ACTIONS:
+        return kind is ActivityType.ACTION
+    return False
 
 
 class HypothesisStrategy(StrEnum):
@@ -679,6 +703,7 @@ class ActivityOutcome:
     output: Any = None
     exception: str | None = None
     tolerance_verdict: bool | None = None
+    dry: bool = False  # skipped by a dry run: a probe's tolerance is not checked
 
 
 @dataclass(frozen=True)
@@ -850,6 +875,8 @@ def _maybe_phase_over(state: RunState) -> RunState:
 
 
 def _judged(activity: Activity, outcome: ActivityOutcome) -> ActivityRun:
+    if outcome.dry:  # as chaoslib: a dry probe's tolerance is taken as met
+        return ActivityRun(activity, outcome, tolerance_met=True)
     if outcome.status is ActivityStatus.FAILED or activity.tolerance is None:
         return ActivityRun(activity, outcome, tolerance_met=False)
     met = tolerance_met(

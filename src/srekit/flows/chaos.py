@@ -34,6 +34,7 @@ from srekit.core.chaos import (
     Activity,
     ActivityOutcome,
     ActivityStatus,
+    DryMode,
     Experiment,
     HttpProvider,
     Phase,
@@ -48,6 +49,7 @@ from srekit.core.chaos import (
     outside_blast_radius,
     record_during,
     record_outcome,
+    skipped_dry,
     start_run,
     thaw,
     tolerance_met,
@@ -121,6 +123,7 @@ def run_experiment(
     control: RunControl | None = None,
     guard: Guard | None = None,
     guard_interval_s: float = GUARD_INTERVAL_S,
+    dry: DryMode | None = None,
 ) -> dict[str, Any]:
     """Run `experiment` to its end and return its journal (Chaos Toolkit's keys).
 
@@ -128,7 +131,8 @@ def run_experiment(
     an experiment file must not be able to call any function of the machine it runs on.
     Ctrl-C interrupts the run; the rollbacks then follow their strategy. `guard` is asked
     every `guard_interval_s` while the method runs; a reason from it aborts the run. The
-    experiment's TTL (`extensions[srekit].ttl`) interrupts a run that lasts longer.
+    experiment's TTL (`extensions[srekit].ttl`) interrupts a run that lasts longer. `dry`
+    walks through the activities it names without calling them (the journal says so).
     """
     check_blast_radius(experiment)
     control = control or RunControl()
@@ -145,7 +149,7 @@ def run_experiment(
 
     def execute(activity: Activity) -> ActivityOutcome:
         return execute_activity(
-            activity, python_allowed=python_allowed, trusted=trusted, sleep=pause, now=now
+            activity, python_allowed=python_allowed, trusted=trusted, sleep=pause, now=now, dry=dry
         )
 
     stop_applied = False
@@ -206,9 +210,21 @@ def run_experiment(
         node=platform.node(),
         version=__version__,
     )
-    if control.reason is not None:
-        journal["extensions"] = [{"name": "srekit", "stopped_because": control.reason}]
+    extension = _srekit_extension(stopped_because=control.reason, dry=dry)
+    if extension is not None:
+        journal["extensions"] = [extension]
     return journal
+
+
+def _srekit_extension(*, stopped_because: str | None, dry: DryMode | None) -> dict[str, Any] | None:
+    """srekit's own entry in the journal's `extensions`: why the run stopped early, and
+    whether it was a dry run; None when there is neither to say."""
+    extension: dict[str, Any] = {}
+    if stopped_because is not None:
+        extension["stopped_because"] = stopped_because
+    if dry is not None:
+        extension["dry"] = dry.value
+    return {"name": "srekit", **extension} if extension else None
 
 
 def _drain_rounds(state: RunState, rounds: queue.SimpleQueue[list[ActivityOutcome]]) -> RunState:
@@ -277,6 +293,8 @@ def _watch_method(
 
 
 def _probe_met(probe: Activity, outcome: ActivityOutcome) -> bool:
+    if outcome.dry:
+        return True
     if outcome.status is ActivityStatus.FAILED or probe.tolerance is None:
         return False
     return tolerance_met(
@@ -326,11 +344,18 @@ def execute_activity(
     trusted: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = _now,
+    dry: DryMode | None = None,
 ) -> ActivityOutcome:
-    """Run one activity with its pauses; any failure is an outcome, never an exception."""
-    if activity.pauses.before_s:
+    """Run one activity with its pauses; any failure is an outcome, never an exception. In
+    a dry run an activity `dry` skips is not called, nor are its pauses slept (nor any pause
+    with `--dry pause`)."""
+    skipped = skipped_dry(dry, activity.type)
+    pauses = not skipped and dry is not DryMode.PAUSE
+    if pauses and activity.pauses.before_s:
         sleep(activity.pauses.before_s)
     started_at = now()
+    if skipped:
+        return ActivityOutcome(ActivityStatus.SUCCEEDED, started_at, now(), dry=True)
     try:
         output = _provide(activity, python_allowed=python_allowed, trusted=trusted)
         verdict = None
@@ -343,7 +368,7 @@ def execute_activity(
         outcome = ActivityOutcome(
             ActivityStatus.FAILED, started_at, now(), exception=f"{type(error).__name__}: {error}"
         )
-    if activity.pauses.after_s:
+    if pauses and activity.pauses.after_s:
         sleep(activity.pauses.after_s)
     return outcome
 

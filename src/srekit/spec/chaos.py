@@ -92,7 +92,7 @@ _TOP_FIELDS = (
     "extensions",
 )
 _ACTIVITY_FIELDS = ("type", "name", "provider", "tolerance", "pauses", "background")
-_NOT_YET = ("controls", "dry")
+_NOT_YET = ("controls",)
 
 
 def load_experiment(
@@ -177,6 +177,10 @@ class _Reader:
                 raise self.error(where, f"expected text field names, got {shown_value(key)}")
             if allowed and key not in allowed:
                 inner = f"{where}.{key}" if where else key
+                if key == "dry":
+                    raise self.error(
+                        inner, "a dry run is asked on the command line: srekit chaos run --dry MODE"
+                    )
                 if key in _NOT_YET:
                     raise self.error(inner, f"`{key}` is not supported by srekit yet")
                 raise self.error(inner, f"unknown field; expected one of: {', '.join(allowed)}")
