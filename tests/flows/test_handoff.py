@@ -154,7 +154,11 @@ def test_planned_maintenance_is_read_from_alertmanager(
         comment="over already",
     )
     client.expire_silence(expired)
-    at = now + timedelta(seconds=1)
+    # Alertmanager stamps the silences it starts and expires with its own clock (this
+    # machine's), at the moment it gets each request: the handoff is read after all of them,
+    # not at `now` plus a margin a slow machine outlasts (then the expired silence, started
+    # and ended after `at`, read as pending)
+    at = datetime.now(UTC) + timedelta(seconds=1)
     checklist = handoff_checklist(
         sqlite_engine, versions=versions(), at=at, max_status_age_s=600, silences=client
     )
